@@ -1,0 +1,67 @@
+/* eval.h - all-ranking evaluation and top-K scoring from embeddings.
+ *
+ * The protocol is the LightGCN paper's (SPEC.md): for every user with at
+ * least one test item, score all items (dot product of the final user and
+ * item embeddings), drop the user's training items, take the top K.
+ *   Recall@K    = hits / |test items of the user|
+ *   Precision@K = hits / K
+ *   NDCG@K      = DCG@K / IDCG@K, binary gains, 1/log2(rank + 1) discounts
+ *                 (rank 1-based), IDCG over min(|test|, K) items
+ *   Hit@K       = 1 if hits > 0
+ * averaged over the evaluated users (users with no test items are skipped).
+ *
+ * Ties: among equal scores the smaller item index ranks first, so results do
+ * not depend on threads or blocking.
+ *
+ * Scores are computed block by block (a block of users x all items with
+ * OpenBLAS SGEMM, then a per-row top-K selection), so the users x items
+ * matrix never exists in memory. The same gnn_topk() serves `eval` and
+ * `infer`, so both rank identically.
+ *
+ * Shapes: q [n_q x dim], items [n_items x dim], row-major float32.
+ */
+#ifndef GNNREC_GNN_EVAL_H
+#define GNNREC_GNN_EVAL_H
+
+#include <stdint.h>
+
+#include "base/err.h"
+#include "graph/csr.h"
+
+#define GNN_EVAL_MAX_K 16
+#define GNN_ITEM_NONE UINT32_MAX
+
+typedef struct gnn_metrics {
+    uint32_t users_evaluated;
+    int n_k;
+    uint32_t k[GNN_EVAL_MAX_K];
+    double recall[GNN_EVAL_MAX_K], ndcg[GNN_EVAL_MAX_K];
+    double precision[GNN_EVAL_MAX_K], hit[GNN_EVAL_MAX_K];
+} gnn_metrics_t;
+
+/* Top-k items for each of n_q query rows.
+ * exclude: optional [* x n_items] CSR of items to drop per query (training
+ *   items); exclude_row[j] is the row of exclude that applies to query j
+ *   (NULL: row j). A row index of UINT32_MAX means "exclude nothing".
+ * out_items [n_q x k], out_scores [n_q x k]: best first; when fewer than k
+ *   items remain, the tail is GNN_ITEM_NONE / -INFINITY.
+ * threads: 0 = all cores. */
+int gnn_topk(const float *q, uint32_t n_q, const float *items, uint32_t n_items,
+             uint32_t dim, const graph_csr_t *exclude, const uint32_t *exclude_row,
+             uint32_t k, int threads, uint32_t *out_items, float *out_scores, err_t *e);
+
+/* The all-ranking protocol. user_emb [n_users x dim], item_emb [n_items x dim];
+ * exclude and truth are n_users x n_items CSRs (train and test). ks[0..n_k)
+ * are the cut-offs (n_k <= GNN_EVAL_MAX_K). */
+int gnn_eval_all_ranking(const float *user_emb, const float *item_emb, uint32_t dim,
+                         const graph_csr_t *exclude, const graph_csr_t *truth,
+                         const uint32_t *ks, int n_k, int threads,
+                         gnn_metrics_t *out, err_t *e);
+
+/* Metrics of one ranked list (ranked[0..n_ranked), best first) against a
+ * sorted truth list; adds into out at index ki. Exposed for tests. */
+void gnn_metrics_add_user(const uint32_t *ranked, uint32_t n_ranked,
+                          const uint32_t *truth, uint32_t n_truth,
+                          uint32_t k, int ki, gnn_metrics_t *out);
+
+#endif
