@@ -1,0 +1,75 @@
+/* load.c - see load.h. Store scans read keys in (a, b) order, so the CSR
+ * comes out already sorted; graph_csr_from_pairs still sorts, which costs
+ * little and keeps one construction path. */
+#include "graph/load.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int load_csr(store_txn_t *t, int edges, uint32_t nu, uint32_t ni, graph_csr_t *m, err_t *e)
+{
+    store_edge_list_t l;
+    int rc = store_edges_load(t, edges, 0, &l, e);
+    if (rc) return rc;
+    for (uint64_t i = 0; i < l.n; i++)
+        if (l.a[i] >= nu || l.b[i] >= ni) {
+            store_edge_list_destroy(&l);
+            return err_set(e, ERR_STORE, "store: %s edge refers to an unknown node (corrupt store?)",
+                           store_edges_name(edges));
+        }
+    rc = graph_csr_from_pairs(m, nu, ni, l.a, l.b, l.n, e);
+    store_edge_list_destroy(&l);
+    return rc;
+}
+
+int graph_load_interactions(store_txn_t *t, graph_interactions_t *g, err_t *e)
+{
+    uint64_t nu, ni;
+    int rc;
+    memset(g, 0, sizeof *g);
+    if ((rc = store_count_nodes(t, STORE_USER, &nu, e)) || (rc = store_count_nodes(t, STORE_ITEM, &ni, e)))
+        return rc;
+    g->n_users = (uint32_t)nu;
+    g->n_items = (uint32_t)ni;
+    if ((rc = load_csr(t, STORE_TRAIN, g->n_users, g->n_items, &g->train, e))) return rc;
+    if ((rc = load_csr(t, STORE_TEST, g->n_users, g->n_items, &g->test, e))) {
+        graph_csr_destroy(&g->train);
+        return rc;
+    }
+    return ERR_OK;
+}
+
+int graph_load_igraph(store_txn_t *t, igraph_t *g, err_t *e)
+{
+    uint64_t nu, ni, ne, n_edges = 0, cnt;
+    int rc;
+    if ((rc = store_count_nodes(t, STORE_USER, &nu, e)) || (rc = store_count_nodes(t, STORE_ITEM, &ni, e)) ||
+        (rc = store_count_nodes(t, STORE_ENTITY, &ne, e)))
+        return rc;
+    static const int kinds[3] = {STORE_TRAIN, STORE_SOCIAL, STORE_KG};
+    for (int k = 0; k < 3; k++) {
+        if ((rc = store_count_edges(t, kinds[k], &cnt, e))) return rc;
+        n_edges += cnt;
+    }
+    igraph_vector_int_t ev;
+    if (igraph_vector_int_init(&ev, (igraph_integer_t)(2 * n_edges)))
+        return err_set(e, ERR_NOMEM, "out of memory for %llu edges", (unsigned long long)n_edges);
+    igraph_integer_t *p = VECTOR(ev);
+    for (int k = 0; k < 3; k++) {
+        store_edge_list_t l;
+        if ((rc = store_edges_load(t, kinds[k], 0, &l, e))) { igraph_vector_int_destroy(&ev); return rc; }
+        /* offsets put each edge type's endpoints in the whole-graph layout */
+        uint64_t oa = kinds[k] == STORE_KG ? nu + ni : 0;
+        uint64_t ob = kinds[k] == STORE_TRAIN ? nu : kinds[k] == STORE_KG ? nu + ni : 0;
+        for (uint64_t i = 0; i < l.n; i++) {
+            uint32_t b = kinds[k] == STORE_KG ? l.c[i] : l.b[i];
+            *p++ = (igraph_integer_t)(oa + l.a[i]);
+            *p++ = (igraph_integer_t)(ob + b);
+        }
+        store_edge_list_destroy(&l);
+    }
+    igraph_error_t ig = igraph_create(g, &ev, (igraph_integer_t)(nu + ni + ne), IGRAPH_UNDIRECTED);
+    igraph_vector_int_destroy(&ev);
+    if (ig) return err_set(e, ERR_INTERNAL, "igraph: %s", igraph_strerror(ig));
+    return ERR_OK;
+}

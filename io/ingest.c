@@ -1,0 +1,371 @@
+/* ingest.c - see ingest.h. */
+#include "io/ingest.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/lines.h"
+
+#define MAX_FIELDS 64
+
+void io_spec_default(io_spec_t *s)
+{
+    memset(s, 0, sizeof *s);
+    s->format = IO_FORMAT_EDGES;
+    s->col[IO_COL_USER] = 0;
+    s->col[IO_COL_ITEM] = 1;
+    s->col[IO_COL_RATING] = -1;
+    s->col[IO_COL_TIME] = -1;
+    s->n_named = 2;
+}
+
+int io_spec_set_columns(io_spec_t *s, const char *columns, err_t *e)
+{
+    static const char *names[IO_N_COL] = {"user", "item", "rating", "time"};
+    int col[IO_N_COL] = {-1, -1, -1, -1}, n = 0;
+    const char *p = columns;
+    while (*p) {
+        const char *q = strchr(p, ',');
+        size_t l = q ? (size_t)(q - p) : strlen(p);
+        int known = 0;
+        for (int c = 0; c < IO_N_COL; c++)
+            if (strlen(names[c]) == l && !strncmp(p, names[c], l)) {
+                if (col[c] >= 0) return err_set(e, ERR_USAGE, "--columns: '%s' named twice", names[c]);
+                col[c] = n;
+                known = 1;
+            }
+        if (!known && !(l == 1 && *p == '_'))
+            return err_set(e, ERR_USAGE, "--columns: unknown column '%.*s' (expected user, item, rating, time or _)",
+                           (int)l, p);
+        if (++n > MAX_FIELDS) return err_set(e, ERR_USAGE, "--columns: too many columns");
+        if (!q) break;
+        p = q + 1;
+    }
+    if (col[IO_COL_USER] < 0 || col[IO_COL_ITEM] < 0)
+        return err_set(e, ERR_USAGE, "--columns must name user and item (got '%s')", columns);
+    memcpy(s->col, col, sizeof col);
+    s->n_named = n;
+    return ERR_OK;
+}
+
+int io_spec_set_delim(io_spec_t *s, const char *name, err_t *e)
+{
+    if (!strcmp(name, "tab")) s->delim = '\t';
+    else if (!strcmp(name, "comma")) s->delim = ',';
+    else if (!strcmp(name, "space")) s->delim = ' ';
+    else if (!strcmp(name, "auto")) s->delim = 0;
+    else return err_set(e, ERR_USAGE, "--delim: expected tab, comma, space or auto, got '%s'", name);
+    return ERR_OK;
+}
+
+void io_rows_init(io_rows_t *rows) { memset(rows, 0, sizeof *rows); }
+
+void io_rows_destroy(io_rows_t *rows)
+{
+    free(rows->a); free(rows->b); free(rows->r);
+    free(rows->rating); free(rows->time); free(rows->line);
+    memset(rows, 0, sizeof *rows);
+}
+
+static int rows_grow(io_rows_t *rows, err_t *e)
+{
+    uint64_t cap = rows->cap ? rows->cap * 2 : 4096;
+    void *p;
+#define GROW(f) do { p = realloc(rows->f, cap * sizeof *rows->f); if (!p) goto nomem; rows->f = p; } while (0)
+    GROW(a); GROW(b); GROW(r); GROW(rating); GROW(time); GROW(line);
+#undef GROW
+    rows->cap = cap;
+    return ERR_OK;
+nomem:
+    return err_set(e, ERR_NOMEM, "out of memory after %llu rows", (unsigned long long)rows->n);
+}
+
+int io_rows_push(io_rows_t *rows, uint32_t a, uint32_t b, uint32_t r, float rating,
+                 int64_t time, uint32_t line, err_t *e)
+{
+    if (rows->n == rows->cap && rows_grow(rows, e)) return ERR_NOMEM;
+    uint64_t i = rows->n++;
+    rows->a[i] = a; rows->b[i] = b; rows->r[i] = r;
+    rows->rating[i] = rating; rows->time[i] = time;
+    rows->line[i] = line;
+    return ERR_OK;
+}
+
+static uint32_t line_no(const io_lines_t *in)
+{
+    return in->line > (long)UINT32_MAX ? UINT32_MAX : (uint32_t)in->line;
+}
+
+/* Intern one id field, rejecting what cannot be an id. */
+static int intern(strmap_t *m, const char *what, const char *s, size_t len, const io_lines_t *in,
+                  uint32_t *id, err_t *e)
+{
+    if (len == 0) return err_input(e, in->path, in->line, "empty %s id", what);
+    if (len > IO_MAX_ID_LEN)
+        return err_input(e, in->path, in->line, "%s id longer than %d bytes", what, IO_MAX_ID_LEN);
+    *id = strmap_intern(m, s, len, NULL);
+    if (*id == STRMAP_NONE)
+        return err_set(e, ERR_NOMEM, "%s:%ld: out of memory (or more than 2^32-1 %s ids)", in->path, in->line, what);
+    return ERR_OK;
+}
+
+static int parse_float(const char *s, const io_lines_t *in, const char *what, float *out, err_t *e)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno == ERANGE || !isfinite(v) || fabs(v) > 3.0e38)
+        return err_input(e, in->path, in->line, "%s: expected a finite number, got '%s'", what, s);
+    *out = (float)v;
+    return ERR_OK;
+}
+
+static int parse_time(const char *s, const io_lines_t *in, int64_t *out, err_t *e)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || *end || errno == ERANGE || v == IO_NO_TIME)
+        return err_input(e, in->path, in->line, "time: expected an integer timestamp, got '%s'", s);
+    *out = v;
+    return ERR_OK;
+}
+
+static int blank(const char *s)
+{
+    while (*s == ' ' || *s == '\t') s++;
+    return *s == '\0';
+}
+
+/* Guess the delimiter from the first data line: tab, then comma, else blanks. */
+static char detect_delim(const char *line)
+{
+    if (strchr(line, '\t')) return '\t';
+    if (strchr(line, ',')) return ',';
+    return ' ';
+}
+
+static int read_adj(io_lines_t *in, strmap_t *users, strmap_t *items, io_rows_t *out,
+                    io_read_stats_t *st, err_t *e)
+{
+    char *line;
+    size_t len;
+    int rc;
+    while (!(rc = io_lines_next(in, &line, &len, e)) && line) {
+        st->lines++;
+        char *p = line;
+        char *tok[1];
+        size_t tl[1];
+        /* tokens one at a time: an adj line can hold thousands of items */
+        uint32_t user = 0;
+        int first = 1;
+        for (;;) {
+            while (*p == ' ' || *p == '\t') p++;
+            if (!*p) break;
+            char *q = p;
+            while (*q && *q != ' ' && *q != '\t') q++;
+            char save = *q;
+            *q = '\0';
+            tok[0] = p;
+            tl[0] = (size_t)(q - p);
+            uint32_t id;
+            if (first) {
+                if ((rc = intern(users, "user", tok[0], tl[0], in, &user, e))) return rc;
+                first = 0;
+            } else {
+                if ((rc = intern(items, "item", tok[0], tl[0], in, &id, e))) return rc;
+                if ((rc = io_rows_push(out, user, id, 0, NAN, IO_NO_TIME, line_no(in), e))) return rc;
+                st->rows++;
+            }
+            *q = save;
+            if (!save) break;
+            p = q + 1;
+        }
+    }
+    return rc;
+}
+
+int io_read_interactions(const char *path, const io_spec_t *spec, strmap_t *users,
+                         strmap_t *items, io_rows_t *out, io_read_stats_t *st, err_t *e)
+{
+    io_lines_t in;
+    memset(st, 0, sizeof *st);
+    int adj = spec->format == IO_FORMAT_ADJ;
+    int rc = io_lines_open(&in, path, adj ? IO_MAX_ADJ_LINE : IO_MAX_LINE, e);
+    if (rc) return rc;
+    uint64_t n0 = out->n;
+    if (adj) {
+        rc = read_adj(&in, users, items, out, st, e);
+        goto done;
+    }
+    char delim = spec->delim;
+    int expect = -1;     /* column count of the first data row */
+    char *line;
+    size_t len;
+    char *f[MAX_FIELDS];
+    size_t fl[MAX_FIELDS];
+    const int *col = spec->col;
+    while (!(rc = io_lines_next(&in, &line, &len, e)) && line) {
+        st->lines++;
+        if (spec->header && st->lines == 1) continue;
+        if (blank(line)) continue;
+        if (!delim) delim = detect_delim(line);
+        int n = io_split_fields(line, delim, f, fl, MAX_FIELDS);
+        if (n > MAX_FIELDS) { rc = err_input(e, path, in.line, "more than %d columns", MAX_FIELDS); break; }
+        if (n < spec->n_named) {
+            rc = err_input(e, path, in.line, "expected %d columns (%s), found %d", spec->n_named,
+                           spec->n_named == 2 ? "user, item" : "as named by --columns", n);
+            break;
+        }
+        if (expect < 0) expect = n;
+        if (n != expect) {
+            rc = err_input(e, path, in.line, "expected %d columns like the first row, found %d", expect, n);
+            break;
+        }
+        float rating = NAN;
+        int64_t time = IO_NO_TIME;
+        if (col[IO_COL_RATING] >= 0 &&
+            (rc = parse_float(f[col[IO_COL_RATING]], &in, "rating", &rating, e))) break;
+        if (col[IO_COL_TIME] >= 0 && (rc = parse_time(f[col[IO_COL_TIME]], &in, &time, e))) break;
+        if (spec->has_min_rating && rating < spec->min_rating) {
+            st->below_min_rating++;
+            continue;
+        }
+        uint32_t u, i;
+        if ((rc = intern(users, "user", f[col[IO_COL_USER]], fl[col[IO_COL_USER]], &in, &u, e)) ||
+            (rc = intern(items, "item", f[col[IO_COL_ITEM]], fl[col[IO_COL_ITEM]], &in, &i, e)) ||
+            (rc = io_rows_push(out, u, i, 0, rating, time, line_no(&in), e)))
+            break;
+        st->rows++;
+    }
+done:
+    if (!rc && out->n == n0) {
+        rc = st->below_min_rating
+                 ? err_input(e, path, 0, "no interactions left: all %llu rows are below --min-rating %g",
+                             (unsigned long long)st->below_min_rating, spec->min_rating)
+                 : err_input(e, path, 0, "empty file: no interactions");
+    }
+    io_lines_close(&in);
+    return rc;
+}
+
+/* Shared reader of the small whitespace/comma/tab files: social and kg. */
+static int read_tuples(const char *path, int min_cols, int max_cols, io_lines_t *in,
+                       int (*row)(char **f, size_t *fl, int n, io_lines_t *in, void *ctx, err_t *e),
+                       void *ctx, io_read_stats_t *st, err_t *e)
+{
+    memset(st, 0, sizeof *st);
+    int rc = io_lines_open(in, path, IO_MAX_LINE, e);
+    if (rc) return rc;
+    char delim = 0;
+    char *line;
+    size_t len;
+    char *f[MAX_FIELDS];
+    size_t fl[MAX_FIELDS];
+    while (!(rc = io_lines_next(in, &line, &len, e)) && line) {
+        st->lines++;
+        if (blank(line)) continue;
+        if (!delim) delim = detect_delim(line);
+        int n = io_split_fields(line, delim, f, fl, MAX_FIELDS);
+        if (n < min_cols || n > max_cols) {
+            rc = min_cols == max_cols
+                     ? err_input(e, path, in->line, "expected %d columns, found %d", min_cols, n)
+                     : err_input(e, path, in->line, "expected %d or %d columns, found %d", min_cols, max_cols, n);
+            break;
+        }
+        if ((rc = row(f, fl, n, in, ctx, e))) break;
+        st->rows++;
+    }
+    if (!rc && st->rows == 0) rc = err_input(e, path, 0, "empty file: no rows");
+    io_lines_close(in);
+    return rc;
+}
+
+struct social_ctx { strmap_t *users; io_rows_t *out; };
+
+static int social_row(char **f, size_t *fl, int n, io_lines_t *in, void *vctx, err_t *e)
+{
+    struct social_ctx *c = vctx;
+    uint32_t u, v;
+    float w = NAN;
+    int rc;
+    if ((rc = intern(c->users, "user", f[0], fl[0], in, &u, e)) ||
+        (rc = intern(c->users, "user", f[1], fl[1], in, &v, e)))
+        return rc;
+    if (n == 3 && (rc = parse_float(f[2], in, "weight", &w, e))) return rc;
+    return io_rows_push(c->out, u, v, 0, w, IO_NO_TIME, line_no(in), e);
+}
+
+int io_read_social(const char *path, strmap_t *users, io_rows_t *out, io_read_stats_t *st,
+                   err_t *e)
+{
+    io_lines_t in;
+    struct social_ctx c = {users, out};
+    return read_tuples(path, 2, 3, &in, social_row, &c, st, e);
+}
+
+struct kg_ctx { strmap_t *ent, *rel; io_rows_t *out; };
+
+static int kg_row(char **f, size_t *fl, int n, io_lines_t *in, void *vctx, err_t *e)
+{
+    (void)n;
+    struct kg_ctx *c = vctx;
+    uint32_t h, r, t;
+    int rc;
+    if ((rc = intern(c->ent, "entity", f[0], fl[0], in, &h, e)) ||
+        (rc = intern(c->rel, "relation", f[1], fl[1], in, &r, e)) ||
+        (rc = intern(c->ent, "entity", f[2], fl[2], in, &t, e)))
+        return rc;
+    return io_rows_push(c->out, h, t, r, NAN, IO_NO_TIME, line_no(in), e);
+}
+
+int io_read_kg(const char *path, strmap_t *entities, strmap_t *relations, io_rows_t *out,
+               io_read_stats_t *st, err_t *e)
+{
+    io_lines_t in;
+    struct kg_ctx c = {entities, relations, out};
+    return read_tuples(path, 3, 3, &in, kg_row, &c, st, e);
+}
+
+/* Sort key for dedup: (a, b, r, position). */
+typedef struct { uint32_t a, b, r; uint64_t i; } dkey_t;
+
+static int cmp_dkey(const void *x, const void *y)
+{
+    const dkey_t *p = x, *q = y;
+    if (p->a != q->a) return p->a < q->a ? -1 : 1;
+    if (p->b != q->b) return p->b < q->b ? -1 : 1;
+    if (p->r != q->r) return p->r < q->r ? -1 : 1;
+    return (p->i > q->i) - (p->i < q->i);
+}
+
+int io_rows_dedup(io_rows_t *rows, int with_r, uint64_t *dropped, err_t *e)
+{
+    *dropped = 0;
+    uint64_t n = rows->n;
+    if (n < 2) return ERR_OK;
+    dkey_t *k = malloc(n * sizeof *k);
+    uint8_t *keep = calloc(n, 1);
+    if (!k || !keep) { free(k); free(keep); return err_set(e, ERR_NOMEM, "out of memory"); }
+    for (uint64_t i = 0; i < n; i++)
+        k[i] = (dkey_t){rows->a[i], rows->b[i], with_r ? rows->r[i] : 0, i};
+    qsort(k, n, sizeof *k, cmp_dkey);
+    for (uint64_t i = 0; i < n; i++)
+        if (i == 0 || k[i].a != k[i - 1].a || k[i].b != k[i - 1].b || k[i].r != k[i - 1].r)
+            keep[k[i].i] = 1;
+    free(k);
+    uint64_t w = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        if (!keep[i]) continue;
+        rows->a[w] = rows->a[i]; rows->b[w] = rows->b[i]; rows->r[w] = rows->r[i];
+        rows->rating[w] = rows->rating[i]; rows->time[w] = rows->time[i];
+        rows->line[w] = rows->line[i];
+        w++;
+    }
+    free(keep);
+    *dropped = n - w;
+    rows->n = w;
+    return ERR_OK;
+}

@@ -1,0 +1,83 @@
+/* ingest.h - parsers for the input files of SPEC.md: interactions (adj and
+ * edges formats), social ties and knowledge-graph triples.
+ *
+ * Parsers intern every external id into the caller's strmap_t (preloaded
+ * with the store's ids for --append, so known ids keep their dense ids) and
+ * append rows to an io_rows_t. Nothing here touches the store: build-graph
+ * parses everything first and writes only when all input is valid. Every
+ * malformed line stops the parse with ERR_INPUT "FILE:LINE: what is wrong".
+ *
+ * Rows (one allocation per array):
+ *   a [n], b [n]   interactions: user, item; social: user, user; kg: head, tail
+ *   r [n]          kg: relation (else unused)
+ *   rating [n]     rating / social weight, or NaN when the file has none
+ *   time [n]       timestamp, or INT64_MIN when the file has none
+ *   line [n]       source line (for later messages, and a stable order key)
+ */
+#ifndef GNNREC_IO_INGEST_H
+#define GNNREC_IO_INGEST_H
+
+#include <stdint.h>
+
+#include "base/err.h"
+#include "base/strmap.h"
+
+#define IO_MAX_ID_LEN 256                 /* bytes of one external id */
+#define IO_MAX_LINE ((size_t)1 << 16)      /* edges, social, kg lines */
+#define IO_MAX_ADJ_LINE ((size_t)64 << 20) /* one user's whole history */
+#define IO_NO_TIME INT64_MIN
+
+enum io_format { IO_FORMAT_EDGES, IO_FORMAT_ADJ };
+enum io_column { IO_COL_USER, IO_COL_ITEM, IO_COL_RATING, IO_COL_TIME, IO_N_COL };
+
+typedef struct io_spec {
+    int format;               /* enum io_format */
+    char delim;               /* '\t', ',', ' ' (runs of blanks) or 0 = detect */
+    int header;               /* skip the first line */
+    int col[IO_N_COL];        /* column index of each field, -1 = absent */
+    int n_named;              /* columns named by --columns (rows need >= this) */
+    int has_min_rating;
+    double min_rating;
+} io_spec_t;
+
+typedef struct io_rows {
+    uint64_t n, cap;
+    uint32_t *a, *b, *r;
+    float *rating;
+    int64_t *time;
+    uint32_t *line;
+} io_rows_t;
+
+typedef struct io_read_stats {
+    uint64_t lines;           /* lines read, header and blank lines included */
+    uint64_t rows;            /* rows appended */
+    uint64_t below_min_rating;/* rows dropped by --min-rating */
+} io_read_stats_t;
+
+/* Defaults: edges format, detected delimiter, columns user,item. */
+void io_spec_default(io_spec_t *s);
+/* "user,item[,rating][,time]" (a "_" names a column to ignore) -> spec. */
+int io_spec_set_columns(io_spec_t *s, const char *columns, err_t *e);
+/* "tab", "comma", "space", "auto". */
+int io_spec_set_delim(io_spec_t *s, const char *name, err_t *e);
+
+void io_rows_init(io_rows_t *rows);
+void io_rows_destroy(io_rows_t *rows);
+/* Append one row (growing the arrays). */
+int io_rows_push(io_rows_t *rows, uint32_t a, uint32_t b, uint32_t r, float rating,
+                 int64_t time, uint32_t line, err_t *e);
+
+int io_read_interactions(const char *path, const io_spec_t *spec, strmap_t *users,
+                         strmap_t *items, io_rows_t *out, io_read_stats_t *st, err_t *e);
+/* `user user [weight]`, delimiter detected. */
+int io_read_social(const char *path, strmap_t *users, io_rows_t *out, io_read_stats_t *st,
+                   err_t *e);
+/* `head relation tail`, delimiter detected. */
+int io_read_kg(const char *path, strmap_t *entities, strmap_t *relations, io_rows_t *out,
+               io_read_stats_t *st, err_t *e);
+
+/* Drop repeated (a, b[, r]) rows keeping the first occurrence and the order
+ * of the rest; returns the number dropped in *dropped. */
+int io_rows_dedup(io_rows_t *rows, int with_r, uint64_t *dropped, err_t *e);
+
+#endif

@@ -1,0 +1,552 @@
+/* store.c - see store.h. Assumes one writer process at a time (LMDB
+ * serializes writers itself) and any number of readers. */
+#include "store/store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_DBS 16
+#define MIN_MAPSIZE ((size_t)256 << 20)
+
+static const char *node_names[STORE_N_NODE] = {"user", "item", "entity", "relation"};
+static const char *edges_names[STORE_N_EDGES] = {"train", "test", "social", "kg"};
+
+const char *store_node_name(int node)
+{
+    return node >= 0 && node < STORE_N_NODE ? node_names[node] : "?";
+}
+
+const char *store_edges_name(int edges)
+{
+    return edges >= 0 && edges < STORE_N_EDGES ? edges_names[edges] : "?";
+}
+
+static void be32_put(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24); p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8); p[3] = (unsigned char)v;
+}
+
+static uint32_t be32_get(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Map an LMDB failure to our error path; MDB_MAP_FULL marks the txn so that
+ * store_write grows the map and retries. */
+static int mdb_fail(store_txn_t *t, int rc, err_t *e, const char *what)
+{
+    if (rc == MDB_MAP_FULL && t) t->full = 1;
+    return err_set(e, ERR_STORE, "store: %s: %s", what, mdb_strerror(rc));
+}
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* A directory we may turn into a store: empty but for "." and "..". */
+static int dir_is_empty(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *ent;
+    int empty = 1;
+    while (empty && (ent = readdir(d)))
+        if (strcmp(ent->d_name, ".") && strcmp(ent->d_name, "..")) empty = 0;
+    closedir(d);
+    return empty;
+}
+
+static int open_dbis(store_t *s, MDB_txn *txn, unsigned flags, err_t *e)
+{
+    char name[64];
+    int rc;
+    if ((rc = mdb_dbi_open(txn, "meta", flags, &s->meta)) ||
+        (rc = mdb_dbi_open(txn, "models", flags, &s->models)))
+        goto fail;
+    for (int i = 0; i < STORE_N_NODE; i++) {
+        snprintf(name, sizeof name, "id:%s", node_names[i]);
+        if ((rc = mdb_dbi_open(txn, name, flags, &s->ids[i]))) goto fail;
+        snprintf(name, sizeof name, "name:%s", node_names[i]);
+        if ((rc = mdb_dbi_open(txn, name, flags, &s->names[i]))) goto fail;
+    }
+    for (int i = 0; i < STORE_N_EDGES; i++) {
+        snprintf(name, sizeof name, "edges:%s", edges_names[i]);
+        if ((rc = mdb_dbi_open(txn, name, flags, &s->edges[i]))) goto fail;
+    }
+    return ERR_OK;
+fail:
+    if (rc == MDB_NOTFOUND)
+        return err_set(e, ERR_USAGE, "%s: not a gnnrec store (a database is missing)", s->dir);
+    return err_set(e, ERR_STORE, "%s: cannot open databases: %s", s->dir, mdb_strerror(rc));
+}
+
+static size_t initial_mapsize(const char *dir)
+{
+    size_t size = MIN_MAPSIZE;
+    const char *env = getenv("GNNREC_MAPSIZE_MB");   /* test hook: exercise map growth */
+    if (env && atol(env) > 0) size = (size_t)atol(env) << 20;
+    char p[4200];
+    snprintf(p, sizeof p, "%s/data.mdb", dir);
+    struct stat st;
+    if (stat(p, &st) == 0 && (size_t)st.st_size * 2 > size) size = (size_t)st.st_size * 2;
+    return size;
+}
+
+int store_open(store_t *s, const char *dir, int flags, err_t *e)
+{
+    memset(s, 0, sizeof *s);
+    if (strlen(dir) >= sizeof s->dir - 16)
+        return err_set(e, ERR_USAGE, "store path too long");
+    snprintf(s->dir, sizeof s->dir, "%s", dir);
+    s->rdonly = (flags & STORE_RDONLY) != 0;
+
+    struct stat st;
+    int exists = stat(dir, &st) == 0;
+    if (exists && !S_ISDIR(st.st_mode))
+        return err_set(e, ERR_USAGE, "%s: not a directory", dir);
+    char data[4200];
+    snprintf(data, sizeof data, "%s/data.mdb", dir);
+    int have_data = file_exists(data);
+    if (!have_data) {
+        if (!(flags & STORE_CREATE))
+            return err_set(e, ERR_NOTFOUND, "%s: no gnnrec store here (create one with gnnrec build-graph)", dir);
+        if (!exists && mkdir(dir, 0700) != 0)
+            return err_set(e, ERR_USAGE, "%s: cannot create store directory: %s", dir, strerror(errno));
+        s->created_dir = !exists;
+        if (exists && access(dir, W_OK) != 0)
+            return err_set(e, ERR_USAGE, "%s: store directory is not writable: %s", dir, strerror(errno));
+        if (exists && !dir_is_empty(dir))
+            return err_set(e, ERR_USAGE, "%s: not a gnnrec store", dir);
+        s->created = 1;
+    } else if (!s->rdonly && access(data, W_OK) != 0) {
+        return err_set(e, ERR_USAGE, "%s: store is not writable: %s", dir, strerror(errno));
+    }
+
+    int rc = mdb_env_create(&s->env);
+    if (rc) return err_set(e, ERR_STORE, "%s: %s", dir, mdb_strerror(rc));
+    mdb_env_set_maxdbs(s->env, MAX_DBS);
+    mdb_env_set_mapsize(s->env, initial_mapsize(dir));
+    unsigned eflags = MDB_NOTLS | (s->rdonly ? MDB_RDONLY : 0);
+    rc = mdb_env_open(s->env, dir, eflags, 0600);
+    if (rc) {
+        int code = rc == EACCES || rc == EROFS ? ERR_USAGE : ERR_STORE;
+        err_set(e, code, "%s: cannot open store: %s", dir, mdb_strerror(rc));
+        goto fail;
+    }
+
+    MDB_txn *txn;
+    if (s->created) {
+        if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn))) goto fail_mdb;
+        if (open_dbis(s, txn, MDB_CREATE, e)) { mdb_txn_abort(txn); goto fail; }
+        uint32_t v = STORE_SCHEMA_VERSION;
+        MDB_val k = {14, "schema_version"}, d = {sizeof v, &v};
+        if ((rc = mdb_put(txn, s->meta, &k, &d, 0)) || (rc = mdb_txn_commit(txn))) {
+            if (rc && txn) mdb_txn_abort(txn);
+            goto fail_mdb;
+        }
+        return ERR_OK;
+    }
+    if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) goto fail_mdb;
+    if (open_dbis(s, txn, 0, e)) { mdb_txn_abort(txn); goto fail; }
+    MDB_val k = {14, "schema_version"}, d;
+    rc = mdb_get(txn, s->meta, &k, &d);
+    uint32_t v = 0;
+    if (rc == 0 && d.mv_size == sizeof v) memcpy(&v, d.mv_data, sizeof v);
+    mdb_txn_commit(txn);
+    if (v == 0) { err_set(e, ERR_USAGE, "%s: not a gnnrec store (no schema version)", dir); goto fail; }
+    if (v > STORE_SCHEMA_VERSION) {
+        err_set(e, ERR_USAGE, "%s: store schema version %u is newer than this gnnrec (%u); upgrade gnnrec",
+                dir, v, STORE_SCHEMA_VERSION);
+        goto fail;
+    }
+    return ERR_OK;
+fail_mdb:
+    err_set(e, ERR_STORE, "%s: %s", dir, mdb_strerror(rc));
+fail:
+    mdb_env_close(s->env);
+    s->env = NULL;
+    return e ? e->code : ERR_STORE;
+}
+
+void store_close(store_t *s)
+{
+    if (s && s->env) mdb_env_close(s->env);
+    if (s) s->env = NULL;
+}
+
+void store_close_discard(store_t *s)
+{
+    int created = s->created;
+    store_close(s);
+    if (!created) return;
+    char p[4200];
+    snprintf(p, sizeof p, "%s/data.mdb", s->dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/lock.mdb", s->dir);
+    unlink(p);
+    if (s->created_dir) rmdir(s->dir);
+}
+
+int store_read_begin(store_t *s, store_txn_t *t, err_t *e)
+{
+    t->s = s;
+    t->full = 0;
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t->txn);
+    if (rc == MDB_MAP_RESIZED) {   /* a writer grew the map: adopt its size */
+        mdb_env_set_mapsize(s->env, 0);
+        rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t->txn);
+    }
+    if (rc) { t->txn = NULL; return err_set(e, ERR_STORE, "%s: cannot read: %s", s->dir, mdb_strerror(rc)); }
+    return ERR_OK;
+}
+
+void store_read_end(store_txn_t *t)
+{
+    if (t->txn) mdb_txn_abort(t->txn);
+    t->txn = NULL;
+}
+
+int store_write(store_t *s, store_write_fn fn, void *ctx, err_t *e)
+{
+    if (s->rdonly) return err_set(e, ERR_INTERNAL, "store opened read-only");
+    for (int attempt = 0; attempt < 40; attempt++) {
+        store_txn_t t = {s, NULL, 0};
+        int rc = mdb_txn_begin(s->env, NULL, 0, &t.txn);
+        if (rc == MDB_MAP_RESIZED) { mdb_env_set_mapsize(s->env, 0); continue; }
+        if (rc) return err_set(e, ERR_STORE, "%s: cannot write: %s", s->dir, mdb_strerror(rc));
+        int r = fn(&t, ctx, e);
+        if (r == ERR_OK) {
+            rc = mdb_txn_commit(t.txn);
+            if (rc == 0) return ERR_OK;
+            if (rc != MDB_MAP_FULL) return err_set(e, ERR_STORE, "%s: commit failed: %s", s->dir, mdb_strerror(rc));
+            t.full = 1;
+        } else {
+            mdb_txn_abort(t.txn);
+            if (!t.full) return r;
+        }
+        MDB_envinfo info;
+        mdb_env_info(s->env, &info);
+        rc = mdb_env_set_mapsize(s->env, info.me_mapsize * 2);
+        if (rc) return err_set(e, ERR_STORE, "%s: cannot grow the map: %s", s->dir, mdb_strerror(rc));
+    }
+    return err_set(e, ERR_STORE, "%s: the map kept filling up", s->dir);
+}
+
+static int count_dbi(store_txn_t *t, MDB_dbi dbi, uint64_t *n, err_t *e)
+{
+    MDB_stat st;
+    int rc = mdb_stat(t->txn, dbi, &st);
+    if (rc) return mdb_fail(t, rc, e, "stat");
+    *n = st.ms_entries;
+    return ERR_OK;
+}
+
+int store_count_nodes(store_txn_t *t, int node, uint64_t *n, err_t *e)
+{
+    return count_dbi(t, t->s->names[node], n, e);
+}
+
+int store_count_edges(store_txn_t *t, int edges, uint64_t *n, err_t *e)
+{
+    return count_dbi(t, t->s->edges[edges], n, e);
+}
+
+int store_id_lookup(store_txn_t *t, int node, const char *name, size_t len, uint32_t *id,
+                    err_t *e)
+{
+    if (len == 0 || len > STORE_MAX_ID_LEN) return err_set(e, ERR_NOTFOUND, "bad %s id", node_names[node]);
+    MDB_val k = {len, (void *)name}, d;
+    int rc = mdb_get(t->txn, t->s->ids[node], &k, &d);
+    if (rc == MDB_NOTFOUND)
+        return err_set(e, ERR_NOTFOUND, "unknown %s id '%.*s'", node_names[node], (int)len, name);
+    if (rc) return mdb_fail(t, rc, e, "id lookup");
+    if (d.mv_size != 4) return err_set(e, ERR_STORE, "store: corrupt id record");
+    *id = be32_get(d.mv_data);
+    return ERR_OK;
+}
+
+int store_id_name(store_txn_t *t, int node, uint32_t id, const char **name, size_t *len,
+                  err_t *e)
+{
+    unsigned char kb[4];
+    be32_put(kb, id);
+    MDB_val k = {4, kb}, d;
+    int rc = mdb_get(t->txn, t->s->names[node], &k, &d);
+    if (rc == MDB_NOTFOUND) return err_set(e, ERR_NOTFOUND, "no %s with dense id %u", node_names[node], id);
+    if (rc) return mdb_fail(t, rc, e, "name lookup");
+    *name = d.mv_data;
+    *len = d.mv_size;
+    return ERR_OK;
+}
+
+int store_id_load(store_txn_t *t, int node, strmap_t *m, err_t *e)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(t->txn, t->s->names[node], &c);
+    if (rc) return mdb_fail(t, rc, e, "cursor");
+    MDB_val k, d;
+    uint32_t expect = m->n;
+    for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+        if (k.mv_size != 4 || be32_get(k.mv_data) != expect) {
+            mdb_cursor_close(c);
+            return err_set(e, ERR_STORE, "store: %s ids are not dense (corrupt store?)", node_names[node]);
+        }
+        if (strmap_intern(m, d.mv_data, d.mv_size, NULL) != expect++) {
+            mdb_cursor_close(c);
+            return err_set(e, ERR_NOMEM, "out of memory loading %s ids", node_names[node]);
+        }
+    }
+    mdb_cursor_close(c);
+    if (rc != MDB_NOTFOUND) return mdb_fail(t, rc, e, "scan ids");
+    return ERR_OK;
+}
+
+int store_id_add(store_txn_t *t, int node, uint32_t id, const char *name, size_t len, err_t *e)
+{
+    unsigned char kb[4];
+    be32_put(kb, id);
+    MDB_val k = {len, (void *)name}, d = {4, kb};
+    int rc = mdb_put(t->txn, t->s->ids[node], &k, &d, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST) return err_set(e, ERR_INTERNAL, "%s id '%.*s' added twice", node_names[node], (int)len, name);
+    if (rc) return mdb_fail(t, rc, e, "add id");
+    MDB_val k2 = {4, kb}, d2 = {len, (void *)name};
+    /* ids arrive in increasing order, so the name map can append */
+    rc = mdb_put(t->txn, t->s->names[node], &k2, &d2, MDB_APPEND);
+    if (rc == MDB_KEYEXIST) return err_set(e, ERR_INTERNAL, "%s dense id %u out of order", node_names[node], id);
+    if (rc) return mdb_fail(t, rc, e, "add name");
+    return ERR_OK;
+}
+
+static size_t edge_key(int edges, const uint32_t *ids, unsigned char *kb)
+{
+    int n = edges == STORE_KG ? 3 : 2;
+    for (int i = 0; i < n; i++) be32_put(kb + 4 * i, ids[i]);
+    return (size_t)(4 * n);
+}
+
+static size_t attr_encode(const store_attr_t *a, unsigned char *b)
+{
+    size_t n = 0;
+    b[n++] = a ? a->has : 0;
+    if (a && (a->has & STORE_HAS_RATING)) { memcpy(b + n, &a->rating, 4); n += 4; }
+    if (a && (a->has & STORE_HAS_TIME)) { memcpy(b + n, &a->time, 8); n += 8; }
+    return n;
+}
+
+static void attr_decode(const MDB_val *d, store_attr_t *a)
+{
+    const unsigned char *b = d->mv_data;
+    memset(a, 0, sizeof *a);
+    if (d->mv_size < 1) return;
+    size_t n = 1;
+    a->has = b[0];
+    if ((a->has & STORE_HAS_RATING) && n + 4 <= d->mv_size) { memcpy(&a->rating, b + n, 4); n += 4; }
+    if ((a->has & STORE_HAS_TIME) && n + 8 <= d->mv_size) memcpy(&a->time, b + n, 8);
+}
+
+int store_edge_put(store_txn_t *t, int edges, const uint32_t *ids, const store_attr_t *attr,
+                   int append, int *existed, err_t *e)
+{
+    unsigned char kb[12], vb[16];
+    MDB_val k = {edge_key(edges, ids, kb), kb}, d = {attr_encode(attr, vb), vb};
+    int rc = mdb_put(t->txn, t->s->edges[edges], &k, &d, append ? MDB_APPEND : MDB_NOOVERWRITE);
+    if (existed) *existed = rc == MDB_KEYEXIST;
+    if (rc == MDB_KEYEXIST) {
+        if (append) return err_set(e, ERR_INTERNAL, "%s edges not in key order", edges_names[edges]);
+        return ERR_OK;
+    }
+    if (rc) return mdb_fail(t, rc, e, "put edge");
+    return ERR_OK;
+}
+
+int store_edge_exists(store_txn_t *t, int edges, const uint32_t *ids, int *exists, err_t *e)
+{
+    unsigned char kb[12];
+    MDB_val k = {edge_key(edges, ids, kb), kb}, d;
+    int rc = mdb_get(t->txn, t->s->edges[edges], &k, &d);
+    *exists = rc == 0;
+    if (rc && rc != MDB_NOTFOUND) return mdb_fail(t, rc, e, "get edge");
+    return ERR_OK;
+}
+
+void store_edge_list_destroy(store_edge_list_t *l)
+{
+    if (!l) return;
+    free(l->a); free(l->b); free(l->c); free(l->attr);
+    memset(l, 0, sizeof *l);
+}
+
+int store_edges_load(store_txn_t *t, int edges, int want_attr, store_edge_list_t *out, err_t *e)
+{
+    memset(out, 0, sizeof *out);
+    uint64_t n;
+    int rc = store_count_edges(t, edges, &n, e);
+    if (rc) return rc;
+    size_t m = n ? n : 1;
+    out->a = malloc(m * sizeof *out->a);
+    out->b = malloc(m * sizeof *out->b);
+    if (edges == STORE_KG) out->c = malloc(m * sizeof *out->c);
+    if (want_attr) out->attr = malloc(m * sizeof *out->attr);
+    if (!out->a || !out->b || (edges == STORE_KG && !out->c) || (want_attr && !out->attr)) {
+        store_edge_list_destroy(out);
+        return err_set(e, ERR_NOMEM, "out of memory loading %llu %s edges", (unsigned long long)n, edges_names[edges]);
+    }
+    MDB_cursor *c;
+    if ((rc = mdb_cursor_open(t->txn, t->s->edges[edges], &c))) {
+        store_edge_list_destroy(out);
+        return mdb_fail(t, rc, e, "cursor");
+    }
+    size_t klen = edges == STORE_KG ? 12 : 8;
+    MDB_val k, d;
+    uint64_t i = 0;
+    for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == 0 && i < n; rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+        if (k.mv_size != klen) { rc = -1; break; }
+        const unsigned char *kp = k.mv_data;
+        out->a[i] = be32_get(kp);
+        out->b[i] = be32_get(kp + 4);
+        if (out->c) out->c[i] = be32_get(kp + 8);
+        if (out->attr) attr_decode(&d, &out->attr[i]);
+        i++;
+    }
+    mdb_cursor_close(c);
+    if (rc == -1 || (rc != 0 && rc != MDB_NOTFOUND) || i != n) {
+        store_edge_list_destroy(out);
+        return err_set(e, ERR_STORE, "store: cannot scan %s edges (corrupt store?)", edges_names[edges]);
+    }
+    out->n = n;
+    return ERR_OK;
+}
+
+int store_meta_put(store_txn_t *t, const char *key, const void *data, size_t len, err_t *e)
+{
+    MDB_val k = {strlen(key), (void *)key}, d = {len, (void *)data};
+    int rc = mdb_put(t->txn, t->s->meta, &k, &d, 0);
+    return rc ? mdb_fail(t, rc, e, "put meta") : ERR_OK;
+}
+
+int store_meta_get(store_txn_t *t, const char *key, const void **data, size_t *len, err_t *e)
+{
+    MDB_val k = {strlen(key), (void *)key}, d;
+    int rc = mdb_get(t->txn, t->s->meta, &k, &d);
+    if (rc == MDB_NOTFOUND) return err_set(e, ERR_NOTFOUND, "no store record '%s'", key);
+    if (rc) return mdb_fail(t, rc, e, "get meta");
+    *data = d.mv_data;
+    *len = d.mv_size;
+    return ERR_OK;
+}
+
+/* blob key: model name, NUL, blob key */
+static int blob_key(const char *model, const char *key, unsigned char *kb, size_t *klen, err_t *e)
+{
+    size_t ml = strlen(model), kl = strlen(key);
+    if (ml == 0 || ml > 200) return err_set(e, ERR_USAGE, "model name must be 1..200 bytes");
+    if (kl > 64) return err_set(e, ERR_INTERNAL, "blob key too long");
+    memcpy(kb, model, ml);
+    kb[ml] = 0;
+    memcpy(kb + ml + 1, key, kl);
+    *klen = ml + 1 + kl;
+    return ERR_OK;
+}
+
+int store_blob_put(store_txn_t *t, const char *model, const char *key, const void *data,
+                   size_t len, err_t *e)
+{
+    unsigned char kb[300];
+    size_t kl = 0;
+    int rc = blob_key(model, key, kb, &kl, e);
+    if (rc) return rc;
+    MDB_val k = {kl, kb}, d = {len, (void *)data};
+    rc = mdb_put(t->txn, t->s->models, &k, &d, 0);
+    return rc ? mdb_fail(t, rc, e, "put model") : ERR_OK;
+}
+
+int store_blob_get(store_txn_t *t, const char *model, const char *key, const void **data,
+                   size_t *len, err_t *e)
+{
+    unsigned char kb[300];
+    size_t kl = 0;
+    int rc = blob_key(model, key, kb, &kl, e);
+    if (rc) return rc;
+    MDB_val k = {kl, kb}, d;
+    rc = mdb_get(t->txn, t->s->models, &k, &d);
+    if (rc == MDB_NOTFOUND)
+        return err_set(e, ERR_NOTFOUND, "model '%s' has no '%s' (train it first: gnnrec train --model %s)", model, key, model);
+    if (rc) return mdb_fail(t, rc, e, "get model");
+    *data = d.mv_data;
+    *len = d.mv_size;
+    return ERR_OK;
+}
+
+int store_blob_get_floats(store_txn_t *t, const char *model, const char *key, const float **data,
+                          size_t *n, err_t *e)
+{
+    const void *p;
+    size_t len;
+    int rc = store_blob_get(t, model, key, &p, &len, e);
+    if (rc) return rc;
+    if (len % sizeof(float) || ((uintptr_t)p % _Alignof(float)))
+        return err_set(e, ERR_STORE, "model '%s': blob '%s' is not a float array", model, key);
+    *data = p;
+    *n = len / sizeof(float);
+    return ERR_OK;
+}
+
+int store_model_delete(store_txn_t *t, const char *model, err_t *e)
+{
+    unsigned char kb[300];
+    size_t kl = 0;
+    int rc = blob_key(model, "", kb, &kl, e);
+    if (rc) return rc;
+    MDB_cursor *c;
+    if ((rc = mdb_cursor_open(t->txn, t->s->models, &c))) return mdb_fail(t, rc, e, "cursor");
+    MDB_val k = {kl, kb}, d;
+    for (rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+        if (k.mv_size < kl || memcmp(k.mv_data, kb, kl) != 0) break;
+        if ((rc = mdb_cursor_del(c, 0))) break;
+    }
+    mdb_cursor_close(c);
+    if (rc && rc != MDB_NOTFOUND) return mdb_fail(t, rc, e, "delete model");
+    return ERR_OK;
+}
+
+int store_model_list(store_txn_t *t, void (*fn)(const char *name, void *ctx), void *ctx, err_t *e)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(t->txn, t->s->models, &c);
+    if (rc) return mdb_fail(t, rc, e, "cursor");
+    MDB_val k, d;
+    char name[256];
+    for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+        const char *kp = k.mv_data;
+        const char *nul = memchr(kp, 0, k.mv_size);
+        if (!nul) continue;
+        size_t ml = (size_t)(nul - kp);
+        if (ml >= sizeof name) continue;
+        if (k.mv_size - ml - 1 == 4 && memcmp(nul + 1, "meta", 4) == 0) {
+            memcpy(name, kp, ml);
+            name[ml] = 0;
+            fn(name, ctx);
+        }
+    }
+    mdb_cursor_close(c);
+    if (rc != MDB_NOTFOUND) return mdb_fail(t, rc, e, "list models");
+    return ERR_OK;
+}
+
+int store_disk_size(const store_t *s, uint64_t *bytes, err_t *e)
+{
+    char p[4200];
+    snprintf(p, sizeof p, "%s/data.mdb", s->dir);
+    struct stat st;
+    if (stat(p, &st) != 0) return err_set(e, ERR_IO, "%s: %s", p, strerror(errno));
+    *bytes = (uint64_t)st.st_size;
+    return ERR_OK;
+}

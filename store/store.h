@@ -1,0 +1,154 @@
+/* store.h - the gnnrec store: one LMDB environment per store directory.
+ *
+ * Everything a command knows persists here: id maps, edges with their
+ * train/test role, trained models and their embeddings. A command's writes
+ * are one LMDB transaction, so on any error nothing is written; readers see
+ * one consistent snapshot while a writer works.
+ *
+ * Named databases (keys big-endian, so a cursor scan reads in id order):
+ *   meta             "schema_version" -> u32, and other store-wide records
+ *   id:<node>        external id string -> u32 BE dense id  (node: user, item,
+ *   name:<node>      u32 BE dense id -> external id string    entity, relation)
+ *   edges:train      user BE . item BE           -> attr   (training interactions)
+ *   edges:test       user BE . item BE           -> attr   (held-out interactions)
+ *   edges:social     min(u,v) BE . max(u,v) BE   -> attr   (undirected, weight in rating)
+ *   edges:kg         head BE . relation BE . tail BE -> attr (entity ids)
+ *   models           model name "\0" blob key    -> bytes  (config, params, ...)
+ * Counts are the databases' entry counts (mdb_stat), so they cannot drift.
+ *
+ * attr encoding: one flag byte (STORE_HAS_RATING, STORE_HAS_TIME) then the
+ * present fields, rating float32 then time int64, little-endian.
+ *
+ * Writes go through store_write(), which runs a callback inside one write
+ * transaction, commits if it returns ERR_OK and aborts otherwise. When the
+ * memory map is full (MDB_MAP_FULL) the map is doubled and the callback is run
+ * again from the start, so callbacks must not keep state across runs except
+ * through their own ctx, which they should treat as read-only input.
+ *
+ * Blobs returned by store_blob_get point into the memory map (zero copy) and
+ * are valid until the read transaction ends. Blobs larger than a page start
+ * on an overflow page and are 16-byte aligned; small ones may not be, so
+ * store_blob_get_floats() checks alignment and fails rather than hand out a
+ * misaligned float pointer.
+ */
+#ifndef GNNREC_STORE_STORE_H
+#define GNNREC_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+
+#include "base/err.h"
+#include "base/strmap.h"
+
+#define STORE_SCHEMA_VERSION 1u
+#define STORE_MAX_ID_LEN 256   /* bytes of an external id */
+
+enum store_node { STORE_USER, STORE_ITEM, STORE_ENTITY, STORE_RELATION, STORE_N_NODE };
+enum store_edges { STORE_TRAIN, STORE_TEST, STORE_SOCIAL, STORE_KG, STORE_N_EDGES };
+
+/* store_open flags */
+#define STORE_CREATE 1   /* create the directory and environment if absent */
+#define STORE_RDONLY 2
+
+typedef struct store {
+    MDB_env *env;
+    MDB_dbi meta, models;
+    MDB_dbi ids[STORE_N_NODE], names[STORE_N_NODE];
+    MDB_dbi edges[STORE_N_EDGES];
+    int rdonly;
+    int created;         /* store_open created the environment */
+    int created_dir;     /* ... and its directory */
+    char dir[4096];
+} store_t;
+
+typedef struct store_txn {
+    store_t *s;
+    MDB_txn *txn;
+    int full;            /* set when LMDB said MDB_MAP_FULL: store_write grows and retries */
+} store_txn_t;
+
+#define STORE_HAS_RATING 1u
+#define STORE_HAS_TIME 2u
+
+typedef struct store_attr {
+    uint8_t has;         /* STORE_HAS_* bits */
+    float rating;        /* rating, or a social tie's weight */
+    int64_t time;
+} store_attr_t;
+
+/* Edges of one type loaded into arrays (one allocation per array).
+ *   a [n]  user / head          b [n]  item / user / relation
+ *   c [n]  tail (kg only, else NULL)
+ *   attr [n] (only when asked for, else NULL) */
+typedef struct store_edge_list {
+    uint64_t n;
+    uint32_t *a, *b, *c;
+    store_attr_t *attr;
+} store_edge_list_t;
+
+const char *store_node_name(int node);    /* "user", "item", ... */
+const char *store_edges_name(int edges);  /* "train", "test", "social", "kg" */
+
+/* Open (or with STORE_CREATE make) the store in dir. Errors: ERR_NOTFOUND (no
+ * store there), ERR_USAGE (not a gnnrec store, newer schema, not writable),
+ * ERR_STORE. */
+int store_open(store_t *s, const char *dir, int flags, err_t *e);
+void store_close(store_t *s);
+/* Close, and if this store_open created the store, remove it again: a
+ * command that failed leaves no half-made store behind. */
+void store_close_discard(store_t *s);
+
+int store_read_begin(store_t *s, store_txn_t *t, err_t *e);
+void store_read_end(store_txn_t *t);
+
+typedef int (*store_write_fn)(store_txn_t *t, void *ctx, err_t *e);
+int store_write(store_t *s, store_write_fn fn, void *ctx, err_t *e);
+
+/* Counts. */
+int store_count_nodes(store_txn_t *t, int node, uint64_t *n, err_t *e);
+int store_count_edges(store_txn_t *t, int edges, uint64_t *n, err_t *e);
+
+/* Id maps. Dense ids are 0..n-1 in order of creation. */
+int store_id_lookup(store_txn_t *t, int node, const char *name, size_t len,
+                    uint32_t *id, err_t *e);                    /* ERR_NOTFOUND */
+int store_id_name(store_txn_t *t, int node, uint32_t id, const char **name,
+                  size_t *len, err_t *e);                       /* zero copy */
+int store_id_load(store_txn_t *t, int node, strmap_t *m, err_t *e);
+/* Add name with id == current count (the next dense id). */
+int store_id_add(store_txn_t *t, int node, uint32_t id, const char *name, size_t len,
+                 err_t *e);
+
+/* Edges. ids: 2 (interactions, social) or 3 (kg) dense ids; social pairs
+ * must already be ordered (a < b). With append != 0 the caller promises keys
+ * arrive in ascending order past every stored key (fast bulk load).
+ * *existed = 1 when the key was already stored (nothing is overwritten). */
+int store_edge_put(store_txn_t *t, int edges, const uint32_t *ids, const store_attr_t *attr,
+                   int append, int *existed, err_t *e);
+int store_edge_exists(store_txn_t *t, int edges, const uint32_t *ids, int *exists, err_t *e);
+int store_edges_load(store_txn_t *t, int edges, int want_attr, store_edge_list_t *out,
+                     err_t *e);
+void store_edge_list_destroy(store_edge_list_t *l);
+
+/* Store-wide records. */
+int store_meta_put(store_txn_t *t, const char *key, const void *data, size_t len, err_t *e);
+int store_meta_get(store_txn_t *t, const char *key, const void **data, size_t *len,
+                   err_t *e);                                   /* ERR_NOTFOUND */
+
+/* Model blobs: (model name, blob key) -> bytes. */
+int store_blob_put(store_txn_t *t, const char *model, const char *key, const void *data,
+                   size_t len, err_t *e);
+int store_blob_get(store_txn_t *t, const char *model, const char *key, const void **data,
+                   size_t *len, err_t *e);                      /* ERR_NOTFOUND */
+int store_blob_get_floats(store_txn_t *t, const char *model, const char *key,
+                          const float **data, size_t *n, err_t *e);
+int store_model_delete(store_txn_t *t, const char *model, err_t *e);
+/* Calls fn(name, ctx) once per model that has a "meta" blob, in name order. */
+int store_model_list(store_txn_t *t, void (*fn)(const char *name, void *ctx), void *ctx,
+                     err_t *e);
+
+/* Bytes used by the environment's data file. */
+int store_disk_size(const store_t *s, uint64_t *bytes, err_t *e);
+
+#endif

@@ -1,0 +1,378 @@
+/* cmd_build_graph.c - `gnnrec build-graph`: read interaction, social and
+ * knowledge files and write them into a store.
+ *
+ * Two phases, so that bad input can never touch the store:
+ *   1. parse: every file is read and validated into memory (ids interned in
+ *      order of first appearance, after the ids the store already has when
+ *      --append), duplicates collapsed, the split made;
+ *   2. write: one LMDB transaction adds the new ids and edges. Checks that
+ *      need the stored graph (a test pair already in train, an edge already
+ *      stored) happen inside it, so --append counts them the same way.
+ * A failure in either phase leaves the store as it was (a store this command
+ * created is removed again).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/strmap.h"
+#include "io/ingest.h"
+#include "io/split.h"
+#include "store/store.h"
+#include "tools/cli.h"
+#include "tools/commands.h"
+
+static const char usage_text[] =
+    "usage: gnnrec build-graph --store DIR [--append] [--config FILE]\n"
+    "         --interactions FILE [--format adj|edges] [--delim tab|comma|space|auto] [--header]\n"
+    "         [--columns user,item[,rating][,time]] [--min-rating R]\n"
+    "         [--test FILE | --split random:F | --split temporal:F | --split leave-one-out] [--seed N]\n"
+    "         [--social FILE] [--kg FILE]\n"
+    "\n"
+    "Reads the files, checks every line, then writes everything in one transaction:\n"
+    "on any error nothing is written. Ids are opaque strings.\n"
+    "  --store DIR          the store (created if absent; with --append it must exist)\n"
+    "  --append             add to an existing store (new ids get new dense ids)\n"
+    "  --interactions FILE  training interactions (all interactions when --split is given)\n"
+    "  --format adj|edges   adj: `user item item ...` per line (LightGCN); edges (default): one per line\n"
+    "  --delim D            edges column separator; auto (default) picks tab, comma or blanks\n"
+    "  --header             skip the first line of the interactions and test files\n"
+    "  --columns LIST       names of the edges columns, default user,item; `_` ignores a column\n"
+    "  --min-rating R       keep only rows with rating >= R (needs a rating column)\n"
+    "  --test FILE          held-out interactions in the same format\n"
+    "  --split S            random:F, temporal:F (per user, by the time column) or leave-one-out\n"
+    "  --seed N             seed of the random split (default 2020)\n"
+    "  --social FILE        `user user [weight]` per line, undirected\n"
+    "  --kg FILE            `head relation tail` per line (entity and relation ids)\n"
+    "  --progress           (accepted for uniformity; parsing is fast)\n"
+    "Exit codes: 0 ok, 2 bad usage or bad input (FILE:LINE: what is wrong), 1 other failure.\n";
+
+static const cli_flag_t flags[] = {"append", "header", "help", "progress", NULL};
+static const char *const known[] = {"store", "append", "config", "interactions", "format", "delim",
+                                    "header", "columns", "min_rating", "test", "split", "seed",
+                                    "social", "kg", "help", "progress", NULL};
+
+typedef struct counts {
+    uint64_t dup_train, dup_test, test_in_train, train_in_test, below_min;
+    uint64_t social_rows, social_self, social_dup, kg_rows, kg_dup;
+    uint64_t test_unseen_item, split_test;
+    uint64_t new_train, new_test, new_social, new_kg;
+} counts_t;
+
+typedef struct job {
+    int append;
+    strmap_t ids[STORE_N_NODE];
+    uint32_t n0[STORE_N_NODE];      /* ids the store had before */
+    io_rows_t train, test, social, kg;
+    counts_t parse;                 /* counts from phase 1 */
+    counts_t w;                     /* counts from phase 2 (reset at each try) */
+} job_t;
+
+/* Row order by (a, r, b): the store's key order, so puts can append. */
+typedef struct { uint32_t a, r, b; uint64_t i; } okey_t;
+
+static int cmp_okey(const void *x, const void *y)
+{
+    const okey_t *p = x, *q = y;
+    if (p->a != q->a) return p->a < q->a ? -1 : 1;
+    if (p->r != q->r) return p->r < q->r ? -1 : 1;
+    if (p->b != q->b) return p->b < q->b ? -1 : 1;
+    return 0;
+}
+
+static okey_t *key_order(const io_rows_t *rows, int with_r)
+{
+    okey_t *k = malloc((rows->n ? rows->n : 1) * sizeof *k);
+    if (!k) return NULL;
+    for (uint64_t i = 0; i < rows->n; i++)
+        k[i] = (okey_t){rows->a[i], with_r ? rows->r[i] : 0, rows->b[i], i};
+    qsort(k, rows->n, sizeof *k, cmp_okey);
+    return k;
+}
+
+static store_attr_t row_attr(const io_rows_t *rows, uint64_t i)
+{
+    store_attr_t a = {0, 0.0f, 0};
+    if (!isnan(rows->rating[i])) { a.has |= STORE_HAS_RATING; a.rating = rows->rating[i]; }
+    if (rows->time[i] != IO_NO_TIME) { a.has |= STORE_HAS_TIME; a.time = rows->time[i]; }
+    return a;
+}
+
+/* Put rows of one edge type in key order. skip_if_in: another edge type whose
+ * stored pair makes this row a conflict (test pair already in train), or -1. */
+static int put_rows(store_txn_t *t, job_t *j, int edges, const io_rows_t *rows, int skip_if_in,
+                    uint64_t *skipped, uint64_t *dup, uint64_t *added, err_t *e)
+{
+    int kg = edges == STORE_KG;
+    okey_t *k = key_order(rows, kg);
+    if (!k) return err_set(e, ERR_NOMEM, "out of memory");
+    int rc = ERR_OK;
+    for (uint64_t n = 0; n < rows->n && !rc; n++) {
+        uint64_t i = k[n].i;
+        uint32_t ids[3] = {rows->a[i], kg ? rows->r[i] : rows->b[i], rows->b[i]};
+        if (skip_if_in >= 0) {
+            int in = 0;
+            if ((rc = store_edge_exists(t, skip_if_in, ids, &in, e))) break;
+            if (in) { (*skipped)++; continue; }
+        }
+        store_attr_t at = row_attr(rows, i);
+        int existed = 0;
+        /* a fresh store takes the sorted keys by appending, much faster */
+        rc = store_edge_put(t, edges, ids, &at, !j->append, &existed, e);
+        if (existed) (*dup)++;
+        else if (!rc) (*added)++;
+    }
+    free(k);
+    return rc;
+}
+
+static int write_job(store_txn_t *t, void *ctx, err_t *e)
+{
+    job_t *j = ctx;
+    memset(&j->w, 0, sizeof j->w);
+    int rc;
+    for (int node = 0; node < STORE_N_NODE; node++)
+        for (uint32_t id = j->n0[node]; id < j->ids[node].n; id++)
+            if ((rc = store_id_add(t, node, id, strmap_name(&j->ids[node], id),
+                                   strmap_len(&j->ids[node], id), e)))
+                return rc;
+    if ((rc = put_rows(t, j, STORE_TRAIN, &j->train, j->append ? STORE_TEST : -1, &j->w.train_in_test,
+                       &j->w.dup_train, &j->w.new_train, e)) ||
+        (rc = put_rows(t, j, STORE_TEST, &j->test, STORE_TRAIN, &j->w.test_in_train, &j->w.dup_test,
+                       &j->w.new_test, e)) ||
+        (rc = put_rows(t, j, STORE_SOCIAL, &j->social, -1, NULL, &j->w.social_dup, &j->w.new_social, e)) ||
+        (rc = put_rows(t, j, STORE_KG, &j->kg, -1, NULL, &j->w.kg_dup, &j->w.new_kg, e)))
+        return rc;
+    if (j->test.n) {
+        /* test interactions on items without any training interaction: kept,
+         * but worth knowing (no model can rank them from interactions) */
+        uint64_t n_items = j->ids[STORE_ITEM].n;
+        uint8_t *seen = calloc(n_items ? n_items : 1, 1);
+        store_edge_list_t tr;
+        if (!seen) return err_set(e, ERR_NOMEM, "out of memory");
+        if ((rc = store_edges_load(t, STORE_TRAIN, 0, &tr, e))) { free(seen); return rc; }
+        for (uint64_t i = 0; i < tr.n; i++) seen[tr.b[i]] = 1;
+        store_edge_list_destroy(&tr);
+        for (uint64_t i = 0; i < j->test.n; i++) j->w.test_unseen_item += !seen[j->test.b[i]];
+        free(seen);
+    }
+    return ERR_OK;
+}
+
+/* Move the rows with flag[i] set to *moved, keeping both in order. */
+static int partition_rows(io_rows_t *rows, const uint8_t *flag, io_rows_t *moved, err_t *e)
+{
+    uint64_t w = 0;
+    for (uint64_t i = 0; i < rows->n; i++) {
+        if (flag[i]) {
+            int rc = io_rows_push(moved, rows->a[i], rows->b[i], rows->r[i], rows->rating[i],
+                                  rows->time[i], rows->line[i], e);
+            if (rc) return rc;
+            continue;
+        }
+        rows->a[w] = rows->a[i]; rows->b[w] = rows->b[i]; rows->r[w] = rows->r[i];
+        rows->rating[w] = rows->rating[i]; rows->time[w] = rows->time[i];
+        rows->line[w] = rows->line[i];
+        w++;
+    }
+    rows->n = w;
+    return ERR_OK;
+}
+
+static void print_summary(const job_t *j, const store_t *s, store_txn_t *t, double secs)
+{
+    static const char *node_label[STORE_N_NODE] = {"users", "items", "entities", "relations"};
+    err_t e = {0};
+    printf("store %s (%s)\n", s->dir, j->append ? "appended" : "new");
+    for (int n = 0; n < STORE_N_NODE; n++) {
+        uint64_t c = 0;
+        store_count_nodes(t, n, &c, &e);
+        printf("  %-20s %10llu  (+%u)\n", node_label[n], (unsigned long long)c, j->ids[n].n - j->n0[n]);
+    }
+    static const char *edge_label[STORE_N_EDGES] = {"train interactions", "test interactions",
+                                                    "social edges", "kg triples"};
+    const uint64_t added[STORE_N_EDGES] = {j->w.new_train, j->w.new_test, j->w.new_social, j->w.new_kg};
+    for (int k = 0; k < STORE_N_EDGES; k++) {
+        uint64_t c = 0;
+        store_count_edges(t, k, &c, &e);
+        printf("  %-20s %10llu  (+%llu)\n", edge_label[k], (unsigned long long)c, (unsigned long long)added[k]);
+    }
+    const counts_t *p = &j->parse, *w = &j->w;
+    printf("dropped:\n");
+    printf("  %-46s %llu\n", "duplicate training interactions",
+           (unsigned long long)(p->dup_train + w->dup_train));
+    printf("  %-46s %llu\n", "duplicate test interactions", (unsigned long long)(p->dup_test + w->dup_test));
+    printf("  %-46s %llu\n", "test pairs already in training", (unsigned long long)w->test_in_train);
+    if (j->append)
+        printf("  %-46s %llu\n", "training pairs already stored as test", (unsigned long long)w->train_in_test);
+    printf("  %-46s %llu\n", "rows below --min-rating", (unsigned long long)p->below_min);
+    printf("  %-46s %llu\n", "social self-loops", (unsigned long long)p->social_self);
+    printf("  %-46s %llu\n", "duplicate social ties (either direction)",
+           (unsigned long long)(p->social_dup + w->social_dup));
+    printf("  %-46s %llu\n", "duplicate kg triples", (unsigned long long)(p->kg_dup + w->kg_dup));
+    printf("kept, worth knowing:\n");
+    if (p->split_test) printf("  %-46s %llu\n", "interactions moved to test by --split", (unsigned long long)p->split_test);
+    printf("  %-46s %llu\n", "test interactions on items unseen in training",
+           (unsigned long long)w->test_unseen_item);
+    printf("seconds %.2f\n", secs);
+}
+
+static int parse_inputs(cli_opts_t *o, job_t *j, err_t *e)
+{
+    const char *inter, *test, *split_s, *social, *kg, *fmt, *delim, *columns;
+    int header, rc;
+    float min_rating;
+    uint64_t seed;
+    io_spec_t spec;
+    io_split_t split = {IO_SPLIT_NONE, 0};
+    io_spec_default(&spec);
+    if ((rc = cli_need_str(o, "interactions", &inter, e)) ||
+        (rc = cli_get_str(o, "test", NULL, &test, e)) ||
+        (rc = cli_get_str(o, "split", NULL, &split_s, e)) ||
+        (rc = cli_get_str(o, "social", NULL, &social, e)) ||
+        (rc = cli_get_str(o, "kg", NULL, &kg, e)) ||
+        (rc = cli_get_str(o, "format", "edges", &fmt, e)) ||
+        (rc = cli_get_str(o, "delim", "auto", &delim, e)) ||
+        (rc = cli_get_str(o, "columns", NULL, &columns, e)) ||
+        (rc = cli_get_bool(o, "header", 0, &header, e)) ||
+        (rc = cli_get_u64(o, "seed", 2020, 0, UINT64_MAX, &seed, e)) ||
+        (rc = cli_get_float(o, "min_rating", 0.0f, -1e30, 1e30, &min_rating, e)))
+        return rc;
+    if (test && split_s) return cli_error(o, "split", e, "give either --test or --split, not both");
+    if (!strcmp(fmt, "adj")) spec.format = IO_FORMAT_ADJ;
+    else if (strcmp(fmt, "edges")) return cli_error(o, "format", e, "expected adj or edges, got '%s'", fmt);
+    if ((rc = io_spec_set_delim(&spec, delim, e))) return rc;
+    if (columns && (rc = io_spec_set_columns(&spec, columns, e))) return rc;
+    spec.header = header;
+    if (cli_has(o, "min_rating")) {
+        if (spec.col[IO_COL_RATING] < 0)
+            return cli_error(o, "min_rating", e, "needs a rating column (--columns user,item,rating)");
+        spec.has_min_rating = 1;
+        spec.min_rating = min_rating;
+    }
+    if (spec.format == IO_FORMAT_ADJ && (columns || spec.has_min_rating))
+        return cli_error(o, columns ? "columns" : "min_rating", e, "only applies to --format edges");
+    if (split_s && (rc = io_split_parse(split_s, &split, e))) return rc;
+    if (split.kind == IO_SPLIT_TEMPORAL && spec.col[IO_COL_TIME] < 0)
+        return cli_error(o, "split", e, "temporal needs a time column (--columns user,item,...,time)");
+
+    io_read_stats_t st;
+    strmap_t *users = &j->ids[STORE_USER], *items = &j->ids[STORE_ITEM];
+    if ((rc = io_read_interactions(inter, &spec, users, items, &j->train, &st, e))) return rc;
+    j->parse.below_min += st.below_min_rating;
+    if (test) {
+        if ((rc = io_read_interactions(test, &spec, users, items, &j->test, &st, e))) return rc;
+        j->parse.below_min += st.below_min_rating;
+    }
+    if ((rc = io_rows_dedup(&j->train, 0, &j->parse.dup_train, e))) return rc;
+    if ((rc = io_rows_dedup(&j->test, 0, &j->parse.dup_test, e))) return rc;
+    if (split.kind != IO_SPLIT_NONE) {
+        uint8_t *is_test = malloc(j->train.n ? j->train.n : 1);
+        if (!is_test) return err_set(e, ERR_NOMEM, "out of memory");
+        rc = io_split_rows(&j->train, users->n, &split, seed, is_test, e);
+        if (!rc) rc = partition_rows(&j->train, is_test, &j->test, e);
+        free(is_test);
+        if (rc) return rc;
+        j->parse.split_test = j->test.n;
+    }
+    if (social) {
+        if ((rc = io_read_social(social, users, &j->social, &st, e))) return rc;
+        j->parse.social_rows = st.rows;
+        /* undirected: store each tie once as (min, max); self-ties say nothing */
+        uint8_t *self = calloc(j->social.n ? j->social.n : 1, 1);
+        io_rows_t dropped;
+        io_rows_init(&dropped);
+        if (!self) return err_set(e, ERR_NOMEM, "out of memory");
+        for (uint64_t i = 0; i < j->social.n; i++) {
+            uint32_t a = j->social.a[i], b = j->social.b[i];
+            if (a == b) { self[i] = 1; j->parse.social_self++; }
+            if (a > b) { j->social.a[i] = b; j->social.b[i] = a; }
+        }
+        rc = partition_rows(&j->social, self, &dropped, e);
+        free(self);
+        io_rows_destroy(&dropped);
+        if (rc || (rc = io_rows_dedup(&j->social, 0, &j->parse.social_dup, e))) return rc;
+    }
+    if (kg) {
+        if ((rc = io_read_kg(kg, &j->ids[STORE_ENTITY], &j->ids[STORE_RELATION], &j->kg, &st, e))) return rc;
+        j->parse.kg_rows = st.rows;
+        if ((rc = io_rows_dedup(&j->kg, 1, &j->parse.kg_dup, e))) return rc;
+    }
+    return ERR_OK;
+}
+
+int cli_cmd_build_graph(int argc, char **argv)
+{
+    const char *cmd = "build-graph";
+    err_t e = {0};
+    cli_opts_t o;
+    job_t j;
+    store_t s;
+    int rc, help = 0, store_open_ok = 0;
+    double t0 = clock_now();
+    memset(&j, 0, sizeof j);
+    memset(&s, 0, sizeof s);
+    cli_opts_init(&o);
+    for (int n = 0; n < STORE_N_NODE; n++)
+        if (strmap_init(&j.ids[n])) { err_set(&e, ERR_NOMEM, "out of memory"); rc = e.code; goto out; }
+    io_rows_init(&j.train); io_rows_init(&j.test); io_rows_init(&j.social); io_rows_init(&j.kg);
+
+    const char *config = NULL, *dir = NULL;
+    if ((rc = cli_parse_argv(&o, argc, argv, flags, &e))) goto out;
+    if ((rc = cli_get_bool(&o, "help", 0, &help, &e))) goto out;
+    if (help) { fputs(usage_text, stdout); goto out; }
+    if ((rc = cli_get_str(&o, "config", NULL, &config, &e)) ||
+        (config && (rc = cli_load_yaml(&o, config, &e))) ||
+        (rc = cli_check_unknown(&o, known, &e)) ||
+        (rc = cli_need_str(&o, "store", &dir, &e)) ||
+        (rc = cli_get_bool(&o, "append", 0, &j.append, &e)))
+        goto out;
+    int progress;   /* accepted like every command's; parsing is too fast to need it */
+    if ((rc = cli_get_bool(&o, "progress", 0, &progress, &e))) goto out;
+    (void)progress;
+
+    if (j.append) {
+        /* the store's ids come first so known ids keep their dense ids */
+        if ((rc = store_open(&s, dir, 0, &e))) goto out;
+        store_open_ok = 1;
+        store_txn_t t;
+        if ((rc = store_read_begin(&s, &t, &e))) goto out;
+        for (int n = 0; n < STORE_N_NODE && !rc; n++) {
+            rc = store_id_load(&t, n, &j.ids[n], &e);
+            j.n0[n] = j.ids[n].n;
+        }
+        store_read_end(&t);
+        if (rc) goto out;
+    } else {
+        store_t probe;
+        err_t pe = {0};
+        if (store_open(&probe, dir, STORE_RDONLY, &pe) == ERR_OK) {
+            store_close(&probe);
+            rc = err_set(&e, ERR_USAGE, "%s: a store already exists; use --append to add to it, or remove it", dir);
+            goto out;
+        }
+    }
+    if ((rc = parse_inputs(&o, &j, &e))) goto out;
+    if ((rc = cli_check_unused(&o, &e))) goto out;
+    if (!j.append) {
+        if ((rc = store_open(&s, dir, STORE_CREATE, &e))) goto out;
+        store_open_ok = 1;
+    }
+    if ((rc = store_write(&s, write_job, &j, &e))) goto out;
+    store_txn_t t;
+    if ((rc = store_read_begin(&s, &t, &e))) goto out;
+    print_summary(&j, &s, &t, clock_now() - t0);
+    store_read_end(&t);
+out:
+    if (store_open_ok) {
+        if (rc) store_close_discard(&s);
+        else store_close(&s);
+    }
+    for (int n = 0; n < STORE_N_NODE; n++) strmap_destroy(&j.ids[n]);
+    io_rows_destroy(&j.train); io_rows_destroy(&j.test);
+    io_rows_destroy(&j.social); io_rows_destroy(&j.kg);
+    cli_opts_destroy(&o);
+    return rc ? cli_fail(cmd, &e) : 0;
+}

@@ -1,0 +1,51 @@
+/* gnnrec.c - the `gnnrec` command: dispatch to a subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include <igraph.h>
+
+#include "tools/commands.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *what;
+} commands[] = {
+    {"build-graph", cli_cmd_build_graph, "load interactions, social ties and a knowledge graph into a store"},
+    {"stats", cli_cmd_stats, "counts, degrees and components of a store's graph"},
+    {"train", cli_cmd_train, "train a GCN recommender (lightgcn, mf, gcn) and save it in the store"},
+    {"eval", cli_cmd_eval, "Recall/NDCG/Precision/Hit@K of a saved model on the test split"},
+    {"infer", cli_cmd_infer, "top-K recommendations for users from a saved model"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: gnnrec COMMAND [OPTIONS]   (gnnrec COMMAND --help for its options)\n\n"
+               "gnnrec: a graph-neural-network recommender for CPU servers.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].what);
+}
+
+int cli_fail(const char *cmd, const err_t *e)
+{
+    fprintf(stderr, "gnnrec %s: %s\n", cmd, e->msg[0] ? e->msg : err_strerror(e->code));
+    return err_exit_code(e->code ? e->code : ERR_INTERNAL);
+}
+
+int main(int argc, char **argv)
+{
+    /* igraph aborts on errors by default; gnnrec reports them instead */
+    igraph_set_error_handler(igraph_error_handler_ignore);
+    igraph_set_warning_handler(igraph_warning_handler_ignore);
+    if (argc < 2) { usage(stderr); return 2; }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) { printf("gnnrec 0.1.0\n"); return 0; }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "gnnrec: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
