@@ -13,10 +13,16 @@
  * Ties: among equal scores the smaller item index ranks first, so results do
  * not depend on threads or blocking.
  *
- * Scores are computed block by block (a block of users x all items with
- * OpenBLAS SGEMM, then a per-row top-K selection), so the users x items
- * matrix never exists in memory. The same gnn_topk() serves `eval` and
- * `infer`, so both rank identically.
+ * Scores are computed block by block (a block of users x a block of items
+ * with OpenBLAS SGEMM, then a per-row top-K selection merged across the
+ * item blocks), so the users x items matrix never exists in memory. The
+ * same gnn_topk() serves `eval` and `infer`, so both rank identically.
+ * Items whose score is NaN are never returned (treated like excluded ones);
+ * an item scoring -INFINITY is still a real candidate.
+ *
+ * gnn_topk_ref() is the plain reference (per-user dot products, full sort)
+ * that tests compare the blocked kernel against; docs/evaluation.md has the
+ * design and the measured speed.
  *
  * Shapes: q [n_q x dim], items [n_items x dim], row-major float32.
  */
@@ -44,22 +50,55 @@ typedef struct gnn_metrics {
  *   items); exclude_row[j] is the row of exclude that applies to query j
  *   (NULL: row j). A row index of UINT32_MAX means "exclude nothing".
  * out_items [n_q x k], out_scores [n_q x k]: best first; when fewer than k
- *   items remain, the tail is GNN_ITEM_NONE / -INFINITY.
+ *   items remain, the tail is GNN_ITEM_NONE / -INFINITY. out_scores may be
+ *   NULL when only the items are wanted.
+ * k == 0 or dim == 0 is ERR_USAGE; k > n_items is fine (padded tail).
  * threads: 0 = all cores. */
 int gnn_topk(const float *q, uint32_t n_q, const float *items, uint32_t n_items,
              uint32_t dim, const graph_csr_t *exclude, const uint32_t *exclude_row,
              uint32_t k, int threads, uint32_t *out_items, float *out_scores, err_t *e);
 
+/* Knobs of the blocked kernel, for benchmarks and for tests that check the
+ * result does not depend on them. Zero fields take the defaults. */
+typedef struct gnn_topk_tuning {
+    uint32_t block_users;   /* query rows per SGEMM block */
+    uint32_t block_items;   /* items per SGEMM block */
+    int blas_parallel;      /* 0 (default): each OpenMP thread runs a
+                               single-threaded SGEMM on its own block;
+                               1: OpenBLAS threads the SGEMM, OpenMP the
+                               selection (measured slower, kept to compare) */
+    int score_only;         /* 1: SGEMM blocks only, no selection (outputs
+                               are left untouched) - the bench's floor */
+} gnn_topk_tuning_t;
+
+int gnn_topk_tuned(const float *q, uint32_t n_q, const float *items, uint32_t n_items,
+                   uint32_t dim, const graph_csr_t *exclude, const uint32_t *exclude_row,
+                   uint32_t k, int threads, const gnn_topk_tuning_t *tuning,
+                   uint32_t *out_items, float *out_scores, err_t *e);
+
+/* Reference for gnn_topk: same contract, single-threaded, a plain dot
+ * product per (query, item) and a full sort per query. Slow on purpose. */
+int gnn_topk_ref(const float *q, uint32_t n_q, const float *items, uint32_t n_items,
+                 uint32_t dim, const graph_csr_t *exclude, const uint32_t *exclude_row,
+                 uint32_t k, uint32_t *out_items, float *out_scores, err_t *e);
+
 /* The all-ranking protocol. user_emb [n_users x dim], item_emb [n_items x dim];
- * exclude and truth are n_users x n_items CSRs (train and test). ks[0..n_k)
- * are the cut-offs (n_k <= GNN_EVAL_MAX_K). */
+ * exclude and truth are n_users x n_items CSRs (train and test; exclude may
+ * be NULL: nothing excluded). ks[0..n_k) are the cut-offs (1 <= n_k <=
+ * GNN_EVAL_MAX_K, each k >= 1, any order). out gets the averages and
+ * out->k[] = ks; with no evaluated user every metric is 0. One top-max(ks)
+ * pass serves every cut-off. */
 int gnn_eval_all_ranking(const float *user_emb, const float *item_emb, uint32_t dim,
                          const graph_csr_t *exclude, const graph_csr_t *truth,
                          const uint32_t *ks, int n_k, int threads,
                          gnn_metrics_t *out, err_t *e);
 
 /* Metrics of one ranked list (ranked[0..n_ranked), best first) against a
- * sorted truth list; adds into out at index ki. Exposed for tests. */
+ * sorted truth list; adds into out at index ki. Exposed for tests.
+ * Only the first min(n_ranked, k) entries count; GNN_ITEM_NONE entries are
+ * never hits. Adds the user's recall/ndcg/precision/hit to the sums at ki;
+ * does not touch users_evaluated or k[] (the caller averages). A user with
+ * n_truth == 0 adds zeros (the protocol skips such users before calling). */
 void gnn_metrics_add_user(const uint32_t *ranked, uint32_t n_ranked,
                           const uint32_t *truth, uint32_t n_truth,
                           uint32_t k, int ki, gnn_metrics_t *out);

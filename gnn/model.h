@@ -10,18 +10,30 @@
  * Nodes: users 0..n_users-1, then items at n_users + item (the layout of
  * graph_norm_bipartite's adjacency A_hat).
  *
- * Loss per batch (LightGCN's): mean over (u, i+, i-) triples of
- *   -log sigmoid(s(u,i+) - s(u,i-))  +  reg * 0.5 * (|e0_u|^2 + |e0_i+|^2 + |e0_i-|^2) / batch
- * with s = dot of final embeddings and e0 the layer-0 (parameter) rows;
- * `negatives` uniform negatives per positive (items the user has not
- * interacted with in training). Optimizer: Adam.
+ * Loss per batch of T triples (u, i+, i-) (LightGCN's; T = batch * negatives):
+ *   (1/T) sum_t [ -log sigmoid(s(u,i+) - s(u,i-))
+ *                 + reg/2 (|e0_u|^2 + |e0_i+|^2 + |e0_i-|^2) ]
+ * with s = dot of final embeddings and e0 the layer-0 (parameter) rows; with
+ * negatives = 1 this is exactly LightGCN-PyTorch's mean BPR + reg * L2 / batch.
+ * Each positive gets `negatives` uniform negatives (items the user has not
+ * interacted with in training). Optimizer: dense Adam (beta1 0.9, beta2
+ * 0.999, eps 1e-8, PyTorch's bias correction) over every parameter.
+ *
+ * How a lightgcn/mf step is computed (docs/training.md): only the batch's
+ * receptive field is propagated (F = P E0 with P = mean of A^0..A^K, by
+ * Horner's rule), the gradient P G is propagated from the batch's rows
+ * outwards, and the last backward product is fused with the Adam update.
+ * gcn propagates the whole graph (its non-linearity forbids the shortcut).
  *
  * Memory layout (one allocation per tensor, llm.c style):
  *   params [n_params]  = emb0 [(n_users + n_items) x dim] then W [layers x dim x dim] (gcn)
  *   grads, adam_m, adam_v [n_params]  side by side with params
  * Persistence (store) saves params (+ adam_m, adam_v, step for --resume).
  *
- * Reproducibility: same seed and same threads give the same numbers.
+ * Reproducibility: same seed and same threads give the same numbers
+ * (lightgcn/mf: the same numbers whatever the threads, every sum has a fixed
+ * order; gcn goes through OpenBLAS, whose sums depend on its threads).
+ * Limits: dim <= 1024, layers <= 8, negatives <= 64.
  */
 #ifndef GNNREC_GNN_MODEL_H
 #define GNNREC_GNN_MODEL_H
@@ -64,12 +76,27 @@ int gnn_model_init(gnn_model_t *m, const gnn_hparams_t *hp, uint32_t n_users,
                    uint32_t n_items, err_t *e);
 void gnn_model_destroy(gnn_model_t *m);
 
-/* One epoch of BPR training: n_train/batch_size steps (n_train = train->nnz),
+/* One epoch of BPR training: ceil(n_train/batch_size) steps (n_train = train->nnz),
  * positives drawn as LightGCN does (a random user, then one of its items),
  * seeded from (hp.seed, epoch). train: R [n_users x n_items];
- * adj: graph_norm_bipartite(R). *loss = mean batch loss. */
+ * adj: graph_norm_bipartite(R). *loss = mean batch loss. Users with no
+ * training item (or no possible negative) are never drawn. */
 int gnn_train_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_csr_t *adj,
                     uint32_t epoch, double *loss, err_t *e);
+
+/* Loss and gradient for a fixed batch of t triples (users[k], pos[k],
+ * neg[k]; item ids 0-based, not node ids): *loss and m->grads [n_params]
+ * are set, parameters and Adam state are untouched. This is the
+ * deterministic entry point tests/test_gradcheck.c differentiates. */
+int gnn_loss_grad(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *users,
+                  const uint32_t *pos, const uint32_t *neg, uint32_t t, double *loss, err_t *e);
+
+/* One Adam step on a fixed batch (what gnn_train_epoch does per batch).
+ * For lightgcn/mf the gradient is fused into the update and m->grads is
+ * not written; the result equals gnn_loss_grad + Adam on m->grads up to
+ * rounding (tests/test_model.c). */
+int gnn_train_step(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *users,
+                   const uint32_t *pos, const uint32_t *neg, uint32_t t, double *loss, err_t *e);
 
 /* Final embeddings of all nodes: out [(n_users + n_items) x dim]; users in
  * rows 0..n_users-1, items after. */

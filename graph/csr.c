@@ -2,6 +2,8 @@
  * on a training hot path, so clarity wins over speed. */
 #include "graph/csr.h"
 
+#include "base/rng.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,4 +147,48 @@ void graph_interactions_destroy(graph_interactions_t *g)
     if (!g) return;
     graph_csr_destroy(&g->train);
     graph_csr_destroy(&g->test);
+}
+
+int graph_csr_holdout(const graph_csr_t *m, double frac, uint64_t seed, graph_csr_t *keep,
+                      graph_csr_t *held, err_t *e)
+{
+    uint8_t *out = calloc(m->nnz ? m->nnz : 1, 1);
+    uint32_t *perm = NULL, maxdeg = 0;
+    if (!out) return err_set(e, ERR_NOMEM, "out of memory");
+    for (uint32_t r = 0; r < m->n_rows; r++) {
+        uint64_t d = m->ptr[r + 1] - m->ptr[r];
+        if (d > maxdeg) maxdeg = (uint32_t)d;
+    }
+    perm = malloc((maxdeg ? maxdeg : 1) * sizeof *perm);
+    if (!perm) { free(out); return err_set(e, ERR_NOMEM, "out of memory"); }
+    rng_t rng;
+    rng_seed_stream(&rng, seed, 0x5a11d);
+    uint64_t n_held = 0;
+    for (uint32_t r = 0; r < m->n_rows; r++) {
+        uint64_t a = m->ptr[r], d = m->ptr[r + 1] - a;
+        if (d < 2) continue;
+        uint64_t k = (uint64_t)floor(frac * (double)d + 0.5);
+        if (k >= d) k = d - 1;
+        for (uint32_t j = 0; j < d; j++) perm[j] = j;
+        rng_shuffle_u32(&rng, perm, d);
+        for (uint64_t j = 0; j < k; j++) out[a + perm[j]] = 1;
+        n_held += k;
+    }
+    free(perm);
+    int rc = graph_csr_init(keep, m->n_rows, m->n_cols, m->nnz - n_held, 0, e);
+    if (!rc) rc = graph_csr_init(held, m->n_rows, m->n_cols, n_held, 0, e);
+    if (rc) { graph_csr_destroy(keep); free(out); return rc; }
+    uint64_t wk = 0, wh = 0;
+    for (uint32_t r = 0; r < m->n_rows; r++) {
+        keep->ptr[r] = wk;
+        held->ptr[r] = wh;
+        for (uint64_t i = m->ptr[r]; i < m->ptr[r + 1]; i++) {
+            if (out[i]) held->col[wh++] = m->col[i];
+            else keep->col[wk++] = m->col[i];
+        }
+    }
+    keep->ptr[m->n_rows] = wk;
+    held->ptr[m->n_rows] = wh;
+    free(out);
+    return ERR_OK;
 }

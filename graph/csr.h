@@ -58,6 +58,13 @@ int graph_csr_has(const graph_csr_t *m, uint32_t r, uint32_t c);
  * without edges have empty rows (no division by zero). */
 int graph_norm_bipartite(const graph_csr_t *r, graph_csr_t *adj, err_t *e);
 
+/* Hold out round(frac * n) random entries of each row with n >= 2 entries
+ * (always keeping one): keep + held == m. Seeded, rows visited in order, so
+ * the same seed gives the same split. Used for the validation split that
+ * early stopping watches (carved from training, never from test). */
+int graph_csr_holdout(const graph_csr_t *m, double frac, uint64_t seed, graph_csr_t *keep,
+                      graph_csr_t *held, err_t *e);
+
 void graph_interactions_destroy(graph_interactions_t *g);
 
 #endif

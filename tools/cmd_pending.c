@@ -10,6 +10,4 @@ static int pending(const char *cmd)
     return 1;
 }
 
-int cli_cmd_train(int argc, char **argv) { (void)argc; (void)argv; return pending("train"); }
-int cli_cmd_eval(int argc, char **argv) { (void)argc; (void)argv; return pending("eval"); }
 int cli_cmd_infer(int argc, char **argv) { (void)argc; (void)argv; return pending("infer"); }

@@ -1,0 +1,100 @@
+/* eval.c - the all-ranking protocol (eval.h): gather the users that have
+ * test items, rank all items for them with gnn_topk (training items
+ * excluded), score the ranked lists at every cut-off, average.
+ *
+ * Assumes the truth and exclusion CSRs are n_users x n_items with sorted
+ * rows (graph/csr.h). Users go through gnn_topk in chunks so the top-K
+ * output stays bounded whatever the number of users and K. Metrics are
+ * summed in user order, so the averages do not depend on threads.
+ */
+#include "gnn/eval.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Big enough that the per-call set-up (buffers, OpenMP region) is noise,
+ * small enough that 8192 x K results stay a few MiB for usual K. */
+#define EVAL_CHUNK 8192
+
+static int check_args(const float *user_emb, const float *item_emb, uint32_t dim,
+                      const graph_csr_t *exclude, const graph_csr_t *truth,
+                      const uint32_t *ks, int n_k, const gnn_metrics_t *out, err_t *e)
+{
+    if (!truth || !out || !ks)
+        return err_set(e, ERR_USAGE, "eval: missing test matrix, cut-offs or output");
+    if (n_k < 1 || n_k > GNN_EVAL_MAX_K)
+        return err_set(e, ERR_USAGE, "eval: %d cut-offs given, 1 to %d allowed", n_k,
+                       GNN_EVAL_MAX_K);
+    for (int i = 0; i < n_k; i++)
+        if (ks[i] == 0) return err_set(e, ERR_USAGE, "eval: a cut-off K must be at least 1");
+    if (dim == 0) return err_set(e, ERR_USAGE, "eval: embedding dimension must be at least 1");
+    if ((truth->n_rows && !user_emb) || (truth->n_cols && !item_emb))
+        return err_set(e, ERR_USAGE, "eval: missing embeddings");
+    if (exclude && (exclude->n_rows != truth->n_rows || exclude->n_cols != truth->n_cols))
+        return err_set(e, ERR_USAGE, "eval: training matrix is %u x %u but test matrix is %u x %u",
+                       exclude->n_rows, exclude->n_cols, truth->n_rows, truth->n_cols);
+    return ERR_OK;
+}
+
+int gnn_eval_all_ranking(const float *user_emb, const float *item_emb, uint32_t dim,
+                         const graph_csr_t *exclude, const graph_csr_t *truth,
+                         const uint32_t *ks, int n_k, int threads,
+                         gnn_metrics_t *out, err_t *e)
+{
+    int rc = check_args(user_emb, item_emb, dim, exclude, truth, ks, n_k, out, e);
+    if (rc) return rc;
+    memset(out, 0, sizeof *out);
+    out->n_k = n_k;
+    uint32_t kmax = 0;
+    for (int i = 0; i < n_k; i++) {
+        out->k[i] = ks[i];
+        if (ks[i] > kmax) kmax = ks[i];
+    }
+    uint32_t n_users = truth->n_rows, n_items = truth->n_cols, n_eval = 0;
+    for (uint32_t u = 0; u < n_users; u++) n_eval += truth->ptr[u + 1] > truth->ptr[u];
+    if (n_eval == 0) return ERR_OK;
+
+    uint32_t chunk = n_eval < EVAL_CHUNK ? n_eval : EVAL_CHUNK;
+    uint32_t *rows = malloc((size_t)chunk * sizeof *rows);
+    float *q = malloc((size_t)chunk * dim * sizeof *q);
+    uint32_t *ranked = malloc((size_t)chunk * kmax * sizeof *ranked);
+    if (!rows || !q || !ranked) {
+        rc = err_set(e, ERR_NOMEM, "eval: out of memory for %u users x top-%u", chunk, kmax);
+        goto done;
+    }
+    uint32_t u = 0;
+    while (u < n_users) {
+        uint32_t n = 0;
+        for (; u < n_users && n < chunk; u++)
+            if (truth->ptr[u + 1] > truth->ptr[u]) {
+                rows[n] = u;
+                memcpy(q + (size_t)n * dim, user_emb + (size_t)u * dim, dim * sizeof *q);
+                n++;
+            }
+        if (n == 0) break;
+        rc = gnn_topk(q, n, item_emb, n_items, dim, exclude, exclude ? rows : NULL, kmax,
+                      threads, ranked, NULL, e);
+        if (rc) {
+            err_prefix(e, "eval");
+            goto done;
+        }
+        for (uint32_t j = 0; j < n; j++) {
+            const uint32_t *t = truth->col + truth->ptr[rows[j]];
+            uint32_t nt = (uint32_t)(truth->ptr[rows[j] + 1] - truth->ptr[rows[j]]);
+            for (int ki = 0; ki < n_k; ki++)
+                gnn_metrics_add_user(ranked + (size_t)j * kmax, kmax, t, nt, ks[ki], ki, out);
+        }
+        out->users_evaluated += n;
+    }
+    for (int ki = 0; ki < n_k; ki++) {
+        out->recall[ki] /= out->users_evaluated;
+        out->precision[ki] /= out->users_evaluated;
+        out->ndcg[ki] /= out->users_evaluated;
+        out->hit[ki] /= out->users_evaluated;
+    }
+done:
+    free(rows);
+    free(q);
+    free(ranked);
+    return rc;
+}

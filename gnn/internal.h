@@ -1,0 +1,88 @@
+/* internal.h - what the files of the training engine (model.c, prop.c,
+ * bpr.c, sampler.c, gcn.c) share and nobody else should use: the workspace
+ * behind gnn_model_t.ws and the per-stage functions of one training step.
+ *
+ * A step on a batch of T triples (u, i+, i-):
+ *   1. prop:    mark the batch's nodes (level 0) and the nodes within
+ *               1..K-1 hops (the receptive field) -> dist[], level lists
+ *   2. forward: final embeddings of the batch's nodes only
+ *   3. bpr:     loss, g = dL/dF on the batch's rows, L2 coefficients
+ *   4. backward + Adam (fused for lightgcn/mf; gcn goes through grads)
+ * Buffers are dense [n x dim] but only the rows a stage's support needs are
+ * written or read; dist[] says which rows are valid.
+ */
+#ifndef GNNREC_GNN_INTERNAL_H
+#define GNNREC_GNN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "gnn/model.h"
+#include "gnn/spmm.h"
+#include "graph/csr.h"
+
+#define GNN_MAX_LAYERS 8
+#define GNN_DIST_FAR 255   /* dist[] of a node outside the receptive field */
+
+typedef struct gnn_ws {
+    uint32_t n;               /* nodes = n_users + n_items */
+    float *g;                 /* [n x dim] dL/dF; zero outside the batch's nodes between steps */
+    float *l2;                /* [n] reg * occurrences / T; zero outside the batch's nodes */
+    float *buf[2];            /* [n x dim] each: forward Horner sums, then backward ones */
+    uint8_t *dist;            /* [n] hops from the batch (GNN_DIST_FAR beyond K-1) */
+    uint32_t *lists;          /* [GNN_MAX_LAYERS x n]: level j = nodes with dist <= j, ascending */
+    uint32_t list_n[GNN_MAX_LAYERS];
+    uint32_t *frontier;       /* [n] nodes with dist == j while expanding */
+    /* the epoch's triples, [cap_triples] each (sampler output) */
+    uint32_t *tu, *ti, *tj;
+    size_t cap_triples;
+    uint32_t *active;         /* [n_users] users with a positive and a possible negative */
+    uint32_t n_active;
+    /* gcn only: per layer k < K, [K x n x dim] each */
+    float *gcn_t;             /* A E_k */
+    float *gcn_p;             /* (A E_k) W_k, pre-activation */
+    float *gcn_e;             /* E_{k+1} = act(p) */
+    float *gcn_f;             /* [n x dim] final (mean of layers) */
+    float *gcn_dt;            /* [n x dim] scratch gradients */
+    float *gcn_dp;            /* [n x dim] */
+    float *gcn_de;            /* [n x dim] */
+} gnn_ws_t;
+
+/* prop.c */
+/* Level 0 = the triples' nodes; expand to dist <= levels-1 and build lists. */
+void gnn_prop_field(gnn_ws_t *w, const graph_csr_t *adj, uint32_t n_users,
+                    const uint32_t *u, const uint32_t *i, const uint32_t *j, uint32_t t,
+                    uint32_t levels, int threads);
+/* Forward over the field: returns z with F[r] = zscale * z[r] valid on level 0. */
+const float *gnn_lgcn_forward(gnn_model_t *m, const graph_csr_t *adj, float *zscale);
+/* Backward from w->g, w->l2: either Adam-updates (fused, grads untouched) or
+ * writes m->grads (adam == NULL). */
+void gnn_lgcn_backward(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam_t *adam);
+/* Full propagation of every node (inference): out [n x dim]; tmp [n x dim]. */
+void gnn_lgcn_embed_all(const gnn_model_t *m, const graph_csr_t *adj, float *out, float *tmp);
+/* Clear g and l2 on the level-0 rows (after a step). */
+void gnn_prop_clear(gnn_ws_t *w, uint32_t dim);
+
+/* bpr.c: loss of T triples from F = zscale * z, accumulating g and l2 and
+ * reading layer-0 rows from emb0 for the L2 term. Returns the batch loss. */
+double gnn_bpr(const float *z, float zscale, const float *emb0, uint32_t dim, uint32_t n_users,
+               const uint32_t *u, const uint32_t *i, const uint32_t *j, uint32_t t, float reg,
+               float *g, float *l2);
+
+/* sampler.c */
+/* Users with >= 1 training item and >= 1 item outside their row. */
+int gnn_sampler_active(gnn_ws_t *w, const graph_csr_t *train, err_t *e);
+/* n_pos = train->nnz positives, `negatives` triples each, into w->tu/ti/tj
+ * (grown as needed); deterministic in (seed, epoch) whatever the threads. */
+int gnn_sample_epoch(gnn_ws_t *w, const graph_csr_t *train, uint64_t seed, uint32_t epoch,
+                     uint32_t negatives, int threads, err_t *e);
+
+/* gcn.c */
+int gnn_gcn_alloc(gnn_ws_t *w, uint32_t layers, uint32_t dim, err_t *e);
+/* Forward of every node; F in w->gcn_f (or out when non-NULL, for embed). */
+void gnn_gcn_forward(const gnn_model_t *m, gnn_ws_t *w, const graph_csr_t *adj, float *out);
+/* Backward from w->g, w->l2 into m->grads (embedding and weights). */
+void gnn_gcn_backward(gnn_model_t *m, const graph_csr_t *adj);
+
+#endif

@@ -1,0 +1,39 @@
+/* metrics.c - per-user ranking metrics of the all-ranking protocol
+ * (eval.h has the definitions). Assumes the truth list is sorted ascending
+ * and unique, as CSR rows are (graph/csr.h), so membership is a binary
+ * search. */
+#include "gnn/eval.h"
+
+#include <math.h>
+
+static int contains(const uint32_t *a, uint32_t n, uint32_t x)
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < x) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < n && a[lo] == x;
+}
+
+void gnn_metrics_add_user(const uint32_t *ranked, uint32_t n_ranked,
+                          const uint32_t *truth, uint32_t n_truth,
+                          uint32_t k, int ki, gnn_metrics_t *out)
+{
+    if (n_truth == 0 || k == 0) return;
+    uint32_t n = n_ranked < k ? n_ranked : k, hits = 0;
+    double dcg = 0.0, idcg = 0.0;
+    for (uint32_t r = 0; r < n; r++)
+        if (ranked[r] != GNN_ITEM_NONE && contains(truth, n_truth, ranked[r])) {
+            hits++;
+            dcg += 1.0 / log2((double)r + 2.0);
+        }
+    /* The ideal list puts min(|truth|, k) hits first (LightGCN's IDCG). */
+    uint32_t ideal = n_truth < k ? n_truth : k;
+    for (uint32_t r = 0; r < ideal; r++) idcg += 1.0 / log2((double)r + 2.0);
+    out->recall[ki] += (double)hits / n_truth;
+    out->precision[ki] += (double)hits / k;
+    out->ndcg[ki] += dcg / idcg;
+    out->hit[ki] += hits > 0 ? 1.0 : 0.0;
+}

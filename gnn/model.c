@@ -1,0 +1,243 @@
+/* model.c - see model.h: hyper-parameter checks, allocation, the step and
+ * epoch drivers. The stages live in prop.c (propagation), bpr.c (loss),
+ * spmm.c (kernels, fused Adam), sampler.c and gcn.c; internal.h says how a
+ * step flows through them.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "base/rng.h"
+#include "gnn/internal.h"
+
+enum arch { ARCH_LIGHTGCN, ARCH_MF, ARCH_GCN, ARCH_UNKNOWN };
+
+static enum arch arch_of(const char *s)
+{
+    if (!strcmp(s, "lightgcn")) return ARCH_LIGHTGCN;
+    if (!strcmp(s, "mf")) return ARCH_MF;
+    if (!strcmp(s, "gcn")) return ARCH_GCN;
+    return ARCH_UNKNOWN;
+}
+
+static void ws_free(gnn_ws_t *w)
+{
+    if (!w) return;
+    free(w->g); free(w->l2); free(w->buf[0]); free(w->buf[1]);
+    free(w->dist); free(w->lists); free(w->frontier);
+    free(w->tu); free(w->ti); free(w->tj); free(w->active);
+    free(w->gcn_t); free(w->gcn_p); free(w->gcn_e); free(w->gcn_f);
+    free(w->gcn_dt); free(w->gcn_dp); free(w->gcn_de);
+    free(w);
+}
+
+static int check_hparams(const gnn_hparams_t *hp, err_t *e)
+{
+    if (memchr(hp->arch, 0, sizeof hp->arch) == NULL || arch_of(hp->arch) == ARCH_UNKNOWN)
+        return err_set(e, ERR_USAGE, "unknown architecture '%.*s' (lightgcn, mf, gcn)",
+                       (int)sizeof hp->arch, hp->arch);
+    if (hp->dim < 1 || hp->dim > GNN_MAX_DIM)
+        return err_set(e, ERR_USAGE, "dim must be in 1..%d, got %u", GNN_MAX_DIM, hp->dim);
+    if (arch_of(hp->arch) != ARCH_MF && hp->layers > GNN_MAX_LAYERS)
+        return err_set(e, ERR_USAGE, "layers must be in 0..%d, got %u", GNN_MAX_LAYERS, hp->layers);
+    if (hp->batch_size < 1 || hp->batch_size > (1u << 24))
+        return err_set(e, ERR_USAGE, "batch_size must be in 1..%u, got %u", 1u << 24, hp->batch_size);
+    if (hp->negatives < 1 || hp->negatives > 64)
+        return err_set(e, ERR_USAGE, "negatives must be in 1..64, got %u", hp->negatives);
+    if (!(hp->lr > 0.0f) || !isfinite(hp->lr))
+        return err_set(e, ERR_USAGE, "lr must be a positive number, got %g", (double)hp->lr);
+    if (!(hp->reg >= 0.0f) || !isfinite(hp->reg))
+        return err_set(e, ERR_USAGE, "reg must be >= 0, got %g", (double)hp->reg);
+    if (hp->threads < 0)
+        return err_set(e, ERR_USAGE, "threads must be >= 0, got %d", hp->threads);
+    return ERR_OK;
+}
+
+int gnn_model_init(gnn_model_t *m, const gnn_hparams_t *hp, uint32_t n_users,
+                   uint32_t n_items, err_t *e)
+{
+    memset(m, 0, sizeof *m);
+    int rc = check_hparams(hp, e);
+    if (rc) return rc;
+    m->hp = *hp;
+    enum arch a = arch_of(hp->arch);
+    if (a == ARCH_MF) m->hp.layers = 0;
+    const uint32_t K = m->hp.layers, d = hp->dim;
+    if ((uint64_t)n_users + n_items > UINT32_MAX || n_users == 0 || n_items == 0)
+        return err_set(e, ERR_USAGE, "need 1..2^32-1 nodes, got %u users + %u items", n_users, n_items);
+    const uint32_t n = n_users + n_items;
+    /* emb0 and layer weights in floats; the products cannot overflow 64 bits
+     * with these limits, but size_t might be 32 */
+    uint64_t n_emb = (uint64_t)n * d, n_w = a == ARCH_GCN ? (uint64_t)K * d * d : 0;
+    if (n_emb + n_w > SIZE_MAX / sizeof(float) / 4)
+        return err_set(e, ERR_USAGE, "model too large: %u nodes x %u dims", n, d);
+    m->n_users = n_users;
+    m->n_items = n_items;
+    m->n_params = (size_t)(n_emb + n_w);
+    m->params = malloc(m->n_params * sizeof(float));
+    m->grads = calloc(m->n_params, sizeof(float));
+    m->adam_m = calloc(m->n_params, sizeof(float));
+    m->adam_v = calloc(m->n_params, sizeof(float));
+    gnn_ws_t *w = calloc(1, sizeof *w);
+    m->ws = w;
+    if (!m->params || !m->grads || !m->adam_m || !m->adam_v || !w) goto nomem;
+    w->n = n;
+    w->g = calloc((size_t)n * d, sizeof(float));
+    w->l2 = calloc(n, sizeof(float));
+    w->buf[0] = malloc((size_t)n * d * sizeof(float));
+    w->buf[1] = malloc((size_t)n * d * sizeof(float));
+    w->dist = malloc(n);
+    w->lists = malloc((size_t)GNN_MAX_LAYERS * n * sizeof(uint32_t));
+    w->frontier = malloc((size_t)n * sizeof(uint32_t));
+    if (!w->g || !w->l2 || !w->buf[0] || !w->buf[1] || !w->dist || !w->lists || !w->frontier)
+        goto nomem;
+    if (a == ARCH_GCN && (rc = gnn_gcn_alloc(w, K, d, e))) {
+        gnn_model_destroy(m);
+        return rc;
+    }
+    m->emb0 = m->params;
+    m->weights = n_w ? m->params + n_emb : NULL;
+    /* stream 0 of the seed initialises; epochs use streams >= 2^32 */
+    rng_t r;
+    rng_seed_stream(&r, hp->seed, 0);
+    for (uint64_t k = 0; k < n_emb; k++) m->emb0[k] = 0.1f * rng_normal(&r);
+    const float lim = sqrtf(6.0f / (float)(d + d));   /* Xavier uniform */
+    for (uint64_t k = 0; k < n_w; k++) m->weights[k] = lim * (2.0f * rng_float(&r) - 1.0f);
+    return ERR_OK;
+nomem:
+    gnn_model_destroy(m);
+    return err_set(e, ERR_NOMEM, "out of memory for a model of %u nodes x %u dims", n, d);
+}
+
+void gnn_model_destroy(gnn_model_t *m)
+{
+    if (!m) return;
+    free(m->params); free(m->grads); free(m->adam_m); free(m->adam_v);
+    ws_free(m->ws);
+    memset(m, 0, sizeof *m);
+}
+
+static int check_graph(const gnn_model_t *m, const graph_csr_t *adj, err_t *e)
+{
+    uint32_t n = m->n_users + m->n_items;
+    if (adj->n_rows != n || adj->n_cols != n)
+        return err_set(e, ERR_USAGE, "adjacency is %u x %u, the model has %u nodes",
+                       adj->n_rows, adj->n_cols, n);
+    return ERR_OK;
+}
+
+static int check_batch(const gnn_model_t *m, const uint32_t *u, const uint32_t *i,
+                       const uint32_t *j, uint32_t t, err_t *e)
+{
+    if (t == 0) return err_set(e, ERR_USAGE, "empty batch");
+    for (uint32_t k = 0; k < t; k++)
+        if (u[k] >= m->n_users || i[k] >= m->n_items || j[k] >= m->n_items)
+            return err_set(e, ERR_USAGE, "triple %u (%u, %u, %u) out of range (%u users, %u items)",
+                           k, u[k], i[k], j[k], m->n_users, m->n_items);
+    return ERR_OK;
+}
+
+/* Stages 1-3 of a step; leaves g and l2 set on the batch's rows. */
+static double forward_loss(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *u,
+                           const uint32_t *i, const uint32_t *j, uint32_t t)
+{
+    gnn_ws_t *w = m->ws;
+    const uint32_t K = m->hp.layers, d = m->hp.dim;
+    const int gcn = arch_of(m->hp.arch) == ARCH_GCN;
+    /* gcn propagates everything; it only needs the batch's own rows listed */
+    gnn_prop_field(w, adj, m->n_users, u, i, j, t, gcn || K == 0 ? 1 : K, m->hp.threads);
+    if (gcn) {
+        if (m->hp.threads > 0) openblas_set_num_threads(m->hp.threads);
+        gnn_gcn_forward(m, w, adj, NULL);
+        return gnn_bpr(w->gcn_f, 1.0f, m->emb0, d, m->n_users, u, i, j, t, m->hp.reg, w->g, w->l2);
+    }
+    float zs;
+    const float *z = gnn_lgcn_forward(m, adj, &zs);
+    return gnn_bpr(z, zs, m->emb0, d, m->n_users, u, i, j, t, m->hp.reg, w->g, w->l2);
+}
+
+int gnn_loss_grad(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *users,
+                  const uint32_t *pos, const uint32_t *neg, uint32_t t, double *loss, err_t *e)
+{
+    int rc = check_graph(m, adj, e);
+    if (rc || (rc = check_batch(m, users, pos, neg, t, e))) return rc;
+    *loss = forward_loss(m, adj, users, pos, neg, t);
+    if (arch_of(m->hp.arch) == ARCH_GCN) gnn_gcn_backward(m, adj);
+    else gnn_lgcn_backward(m, adj, NULL);
+    gnn_prop_clear(m->ws, m->hp.dim);
+    return ERR_OK;
+}
+
+int gnn_train_step(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *users,
+                   const uint32_t *pos, const uint32_t *neg, uint32_t t, double *loss, err_t *e)
+{
+    int rc = check_graph(m, adj, e);
+    if (rc || (rc = check_batch(m, users, pos, neg, t, e))) return rc;
+    *loss = forward_loss(m, adj, users, pos, neg, t);
+    gnn_adam_t ad;
+    gnn_adam_setup(&ad, m->hp.lr, ++m->step);
+    if (arch_of(m->hp.arch) == ARCH_GCN) {
+        gnn_gcn_backward(m, adj);
+        gnn_adam(m->params, m->adam_m, m->adam_v, m->grads, m->n_params, &ad, m->hp.threads);
+    } else {
+        gnn_lgcn_backward(m, adj, &ad);
+    }
+    gnn_prop_clear(m->ws, m->hp.dim);
+    if (!isfinite(*loss))
+        return err_set(e, ERR_INTERNAL, "loss is not finite at step %llu (lr too large?)",
+                       (unsigned long long)m->step);
+    return ERR_OK;
+}
+
+int gnn_train_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_csr_t *adj,
+                    uint32_t epoch, double *loss, err_t *e)
+{
+    int rc = check_graph(m, adj, e);
+    if (rc) return rc;
+    if (train->n_rows != m->n_users || train->n_cols != m->n_items)
+        return err_set(e, ERR_USAGE, "train matrix is %u x %u, the model has %u users x %u items",
+                       train->n_rows, train->n_cols, m->n_users, m->n_items);
+    gnn_ws_t *w = m->ws;
+    const uint32_t neg = m->hp.negatives;
+    if (train->nnz == 0) return err_set(e, ERR_INPUT, "no training interactions");
+    if ((rc = gnn_sample_epoch(w, train, m->hp.seed, epoch, neg, m->hp.threads, e))) return rc;
+    const uint64_t n_pos = train->nnz, bs = m->hp.batch_size;
+    double sum = 0.0;
+    uint64_t steps = 0;
+    for (uint64_t b = 0; b < n_pos; b += bs, steps++) {
+        uint64_t cnt = n_pos - b < bs ? n_pos - b : bs;
+        size_t o = (size_t)b * neg;
+        double l;
+        rc = gnn_train_step(m, adj, w->tu + o, w->ti + o, w->tj + o, (uint32_t)(cnt * neg), &l, e);
+        if (rc) return rc;
+        sum += l;
+    }
+    *loss = sum / (double)steps;
+    return ERR_OK;
+}
+
+int gnn_model_embed(const gnn_model_t *m, const graph_csr_t *adj, float *out, err_t *e)
+{
+    int rc = check_graph(m, adj, e);
+    if (rc) return rc;
+    const size_t sz = (size_t)(m->n_users + m->n_items) * m->hp.dim;
+    if (arch_of(m->hp.arch) == ARCH_GCN) {
+        /* a private workspace keeps embed usable on a const model */
+        gnn_ws_t w = { .n = m->n_users + m->n_items };
+        rc = gnn_gcn_alloc(&w, m->hp.layers, m->hp.dim, e);
+        if (!rc) {
+            if (m->hp.threads > 0) openblas_set_num_threads(m->hp.threads);
+            gnn_gcn_forward(m, &w, adj, out);
+        }
+        free(w.gcn_t); free(w.gcn_p); free(w.gcn_e); free(w.gcn_f);
+        free(w.gcn_dt); free(w.gcn_dp); free(w.gcn_de);
+        return rc;
+    }
+    float *tmp = m->hp.layers > 1 ? malloc(sz * sizeof *tmp) : NULL;
+    if (m->hp.layers > 1 && !tmp) return err_set(e, ERR_NOMEM, "out of memory for embeddings");
+    gnn_lgcn_embed_all(m, adj, out, tmp);
+    free(tmp);
+    return ERR_OK;
+}

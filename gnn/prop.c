@@ -1,0 +1,138 @@
+/* prop.c - LightGCN propagation restricted to a batch's receptive field.
+ *
+ * The mean over layers is linear: F = P E0 with P = sum_{k<=K} A^k / (K+1),
+ * evaluated by Horner's rule Z_1 = E0 + A E0, Z_j = E0 + A Z_{j-1},
+ * F = Z_K / (K+1). Only the batch's rows of F are needed, so Z_j is computed
+ * on the rows within K-j hops of the batch (Z_K on the batch alone).
+ * A is symmetric, so dL/dE0 = P G: the same recursion run from G, which is
+ * non-zero only on the batch's rows; Y_j = G + A Y_{j-1} is non-zero within
+ * j hops, so each backward product gathers only from the previous support
+ * (the mask), and the last one (every row) is fused with Adam.
+ * Assumes adj is graph_norm_bipartite's matrix (square, symmetric, values).
+ */
+#include <string.h>
+
+#include <omp.h>
+
+#include "gnn/internal.h"
+
+static void mark(gnn_ws_t *w, uint32_t r, uint32_t *n0)
+{
+    if (w->dist[r] != 0) {
+        w->dist[r] = 0;
+        w->frontier[(*n0)++] = r;
+    }
+}
+
+void gnn_prop_field(gnn_ws_t *w, const graph_csr_t *adj, uint32_t n_users,
+                    const uint32_t *u, const uint32_t *i, const uint32_t *j, uint32_t t,
+                    uint32_t levels, int threads)
+{
+    uint8_t *dist = w->dist;
+    memset(dist, GNN_DIST_FAR, w->n);
+    uint32_t nf = 0;
+    for (uint32_t k = 0; k < t; k++) {
+        mark(w, u[k], &nf);
+        mark(w, n_users + i[k], &nf);
+        mark(w, n_users + j[k], &nf);
+    }
+    /* Expand one hop at a time from the nodes at exactly distance lev. Racing
+     * threads only ever store the same value lev+1 into a node, so relaxed
+     * atomics suffice and the result does not depend on scheduling. */
+    for (uint32_t lev = 0; lev + 1 < levels; lev++) {
+        const uint8_t nl = (uint8_t)(lev + 1);
+        const uint32_t *fr = w->frontier;
+        #pragma omp parallel for schedule(dynamic, 64) num_threads(threads > 0 ? threads : omp_get_max_threads())
+        for (uint32_t f = 0; f < nf; f++) {
+            uint32_t r = fr[f];
+            for (uint64_t k = adj->ptr[r]; k < adj->ptr[r + 1]; k++) {
+                uint8_t *dc = &dist[adj->col[k]];
+                if (__atomic_load_n(dc, __ATOMIC_RELAXED) > nl)
+                    __atomic_store_n(dc, nl, __ATOMIC_RELAXED);
+            }
+        }
+        if (lev + 2 < levels) {
+            nf = 0;
+            for (uint32_t r = 0; r < w->n; r++)
+                if (dist[r] == nl) w->frontier[nf++] = r;
+        }
+    }
+    /* level lists in node order, so the products walk memory forwards */
+    for (uint32_t l = 0; l < levels; l++) w->list_n[l] = 0;
+    for (uint32_t r = 0; r < w->n; r++) {
+        uint32_t d = dist[r];
+        for (uint32_t l = d; l < levels; l++) w->lists[(size_t)l * w->n + w->list_n[l]++] = r;
+    }
+}
+
+const float *gnn_lgcn_forward(gnn_model_t *m, const graph_csr_t *adj, float *zscale)
+{
+    gnn_ws_t *w = m->ws;
+    const uint32_t K = m->hp.layers, dim = m->hp.dim;
+    *zscale = 1.0f / (float)(K + 1);
+    if (K == 0) return m->emb0;
+    const float *prev = m->emb0;
+    for (uint32_t j = 1; j <= K; j++) {
+        uint32_t lev = K - j;
+        float *out = w->buf[(j - 1) & 1];
+        gnn_spmm(adj, w->lists + (size_t)lev * w->n, w->list_n[lev], prev, m->emb0, NULL, 0,
+                 out, dim, m->hp.threads);
+        prev = out;
+    }
+    return prev;
+}
+
+void gnn_lgcn_backward(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam_t *adam)
+{
+    gnn_ws_t *w = m->ws;
+    const uint32_t K = m->hp.layers, dim = m->hp.dim;
+    const float *prev = w->g;
+    for (uint32_t j = 1; j < K; j++) {
+        float *out = w->buf[(j - 1) & 1];
+        gnn_spmm(adj, w->lists + (size_t)j * w->n, w->list_n[j], prev, w->g, w->dist,
+                 (uint8_t)j, out, dim, m->hp.threads);
+        prev = out;
+    }
+    const float *x = K ? prev : NULL;
+    const float scale = 1.0f / (float)(K + 1);
+    if (adam) {
+        gnn_spmm_adam(adj, x, w->g, w->dist, (uint8_t)K, scale, w->l2, m->emb0, m->adam_m,
+                      m->adam_v, dim, adam, m->hp.threads);
+        return;
+    }
+    float *ge = m->grads;
+    gnn_spmm(adj, NULL, 0, x, w->g, w->dist, (uint8_t)K, ge, dim, m->hp.threads);
+    for (uint32_t r = 0; r < w->n; r++) {
+        float c = w->l2[r];
+        float *gr = ge + (size_t)r * dim;
+        const float *er = m->emb0 + (size_t)r * dim;
+        for (uint32_t d = 0; d < dim; d++) gr[d] = scale * gr[d] + c * er[d];
+    }
+}
+
+void gnn_lgcn_embed_all(const gnn_model_t *m, const graph_csr_t *adj, float *out, float *tmp)
+{
+    const uint32_t K = m->hp.layers, dim = m->hp.dim, n = m->n_users + m->n_items;
+    const size_t sz = (size_t)n * dim;
+    if (K == 0) { memcpy(out, m->emb0, sz * sizeof *out); return; }
+    /* ping-pong so that Z_K lands in out */
+    float *bufs[2] = { (K & 1) ? out : tmp, (K & 1) ? tmp : out };
+    const float *prev = m->emb0;
+    for (uint32_t j = 1; j <= K; j++) {
+        float *o = bufs[(j - 1) & 1];
+        gnn_spmm(adj, NULL, 0, prev, m->emb0, NULL, 0, o, dim, m->hp.threads);
+        prev = o;
+    }
+    const float s = 1.0f / (float)(K + 1);
+    for (size_t k = 0; k < sz; k++) out[k] *= s;
+}
+
+void gnn_prop_clear(gnn_ws_t *w, uint32_t dim)
+{
+    const uint32_t *l0 = w->lists;
+    for (uint32_t k = 0; k < w->list_n[0]; k++) {
+        uint32_t r = l0[k];
+        memset(w->g + (size_t)r * dim, 0, dim * sizeof *w->g);
+        w->l2[r] = 0.0f;
+    }
+}

@@ -1,0 +1,420 @@
+/* topk.c - top-K items per query row from embeddings (gnn_topk), and the
+ * plain reference it is tested against (gnn_topk_ref).
+ *
+ * The blocked kernel computes a (user block x item block) score tile with
+ * OpenBLAS SGEMM into a per-thread buffer small enough to stay in L2, marks
+ * the row's excluded items in the tile as NaN (walking the sorted CSR row
+ * alongside the item blocks), and feeds each tile row to a bounded heap that
+ * lives across the item blocks of that row. Tie order and the result do not
+ * depend on blocks or threads: the heap orders by (score desc, index asc), a
+ * total order for non-NaN scores.
+ *
+ * Assumes: row-major float32 embeddings, exclude rows sorted ascending and
+ * unique (graph/csr.h guarantees it), and the pthread build of OpenBLAS
+ * (its thread count is set here and restored before returning).
+ */
+#include "gnn/eval.h"
+
+#include <cblas.h>
+#include <math.h>
+#ifdef __AVX__
+#include <immintrin.h>
+#endif
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* 128 x 1024 floats = 512 KiB of scores: the tile plus the packed SGEMM
+ * panels fit a 1 MiB L2 (bench_eval sweeps these; docs/evaluation.md). */
+#define DEF_BLOCK_USERS 128
+#define DEF_BLOCK_ITEMS 1024
+/* Scores tested against the heap threshold per vector pass; a rejected
+ * chunk costs a few compares, so the heap is touched only on a hit. */
+#define SCAN_CHUNK 32
+
+typedef struct cand { float s; uint32_t i; } cand_t;
+
+static inline int better(float sa, uint32_t ia, float sb, uint32_t ib)
+{
+    return sa > sb || (sa == sb && ia < ib);
+}
+
+/* Heaps keep the worst candidate at the root: parent never better than a
+ * child, so the root is the threshold a new item has to beat. */
+static void sift_down(cand_t *h, uint32_t n, uint32_t p)
+{
+    cand_t x = h[p];
+    for (;;) {
+        uint32_t c = 2 * p + 1;
+        if (c >= n) break;
+        if (c + 1 < n && better(h[c].s, h[c].i, h[c + 1].s, h[c + 1].i)) c++;
+        if (!better(x.s, x.i, h[c].s, h[c].i)) break;
+        h[p] = h[c];
+        p = c;
+    }
+    h[p] = x;
+}
+
+static void sift_up(cand_t *h, uint32_t p)
+{
+    cand_t x = h[p];
+    while (p > 0) {
+        uint32_t up = (p - 1) / 2;
+        if (!better(h[up].s, h[up].i, x.s, x.i)) break;
+        h[p] = h[up];
+        p = up;
+    }
+    h[p] = x;
+}
+
+static inline void consider(cand_t *h, uint32_t k, float v, uint32_t item)
+{
+    if (better(v, item, h[0].s, h[0].i)) {
+        h[0].s = v;
+        h[0].i = item;
+        sift_down(h, k, 0);
+    }
+}
+
+/* Is any of p[0..SCAN_CHUNK) >= thr? NaN compares false (ordered compare). */
+static inline int any_ge(const float *p, float thr)
+{
+#ifdef __AVX__
+    __m256 t = _mm256_set1_ps(thr);
+    __m256 m = _mm256_cmp_ps(_mm256_loadu_ps(p), t, _CMP_GE_OQ);
+    for (int v = 8; v < SCAN_CHUNK; v += 8)
+        m = _mm256_or_ps(m, _mm256_cmp_ps(_mm256_loadu_ps(p + v), t, _CMP_GE_OQ));
+    return _mm256_movemask_ps(m);
+#else
+    int hit = 0;
+    for (int v = 0; v < SCAN_CHUNK; v++) hit |= p[v] >= thr;
+    return hit;
+#endif
+}
+
+/* One tile row s[0..w) of items base.. into the heap h (*n of k filled),
+ * leaving s zeroed for the next SGEMM (which accumulates, beta = 1).
+ * NaN never enters: it fails every comparison, and the fill phase tests it. */
+static void scan_row(float *s, uint32_t w, uint32_t base, cand_t *h, uint32_t *n, uint32_t k)
+{
+    uint32_t j = 0, m = *n;
+    for (; m < k && j < w; j++) {
+        if (s[j] == s[j]) {
+            h[m].s = s[j];
+            h[m].i = base + j;
+            sift_up(h, m++);
+        }
+        s[j] = 0.0f;
+    }
+    *n = m;
+    if (j == w) return;
+    float thr = h[0].s;
+    for (; j + SCAN_CHUNK <= w; j += SCAN_CHUNK) {
+        float *p = s + j;
+        if (any_ge(p, thr))
+            for (uint32_t t = 0; t < SCAN_CHUNK; t++)
+                if (p[t] >= thr) {
+                    consider(h, k, p[t], base + j + t);
+                    thr = h[0].s;
+                }
+        memset(p, 0, SCAN_CHUNK * sizeof *p);
+    }
+    for (; j < w; j++) {
+        if (s[j] >= thr) {
+            consider(h, k, s[j], base + j);
+            thr = h[0].s;
+        }
+        s[j] = 0.0f;
+    }
+}
+
+/* Heapsort in place: repeatedly moving the worst to the end leaves h best
+ * first. Then k output slots, padded. */
+static void emit(cand_t *h, uint32_t n, uint32_t k, uint32_t *items, float *scores)
+{
+    for (uint32_t end = n; end > 1; end--) {
+        cand_t t = h[0];
+        h[0] = h[end - 1];
+        h[end - 1] = t;
+        sift_down(h, end - 1, 0);
+    }
+    for (uint32_t t = 0; t < k; t++) {
+        items[t] = t < n ? h[t].i : GNN_ITEM_NONE;
+        if (scores) scores[t] = t < n ? h[t].s : -INFINITY;
+    }
+}
+
+typedef struct job {
+    const float *q, *items;
+    uint32_t n_q, n_items, dim, k, heap_k;   /* heap_k = min(k, n_items) */
+    const graph_csr_t *ex;
+    const uint32_t *ex_row;
+    uint32_t bu, bi;
+    int score_only;
+    uint32_t *out_items;
+    float *out_scores;
+} job_t;
+
+/* Per-thread scratch; one user block's state. */
+typedef struct ws {
+    float *tile;       /* [bu x bi] */
+    cand_t *heaps;     /* [bu x heap_k] */
+    uint32_t *fill;    /* [bu] */
+    uint64_t *cur, *end; /* [bu] exclusion cursors into ex->col */
+} ws_t;
+
+static void ws_free(ws_t *w)
+{
+    free(w->tile); free(w->heaps); free(w->fill); free(w->cur); free(w->end);
+}
+
+static int ws_alloc(ws_t *w, const job_t *j)
+{
+    memset(w, 0, sizeof *w);
+    size_t tile_bytes = ((size_t)j->bu * j->bi * sizeof(float) + 63) / 64 * 64;
+    w->tile = aligned_alloc(64, tile_bytes);
+    if (w->tile) memset(w->tile, 0, tile_bytes);   /* the scan keeps it zero */
+    w->heaps = malloc(((size_t)j->bu * j->heap_k + 1) * sizeof(cand_t));
+    w->fill = malloc(j->bu * sizeof(uint32_t));
+    w->cur = malloc(j->bu * sizeof(uint64_t));
+    w->end = malloc(j->bu * sizeof(uint64_t));
+    if (w->tile && w->heaps && w->fill && w->cur && w->end) return 0;
+    ws_free(w);
+    return -1;
+}
+
+static void block_begin(const job_t *j, ws_t *w, uint32_t row0, uint32_t rows)
+{
+    for (uint32_t r = 0; r < rows; r++) {
+        w->fill[r] = 0;
+        w->cur[r] = w->end[r] = 0;
+        if (!j->ex) continue;
+        uint32_t er = j->ex_row ? j->ex_row[row0 + r] : row0 + r;
+        if (er == UINT32_MAX) continue;
+        w->cur[r] = j->ex->ptr[er];
+        w->end[r] = j->ex->ptr[er + 1];
+    }
+}
+
+/* Excluded items become NaN in the (zeroed) tile before the SGEMM adds the
+ * scores to it: NaN + score stays NaN, so the scan needs no second look at
+ * the CSR row, and beta = 1 spares OpenBLAS its separate C-zeroing pass
+ * (10% of the time with beta = 0; the scan re-zeroes what it reads).
+ * Items run ascending across tiles, so each row's cursor only moves on. */
+static void mark_excluded(const job_t *j, ws_t *w, uint32_t rows, uint32_t c0, uint32_t cols)
+{
+    if (!j->ex) return;
+    const uint32_t *col = j->ex->col;
+    for (uint32_t r = 0; r < rows; r++) {
+        float *srow = w->tile + (size_t)r * cols;
+        uint64_t c = w->cur[r], e = w->end[r];
+        for (; c < e && col[c] < c0 + cols; c++) srow[col[c] - c0] = NAN;
+        w->cur[r] = c;
+    }
+}
+
+static void tile_scores(const job_t *j, float *tile, uint32_t row0, uint32_t rows,
+                        uint32_t c0, uint32_t cols, float beta)
+{
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)cols, (int)j->dim,
+                1.0f, j->q + (size_t)row0 * j->dim, (int)j->dim,
+                j->items + (size_t)c0 * j->dim, (int)j->dim, beta, tile, (int)cols);
+}
+
+static void select_row(const job_t *j, ws_t *w, uint32_t r, const uint32_t c0, uint32_t cols)
+{
+    scan_row(w->tile + (size_t)r * cols, cols, c0, w->heaps + (size_t)r * j->heap_k,
+             &w->fill[r], j->heap_k);
+}
+
+static void block_end(const job_t *j, ws_t *w, uint32_t row0, uint32_t r)
+{
+    size_t o = (size_t)(row0 + r) * j->k;
+    emit(w->heaps + (size_t)r * j->heap_k, w->fill[r], j->k, j->out_items + o,
+         j->out_scores ? j->out_scores + o : NULL);
+}
+
+/* Default mode: a thread owns a user block end to end, SGEMM included
+ * (OpenBLAS set to one thread so concurrent calls stay in their caller). */
+static void run_own_blocks(const job_t *j, ws_t *wss, int nt)
+{
+    uint32_t n_blocks = (j->n_q + j->bu - 1) / j->bu;
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+    for (uint32_t b = 0; b < n_blocks; b++) {
+        ws_t *w = &wss[omp_get_thread_num()];
+        uint32_t row0 = b * j->bu, rows = j->n_q - row0 < j->bu ? j->n_q - row0 : j->bu;
+        block_begin(j, w, row0, rows);
+        for (uint32_t c0 = 0; c0 < j->n_items; c0 += j->bi) {
+            uint32_t cols = j->n_items - c0 < j->bi ? j->n_items - c0 : j->bi;
+            if (j->score_only) {
+                tile_scores(j, w->tile, row0, rows, c0, cols, 0.0f);
+                continue;
+            }
+            mark_excluded(j, w, rows, c0, cols);
+            tile_scores(j, w->tile, row0, rows, c0, cols, 1.0f);
+            for (uint32_t r = 0; r < rows; r++) select_row(j, w, r, c0, cols);
+        }
+        if (!j->score_only)
+            for (uint32_t r = 0; r < rows; r++) block_end(j, w, row0, r);
+    }
+}
+
+/* Alternative: OpenBLAS threads each tile, OpenMP splits its rows. */
+static void run_shared_blocks(const job_t *j, ws_t *w, int nt)
+{
+    for (uint32_t row0 = 0; row0 < j->n_q; row0 += j->bu) {
+        uint32_t rows = j->n_q - row0 < j->bu ? j->n_q - row0 : j->bu;
+        block_begin(j, w, row0, rows);
+        for (uint32_t c0 = 0; c0 < j->n_items; c0 += j->bi) {
+            uint32_t cols = j->n_items - c0 < j->bi ? j->n_items - c0 : j->bi;
+            if (j->score_only) {
+                tile_scores(j, w->tile, row0, rows, c0, cols, 0.0f);
+                continue;
+            }
+            mark_excluded(j, w, rows, c0, cols);
+            tile_scores(j, w->tile, row0, rows, c0, cols, 1.0f);
+            #pragma omp parallel for schedule(static) num_threads(nt)
+            for (uint32_t r = 0; r < rows; r++) select_row(j, w, r, c0, cols);
+        }
+        if (!j->score_only) {
+            #pragma omp parallel for schedule(static) num_threads(nt)
+            for (uint32_t r = 0; r < rows; r++) block_end(j, w, row0, r);
+        }
+    }
+}
+
+static int check_args(const float *q, uint32_t n_q, const float *items, uint32_t n_items,
+                      uint32_t dim, const graph_csr_t *exclude, const uint32_t *exclude_row,
+                      uint32_t k, const uint32_t *out_items, err_t *e)
+{
+    if (k == 0) return err_set(e, ERR_USAGE, "top-k: k must be at least 1");
+    if (dim == 0) return err_set(e, ERR_USAGE, "top-k: embedding dimension must be at least 1");
+    if ((n_q && (!q || !out_items)) || (n_items && !items))
+        return err_set(e, ERR_USAGE, "top-k: missing input or output array");
+    if (!exclude) return ERR_OK;
+    if (exclude->n_cols != n_items)
+        return err_set(e, ERR_USAGE, "top-k: exclusion matrix has %u columns for %u items",
+                       exclude->n_cols, n_items);
+    if (!exclude_row && n_q > exclude->n_rows)
+        return err_set(e, ERR_USAGE, "top-k: %u queries but the exclusion matrix has %u rows",
+                       n_q, exclude->n_rows);
+    if (exclude_row)
+        for (uint32_t i = 0; i < n_q; i++)
+            if (exclude_row[i] != UINT32_MAX && exclude_row[i] >= exclude->n_rows)
+                return err_set(e, ERR_USAGE, "top-k: exclusion row %u out of range (%u rows)",
+                               exclude_row[i], exclude->n_rows);
+    return ERR_OK;
+}
+
+int gnn_topk_tuned(const float *q, uint32_t n_q, const float *items, uint32_t n_items,
+                   uint32_t dim, const graph_csr_t *exclude, const uint32_t *exclude_row,
+                   uint32_t k, int threads, const gnn_topk_tuning_t *tuning,
+                   uint32_t *out_items, float *out_scores, err_t *e)
+{
+    int rc = check_args(q, n_q, items, n_items, dim, exclude, exclude_row, k, out_items, e);
+    if (rc || n_q == 0) return rc;
+    gnn_topk_tuning_t tu = {0};
+    if (tuning) tu = *tuning;
+    int nt = threads > 0 ? threads : omp_get_max_threads();
+    job_t j = {
+        .q = q, .items = items, .n_q = n_q, .n_items = n_items, .dim = dim, .k = k,
+        .heap_k = k < n_items ? k : n_items, .ex = exclude, .ex_row = exclude_row,
+        .bu = tu.block_users ? tu.block_users : DEF_BLOCK_USERS,
+        .bi = tu.block_items ? tu.block_items : DEF_BLOCK_ITEMS,
+        .score_only = tu.score_only, .out_items = out_items, .out_scores = out_scores,
+    };
+    if (n_items == 0) {   /* nothing to rank: every slot is padding */
+        for (size_t i = 0; i < (size_t)n_q * k; i++) {
+            out_items[i] = GNN_ITEM_NONE;
+            if (out_scores) out_scores[i] = -INFINITY;
+        }
+        return ERR_OK;
+    }
+    if (j.bi > n_items) j.bi = n_items;
+    /* Few queries (infer for a handful of users): smaller blocks so every
+     * thread gets some; the floor keeps SGEMM calls worth their overhead. */
+    if (!tu.block_users && !tu.blas_parallel) {
+        uint32_t fair = (n_q + 4 * (uint32_t)nt - 1) / (4 * (uint32_t)nt);
+        if (fair < j.bu) j.bu = fair < 16 ? 16 : fair;
+    }
+    if (j.bu > n_q) j.bu = n_q;
+
+    int n_ws = tu.blas_parallel ? 1 : nt;
+    ws_t *wss = calloc((size_t)n_ws, sizeof *wss);
+    if (!wss) return err_set(e, ERR_NOMEM, "top-k: out of memory");
+    for (int t = 0; t < n_ws; t++)
+        if (ws_alloc(&wss[t], &j)) {
+            for (int u = 0; u < t; u++) ws_free(&wss[u]);
+            free(wss);
+            return err_set(e, ERR_NOMEM, "top-k: out of memory for %u x %u score blocks (k %u)",
+                           j.bu, j.bi, k);
+        }
+    int blas_saved = openblas_get_num_threads();
+    openblas_set_num_threads(tu.blas_parallel ? nt : 1);
+    if (tu.blas_parallel) run_shared_blocks(&j, wss, nt);
+    else run_own_blocks(&j, wss, nt);
+    openblas_set_num_threads(blas_saved);
+    for (int t = 0; t < n_ws; t++) ws_free(&wss[t]);
+    free(wss);
+    return ERR_OK;
+}
+
+int gnn_topk(const float *q, uint32_t n_q, const float *items, uint32_t n_items,
+             uint32_t dim, const graph_csr_t *exclude, const uint32_t *exclude_row,
+             uint32_t k, int threads, uint32_t *out_items, float *out_scores, err_t *e)
+{
+    return gnn_topk_tuned(q, n_q, items, n_items, dim, exclude, exclude_row, k, threads,
+                          NULL, out_items, out_scores, e);
+}
+
+/* ---- reference ---- */
+
+static int cmp_cand(const void *a, const void *b)
+{
+    const cand_t *x = a, *y = b;
+    if (better(x->s, x->i, y->s, y->i)) return -1;
+    if (better(y->s, y->i, x->s, x->i)) return 1;
+    return 0;
+}
+
+int gnn_topk_ref(const float *q, uint32_t n_q, const float *items, uint32_t n_items,
+                 uint32_t dim, const graph_csr_t *exclude, const uint32_t *exclude_row,
+                 uint32_t k, uint32_t *out_items, float *out_scores, err_t *e)
+{
+    int rc = check_args(q, n_q, items, n_items, dim, exclude, exclude_row, k, out_items, e);
+    if (rc || n_q == 0) return rc;
+    cand_t *all = malloc(((size_t)n_items + 1) * sizeof *all);
+    unsigned char *drop = calloc((size_t)n_items + 1, 1);
+    if (!all || !drop) {
+        free(all); free(drop);
+        return err_set(e, ERR_NOMEM, "top-k reference: out of memory");
+    }
+    for (uint32_t u = 0; u < n_q; u++) {
+        uint32_t er = exclude ? (exclude_row ? exclude_row[u] : u) : UINT32_MAX;
+        if (er != UINT32_MAX)
+            for (uint64_t c = exclude->ptr[er]; c < exclude->ptr[er + 1]; c++)
+                drop[exclude->col[c]] = 1;
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < n_items; i++) {
+            float s = 0.0f;
+            for (uint32_t d = 0; d < dim; d++)
+                s += q[(size_t)u * dim + d] * items[(size_t)i * dim + d];
+            if (!drop[i] && !isnan(s)) {
+                all[n].s = s;
+                all[n].i = i;
+                n++;
+            }
+        }
+        qsort(all, n, sizeof *all, cmp_cand);
+        for (uint32_t t = 0; t < k; t++) {
+            out_items[(size_t)u * k + t] = t < n ? all[t].i : GNN_ITEM_NONE;
+            if (out_scores) out_scores[(size_t)u * k + t] = t < n ? all[t].s : -INFINITY;
+        }
+        if (er != UINT32_MAX)
+            for (uint64_t c = exclude->ptr[er]; c < exclude->ptr[er + 1]; c++)
+                drop[exclude->col[c]] = 0;
+    }
+    free(all);
+    free(drop);
+    return ERR_OK;
+}

@@ -1,0 +1,998 @@
+/* cli.c - see cli.h. The option table, the argv parser, the YAML loader
+ * (libyaml's event API, whole file read into memory first so that reader
+ * errors, which carry only a byte offset, can still be given a line) and the
+ * validating getters.
+ *
+ * Assumes configs are small (a size cap guards against pointing --config at
+ * a data file) and the table holds tens of keys, so lookups are linear.
+ */
+#include "tools/cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <yaml.h>
+
+#define CLI_MAX_YAML_BYTES (16u << 20)
+#define CLI_MAX_SHOWN 60 /* longest value quoted back in a message */
+
+/* ------------------------------------------------------------------ table */
+
+void cli_opts_init(cli_opts_t *o)
+{
+    memset(o, 0, sizeof *o);
+}
+
+void cli_opts_destroy(cli_opts_t *o)
+{
+    if (!o) return;
+    for (size_t i = 0; i < o->n; i++) {
+        free(o->v[i].key);
+        free(o->v[i].name);
+        free(o->v[i].val);
+    }
+    for (size_t i = 0; i < o->nfiles; i++) free(o->files[i]);
+    free(o->v);
+    free(o->files);
+    memset(o, 0, sizeof *o);
+}
+
+static char *dup_n(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+static char *dup_s(const char *s)
+{
+    return s ? dup_n(s, strlen(s)) : NULL;
+}
+
+/* Normalised copy: leading "--" dropped, '-' -> '_'. */
+static char *norm_key(const char *s, size_t n)
+{
+    if (n >= 2 && s[0] == '-' && s[1] == '-') {
+        s += 2;
+        n -= 2;
+    }
+    char *k = dup_n(s, n);
+    if (k)
+        for (char *p = k; *p; p++)
+            if (*p == '-') *p = '_';
+    return k;
+}
+
+/* Compare a normalised key with a name the programmer wrote in either form. */
+static int key_eq(const char *key, const char *name)
+{
+    if (name[0] == '-' && name[1] == '-') name += 2;
+    for (; *key && *name; key++, name++) {
+        char c = *name == '-' ? '_' : *name;
+        if (*key != c) return 0;
+    }
+    return *key == *name;
+}
+
+/* The entry that counts for key: the command line first, then the earliest
+ * YAML entry (later files and shadowed entries lose). */
+static cli_entry_t *find(const cli_opts_t *o, const char *key)
+{
+    cli_entry_t *yaml = NULL;
+    for (size_t i = 0; i < o->n; i++) {
+        if (!key_eq(o->v[i].key, key)) continue;
+        if (o->v[i].load == 0) return &o->v[i];
+        if (!yaml) yaml = &o->v[i];
+    }
+    return yaml;
+}
+
+/* Append an entry taking ownership of key/name/val (freed on failure). */
+static int push(cli_opts_t *o, char *key, char *name, char *val, int has_val,
+                const char *file, long line, int load, err_t *e)
+{
+    if (!key || !name || (has_val && !val)) goto nomem;
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 16;
+        cli_entry_t *v = realloc(o->v, cap * sizeof *v);
+        if (!v) goto nomem;
+        o->v = v;
+        o->cap = cap;
+    }
+    o->v[o->n++] = (cli_entry_t){ key, name, val, file, line, load, 0 };
+    return 0;
+nomem:
+    free(key);
+    free(name);
+    free(val);
+    return err_set(e, ERR_NOMEM, "out of memory reading options");
+}
+
+/* ------------------------------------------------------------- messages */
+
+/* Where an entry came from, as a message prefix. */
+static void where(const cli_entry_t *en, const char *key, char *buf, size_t n)
+{
+    if (!en)
+        snprintf(buf, n, "--%s", key[0] == '-' && key[1] == '-' ? key + 2 : key);
+    else if (en->file)
+        snprintf(buf, n, "%s:%ld: %s", en->file, en->line, en->name);
+    else
+        snprintf(buf, n, "%s", en->name);
+}
+
+static int verror(const cli_opts_t *o, const cli_entry_t *en, const char *key,
+                  err_t *e, const char *fmt, va_list ap)
+{
+    if (!e) return ERR_USAGE;
+    if (!en) en = find(o, key);
+    char pre[512], msg[sizeof e->msg];
+    where(en, key, pre, sizeof pre);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    return err_set(e, ERR_USAGE, "%s: %s", pre, msg);
+}
+
+int cli_error(const cli_opts_t *o, const char *key, err_t *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = verror(o, NULL, key, e, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static int entry_error(const cli_entry_t *en, err_t *e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int entry_error(const cli_entry_t *en, err_t *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = verror(NULL, en, en->key, e, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* The value quoted for a message: truncated, control bytes as '?', so a
+ * binary argument cannot garble the terminal. */
+static const char *shown(const char *v, char *buf, size_t n)
+{
+    size_t len = strlen(v), i = 0, lim = n - 5;
+    if (lim > CLI_MAX_SHOWN) lim = CLI_MAX_SHOWN;
+    buf[i++] = '"';
+    for (size_t j = 0; j < len && j < lim; j++)
+        buf[i++] = (unsigned char)v[j] < 0x20 || v[j] == 0x7f ? '?' : v[j];
+    if (len > lim) {
+        memcpy(buf + i, "...", 3);
+        i += 3;
+    }
+    buf[i++] = '"';
+    buf[i] = '\0';
+    return buf;
+}
+
+/* ------------------------------------------------------------------ argv */
+
+static int is_flag(const cli_flag_t *flags, const char *key)
+{
+    for (; flags && *flags; flags++)
+        if (key_eq(key, *flags)) return 1;
+    return 0;
+}
+
+static int is_option(const char *a)
+{
+    return a[0] == '-' && a[1] == '-' && a[2] != '\0';
+}
+
+/* Set key from the command line: the last occurrence wins, in place, so the
+ * message names the argument that was actually used. */
+static int set_arg(cli_opts_t *o, const char *name, size_t name_len,
+                   const char *val, long pos, err_t *e)
+{
+    char *key = norm_key(name, name_len);
+    if (!key) return err_set(e, ERR_NOMEM, "out of memory reading options");
+    for (size_t i = 0; i < o->n; i++) {
+        cli_entry_t *en = &o->v[i];
+        if (en->load != 0 || strcmp(en->key, key) != 0) continue;
+        char *nm = dup_n(name, name_len), *v = dup_s(val);
+        free(key);
+        if (!nm || !v) {
+            free(nm);
+            free(v);
+            return err_set(e, ERR_NOMEM, "out of memory reading options");
+        }
+        free(en->name);
+        free(en->val);
+        en->name = nm;
+        en->val = v;
+        en->line = pos;
+        return 0;
+    }
+    return push(o, key, dup_n(name, name_len), dup_s(val), 1, NULL, pos, 0, e);
+}
+
+int cli_parse_argv(cli_opts_t *o, int argc, char **argv, const cli_flag_t *flags,
+                   err_t *e)
+{
+    const char *prev_flag = NULL; /* to explain `--header true` */
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int rc;
+        if (strcmp(a, "-h") == 0) {
+            if ((rc = set_arg(o, "--help", 6, "true", i, e))) return rc;
+            prev_flag = NULL;
+            continue;
+        }
+        if (!is_option(a)) {
+            if (prev_flag)
+                return err_set(e, ERR_USAGE, "unexpected argument '%s' (%s takes no "
+                               "value; write %s=false to turn it off)", a,
+                               prev_flag, prev_flag);
+            return err_set(e, ERR_USAGE, "unexpected argument '%s' (options are "
+                           "--key value; see --help)", a);
+        }
+        const char *eq = strchr(a, '=');
+        size_t name_len = eq ? (size_t)(eq - a) : strlen(a);
+        if (name_len <= 2)
+            return err_set(e, ERR_USAGE, "bad option '%s' (options are --key value)", a);
+        char *key = norm_key(a, name_len);
+        if (!key) return err_set(e, ERR_NOMEM, "out of memory reading options");
+        int flag = is_flag(flags, key);
+        free(key);
+        const char *val;
+        if (eq)
+            val = eq + 1;
+        else if (flag)
+            val = "true";
+        else if (i + 1 < argc && !is_option(argv[i + 1]))
+            val = argv[++i];
+        else
+            return err_set(e, ERR_USAGE, "option %.*s needs a value (see --help)",
+                           (int)name_len, a);
+        if ((rc = set_arg(o, a, name_len, val, eq || flag ? i : i - 1, e))) return rc;
+        prev_flag = flag && !eq ? a : NULL;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ YAML */
+
+typedef struct yload {
+    cli_opts_t *o;
+    yaml_parser_t p;
+    const char *file;  /* owned by o->files */
+    const char *buf;   /* file contents, for lines of reader errors */
+    size_t len;
+    int load;          /* this load's number */
+    err_t *e;
+} yload_t;
+
+static long line_at(const yload_t *y, size_t off)
+{
+    long line = 1;
+    for (size_t i = 0; i < off && i < y->len; i++)
+        if (y->buf[i] == '\n') line++;
+    return line;
+}
+
+static int line_has_tab(const yload_t *y, long line)
+{
+    const char *s = y->buf, *end = y->buf + y->len;
+    for (long l = 1; l < line && s < end; s++)
+        if (*s == '\n') l++;
+    for (; s < end && *s != '\n'; s++)
+        if (*s == '\t') return 1;
+    return 0;
+}
+
+static int parser_error(yload_t *y)
+{
+    yaml_parser_t *p = &y->p;
+    if (p->error == YAML_MEMORY_ERROR)
+        return err_set(y->e, ERR_NOMEM, "out of memory reading %s", y->file);
+    if (p->error == YAML_READER_ERROR)
+        return err_input(y->e, y->file, line_at(y, p->problem_offset),
+                         "not a YAML text file (%s)", p->problem ? p->problem : "bad bytes");
+    long line = (long)p->problem_mark.line + 1;
+    const char *problem = p->problem ? p->problem : "error";
+    const char *tab = line_has_tab(y, line) && !strstr(problem, "tab")
+                      ? "; tabs cannot indent YAML" : "";
+    unsigned long col = (unsigned long)p->problem_mark.column + 1;
+    /* An unclosed bracket or quote is found at the end of the file; the
+     * context mark says where it was opened, which is what the user needs. */
+    long cline = (long)p->context_mark.line + 1;
+    if (p->context && cline != line)
+        return err_input(y->e, y->file, line, "malformed YAML: %s (column %lu; %s "
+                         "that starts at line %ld)%s", problem, col, p->context, cline, tab);
+    if (p->context)
+        return err_input(y->e, y->file, line, "malformed YAML: %s (column %lu; %s)%s",
+                         problem, col, p->context, tab);
+    return err_input(y->e, y->file, line, "malformed YAML: %s (column %lu)%s",
+                     problem, col, tab);
+}
+
+static int next(yload_t *y, yaml_event_t *ev)
+{
+    if (!yaml_parser_parse(&y->p, ev)) return parser_error(y);
+    return 0;
+}
+
+static long ev_line(const yaml_event_t *ev)
+{
+    return (long)ev->start_mark.line + 1;
+}
+
+static int is_null(const yaml_event_t *ev)
+{
+    if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) return 0;
+    const char *s = (const char *)ev->data.scalar.value;
+    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null")
+           || !strcmp(s, "NULL");
+}
+
+/* Join a sequence of scalars into "a,b,c". The SEQUENCE_START is consumed. */
+static int read_list(yload_t *y, const char *name, char **out)
+{
+    size_t len = 0, cap = 64;
+    char *s = malloc(cap);
+    if (!s) return err_set(y->e, ERR_NOMEM, "out of memory reading %s", y->file);
+    s[0] = '\0';
+    for (;;) {
+        yaml_event_t ev;
+        int rc = next(y, &ev);
+        if (rc) {
+            free(s);
+            return rc;
+        }
+        if (ev.type == YAML_SEQUENCE_END_EVENT) {
+            yaml_event_delete(&ev);
+            break;
+        }
+        long line = ev_line(&ev);
+        if (ev.type != YAML_SCALAR_EVENT) {
+            const char *what = ev.type == YAML_ALIAS_EVENT ? "an alias (*name)"
+                             : ev.type == YAML_SEQUENCE_START_EVENT ? "a list"
+                             : "a mapping";
+            yaml_event_delete(&ev);
+            free(s);
+            return err_input(y->e, y->file, line, "%s: a list may hold only plain "
+                             "values, not %s", name, what);
+        }
+        const char *v = (const char *)ev.data.scalar.value;
+        size_t vl = ev.data.scalar.length;
+        const char *bad = is_null(&ev) || !vl ? "an empty item"
+                        : memchr(v, ',', vl) ? "an item with a comma"
+                        : memchr(v, '\0', vl) ? "an item with a NUL byte" : NULL;
+        if (bad) {
+            yaml_event_delete(&ev);
+            free(s);
+            return err_input(y->e, y->file, line, "%s: %s in a list (lists are "
+                             "stored comma-separated)", name, bad);
+        }
+        if (len + vl + 2 > cap) {
+            while (len + vl + 2 > cap) cap *= 2;
+            char *t = realloc(s, cap);
+            if (!t) {
+                yaml_event_delete(&ev);
+                free(s);
+                return err_set(y->e, ERR_NOMEM, "out of memory reading %s", y->file);
+            }
+            s = t;
+        }
+        if (len) s[len++] = ',';
+        memcpy(s + len, v, vl);
+        len += vl;
+        s[len] = '\0';
+        yaml_event_delete(&ev);
+    }
+    *out = s;
+    return 0;
+}
+
+/* Add a YAML key: duplicates within this file are errors; a key set on the
+ * command line or by an earlier file is kept but the entry is stored marked
+ * read, so this file's duplicates are still caught. */
+static int add_yaml(yload_t *y, const char *keyname, const char *name, char *val,
+                    int has_val, long line)
+{
+    char *key = norm_key(keyname, strlen(keyname));
+    if (!key) {
+        free(val);
+        return err_set(y->e, ERR_NOMEM, "out of memory reading %s", y->file);
+    }
+    int shadowed = 0;
+    for (size_t i = 0; i < y->o->n; i++) {
+        const cli_entry_t *en = &y->o->v[i];
+        if (strcmp(en->key, key) != 0) continue;
+        if (en->load == y->load) {
+            int rc = strcmp(en->name, name) == 0
+                ? err_input(y->e, y->file, line, "duplicate key %s (first at line %ld)",
+                            name, en->line)
+                : err_input(y->e, y->file, line, "duplicate key %s (%s at line %ld "
+                            "already sets it)", name, en->name, en->line);
+            free(key);
+            free(val);
+            return rc;
+        }
+        shadowed = 1;
+    }
+    int rc = push(y->o, key, dup_s(name), val, has_val, y->file, line, y->load, y->e);
+    if (!rc && shadowed) y->o->v[y->o->n - 1].used = 1;
+    return rc;
+}
+
+/* Read a mapping's pairs; MAPPING_START is consumed. prefix is "" at the top
+ * level or "parent." below. */
+static int read_mapping(yload_t *y, const char *prefix, int depth)
+{
+    if (depth > 32)
+        return err_input(y->e, y->file, line_at(y, y->p.mark.index), "mappings nested "
+                         "too deeply");
+    for (;;) {
+        yaml_event_t kev, vev;
+        int rc = next(y, &kev);
+        if (rc) return rc;
+        if (kev.type == YAML_MAPPING_END_EVENT) {
+            yaml_event_delete(&kev);
+            return 0;
+        }
+        long line = ev_line(&kev);
+        if (kev.type != YAML_SCALAR_EVENT || !kev.data.scalar.length
+            || memchr(kev.data.scalar.value, '\0', kev.data.scalar.length)) {
+            yaml_event_delete(&kev);
+            return err_input(y->e, y->file, line, "keys must be plain non-empty names");
+        }
+        const char *k = (const char *)kev.data.scalar.value;
+        size_t nl = strlen(prefix) + strlen(k) + 1;
+        char *name = malloc(nl);
+        if (!name) {
+            yaml_event_delete(&kev);
+            return err_set(y->e, ERR_NOMEM, "out of memory reading %s", y->file);
+        }
+        snprintf(name, nl, "%s%s", prefix, k);
+        yaml_event_delete(&kev);
+
+        if ((rc = next(y, &vev))) {
+            free(name);
+            return rc;
+        }
+        /* The architecture is `model:` in a config but --arch on the command
+         * line, where --model names the saved model (SPEC.md). Messages still
+         * say "model", as the user wrote. */
+        const char *keyname = !*prefix && strcmp(name, "model") == 0 ? "arch" : name;
+        switch (vev.type) {
+        case YAML_SCALAR_EVENT:
+            if (is_null(&vev)) {
+                rc = add_yaml(y, keyname, name, NULL, 0, line);
+            } else if (memchr(vev.data.scalar.value, '\0', vev.data.scalar.length)) {
+                rc = err_input(y->e, y->file, line, "%s: value contains a NUL byte", name);
+            } else {
+                char *v = dup_n((const char *)vev.data.scalar.value, vev.data.scalar.length);
+                rc = add_yaml(y, keyname, name, v, 1, line);
+            }
+            break;
+        case YAML_SEQUENCE_START_EVENT: {
+            char *v = NULL;
+            rc = read_list(y, name, &v);
+            if (!rc) rc = add_yaml(y, keyname, name, v, 1, line);
+            break;
+        }
+        case YAML_MAPPING_START_EVENT: {
+            /* Nested under its own name, even for model: (--model.x does not
+             * clash with --model NAME). */
+            size_t pl = strlen(name) + 2;
+            char *sub = malloc(pl);
+            if (!sub) {
+                rc = err_set(y->e, ERR_NOMEM, "out of memory reading %s", y->file);
+                break;
+            }
+            snprintf(sub, pl, "%s.", name);
+            rc = read_mapping(y, sub, depth + 1);
+            free(sub);
+            break;
+        }
+        default:
+            rc = err_input(y->e, y->file, line, "%s: aliases (*name) are not supported",
+                           name);
+            break;
+        }
+        yaml_event_delete(&vev);
+        free(name);
+        if (rc) return rc;
+    }
+}
+
+static int read_stream(yload_t *y)
+{
+    yaml_event_t ev;
+    int rc;
+    if ((rc = next(y, &ev))) return rc; /* STREAM_START */
+    yaml_event_delete(&ev);
+    if ((rc = next(y, &ev))) return rc;
+    if (ev.type == YAML_STREAM_END_EVENT) { /* empty or comments only */
+        yaml_event_delete(&ev);
+        return 0;
+    }
+    yaml_event_delete(&ev); /* DOCUMENT_START */
+    if ((rc = next(y, &ev))) return rc;
+    if (ev.type == YAML_MAPPING_START_EVENT) {
+        yaml_event_delete(&ev);
+        if ((rc = read_mapping(y, "", 0))) return rc;
+    } else if (ev.type == YAML_SCALAR_EVENT && is_null(&ev)) {
+        yaml_event_delete(&ev); /* a bare `---` */
+    } else {
+        long line = ev_line(&ev);
+        yaml_event_delete(&ev);
+        return err_input(y->e, y->file, line, "a config must be a mapping of "
+                         "`key: value` lines at the top level");
+    }
+    if ((rc = next(y, &ev))) return rc; /* DOCUMENT_END */
+    yaml_event_delete(&ev);
+    if ((rc = next(y, &ev))) return rc;
+    int more = ev.type != YAML_STREAM_END_EVENT;
+    long line = ev_line(&ev);
+    yaml_event_delete(&ev);
+    if (more)
+        return err_input(y->e, y->file, line, "a config holds one YAML document, "
+                         "found a second");
+    return 0;
+}
+
+/* Whole file into memory; ERR_IO names the file and the OS reason. */
+static int slurp(const char *path, char **buf, size_t *len, err_t *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return err_set(e, ERR_IO, "%s: cannot open config: %s", path, strerror(errno));
+    size_t cap = 4096, n = 0;
+    char *b = malloc(cap);
+    if (!b) {
+        fclose(f);
+        return err_set(e, ERR_NOMEM, "out of memory reading %s", path);
+    }
+    for (;;) {
+        if (n == cap) {
+            if (cap >= CLI_MAX_YAML_BYTES) {
+                free(b);
+                fclose(f);
+                return err_input(e, path, 0, "too large for a config (over %u MiB); "
+                                 "is this a data file?", CLI_MAX_YAML_BYTES >> 20);
+            }
+            char *t = realloc(b, cap * 2);
+            if (!t) {
+                free(b);
+                fclose(f);
+                return err_set(e, ERR_NOMEM, "out of memory reading %s", path);
+            }
+            b = t;
+            cap *= 2;
+        }
+        size_t r = fread(b + n, 1, cap - n, f);
+        n += r;
+        if (r == 0) break;
+    }
+    int bad = ferror(f);
+    int saved = errno;
+    fclose(f);
+    if (bad) {
+        free(b);
+        return err_set(e, ERR_IO, "%s: cannot read config: %s", path, strerror(saved));
+    }
+    *buf = b;
+    *len = n;
+    return 0;
+}
+
+int cli_load_yaml(cli_opts_t *o, const char *path, err_t *e)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = slurp(path, &buf, &len, e);
+    if (rc) return rc;
+
+    /* libyaml accepts UTF-16 with a BOM; anything else with NUL bytes is a
+     * binary file, better said so than "control characters not allowed". */
+    int utf16 = len >= 2 && (((unsigned char)buf[0] == 0xff && (unsigned char)buf[1] == 0xfe)
+                             || ((unsigned char)buf[0] == 0xfe && (unsigned char)buf[1] == 0xff));
+    const char *nul = utf16 ? NULL : memchr(buf, '\0', len);
+    if (nul) {
+        long line = 1;
+        for (const char *s = buf; s < nul; s++) line += *s == '\n';
+        free(buf);
+        return err_input(e, path, line, "binary data (a NUL byte); a config is YAML text");
+    }
+
+    char **files = realloc(o->files, (o->nfiles + 1) * sizeof *files);
+    if (!files) {
+        free(buf);
+        return err_set(e, ERR_NOMEM, "out of memory reading %s", path);
+    }
+    o->files = files;
+    if (!(files[o->nfiles] = dup_s(path))) {
+        free(buf);
+        return err_set(e, ERR_NOMEM, "out of memory reading %s", path);
+    }
+    yload_t y = { .o = o, .file = files[o->nfiles], .buf = buf, .len = len,
+                  .load = (int)o->nfiles + 1, .e = e };
+    o->nfiles++;
+    if (!yaml_parser_initialize(&y.p)) {
+        free(buf);
+        return err_set(e, ERR_NOMEM, "out of memory reading %s", path);
+    }
+    yaml_parser_set_input_string(&y.p, (const unsigned char *)buf, len);
+    size_t before = o->n;
+    rc = read_stream(&y);
+    yaml_parser_delete(&y.p);
+    free(buf);
+    if (rc) { /* all or nothing: a half-read config must not be used */
+        for (size_t i = before; i < o->n; i++) {
+            free(o->v[i].key);
+            free(o->v[i].name);
+            free(o->v[i].val);
+        }
+        o->n = before;
+    }
+    return rc;
+}
+
+/* --------------------------------------------------------------- getters */
+
+int cli_has(const cli_opts_t *o, const char *key)
+{
+    const cli_entry_t *en = find(o, key);
+    return en && en->val;
+}
+
+/* The entry to read, marked as read; NULL if absent or null. */
+static cli_entry_t *take(cli_opts_t *o, const char *key)
+{
+    cli_entry_t *en = find(o, key);
+    if (!en) return NULL;
+    en->used = 1;
+    return en->val ? en : NULL;
+}
+
+int cli_get_str(cli_opts_t *o, const char *key, const char *def,
+                const char **out, err_t *e)
+{
+    (void)e;
+    cli_entry_t *en = take(o, key);
+    *out = en ? en->val : def;
+    return 0;
+}
+
+int cli_need_str(cli_opts_t *o, const char *key, const char **out, err_t *e)
+{
+    cli_entry_t *en = take(o, key);
+    if (!en)
+        return err_set(e, ERR_USAGE, "missing --%s (see --help)",
+                       key[0] == '-' && key[1] == '-' ? key + 2 : key);
+    *out = en->val;
+    return 0;
+}
+
+/* Decimal digits only; 0 on success, -1 on junk or overflow. */
+static int parse_u64(const char *s, size_t n, uint64_t *out)
+{
+    if (n == 0) return -1;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10) return -1;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+static int range_error(const cli_entry_t *en, uint64_t min, uint64_t max,
+                       const char *bad, err_t *e)
+{
+    char q[CLI_MAX_SHOWN + 8];
+    shown(bad, q, sizeof q);
+    if (min == 0 && (max == UINT64_MAX || max == UINT32_MAX))
+        return entry_error(en, e, "expected a non-negative integer%s, got %s",
+                           max == UINT32_MAX ? " below 2^32" : "", q);
+    return entry_error(en, e, "expected an integer in [%llu, %llu], got %s",
+                       (unsigned long long)min, (unsigned long long)max, q);
+}
+
+static int get_uint(cli_opts_t *o, const char *key, uint64_t min, uint64_t max,
+                    uint64_t *out, int *found, err_t *e)
+{
+    cli_entry_t *en = take(o, key);
+    *found = en != NULL;
+    if (!en) return 0;
+    uint64_t v;
+    if (parse_u64(en->val, strlen(en->val), &v) || v < min || v > max)
+        return range_error(en, min, max, en->val, e);
+    *out = v;
+    return 0;
+}
+
+int cli_get_u32(cli_opts_t *o, const char *key, uint32_t def, uint32_t min,
+                uint32_t max, uint32_t *out, err_t *e)
+{
+    uint64_t v = 0;
+    int found, rc = get_uint(o, key, min, max, &v, &found, e);
+    if (!rc) *out = found ? (uint32_t)v : def;
+    return rc;
+}
+
+int cli_get_u64(cli_opts_t *o, const char *key, uint64_t def, uint64_t min,
+                uint64_t max, uint64_t *out, err_t *e)
+{
+    uint64_t v = 0;
+    int found, rc = get_uint(o, key, min, max, &v, &found, e);
+    if (!rc) *out = found ? v : def;
+    return rc;
+}
+
+int cli_get_float(cli_opts_t *o, const char *key, float def, double min,
+                  double max, float *out, err_t *e)
+{
+    cli_entry_t *en = take(o, key);
+    if (!en) {
+        *out = def;
+        return 0;
+    }
+    const char *s = en->val;
+    char *end = NULL;
+    double d = 0;
+    int ok = *s && !isspace((unsigned char)*s);
+    if (ok) {
+        errno = 0;
+        d = strtod(s, &end);
+        ok = end != s && *end == '\0' && errno != ERANGE && isfinite(d)
+             && fabs(d) <= FLT_MAX && !(d != 0 && (float)d == 0) && d >= min && d <= max;
+    }
+    if (ok) {
+        *out = (float)d;
+        return 0;
+    }
+    char q[CLI_MAX_SHOWN + 8];
+    shown(s, q, sizeof q);
+    if (min == FLT_MIN)
+        return entry_error(en, e, "expected a positive number up to %g, got %s", max, q);
+    if (min <= -FLT_MAX && max >= FLT_MAX)
+        return entry_error(en, e, "expected a number, got %s", q);
+    return entry_error(en, e, "expected a number in [%g, %g], got %s", min, max, q);
+}
+
+int cli_get_bool(cli_opts_t *o, const char *key, int def, int *out, err_t *e)
+{
+    static const char *const yes[] = { "true", "yes", "on", "1", NULL };
+    static const char *const no[] = { "false", "no", "off", "0", NULL };
+    cli_entry_t *en = take(o, key);
+    if (!en) {
+        *out = def;
+        return 0;
+    }
+    for (int i = 0; yes[i]; i++) {
+        if (strcasecmp(en->val, yes[i]) == 0) {
+            *out = 1;
+            return 0;
+        }
+        if (strcasecmp(en->val, no[i]) == 0) {
+            *out = 0;
+            return 0;
+        }
+    }
+    char q[CLI_MAX_SHOWN + 8];
+    return entry_error(en, e, "expected true or false, got %s", shown(en->val, q, sizeof q));
+}
+
+int cli_get_choice(cli_opts_t *o, const char *key, const char *const *choices,
+                   int def_index, int *out, err_t *e)
+{
+    cli_entry_t *en = take(o, key);
+    if (!en) {
+        *out = def_index;
+        return 0;
+    }
+    char list[512];
+    size_t n = 0;
+    list[0] = '\0';
+    for (int i = 0; choices[i]; i++) {
+        if (strcmp(en->val, choices[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+        int w = snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", choices[i]);
+        if (w > 0 && (size_t)w < sizeof list - n) n += (size_t)w;
+    }
+    char q[CLI_MAX_SHOWN + 8];
+    return entry_error(en, e, "expected one of %s, got %s", list,
+                       shown(en->val, q, sizeof q));
+}
+
+/* Split s into trimmed items in one block: pointers, then the strings.
+ * Returns 0, -1 (empty item) or ERR_NOMEM. */
+static int split(const char *s, char ***items, size_t *n)
+{
+    size_t count = 0, len = strlen(s);
+    const char *p = s;
+    while (*p == ' ' || *p == '\t') p++;
+    if (*p) {
+        count = 1;
+        for (const char *c = s; *c; c++) count += *c == ',';
+    }
+    char **v = malloc((count + 1) * sizeof *v + len + 1);
+    if (!v) return ERR_NOMEM;
+    char *text = (char *)(v + count + 1);
+    memcpy(text, s, len + 1);
+    size_t k = 0;
+    for (char *t = text; count && k < count; k++) {
+        char *comma = strchr(t, ',');
+        if (comma) *comma = '\0';
+        while (*t == ' ' || *t == '\t') t++;
+        char *end = t + strlen(t);
+        while (end > t && (end[-1] == ' ' || end[-1] == '\t')) *--end = '\0';
+        if (!*t) {
+            free(v);
+            return -1;
+        }
+        v[k] = t;
+        t = comma ? comma + 1 : end;
+    }
+    v[count] = NULL;
+    *items = v;
+    *n = count;
+    return 0;
+}
+
+int cli_get_list(cli_opts_t *o, const char *key, const char *def,
+                 char ***items, size_t *n, err_t *e)
+{
+    cli_entry_t *en = take(o, key);
+    const char *s = en ? en->val : def ? def : "";
+    int rc = split(s, items, n);
+    if (rc == ERR_NOMEM) return err_set(e, ERR_NOMEM, "out of memory reading options");
+    if (rc) {
+        char q[CLI_MAX_SHOWN + 8];
+        if (!en) return err_set(e, ERR_INTERNAL, "bad default list for %s", key);
+        return entry_error(en, e, "empty item in the list %s", shown(s, q, sizeof q));
+    }
+    return 0;
+}
+
+int cli_get_u32_list(cli_opts_t *o, const char *key, const char *def,
+                     uint32_t min, uint32_t max, uint32_t **out, size_t *n,
+                     err_t *e)
+{
+    char **items;
+    size_t count;
+    int rc = cli_get_list(o, key, def, &items, &count, e);
+    if (rc) return rc;
+    const cli_entry_t *en = find(o, key);
+    if (en && !en->val) en = NULL;
+    char q[CLI_MAX_SHOWN + 8];
+    if (count == 0) {
+        free(items);
+        if (!en) return err_set(e, ERR_INTERNAL, "empty default list for %s", key);
+        return entry_error(en, e, "expected a list of integers in [%lu, %lu], got %s",
+                           (unsigned long)min, (unsigned long)max,
+                           shown(en->val, q, sizeof q));
+    }
+    uint32_t *v = malloc(count * sizeof *v);
+    if (!v) {
+        free(items);
+        return err_set(e, ERR_NOMEM, "out of memory reading options");
+    }
+    for (size_t i = 0; i < count; i++) {
+        uint64_t x;
+        if (parse_u64(items[i], strlen(items[i]), &x) || x < min || x > max) {
+            if (en)
+                rc = entry_error(en, e, "expected a list of integers in [%lu, %lu], "
+                                 "got %s", (unsigned long)min, (unsigned long)max,
+                                 shown(items[i], q, sizeof q));
+            else
+                rc = err_set(e, ERR_INTERNAL, "bad default list for %s", key);
+            free(items);
+            free(v);
+            return rc;
+        }
+        v[i] = (uint32_t)x;
+    }
+    free(items);
+    *out = v;
+    *n = count;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- checks */
+
+/* Edit distance, capped: only to suggest a near miss. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63) return 64;
+    size_t row[64];
+    for (size_t j = 0; j <= lb; j++) row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t sub = diag + (a[i - 1] != b[j - 1]);
+            size_t best = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
+            row[j] = sub < best ? sub : best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+static const char *suggest(const char *key, const char *const *known)
+{
+    const char *best = NULL;
+    size_t bd = 3, len = strlen(key);
+    for (; *known; known++) {
+        char *k = norm_key(*known, strlen(*known));
+        if (!k) return NULL;
+        size_t d = edit_distance(key, k);
+        free(k);
+        if (d < bd && d * 3 <= len) {
+            bd = d;
+            best = *known;
+        }
+    }
+    return best;
+}
+
+static int is_known(const char *key, const char *const *known)
+{
+    for (; *known; known++)
+        if (key_eq(key, *known)) return 1;
+    return 0;
+}
+
+int cli_check_unknown(const cli_opts_t *o, const char *const *known, err_t *e)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < o->n; i++) {
+            const cli_entry_t *en = &o->v[i];
+            if ((pass == 0) != (en->load == 0) || is_known(en->key, known)) continue;
+            const char *s = suggest(en->key, known);
+            char hint[160] = "";
+            if (s)
+                snprintf(hint, sizeof hint, " (did you mean %s%s?)", pass ? "" : "--",
+                         s[0] == '-' && s[1] == '-' ? s + 2 : s);
+            if (pass == 0)
+                return err_set(e, ERR_USAGE, "unknown option %s%s (see --help)",
+                               en->name, hint);
+            err_input(e, en->file, en->line, "unknown key %s%s", en->name, hint);
+            if (e) e->code = ERR_USAGE;
+            return ERR_USAGE;
+        }
+    }
+    return 0;
+}
+
+int cli_check_unused(const cli_opts_t *o, err_t *e)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < o->n; i++) {
+            const cli_entry_t *en = &o->v[i];
+            if ((pass == 0) != (en->load == 0) || en->used) continue;
+            if (pass == 0)
+                return err_set(e, ERR_USAGE, "option %s is not used by this command",
+                               en->name);
+            err_input(e, en->file, en->line, "key %s is not used by this command",
+                      en->name);
+            if (e) e->code = ERR_USAGE;
+            return ERR_USAGE;
+        }
+    }
+    return 0;
+}

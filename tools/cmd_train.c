@@ -1,0 +1,387 @@
+/* cmd_train.c - `gnnrec train`: fit a model on a store's training
+ * interactions and save it under a name.
+ *
+ * Protocols:
+ *   valid_fraction > 0  a validation split is carved from each user's
+ *                       training interactions (seeded); the model trains on
+ *                       the rest, early stopping (patience) watches
+ *                       validation Recall@K, the saved embeddings are those of
+ *                       the best validation epoch; the test split is only
+ *                       reported at the end.
+ *   valid_fraction = 0  the benchmark papers' protocol: fixed epochs on all
+ *                       training interactions, test metrics reported every
+ *                       eval_every epochs, the last epoch saved. The test set
+ *                       never selects anything (patience needs validation).
+ * A checkpoint (parameters + Adam state) is saved every checkpoint_every
+ * epochs, so --resume continues where a killed run stopped; sampling is
+ * seeded by (seed, epoch), so a resumed run equals an uninterrupted one.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+#include <omp.h>
+
+#include "base/clock.h"
+#include "gnn/eval.h"
+#include "gnn/model.h"
+#include "gnn/saved.h"
+#include "graph/load.h"
+#include "store/store.h"
+#include "tools/cli.h"
+#include "tools/commands.h"
+#include "tools/common.h"
+
+static const char usage_text[] =
+    "usage: gnnrec train --store DIR [--config FILE] [--model NAME] [--resume] [--KEY VALUE ...]\n"
+    "\n"
+    "Trains a GCN recommender on the store's training interactions and saves it as\n"
+    "model NAME (default: the architecture's name). Keys (YAML config or --key value;\n"
+    "the command line wins; in YAML the architecture key is `model:`):\n"
+    "  --arch A             lightgcn (default), mf, gcn\n"
+    "  --dim N              embedding size (64)\n"
+    "  --layers N           propagation layers (3; mf uses 0)\n"
+    "  --epochs N           epochs to run (100)\n"
+    "  --batch-size N       BPR triples per step (2048)\n"
+    "  --lr X               Adam learning rate (0.001)\n"
+    "  --reg X              L2 on the batch's layer-0 embeddings (1e-4)\n"
+    "  --negatives N        negatives per positive (1)\n"
+    "  --seed N             seed of initialisation, sampling and the validation split (2020)\n"
+    "  --threads N          threads (0 = all cores)\n"
+    "  --eval-every N       evaluate every N epochs (10; 0 = only at the end)\n"
+    "  --k LIST             cut-offs for the metrics (20; the first one is watched)\n"
+    "  --valid-fraction F   hold out F of each user's training items for validation (0)\n"
+    "  --patience N         stop after N evaluations without validation improvement (0 = never)\n"
+    "  --checkpoint-every N save a resumable checkpoint every N epochs (= eval-every)\n"
+    "  --metrics-log FILE   also write the metrics log (JSON lines) to FILE\n"
+    "  --resume             continue the saved model's last checkpoint up to --epochs\n"
+    "  --progress           show an in-place progress line even when stderr is not a terminal\n"
+    "Writes one line per epoch to stderr (loss, seconds, metrics when evaluated) and,\n"
+    "at the end, the saved model's test metrics to stdout.\n";
+
+static const cli_flag_t flags[] = {"resume", "help", "progress", NULL};
+static const char *const known[] = {
+    "store", "config", "model", "arch", "dim", "layers", "epochs", "batch_size", "lr", "reg",
+    "negatives", "seed", "threads", "eval_every", "k", "valid_fraction", "patience",
+    "checkpoint_every", "metrics_log", "resume", "help", "progress", NULL};
+
+typedef struct run {
+    gnn_hparams_t hp;
+    const char *name;
+    uint32_t epochs, eval_every, patience, checkpoint_every;
+    float valid_fraction;
+    uint32_t *ks;
+    size_t n_k;
+    const char *metrics_log;
+    int resume, progress;
+} run_t;
+
+static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
+{
+    static const char *const archs[] = {"lightgcn", "mf", "gcn", NULL};
+    int arch, rc;
+    uint64_t seed;
+    uint32_t threads;
+    memset(r, 0, sizeof *r);
+    if ((rc = cli_get_choice(o, "arch", archs, 0, &arch, e)) ||
+        (rc = cli_get_u32(o, "dim", 64, 1, 1024, &r->hp.dim, e)) ||
+        (rc = cli_get_u32(o, "layers", arch == 1 ? 0 : 3, 0, 8, &r->hp.layers, e)) ||
+        (rc = cli_get_u32(o, "epochs", 100, 0, 1000000, &r->epochs, e)) ||
+        (rc = cli_get_u32(o, "batch_size", 2048, 1, 1u << 24, &r->hp.batch_size, e)) ||
+        (rc = cli_get_float(o, "lr", 0.001f, 1e-9, 10.0, &r->hp.lr, e)) ||
+        (rc = cli_get_float(o, "reg", 1e-4f, 0.0, 1e3, &r->hp.reg, e)) ||
+        (rc = cli_get_u32(o, "negatives", 1, 1, 64, &r->hp.negatives, e)) ||
+        (rc = cli_get_u64(o, "seed", 2020, 0, UINT64_MAX, &seed, e)) ||
+        (rc = cli_get_u32(o, "threads", 0, 0, 1024, &threads, e)) ||
+        (rc = cli_get_u32(o, "eval_every", 10, 0, 1000000, &r->eval_every, e)) ||
+        (rc = cli_get_u32_list(o, "k", "20", 1, 100000, &r->ks, &r->n_k, e)) ||
+        (rc = cli_get_float(o, "valid_fraction", 0.0f, 0.0, 0.9, &r->valid_fraction, e)) ||
+        (rc = cli_get_u32(o, "patience", 0, 0, 1000000, &r->patience, e)) ||
+        (rc = cli_get_str(o, "metrics_log", NULL, &r->metrics_log, e)) ||
+        (rc = cli_get_bool(o, "resume", 0, &r->resume, e)) ||
+        (rc = cli_get_bool(o, "progress", 0, &r->progress, e)))
+        return rc;
+    if ((rc = cli_get_u32(o, "checkpoint_every", r->eval_every, 0, 1000000, &r->checkpoint_every, e)))
+        return rc;
+    snprintf(r->hp.arch, sizeof r->hp.arch, "%s", archs[arch]);
+    if (arch == 1 && r->hp.layers != 0) return cli_error(o, "layers", e, "mf has no propagation layers; use 0");
+    r->hp.seed = seed;
+    r->hp.threads = (int)threads;
+    if (r->n_k > GNN_EVAL_MAX_K) return cli_error(o, "k", e, "at most %d cut-offs", GNN_EVAL_MAX_K);
+    if (r->patience && r->valid_fraction <= 0.0f)
+        return cli_error(o, "patience", e,
+                         "early stopping needs a validation split (--valid-fraction F); it never watches the test set");
+    if ((rc = cli_get_str(o, "model", r->hp.arch, &r->name, e))) return rc;
+    return ERR_OK;
+}
+
+/* The resolved settings as YAML, stored with the model. */
+static void config_text(const run_t *r, char *buf, size_t n)
+{
+    snprintf(buf, n,
+             "model: %s\ndim: %u\nlayers: %u\nepochs: %u\nbatch_size: %u\nlr: %g\nreg: %g\n"
+             "negatives: %u\nseed: %llu\nthreads: %d\neval_every: %u\nvalid_fraction: %g\npatience: %u\n",
+             r->hp.arch, r->hp.dim, r->hp.layers, r->epochs, r->hp.batch_size, (double)r->hp.lr,
+             (double)r->hp.reg, r->hp.negatives, (unsigned long long)r->hp.seed, r->hp.threads,
+             r->eval_every, (double)r->valid_fraction, r->patience);
+}
+
+/* Everything a save writes, gathered so a store_write retry can rerun it. */
+typedef struct save {
+    const run_t *r;
+    const gnn_model_t *m;
+    const gnn_saved_meta_t *meta;
+    const float *best_emb;     /* [(nu+ni) x dim] */
+    const char *metrics;       /* JSON lines */
+    size_t metrics_len;
+} save_t;
+
+static int write_model(store_txn_t *t, void *ctx, err_t *e)
+{
+    const save_t *s = ctx;
+    const gnn_model_t *m = s->m;
+    char cfg[1024];
+    config_text(s->r, cfg, sizeof cfg);
+    size_t emb_bytes = ((size_t)m->n_users + m->n_items) * m->hp.dim * sizeof(float);
+    size_t par_bytes = m->n_params * sizeof(float);
+    int rc;
+    if ((rc = store_blob_put(t, s->r->name, "meta", s->meta, sizeof *s->meta, e)) ||
+        (rc = store_blob_put(t, s->r->name, "config", cfg, strlen(cfg), e)) ||
+        (rc = store_blob_put(t, s->r->name, "emb", s->best_emb, emb_bytes, e)) ||
+        (rc = store_blob_put(t, s->r->name, "metrics", s->metrics, s->metrics_len, e)) ||
+        (rc = store_blob_put(t, s->r->name, "params", m->params, par_bytes, e)) ||
+        (rc = store_blob_put(t, s->r->name, "adam_m", m->adam_m, par_bytes, e)) ||
+        (rc = store_blob_put(t, s->r->name, "adam_v", m->adam_v, par_bytes, e)))
+        return rc;
+    return ERR_OK;
+}
+
+/* Restore parameters and Adam state of a checkpoint into m. */
+static int load_checkpoint(store_txn_t *t, const char *name, gnn_model_t *m, err_t *e)
+{
+    static const char *keys[3] = {"params", "adam_m", "adam_v"};
+    float *dst[3] = {m->params, m->adam_m, m->adam_v};
+    for (int k = 0; k < 3; k++) {
+        const float *p;
+        size_t n;
+        int rc = store_blob_get_floats(t, name, keys[k], &p, &n, e);
+        if (rc) return rc;
+        if (n != m->n_params)
+            return err_set(e, ERR_USAGE, "model '%s': checkpoint has %zu parameters, this configuration %zu",
+                           name, n, m->n_params);
+        memcpy(dst[k], p, n * sizeof *p);
+    }
+    return ERR_OK;
+}
+
+/* Append one JSON line to the growing log. */
+static int log_append(char **buf, size_t *len, size_t *cap, const char *line, err_t *e)
+{
+    size_t l = strlen(line);
+    if (*len + l + 1 > *cap) {
+        size_t c = *cap ? *cap * 2 : 4096;
+        while (c < *len + l + 1) c *= 2;
+        char *p = realloc(*buf, c);
+        if (!p) return err_set(e, ERR_NOMEM, "out of memory");
+        *buf = p;
+        *cap = c;
+    }
+    memcpy(*buf + *len, line, l + 1);
+    *len += l;
+    return ERR_OK;
+}
+
+int cli_cmd_train(int argc, char **argv)
+{
+    err_t e = {0};
+    cli_opts_t o;
+    run_t r;
+    store_t s;
+    graph_interactions_t g;
+    graph_csr_t fit = {0}, valid = {0}, adj = {0};
+    gnn_model_t m;
+    float *emb = NULL, *best = NULL;
+    char *log = NULL;
+    size_t log_len = 0, log_cap = 0;
+    FILE *logf = NULL;
+    int rc, help = 0, opened = 0, have_g = 0, have_m = 0, split = 0;
+    const char *dir;
+    memset(&m, 0, sizeof m);
+    memset(&r, 0, sizeof r);
+    cli_opts_init(&o);
+    if ((rc = cli_start(&o, argc, argv, flags, known, usage_text, &help, &e)) || help) goto out;
+    if ((rc = cli_need_str(&o, "store", &dir, &e)) || (rc = read_settings(&o, &r, &e)) ||
+        (rc = cli_check_unused(&o, &e)))
+        goto out;
+    cli_set_threads(r.hp.threads);
+
+    if ((rc = store_open(&s, dir, 0, &e))) goto out;
+    opened = 1;
+    store_txn_t t;
+    gnn_saved_meta_t meta, prev;
+    memset(&meta, 0, sizeof meta);
+    if ((rc = store_read_begin(&s, &t, &e))) goto out;
+    rc = graph_load_interactions(&t, &g, &e);
+    have_g = rc == 0;
+    if (!rc && r.resume) rc = gnn_saved_meta(&t, r.name, &prev, &e);
+    store_read_end(&t);
+    if (rc) goto out;
+    if (g.train.nnz == 0) { rc = err_set(&e, ERR_USAGE, "%s: the store has no training interactions", dir); goto out; }
+
+    const graph_csr_t *fit_m = &g.train, *watch = &g.test, *watch_ex = &g.train;
+    if (r.valid_fraction > 0.0f) {
+        if ((rc = graph_csr_holdout(&g.train, r.valid_fraction, r.hp.seed, &fit, &valid, &e))) goto out;
+        split = 1;
+        fit_m = &fit;
+        watch = &valid;
+        watch_ex = &fit;
+    }
+    const char *watch_name = split ? "valid" : "test";
+    if ((rc = graph_norm_bipartite(fit_m, &adj, &e))) goto out;
+    if ((rc = gnn_model_init(&m, &r.hp, g.n_users, g.n_items, &e))) goto out;
+    have_m = 1;
+    size_t n_emb = ((size_t)g.n_users + g.n_items) * r.hp.dim;
+    emb = malloc(n_emb * sizeof *emb);
+    best = malloc(n_emb * sizeof *best);
+    if (!emb || !best) { rc = err_set(&e, ERR_NOMEM, "out of memory for embeddings"); goto out; }
+
+    uint32_t start = 0;
+    double best_metric = -1.0, secs_before = 0.0;
+    uint32_t best_epoch = 0, since_best = 0;
+    if (r.resume) {
+        if (strcmp(prev.arch, r.hp.arch) || prev.dim != r.hp.dim || prev.layers != r.hp.layers ||
+            prev.n_users != g.n_users || prev.n_items != g.n_items) {
+            rc = err_set(&e, ERR_USAGE, "--resume: model '%s' is %s dim %u layers %u on %u users x %u items; "
+                         "this run asks %s dim %u layers %u on %u x %u",
+                         r.name, prev.arch, prev.dim, prev.layers, prev.n_users, prev.n_items, r.hp.arch,
+                         r.hp.dim, r.hp.layers, g.n_users, g.n_items);
+            goto out;
+        }
+        if ((rc = store_read_begin(&s, &t, &e))) goto out;
+        rc = load_checkpoint(&t, r.name, &m, &e);
+        const void *p;
+        size_t len;
+        const float *pe;
+        size_t ne;
+        if (!rc && (rc = store_blob_get_floats(&t, r.name, "emb", &pe, &ne, &e)) == 0 && ne == n_emb)
+            memcpy(best, pe, n_emb * sizeof *best);
+        if (!rc && store_blob_get(&t, r.name, "metrics", &p, &len, NULL) == 0 && len) {
+            char *tmp = malloc(len + 1);
+            if (!tmp) rc = err_set(&e, ERR_NOMEM, "out of memory");
+            else {
+                memcpy(tmp, p, len);
+                tmp[len] = 0;
+                rc = log_append(&log, &log_len, &log_cap, tmp, &e);
+                free(tmp);
+            }
+        }
+        store_read_end(&t);
+        if (rc) goto out;
+        m.step = prev.step;
+        start = prev.epoch;
+        best_epoch = prev.best_epoch;
+        best_metric = prev.best_metric;
+        secs_before = prev.train_seconds;
+        fprintf(stderr, "resuming model '%s' at epoch %u (best %s %.4f at epoch %u)\n", r.name, start,
+                watch_name, best_metric, best_epoch);
+    }
+    if (r.metrics_log && !(logf = fopen(r.metrics_log, r.resume ? "a" : "w"))) {
+        rc = err_set(&e, ERR_USAGE, "--metrics-log %s: cannot write", r.metrics_log);
+        goto out;
+    }
+
+    fprintf(stderr, "train %s '%s': %u users, %u items, %llu training interactions%s, dim %u, %u layers, "
+            "batch %u, lr %g, %u epochs\n", r.hp.arch, r.name, g.n_users, g.n_items,
+            (unsigned long long)fit_m->nnz, split ? " (after the validation split)" : "", r.hp.dim,
+            r.hp.layers, r.hp.batch_size, (double)r.hp.lr, r.epochs);
+    double t_run = clock_now();
+    progress_t prog;
+    progress_init(&prog, "train", r.epochs > start ? r.epochs - start : 0, r.progress ? 1 : 0);
+    int stopped = 0;
+    uint32_t epoch = start;
+    for (epoch = start; epoch < r.epochs && !stopped; epoch++) {
+        double t0 = clock_now(), loss = 0.0;
+        if ((rc = gnn_train_epoch(&m, fit_m, &adj, epoch, &loss, &e))) goto out;
+        double dt = clock_now() - t0;
+        int last = epoch + 1 == r.epochs;
+        int evaluate = (r.eval_every && (epoch + 1) % r.eval_every == 0) || last;
+        char line[1024];
+        int n = snprintf(line, sizeof line, "{\"epoch\":%u,\"loss\":%.6f,\"seconds\":%.3f", epoch + 1, loss, dt);
+        double elapsed = clock_now() - t_run;
+        double eta = elapsed / (double)(epoch + 1 - start) * (double)(r.epochs - epoch - 1);
+        fprintf(stderr, "epoch %4u/%u  loss %.5f  %6.2fs", epoch + 1, r.epochs, loss, dt);
+        if (evaluate) {
+            gnn_metrics_t met;
+            double te = clock_now();
+            if ((rc = gnn_model_embed(&m, &adj, emb, &e)) ||
+                (rc = gnn_eval_all_ranking(emb, emb + (size_t)g.n_users * r.hp.dim, r.hp.dim, watch_ex, watch,
+                                           r.ks, (int)r.n_k, r.hp.threads, &met, &e)))
+                goto out;
+            te = clock_now() - te;
+            for (int k = 0; k < met.n_k; k++) {
+                fprintf(stderr, "  %s recall@%u %.4f ndcg@%u %.4f", watch_name, met.k[k], met.recall[k],
+                        met.k[k], met.ndcg[k]);
+                n += snprintf(line + n, sizeof line - (size_t)n,
+                              ",\"%s_recall@%u\":%.6f,\"%s_ndcg@%u\":%.6f,\"%s_precision@%u\":%.6f,\"%s_hit@%u\":%.6f",
+                              watch_name, met.k[k], met.recall[k], watch_name, met.k[k], met.ndcg[k], watch_name,
+                              met.k[k], met.precision[k], watch_name, met.k[k], met.hit[k]);
+            }
+            n += snprintf(line + n, sizeof line - (size_t)n, ",\"eval_seconds\":%.3f", te);
+            if (!split || met.recall[0] > best_metric) {
+                best_metric = met.recall[0];
+                best_epoch = epoch + 1;
+                memcpy(best, emb, n_emb * sizeof *best);
+                since_best = 0;
+            } else if (r.patience && ++since_best >= r.patience) {
+                fprintf(stderr, "  (no improvement in %u evaluations: stopping; best epoch %u)", r.patience, best_epoch);
+                stopped = 1;
+            }
+        }
+        fprintf(stderr, "  eta %.0fs\n", eta);
+        snprintf(line + n, sizeof line - (size_t)n, "}\n");
+        if ((rc = log_append(&log, &log_len, &log_cap, line, &e))) goto out;
+        if (logf) { fputs(line, logf); fflush(logf); }
+        progress_update(&prog, epoch + 1 - start);
+        int checkpoint = (r.checkpoint_every && (epoch + 1) % r.checkpoint_every == 0) || last || stopped;
+        if (checkpoint && best_epoch > 0) {
+            meta = (gnn_saved_meta_t){.version = GNN_SAVED_VERSION, .n_users = g.n_users, .n_items = g.n_items,
+                                      .dim = r.hp.dim, .layers = r.hp.layers, .batch_size = r.hp.batch_size,
+                                      .negatives = r.hp.negatives, .lr = r.hp.lr, .reg = r.hp.reg,
+                                      .seed = r.hp.seed, .step = m.step, .epoch = epoch + 1,
+                                      .best_epoch = best_epoch, .best_metric = best_metric,
+                                      .train_seconds = secs_before + clock_now() - t_run,
+                                      .valid_users = split ? valid.n_rows : 0};
+            memcpy(meta.arch, r.hp.arch, sizeof meta.arch);
+            save_t sv = {&r, &m, &meta, best, log, log_len};
+            if ((rc = store_write(&s, write_model, &sv, &e))) goto out;
+        }
+    }
+    progress_done(&prog);
+    if (epoch == start) {
+        fprintf(stderr, "nothing to do: model '%s' has already run %u epochs (raise --epochs)\n", r.name, start);
+        goto out;
+    }
+    /* the saved model's test metrics: reported, never used for selection */
+    if (g.test.nnz) {
+        gnn_metrics_t met;
+        if ((rc = gnn_eval_all_ranking(best, best + (size_t)g.n_users * r.hp.dim, r.hp.dim, &g.train, &g.test,
+                                       r.ks, (int)r.n_k, r.hp.threads, &met, &e)))
+            goto out;
+        printf("model %s (%s, epoch %u of %u, %.1fs)  test users %u", r.name, r.hp.arch, best_epoch, epoch,
+               secs_before + clock_now() - t_run, met.users_evaluated);
+        for (int k = 0; k < met.n_k; k++)
+            printf("  recall@%u %.4f  ndcg@%u %.4f", met.k[k], met.recall[k], met.k[k], met.ndcg[k]);
+        printf("\n");
+    }
+out:
+    if (logf) fclose(logf);
+    free(log); free(emb); free(best); free(r.ks);
+    if (have_m) gnn_model_destroy(&m);
+    graph_csr_destroy(&adj); graph_csr_destroy(&fit); graph_csr_destroy(&valid);
+    if (have_g) graph_interactions_destroy(&g);
+    if (opened) store_close(&s);
+    cli_opts_destroy(&o);
+    return rc ? cli_fail("train", &e) : 0;
+}

@@ -1,0 +1,25 @@
+/* common.h - what every gnnrec subcommand does the same way: option
+ * parsing with --help and --config, the thread count, picking the model. */
+#ifndef GNNREC_TOOLS_COMMON_H
+#define GNNREC_TOOLS_COMMON_H
+
+#include <stddef.h>
+
+#include "base/err.h"
+#include "store/store.h"
+#include "tools/cli.h"
+
+/* Parse argv; on --help print usage to stdout and set *help = 1; otherwise
+ * load --config FILE (if the command knows "config") and reject unknown
+ * keys. The command then reads its settings with the cli_get_* getters. */
+int cli_start(cli_opts_t *o, int argc, char **argv, const cli_flag_t *flags,
+              const char *const *known, const char *usage, int *help, err_t *e);
+
+/* OpenMP and OpenBLAS threads; 0 = all cores. */
+void cli_set_threads(int threads);
+
+/* The model to use: `given` if set, else the store's only model; an error
+ * lists the models when there are several or none. out gets the name. */
+int cli_pick_model(store_txn_t *t, const char *given, char *out, size_t n, err_t *e);
+
+#endif
