@@ -42,7 +42,7 @@ static const char usage_text[] =
     "the command line wins; in YAML the architecture key is `model:`):\n"
     "  --arch A             lightgcn (default), mf, gcn\n"
     "  --dim N              embedding size (64)\n"
-    "  --layers N           propagation layers (3; mf uses 0)\n"
+    "  --layers N           propagation layers (3; mf always 0)\n"
     "  --epochs N           epochs to run (100)\n"
     "  --batch-size N       BPR triples per step (2048)\n"
     "  --lr X               Adam learning rate (0.001)\n"
@@ -106,7 +106,7 @@ static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
     if ((rc = cli_get_u32(o, "checkpoint_every", r->eval_every, 0, 1000000, &r->checkpoint_every, e)))
         return rc;
     snprintf(r->hp.arch, sizeof r->hp.arch, "%s", archs[arch]);
-    if (arch == 1 && r->hp.layers != 0) return cli_error(o, "layers", e, "mf has no propagation layers; use 0");
+    if (arch == 1) r->hp.layers = 0;   /* mf is lightgcn without propagation, whatever a config says */
     r->hp.seed = seed;
     r->hp.threads = (int)threads;
     if (r->n_k > GNN_EVAL_MAX_K) return cli_error(o, "k", e, "at most %d cut-offs", GNN_EVAL_MAX_K);

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# deps.sh - install the Debian packages gnnrec needs, only those missing.
+# Safe to run again; needs root (or sudo) only when something is missing.
+set -euo pipefail
+pkgs=(gcc pkg-config meson ninja-build libigraph-dev liblmdb-dev libopenblas-dev libyaml-dev lmdb-utils)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing: ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
