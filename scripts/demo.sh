@@ -19,11 +19,11 @@ $g build-graph --store "$out/store" --interactions "$out/data/interactions.tsv" 
   --columns user,item,rating,time --split temporal:0.2 --social "$out/data/social.tsv"
 echo "== stats"
 $g stats --store "$out/store"
-echo "== train: matrix factorization (MF-BPR) as the baseline, then LightGCN (configs/demo.yaml)"
+echo "== train: popularity (the baseline), MF-BPR, then LightGCN (configs/demo.yaml)"
+$g train --store "$out/store" --arch pop --model pop
 $g train --store "$out/store" --config configs/demo.yaml --arch mf --model mf --epochs 20 2>/dev/null
 $g train --store "$out/store" --config configs/demo.yaml --model lightgcn
-echo "== eval (all-ranking protocol, test split)"
-$g eval --store "$out/store" --model mf --k 10,20
-$g eval --store "$out/store" --model lightgcn --k 10,20
+echo "== eval (all-ranking protocol on the held-out 20%)"
+for m in pop mf lightgcn; do $g eval --store "$out/store" --model $m --k 10,20; done
 echo "== infer: top 5 for three users"
 $g infer --store "$out/store" --model lightgcn --users u1,u2,u3 --k 5

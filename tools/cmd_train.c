@@ -40,7 +40,7 @@ static const char usage_text[] =
     "Trains a GCN recommender on the store's training interactions and saves it as\n"
     "model NAME (default: the architecture's name). Keys (YAML config or --key value;\n"
     "the command line wins; in YAML the architecture key is `model:`):\n"
-    "  --arch A             lightgcn (default), mf, gcn\n"
+    "  --arch A             lightgcn (default), mf, gcn; pop = popularity ranking (no training)\n"
     "  --dim N              embedding size (64)\n"
     "  --layers N           propagation layers (3; mf always 0)\n"
     "  --epochs N           epochs to run (100)\n"
@@ -80,7 +80,7 @@ typedef struct run {
 
 static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
 {
-    static const char *const archs[] = {"lightgcn", "mf", "gcn", NULL};
+    static const char *const archs[] = {"lightgcn", "mf", "gcn", "pop", NULL};
     int arch, rc;
     uint64_t seed;
     uint32_t threads;
@@ -141,17 +141,21 @@ typedef struct save {
 static int write_model(store_txn_t *t, void *ctx, err_t *e)
 {
     const save_t *s = ctx;
-    const gnn_model_t *m = s->m;
+    const gnn_model_t *m = s->m;   /* NULL for models without parameters (pop) */
     char cfg[1024];
     config_text(s->r, cfg, sizeof cfg);
-    size_t emb_bytes = ((size_t)m->n_users + m->n_items) * m->hp.dim * sizeof(float);
-    size_t par_bytes = m->n_params * sizeof(float);
+    size_t emb_bytes = ((size_t)s->meta->n_users + s->meta->n_items) * s->meta->dim * sizeof(float);
     int rc;
-    if ((rc = store_blob_put(t, s->r->name, "meta", s->meta, sizeof *s->meta, e)) ||
+    /* a model saved again under the same name replaces the old one whole */
+    if ((rc = store_model_delete(t, s->r->name, e)) ||
+        (rc = store_blob_put(t, s->r->name, "meta", s->meta, sizeof *s->meta, e)) ||
         (rc = store_blob_put(t, s->r->name, "config", cfg, strlen(cfg), e)) ||
         (rc = store_blob_put(t, s->r->name, "emb", s->best_emb, emb_bytes, e)) ||
-        (rc = store_blob_put(t, s->r->name, "metrics", s->metrics, s->metrics_len, e)) ||
-        (rc = store_blob_put(t, s->r->name, "params", m->params, par_bytes, e)) ||
+        (rc = store_blob_put(t, s->r->name, "metrics", s->metrics, s->metrics_len, e)))
+        return rc;
+    if (!m) return ERR_OK;
+    size_t par_bytes = m->n_params * sizeof(float);
+    if ((rc = store_blob_put(t, s->r->name, "params", m->params, par_bytes, e)) ||
         (rc = store_blob_put(t, s->r->name, "adam_m", m->adam_m, par_bytes, e)) ||
         (rc = store_blob_put(t, s->r->name, "adam_v", m->adam_v, par_bytes, e)))
         return rc;
@@ -191,6 +195,38 @@ static int log_append(char **buf, size_t *len, size_t *cap, const char *line, er
     memcpy(*buf + *len, line, l + 1);
     *len += l;
     return ERR_OK;
+}
+
+/* The popularity ranking as a one-dimensional "embedding" model: users 1,
+ * items their training degree, so eval and infer rank by popularity through
+ * the same code as every other model. The baseline every model must beat. */
+static int train_popularity(store_t *s, const run_t *r, const graph_interactions_t *g, const graph_csr_t *fit,
+                            err_t *e)
+{
+    size_t n = (size_t)g->n_users + g->n_items;
+    float *emb = calloc(n ? n : 1, sizeof *emb);
+    if (!emb) return err_set(e, ERR_NOMEM, "out of memory");
+    for (uint32_t u = 0; u < g->n_users; u++) emb[u] = 1.0f;
+    for (uint64_t k = 0; k < fit->nnz; k++) emb[g->n_users + fit->col[k]] += 1.0f;
+    gnn_saved_meta_t meta = {.version = GNN_SAVED_VERSION, .n_users = g->n_users, .n_items = g->n_items, .dim = 1,
+                             .seed = r->hp.seed, .best_metric = -1.0};
+    memcpy(meta.arch, "pop", 4);
+    static const char log[] = "";
+    save_t sv = {r, NULL, &meta, emb, log, 0};
+    int rc = store_write(s, write_model, &sv, e);
+    if (!rc && g->test.nnz) {
+        gnn_metrics_t met;
+        rc = gnn_eval_all_ranking(emb, emb + g->n_users, 1, &g->train, &g->test, r->ks, (int)r->n_k,
+                                  r->hp.threads, &met, e);
+        if (!rc) {
+            printf("model %s (pop)  test users %u", r->name, met.users_evaluated);
+            for (int k = 0; k < met.n_k; k++)
+                printf("  recall@%u %.4f  ndcg@%u %.4f", met.k[k], met.recall[k], met.k[k], met.ndcg[k]);
+            printf("\n");
+        }
+    }
+    free(emb);
+    return rc;
 }
 
 int cli_cmd_train(int argc, char **argv)
@@ -239,6 +275,10 @@ int cli_cmd_train(int argc, char **argv)
         watch_ex = &fit;
     }
     const char *watch_name = split ? "valid" : "test";
+    if (!strcmp(r.hp.arch, "pop")) {
+        rc = train_popularity(&s, &r, &g, fit_m, &e);
+        goto out;
+    }
     if ((rc = graph_norm_bipartite(fit_m, &adj, &e))) goto out;
     if ((rc = gnn_model_init(&m, &r.hp, g.n_users, g.n_items, &e))) goto out;
     have_m = 1;
