@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# cli_train.sh - end-to-end tests of `gnnrec train`, `eval` and `infer` on the
+# built-in synthetic data: determinism from the seed, --resume equal to an
+# uninterrupted run, early stopping on a validation split only, models far
+# above popularity, infer's top-K agreeing with eval's metrics, output
+# formats, exit codes.
+# usage: cli_train.sh PATH/TO/gnnrec
+set -u
+g=${1:?usage: cli_train.sh GNNREC}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0; failed=0
+check() {   # check "what" command...
+  local what=$1; shift
+  n=$((n + 1))
+  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; failed=$((failed + 1)); fi
+}
+jget() { sed -n "s/.*\"$2\":\([0-9.e+-]*\).*/\1/p" <<<"$1"; }   # jget JSON key
+
+# data: a small community graph, split by us into train/test files so the
+# test pairs are known in external ids
+$g generate --out "$tmp/data" --users 400 --items 300 --communities 4 --min-items 8 --max-items 30 2>/dev/null
+awk -F'\t' '{ k[$1]++; line[$1, k[$1]] = $0 } END { for (u in k) for (i = 1; i <= k[u]; i++)
+  print line[u, i] > ((i > k[u] * 0.8) ? "'"$tmp"'/test.tsv" : "'"$tmp"'/train.tsv") }' "$tmp/data/interactions.tsv"
+s="$tmp/store"
+$g build-graph --store "$s" --interactions "$tmp/train.tsv" --test "$tmp/test.tsv" \
+  --columns user,item,rating,time --social "$tmp/data/social.tsv" >/dev/null
+check "build-graph of the generated data" test -f "$s/data.mdb"
+
+common=(--store "$s" --epochs 6 --dim 16 --layers 2 --lr 0.01 --batch-size 256 --eval-every 0 --threads 2)
+$g train "${common[@]}" --model a --seed 7 >/dev/null 2>&1
+$g train "${common[@]}" --model b --seed 7 >/dev/null 2>&1
+$g train "${common[@]}" --model c --seed 8 >/dev/null 2>&1
+ea=$($g eval --store "$s" --model a --json); eb=$($g eval --store "$s" --model b --json)
+ec=$($g eval --store "$s" --model c --json)
+check "same seed, same metrics" test "$(jget "$ea" 'ndcg@20')" = "$(jget "$eb" 'ndcg@20')"
+check "another seed, other metrics" test "$(jget "$ea" 'ndcg@20')" != "$(jget "$ec" 'ndcg@20')"
+check "same seed, same recommendations" cmp -s <($g infer --store "$s" --model a --k 10) <($g infer --store "$s" --model b --k 10)
+
+# --resume: 3 epochs, then 3 more, equals 6 at once (model a)
+$g train "${common[@]}" --model r --seed 7 --epochs 3 >/dev/null 2>&1
+$g train "${common[@]}" --model r --seed 7 --resume >/dev/null 2>&1
+er=$($g eval --store "$s" --model r --json)
+check "resume equals an uninterrupted run" test "$(jget "$er" 'ndcg@20')" = "$(jget "$ea" 'ndcg@20')"
+$g train "${common[@]}" --model r --seed 7 --resume >/dev/null 2>&1
+check "resume past --epochs does nothing and succeeds" test $? -eq 0
+$g train "${common[@]}" --model r --dim 8 --resume >/dev/null 2>&1
+check "resume with another dim is refused (exit 2)" test $? -eq 2
+
+# quality: lightgcn far above popularity on community data
+$g train --store "$s" --arch pop --model pop >/dev/null
+$g train --store "$s" --model lg --epochs 30 --dim 32 --lr 0.01 --batch-size 256 --eval-every 0 >/dev/null 2>&1
+ep=$($g eval --store "$s" --model pop --json); el=$($g eval --store "$s" --model lg --json)
+check "lightgcn recall@20 > 1.5 x popularity ($(jget "$el" 'recall@20') vs $(jget "$ep" 'recall@20'))" \
+  awk -v a="$(jget "$el" 'recall@20')" -v b="$(jget "$ep" 'recall@20')" 'BEGIN { exit !(a > 1.5 * b) }'
+
+# early stopping watches validation only
+out=$($g train --store "$s" --model v --epochs 30 --dim 16 --lr 0.05 --eval-every 1 --valid-fraction 0.2 \
+      --patience 2 --batch-size 256 2>&1)
+check "valid split: per-epoch lines show valid metrics" grep -q "valid recall@20" <<<"$out"
+check "valid split: the test set is only reported at the end" test "$(grep -c 'test recall@20' <<<"$out")" -eq 0
+$g train --store "$s" --model v2 --epochs 3 --patience 2 >/dev/null 2>&1
+check "patience without a validation split is refused (exit 2)" test $? -eq 2
+
+# infer: format, exclusion of training items, agreement with eval
+$g infer --store "$s" --model lg --k 20 > "$tmp/recs.tsv"
+check "infer tsv has 4 columns" awk -F'\t' 'NF != 4 { exit 1 }' "$tmp/recs.tsv"
+check "infer ranks run 1..20 per user" awk -F'\t' '$2 != (prev == $1 ? r + 1 : 1) { exit 1 } { prev = $1; r = $2 }' "$tmp/recs.tsv"
+check "infer never recommends a training item" awk -F'\t' 'NR == FNR { seen[$1 "\t" $2] = 1; next } ($1 "\t" $3) in seen { exit 1 }' \
+  "$tmp/train.tsv" "$tmp/recs.tsv"
+# recall@20 from infer's lists and the test file must equal eval's
+rec=$(awk -F'\t' 'NR == FNR { t[$1 "\t" $2] = 1; nt[$1]++; next } (($1 "\t" $3) in t) { hit[$1]++ }
+  END { for (u in nt) { s += hit[u] / nt[u]; n++ } printf "%.6f", s / n }' "$tmp/test.tsv" "$tmp/recs.tsv")
+check "recall@20 from infer output ($rec) equals eval's ($(jget "$el" 'recall@20'))" test "$rec" = "$(jget "$el" 'recall@20')"
+$g infer --store "$s" --model lg --users u1,u2 --k 3 --format jsonl > "$tmp/recs.jsonl"
+check "infer jsonl: one object per user with 3 items" \
+  test "$(grep -c '^{"user":"u[12]","items":\[{"item":"i[0-9]*","score":[-0-9.e]*},{.*},{.*}\]}$' "$tmp/recs.jsonl")" -eq 2
+$g infer --store "$s" --model lg --users u1,nobody >/dev/null 2>"$tmp/err"
+check "infer: unknown user is exit 2 and named" sh -c "test $? -eq 2 && grep -q nobody '$tmp/err'"
+check "infer --skip-unknown keeps going" test "$($g infer --store "$s" --model lg --users u1,nobody --skip-unknown --k 4 2>/dev/null | wc -l)" -eq 4
+check "infer --include-seen may return training items" test "$($g infer --store "$s" --model lg --include-seen --k 20 | \
+  awk -F'\t' 'NR == FNR { seen[$1 "\t" $2] = 1; next } ($1 "\t" $3) in seen { n++ } END { print n + 0 }' "$tmp/train.tsv" -)" -gt 0
+
+# exit codes and messages
+for c in train eval infer; do
+  $g $c --help >/dev/null; check "$c --help exits 0" test $? -eq 0
+done
+$g eval --store "$s" --model nope >/dev/null 2>&1; check "eval of a missing model exits 2" test $? -eq 2
+$g eval --store "$s" >/dev/null 2>&1; check "eval with several models and no --model exits 2" test $? -eq 2
+$g eval --store "$s" --model lg --k 0 >/dev/null 2>&1; check "eval --k 0 exits 2" test $? -eq 2
+$g train --store "$s" --epochs ten >/dev/null 2>&1; check "train --epochs ten exits 2" test $? -eq 2
+$g train --store "$s" --bogus 1 >/dev/null 2>&1; check "train with an unknown option exits 2" test $? -eq 2
+$g train --store "$tmp/none" >/dev/null 2>&1; check "train on a missing store exits 2" test $? -eq 2
+printf 'newuser\ti1\t5\t1\n' > "$tmp/more.tsv"
+$g build-graph --store "$s" --append --interactions "$tmp/more.tsv" --columns user,item,rating,time >/dev/null
+$g eval --store "$s" --model lg >/dev/null 2>"$tmp/err"
+check "eval of a model older than the store's users says retrain (exit 2)" sh -c "test $? -eq 2 && grep -q retrain '$tmp/err'"
+
+echo "$n checks, $failed failed"
+[ "$failed" -eq 0 ]
