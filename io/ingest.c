@@ -98,13 +98,21 @@ static uint32_t line_no(const io_lines_t *in)
     return in->line > (long)UINT32_MAX ? UINT32_MAX : (uint32_t)in->line;
 }
 
-/* Intern one id field, rejecting what cannot be an id. */
-static int intern(strmap_t *m, const char *what, const char *s, size_t len, const io_lines_t *in,
-                  uint32_t *id, err_t *e)
+/* Reject what cannot be an id. */
+static int check_id(const char *what, size_t len, const io_lines_t *in, err_t *e)
 {
     if (len == 0) return err_input(e, in->path, in->line, "empty %s id", what);
     if (len > IO_MAX_ID_LEN)
         return err_input(e, in->path, in->line, "%s id longer than %d bytes", what, IO_MAX_ID_LEN);
+    return ERR_OK;
+}
+
+/* Intern one id field, rejecting what cannot be an id. */
+static int intern(strmap_t *m, const char *what, const char *s, size_t len, const io_lines_t *in,
+                  uint32_t *id, err_t *e)
+{
+    int rc = check_id(what, len, in, e);
+    if (rc) return rc;
     *id = strmap_intern(m, s, len, NULL);
     if (*id == STRMAP_NONE)
         return err_set(e, ERR_NOMEM, "%s:%ld: out of memory (or more than 2^32-1 %s ids)", in->path, in->line, what);
@@ -147,7 +155,7 @@ static char detect_delim(const char *line)
     return ' ';
 }
 
-static int read_adj(io_lines_t *in, strmap_t *users, strmap_t *items, io_rows_t *out,
+static int read_adj(io_lines_t *in, int header, strmap_t *users, strmap_t *items, io_rows_t *out,
                     io_read_stats_t *st, err_t *e)
 {
     char *line;
@@ -155,6 +163,7 @@ static int read_adj(io_lines_t *in, strmap_t *users, strmap_t *items, io_rows_t 
     int rc;
     while (!(rc = io_lines_next(in, &line, &len, e)) && line) {
         st->lines++;
+        if (header && st->lines == 1) continue;
         char *p = line;
         char *tok[1];
         size_t tl[1];
@@ -197,7 +206,7 @@ int io_read_interactions(const char *path, const io_spec_t *spec, strmap_t *user
     if (rc) return rc;
     uint64_t n0 = out->n;
     if (adj) {
-        rc = read_adj(&in, users, items, out, st, e);
+        rc = read_adj(&in, spec->header, users, items, out, st, e);
         goto done;
     }
     char delim = spec->delim;
@@ -230,6 +239,10 @@ int io_read_interactions(const char *path, const io_spec_t *spec, strmap_t *user
             (rc = parse_float(f[col[IO_COL_RATING]], &in, "rating", &rating, e))) break;
         if (col[IO_COL_TIME] >= 0 && (rc = parse_time(f[col[IO_COL_TIME]], &in, &time, e))) break;
         if (spec->has_min_rating && rating < spec->min_rating) {
+            /* dropped, but a malformed id is still an error */
+            if ((rc = check_id("user", fl[col[IO_COL_USER]], &in, e)) ||
+                (rc = check_id("item", fl[col[IO_COL_ITEM]], &in, e)))
+                break;
             st->below_min_rating++;
             continue;
         }

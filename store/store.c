@@ -131,12 +131,17 @@ int store_open(store_t *s, const char *dir, int flags, err_t *e)
     }
 
     int rc = mdb_env_create(&s->env);
-    if (rc) return err_set(e, ERR_STORE, "%s: %s", dir, mdb_strerror(rc));
+    if (rc) { s->env = NULL; goto fail_mdb; }
     mdb_env_set_maxdbs(s->env, MAX_DBS);
     mdb_env_set_mapsize(s->env, initial_mapsize(dir));
     unsigned eflags = MDB_NOTLS | (s->rdonly ? MDB_RDONLY : 0);
     rc = mdb_env_open(s->env, dir, eflags, 0600);
     if (rc) {
+        if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH) {
+            /* a data.mdb that is not an LMDB file (of this format): not ours */
+            err_set(e, ERR_USAGE, "%s: not a gnnrec store (%s)", dir, mdb_strerror(rc));
+            goto fail;
+        }
         int code = rc == EACCES || rc == EROFS ? ERR_USAGE : ERR_STORE;
         err_set(e, code, "%s: cannot open store: %s", dir, mdb_strerror(rc));
         goto fail;
@@ -171,8 +176,9 @@ int store_open(store_t *s, const char *dir, int flags, err_t *e)
 fail_mdb:
     err_set(e, ERR_STORE, "%s: %s", dir, mdb_strerror(rc));
 fail:
-    mdb_env_close(s->env);
-    s->env = NULL;
+    /* a store this call began to create is removed again (store_close_discard
+     * closes the env too) */
+    store_close_discard(s);
     return e ? e->code : ERR_STORE;
 }
 
@@ -225,7 +231,11 @@ int store_write(store_t *s, store_write_fn fn, void *ctx, err_t *e)
         int r = fn(&t, ctx, e);
         if (r == ERR_OK) {
             rc = mdb_txn_commit(t.txn);
-            if (rc == 0) return ERR_OK;
+            if (rc == 0) {
+                /* drop the MDB_MAP_FULL message of an earlier attempt */
+                if (e && attempt > 0) { e->code = ERR_OK; e->msg[0] = '\0'; }
+                return ERR_OK;
+            }
             if (rc != MDB_MAP_FULL) return err_set(e, ERR_STORE, "%s: commit failed: %s", s->dir, mdb_strerror(rc));
             t.full = 1;
         } else {
