@@ -4,7 +4,8 @@
  *
  * Assumes the truth and exclusion CSRs are n_users x n_items with sorted
  * rows (graph/csr.h). Users go through gnn_topk in chunks so the top-K
- * output stays bounded whatever the number of users and K. Metrics are
+ * output stays bounded whatever the number of users and K (for gowalla at
+ * K <= 500 that is a single chunk). Metrics are
  * summed in user order, so the averages do not depend on threads.
  */
 #include "gnn/eval.h"
@@ -12,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Big enough that the per-call set-up (buffers, OpenMP region) is noise,
- * small enough that 8192 x K results stay a few MiB for usual K. */
-#define EVAL_CHUNK 8192
+/* Ranked-list entries held at once (64 MiB): every user in one gnn_topk
+ * call for usual K (one call = no load imbalance at chunk ends), bounded
+ * memory for large K. */
+#define EVAL_BUDGET (16u << 20)
+#define EVAL_MIN_CHUNK 1024u
 
 static int check_args(const float *user_emb, const float *item_emb, uint32_t dim,
                       const graph_csr_t *exclude, const graph_csr_t *truth,
@@ -54,7 +57,9 @@ int gnn_eval_all_ranking(const float *user_emb, const float *item_emb, uint32_t 
     for (uint32_t u = 0; u < n_users; u++) n_eval += truth->ptr[u + 1] > truth->ptr[u];
     if (n_eval == 0) return ERR_OK;
 
-    uint32_t chunk = n_eval < EVAL_CHUNK ? n_eval : EVAL_CHUNK;
+    uint32_t chunk = EVAL_BUDGET / kmax;
+    if (chunk < EVAL_MIN_CHUNK) chunk = EVAL_MIN_CHUNK;
+    if (chunk > n_eval) chunk = n_eval;
     uint32_t *rows = malloc((size_t)chunk * sizeof *rows);
     float *q = malloc((size_t)chunk * dim * sizeof *q);
     uint32_t *ranked = malloc((size_t)chunk * kmax * sizeof *ranked);

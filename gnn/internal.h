@@ -34,6 +34,9 @@ typedef struct gnn_ws {
     uint32_t *lists;          /* [GNN_MAX_LAYERS x n]: level j = nodes with dist <= j, ascending */
     uint32_t list_n[GNN_MAX_LAYERS];
     uint32_t *frontier;       /* [n] nodes with dist == j while expanding */
+    /* seconds spent per product since allocation, for bench_train's profile:
+     * [j-1] forward Z_j, [GNN_MAX_LAYERS + j-1] backward Y_j (Y_K with Adam) */
+    double prof[2 * GNN_MAX_LAYERS];
     /* the epoch's triples, [cap_triples] each (sampler output) */
     uint32_t *tu, *ti, *tj;
     size_t cap_triples;

@@ -15,7 +15,9 @@
 /* How many neighbours ahead to prefetch: enough to cover an L3 miss at
  * one neighbour every ~10 ns, few enough not to evict the accumulators'
  * working set. Measured with bench/bench_spmm. */
+#ifndef PF_DIST
 #define PF_DIST 8
+#endif
 
 static int nthreads(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
 
@@ -107,26 +109,53 @@ void gnn_spmm_adam_ref(const graph_csr_t *a, const float *x, const float *add,
 
 /* ---- optimized ---------------------------------------------------------- */
 
+/* acc += sum_k w[k] x[c[k]] over a list of n neighbours, prefetching ahead
+ * within the list (and into the next one: `next`, `n_next`). */
+static inline __attribute__((always_inline)) void
+gather(const uint32_t *restrict c, const float *restrict w, uint64_t n, const float *restrict x,
+       float *restrict acc, uint32_t D)
+{
+    for (uint64_t k = 0; k < n; k++) {
+        if (k + PF_DIST < n) {
+            const char *pf = (const char *)(x + (size_t)c[k + PF_DIST] * D);
+            for (uint32_t b = 0; b < D * 4; b += 64) __builtin_prefetch(pf + b, 0, 3);
+        }
+        const float wk = w[k];
+        const float *restrict xj = x + (size_t)c[k] * D;
+        for (uint32_t d = 0; d < D; d++) acc[d] += wk * xj[d];
+    }
+}
+
+#define MASK_BLOCK 256
+
 /* One output row; D is a compile-time constant at every call site that
- * matters, so acc[] is a handful of vector registers. */
+ * matters, so acc[] is a handful of vector registers. With a mask the
+ * surviving neighbours are first compacted (a cheap sequential scan), so
+ * prefetches go only to rows that will be read: in a backward product most
+ * neighbours are outside the support. */
 static inline __attribute__((always_inline)) void
 row_fast(const uint64_t *restrict ptr, const uint32_t *restrict col, const float *restrict val,
-         uint64_t nnz, uint32_t r, const float *restrict x, const float *restrict addr,
+         uint32_t r, const float *restrict x, const float *restrict addr,
          const uint8_t *restrict mask, uint8_t lim, float *restrict acc, uint32_t D)
 {
     for (uint32_t d = 0; d < D; d++) acc[d] = addr ? addr[d] : 0.0f;
     if (!x) return;
     uint64_t k0 = ptr[r], k1 = ptr[r + 1];
-    for (uint64_t k = k0; k < k1; k++) {
-        if (k + PF_DIST < nnz) {
-            const char *pf = (const char *)(x + (size_t)col[k + PF_DIST] * D);
-            for (uint32_t b = 0; b < D * 4; b += 64) __builtin_prefetch(pf + b, 0, 3);
+    if (!mask) {
+        gather(col + k0, val + k0, k1 - k0, x, acc, D);
+        return;
+    }
+    uint32_t cc[MASK_BLOCK];
+    float cw[MASK_BLOCK];
+    for (uint64_t k = k0; k < k1;) {
+        uint32_t n = 0;
+        for (; k < k1 && n < MASK_BLOCK; k++) {
+            uint32_t j = col[k];
+            cc[n] = j;
+            cw[n] = val[k];
+            n += mask[j] < lim;
         }
-        uint32_t j = col[k];
-        if (mask && mask[j] >= lim) continue;
-        const float w = val[k];
-        const float *restrict xj = x + (size_t)j * D;
-        for (uint32_t d = 0; d < D; d++) acc[d] += w * xj[d];
+        gather(cc, cw, n, x, acc, D);
     }
 }
 
@@ -139,7 +168,7 @@ spmm_chunk(const graph_csr_t *a, const uint32_t *rows, uint32_t lo, uint32_t hi,
     for (uint32_t i = lo; i < hi; i++) {
         uint32_t r = rows ? rows[i] : i;
         size_t o = (size_t)r * D;
-        row_fast(a->ptr, a->col, a->val, a->nnz, r, x, add ? add + o : NULL, mask, lim, acc, D);
+        row_fast(a->ptr, a->col, a->val, r, x, add ? add + o : NULL, mask, lim, acc, D);
         for (uint32_t d = 0; d < D; d++) y[o + d] = acc[d];
     }
 }
@@ -173,7 +202,7 @@ adam_chunk(const graph_csr_t *a, uint32_t lo, uint32_t hi, const float *x, const
     float g[D];
     for (uint32_t r = lo; r < hi; r++) {
         size_t o = (size_t)r * D;
-        row_fast(a->ptr, a->col, a->val, a->nnz, r, x, add ? add + o : NULL, mask, lim, g, D);
+        row_fast(a->ptr, a->col, a->val, r, x, add ? add + o : NULL, mask, lim, g, D);
         float c = l2 ? l2[r] : 0.0f;
         for (uint32_t d = 0; d < D; d++) g[d] = scale * g[d] + c * p[o + d];
         adam_span(p + o, m + o, v + o, g, D, ad);

@@ -92,6 +92,17 @@ static inline int any_ge(const float *p, float thr)
 #endif
 }
 
+/* A plain memset here becomes `rep stos`, whose start-up costs more than
+ * the 128 bytes it writes. */
+static inline void clear_chunk(float *p)
+{
+#ifdef __AVX__
+    for (int v = 0; v < SCAN_CHUNK; v += 8) _mm256_storeu_ps(p + v, _mm256_setzero_ps());
+#else
+    for (int v = 0; v < SCAN_CHUNK; v++) p[v] = 0.0f;
+#endif
+}
+
 /* One tile row s[0..w) of items base.. into the heap h (*n of k filled),
  * leaving s zeroed for the next SGEMM (which accumulates, beta = 1).
  * NaN never enters: it fails every comparison, and the fill phase tests it. */
@@ -117,7 +128,7 @@ static void scan_row(float *s, uint32_t w, uint32_t base, cand_t *h, uint32_t *n
                     consider(h, k, p[t], base + j + t);
                     thr = h[0].s;
                 }
-        memset(p, 0, SCAN_CHUNK * sizeof *p);
+        clear_chunk(p);
     }
     for (; j < w; j++) {
         if (s[j] >= thr) {

@@ -222,7 +222,7 @@ int io_read_interactions(const char *path, const io_spec_t *spec, strmap_t *user
         if (blank(line)) continue;
         if (!delim) delim = detect_delim(line);
         int n = io_split_fields(line, delim, f, fl, MAX_FIELDS);
-        if (n > MAX_FIELDS) { rc = err_input(e, path, in.line, "more than %d columns", MAX_FIELDS); break; }
+        if (n > MAX_FIELDS) { rc = err_input(e, path, in.line, "more than %d columns (an adj file? use --format adj)", MAX_FIELDS); break; }
         if (n < spec->n_named) {
             rc = err_input(e, path, in.line, "expected %d columns (%s), found %d", spec->n_named,
                            spec->n_named == 2 ? "user, item" : "as named by --columns", n);

@@ -45,7 +45,8 @@ static int refill(io_lines_t *r, err_t *e)
     r->end = n;
     size_t got = fread(r->buf + n, 1, r->cap - n, r->f);
     if (got == 0) {
-        if (ferror(r->f)) return err_input(e, r->path, r->line + 1, "read error: %s", strerror(errno));
+        if (ferror(r->f))   /* the file is fine, the system is not: exit 1, not 2 */
+            return err_set(e, ERR_IO, "%s:%ld: read error: %s", r->path, r->line + 1, strerror(errno));
         r->eof = 1;
     }
     r->end += got;
