@@ -18,7 +18,9 @@ int io_lines_open(io_lines_t *r, const char *path, size_t max_len, err_t *e)
         return err_input(e, path, 0, "is a directory, expected a file");
     r->f = fopen(path, "rb");
     if (!r->f) return err_input(e, path, 0, "cannot open: %s", strerror(errno));
-    r->cap = max_len + 2 > (1u << 20) ? max_len + 2 : (1u << 20);
+    /* start at 1 MiB and grow up to max_len + 2 only when a line needs it:
+     * a small file with a 64 MiB line limit (adj) must not cost 64 MiB */
+    r->cap = (size_t)1 << 20;
     r->buf = malloc(r->cap + 1);
     if (!r->buf) {
         fclose(r->f);
@@ -43,6 +45,13 @@ static int refill(io_lines_t *r, err_t *e)
     memmove(r->buf, r->buf + r->start, n);
     r->start = 0;
     r->end = n;
+    if (n == r->cap) {   /* a line longer than the buffer, still within max_len */
+        size_t cap = r->cap * 2 < r->max_len + 2 ? r->cap * 2 : r->max_len + 2;
+        char *p = cap > r->cap ? realloc(r->buf, cap + 1) : NULL;
+        if (!p) return err_set(e, ERR_NOMEM, "out of memory reading %s", r->path);
+        r->buf = p;
+        r->cap = cap;
+    }
     size_t got = fread(r->buf + n, 1, r->cap - n, r->f);
     if (got == 0) {
         if (ferror(r->f))   /* the file is fine, the system is not: exit 1, not 2 */

@@ -115,6 +115,13 @@ int store_open(store_t *s, const char *dir, int flags, err_t *e)
     char data[4200];
     snprintf(data, sizeof data, "%s/data.mdb", dir);
     int have_data = file_exists(data);
+    struct stat ds;
+    if (have_data && stat(data, &ds) == 0 && (!S_ISREG(ds.st_mode) || ds.st_size == 0))
+        /* what a first build-graph killed while creating the store leaves;
+         * opening it would turn it into an empty LMDB file */
+        return err_set(e, ERR_USAGE, "%s: not a gnnrec store (data.mdb is %s; if an earlier build-graph was "
+                       "interrupted, remove the directory and build again)", dir,
+                       S_ISREG(ds.st_mode) ? "empty" : "not a file");
     if (!have_data) {
         if (!(flags & STORE_CREATE))
             return err_set(e, ERR_NOTFOUND, "%s: no gnnrec store here (create one with gnnrec build-graph)", dir);
@@ -144,6 +151,21 @@ int store_open(store_t *s, const char *dir, int flags, err_t *e)
         }
         int code = rc == EACCES || rc == EROFS ? ERR_USAGE : ERR_STORE;
         err_set(e, code, "%s: cannot open store: %s", dir, mdb_strerror(rc));
+        goto fail;
+    }
+    /* free the reader slots of processes that died inside a read transaction
+     * (SIGKILL, OOM): left alone they fill LMDB's reader table while any
+     * other process keeps the store open, and pin old pages */
+    int dead = 0;
+    mdb_reader_check(s->env, &dead);
+    /* a data.mdb shorter than the pages its meta page names (truncated by a
+     * copy or a full disk) would fault (SIGBUS) on the first read past its end */
+    MDB_envinfo info;
+    MDB_stat est;
+    if (mdb_env_info(s->env, &info) == 0 && mdb_env_stat(s->env, &est) == 0 && stat(data, &ds) == 0 &&
+        ((uint64_t)info.me_last_pgno + 1) * est.ms_psize > (uint64_t)ds.st_size) {
+        err_set(e, ERR_STORE, "%s: corrupt store: data.mdb has %llu bytes, its pages need %llu (truncated?)", dir,
+                (unsigned long long)ds.st_size, ((unsigned long long)info.me_last_pgno + 1) * est.ms_psize);
         goto fail;
     }
 
@@ -201,14 +223,32 @@ void store_close_discard(store_t *s)
     if (s->created_dir) rmdir(s->dir);
 }
 
+/* The aligned copies of a transaction: a list of malloc'ed blocks, each a
+ * 16-byte header (the next pointer) then the floats. */
+static void free_copies(store_txn_t *t)
+{
+    while (t->copies) {
+        void *next;
+        memcpy(&next, t->copies, sizeof next);
+        free(t->copies);
+        t->copies = next;
+    }
+}
+
 int store_read_begin(store_t *s, store_txn_t *t, err_t *e)
 {
     t->s = s;
     t->full = 0;
+    t->copies = NULL;
     int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t->txn);
     if (rc == MDB_MAP_RESIZED) {   /* a writer grew the map: adopt its size */
         mdb_env_set_mapsize(s->env, 0);
         rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t->txn);
+    }
+    if (rc == MDB_READERS_FULL) {  /* readers died since store_open: free their slots */
+        int dead = 0;
+        if (mdb_reader_check(s->env, &dead) == 0 && dead > 0)
+            rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t->txn);
     }
     if (rc) { t->txn = NULL; return err_set(e, ERR_STORE, "%s: cannot read: %s", s->dir, mdb_strerror(rc)); }
     return ERR_OK;
@@ -218,17 +258,19 @@ void store_read_end(store_txn_t *t)
 {
     if (t->txn) mdb_txn_abort(t->txn);
     t->txn = NULL;
+    free_copies(t);
 }
 
 int store_write(store_t *s, store_write_fn fn, void *ctx, err_t *e)
 {
     if (s->rdonly) return err_set(e, ERR_INTERNAL, "store opened read-only");
     for (int attempt = 0; attempt < 40; attempt++) {
-        store_txn_t t = {s, NULL, 0};
+        store_txn_t t = {s, NULL, 0, NULL};
         int rc = mdb_txn_begin(s->env, NULL, 0, &t.txn);
         if (rc == MDB_MAP_RESIZED) { mdb_env_set_mapsize(s->env, 0); continue; }
         if (rc) return err_set(e, ERR_STORE, "%s: cannot write: %s", s->dir, mdb_strerror(rc));
         int r = fn(&t, ctx, e);
+        free_copies(&t);
         if (r == ERR_OK) {
             rc = mdb_txn_commit(t.txn);
             if (rc == 0) {
@@ -502,8 +544,18 @@ int store_blob_get_floats(store_txn_t *t, const char *model, const char *key, co
     size_t len;
     int rc = store_blob_get(t, model, key, &p, &len, e);
     if (rc) return rc;
-    if (len % sizeof(float) || ((uintptr_t)p % _Alignof(float)))
+    if (len % sizeof(float))
         return err_set(e, ERR_STORE, "model '%s': blob '%s' is not a float array", model, key);
+    if ((uintptr_t)p % _Alignof(float)) {
+        /* a small blob inside a leaf page (2-byte aligned): copy it, the copy
+         * lives as long as the transaction */
+        unsigned char *c = malloc(16 + (len ? len : 1));
+        if (!c) return err_set(e, ERR_NOMEM, "out of memory reading model '%s'", model);
+        memcpy(c, &t->copies, sizeof t->copies);
+        memcpy(c + 16, p, len);
+        t->copies = c;
+        p = c + 16;
+    }
     *data = p;
     *n = len / sizeof(float);
     return ERR_OK;

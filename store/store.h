@@ -28,8 +28,8 @@
  * Blobs returned by store_blob_get point into the memory map (zero copy) and
  * are valid until the read transaction ends. Blobs larger than a page start
  * on an overflow page and are 16-byte aligned; small ones may not be, so
- * store_blob_get_floats() checks alignment and fails rather than hand out a
- * misaligned float pointer.
+ * store_blob_get_floats() hands out an aligned copy of those instead (owned
+ * by the transaction, freed when it ends) rather than a misaligned pointer.
  */
 #ifndef GNNREC_STORE_STORE_H
 #define GNNREC_STORE_STORE_H
@@ -67,6 +67,7 @@ typedef struct store_txn {
     store_t *s;
     MDB_txn *txn;
     int full;            /* set when LMDB said MDB_MAP_FULL: store_write grows and retries */
+    void *copies;        /* aligned copies made by store_blob_get_floats, freed when the txn ends */
 } store_txn_t;
 
 #define STORE_HAS_RATING 1u

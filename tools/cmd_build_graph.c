@@ -11,10 +11,13 @@
  * A failure in either phase leaves the store as it was (a store this command
  * created is removed again).
  */
+#include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/clock.h"
 #include "base/strmap.h"
@@ -181,11 +184,12 @@ static int partition_rows(io_rows_t *rows, const uint8_t *flag, io_rows_t *moved
     return ERR_OK;
 }
 
-static void print_summary(const job_t *j, const store_t *s, store_txn_t *t, double secs)
+static void print_summary(const job_t *j, const char *dir, store_t *s, store_txn_t *t, double secs)
 {
     static const char *node_label[STORE_N_NODE] = {"users", "items", "entities", "relations"};
     err_t e = {0};
-    printf("store %s (%s)\n", s->dir, j->append ? "appended" : "new");
+    (void)s;
+    printf("store %s (%s)\n", dir, j->append ? "appended" : "new");
     for (int n = 0; n < STORE_N_NODE; n++) {
         uint64_t c = 0;
         store_count_nodes(t, n, &c, &e);
@@ -348,23 +352,62 @@ int cli_cmd_build_graph(int argc, char **argv)
     } else {
         store_t probe;
         err_t pe = {0};
-        if (store_open(&probe, dir, STORE_RDONLY, &pe) == ERR_OK) {
+        if ((rc = store_open(&probe, dir, STORE_RDONLY, &pe)) == ERR_OK) {
             store_close(&probe);
             rc = err_set(&e, ERR_USAGE, "%s: a store already exists; use --append to add to it, or remove it", dir);
             goto out;
         }
+        if (rc != ERR_NOTFOUND) { e = pe; goto out; }   /* a file, a broken store, ... */
+        rc = ERR_OK;
+        DIR *d = opendir(dir);   /* an existing directory must be empty */
+        if (d) {
+            struct dirent *de;
+            int other = 0;
+            while (!other && (de = readdir(d))) other = strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+            closedir(d);
+            if (other) { rc = err_set(&e, ERR_USAGE, "%s: not a gnnrec store (a directory with other files)", dir); goto out; }
+        }
     }
     if ((rc = parse_inputs(&o, &j, &e))) goto out;
     if ((rc = cli_check_unused(&o, &e))) goto out;
+    /* a new store is made under a temporary name beside DIR and renamed into
+     * place once written: killed at any moment, the command leaves either no
+     * store or the whole one (at worst a DIR.partial-PID directory) */
+    char partial[4200];
     if (!j.append) {
-        if ((rc = store_open(&s, dir, STORE_CREATE, &e))) goto out;
+        size_t dl = strlen(dir);
+        while (dl > 1 && dir[dl - 1] == '/') dl--;   /* "x/": the partial is "x.partial-N", not inside x */
+        if (snprintf(partial, sizeof partial, "%.*s.partial-%ld", (int)dl, dir, (long)getpid()) >= (int)sizeof partial) {
+            rc = err_set(&e, ERR_USAGE, "store path too long");
+            goto out;
+        }
+        if ((rc = store_open(&s, dir, STORE_RDONLY, &e)) == ERR_OK) {   /* made meanwhile */
+            store_close(&s);
+            rc = err_set(&e, ERR_USAGE, "%s: a store already exists; use --append to add to it, or remove it", dir);
+            goto out;
+        }
+        if (rc != ERR_NOTFOUND) goto out;          /* not a store (a file, other files, ...) */
+        if ((rc = store_open(&s, partial, STORE_CREATE, &e))) goto out;
         store_open_ok = 1;
     }
     if ((rc = store_write(&s, write_job, &j, &e))) goto out;
     store_txn_t t;
     if ((rc = store_read_begin(&s, &t, &e))) goto out;
-    print_summary(&j, &s, &t, clock_now() - t0);
+    print_summary(&j, dir, &s, &t, clock_now() - t0);
     store_read_end(&t);
+    if (!j.append) {
+        store_close(&s);
+        store_open_ok = 0;
+        if (rename(partial, dir) != 0) {   /* DIR holds other files (or a store appeared meanwhile) */
+            int err = errno;
+            rc = err == ENOTEMPTY || err == EEXIST
+                     ? err_set(&e, ERR_USAGE, "%s: not a gnnrec store (a directory with other files); nothing written", dir)
+                     : err_set(&e, ERR_USAGE, "%s: cannot put the new store in place: %s", dir, strerror(err));
+            s.created = s.created_dir = 1;
+            store_close_discard(&s);
+            goto out;
+        }
+    }
 out:
     if (store_open_ok) {
         if (rc) store_close_discard(&s);
