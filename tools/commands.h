@@ -16,6 +16,7 @@ int cli_cmd_train(int argc, char **argv);
 int cli_cmd_eval(int argc, char **argv);
 int cli_cmd_infer(int argc, char **argv);
 int cli_cmd_generate(int argc, char **argv);
+int cli_cmd_rank_feed(int argc, char **argv);
 
 /* Print "gnnrec CMD: message" to stderr and return the exit code for e. */
 int cli_fail(const char *cmd, const err_t *e);
