@@ -81,6 +81,19 @@ check "infer --skip-unknown keeps going" test "$($g infer --store "$s" --model l
 check "infer --include-seen may return training items" test "$($g infer --store "$s" --model lg --include-seen --k 20 | \
   awk -F'\t' 'NR == FNR { seen[$1 "\t" $2] = 1; next } ($1 "\t" $3) in seen { n++ } END { print n + 0 }' "$tmp/train.tsv" -)" -gt 0
 
+# a config may not make a job write outside its own directory
+mkdir -p "$tmp/cfg"
+printf 'epochs: 1\nmetrics_log: %s/outside.jsonl\n' "$tmp" > "$tmp/cfg/abs.yaml"
+printf 'epochs: 1\nmetrics_log: ../up.jsonl\n' > "$tmp/cfg/up.yaml"
+printf 'epochs: 1\nmetrics_log: log.jsonl\n' > "$tmp/cfg/ok.yaml"
+$g train --store "$s" --model m1 --config "$tmp/cfg/abs.yaml" >/dev/null 2>&1
+check "config naming an absolute output path is refused (exit 2, no file)" sh -c "test $? -eq 2 && ! test -e '$tmp/outside.jsonl'"
+$g train --store "$s" --model m1 --config "$tmp/cfg/up.yaml" >/dev/null 2>&1
+check "config naming ../ is refused (exit 2, no file)" sh -c "test $? -eq 2 && ! test -e '$tmp/up.jsonl'"
+$g train --store "$s" --model m1 --config "$tmp/cfg/ok.yaml" --dim 8 >/dev/null 2>&1
+check "a relative metrics_log lands beside the config, one JSON line per epoch" \
+  test "$(grep -c '^{"epoch":1,"loss":' "$tmp/cfg/log.jsonl" 2>/dev/null)" -eq 1
+
 # exit codes and messages
 for c in train eval infer; do
   $g $c --help >/dev/null; check "$c --help exits 0" test $? -eq 0

@@ -670,6 +670,31 @@ int cli_get_str(cli_opts_t *o, const char *key, const char *def,
     return 0;
 }
 
+int cli_get_output_path(cli_opts_t *o, const char *key, const char *def, const char **out, err_t *e)
+{
+    cli_entry_t *en = take(o, key);
+    *out = en ? en->val : def;
+    if (!en || !en->file) return 0;
+    const char *v = en->val;
+    int dotdot = !strcmp(v, "..") || !strncmp(v, "../", 3) || strstr(v, "/../") ||
+                 (strlen(v) >= 3 && !strcmp(v + strlen(v) - 3, "/.."));
+    if (v[0] == '/' || dotdot)
+        return entry_error(en, e, "a config may only name output files below its own directory "
+                           "(got \"%s\"); give other paths on the command line", v);
+    /* relative to the config file, not to wherever the job happens to run */
+    const char *slash = strrchr(en->file, '/');
+    if (!slash) return 0;
+    size_t dl = (size_t)(slash - en->file) + 1, vl = strlen(v);
+    char *full = malloc(dl + vl + 1);
+    if (!full) return err_set(e, ERR_NOMEM, "out of memory");
+    memcpy(full, en->file, dl);
+    memcpy(full + dl, v, vl + 1);
+    free(en->val);
+    en->val = full;
+    *out = full;
+    return 0;
+}
+
 int cli_need_str(cli_opts_t *o, const char *key, const char **out, err_t *e)
 {
     cli_entry_t *en = take(o, key);

@@ -108,6 +108,12 @@ int cli_has(const cli_opts_t *o, const char *key);
 /* *out points into the table (valid until cli_opts_destroy) or is def. */
 int cli_get_str(cli_opts_t *o, const char *key, const char *def,
                 const char **out, err_t *e);
+/* A path the command will write to. From the command line it is used as
+ * given; from a YAML config it must be relative and free of "..", and is
+ * taken relative to the config file's directory, so a config handed over by
+ * someone else cannot make a job write anywhere else (ERR_USAGE). */
+int cli_get_output_path(cli_opts_t *o, const char *key, const char *def,
+                        const char **out, err_t *e);
 /* Like cli_get_str, but absent -> ERR_USAGE "missing --key (see --help)". */
 int cli_need_str(cli_opts_t *o, const char *key, const char **out, err_t *e);
 /* Decimal digits only: no sign, no spaces, no hex, no exponent. */

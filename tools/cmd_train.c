@@ -99,7 +99,7 @@ static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
         (rc = cli_get_u32_list(o, "k", "20", 1, 100000, &r->ks, &r->n_k, e)) ||
         (rc = cli_get_float(o, "valid_fraction", 0.0f, 0.0, 0.9, &r->valid_fraction, e)) ||
         (rc = cli_get_u32(o, "patience", 0, 0, 1000000, &r->patience, e)) ||
-        (rc = cli_get_str(o, "metrics_log", NULL, &r->metrics_log, e)) ||
+        (rc = cli_get_output_path(o, "metrics_log", NULL, &r->metrics_log, e)) ||
         (rc = cli_get_bool(o, "resume", 0, &r->resume, e)) ||
         (rc = cli_get_bool(o, "progress", 0, &r->progress, e)))
         return rc;
