@@ -33,6 +33,18 @@ double gnn_bpr(const float *z, float zscale, const float *emb0, uint32_t dim, ui
     const float inv_t = 1.0f / (float)t, s2 = zscale * zscale;
     const float l2c = reg * inv_t;
     for (uint32_t k = 0; k < t; k++) {
+        /* the rows are scattered over tables larger than L2, and this loop is
+         * serial: fetch a few triples ahead or it waits on every one */
+        if (k + 4 < t) {
+            size_t pu = u[k + 4], pi = (size_t)n_users + i[k + 4], pj = (size_t)n_users + j[k + 4];
+            for (uint32_t b = 0; b < dim; b += 16) {
+                __builtin_prefetch(z + pu * dim + b); __builtin_prefetch(z + pi * dim + b);
+                __builtin_prefetch(z + pj * dim + b); __builtin_prefetch(g + pu * dim + b, 1);
+                __builtin_prefetch(g + pi * dim + b, 1); __builtin_prefetch(g + pj * dim + b, 1);
+                __builtin_prefetch(emb0 + pu * dim + b); __builtin_prefetch(emb0 + pi * dim + b);
+                __builtin_prefetch(emb0 + pj * dim + b);
+            }
+        }
         size_t ru = u[k], ri = (size_t)n_users + i[k], rj = (size_t)n_users + j[k];
         const float *zu = z + ru * dim, *zi = z + ri * dim, *zj = z + rj * dim;
         /* x = s_ui - s_uj with F = zscale * z */

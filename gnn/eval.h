@@ -53,7 +53,9 @@ typedef struct gnn_metrics {
  *   items remain, the tail is GNN_ITEM_NONE / -INFINITY. out_scores may be
  *   NULL when only the items are wanted.
  * k == 0 or dim == 0 is ERR_USAGE; k > n_items is fine (padded tail).
- * threads: 0 = all cores. */
+ * threads: 0 = all cores (OpenMP's default count). Sets OpenBLAS's
+ *   process-wide thread count for the call (restored after): not for use
+ *   from two threads at once. */
 int gnn_topk(const float *q, uint32_t n_q, const float *items, uint32_t n_items,
              uint32_t dim, const graph_csr_t *exclude, const uint32_t *exclude_row,
              uint32_t k, int threads, uint32_t *out_items, float *out_scores, err_t *e);

@@ -34,6 +34,13 @@ typedef struct gnn_ws {
     uint32_t *lists;          /* [GNN_MAX_LAYERS x n]: level j = nodes with dist <= j, ascending */
     uint32_t list_n[GNN_MAX_LAYERS];
     uint32_t *frontier;       /* [n] nodes with dist == j while expanding */
+    /* A restricted to the batch's columns, A[:, level 0]: the first backward
+     * product gathers from G, which is non-zero on the batch's rows only, so
+     * it runs on this (ptr [n+1], col/val [adj nnz] capacity) instead of
+     * scanning every neighbour of 75% of the graph for the few in the batch. */
+    graph_csr_t bcols;
+    uint64_t bcols_cap;       /* entries bcols can hold (0: not allocated) */
+    uint64_t *fill;           /* [n + 1] scratch for building bcols */
     /* seconds spent per product since allocation, for bench_train's profile:
      * [j-1] forward Z_j, [GNN_MAX_LAYERS + j-1] backward Y_j (Y_K with Adam) */
     double prof[2 * GNN_MAX_LAYERS];
@@ -53,10 +60,11 @@ typedef struct gnn_ws {
 } gnn_ws_t;
 
 /* prop.c */
-/* Level 0 = the triples' nodes; expand to dist <= levels-1 and build lists. */
-void gnn_prop_field(gnn_ws_t *w, const graph_csr_t *adj, uint32_t n_users,
-                    const uint32_t *u, const uint32_t *i, const uint32_t *j, uint32_t t,
-                    uint32_t levels, int threads);
+/* Level 0 = the triples' nodes; expand to dist <= levels-1 and build lists
+ * (and bcols when asked: lightgcn with K >= 1). */
+int gnn_prop_field(gnn_ws_t *w, const graph_csr_t *adj, uint32_t n_users,
+                   const uint32_t *u, const uint32_t *i, const uint32_t *j, uint32_t t,
+                   uint32_t levels, int with_bcols, int threads, err_t *e);
 /* Forward over the field: returns z with F[r] = zscale * z[r] valid on level 0. */
 const float *gnn_lgcn_forward(gnn_model_t *m, const graph_csr_t *adj, float *zscale);
 /* Backward from w->g, w->l2: either Adam-updates (fused, grads untouched) or

@@ -26,7 +26,8 @@ static void ws_free(gnn_ws_t *w)
 {
     if (!w) return;
     free(w->g); free(w->l2); free(w->buf[0]); free(w->buf[1]);
-    free(w->dist); free(w->lists); free(w->frontier);
+    free(w->dist); free(w->lists); free(w->frontier); free(w->fill);
+    graph_csr_destroy(&w->bcols);
     free(w->tu); free(w->ti); free(w->tj); free(w->active);
     free(w->gcn_t); free(w->gcn_p); free(w->gcn_e); free(w->gcn_f);
     free(w->gcn_dt); free(w->gcn_dp); free(w->gcn_de);
@@ -91,7 +92,9 @@ int gnn_model_init(gnn_model_t *m, const gnn_hparams_t *hp, uint32_t n_users,
     w->dist = malloc(n);
     w->lists = malloc((size_t)GNN_MAX_LAYERS * n * sizeof(uint32_t));
     w->frontier = malloc((size_t)n * sizeof(uint32_t));
-    if (!w->g || !w->l2 || !w->buf[0] || !w->buf[1] || !w->dist || !w->lists || !w->frontier)
+    w->fill = malloc(((size_t)n + 1) * sizeof *w->fill);
+    if (!w->g || !w->l2 || !w->buf[0] || !w->buf[1] || !w->dist || !w->lists || !w->frontier
+        || !w->fill)
         goto nomem;
     if (a == ARCH_GCN && (rc = gnn_gcn_alloc(w, K, d, e))) {
         gnn_model_destroy(m);
@@ -140,22 +143,26 @@ static int check_batch(const gnn_model_t *m, const uint32_t *u, const uint32_t *
 }
 
 /* Stages 1-3 of a step; leaves g and l2 set on the batch's rows. */
-static double forward_loss(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *u,
-                           const uint32_t *i, const uint32_t *j, uint32_t t)
+static int forward_loss(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *u,
+                        const uint32_t *i, const uint32_t *j, uint32_t t, double *loss, err_t *e)
 {
     gnn_ws_t *w = m->ws;
     const uint32_t K = m->hp.layers, d = m->hp.dim;
     const int gcn = arch_of(m->hp.arch) == ARCH_GCN;
     /* gcn propagates everything; it only needs the batch's own rows listed */
-    gnn_prop_field(w, adj, m->n_users, u, i, j, t, gcn || K == 0 ? 1 : K, m->hp.threads);
+    int rc = gnn_prop_field(w, adj, m->n_users, u, i, j, t, gcn || K == 0 ? 1 : K,
+                            !gcn && K > 0, m->hp.threads, e);
+    if (rc) return rc;
     if (gcn) {
         if (m->hp.threads > 0) openblas_set_num_threads(m->hp.threads);
         gnn_gcn_forward(m, w, adj, NULL);
-        return gnn_bpr(w->gcn_f, 1.0f, m->emb0, d, m->n_users, u, i, j, t, m->hp.reg, w->g, w->l2);
+        *loss = gnn_bpr(w->gcn_f, 1.0f, m->emb0, d, m->n_users, u, i, j, t, m->hp.reg, w->g, w->l2);
+        return ERR_OK;
     }
     float zs;
     const float *z = gnn_lgcn_forward(m, adj, &zs);
-    return gnn_bpr(z, zs, m->emb0, d, m->n_users, u, i, j, t, m->hp.reg, w->g, w->l2);
+    *loss = gnn_bpr(z, zs, m->emb0, d, m->n_users, u, i, j, t, m->hp.reg, w->g, w->l2);
+    return ERR_OK;
 }
 
 int gnn_loss_grad(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *users,
@@ -163,7 +170,7 @@ int gnn_loss_grad(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *users,
 {
     int rc = check_graph(m, adj, e);
     if (rc || (rc = check_batch(m, users, pos, neg, t, e))) return rc;
-    *loss = forward_loss(m, adj, users, pos, neg, t);
+    if ((rc = forward_loss(m, adj, users, pos, neg, t, loss, e))) return rc;
     if (arch_of(m->hp.arch) == ARCH_GCN) gnn_gcn_backward(m, adj);
     else gnn_lgcn_backward(m, adj, NULL);
     gnn_prop_clear(m->ws, m->hp.dim);
@@ -175,7 +182,7 @@ int gnn_train_step(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *users
 {
     int rc = check_graph(m, adj, e);
     if (rc || (rc = check_batch(m, users, pos, neg, t, e))) return rc;
-    *loss = forward_loss(m, adj, users, pos, neg, t);
+    if ((rc = forward_loss(m, adj, users, pos, neg, t, loss, e))) return rc;
     gnn_adam_t ad;
     gnn_adam_setup(&ad, m->hp.lr, ++m->step);
     if (arch_of(m->hp.arch) == ARCH_GCN) {

@@ -25,10 +25,42 @@ static void mark(gnn_ws_t *w, uint32_t r, uint32_t *n0)
     }
 }
 
-void gnn_prop_field(gnn_ws_t *w, const graph_csr_t *adj, uint32_t n_users,
-                    const uint32_t *u, const uint32_t *i, const uint32_t *j, uint32_t t,
-                    uint32_t levels, int threads)
+/* bcols = A[:, level 0] by a counting sort of the batch's rows (A is
+ * symmetric, so row b's entries are column b's). Batch nodes are visited in
+ * ascending order, so each row's entries come out in column order: the same
+ * summation order as the masked product over adj. */
+static void build_bcols(gnn_ws_t *w, const graph_csr_t *adj)
 {
+    graph_csr_t *s = &w->bcols;
+    uint64_t *ptr = s->ptr, *fill = w->fill;
+    const uint32_t n = w->n, *l0 = w->lists, n0 = w->list_n[0];
+    memset(ptr, 0, ((size_t)n + 1) * sizeof *ptr);
+    for (uint32_t q = 0; q < n0; q++)
+        for (uint64_t k = adj->ptr[l0[q]]; k < adj->ptr[l0[q] + 1]; k++) ptr[adj->col[k] + 1]++;
+    for (uint32_t r = 0; r < n; r++) ptr[r + 1] += ptr[r];
+    memcpy(fill, ptr, (size_t)n * sizeof *fill);
+    for (uint32_t q = 0; q < n0; q++) {
+        uint32_t b = l0[q];
+        for (uint64_t k = adj->ptr[b]; k < adj->ptr[b + 1]; k++) {
+            uint64_t at = fill[adj->col[k]]++;
+            s->col[at] = b;
+            s->val[at] = adj->val[k];
+        }
+    }
+    s->nnz = ptr[n];
+}
+
+int gnn_prop_field(gnn_ws_t *w, const graph_csr_t *adj, uint32_t n_users,
+                   const uint32_t *u, const uint32_t *i, const uint32_t *j, uint32_t t,
+                   uint32_t levels, int with_bcols, int threads, err_t *e)
+{
+    if (with_bcols && w->bcols_cap < adj->nnz) {
+        graph_csr_destroy(&w->bcols);
+        w->bcols_cap = 0;
+        int rc = graph_csr_init(&w->bcols, w->n, w->n, adj->nnz, 1, e);
+        if (rc) return rc;
+        w->bcols_cap = adj->nnz;
+    }
     uint8_t *dist = w->dist;
     memset(dist, GNN_DIST_FAR, w->n);
     uint32_t nf = 0, field = 0;
@@ -75,6 +107,8 @@ void gnn_prop_field(gnn_ws_t *w, const graph_csr_t *adj, uint32_t n_users,
         uint32_t d = dist[r];
         for (uint32_t l = d; l < levels; l++) w->lists[(size_t)l * w->n + w->list_n[l]++] = r;
     }
+    if (with_bcols) build_bcols(w, adj);
+    return ERR_OK;
 }
 
 const float *gnn_lgcn_forward(gnn_model_t *m, const graph_csr_t *adj, float *zscale)
@@ -104,22 +138,26 @@ void gnn_lgcn_backward(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam_t 
     for (uint32_t j = 1; j < K; j++) {
         float *out = w->buf[(j - 1) & 1];
         double t0 = clock_now();
-        gnn_spmm(adj, w->lists + (size_t)j * w->n, w->list_n[j], prev, w->g, w->dist,
+        gnn_spmm(j == 1 ? &w->bcols : adj, w->lists + (size_t)j * w->n, w->list_n[j], prev, w->g, w->dist,
                  (uint8_t)j, out, dim, m->hp.threads);
         w->prof[GNN_MAX_LAYERS + j - 1] += clock_now() - t0;
         prev = out;
     }
     const float *x = K ? prev : NULL;
     const float scale = 1.0f / (float)(K + 1);
+    /* the usual case on a dense-ish graph: Y_{K-1} lives everywhere, so the
+     * last product need not test its neighbours */
+    const uint8_t lim = K && w->list_n[K - 1] == w->n ? GNN_GATHER_ALL : (uint8_t)K;
     if (adam) {
         double t0 = clock_now();
-        gnn_spmm_adam(adj, x, w->g, w->dist, (uint8_t)K, scale, w->l2, m->emb0, m->adam_m,
+        gnn_spmm_adam(K == 1 ? &w->bcols : adj, x, w->g, w->dist, lim, scale, w->l2, m->emb0, m->adam_m,
                       m->adam_v, dim, adam, m->hp.threads);
         w->prof[GNN_MAX_LAYERS + (K ? K - 1 : 0)] += clock_now() - t0;
         return;
     }
     float *ge = m->grads;
-    gnn_spmm(adj, NULL, 0, x, w->g, w->dist, (uint8_t)K, ge, dim, m->hp.threads);
+    gnn_spmm(K == 1 ? &w->bcols : adj, NULL, 0, x, w->g, w->dist, lim, ge, dim,
+             m->hp.threads);
     for (uint32_t r = 0; r < w->n; r++) {
         float c = w->l2[r];
         float *gr = ge + (size_t)r * dim;

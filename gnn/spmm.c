@@ -12,6 +12,10 @@
 
 #include <omp.h>
 
+#ifdef __AVX__
+#include <immintrin.h>
+#endif
+
 /* How many neighbours ahead to prefetch: enough to cover an L3 miss at
  * one neighbour every ~10 ns, few enough not to evict the accumulators'
  * working set. Measured with bench/bench_spmm. */
@@ -37,13 +41,33 @@ static inline void adam_span(float *restrict p, float *restrict m, float *restri
 {
     const float b1 = a->beta1, b2 = a->beta2, c1 = 1.0f - b1, c2 = 1.0f - b2;
     const float s = a->step_size, ib = a->inv_sqrt_bc2, eps = a->eps;
-    for (size_t i = 0; i < n; i++) {
-        float gi = g[i];
-        float mi = b1 * m[i] + c1 * gi;
-        float vi = b2 * v[i] + c2 * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        p[i] -= s * mi / (sqrtf(vi) * ib + eps);
+    size_t i = 0;
+#ifdef __AVX__
+    /* by hand because sqrtf's errno path stops GCC from vectorizing; the
+     * operations are the scalar loop's, each IEEE-rounded, so same results */
+    const __m256 vb1 = _mm256_set1_ps(b1), vb2 = _mm256_set1_ps(b2), vc1 = _mm256_set1_ps(c1),
+                 vc2 = _mm256_set1_ps(c2), vs = _mm256_set1_ps(s), vib = _mm256_set1_ps(ib),
+                 veps = _mm256_set1_ps(eps);
+    for (; i + 8 <= n; i += 8) {
+        __m256 gi = _mm256_loadu_ps(g + i);
+        __m256 mi = _mm256_add_ps(_mm256_mul_ps(vb1, _mm256_loadu_ps(m + i)), _mm256_mul_ps(vc1, gi));
+        __m256 vi = _mm256_add_ps(_mm256_mul_ps(vb2, _mm256_loadu_ps(v + i)),
+                                  _mm256_mul_ps(_mm256_mul_ps(vc2, gi), gi));
+        _mm256_storeu_ps(m + i, mi);
+        _mm256_storeu_ps(v + i, vi);
+        __m256 den = _mm256_add_ps(_mm256_mul_ps(_mm256_sqrt_ps(vi), vib), veps);
+        __m256 upd = _mm256_div_ps(_mm256_mul_ps(vs, mi), den);
+        _mm256_storeu_ps(p + i, _mm256_sub_ps(_mm256_loadu_ps(p + i), upd));
+    }
+#endif
+    p += i; m += i; v += i; g += i;
+    for (size_t q = 0; q < n - i; q++) {
+        float gi = g[q];
+        float mi = b1 * m[q] + c1 * gi;
+        float vi = b2 * v[q] + c2 * gi * gi;
+        m[q] = mi;
+        v[q] = vi;
+        p[q] -= s * mi / (sqrtf(vi) * ib + eps);
     }
 }
 
@@ -73,11 +97,12 @@ void gnn_adam(float *p, float *m, float *v, const float *g, size_t n, const gnn_
 static void row_ref(const graph_csr_t *a, uint32_t r, const float *x, const float *add,
                     const uint8_t *mask, uint8_t lim, float *out, uint32_t dim)
 {
-    for (uint32_t d = 0; d < dim; d++) out[d] = add ? add[(size_t)r * dim + d] : 0.0f;
+    const int use_add = add && (!mask || mask[r] == 0);
+    for (uint32_t d = 0; d < dim; d++) out[d] = use_add ? add[(size_t)r * dim + d] : 0.0f;
     if (!x) return;
     for (uint64_t k = a->ptr[r]; k < a->ptr[r + 1]; k++) {
         uint32_t j = a->col[k];
-        if (mask && mask[j] >= lim) continue;
+        if (mask && lim != GNN_GATHER_ALL && mask[j] >= lim) continue;
         float w = a->val ? a->val[k] : 1.0f;
         for (uint32_t d = 0; d < dim; d++) out[d] += w * x[(size_t)j * dim + d];
     }
@@ -141,7 +166,7 @@ row_fast(const uint64_t *restrict ptr, const uint32_t *restrict col, const float
     for (uint32_t d = 0; d < D; d++) acc[d] = addr ? addr[d] : 0.0f;
     if (!x) return;
     uint64_t k0 = ptr[r], k1 = ptr[r + 1];
-    if (!mask) {
+    if (!mask || lim == GNN_GATHER_ALL) {
         gather(col + k0, val + k0, k1 - k0, x, acc, D);
         return;
     }
@@ -168,7 +193,8 @@ spmm_chunk(const graph_csr_t *a, const uint32_t *rows, uint32_t lo, uint32_t hi,
     for (uint32_t i = lo; i < hi; i++) {
         uint32_t r = rows ? rows[i] : i;
         size_t o = (size_t)r * D;
-        row_fast(a->ptr, a->col, a->val, r, x, add ? add + o : NULL, mask, lim, acc, D);
+        const float *ar = add && (!mask || mask[r] == 0) ? add + o : NULL;
+        row_fast(a->ptr, a->col, a->val, r, x, ar, mask, lim, acc, D);
         for (uint32_t d = 0; d < D; d++) y[o + d] = acc[d];
     }
 }
@@ -202,7 +228,8 @@ adam_chunk(const graph_csr_t *a, uint32_t lo, uint32_t hi, const float *x, const
     float g[D];
     for (uint32_t r = lo; r < hi; r++) {
         size_t o = (size_t)r * D;
-        row_fast(a->ptr, a->col, a->val, r, x, add ? add + o : NULL, mask, lim, g, D);
+        const float *ar = add && (!mask || mask[r] == 0) ? add + o : NULL;
+        row_fast(a->ptr, a->col, a->val, r, x, ar, mask, lim, g, D);
         float c = l2 ? l2[r] : 0.0f;
         for (uint32_t d = 0; d < D; d++) g[d] = scale * g[d] + c * p[o + d];
         adam_span(p + o, m + o, v + o, g, D, ad);

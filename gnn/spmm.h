@@ -6,6 +6,11 @@
  *
  *   y[r] = add[r] + sum over stored (r, j) with mask[j] < lim of  a_rj x[j]
  *
+ * where, when a mask is given, add[r] counts only on rows with mask[r] == 0
+ * (backward products add G, which lives on the batch's rows = level 0, and
+ * streaming a table of zeros would cost as much as a gather pass), and
+ * lim == GNN_GATHER_ALL gathers every neighbour (the mask then only selects
+ * the add rows: the last backward product when the field is the graph).
  * for the rows r listed in rows[0..n_rows) (rows == NULL: every row). A row
  * is computed by one thread, in column order, so the result does not depend
  * on the number of threads. The mask restricts the gather to the support of
@@ -29,6 +34,8 @@
 
 /* Largest embedding width the kernels accept (a row buffer lives on the stack). */
 #define GNN_MAX_DIM 1024
+
+#define GNN_GATHER_ALL 255
 
 /* Per-step Adam constants (PyTorch's formulation, bias corrections folded). */
 typedef struct gnn_adam {

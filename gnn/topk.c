@@ -9,9 +9,14 @@
  * depend on blocks or threads: the heap orders by (score desc, index asc), a
  * total order for non-NaN scores.
  *
+ * Each tile is kept all-zero between uses, so the SGEMM accumulates into it
+ * (beta = 1) and excluded items can be pre-set to NaN; the scan re-zeroes
+ * what it reads.
+ *
  * Assumes: row-major float32 embeddings, exclude rows sorted ascending and
- * unique (graph/csr.h guarantees it), and the pthread build of OpenBLAS
- * (its thread count is set here and restored before returning).
+ * unique (graph/csr.h guarantees it), and the pthread build of OpenBLAS.
+ * Its thread count is process-wide: it is set here and restored before
+ * returning, so do not run two gnn_topk calls from different threads at once.
  */
 #include "gnn/eval.h"
 
@@ -24,10 +29,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* 128 x 1024 floats = 512 KiB of scores: the tile plus the packed SGEMM
- * panels fit a 1 MiB L2 (bench_eval sweeps these; docs/evaluation.md). */
-#define DEF_BLOCK_USERS 128
-#define DEF_BLOCK_ITEMS 1024
+/* 256 x 512 floats = 512 KiB of scores stays in a 1 MiB L2; 256 users per
+ * block keep OpenBLAS's re-packing of the item panel (once per user block)
+ * to a few percent. bench_eval --sweep measures the alternatives
+ * (docs/evaluation.md): the optimum is flat between 128 and 512 users. */
+#define DEF_BLOCK_USERS 256
+#define DEF_BLOCK_ITEMS 512
 /* Scores tested against the heap threshold per vector pass; a rejected
  * chunk costs a few compares, so the heap is touched only on a hit. */
 #define SCAN_CHUNK 32
