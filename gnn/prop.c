@@ -138,8 +138,8 @@ void gnn_lgcn_backward(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam_t 
     for (uint32_t j = 1; j < K; j++) {
         float *out = w->buf[(j - 1) & 1];
         double t0 = clock_now();
-        gnn_spmm(j == 1 ? &w->bcols : adj, w->lists + (size_t)j * w->n, w->list_n[j], prev, w->g, w->dist,
-                 (uint8_t)j, out, dim, m->hp.threads);
+        gnn_spmm(j == 1 ? &w->bcols : adj, w->lists + (size_t)j * w->n, w->list_n[j], prev,
+                 w->g, w->dist, (uint8_t)j, out, dim, m->hp.threads);
         w->prof[GNN_MAX_LAYERS + j - 1] += clock_now() - t0;
         prev = out;
     }
@@ -150,8 +150,8 @@ void gnn_lgcn_backward(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam_t 
     const uint8_t lim = K && w->list_n[K - 1] == w->n ? GNN_GATHER_ALL : (uint8_t)K;
     if (adam) {
         double t0 = clock_now();
-        gnn_spmm_adam(K == 1 ? &w->bcols : adj, x, w->g, w->dist, lim, scale, w->l2, m->emb0, m->adam_m,
-                      m->adam_v, dim, adam, m->hp.threads);
+        gnn_spmm_adam(K == 1 ? &w->bcols : adj, x, w->g, w->dist, lim, scale, w->l2, m->emb0,
+                      m->adam_m, m->adam_v, dim, adam, m->hp.threads);
         w->prof[GNN_MAX_LAYERS + (K ? K - 1 : 0)] += clock_now() - t0;
         return;
     }

@@ -1,0 +1,263 @@
+/* bench_train.c - seconds per training epoch on gowalla, where the time of
+ * a step goes, the SpMM throughput against the plain reference kernel
+ * measured in the same run, and (optionally) Recall/NDCG@20 over epochs.
+ *
+ * Usage: bench_train [--data DIR] [--epochs N] [--eval-every E] [--minutes M]
+ *                    [--arch A] [--dim D] [--layers K] [--batch B] [--neg J]
+ *                    [--lr X] [--reg R] [--threads T] [--seed S] [--no-profile]
+ * Defaults: gowalla, 3 timed epochs, LightGCN's hyper-parameters, no eval.
+ * Each timed epoch is also given in "full SpMM" units (a product timed just
+ * before and after it); then one more epoch runs stage by stage (profile).
+ * With --eval-every E the run goes on until --epochs or --minutes of wall
+ * time (training + evaluation), printing metrics every E epochs.
+ * Loads the LightGCN adj format itself (`user item item ...`, 0-based ids);
+ * exits 77 when the data is absent.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <omp.h>
+
+#include "base/clock.h"
+#include "gnn/eval.h"
+#include "gnn/internal.h"
+#include "gnn/model.h"
+#include "graph/csr.h"
+
+static int load_adj(const char *path, graph_csr_t *m, uint32_t nu, uint32_t ni,
+                    uint32_t *max_u, uint32_t *max_i)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    size_t cap = 1 << 20, n = 0;
+    uint32_t *r = malloc(cap * 4), *c = malloc(cap * 4);
+    char *line = NULL;
+    size_t lcap = 0;
+    uint32_t mu = 0, mi = 0;
+    while (getline(&line, &lcap, f) > 0) {
+        char *s = line, *end;
+        unsigned long u = strtoul(s, &end, 10);
+        if (end == s) continue;
+        s = end;
+        if (u + 1 > mu) mu = (uint32_t)u + 1;
+        for (;;) {
+            unsigned long it = strtoul(s, &end, 10);
+            if (end == s) break;
+            s = end;
+            if (n == cap) { cap *= 2; r = realloc(r, cap * 4); c = realloc(c, cap * 4); }
+            r[n] = (uint32_t)u; c[n++] = (uint32_t)it;
+            if (it + 1 > mi) mi = (uint32_t)it + 1;
+        }
+    }
+    free(line);
+    fclose(f);
+    if (max_u) { *max_u = mu; *max_i = mi; }
+    err_t e = {0};
+    int rc = (nu && mu > nu) || (ni && mi > ni) ? -1
+           : graph_csr_from_pairs(m, nu ? nu : mu, ni ? ni : mi, r, c, n, &e);
+    free(r); free(c);
+    return rc;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_dbl);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* One epoch's steps again, by stage, on the model's own workspace: where the
+ * time goes and how large the receptive field is. Same arithmetic as
+ * gnn_train_step (which it mirrors), so the model keeps training. */
+static void profile_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_csr_t *adj,
+                          uint32_t epoch)
+{
+    gnn_ws_t *w = m->ws;
+    err_t e = {0};
+    const uint32_t K = m->hp.layers, neg = m->hp.negatives, d = m->hp.dim;
+    double t0 = clock_now();
+    gnn_sample_epoch(w, train, m->hp.seed, epoch, neg, m->hp.threads, &e);
+    double ts = clock_now() - t0, tf = 0, tfw = 0, tb = 0, tbw = 0;
+    double lev[GNN_MAX_LAYERS] = {0}, deg[GNN_MAX_LAYERS] = {0};
+    double prof0[2 * GNN_MAX_LAYERS];
+    memcpy(prof0, w->prof, sizeof prof0);
+    uint64_t steps = 0;
+    for (uint64_t b = 0; b < train->nnz; b += m->hp.batch_size, steps++) {
+        uint64_t cnt = train->nnz - b < m->hp.batch_size ? train->nnz - b : m->hp.batch_size;
+        size_t o = (size_t)b * neg;
+        uint32_t t = (uint32_t)(cnt * neg);
+        double a = clock_now();
+        gnn_prop_field(w, adj, m->n_users, w->tu + o, w->ti + o, w->tj + o, t, K ? K : 1,
+                       K > 0, m->hp.threads, &e);
+        double bb = clock_now();
+        float zs;
+        const float *z = gnn_lgcn_forward(m, adj, &zs);
+        double c = clock_now();
+        gnn_bpr(z, zs, m->emb0, d, m->n_users, w->tu + o, w->ti + o, w->tj + o, t, m->hp.reg,
+                w->g, w->l2);
+        double dd = clock_now();
+        gnn_adam_t ad;
+        gnn_adam_setup(&ad, m->hp.lr, ++m->step);
+        gnn_lgcn_backward(m, adj, &ad);
+        gnn_prop_clear(w, d);
+        double ee = clock_now();
+        tf += bb - a; tfw += c - bb; tb += dd - c; tbw += ee - dd;
+        for (uint32_t l = 0; l < (K ? K : 1); l++) {
+            lev[l] += w->list_n[l];
+            const uint32_t *li = w->lists + (size_t)l * w->n;
+            for (uint32_t q = 0; q < w->list_n[l]; q++) deg[l] += adj->ptr[li[q] + 1] - adj->ptr[li[q]];
+        }
+    }
+    double tot = ts + tf + tfw + tb + tbw;
+    printf("profile (one epoch, %llu steps): total %.2f s\n", (unsigned long long)steps, tot);
+    printf("  sample epoch      %7.3f s  %5.1f%%\n", ts, 100 * ts / tot);
+    printf("  receptive field   %7.3f s  %5.1f%%\n", tf, 100 * tf / tot);
+    printf("  forward (%u prod) %7.3f s  %5.1f%%\n", K, tfw, 100 * tfw / tot);
+    printf("  bpr loss + grad   %7.3f s  %5.1f%%\n", tb, 100 * tb / tot);
+    printf("  backward + adam   %7.3f s  %5.1f%%\n", tbw, 100 * tbw / tot);
+    for (uint32_t j = 1; j <= K; j++)
+        printf("    forward Z_%u  (rows <= %u hops)  %7.3f s\n", j, K - j, w->prof[j - 1] - prof0[j - 1]);
+    for (uint32_t j = 1; j <= (K ? K : 1); j++)
+        printf("    backward Y_%u (rows <= %u hops)  %7.3f s%s\n", j, j, w->prof[GNN_MAX_LAYERS + j - 1]
+               - prof0[GNN_MAX_LAYERS + j - 1], j == (K ? K : 1) ? " (all rows, fused Adam)" : "");
+    printf("  mean field size: ");
+    for (uint32_t l = 0; l < (K ? K : 1); l++)
+        printf("%s<=%u hops %.0f (%.0f%%, %.0f%% of non-zeros)", l ? ", " : "", l, lev[l] / steps,
+               100.0 * lev[l] / steps / w->n, 100.0 * deg[l] / steps / adj->nnz);
+    printf(" of %u nodes\n", w->n);
+}
+
+/* Median of 3 optimized full products: the yardstick each epoch is also
+ * expressed in, because on a shared machine an epoch in "SpMM units" stays
+ * comparable when absolute seconds do not. */
+static double spmm_unit(const graph_csr_t *adj, uint32_t dim, float *x, float *y)
+{
+    double t[3];
+    for (int i = 0; i < 3; i++) {
+        double a = clock_now();
+        gnn_spmm(adj, NULL, 0, x, NULL, NULL, 0, y, dim, 0);
+        t[i] = clock_now() - a;
+    }
+    return median(t, 3);
+}
+
+static void spmm_figures(const graph_csr_t *adj, uint32_t dim)
+{
+    const uint32_t n = adj->n_rows;
+    float *x = malloc((size_t)n * dim * 4), *y = malloc((size_t)n * dim * 4);
+    for (size_t k = 0; k < (size_t)n * dim; k++) x[k] = (float)(k % 97) * 0.01f;
+    double bytes = (double)adj->nnz * (dim * 4 + 8) + (double)n * (dim * 4 + 8);
+    double tr[5], to[5];
+    for (int i = 0; i < 5; i++) {
+        double a = clock_now();
+        gnn_spmm_ref(adj, NULL, 0, x, NULL, NULL, 0, y, dim);
+        double b = clock_now();
+        gnn_spmm(adj, NULL, 0, x, NULL, NULL, 0, y, dim, 0);
+        double c = clock_now();
+        tr[i] = b - a; to[i] = c - b;
+    }
+    double r = median(tr, 5), o = median(to, 5);
+    printf("SpMM A_hat x [%u x %u]: reference %.2f ms (%.1f GB/s), optimized %.2f ms (%.1f GB/s), x%.2f"
+           " (streaming bandwidth ~55 GB/s)\n", n, dim, r * 1e3, bytes / r / 1e9, o * 1e3,
+           bytes / o / 1e9, r / o);
+    free(x); free(y);
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = "/work/shared/data/gowalla";
+    gnn_hparams_t hp = {.arch = "lightgcn", .dim = 64, .layers = 3, .batch_size = 2048,
+                        .negatives = 1, .lr = 0.001f, .reg = 1e-4f, .seed = 2020, .threads = 0};
+    int epochs = 3, eval_every = 0, profile = 1;
+    double minutes = 0;
+    for (int a = 1; a < argc; a++) {
+        const char *k = argv[a], *v = a + 1 < argc ? argv[a + 1] : NULL;
+        if (!strcmp(k, "--no-profile")) { profile = 0; continue; }
+        if (!v) { fprintf(stderr, "bench_train: %s needs a value\n", k); return 2; }
+        a++;
+        if (!strcmp(k, "--data")) dir = v;
+        else if (!strcmp(k, "--epochs")) epochs = atoi(v);
+        else if (!strcmp(k, "--eval-every")) eval_every = atoi(v);
+        else if (!strcmp(k, "--minutes")) minutes = atof(v);
+        else if (!strcmp(k, "--arch")) snprintf(hp.arch, sizeof hp.arch, "%s", v);
+        else if (!strcmp(k, "--dim")) hp.dim = (uint32_t)atoi(v);
+        else if (!strcmp(k, "--layers")) hp.layers = (uint32_t)atoi(v);
+        else if (!strcmp(k, "--batch")) hp.batch_size = (uint32_t)atoi(v);
+        else if (!strcmp(k, "--neg")) hp.negatives = (uint32_t)atoi(v);
+        else if (!strcmp(k, "--lr")) hp.lr = (float)atof(v);
+        else if (!strcmp(k, "--reg")) hp.reg = (float)atof(v);
+        else if (!strcmp(k, "--threads")) hp.threads = atoi(v);
+        else if (!strcmp(k, "--seed")) hp.seed = strtoull(v, NULL, 10);
+        else { fprintf(stderr, "bench_train: unknown option %s\n", k); return 2; }
+    }
+    char path[4096];
+    graph_csr_t train, test, adj;
+    uint32_t nu, ni;
+    snprintf(path, sizeof path, "%s/train.txt", dir);
+    if (load_adj(path, &train, 0, 0, &nu, &ni)) { fprintf(stderr, "bench_train: cannot load %s\n", path); return 77; }
+    snprintf(path, sizeof path, "%s/test.txt", dir);
+    if (load_adj(path, &test, nu, ni, NULL, NULL)) { fprintf(stderr, "bench_train: cannot load %s\n", path); return 77; }
+    err_t e = {0};
+    if (graph_norm_bipartite(&train, &adj, &e)) { fprintf(stderr, "%s\n", e.msg); return 1; }
+    if (hp.threads > 0) omp_set_num_threads(hp.threads);
+    printf("gowalla: %u users, %u items, %llu train, %llu test; %s dim %u layers %u batch %u neg %u "
+           "lr %g reg %g, %d threads\n", nu, ni, (unsigned long long)train.nnz,
+           (unsigned long long)test.nnz, hp.arch, hp.dim, hp.layers, hp.batch_size, hp.negatives,
+           (double)hp.lr, (double)hp.reg, omp_get_max_threads());
+    spmm_figures(&adj, hp.dim);
+
+    gnn_model_t m;
+    if (gnn_model_init(&m, &hp, nu, ni, &e)) { fprintf(stderr, "%s\n", e.msg); return 1; }
+    float *emb = malloc((size_t)(nu + ni) * hp.dim * sizeof *emb);
+    double *times = malloc((size_t)(epochs > 0 ? epochs : 1) * sizeof *times);
+    double *units = malloc((size_t)(epochs > 0 ? epochs : 1) * sizeof *units);
+    float *ux = calloc((size_t)(nu + ni) * hp.dim, sizeof *ux), *uy = malloc((size_t)(nu + ni) * hp.dim * sizeof *uy);
+    double t_start = clock_now(), t_train = 0;
+    int done = 0;
+    for (int ep = 0; ep < epochs; ep++) {
+        double u0 = eval_every ? 0 : spmm_unit(&adj, hp.dim, ux, uy);
+        double loss, a = clock_now();
+        if (gnn_train_epoch(&m, &train, &adj, (uint32_t)ep, &loss, &e)) {
+            fprintf(stderr, "%s\n", e.msg); return 1;
+        }
+        times[done] = clock_now() - a;
+        t_train += times[done];
+        if (!eval_every) {
+            double u = 0.5 * (u0 + spmm_unit(&adj, hp.dim, ux, uy));
+            units[done] = times[done] / u;
+            printf("epoch %d: %.3f s, loss %.5f  (= %.0f full SpMMs of %.2f ms measured around it)\n",
+                   ep, times[done], loss, units[done], u * 1e3);
+        }
+        done++;
+        if (eval_every && ((ep + 1) % eval_every == 0 || ep + 1 == epochs)) {
+            gnn_metrics_t met;
+            uint32_t ks[1] = {20};
+            double b = clock_now();
+            if (gnn_model_embed(&m, &adj, emb, &e) ||
+                gnn_eval_all_ranking(emb, emb + (size_t)nu * hp.dim, hp.dim, &train, &test, ks, 1,
+                                     hp.threads, &met, &e)) {
+                fprintf(stderr, "%s\n", e.msg); return 1;
+            }
+            printf("epoch %4d  loss %.5f  recall@20 %.4f  ndcg@20 %.4f  train %.1f s  wall %.1f s"
+                   "  (eval %.1f s)\n", ep + 1, loss, met.recall[0], met.ndcg[0], t_train,
+                   clock_now() - t_start, clock_now() - b);
+            fflush(stdout);
+        }
+        if (minutes > 0 && clock_now() - t_start > minutes * 60) break;
+    }
+    if (done) printf("seconds per epoch: median %.3f over %d epochs\n", median(times, done), done);
+    if (done && !eval_every)
+        printf("epoch in full-SpMM units: median %.0f (x 9.8 ms, the quiet-machine SpMM, = %.1f s)\n",
+               median(units, done), median(units, done) * 0.0098);
+    if (profile && strcmp(hp.arch, "gcn")) profile_epoch(&m, &train, &adj, (uint32_t)epochs);
+    free(emb); free(times); free(units); free(ux); free(uy);
+    gnn_model_destroy(&m);
+    graph_csr_destroy(&train); graph_csr_destroy(&test); graph_csr_destroy(&adj);
+    return 0;
+}
