@@ -29,12 +29,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* 256 x 512 floats = 512 KiB of scores stays in a 1 MiB L2; 256 users per
- * block keep OpenBLAS's re-packing of the item panel (once per user block)
- * to a few percent. bench_eval --sweep measures the alternatives
- * (docs/evaluation.md): the optimum is flat between 128 and 512 users. */
-#define DEF_BLOCK_USERS 256
-#define DEF_BLOCK_ITEMS 512
+/* Big user blocks matter most: OpenBLAS re-packs the item panel once per
+ * user block (10% of the time at 128 users, ~2% at 1024). A 1024 x 1024
+ * tile (4 MiB per thread) lives in L3, not L2, yet measured fastest; the
+ * optimum is flat from 512 x 512 up (bench_eval --sweep,
+ * docs/evaluation.md). */
+#define DEF_BLOCK_USERS 1024
+#define DEF_BLOCK_ITEMS 1024
 /* Scores tested against the heap threshold per vector pass; a rejected
  * chunk costs a few compares, so the heap is touched only on a hit. */
 #define SCAN_CHUNK 32
