@@ -13,11 +13,13 @@
  * Loads the LightGCN adj format itself (`user item item ...`, 0-based ids);
  * exits 77 when the data is absent.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <omp.h>
+#include <sys/resource.h>
 
 #include "base/clock.h"
 #include "gnn/eval.h"
@@ -60,6 +62,17 @@ static int load_adj(const char *path, graph_csr_t *m, uint32_t nu, uint32_t ni,
     return rc;
 }
 
+/* CPU seconds of this process (all threads): on a shared machine the wall
+ * time of an epoch scales with the load, its CPU time much less; CPU / threads
+ * is what an idle machine would take if the threads were never idle. */
+static double cpu_now(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec
+           + ru.ru_stime.tv_usec * 1e-6;
+}
+
 static int cmp_dbl(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -96,15 +109,23 @@ static void profile_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_
         gnn_prop_field(w, adj, m->n_users, w->tu + o, w->ti + o, w->tj + o, t, K ? K : 1,
                        K > 0, m->hp.threads, &e);
         double bb = clock_now();
+        const int half = w->e0h != NULL;
+        if (half && (!w->e0h_ok || w->e0h_step != m->step)) {
+            gnn_f2h_table(w->e0h, m->emb0, (size_t)w->n * d, m->hp.threads);
+            w->e0h_ok = 1;
+        }
         float zs;
-        const float *z = gnn_lgcn_forward(m, adj, &zs);
+        const float *z = gnn_lgcn_forward(m, adj, half, &zs);
         double c = clock_now();
         gnn_bpr(z, zs, m->emb0, d, m->n_users, w->tu + o, w->ti + o, w->tj + o, t, m->hp.reg,
                 w->g, w->l2);
         double dd = clock_now();
         gnn_adam_t ad;
         gnn_adam_setup(&ad, m->hp.lr, ++m->step);
-        gnn_lgcn_backward(m, adj, &ad);
+        int ex;
+        frexpf((float)t, &ex);
+        gnn_lgcn_backward(m, adj, &ad, half ? ldexpf(1.0f, ex) : 0.0f);
+        w->e0h_step = m->step;
         gnn_prop_clear(w, d);
         double ee = clock_now();
         tf += bb - a; tfw += c - bb; tb += dd - c; tbw += ee - dd;
@@ -194,6 +215,7 @@ int main(int argc, char **argv)
         else if (!strcmp(k, "--reg")) hp.reg = (float)atof(v);
         else if (!strcmp(k, "--threads")) hp.threads = atoi(v);
         else if (!strcmp(k, "--seed")) hp.seed = strtoull(v, NULL, 10);
+        else if (!strcmp(k, "--fp32")) hp.fp32_tables = atoi(v);
         else { fprintf(stderr, "bench_train: unknown option %s\n", k); return 2; }
     }
     char path[4096];
@@ -217,22 +239,24 @@ int main(int argc, char **argv)
     float *emb = malloc((size_t)(nu + ni) * hp.dim * sizeof *emb);
     double *times = malloc((size_t)(epochs > 0 ? epochs : 1) * sizeof *times);
     double *units = malloc((size_t)(epochs > 0 ? epochs : 1) * sizeof *units);
+    double *cpus = malloc((size_t)(epochs > 0 ? epochs : 1) * sizeof *cpus);
     float *ux = calloc((size_t)(nu + ni) * hp.dim, sizeof *ux), *uy = malloc((size_t)(nu + ni) * hp.dim * sizeof *uy);
     double t_start = clock_now(), t_train = 0;
     int done = 0;
     for (int ep = 0; ep < epochs; ep++) {
         double u0 = eval_every ? 0 : spmm_unit(&adj, hp.dim, ux, uy);
-        double loss, a = clock_now();
+        double loss, a = clock_now(), ca = cpu_now();
         if (gnn_train_epoch(&m, &train, &adj, (uint32_t)ep, &loss, &e)) {
             fprintf(stderr, "%s\n", e.msg); return 1;
         }
         times[done] = clock_now() - a;
+        cpus[done] = cpu_now() - ca;
         t_train += times[done];
         if (!eval_every) {
             double u = 0.5 * (u0 + spmm_unit(&adj, hp.dim, ux, uy));
             units[done] = times[done] / u;
-            printf("epoch %d: %.3f s, loss %.5f  (= %.0f full SpMMs of %.2f ms measured around it)\n",
-                   ep, times[done], loss, units[done], u * 1e3);
+            printf("epoch %d: %.3f s (CPU %.1f s), loss %.5f  (= %.0f full SpMMs of %.2f ms measured around it)\n",
+                   ep, times[done], cpus[done], loss, units[done], u * 1e3);
         }
         done++;
         if (eval_every && ((ep + 1) % eval_every == 0 || ep + 1 == epochs)) {
@@ -251,12 +275,16 @@ int main(int argc, char **argv)
         }
         if (minutes > 0 && clock_now() - t_start > minutes * 60) break;
     }
-    if (done) printf("seconds per epoch: median %.3f over %d epochs\n", median(times, done), done);
+    if (done) {
+        double mt = median(times, done), mc = median(cpus, done);
+        printf("seconds per epoch: median %.3f over %d epochs; CPU %.1f s (/ %d threads = %.1f s)\n", mt,
+               done, mc, omp_get_max_threads(), mc / omp_get_max_threads());
+    }
     if (done && !eval_every)
         printf("epoch in full-SpMM units: median %.0f (x 9.8 ms, the quiet-machine SpMM, = %.1f s)\n",
                median(units, done), median(units, done) * 0.0098);
     if (profile && strcmp(hp.arch, "gcn")) profile_epoch(&m, &train, &adj, (uint32_t)epochs);
-    free(emb); free(times); free(units); free(ux); free(uy);
+    free(emb); free(times); free(units); free(cpus); free(ux); free(uy);
     gnn_model_destroy(&m);
     graph_csr_destroy(&train); graph_csr_destroy(&test); graph_csr_destroy(&adj);
     return 0;

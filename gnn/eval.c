@@ -1,6 +1,6 @@
 /* eval.c - the all-ranking protocol (eval.h): gather the users that have
- * test items, rank all items for them with gnn_topk (training items
- * excluded), score the ranked lists at every cut-off, average.
+ * test items, rank all items for them with gnn_topk_scorer (training items
+ * excluded; any scorer: embeddings, gf-cf, bspm), score the ranked lists at every cut-off, average.
  *
  * Assumes the truth and exclusion CSRs are n_users x n_items with sorted
  * rows (graph/csr.h). Users go through gnn_topk in chunks so the top-K
@@ -46,6 +46,24 @@ int gnn_eval_all_ranking(const float *user_emb, const float *item_emb, uint32_t 
 {
     int rc = check_args(user_emb, item_emb, dim, exclude, truth, ks, n_k, out, e);
     if (rc) return rc;
+    gnn_scorer_t s;
+    gnn_scorer_emb(&s, "emb", user_emb, truth->n_rows, item_emb, truth->n_cols, dim);
+    return gnn_eval_scorer(&s, NULL, exclude, truth, ks, n_k, threads, out, e);
+}
+
+int gnn_eval_scorer(const gnn_scorer_t *s, const graph_csr_t *hist, const graph_csr_t *exclude,
+                    const graph_csr_t *truth, const uint32_t *ks, int n_k, int threads,
+                    gnn_metrics_t *out, err_t *e)
+{
+    if (!s) return err_set(e, ERR_USAGE, "eval: no scorer");
+    int rc = check_args((const float *)s, (const float *)s, 1, exclude, truth, ks, n_k, out, e);
+    if (rc) return rc;
+    if (s->n_items != truth->n_cols)
+        return err_set(e, ERR_USAGE, "eval: the model has %u items but the test matrix %u", s->n_items,
+                       truth->n_cols);
+    if (s->score && (!hist || hist->n_rows != truth->n_rows || hist->n_cols != truth->n_cols))
+        return err_set(e, ERR_USAGE, "eval: the %s scorer needs the %u x %u history matrix", s->arch,
+                       truth->n_rows, truth->n_cols);
     memset(out, 0, sizeof *out);
     out->n_k = n_k;
     uint32_t kmax = 0;
@@ -53,7 +71,7 @@ int gnn_eval_all_ranking(const float *user_emb, const float *item_emb, uint32_t 
         out->k[i] = ks[i];
         if (ks[i] > kmax) kmax = ks[i];
     }
-    uint32_t n_users = truth->n_rows, n_items = truth->n_cols, n_eval = 0;
+    uint32_t n_users = truth->n_rows, n_eval = 0;
     for (uint32_t u = 0; u < n_users; u++) n_eval += truth->ptr[u + 1] > truth->ptr[u];
     if (n_eval == 0) return ERR_OK;
 
@@ -61,9 +79,8 @@ int gnn_eval_all_ranking(const float *user_emb, const float *item_emb, uint32_t 
     if (chunk < EVAL_MIN_CHUNK) chunk = EVAL_MIN_CHUNK;
     if (chunk > n_eval) chunk = n_eval;
     uint32_t *rows = malloc((size_t)chunk * sizeof *rows);
-    float *q = malloc((size_t)chunk * dim * sizeof *q);
     uint32_t *ranked = malloc((size_t)chunk * kmax * sizeof *ranked);
-    if (!rows || !q || !ranked) {
+    if (!rows || !ranked) {
         rc = err_set(e, ERR_NOMEM, "eval: out of memory for %u users x top-%u", chunk, kmax);
         goto done;
     }
@@ -71,14 +88,9 @@ int gnn_eval_all_ranking(const float *user_emb, const float *item_emb, uint32_t 
     while (u < n_users) {
         uint32_t n = 0;
         for (; u < n_users && n < chunk; u++)
-            if (truth->ptr[u + 1] > truth->ptr[u]) {
-                rows[n] = u;
-                memcpy(q + (size_t)n * dim, user_emb + (size_t)u * dim, dim * sizeof *q);
-                n++;
-            }
+            if (truth->ptr[u + 1] > truth->ptr[u]) rows[n++] = u;
         if (n == 0) break;
-        rc = gnn_topk(q, n, item_emb, n_items, dim, exclude, exclude ? rows : NULL, kmax,
-                      threads, ranked, NULL, e);
+        rc = gnn_topk_scorer(s, hist, rows, n, exclude, exclude ? rows : NULL, kmax, threads, ranked, NULL, e);
         if (rc) {
             err_prefix(e, "eval");
             goto done;
@@ -99,7 +111,6 @@ int gnn_eval_all_ranking(const float *user_emb, const float *item_emb, uint32_t 
     }
 done:
     free(rows);
-    free(q);
     free(ranked);
     return rc;
 }

@@ -29,7 +29,14 @@ typedef struct gnn_ws {
     uint32_t n;               /* nodes = n_users + n_items */
     float *g;                 /* [n x dim] dL/dF; zero outside the batch's nodes between steps */
     float *l2;                /* [n] reg * occurrences / T; zero outside the batch's nodes */
-    float *buf[2];            /* [n x dim] each: forward Horner sums, then backward ones */
+    float *buf[2];            /* [n x dim] each: forward Horner sums, then backward ones
+                               * (in the half path a half table [n x dim] uses the first half) */
+    /* E0 as halves [n x dim], what the half path's first product gathers;
+     * rewritten by the fused Adam pass. Valid when e0h_ok and e0h_step ==
+     * m->step (gnn_train_epoch clears e0h_ok: params may have been loaded). */
+    uint16_t *e0h;
+    uint64_t e0h_step;
+    int e0h_ok;
     uint8_t *dist;            /* [n] hops from the batch (GNN_DIST_FAR beyond K-1) */
     uint32_t *lists;          /* [GNN_MAX_LAYERS x n]: level j = nodes with dist <= j, ascending */
     uint32_t list_n[GNN_MAX_LAYERS];
@@ -65,11 +72,14 @@ typedef struct gnn_ws {
 int gnn_prop_field(gnn_ws_t *w, const graph_csr_t *adj, uint32_t n_users,
                    const uint32_t *u, const uint32_t *i, const uint32_t *j, uint32_t t,
                    uint32_t levels, int with_bcols, int threads, err_t *e);
-/* Forward over the field: returns z with F[r] = zscale * z[r] valid on level 0. */
-const float *gnn_lgcn_forward(gnn_model_t *m, const graph_csr_t *adj, float *zscale);
+/* Forward over the field: returns z with F[r] = zscale * z[r] valid on level 0.
+ * half: intermediate tables as float16 (needs w->e0h current), else float32. */
+const float *gnn_lgcn_forward(gnn_model_t *m, const graph_csr_t *adj, int half, float *zscale);
 /* Backward from w->g, w->l2: either Adam-updates (fused, grads untouched) or
- * writes m->grads (adam == NULL). */
-void gnn_lgcn_backward(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam_t *adam);
+ * writes m->grads (adam == NULL). gmul > 0 (with adam, K >= 1): the float16
+ * path, G scaled by gmul (a power of two) while stored as halves, w->e0h
+ * rewritten; gmul == 0: float32 throughout. */
+void gnn_lgcn_backward(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam_t *adam, float gmul);
 /* Full propagation of every node (inference): out [n x dim]; tmp [n x dim]. */
 void gnn_lgcn_embed_all(const gnn_model_t *m, const graph_csr_t *adj, float *out, float *tmp);
 /* Clear g and l2 on the level-0 rows (after a step). */

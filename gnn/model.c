@@ -11,14 +11,16 @@
 
 #include "base/rng.h"
 #include "gnn/internal.h"
+#include "gnn/relation.h"
 
-enum arch { ARCH_LIGHTGCN, ARCH_MF, ARCH_GCN, ARCH_UNKNOWN };
+enum arch { ARCH_LIGHTGCN, ARCH_MF, ARCH_GCN, ARCH_KGLIGHTGCN, ARCH_UNKNOWN };
 
 static enum arch arch_of(const char *s)
 {
     if (!strcmp(s, "lightgcn")) return ARCH_LIGHTGCN;
     if (!strcmp(s, "mf")) return ARCH_MF;
     if (!strcmp(s, "gcn")) return ARCH_GCN;
+    if (!strcmp(s, "kglightgcn")) return ARCH_KGLIGHTGCN;
     return ARCH_UNKNOWN;
 }
 
@@ -26,7 +28,7 @@ static void ws_free(gnn_ws_t *w)
 {
     if (!w) return;
     free(w->g); free(w->l2); free(w->buf[0]); free(w->buf[1]);
-    free(w->dist); free(w->lists); free(w->frontier); free(w->fill);
+    free(w->dist); free(w->lists); free(w->frontier); free(w->fill); free(w->e0h);
     graph_csr_destroy(&w->bcols);
     free(w->tu); free(w->ti); free(w->tj); free(w->active);
     free(w->gcn_t); free(w->gcn_p); free(w->gcn_e); free(w->gcn_f);
@@ -37,7 +39,7 @@ static void ws_free(gnn_ws_t *w)
 static int check_hparams(const gnn_hparams_t *hp, err_t *e)
 {
     if (memchr(hp->arch, 0, sizeof hp->arch) == NULL || arch_of(hp->arch) == ARCH_UNKNOWN)
-        return err_set(e, ERR_USAGE, "unknown architecture '%.*s' (lightgcn, mf, gcn)",
+        return err_set(e, ERR_USAGE, "unknown architecture '%.*s' (lightgcn, mf, gcn, kglightgcn)",
                        (int)sizeof hp->arch, hp->arch);
     if (hp->dim < 1 || hp->dim > GNN_MAX_DIM)
         return err_set(e, ERR_USAGE, "dim must be in 1..%d, got %u", GNN_MAX_DIM, hp->dim);
@@ -59,6 +61,17 @@ static int check_hparams(const gnn_hparams_t *hp, err_t *e)
 int gnn_model_init(gnn_model_t *m, const gnn_hparams_t *hp, uint32_t n_users,
                    uint32_t n_items, err_t *e)
 {
+    return gnn_model_init_nodes(m, hp, n_users, n_items, 0, 0, e);
+}
+
+void gnn_model_set_relations(gnn_model_t *m, const uint32_t *edge_rel)
+{
+    m->edge_rel = edge_rel;
+}
+
+int gnn_model_init_nodes(gnn_model_t *m, const gnn_hparams_t *hp, uint32_t n_users,
+                         uint32_t n_items, uint32_t n_extra, uint32_t n_rel, err_t *e)
+{
     memset(m, 0, sizeof *m);
     int rc = check_hparams(hp, e);
     if (rc) return rc;
@@ -66,16 +79,19 @@ int gnn_model_init(gnn_model_t *m, const gnn_hparams_t *hp, uint32_t n_users,
     enum arch a = arch_of(hp->arch);
     if (a == ARCH_MF) m->hp.layers = 0;
     const uint32_t K = m->hp.layers, d = hp->dim;
-    if ((uint64_t)n_users + n_items > UINT32_MAX || n_users == 0 || n_items == 0)
-        return err_set(e, ERR_USAGE, "need 1..2^32-1 nodes, got %u users + %u items", n_users, n_items);
-    const uint32_t n = n_users + n_items;
+    if ((uint64_t)n_users + n_items + n_extra > UINT32_MAX || n_users == 0 || n_items == 0)
+        return err_set(e, ERR_USAGE, "need 1..2^32-1 nodes, got %u users + %u items + %u others",
+                       n_users, n_items, n_extra);
+    const uint32_t n = n_users + n_items + n_extra;
     /* emb0 and layer weights in floats; the products cannot overflow 64 bits
      * with these limits, but size_t might be 32 */
     uint64_t n_emb = (uint64_t)n * d, n_w = a == ARCH_GCN ? (uint64_t)K * d * d : 0;
+    if (a == ARCH_KGLIGHTGCN) n_w = n_rel;
     if (n_emb + n_w > SIZE_MAX / sizeof(float) / 4)
         return err_set(e, ERR_USAGE, "model too large: %u nodes x %u dims", n, d);
     m->n_users = n_users;
     m->n_items = n_items;
+    m->n_extra = n_extra;
     m->n_params = (size_t)(n_emb + n_w);
     m->params = malloc(m->n_params * sizeof(float));
     m->grads = calloc(m->n_params, sizeof(float));
@@ -93,6 +109,8 @@ int gnn_model_init(gnn_model_t *m, const gnn_hparams_t *hp, uint32_t n_users,
     w->lists = malloc((size_t)GNN_MAX_LAYERS * n * sizeof(uint32_t));
     w->frontier = malloc((size_t)n * sizeof(uint32_t));
     w->fill = malloc(((size_t)n + 1) * sizeof *w->fill);
+    if (a == ARCH_LIGHTGCN && K > 0 && !hp->fp32_tables && !(w->e0h = malloc((size_t)n * d * sizeof *w->e0h)))
+        goto nomem;
     if (!w->g || !w->l2 || !w->buf[0] || !w->buf[1] || !w->dist || !w->lists || !w->frontier
         || !w->fill)
         goto nomem;
@@ -101,13 +119,20 @@ int gnn_model_init(gnn_model_t *m, const gnn_hparams_t *hp, uint32_t n_users,
         return rc;
     }
     m->emb0 = m->params;
-    m->weights = n_w ? m->params + n_emb : NULL;
+    m->weights = n_w && a == ARCH_GCN ? m->params + n_emb : NULL;
+    if (a == ARCH_KGLIGHTGCN) {
+        m->n_rel = n_rel;
+        m->rel_w = m->params + n_emb;
+    }
     /* stream 0 of the seed initialises; epochs use streams >= 2^32 */
     rng_t r;
     rng_seed_stream(&r, hp->seed, 0);
     for (uint64_t k = 0; k < n_emb; k++) m->emb0[k] = 0.1f * rng_normal(&r);
     const float lim = sqrtf(6.0f / (float)(d + d));   /* Xavier uniform */
-    for (uint64_t k = 0; k < n_w; k++) m->weights[k] = lim * (2.0f * rng_float(&r) - 1.0f);
+    if (m->weights)
+        for (uint64_t k = 0; k < n_w; k++) m->weights[k] = lim * (2.0f * rng_float(&r) - 1.0f);
+    /* relation weights start at 1: the plain joint LightGCN */
+    for (uint32_t k = 0; k < m->n_rel; k++) m->rel_w[k] = 1.0f;
     return ERR_OK;
 nomem:
     gnn_model_destroy(m);
@@ -119,12 +144,13 @@ void gnn_model_destroy(gnn_model_t *m)
     if (!m) return;
     free(m->params); free(m->grads); free(m->adam_m); free(m->adam_v);
     ws_free(m->ws);
+    gnn_rel_free(m->hws);
     memset(m, 0, sizeof *m);
 }
 
 static int check_graph(const gnn_model_t *m, const graph_csr_t *adj, err_t *e)
 {
-    uint32_t n = m->n_users + m->n_items;
+    uint32_t n = m->n_users + m->n_items + m->n_extra;
     if (adj->n_rows != n || adj->n_cols != n)
         return err_set(e, ERR_USAGE, "adjacency is %u x %u, the model has %u nodes",
                        adj->n_rows, adj->n_cols, n);
@@ -142,9 +168,11 @@ static int check_batch(const gnn_model_t *m, const uint32_t *u, const uint32_t *
     return ERR_OK;
 }
 
-/* Stages 1-3 of a step; leaves g and l2 set on the batch's rows. */
+/* Stages 1-3 of a step; leaves g and l2 set on the batch's rows. half: the
+ * float16 tables (w->e0h must be current). */
 static int forward_loss(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *u,
-                        const uint32_t *i, const uint32_t *j, uint32_t t, double *loss, err_t *e)
+                        const uint32_t *i, const uint32_t *j, uint32_t t, int half,
+                        double *loss, err_t *e)
 {
     gnn_ws_t *w = m->ws;
     const uint32_t K = m->hp.layers, d = m->hp.dim;
@@ -160,7 +188,7 @@ static int forward_loss(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *
         return ERR_OK;
     }
     float zs;
-    const float *z = gnn_lgcn_forward(m, adj, &zs);
+    const float *z = gnn_lgcn_forward(m, adj, half, &zs);
     *loss = gnn_bpr(z, zs, m->emb0, d, m->n_users, u, i, j, t, m->hp.reg, w->g, w->l2);
     return ERR_OK;
 }
@@ -170,9 +198,10 @@ int gnn_loss_grad(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *users,
 {
     int rc = check_graph(m, adj, e);
     if (rc || (rc = check_batch(m, users, pos, neg, t, e))) return rc;
-    if ((rc = forward_loss(m, adj, users, pos, neg, t, loss, e))) return rc;
+    if (arch_of(m->hp.arch) == ARCH_KGLIGHTGCN) return gnn_rel_loss_grad(m, adj, users, pos, neg, t, loss, e);
+    if ((rc = forward_loss(m, adj, users, pos, neg, t, 0, loss, e))) return rc;
     if (arch_of(m->hp.arch) == ARCH_GCN) gnn_gcn_backward(m, adj);
-    else gnn_lgcn_backward(m, adj, NULL);
+    else gnn_lgcn_backward(m, adj, NULL, 0.0f);
     gnn_prop_clear(m->ws, m->hp.dim);
     return ERR_OK;
 }
@@ -182,14 +211,35 @@ int gnn_train_step(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *users
 {
     int rc = check_graph(m, adj, e);
     if (rc || (rc = check_batch(m, users, pos, neg, t, e))) return rc;
-    if ((rc = forward_loss(m, adj, users, pos, neg, t, loss, e))) return rc;
     gnn_adam_t ad;
+    if (arch_of(m->hp.arch) == ARCH_KGLIGHTGCN) {
+        /* full-graph gradient into grads, then dense Adam (as gcn) */
+        if ((rc = gnn_rel_loss_grad(m, adj, users, pos, neg, t, loss, e))) return rc;
+        gnn_adam_setup(&ad, m->hp.lr, ++m->step);
+        gnn_adam(m->params, m->adam_m, m->adam_v, m->grads, m->n_params, &ad, m->hp.threads);
+        if (!isfinite(*loss))
+            return err_set(e, ERR_INTERNAL, "loss is not finite at step %llu (lr too large?)",
+                           (unsigned long long)m->step);
+        return ERR_OK;
+    }
+    gnn_ws_t *w = m->ws;
+    const int half = w->e0h != NULL;
+    if (half && (!w->e0h_ok || w->e0h_step != m->step)) {
+        gnn_f2h_table(w->e0h, m->emb0, (size_t)w->n * m->hp.dim, m->hp.threads);
+        w->e0h_ok = 1;
+        w->e0h_step = m->step;
+    }
+    if ((rc = forward_loss(m, adj, users, pos, neg, t, half, loss, e))) return rc;
     gnn_adam_setup(&ad, m->hp.lr, ++m->step);
     if (arch_of(m->hp.arch) == ARCH_GCN) {
         gnn_gcn_backward(m, adj);
         gnn_adam(m->params, m->adam_m, m->adam_v, m->grads, m->n_params, &ad, m->hp.threads);
     } else {
-        gnn_lgcn_backward(m, adj, &ad);
+        /* a power of two in (t, 2t]: G is ~1/t per occurrence */
+        int ex;
+        frexpf((float)t, &ex);
+        gnn_lgcn_backward(m, adj, &ad, half ? ldexpf(1.0f, ex) : 0.0f);
+        if (half) w->e0h_step = m->step;
     }
     gnn_prop_clear(m->ws, m->hp.dim);
     if (!isfinite(*loss))
@@ -210,6 +260,7 @@ int gnn_train_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_csr_t 
     const uint32_t neg = m->hp.negatives;
     if (train->nnz == 0) return err_set(e, ERR_INPUT, "no training interactions");
     if ((rc = gnn_sample_epoch(w, train, m->hp.seed, epoch, neg, m->hp.threads, e))) return rc;
+    w->e0h_ok = 0;   /* params may have been written since the last step */
     const uint64_t n_pos = train->nnz, bs = m->hp.batch_size;
     double sum = 0.0;
     uint64_t steps = 0;
@@ -229,10 +280,11 @@ int gnn_model_embed(const gnn_model_t *m, const graph_csr_t *adj, float *out, er
 {
     int rc = check_graph(m, adj, e);
     if (rc) return rc;
-    const size_t sz = (size_t)(m->n_users + m->n_items) * m->hp.dim;
+    const size_t sz = (size_t)(m->n_users + m->n_items + m->n_extra) * m->hp.dim;
+    if (arch_of(m->hp.arch) == ARCH_KGLIGHTGCN) return gnn_rel_embed(m, adj, out, e);
     if (arch_of(m->hp.arch) == ARCH_GCN) {
         /* a private workspace keeps embed usable on a const model */
-        gnn_ws_t w = { .n = m->n_users + m->n_items };
+        gnn_ws_t w = { .n = m->n_users + m->n_items + m->n_extra };
         rc = gnn_gcn_alloc(&w, m->hp.layers, m->hp.dim, e);
         if (!rc) {
             if (m->hp.threads > 0) openblas_set_num_threads(m->hp.threads);

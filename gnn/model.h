@@ -7,8 +7,14 @@
  *   "gcn"       K layers E^(k+1) = act(A_hat E^(k) W_k) with a dim x dim
  *               weight per layer (NGCF/Kipf style), products via OpenBLAS
  *               SGEMM; final = concatenation-free mean of layers 0..K.
+ *   "kglightgcn" lightgcn over the joint graph (graph/typed.h) with a learned
+ *               scalar w_r per knowledge relation: every knowledge entry of
+ *               A_hat is scaled by w_r (init 1), so E^(k+1) = A_hat(w) E^(k);
+ *               propagates the whole graph each step (gnn/relation.c).
  * Nodes: users 0..n_users-1, then items at n_users + item (the layout of
- * graph_norm_bipartite's adjacency A_hat).
+ * graph_norm_bipartite's adjacency A_hat), then n_extra further nodes
+ * (knowledge entities of the joint graph, graph/typed.h) that get
+ * embeddings and propagate but are never sampled by BPR.
  *
  * Loss per batch of T triples (u, i+, i-) (LightGCN's; T = batch * negatives):
  *   (1/T) sum_t [ -log sigmoid(s(u,i+) - s(u,i-))
@@ -26,9 +32,15 @@
  * gcn propagates the whole graph (its non-linearity forbids the shortcut).
  *
  * Memory layout (one allocation per tensor, llm.c style):
- *   params [n_params]  = emb0 [(n_users + n_items) x dim] then W [layers x dim x dim] (gcn)
+ *   params [n_params]  = emb0 [(n_users + n_items + n_extra) x dim] then W [layers x dim x dim] (gcn)
+ *                        or w_rel [n_rel] (kglightgcn)
  *   grads, adam_m, adam_v [n_params]  side by side with params
  * Persistence (store) saves params (+ adam_m, adam_v, step for --resume).
+ *
+ * Precision: gnn_train_step/epoch (lightgcn, K >= 1) store the tables that
+ * the products gather as float16 unless hp.fp32_tables: half the bytes per
+ * product; the gradient then differs from the float32 one at the 1e-3
+ * relative level (docs/training.md). gnn_loss_grad is always float32.
  *
  * Reproducibility: same seed and same threads give the same numbers
  * (lightgcn/mf: the same numbers whatever the threads, every sum has a fixed
@@ -45,7 +57,7 @@
 #include "graph/csr.h"
 
 typedef struct gnn_hparams {
-    char arch[16];         /* "lightgcn", "mf", "gcn" */
+    char arch[16];         /* "lightgcn", "mf", "gcn", "kglightgcn" */
     uint32_t dim;          /* 64 */
     uint32_t layers;       /* 3 (forced 0 for mf) */
     uint32_t batch_size;   /* 2048 */
@@ -54,6 +66,9 @@ typedef struct gnn_hparams {
     float reg;             /* 1e-4 */
     uint64_t seed;         /* 2020 */
     int threads;           /* 0 = all cores */
+    int fp32_tables;       /* 0 (default): lightgcn's training steps keep their
+                            * intermediate tables (Z_j, Y_j, a copy of E0) in
+                            * float16, sums in float32; 1: float32 throughout */
 } gnn_hparams_t;
 
 typedef struct gnn_model {
@@ -67,6 +82,12 @@ typedef struct gnn_model {
     float *adam_m, *adam_v;/* [n_params] */
     uint64_t step;         /* Adam steps taken */
     void *ws;              /* private workspace (activations etc.) */
+    /* joint graph (gnn_model_init_nodes); zero / NULL for a user-item model */
+    uint32_t n_extra;      /* nodes after the items (entities) */
+    uint32_t n_rel;        /* relations with a learned weight (kglightgcn) */
+    float *rel_w;          /* view: params + n_nodes*dim, [n_rel], or NULL */
+    const uint32_t *edge_rel; /* borrowed [adj nnz]: relation of each adjacency entry (kglightgcn) */
+    void *hws;             /* private workspace of gnn/relation.c */
 } gnn_model_t;
 
 /* Check hparams (arch known, dim/layers/batch in range, sizes that do not
@@ -74,6 +95,15 @@ typedef struct gnn_model {
  * (normal, std 0.1 as LightGCN; Xavier for W). */
 int gnn_model_init(gnn_model_t *m, const gnn_hparams_t *hp, uint32_t n_users,
                    uint32_t n_items, err_t *e);
+/* The same over a joint graph: n_extra nodes after the items (entities),
+ * and for kglightgcn n_rel relation weights. gnn_model_init is this with
+ * n_extra = n_rel = 0. */
+int gnn_model_init_nodes(gnn_model_t *m, const gnn_hparams_t *hp, uint32_t n_users,
+                         uint32_t n_items, uint32_t n_extra, uint32_t n_rel, err_t *e);
+/* kglightgcn: the relation (< n_rel, or UINT32_MAX for none) of every stored
+ * entry of the adjacency later passed to the training calls (graph_typed_t.rel;
+ * borrowed, must outlive the model's use of that adjacency). */
+void gnn_model_set_relations(gnn_model_t *m, const uint32_t *edge_rel);
 void gnn_model_destroy(gnn_model_t *m);
 
 /* One epoch of BPR training: ceil(n_train/batch_size) steps (n_train = train->nnz),
@@ -86,7 +116,7 @@ int gnn_train_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_csr_t 
 
 /* Loss and gradient for a fixed batch of t triples (users[k], pos[k],
  * neg[k]; item ids 0-based, not node ids): *loss and m->grads [n_params]
- * are set, parameters and Adam state are untouched. This is the
+ * are set, parameters and Adam state are untouched. Always float32. This is the
  * deterministic entry point tests/test_gradcheck.c differentiates. */
 int gnn_loss_grad(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *users,
                   const uint32_t *pos, const uint32_t *neg, uint32_t t, double *loss, err_t *e);
@@ -94,12 +124,15 @@ int gnn_loss_grad(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *users,
 /* One Adam step on a fixed batch (what gnn_train_epoch does per batch).
  * For lightgcn/mf the gradient is fused into the update and m->grads is
  * not written; the result equals gnn_loss_grad + Adam on m->grads up to
- * rounding (tests/test_model.c). */
+ * rounding (tests/test_model.c) with hp.fp32_tables, and to the float16
+ * level without. Writing m->params between steps is allowed only before a
+ * gnn_train_epoch or with m->step changed (the float16 copy of E0 is
+ * refreshed then). */
 int gnn_train_step(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *users,
                    const uint32_t *pos, const uint32_t *neg, uint32_t t, double *loss, err_t *e);
 
-/* Final embeddings of all nodes: out [(n_users + n_items) x dim]; users in
- * rows 0..n_users-1, items after. */
+/* Final embeddings of all nodes: out [(n_users + n_items + n_extra) x dim];
+ * users in rows 0..n_users-1, items after, then the extra nodes. */
 int gnn_model_embed(const gnn_model_t *m, const graph_csr_t *adj, float *out, err_t *e);
 
 #endif

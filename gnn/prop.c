@@ -8,6 +8,9 @@
  * non-zero only on the batch's rows; Y_j = G + A Y_{j-1} is non-zero within
  * j hops, so each backward product gathers only from the previous support
  * (the mask), and the last one (every row) is fused with Adam.
+ * Training steps keep the gathered tables (a copy of E0, Z_1..Z_{K-1},
+ * Y_1..Y_{K-1}) in float16 unless hp.fp32_tables: every product then moves
+ * half the bytes; sums, Z_K (read by BPR), G and the Adam state stay float32.
  * Assumes adj is graph_norm_bipartite's matrix (square, symmetric, values).
  */
 #include <string.h>
@@ -25,26 +28,77 @@ static void mark(gnn_ws_t *w, uint32_t r, uint32_t *n0)
     }
 }
 
+/* First k in [lo, hi) with col[k] >= c (rows of adj are in column order). */
+static uint64_t lower_col(const uint32_t *col, uint64_t lo, uint64_t hi, uint32_t c)
+{
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (col[mid] < c) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* First node r with adj->ptr[r] >= k. */
+static uint32_t node_at_nnz(const graph_csr_t *adj, uint64_t k)
+{
+    uint32_t lo = 0, hi = adj->n_rows;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (adj->ptr[mid] < k) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+#define GNN_MAX_THREADS_BCOLS 64
+
 /* bcols = A[:, level 0] by a counting sort of the batch's rows (A is
  * symmetric, so row b's entries are column b's). Batch nodes are visited in
  * ascending order, so each row's entries come out in column order: the same
- * summation order as the masked product over adj. */
-static void build_bcols(gnn_ws_t *w, const graph_csr_t *adj)
+ * summation order as the masked product over adj. Parallel by ranges of
+ * output rows (split where adj's non-zeros are), each thread taking its
+ * slice of every batch row by binary search: the output is the serial one
+ * whatever the thread count. */
+static void build_bcols(gnn_ws_t *w, const graph_csr_t *adj, int threads)
 {
     graph_csr_t *s = &w->bcols;
     uint64_t *ptr = s->ptr, *fill = w->fill;
     const uint32_t n = w->n, *l0 = w->lists, n0 = w->list_n[0];
-    memset(ptr, 0, ((size_t)n + 1) * sizeof *ptr);
-    for (uint32_t q = 0; q < n0; q++)
-        for (uint64_t k = adj->ptr[l0[q]]; k < adj->ptr[l0[q] + 1]; k++) ptr[adj->col[k] + 1]++;
-    for (uint32_t r = 0; r < n; r++) ptr[r + 1] += ptr[r];
-    memcpy(fill, ptr, (size_t)n * sizeof *fill);
-    for (uint32_t q = 0; q < n0; q++) {
-        uint32_t b = l0[q];
-        for (uint64_t k = adj->ptr[b]; k < adj->ptr[b + 1]; k++) {
-            uint64_t at = fill[adj->col[k]]++;
-            s->col[at] = b;
-            s->val[at] = adj->val[k];
+    const int nt = threads > 0 ? threads : omp_get_max_threads();
+    uint64_t base[GNN_MAX_THREADS_BCOLS + 1];
+    const int T = nt < GNN_MAX_THREADS_BCOLS ? nt : GNN_MAX_THREADS_BCOLS;
+    ptr[0] = 0;
+    #pragma omp parallel num_threads(T)
+    {
+        const int id = omp_get_thread_num(), tn = omp_get_num_threads();
+        /* output rows [c0, c1): an equal share of adj's non-zeros */
+        const uint32_t c0 = id == 0 ? 0 : node_at_nnz(adj, (uint64_t)id * adj->nnz / tn);
+        const uint32_t c1 = id == tn - 1 ? n : node_at_nnz(adj, (uint64_t)(id + 1) * adj->nnz / tn);
+        for (uint32_t c = c0; c < c1; c++) ptr[c + 1] = 0;
+        for (uint32_t q = 0; q < n0; q++) {
+            const uint32_t b = l0[q];
+            const uint64_t k1 = adj->ptr[b + 1];
+            for (uint64_t k = lower_col(adj->col, adj->ptr[b], k1, c0); k < k1 && adj->col[k] < c1; k++)
+                ptr[adj->col[k] + 1]++;
+        }
+        uint64_t sum = 0;
+        for (uint32_t c = c0; c < c1; c++) ptr[c + 1] = sum += ptr[c + 1];
+        base[id + 1] = sum;
+        #pragma omp barrier
+        uint64_t off = 0;
+        for (int t = 1; t <= id; t++) off += base[t];
+        for (uint32_t c = c0; c < c1; c++) ptr[c + 1] += off;
+        #pragma omp barrier
+        for (uint32_t c = c0; c < c1; c++) fill[c] = ptr[c];
+        for (uint32_t q = 0; q < n0; q++) {
+            const uint32_t b = l0[q];
+            const uint64_t k1 = adj->ptr[b + 1];
+            for (uint64_t k = lower_col(adj->col, adj->ptr[b], k1, c0); k < k1 && adj->col[k] < c1; k++) {
+                uint64_t at = fill[adj->col[k]]++;
+                s->col[at] = b;
+                s->val[at] = adj->val[k];
+            }
         }
     }
     s->nnz = ptr[n];
@@ -107,16 +161,35 @@ int gnn_prop_field(gnn_ws_t *w, const graph_csr_t *adj, uint32_t n_users,
         uint32_t d = dist[r];
         for (uint32_t l = d; l < levels; l++) w->lists[(size_t)l * w->n + w->list_n[l]++] = r;
     }
-    if (with_bcols) build_bcols(w, adj);
+    if (with_bcols) build_bcols(w, adj, threads);
     return ERR_OK;
 }
 
-const float *gnn_lgcn_forward(gnn_model_t *m, const graph_csr_t *adj, float *zscale)
+const float *gnn_lgcn_forward(gnn_model_t *m, const graph_csr_t *adj, int half, float *zscale)
 {
     gnn_ws_t *w = m->ws;
     const uint32_t K = m->hp.layers, dim = m->hp.dim;
     *zscale = 1.0f / (float)(K + 1);
     if (K == 0) return m->emb0;
+    if (half) {
+        /* Z_1 gathers the half copy of E0, Z_j the half Z_{j-1}; the add
+         * term E0 is read in float32 (streamed, not gathered), and Z_K, which
+         * BPR reads, stays float32. Half tables live in the float buffers. */
+        const uint16_t *prev = w->e0h;
+        for (uint32_t j = 1; j <= K; j++) {
+            uint32_t lev = K - j;
+            float *out = w->buf[(j - 1) & 1];
+            gnn_hspmm_t s = {.a = adj, .rows = w->lists + (size_t)lev * w->n, .n_rows = w->list_n[lev],
+                             .x16 = prev, .add = m->emb0, .dim = dim};
+            if (j == K) s.y32 = out;
+            else s.y16 = (uint16_t *)out;
+            double t0 = clock_now();
+            gnn_hspmm(&s, m->hp.threads);
+            w->prof[j - 1] += clock_now() - t0;
+            prev = (const uint16_t *)out;
+        }
+        return w->buf[(K - 1) & 1];
+    }
     const float *prev = m->emb0;
     for (uint32_t j = 1; j <= K; j++) {
         uint32_t lev = K - j;
@@ -130,10 +203,45 @@ const float *gnn_lgcn_forward(gnn_model_t *m, const graph_csr_t *adj, float *zsc
     return prev;
 }
 
-void gnn_lgcn_backward(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam_t *adam)
+/* The half path: G is multiplied by gmul (a power of two, so exactly) before
+ * it is stored as halves: dL/dF is ~1/T per occurrence and would otherwise
+ * fall into float16's subnormals; the product is linear, so the last,
+ * float32 step divides it out again. */
+static void backward_half(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam_t *adam, float gmul)
 {
     gnn_ws_t *w = m->ws;
     const uint32_t K = m->hp.layers, dim = m->hp.dim;
+    for (uint32_t q = 0; q < w->list_n[0]; q++) {
+        float *gr = w->g + (size_t)w->lists[q] * dim;
+        for (uint32_t d = 0; d < dim; d++) gr[d] *= gmul;
+    }
+    const uint16_t *prev = NULL;   /* Y_{j-1} as halves; Y_0 = G is float32 */
+    for (uint32_t j = 1; j < K; j++) {
+        uint16_t *out = (uint16_t *)w->buf[(j - 1) & 1];
+        gnn_hspmm_t s = {.a = j == 1 ? &w->bcols : adj, .rows = w->lists + (size_t)j * w->n,
+                         .n_rows = w->list_n[j], .x32 = j == 1 ? w->g : NULL, .x16 = prev,
+                         .add = w->g, .mask = w->dist, .lim = (uint8_t)j, .y16 = out, .dim = dim};
+        double t0 = clock_now();
+        gnn_hspmm(&s, m->hp.threads);
+        w->prof[GNN_MAX_LAYERS + j - 1] += clock_now() - t0;
+        prev = out;
+    }
+    const uint8_t lim = w->list_n[K - 1] == w->n ? GNN_GATHER_ALL : (uint8_t)K;
+    double t0 = clock_now();
+    gnn_hspmm_adam(K == 1 ? &w->bcols : adj, K == 1 ? w->g : NULL, prev, w->g, w->dist, lim,
+                   1.0f / ((float)(K + 1) * gmul), w->l2, m->emb0, m->adam_m, m->adam_v, w->e0h,
+                   dim, adam, m->hp.threads);
+    w->prof[GNN_MAX_LAYERS + K - 1] += clock_now() - t0;
+}
+
+void gnn_lgcn_backward(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam_t *adam, float gmul)
+{
+    gnn_ws_t *w = m->ws;
+    const uint32_t K = m->hp.layers, dim = m->hp.dim;
+    if (gmul > 0.0f && adam && K > 0) {
+        backward_half(m, adj, adam, gmul);
+        return;
+    }
     const float *prev = w->g;
     for (uint32_t j = 1; j < K; j++) {
         float *out = w->buf[(j - 1) & 1];
@@ -168,7 +276,7 @@ void gnn_lgcn_backward(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam_t 
 
 void gnn_lgcn_embed_all(const gnn_model_t *m, const graph_csr_t *adj, float *out, float *tmp)
 {
-    const uint32_t K = m->hp.layers, dim = m->hp.dim, n = m->n_users + m->n_items;
+    const uint32_t K = m->hp.layers, dim = m->hp.dim, n = m->n_users + m->n_items + m->n_extra;
     const size_t sz = (size_t)n * dim;
     if (K == 0) { memcpy(out, m->emb0, sz * sizeof *out); return; }
     /* ping-pong so that Z_K lands in out */

@@ -7,6 +7,12 @@
  *   emb       float32 [(n_users + n_items) x dim]: the final (propagated)
  *             embeddings of the best epoch; users first, then items. Read
  *             zero-copy from LMDB's memory map by eval/infer.
+ *   emb_entities  float32 [n_entities x dim], only for a model trained on a
+ *             joint graph with knowledge edges (train --edges ...,knowledge):
+ *             the entities' final embeddings, the rows after the items in the
+ *             model's node layout (graph/typed.h). eval and infer do not need
+ *             them (they rank items), so "emb" keeps its layout and the
+ *             format version is unchanged; the field took the old padding.
  *   metrics   the metrics log, JSON lines (one per evaluated epoch)
  *   params, adam_m, adam_v   float32 [n_params]: the latest checkpoint,
  *             which --resume continues from (absent once a run is pruned)
@@ -35,7 +41,7 @@ typedef struct gnn_saved_meta {
     double best_metric;       /* validation (or test) metric at best_epoch, -1 if none */
     double train_seconds;     /* wall time of all runs so far */
     uint32_t valid_users;     /* users in the validation split (0: none) */
-    uint32_t pad;
+    uint32_t n_entities;      /* entity rows of a joint-graph model (blob "emb_entities"), else 0 */
 } gnn_saved_meta_t;
 
 /* Read the meta record of model name (ERR_NOTFOUND names the model). */

@@ -9,6 +9,7 @@
 #include "gnn/spmm.h"
 
 #include <math.h>
+#include <string.h>
 
 #include <omp.h>
 
@@ -256,4 +257,268 @@ void gnn_spmm_adam(const graph_csr_t *a, const float *x, const float *add,
         default: adam_chunk(a, lo, hi, x, add, mask, lim, scale, l2, p, m, v, ad, dim); break;
         }
     }
+}
+
+/* ---- float16 tables ----------------------------------------------------- */
+
+float gnn_h2f(uint16_t h)
+{
+    uint32_t s = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1f, mt = h & 0x3ff, b;
+    if (e == 0) {
+        float f = (float)mt * 0x1p-24f;    /* exact: subnormal halves are m x 2^-24 */
+        return s ? -f : f;
+    }
+    if (e == 31) b = s | 0x7f800000u | (mt << 13) | (mt ? 0x400000u : 0);  /* NaN stays quiet */
+    else b = s | ((e + 112) << 23) | (mt << 13);
+    float f;
+    memcpy(&f, &b, sizeof f);
+    return f;
+}
+
+uint16_t gnn_f2h(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, sizeof x);
+    uint16_t s = (uint16_t)((x >> 16) & 0x8000);
+    x &= 0x7fffffffu;
+    if (x > 0x7f800000u) return (uint16_t)(s | 0x7e00 | ((x >> 13) & 0x3ff));
+    if (x >= 0x477ff000u) return (uint16_t)(s | 0x7c00);  /* >= 65520 rounds to infinity */
+    if (x < 0x38800000u) {                                   /* below 2^-14: subnormal */
+        uint32_t sh = 126 - (x >> 23);
+        if (sh >= 32) return s;
+        uint32_t mm = (x & 0x7fffffu) | 0x800000u, q = mm >> sh;
+        uint32_t rem = mm & ((1u << sh) - 1), half = 1u << (sh - 1);
+        if (rem > half || (rem == half && (q & 1))) q++;
+        return (uint16_t)(s | q);
+    }
+    uint32_t h = (x >> 13) - (112u << 10), rem = x & 0x1fff;
+    if (rem > 0x1000 || (rem == 0x1000 && (h & 1))) h++;
+    return (uint16_t)(s | h);
+}
+
+void gnn_f2h_table(uint16_t *dst, const float *src, size_t n, int threads)
+{
+    const size_t chunk = 1 << 14;
+    size_t nchunks = (n + chunk - 1) / chunk;
+    #pragma omp parallel for schedule(static) num_threads(nthreads(threads))
+    for (size_t c = 0; c < nchunks; c++) {
+        size_t k = c * chunk, hi = k + chunk < n ? k + chunk : n;
+#ifdef __F16C__
+        for (; k + 8 <= hi; k += 8)
+            _mm_storeu_si128((__m128i *)(dst + k),
+                             _mm256_cvtps_ph(_mm256_loadu_ps(src + k), _MM_FROUND_TO_NEAREST_INT));
+#endif
+        for (; k < hi; k++) dst[k] = gnn_f2h(src[k]);
+    }
+}
+
+/* The half kernels multiply-add with one rounding (FMA) when the machine has
+ * it: half the arithmetic instructions of a gathered row, which is what a
+ * product costs when the two cores are shared. The reference does the same
+ * operation (fmaf), so both stay bit-identical. */
+#ifdef __FMA__
+#define HMADD(w, x, acc) fmaf((w), (x), (acc))
+#else
+#define HMADD(w, x, acc) ((acc) + (w) * (x))
+#endif
+
+/* reference: row_ref with the element loads and the store converted */
+static void hrow_ref(const graph_csr_t *a, uint32_t r, const float *x32, const uint16_t *x16,
+                     const float *add, const uint8_t *mask, uint8_t lim, float *out, uint32_t dim)
+{
+    const int use_add = add && (!mask || mask[r] == 0);
+    for (uint32_t d = 0; d < dim; d++) out[d] = use_add ? add[(size_t)r * dim + d] : 0.0f;
+    if (!x32 && !x16) return;
+    for (uint64_t k = a->ptr[r]; k < a->ptr[r + 1]; k++) {
+        uint32_t j = a->col[k];
+        if (mask && lim != GNN_GATHER_ALL && mask[j] >= lim) continue;
+        float w = a->val ? a->val[k] : 1.0f;
+        for (uint32_t d = 0; d < dim; d++) {
+            size_t o = (size_t)j * dim + d;
+            out[d] = HMADD(w, x16 ? gnn_h2f(x16[o]) : x32[o], out[d]);
+        }
+    }
+}
+
+void gnn_hspmm_ref(const gnn_hspmm_t *s)
+{
+    float out[GNN_MAX_DIM];
+    const uint32_t n = s->rows ? s->n_rows : s->a->n_rows, dim = s->dim;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t r = s->rows ? s->rows[i] : i;
+        hrow_ref(s->a, r, s->x32, s->x16, s->add, s->mask, s->lim, out, dim);
+        size_t o = (size_t)r * dim;
+        for (uint32_t d = 0; d < dim; d++) {
+            if (s->y16) s->y16[o + d] = gnn_f2h(out[d]);
+            else s->y32[o + d] = out[d];
+        }
+    }
+}
+
+void gnn_hspmm_adam_ref(const graph_csr_t *a, const float *x32, const uint16_t *x16,
+                        const float *add, const uint8_t *mask, uint8_t lim, float scale,
+                        const float *l2, float *p, float *m, float *v, uint16_t *p16,
+                        uint32_t dim, const gnn_adam_t *ad)
+{
+    float g[GNN_MAX_DIM];
+    for (uint32_t r = 0; r < a->n_rows; r++) {
+        size_t o = (size_t)r * dim;
+        hrow_ref(a, r, x32, x16, add, mask, lim, g, dim);
+        for (uint32_t d = 0; d < dim; d++) g[d] = scale * g[d] + (l2 ? l2[r] : 0.0f) * p[o + d];
+        gnn_adam_ref(p + o, m + o, v + o, g, dim, ad);
+        if (p16)
+            for (uint32_t d = 0; d < dim; d++) p16[o + d] = gnn_f2h(p[o + d]);
+    }
+}
+
+#ifdef __F16C__
+/* Optimized: D (a multiple of 8) is a compile-time constant at the call
+ * sites, so the accumulator row is D/8 ymm registers. Same operations in the
+ * same order as the reference: results are bit-identical to it. */
+#define V8(D) ((D) / 8)
+#ifdef __FMA__
+#define VMADD(w, x, acc) _mm256_fmadd_ps((w), (x), (acc))
+#else
+#define VMADD(w, x, acc) _mm256_add_ps((acc), _mm256_mul_ps((w), (x)))
+#endif
+
+static inline __attribute__((always_inline)) void
+hgather(const uint32_t *restrict c, const float *restrict w, uint64_t n, const float *restrict x32,
+        const uint16_t *restrict x16, __m256 *acc, uint32_t D)
+{
+    const size_t esz = x16 ? 2 : 4;
+    const char *base = x16 ? (const char *)x16 : (const char *)x32;
+    for (uint64_t k = 0; k < n; k++) {
+        if (k + PF_DIST < n) {
+            const char *pf = base + (size_t)c[k + PF_DIST] * D * esz;
+            for (uint32_t b = 0; b < D * esz; b += 64) __builtin_prefetch(pf + b, 0, 3);
+        }
+        const __m256 wk = _mm256_set1_ps(w[k]);
+        if (x16) {
+            const uint16_t *restrict xj = x16 + (size_t)c[k] * D;
+            for (uint32_t q = 0; q < V8(D); q++)
+                acc[q] = VMADD(wk, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(xj + 8 * q))), acc[q]);
+        } else {
+            const float *restrict xj = x32 + (size_t)c[k] * D;
+            for (uint32_t q = 0; q < V8(D); q++)
+                acc[q] = VMADD(wk, _mm256_loadu_ps(xj + 8 * q), acc[q]);
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void
+hrow_fast(const graph_csr_t *a, uint32_t r, const float *x32, const uint16_t *x16,
+          const float *addr, const uint8_t *restrict mask, uint8_t lim, __m256 *acc, uint32_t D)
+{
+    for (uint32_t q = 0; q < V8(D); q++)
+        acc[q] = addr ? _mm256_loadu_ps(addr + 8 * q) : _mm256_setzero_ps();
+    if (!x32 && !x16) return;
+    const uint64_t k0 = a->ptr[r], k1 = a->ptr[r + 1];
+    if (!mask || lim == GNN_GATHER_ALL) {
+        hgather(a->col + k0, a->val + k0, k1 - k0, x32, x16, acc, D);
+        return;
+    }
+    uint32_t cc[MASK_BLOCK];
+    float cw[MASK_BLOCK];
+    for (uint64_t k = k0; k < k1;) {
+        uint32_t n = 0;
+        for (; k < k1 && n < MASK_BLOCK; k++) {
+            uint32_t j = a->col[k];
+            cc[n] = j;
+            cw[n] = a->val[k];
+            n += mask[j] < lim;
+        }
+        hgather(cc, cw, n, x32, x16, acc, D);
+    }
+}
+
+static inline __attribute__((always_inline)) void
+hspmm_chunk(const gnn_hspmm_t *s, uint32_t lo, uint32_t hi, uint32_t D)
+{
+    __m256 acc[V8(D)];
+    for (uint32_t i = lo; i < hi; i++) {
+        uint32_t r = s->rows ? s->rows[i] : i;
+        size_t o = (size_t)r * D;
+        const float *ar = s->add && (!s->mask || s->mask[r] == 0) ? s->add + o : NULL;
+        hrow_fast(s->a, r, s->x32, s->x16, ar, s->mask, s->lim, acc, D);
+        for (uint32_t q = 0; q < V8(D); q++) {
+            if (s->y16)
+                _mm_storeu_si128((__m128i *)(s->y16 + o + 8 * q),
+                                 _mm256_cvtps_ph(acc[q], _MM_FROUND_TO_NEAREST_INT));
+            else
+                _mm256_storeu_ps(s->y32 + o + 8 * q, acc[q]);
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void
+hadam_chunk(const graph_csr_t *a, uint32_t lo, uint32_t hi, const float *x32, const uint16_t *x16,
+            const float *add, const uint8_t *mask, uint8_t lim, float scale, const float *l2,
+            float *p, float *m, float *v, uint16_t *p16, const gnn_adam_t *ad, uint32_t D)
+{
+    __m256 acc[V8(D)];
+    float g[D];
+    const __m256 vs = _mm256_set1_ps(scale);
+    for (uint32_t r = lo; r < hi; r++) {
+        size_t o = (size_t)r * D;
+        const float *ar = add && (!mask || mask[r] == 0) ? add + o : NULL;
+        hrow_fast(a, r, x32, x16, ar, mask, lim, acc, D);
+        const __m256 vc = _mm256_set1_ps(l2 ? l2[r] : 0.0f);
+        for (uint32_t q = 0; q < V8(D); q++)
+            _mm256_storeu_ps(g + 8 * q, _mm256_add_ps(_mm256_mul_ps(vs, acc[q]),
+                                                      _mm256_mul_ps(vc, _mm256_loadu_ps(p + o + 8 * q))));
+        adam_span(p + o, m + o, v + o, g, D, ad);
+        if (p16)
+            for (uint32_t q = 0; q < V8(D); q++)
+                _mm_storeu_si128((__m128i *)(p16 + o + 8 * q),
+                                 _mm256_cvtps_ph(_mm256_loadu_ps(p + o + 8 * q), _MM_FROUND_TO_NEAREST_INT));
+    }
+}
+#endif
+
+void gnn_hspmm(const gnn_hspmm_t *s, int threads)
+{
+#ifdef __F16C__
+    if (s->a->val && s->dim % 8 == 0) {
+        const uint32_t n = s->rows ? s->n_rows : s->a->n_rows, nchunks = (n + CHUNK - 1) / CHUNK;
+        #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads(threads))
+        for (uint32_t c = 0; c < nchunks; c++) {
+            uint32_t lo = c * CHUNK, hi = lo + CHUNK < n ? lo + CHUNK : n;
+            switch (s->dim) {
+            case 32: hspmm_chunk(s, lo, hi, 32); break;
+            case 64: hspmm_chunk(s, lo, hi, 64); break;
+            case 128: hspmm_chunk(s, lo, hi, 128); break;
+            default: hspmm_chunk(s, lo, hi, s->dim); break;
+            }
+        }
+        return;
+    }
+#endif
+    (void)threads;
+    gnn_hspmm_ref(s);
+}
+
+void gnn_hspmm_adam(const graph_csr_t *a, const float *x32, const uint16_t *x16,
+                    const float *add, const uint8_t *mask, uint8_t lim, float scale,
+                    const float *l2, float *p, float *m, float *v, uint16_t *p16,
+                    uint32_t dim, const gnn_adam_t *ad, int threads)
+{
+#ifdef __F16C__
+    if (a->val && dim % 8 == 0) {
+        const uint32_t n = a->n_rows, nchunks = (n + CHUNK - 1) / CHUNK;
+        #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads(threads))
+        for (uint32_t c = 0; c < nchunks; c++) {
+            uint32_t lo = c * CHUNK, hi = lo + CHUNK < n ? lo + CHUNK : n;
+            switch (dim) {
+            case 32: hadam_chunk(a, lo, hi, x32, x16, add, mask, lim, scale, l2, p, m, v, p16, ad, 32); break;
+            case 64: hadam_chunk(a, lo, hi, x32, x16, add, mask, lim, scale, l2, p, m, v, p16, ad, 64); break;
+            case 128: hadam_chunk(a, lo, hi, x32, x16, add, mask, lim, scale, l2, p, m, v, p16, ad, 128); break;
+            default: hadam_chunk(a, lo, hi, x32, x16, add, mask, lim, scale, l2, p, m, v, p16, ad, dim); break;
+            }
+        }
+        return;
+    }
+#endif
+    (void)threads;
+    gnn_hspmm_adam_ref(a, x32, x16, add, mask, lim, scale, l2, p, m, v, p16, dim, ad);
 }

@@ -71,4 +71,51 @@ void gnn_spmm_adam(const graph_csr_t *a, const float *x, const float *add,
                    float *p, float *m, float *v, uint32_t dim, const gnn_adam_t *ad,
                    int threads);
 
+/* ---- float16 tables ------------------------------------------------------
+ * The intermediate tables of a LightGCN step (Z_j, Y_j and a copy of E0) are
+ * only ever gathered, and gathering is what a step costs: storing them as
+ * IEEE binary16 halves the bytes moved per product. Sums stay in float32
+ * (the accumulator row); only the stored table is rounded (rel. 2^-11).
+ * A half is its bit pattern in a uint16_t. */
+
+/* Round to nearest even, subnormals and infinities as IEEE (what F16C does). */
+uint16_t gnn_f2h(float f);
+float gnn_h2f(uint16_t h);
+/* dst[k] = f2h(src[k]), OpenMP-parallel (a table's refresh). */
+void gnn_f2h_table(uint16_t *dst, const float *src, size_t n, int threads);
+
+/* One product with either table type on either side:
+ *   y[r] = add[r] + sum over stored (r, j) with mask[j] < lim of a_rj x[j]
+ * as gnn_spmm (same rows, mask and add rules), where x is x32 (float) or
+ * x16 (half) and the result goes to y32 or to y16 (rounded once).
+ * Exactly one of x32/x16 and one of y32/y16 is non-NULL. */
+typedef struct gnn_hspmm {
+    const graph_csr_t *a;
+    const uint32_t *rows;       /* NULL: every row */
+    uint32_t n_rows;
+    const float *x32;           /* [n x dim] */
+    const uint16_t *x16;        /* [n x dim] */
+    const float *add;           /* [n x dim] or NULL */
+    const uint8_t *mask;        /* [n] or NULL */
+    uint8_t lim;
+    float *y32;                 /* [n x dim] */
+    uint16_t *y16;              /* [n x dim] */
+    uint32_t dim;
+} gnn_hspmm_t;
+
+void gnn_hspmm_ref(const gnn_hspmm_t *s);
+void gnn_hspmm(const gnn_hspmm_t *s, int threads);
+
+/* gnn_spmm_adam with the gathered table x32 or x16 (both NULL: no product),
+ * and, when p16 is non-NULL, p16[r] = f2h(updated p[r]) written on the way
+ * (the half copy of E0 that the next step's first product gathers). */
+void gnn_hspmm_adam_ref(const graph_csr_t *a, const float *x32, const uint16_t *x16,
+                        const float *add, const uint8_t *mask, uint8_t lim, float scale,
+                        const float *l2, float *p, float *m, float *v, uint16_t *p16,
+                        uint32_t dim, const gnn_adam_t *ad);
+void gnn_hspmm_adam(const graph_csr_t *a, const float *x32, const uint16_t *x16,
+                    const float *add, const uint8_t *mask, uint8_t lim, float scale,
+                    const float *l2, float *p, float *m, float *v, uint16_t *p16,
+                    uint32_t dim, const gnn_adam_t *ad, int threads);
+
 #endif

@@ -26,6 +26,7 @@
 #include <immintrin.h>
 #endif
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -436,4 +437,134 @@ int gnn_topk_ref(const float *q, uint32_t n_q, const float *items, uint32_t n_it
     free(all);
     free(drop);
     return ERR_OK;
+}
+
+/* ---- scorers (eval.h): embedding models go through the tiled kernel
+ * above; callback models fill whole rows, then share its selection. ---- */
+
+void gnn_scorer_emb(gnn_scorer_t *s, const char *arch, const float *user_emb, uint32_t n_users,
+                    const float *item_emb, uint32_t n_items, uint32_t dim)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->arch, sizeof s->arch, "%s", arch ? arch : "emb");
+    s->user_emb = user_emb;
+    s->item_emb = item_emb;
+    s->n_users = n_users;
+    s->n_items = n_items;
+    s->dim = dim;
+}
+
+void gnn_scorer_destroy(gnn_scorer_t *s)
+{
+    if (!s) return;
+    if (s->destroy) s->destroy(s);
+    memset(s, 0, sizeof *s);
+}
+
+static int topk_emb(const gnn_scorer_t *s, const uint32_t *rows, uint32_t n_q, const graph_csr_t *exclude,
+                    const uint32_t *exclude_row, uint32_t k, int threads, uint32_t *out_items,
+                    float *out_scores, err_t *e)
+{
+    if (!rows) {
+        if (s->n_users && n_q > s->n_users)
+            return err_set(e, ERR_USAGE, "top-k: %u queries but the model has %u users", n_q, s->n_users);
+        return gnn_topk(s->user_emb, n_q, s->item_emb, s->n_items, s->dim, exclude, exclude_row, k, threads,
+                        out_items, out_scores, e);
+    }
+    for (uint32_t j = 0; j < n_q; j++)
+        if (s->n_users && rows[j] >= s->n_users)
+            return err_set(e, ERR_USAGE, "top-k: user %u out of range (%u users)", rows[j], s->n_users);
+    if (n_q == 0) return gnn_topk(s->user_emb, 0, s->item_emb, s->n_items, s->dim, exclude, exclude_row, k,
+                                  threads, out_items, out_scores, e);
+    float *q = malloc((size_t)n_q * s->dim * sizeof *q);
+    if (!q) return err_set(e, ERR_NOMEM, "top-k: out of memory for %u queries", n_q);
+    for (uint32_t j = 0; j < n_q; j++)
+        memcpy(q + (size_t)j * s->dim, s->user_emb + (size_t)rows[j] * s->dim, s->dim * sizeof *q);
+    int rc = gnn_topk(q, n_q, s->item_emb, s->n_items, s->dim, exclude, exclude_row, k, threads, out_items,
+                      out_scores, e);
+    free(q);
+    return rc;
+}
+
+int gnn_topk_scorer(const gnn_scorer_t *s, const graph_csr_t *hist, const uint32_t *rows, uint32_t n_q,
+                    const graph_csr_t *exclude, const uint32_t *exclude_row, uint32_t k, int threads,
+                    uint32_t *out_items, float *out_scores, err_t *e)
+{
+    if (!s) return err_set(e, ERR_USAGE, "top-k: no scorer");
+    if (!s->score)
+        return topk_emb(s, rows, n_q, exclude, exclude_row, k, threads, out_items, out_scores, e);
+    uint32_t n_items = s->n_items;
+    /* dim 1 and a dummy pointer: the argument checks of the embedding path */
+    int rc = check_args((const float *)s, n_q, (const float *)s, n_items, 1, exclude, exclude_row, k,
+                        out_items, e);
+    if (rc || n_q == 0) return rc;
+    if (!hist || hist->n_cols != n_items)
+        return err_set(e, ERR_USAGE, "top-k: the %s scorer needs a history matrix with %u columns", s->arch,
+                       n_items);
+    for (uint32_t j = 0; j < n_q; j++)
+        if ((rows ? rows[j] : j) >= hist->n_rows)
+            return err_set(e, ERR_USAGE, "top-k: query row %u out of range (%u rows)", rows ? rows[j] : j,
+                           hist->n_rows);
+    int nt = threads > 0 ? threads : omp_get_max_threads();
+    job_t j = {.n_q = n_q, .n_items = n_items, .dim = 1, .k = k, .heap_k = k < n_items ? k : n_items,
+               .ex = exclude, .ex_row = exclude_row, .bu = s->block ? s->block : 64, .bi = n_items,
+               .out_items = out_items, .out_scores = out_scores};
+    if (n_items == 0) {
+        for (size_t i = 0; i < (size_t)n_q * k; i++) {
+            out_items[i] = GNN_ITEM_NONE;
+            if (out_scores) out_scores[i] = -INFINITY;
+        }
+        return ERR_OK;
+    }
+    uint32_t fair = (n_q + 2 * (uint32_t)nt - 1) / (2 * (uint32_t)nt);
+    if (fair < j.bu) j.bu = fair ? fair : 1;
+    ws_t *wss = calloc((size_t)nt, sizeof *wss);
+    uint32_t *ids = malloc((size_t)nt * j.bu * sizeof *ids);
+    if (!wss || !ids) {
+        free(wss); free(ids);
+        return err_set(e, ERR_NOMEM, "top-k: out of memory");
+    }
+    for (int t = 0; t < nt; t++)
+        if (ws_alloc(&wss[t], &j)) {
+            for (int u = 0; u < t; u++) ws_free(&wss[u]);
+            free(wss); free(ids);
+            return err_set(e, ERR_NOMEM, "top-k: out of memory for %u x %u score rows", j.bu, n_items);
+        }
+    int blas_saved = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    uint32_t n_blocks = (n_q + j.bu - 1) / j.bu;
+    int failed = 0;
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+    for (uint32_t b = 0; b < n_blocks; b++) {
+        int tid = omp_get_thread_num();
+        ws_t *w = &wss[tid];
+        uint32_t row0 = b * j.bu, n = n_q - row0 < j.bu ? n_q - row0 : j.bu;
+        int stop;
+        #pragma omp atomic read
+        stop = failed;
+        if (stop) continue;
+        const uint32_t *qr = rows ? rows + row0 : ids + (size_t)tid * j.bu;
+        if (!rows)
+            for (uint32_t r = 0; r < n; r++) ids[(size_t)tid * j.bu + r] = row0 + r;
+        err_t le = {0};
+        if (s->score(s, hist, qr, n, w->tile, &le)) {
+            #pragma omp critical(gnn_topk_scorer_err)
+            if (!failed) {
+                failed = 1;
+                if (e) *e = le;
+                rc = le.code ? le.code : ERR_IO;
+            }
+            memset(w->tile, 0, (size_t)n * n_items * sizeof(float));
+            continue;
+        }
+        block_begin(&j, w, row0, n);
+        mark_excluded(&j, w, n, 0, n_items);   /* overwrites the filled scores with NaN */
+        for (uint32_t r = 0; r < n; r++) select_row(&j, w, r, 0, n_items);
+        for (uint32_t r = 0; r < n; r++) block_end(&j, w, row0, r);
+    }
+    openblas_set_num_threads(blas_saved);
+    for (int t = 0; t < nt; t++) ws_free(&wss[t]);
+    free(wss);
+    free(ids);
+    return rc;
 }

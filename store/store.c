@@ -339,6 +339,27 @@ int store_id_name(store_txn_t *t, int node, uint32_t id, const char **name, size
     return ERR_OK;
 }
 
+int store_id_names(store_txn_t *t, int node, uint32_t n, const char **name, uint32_t *len,
+                   err_t *e)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(t->txn, t->s->names[node], &c);
+    if (rc) return mdb_fail(t, rc, e, "cursor");
+    MDB_val k, d;
+    uint32_t i = 0;
+    for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == 0 && i < n; rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+        /* ids are dense, so the i-th key must be i */
+        if (k.mv_size != 4 || be32_get(k.mv_data) != i) { rc = -1; break; }
+        name[i] = d.mv_data;
+        len[i] = (uint32_t)d.mv_size;
+        i++;
+    }
+    mdb_cursor_close(c);
+    if (rc == -1 || (rc != 0 && rc != MDB_NOTFOUND) || i != n)
+        return err_set(e, ERR_STORE, "store: cannot scan %s names (corrupt store?)", node_names[node]);
+    return ERR_OK;
+}
+
 int store_id_load(store_txn_t *t, int node, strmap_t *m, err_t *e)
 {
     MDB_cursor *c;
@@ -474,6 +495,44 @@ int store_edges_load(store_txn_t *t, int edges, int want_attr, store_edge_list_t
         return err_set(e, ERR_STORE, "store: cannot scan %s edges (corrupt store?)", edges_names[edges]);
     }
     out->n = n;
+    return ERR_OK;
+}
+
+int store_edges_of(store_txn_t *t, int edges, uint32_t a, uint32_t **b, uint64_t *n, err_t *e)
+{
+    *n = 0;
+    *b = NULL;
+    if (edges == STORE_KG) return err_set(e, ERR_INTERNAL, "store_edges_of: kg edges have 3 ids");
+    size_t cap = 64;
+    uint32_t *out = malloc(cap * sizeof *out);
+    if (!out) return err_set(e, ERR_NOMEM, "out of memory");
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(t->txn, t->s->edges[edges], &c);
+    if (rc) { free(out); return mdb_fail(t, rc, e, "cursor"); }
+    unsigned char kb[8];
+    be32_put(kb, a);
+    be32_put(kb + 4, 0);
+    MDB_val k = {sizeof kb, kb}, d;
+    uint64_t i = 0;
+    for (rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+        if (k.mv_size != 8) { rc = -1; break; }
+        const unsigned char *kp = k.mv_data;
+        if (be32_get(kp) != a) break;
+        if (i == cap) {
+            uint32_t *p = realloc(out, (cap *= 2) * sizeof *p);
+            if (!p) { rc = -2; break; }
+            out = p;
+        }
+        out[i++] = be32_get(kp + 4);
+    }
+    mdb_cursor_close(c);
+    if (rc == -2) { free(out); return err_set(e, ERR_NOMEM, "out of memory"); }
+    if (rc == -1 || (rc != 0 && rc != MDB_NOTFOUND)) {
+        free(out);
+        return err_set(e, ERR_STORE, "store: cannot scan %s edges (corrupt store?)", edges_names[edges]);
+    }
+    *b = out;
+    *n = i;
     return ERR_OK;
 }
 

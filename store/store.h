@@ -6,7 +6,10 @@
  * one consistent snapshot while a writer works.
  *
  * Named databases (keys big-endian, so a cursor scan reads in id order):
- *   meta             "schema_version" -> u32, and other store-wide records
+ *   meta             "schema_version" -> u32, and other store-wide records, e.g.
+ *                    "item_entity" (STORE_META_ITEM_ENTITY) -> (item u32 LE, entity
+ *                    u32 LE) pairs sorted by item: which kg entity is which item
+ *                    (build-graph --item-entities; graph/typed.h reads it)
  *   id:<node>        external id string -> u32 BE dense id  (node: user, item,
  *   name:<node>      u32 BE dense id -> external id string    entity, relation)
  *   edges:train      user BE . item BE           -> attr   (training interactions)
@@ -44,6 +47,7 @@
 
 #define STORE_SCHEMA_VERSION 1u
 #define STORE_MAX_ID_LEN 256   /* bytes of an external id */
+#define STORE_META_ITEM_ENTITY "item_entity"   /* meta key of the item-entity alignment */
 
 enum store_node { STORE_USER, STORE_ITEM, STORE_ENTITY, STORE_RELATION, STORE_N_NODE };
 enum store_edges { STORE_TRAIN, STORE_TEST, STORE_SOCIAL, STORE_KG, STORE_N_EDGES };
@@ -117,6 +121,10 @@ int store_id_lookup(store_txn_t *t, int node, const char *name, size_t len,
 int store_id_name(store_txn_t *t, int node, uint32_t id, const char **name,
                   size_t *len, err_t *e);                       /* zero copy */
 int store_id_load(store_txn_t *t, int node, strmap_t *m, err_t *e);
+/* name[id], len[id] for every id < n, zero copy, by one cursor scan of
+ * name:<node> (cheaper than n store_id_name calls). */
+int store_id_names(store_txn_t *t, int node, uint32_t n, const char **name, uint32_t *len,
+                   err_t *e);
 /* Add name with id == current count (the next dense id). */
 int store_id_add(store_txn_t *t, int node, uint32_t id, const char *name, size_t len,
                  err_t *e);
@@ -131,6 +139,13 @@ int store_edge_exists(store_txn_t *t, int edges, const uint32_t *ids, int *exist
 int store_edges_load(store_txn_t *t, int edges, int want_attr, store_edge_list_t *out,
                      err_t *e);
 void store_edge_list_destroy(store_edge_list_t *l);
+/* The second ids of the edges whose first id is a (the items of user a for
+ * STORE_TRAIN / STORE_TEST), ascending, by one cursor range scan over the
+ * keys a BE . *: reads only that row, not the table. Interactions and social
+ * ties only (a social tie is stored once under min(u,v), so this gives only
+ * the partners above a). *b is malloc'd (the caller frees it; non-NULL even
+ * when *n == 0). */
+int store_edges_of(store_txn_t *t, int edges, uint32_t a, uint32_t **b, uint64_t *n, err_t *e);
 
 /* Store-wide records. */
 int store_meta_put(store_txn_t *t, const char *key, const void *data, size_t len, err_t *e);

@@ -120,10 +120,11 @@ static void train_n(gnn_model_t *m, const gnn_hparams_t *hp, int epochs)
     }
 }
 
-static void check_determinism(const char *arch)
+static void check_determinism(const char *arch, int fp32_tables)
 {
     gnn_hparams_t a = hparams(arch, 11, 2), b = hparams(arch, 12, 2);
     a.negatives = b.negatives = 2;
+    a.fp32_tables = b.fp32_tables = fp32_tables;
     gnn_model_t m1, m2, m3, m4;
     train_n(&m1, &a, 3);
     train_n(&m2, &a, 3);
@@ -142,10 +143,12 @@ static void check_determinism(const char *arch)
     gnn_model_destroy(&m1); gnn_model_destroy(&m2); gnn_model_destroy(&m3);
 }
 
-/* gnn_train_step (fused for lightgcn/mf) against gnn_loss_grad + gnn_adam_ref. */
+/* gnn_train_step (fused for lightgcn/mf) against gnn_loss_grad + gnn_adam_ref,
+ * with float32 tables: the same arithmetic up to rounding. */
 static void check_fused_step(const char *arch)
 {
     gnn_hparams_t hp = hparams(arch, 3, 0);
+    hp.fp32_tables = 1;
     gnn_model_t a, b;
     err_t e = {0};
     CHECK(gnn_model_init(&a, &hp, NU, NI, &e) == 0);
@@ -174,6 +177,45 @@ static void check_fused_step(const char *arch)
     }
     CHECK_MSG(worst < 1e-3 * hp.lr, "%s: fused step differs by %g", arch, worst);
     CHECK_EQ_INT(a.step, 3);
+    gnn_model_destroy(&a);
+    gnn_model_destroy(&b);
+}
+
+/* The float16 tables (lightgcn's default) against float32 ones over a few
+ * epochs: the loss and the parameters stay close. Adam's first steps move a
+ * parameter by ~lr whatever its gradient's size, so a gradient component
+ * near zero may flip sign under float16 rounding: compare the typical
+ * difference, not the worst. */
+static void check_half_tables(void)
+{
+    gnn_hparams_t hp = hparams("lightgcn", 6, 0), hq = hp;
+    hq.fp32_tables = 1;
+    gnn_model_t a, b;
+    err_t e = {0};
+    CHECK(gnn_model_init(&a, &hp, NU, NI, &e) == 0);
+    CHECK(gnn_model_init(&b, &hq, NU, NI, &e) == 0);
+    double la = 0, lb = 0, worst_loss = 0;
+    for (int ep = 0; ep < 3; ep++) {
+        CHECK(gnn_train_epoch(&a, &train, &adj, (uint32_t)ep, &la, &e) == 0);
+        CHECK(gnn_train_epoch(&b, &train, &adj, (uint32_t)ep, &lb, &e) == 0);
+        double d = fabs(la - lb) / lb;
+        if (d > worst_loss) worst_loss = d;
+    }
+    double sum = 0, norm = 0;
+    size_t far = 0;
+    for (size_t k = 0; k < a.n_params; k++) {
+        double d = fabs((double)a.params[k] - b.params[k]);
+        sum += d;
+        norm += fabs((double)b.params[k]);
+        far += d > 0.5 * hp.lr;
+    }
+    printf("float16 tables vs float32, 3 epochs (%llu steps): loss rel diff <= %.2e, "
+           "mean |dp| %.2e (lr %g, mean |p| %.2e), %.2f%% of params off by > lr/2\n",
+           (unsigned long long)a.step, worst_loss, sum / a.n_params, (double)hp.lr,
+           norm / a.n_params, 100.0 * far / a.n_params);
+    CHECK_MSG(worst_loss < 1e-3, "float16 loss differs by %g", worst_loss);
+    CHECK_MSG(sum / a.n_params < 0.05 * hp.lr, "float16 params differ by %g on average", sum / a.n_params);
+    CHECK_MSG(far < a.n_params / 100, "%zu of %zu params differ by > lr/2", far, a.n_params);
     gnn_model_destroy(&a);
     gnn_model_destroy(&b);
 }
@@ -216,12 +258,14 @@ int main(void)
     check_learns("lightgcn", 30);
     check_learns("mf", 30);
     check_learns("gcn", 30);
-    check_determinism("lightgcn");
-    check_determinism("mf");
-    check_determinism("gcn");
+    check_determinism("lightgcn", 0);
+    check_determinism("lightgcn", 1);
+    check_determinism("mf", 0);
+    check_determinism("gcn", 0);
     check_fused_step("lightgcn");
     check_fused_step("mf");
     check_fused_step("gcn");
+    check_half_tables();
     check_embed();
     graph_csr_destroy(&train); graph_csr_destroy(&test); graph_csr_destroy(&adj);
     return check_report();

@@ -22,6 +22,7 @@
 #include "base/clock.h"
 #include "base/strmap.h"
 #include "io/ingest.h"
+#include "io/lines.h"
 #include "io/split.h"
 #include "store/store.h"
 #include "tools/cli.h"
@@ -32,7 +33,7 @@ static const char usage_text[] =
     "         --interactions FILE [--format adj|edges] [--delim tab|comma|space|auto] [--header]\n"
     "         [--columns user,item[,rating][,time]] [--min-rating R]\n"
     "         [--test FILE | --split random:F | --split temporal:F | --split leave-one-out] [--seed N]\n"
-    "         [--social FILE] [--kg FILE]\n"
+    "         [--social FILE] [--kg FILE] [--item-entities FILE]\n"
     "\n"
     "Reads the files, checks every line, then writes everything in one transaction:\n"
     "on any error nothing is written. Ids are opaque strings.\n"
@@ -49,13 +50,16 @@ static const char usage_text[] =
     "  --seed N             seed of the random split (default 2020)\n"
     "  --social FILE        `user user [weight]` per line, undirected\n"
     "  --kg FILE            `head relation tail` per line (entity and relation ids)\n"
+    "  --item-entities FILE `item entity` per line: which kg entity each item is (KGCN's\n"
+    "                       item_index2entity_id.txt); without it an entity whose id equals\n"
+    "                       an item's id is that item (KGAT's convention)\n"
     "  --progress           (accepted for uniformity; parsing is fast)\n"
     "Exit codes: 0 ok, 2 bad usage or bad input (FILE:LINE: what is wrong), 1 other failure.\n";
 
 static const cli_flag_t flags[] = {"append", "header", "help", "progress", NULL};
 static const char *const known[] = {"store", "append", "config", "interactions", "format", "delim",
                                     "header", "columns", "min_rating", "test", "split", "seed",
-                                    "social", "kg", "help", "progress", NULL};
+                                    "social", "kg", "help", "progress", "item_entities", NULL};
 
 typedef struct counts {
     uint64_t dup_train, dup_test, test_in_train, train_in_test, below_min;
@@ -69,6 +73,9 @@ typedef struct job {
     strmap_t ids[STORE_N_NODE];
     uint32_t n0[STORE_N_NODE];      /* ids the store had before */
     io_rows_t train, test, social, kg;
+    io_rows_t align;                /* --item-entities: a = item, b = entity */
+    const char *align_path;
+    uint64_t align_stored;          /* pairs in the store's record after phase 2 */
     counts_t parse;                 /* counts from phase 1 */
     counts_t w;                     /* counts from phase 2 (reset at each try) */
 } job_t;
@@ -131,6 +138,100 @@ static int put_rows(store_txn_t *t, job_t *j, int edges, const io_rows_t *rows, 
     return rc;
 }
 
+/* ---- item-entity alignment (issue 5): --item-entities FILE, stored as the
+ * meta record STORE_META_ITEM_ENTITY, (item, entity) u32 LE pairs by item ---- */
+
+static int read_item_entities(const char *path, strmap_t *items, strmap_t *entities, io_rows_t *out,
+                              err_t *e)
+{
+    io_lines_t rd;
+    int rc = io_lines_open(&rd, path, IO_MAX_LINE, e);
+    if (rc) return rc;
+    char *line;
+    size_t len;
+    while ((rc = io_lines_next(&rd, &line, &len, e)) == 0 && line) {
+        char *f[3];
+        size_t fl[3];
+        int nf = io_split_fields(line, ' ', f, fl, 3);
+        if (nf == 0) continue;
+        if (nf != 2) { rc = err_set(e, ERR_INPUT, "%s:%ld: expected `item entity`, got %d fields", path, rd.line, nf); break; }
+        if (fl[0] > STORE_MAX_ID_LEN || fl[1] > STORE_MAX_ID_LEN) {
+            rc = err_set(e, ERR_INPUT, "%s:%ld: id longer than %d bytes", path, rd.line, STORE_MAX_ID_LEN);
+            break;
+        }
+        int added;
+        uint32_t it = strmap_intern(items, f[0], fl[0], &added), en = strmap_intern(entities, f[1], fl[1], &added);
+        if (it == STRMAP_NONE || en == STRMAP_NONE) { rc = err_set(e, ERR_NOMEM, "out of memory"); break; }
+        if ((rc = io_rows_push(out, it, en, 0, NAN, IO_NO_TIME, (uint32_t)rd.line, e))) break;
+    }
+    io_lines_close(&rd);
+    return rc;
+}
+
+typedef struct { uint32_t item, entity, line; } pair_t;
+
+static int cmp_pair(const void *x, const void *y)
+{
+    const pair_t *a = x, *b = y;
+    if (a->item != b->item) return a->item < b->item ? -1 : 1;
+    if (a->entity != b->entity) return a->entity < b->entity ? -1 : 1;
+    return a->line < b->line ? -1 : a->line > b->line;
+}
+
+/* Merge the file's pairs with the stored record; an item with two entities
+ * or an entity with two items is bad input (an item is one kg node). */
+static int write_item_entities(store_txn_t *t, job_t *j, const char *path, err_t *e)
+{
+    const void *p;
+    size_t len = 0;
+    int rc = store_meta_get(t, STORE_META_ITEM_ENTITY, &p, &len, NULL);
+    if (rc != ERR_OK && rc != ERR_NOTFOUND) return err_set(e, rc, "reading the item-entity record");
+    if (rc) len = 0;
+    rc = ERR_OK;
+    uint64_t n0 = len / 8, n = n0 + j->align.n;
+    pair_t *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v) return err_set(e, ERR_NOMEM, "out of memory");
+    const unsigned char *b = p;
+    for (uint64_t k = 0; k < n0; k++) {
+        const unsigned char *q = b + 8 * k;
+        v[k] = (pair_t){(uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24,
+                        (uint32_t)q[4] | (uint32_t)q[5] << 8 | (uint32_t)q[6] << 16 | (uint32_t)q[7] << 24, 0};
+    }
+    for (uint64_t k = 0; k < j->align.n; k++) v[n0 + k] = (pair_t){j->align.a[k], j->align.b[k], j->align.line[k]};
+    qsort(v, n, sizeof *v, cmp_pair);
+    uint64_t m = 0;
+    for (uint64_t k = 0; k < n; k++) {
+        if (m && v[m - 1].item == v[k].item && v[m - 1].entity == v[k].entity) continue;
+        if (m && v[m - 1].item == v[k].item) {
+            rc = err_set(e, ERR_INPUT, "%s:%u: item '%s' already is entity '%s'", path, v[k].line ? v[k].line : v[m - 1].line,
+                         strmap_name(&j->ids[STORE_ITEM], v[k].item), strmap_name(&j->ids[STORE_ENTITY], v[m - 1].entity));
+            free(v);
+            return rc;
+        }
+        v[m++] = v[k];
+    }
+    uint32_t ne = j->ids[STORE_ENTITY].n;
+    uint32_t *owner = malloc((ne ? ne : 1) * sizeof *owner);
+    unsigned char *out = malloc(m ? 8 * m : 1);
+    if (!owner || !out) { free(v); free(owner); free(out); return err_set(e, ERR_NOMEM, "out of memory"); }
+    for (uint32_t x = 0; x < ne; x++) owner[x] = UINT32_MAX;
+    for (uint64_t k = 0; k < m && !rc; k++) {
+        if (owner[v[k].entity] != UINT32_MAX)
+            rc = err_set(e, ERR_INPUT, "%s:%u: entity '%s' is already item '%s'", path, v[k].line,
+                         strmap_name(&j->ids[STORE_ENTITY], v[k].entity), strmap_name(&j->ids[STORE_ITEM], owner[v[k].entity]));
+        owner[v[k].entity] = v[k].item;
+        uint32_t w[2] = {v[k].item, v[k].entity};
+        for (int h = 0; h < 2; h++)
+            for (int by = 0; by < 4; by++) out[8 * k + 4 * h + by] = (unsigned char)(w[h] >> (8 * by));
+    }
+    if (!rc) rc = store_meta_put(t, STORE_META_ITEM_ENTITY, out, 8 * m, e);
+    j->align_stored = m;
+    free(v); free(owner); free(out);
+    return rc;
+}
+
+/* ---- end of the item-entity block ---- */
+
 static int write_job(store_txn_t *t, void *ctx, err_t *e)
 {
     job_t *j = ctx;
@@ -148,6 +249,7 @@ static int write_job(store_txn_t *t, void *ctx, err_t *e)
         (rc = put_rows(t, j, STORE_SOCIAL, &j->social, -1, NULL, &j->w.social_dup, &j->w.new_social, e)) ||
         (rc = put_rows(t, j, STORE_KG, &j->kg, -1, NULL, &j->w.kg_dup, &j->w.new_kg, e)))
         return rc;
+    if (j->align.n && (rc = write_item_entities(t, j, j->align_path, e))) return rc;
     if (j->test.n) {
         /* test interactions on items without any training interaction: kept,
          * but worth knowing (no model can rank them from interactions) */
@@ -204,6 +306,8 @@ static void print_summary(const job_t *j, const char *dir, store_t *s, store_txn
         printf("  %-20s %10llu  (+%llu)\n", edge_label[k], (unsigned long long)c, (unsigned long long)added[k]);
     }
     const counts_t *p = &j->parse, *w = &j->w;
+    if (j->align.n)
+        printf("  %-20s %10llu  (item-entity pairs)\n", "aligned items", (unsigned long long)j->align_stored);
     printf("dropped:\n");
     printf("  %-46s %llu\n", "duplicate training interactions",
            (unsigned long long)(p->dup_train + w->dup_train));
@@ -299,6 +403,11 @@ static int parse_inputs(cli_opts_t *o, job_t *j, err_t *e)
         io_rows_destroy(&dropped);
         if (rc || (rc = io_rows_dedup(&j->social, 0, &j->parse.social_dup, e))) return rc;
     }
+    if (cli_has(o, "item_entities")) {
+        if ((rc = cli_get_str(o, "item_entities", NULL, &j->align_path, e)) ||
+            (rc = read_item_entities(j->align_path, &j->ids[STORE_ITEM], &j->ids[STORE_ENTITY], &j->align, e)))
+            return rc;
+    }
     if (kg) {
         if ((rc = io_read_kg(kg, &j->ids[STORE_ENTITY], &j->ids[STORE_RELATION], &j->kg, &st, e))) return rc;
         j->parse.kg_rows = st.rows;
@@ -322,6 +431,7 @@ int cli_cmd_build_graph(int argc, char **argv)
     for (int n = 0; n < STORE_N_NODE; n++)
         if (strmap_init(&j.ids[n])) { err_set(&e, ERR_NOMEM, "out of memory"); rc = e.code; goto out; }
     io_rows_init(&j.train); io_rows_init(&j.test); io_rows_init(&j.social); io_rows_init(&j.kg);
+    io_rows_init(&j.align);
 
     const char *config = NULL, *dir = NULL;
     if ((rc = cli_parse_argv(&o, argc, argv, flags, &e))) goto out;
@@ -415,7 +525,7 @@ out:
     }
     for (int n = 0; n < STORE_N_NODE; n++) strmap_destroy(&j.ids[n]);
     io_rows_destroy(&j.train); io_rows_destroy(&j.test);
-    io_rows_destroy(&j.social); io_rows_destroy(&j.kg);
+    io_rows_destroy(&j.social); io_rows_destroy(&j.kg); io_rows_destroy(&j.align);
     cli_opts_destroy(&o);
     return rc ? cli_fail(cmd, &e) : 0;
 }

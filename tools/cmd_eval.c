@@ -1,6 +1,8 @@
 /* cmd_eval.c - `gnnrec eval`: the all-ranking protocol of SPEC.md on the
- * store's test split, for a saved model. Read-only; the embeddings are read
- * zero-copy from the store's memory map. */
+ * store's test split, for any saved model: embedding models and graph
+ * filters (gf-cf, bspm) rank through the same scorer path (gnn/scorer.h).
+ * Read-only; embeddings and singular vectors are read zero-copy from the
+ * store's memory map. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,7 @@
 #include "base/clock.h"
 #include "gnn/eval.h"
 #include "gnn/saved.h"
+#include "gnn/scorer.h"
 #include "graph/load.h"
 #include "tools/common.h"
 #include "tools/commands.h"
@@ -34,7 +37,8 @@ int cli_cmd_eval(int argc, char **argv)
     store_t s;
     store_txn_t t = {0};
     graph_interactions_t g;
-    int rc, help = 0, json = 0, opened = 0, have_g = 0;
+    int rc, help = 0, json = 0, opened = 0, have_g = 0, have_sc = 0;
+    gnn_scorer_t sc;
     const char *dir, *given;
     uint32_t *ks = NULL, threads;
     size_t n_k = 0;
@@ -52,20 +56,20 @@ int cli_cmd_eval(int argc, char **argv)
     opened = 1;
     if ((rc = store_read_begin(&s, &t, &e))) goto out;
     gnn_saved_meta_t meta;
-    const float *emb;
     if ((rc = cli_pick_model(&t, given, name, sizeof name, &e)) ||
-        (rc = gnn_saved_embeddings(&t, name, &meta, &emb, &e)) ||
+        (rc = gnn_saved_meta(&t, name, &meta, &e)) ||
         (rc = graph_load_interactions(&t, &g, &e)))
         goto out;
     have_g = 1;
+    if ((rc = gnn_scorer_open(&t, name, &g, &sc, &e))) goto out;
+    have_sc = 1;
     if (g.test.nnz == 0) {
         rc = err_set(&e, ERR_USAGE, "%s: the store has no test interactions (build-graph --test or --split)", dir);
         goto out;
     }
     gnn_metrics_t met;
     double t0 = clock_now();
-    if ((rc = gnn_eval_all_ranking(emb, emb + (size_t)meta.n_users * meta.dim, meta.dim, &g.train, &g.test, ks,
-                                   (int)n_k, (int)threads, &met, &e)))
+    if ((rc = gnn_eval_scorer(&sc, &g.train, &g.train, &g.test, ks, (int)n_k, (int)threads, &met, &e)))
         goto out;
     double secs = clock_now() - t0;
     if (json) {
@@ -76,14 +80,19 @@ int cli_cmd_eval(int argc, char **argv)
                    met.recall[k], met.k[k], met.ndcg[k], met.k[k], met.precision[k], met.k[k], met.hit[k]);
         printf(",\"seconds\":%.3f}\n", secs);
     } else {
-        printf("model %s (%s, dim %u, %u layers, epoch %u): %u users evaluated in %.2fs\n", name, meta.arch,
-               meta.dim, meta.layers, meta.best_epoch, met.users_evaluated, secs);
+        if (sc.score)   /* graph filters (gf-cf, bspm): no layers or epochs */
+            printf("model %s (%s, svd_k %u, fitted in %.1fs): %u users evaluated in %.2fs\n", name, meta.arch,
+                   meta.dim, meta.train_seconds, met.users_evaluated, secs);
+        else
+            printf("model %s (%s, dim %u, %u layers, epoch %u): %u users evaluated in %.2fs\n", name, meta.arch,
+                   meta.dim, meta.layers, meta.best_epoch, met.users_evaluated, secs);
         printf("%6s %10s %10s %10s %10s\n", "K", "recall", "ndcg", "precision", "hit");
         for (int k = 0; k < met.n_k; k++)
             printf("%6u %10.4f %10.4f %10.4f %10.4f\n", met.k[k], met.recall[k], met.ndcg[k], met.precision[k],
                    met.hit[k]);
     }
 out:
+    if (have_sc) gnn_scorer_destroy(&sc);
     if (have_g) graph_interactions_destroy(&g);
     if (t.txn) store_read_end(&t);
     if (opened) store_close(&s);

@@ -28,7 +28,9 @@
 #include "gnn/eval.h"
 #include "gnn/model.h"
 #include "gnn/saved.h"
+#include "gnn/scorer.h"
 #include "graph/load.h"
+#include "graph/typed.h"
 #include "store/store.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
@@ -40,7 +42,16 @@ static const char usage_text[] =
     "Trains a GCN recommender on the store's training interactions and saves it as\n"
     "model NAME (default: the architecture's name). Keys (YAML config or --key value;\n"
     "the command line wins; in YAML the architecture key is `model:`):\n"
-    "  --arch A             lightgcn (default), mf, gcn; pop = popularity ranking (no training)\n"
+    "  --arch A             lightgcn (default), mf, gcn; pop = popularity ranking (no training);\n"
+    "                       gf-cf, bspm = training-free graph filters (docs/gfcf.md): --alpha X (0.3),\n"
+    "                       --svd-k N (256), --svd-oversample N (64), --svd-iters N (8); bspm:\n"
+    "                       --bspm-beta X (0.2), --bspm-t-s X (2.5), --bspm-k-s N (1),\n"
+    "                       --bspm-solver rk4|euler (rk4)\n"
+    "                       kglightgcn = lightgcn with a learned weight per knowledge relation\n"
+    "  --edges LIST         edge types in the training graph: interaction (default), social,\n"
+    "                       knowledge (entities get embeddings too; docs/hetero.md)\n"
+    "  --weight-social X    weight of a social edge in the joint adjacency (1)\n"
+    "  --weight-knowledge X weight of a knowledge edge in the joint adjacency (1)\n"
     "  --dim N              embedding size (64)\n"
     "  --layers N           propagation layers (3; mf always 0)\n"
     "  --epochs N           epochs to run (100)\n"
@@ -65,7 +76,9 @@ static const cli_flag_t flags[] = {"resume", "help", "progress", NULL};
 static const char *const known[] = {
     "store", "config", "model", "arch", "dim", "layers", "epochs", "batch_size", "lr", "reg",
     "negatives", "seed", "threads", "eval_every", "k", "valid_fraction", "patience",
-    "checkpoint_every", "metrics_log", "resume", "help", "progress", NULL};
+    "checkpoint_every", "metrics_log", "resume", "help", "progress",
+    "edges", "weight_social", "weight_knowledge",
+    "alpha", "svd_k", "svd_oversample", "svd_iters", "bspm_beta", "bspm_t_s", "bspm_k_s", "bspm_solver", NULL};
 
 typedef struct run {
     gnn_hparams_t hp;
@@ -76,11 +89,143 @@ typedef struct run {
     size_t n_k;
     const char *metrics_log;
     int resume, progress;
+    graph_typed_opts_t edges;   /* which edge types train, and their weights */
+    gnn_gfcf_params_t gf;       /* gf-cf / bspm settings (issue 8) */
 } run_t;
+
+/* ---- joint graph (issue 5, docs/hetero.md): edge types and their weights ---- */
+
+static int read_edges(cli_opts_t *o, run_t *r, err_t *e)
+{
+    char **items;
+    size_t n;
+    int rc = cli_get_list(o, "edges", "interaction", &items, &n, e);
+    if (rc) return rc;
+    graph_typed_opts_t *g = &r->edges;
+    for (size_t k = 0; k < n && !rc; k++) {
+        if (!strcmp(items[k], "interaction")) g->interaction = 1;
+        else if (!strcmp(items[k], "social")) g->social = 1;
+        else if (!strcmp(items[k], "knowledge")) g->knowledge = 1;
+        else rc = cli_error(o, "edges", e, "unknown edge type '%s' (interaction, social, knowledge)", items[k]);
+    }
+    free(items);
+    if (rc) return rc;
+    if (!g->interaction) return cli_error(o, "edges", e, "interaction edges are what BPR learns from: keep them");
+    if ((rc = cli_get_float(o, "weight_social", 1.0f, 0.0, 1e6, &g->w_social, e)) ||
+        (rc = cli_get_float(o, "weight_knowledge", 1.0f, 0.0, 1e6, &g->w_knowledge, e)))
+        return rc;
+    if (!strcmp(r->hp.arch, "kglightgcn") && !g->knowledge)
+        return cli_error(o, "arch", e, "kglightgcn weighs knowledge relations: add --edges interaction,knowledge");
+    return ERR_OK;
+}
+
+static int joint_graph(const run_t *r) { return r->edges.social || r->edges.knowledge; }
+
+/* The training adjacency: graph_norm_bipartite of the training matrix, or
+ * with social/knowledge edges the joint graph of graph/typed.h (entities as
+ * extra nodes after the items, relations of its entries in typed->rel). */
+static int load_adjacency(store_t *s, const run_t *r, const graph_csr_t *fit, graph_csr_t *adj,
+                          graph_typed_t *typed, err_t *e)
+{
+    if (!joint_graph(r)) return graph_norm_bipartite(fit, adj, e);
+    store_txn_t t;
+    int rc = store_read_begin(s, &t, e);
+    if (rc) return rc;
+    rc = graph_typed_load(&t, fit, &r->edges, typed, e);
+    store_read_end(&t);
+    if (rc) return rc;
+    *adj = typed->adj;   /* borrowed: graph_typed_destroy frees it */
+    fprintf(stderr, "joint graph: %u users, %u items, %u entities, %u relations; %llu social pairs (weight %g), "
+            "%llu knowledge pairs (weight %g), %u items aligned to entities\n", typed->n_users, typed->n_items,
+            typed->n_entities, typed->n_relations, (unsigned long long)typed->social_pairs,
+            (double)r->edges.w_social, (unsigned long long)typed->kg_pairs, (double)r->edges.w_knowledge,
+            typed->items_aligned);
+    return ERR_OK;
+}
+
+/* ---- end of the joint-graph block ---- */
+
+/* ---- gf-cf / bspm (issue 8, docs/gfcf.md): training-free graph filters ---- */
+
+static int read_gfcf_settings(cli_opts_t *o, run_t *r, err_t *e)
+{
+    static const char *const solvers[] = {"euler", "rk4", NULL};
+    gnn_gfcf_params_t *p = &r->gf;
+    gnn_gfcf_defaults(p);
+    int rc, solver;
+    if ((rc = cli_get_float(o, "alpha", p->alpha, 0.0, 1e6, &p->alpha, e)) ||
+        (rc = cli_get_u32(o, "svd_k", p->svd_k, 0, 4096, &p->svd_k, e)) ||
+        (rc = cli_get_u32(o, "svd_oversample", p->svd_oversample, 0, 4096, &p->svd_oversample, e)) ||
+        (rc = cli_get_u32(o, "svd_iters", p->svd_iters, 0, 100, &p->svd_iters, e)) ||
+        (rc = cli_get_float(o, "bspm_beta", p->beta, 0.0, 1e6, &p->beta, e)) ||
+        (rc = cli_get_float(o, "bspm_t_s", p->t_s, 0.0, 1e3, &p->t_s, e)) ||
+        (rc = cli_get_u32(o, "bspm_k_s", p->k_s, 0, 100, &p->k_s, e)) ||
+        (rc = cli_get_choice(o, "bspm_solver", solvers, (int)p->rk4, &solver, e)))
+        return rc;
+    p->rk4 = (uint32_t)solver;
+    p->bspm = !strcmp(r->hp.arch, "bspm");
+    p->seed = r->hp.seed;
+    return ERR_OK;
+}
+
+/* Save context of train_gfcf (store_write may rerun it). */
+typedef struct gfcf_save {
+    const run_t *r;
+    const gnn_gfcf_t *m;
+    const char *cfg;
+    double secs;
+} gfcf_save_t;
+
+static int write_gfcf(store_txn_t *t, void *ctx, err_t *e)
+{
+    const gfcf_save_t *s = ctx;
+    return gnn_gfcf_save(t, s->r->name, s->m, s->cfg, s->secs, e);
+}
+
+/* The "fit" of a graph-filter model: degrees and the SVD of the normalized
+ * training matrix, saved like any model; then the test metrics. */
+static int train_gfcf(store_t *s, const run_t *r, const graph_interactions_t *g, const graph_csr_t *fit,
+                      err_t *e)
+{
+    gnn_gfcf_t m;
+    double t0 = clock_now();
+    int rc = gnn_gfcf_init(&m, fit, &r->gf, e);
+    if (rc) return rc;
+    if ((rc = gnn_gfcf_fit(&m, r->hp.threads, e))) goto out;
+    double secs = clock_now() - t0;
+    char cfg[512];
+    snprintf(cfg, sizeof cfg,
+             "model: %s\nalpha: %g\nsvd_k: %u\nsvd_oversample: %u\nsvd_iters: %u\nseed: %llu\n"
+             "bspm_beta: %g\nbspm_t_s: %g\nbspm_k_s: %u\nbspm_solver: %s\n",
+             r->hp.arch, (double)r->gf.alpha, m.k, r->gf.svd_oversample, r->gf.svd_iters,
+             (unsigned long long)r->gf.seed, (double)r->gf.beta, (double)r->gf.t_s, r->gf.k_s,
+             r->gf.rk4 ? "rk4" : "euler");
+    fprintf(stderr, "%s: %u users, %u items, SVD k %u fitted in %.2fs\n", r->hp.arch, m.n_users, m.n_items, m.k,
+            secs);
+    gfcf_save_t sv = {r, &m, cfg, secs};
+    if ((rc = store_write(s, write_gfcf, &sv, e))) goto out;
+    if (fit == &g->train && g->test.nnz) {
+        gnn_scorer_t sc;
+        gnn_metrics_t met;
+        gnn_gfcf_scorer(&m, &sc);
+        double t1 = clock_now();
+        rc = gnn_eval_scorer(&sc, &g->train, &g->train, &g->test, r->ks, (int)r->n_k, r->hp.threads, &met, e);
+        if (!rc) {
+            printf("model %s (%s, fit %.1fs, eval %.1fs)  test users %u", r->name, r->hp.arch, secs,
+                   clock_now() - t1, met.users_evaluated);
+            for (int k = 0; k < met.n_k; k++)
+                printf("  recall@%u %.4f  ndcg@%u %.4f", met.k[k], met.recall[k], met.k[k], met.ndcg[k]);
+            printf("\n");
+        }
+    }
+out:
+    gnn_gfcf_destroy(&m);
+    return rc;
+}
 
 static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
 {
-    static const char *const archs[] = {"lightgcn", "mf", "gcn", "pop", NULL};
+    static const char *const archs[] = {"lightgcn", "mf", "gcn", "pop", "kglightgcn", "gf-cf", "bspm", NULL};
     int arch, rc;
     uint64_t seed;
     uint32_t threads;
@@ -114,7 +259,8 @@ static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
         return cli_error(o, "patience", e,
                          "early stopping needs a validation split (--valid-fraction F); it never watches the test set");
     if ((rc = cli_get_str(o, "model", r->hp.arch, &r->name, e))) return rc;
-    return ERR_OK;
+    if ((rc = read_gfcf_settings(o, r, e))) return rc;
+    return read_edges(o, r, e);
 }
 
 /* The resolved settings as YAML, stored with the model. */
@@ -122,10 +268,12 @@ static void config_text(const run_t *r, char *buf, size_t n)
 {
     snprintf(buf, n,
              "model: %s\ndim: %u\nlayers: %u\nepochs: %u\nbatch_size: %u\nlr: %g\nreg: %g\n"
-             "negatives: %u\nseed: %llu\nthreads: %d\neval_every: %u\nvalid_fraction: %g\npatience: %u\n",
+             "negatives: %u\nseed: %llu\nthreads: %d\neval_every: %u\nvalid_fraction: %g\npatience: %u\n"
+             "edges: [interaction%s%s]\nweight_social: %g\nweight_knowledge: %g\n",
              r->hp.arch, r->hp.dim, r->hp.layers, r->epochs, r->hp.batch_size, (double)r->hp.lr,
              (double)r->hp.reg, r->hp.negatives, (unsigned long long)r->hp.seed, r->hp.threads,
-             r->eval_every, (double)r->valid_fraction, r->patience);
+             r->eval_every, (double)r->valid_fraction, r->patience, r->edges.social ? ", social" : "",
+             r->edges.knowledge ? ", knowledge" : "", (double)r->edges.w_social, (double)r->edges.w_knowledge);
 }
 
 /* Everything a save writes, gathered so a store_write retry can rerun it. */
@@ -133,7 +281,7 @@ typedef struct save {
     const run_t *r;
     const gnn_model_t *m;
     const gnn_saved_meta_t *meta;
-    const float *best_emb;     /* [(nu+ni) x dim] */
+    const float *best_emb;     /* [(nu+ni+n_entities) x dim] */
     const char *metrics;       /* JSON lines */
     size_t metrics_len;
 } save_t;
@@ -152,6 +300,10 @@ static int write_model(store_txn_t *t, void *ctx, err_t *e)
         (rc = store_blob_put(t, s->r->name, "config", cfg, strlen(cfg), e)) ||
         (rc = store_blob_put(t, s->r->name, "emb", s->best_emb, emb_bytes, e)) ||
         (rc = store_blob_put(t, s->r->name, "metrics", s->metrics, s->metrics_len, e)))
+        return rc;
+    if (s->meta->n_entities &&
+        (rc = store_blob_put(t, s->r->name, "emb_entities", (const char *)s->best_emb + emb_bytes,
+                             (size_t)s->meta->n_entities * s->meta->dim * sizeof(float), e)))
         return rc;
     if (!m) return ERR_OK;
     size_t par_bytes = m->n_params * sizeof(float);
@@ -237,6 +389,7 @@ int cli_cmd_train(int argc, char **argv)
     store_t s;
     graph_interactions_t g;
     graph_csr_t fit = {0}, valid = {0}, adj = {0};
+    graph_typed_t typed = {0};
     gnn_model_t m;
     float *emb = NULL, *best = NULL;
     char *log = NULL;
@@ -279,12 +432,20 @@ int cli_cmd_train(int argc, char **argv)
         rc = train_popularity(&s, &r, &g, fit_m, &e);
         goto out;
     }
-    if ((rc = graph_norm_bipartite(fit_m, &adj, &e))) goto out;
-    if ((rc = gnn_model_init(&m, &r.hp, g.n_users, g.n_items, &e))) goto out;
+    if (!strcmp(r.hp.arch, "gf-cf") || !strcmp(r.hp.arch, "bspm")) {
+        rc = train_gfcf(&s, &r, &g, fit_m, &e);
+        goto out;
+    }
+    if ((rc = load_adjacency(&s, &r, fit_m, &adj, &typed, &e))) goto out;
+    if ((rc = gnn_model_init_nodes(&m, &r.hp, g.n_users, g.n_items, typed.n_entities, typed.n_relations, &e)))
+        goto out;
+    gnn_model_set_relations(&m, typed.rel);
     have_m = 1;
     size_t n_emb = ((size_t)g.n_users + g.n_items) * r.hp.dim;
-    emb = malloc(n_emb * sizeof *emb);
-    best = malloc(n_emb * sizeof *best);
+    /* emb and best also hold the entity rows of a joint graph (after the items) */
+    size_t n_all = n_emb + (size_t)typed.n_entities * r.hp.dim;
+    emb = malloc(n_all * sizeof *emb);
+    best = malloc(n_all * sizeof *best);
     if (!emb || !best) { rc = err_set(&e, ERR_NOMEM, "out of memory for embeddings"); goto out; }
 
     uint32_t start = 0;
@@ -307,6 +468,9 @@ int cli_cmd_train(int argc, char **argv)
         size_t ne;
         if (!rc && (rc = store_blob_get_floats(&t, r.name, "emb", &pe, &ne, &e)) == 0 && ne == n_emb)
             memcpy(best, pe, n_emb * sizeof *best);
+        if (!rc && typed.n_entities &&
+            (rc = store_blob_get_floats(&t, r.name, "emb_entities", &pe, &ne, &e)) == 0 && ne == n_all - n_emb)
+            memcpy(best + n_emb, pe, (n_all - n_emb) * sizeof *best);
         if (!rc && store_blob_get(&t, r.name, "metrics", &p, &len, NULL) == 0 && len) {
             char *tmp = malloc(len + 1);
             if (!tmp) rc = err_set(&e, ERR_NOMEM, "out of memory");
@@ -372,7 +536,7 @@ int cli_cmd_train(int argc, char **argv)
             if (!split || met.recall[0] > best_metric) {
                 best_metric = met.recall[0];
                 best_epoch = epoch + 1;
-                memcpy(best, emb, n_emb * sizeof *best);
+                memcpy(best, emb, n_all * sizeof *best);
                 since_best = 0;
             } else if (r.patience && ++since_best >= r.patience) {
                 fprintf(stderr, "  (no improvement in %u evaluations: stopping; best epoch %u)", r.patience, best_epoch);
@@ -392,7 +556,7 @@ int cli_cmd_train(int argc, char **argv)
                                       .seed = r.hp.seed, .step = m.step, .epoch = epoch + 1,
                                       .best_epoch = best_epoch, .best_metric = best_metric,
                                       .train_seconds = secs_before + clock_now() - t_run,
-                                      .valid_users = split ? valid.n_rows : 0};
+                                      .valid_users = split ? valid.n_rows : 0, .n_entities = typed.n_entities};
             memcpy(meta.arch, r.hp.arch, sizeof meta.arch);
             save_t sv = {&r, &m, &meta, best, log, log_len};
             if ((rc = store_write(&s, write_model, &sv, &e))) goto out;
@@ -419,7 +583,9 @@ out:
     if (logf) fclose(logf);
     free(log); free(emb); free(best); free(r.ks);
     if (have_m) gnn_model_destroy(&m);
-    graph_csr_destroy(&adj); graph_csr_destroy(&fit); graph_csr_destroy(&valid);
+    if (typed.rel) graph_typed_destroy(&typed);   /* owns adj */
+    else graph_csr_destroy(&adj);
+    graph_csr_destroy(&fit); graph_csr_destroy(&valid);
     if (have_g) graph_interactions_destroy(&g);
     if (opened) store_close(&s);
     cli_opts_destroy(&o);

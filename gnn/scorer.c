@@ -1,0 +1,88 @@
+/* scorer.c - saved models as scorers (scorer.h) and the store side of
+ * gf-cf/bspm (gnn_gfcf_save, gfcf.h). */
+#include "gnn/scorer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gnn/gfcf.h"
+#include "gnn/saved.h"
+
+int gnn_gfcf_save(store_txn_t *t, const char *name, const gnn_gfcf_t *m, const char *config,
+                  double fit_seconds, err_t *e)
+{
+    gnn_saved_meta_t meta = {.version = GNN_SAVED_VERSION, .n_users = m->n_users, .n_items = m->n_items,
+                             .dim = m->k, .seed = m->p.seed, .best_metric = -1.0,
+                             .train_seconds = fit_seconds};
+    snprintf(meta.arch, sizeof meta.arch, "%s", m->p.bspm ? "bspm" : "gf-cf");
+    gnn_gfcf_params_t p = m->p;
+    p.svd_k = m->k;   /* what was kept (clipped to min(U, I)) */
+    int rc;
+    if ((rc = store_model_delete(t, name, e)) ||
+        (rc = store_blob_put(t, name, "meta", &meta, sizeof meta, e)) ||
+        (rc = store_blob_put(t, name, "config", config, strlen(config), e)) ||
+        (rc = store_blob_put(t, name, "gfcf", &p, sizeof p, e)) ||
+        (rc = store_blob_put(t, name, "gfcf_v", m->v, (size_t)m->n_items * m->k * sizeof(float), e)) ||
+        (rc = store_blob_put(t, name, "gfcf_s", m->s_own, (size_t)m->k * sizeof(float), e)) ||
+        (rc = store_blob_put(t, name, "metrics", "", 0, e)))
+        return rc;
+    return ERR_OK;
+}
+
+static void gfcf_destroy(gnn_scorer_t *s)
+{
+    gnn_gfcf_destroy(s->ctx);
+    free(s->ctx);
+}
+
+static int open_gfcf(store_txn_t *t, const char *model, const gnn_saved_meta_t *meta,
+                     const graph_interactions_t *g, gnn_scorer_t *out, err_t *e)
+{
+    const void *pp;
+    size_t len;
+    int rc = store_blob_get(t, model, "gfcf", &pp, &len, e);
+    if (rc) return rc;
+    gnn_gfcf_params_t p;
+    if (len != sizeof p) return err_set(e, ERR_USAGE, "model '%s': gf-cf parameters of %zu bytes; retrain it", model, len);
+    memcpy(&p, pp, sizeof p);
+    if (p.version != GNN_GFCF_VERSION)
+        return err_set(e, ERR_USAGE, "model '%s' was saved by another gnnrec version; retrain it", model);
+    if (p.n_users != g->n_users || p.n_items != g->n_items || p.nnz != g->train.nnz)
+        return err_set(e, ERR_USAGE,
+                       "model '%s' was fitted on %u users, %u items, %llu interactions; the store now has "
+                       "%u, %u, %llu: retrain it", model, p.n_users, p.n_items, (unsigned long long)p.nnz,
+                       g->n_users, g->n_items, (unsigned long long)g->train.nnz);
+    const float *v;
+    size_t nv;
+    if ((rc = store_blob_get_floats(t, model, "gfcf_v", &v, &nv, e))) return rc;
+    if (nv != (size_t)p.n_items * meta->dim)
+        return err_set(e, ERR_USAGE, "model '%s': singular vectors of %zu floats, expected %u x %u; retrain it",
+                       model, nv, p.n_items, meta->dim);
+    gnn_gfcf_t *m = malloc(sizeof *m);
+    if (!m) return err_set(e, ERR_NOMEM, "out of memory");
+    if ((rc = gnn_gfcf_init(m, &g->train, &p, e))) {
+        free(m);
+        return rc;
+    }
+    gnn_gfcf_set_v(m, v, meta->dim);
+    gnn_gfcf_scorer(m, out);
+    out->destroy = gfcf_destroy;
+    return ERR_OK;
+}
+
+int gnn_scorer_open(store_txn_t *t, const char *model, const graph_interactions_t *g, gnn_scorer_t *out,
+                    err_t *e)
+{
+    gnn_saved_meta_t meta;
+    memset(out, 0, sizeof *out);
+    int rc = gnn_saved_meta(t, model, &meta, e);
+    if (rc) return rc;
+    if (!strcmp(meta.arch, "gf-cf") || !strcmp(meta.arch, "bspm"))
+        return open_gfcf(t, model, &meta, g, out, e);
+    const float *emb;
+    if ((rc = gnn_saved_embeddings(t, model, &meta, &emb, e))) return rc;
+    gnn_scorer_emb(out, meta.arch, emb, meta.n_users, emb + (size_t)meta.n_users * meta.dim, meta.n_items,
+                   meta.dim);
+    return ERR_OK;
+}

@@ -1,0 +1,230 @@
+/* test_gfcf.c - GF-CF and BSPM (gnn/gfcf.h): the randomized SVD (V
+ * orthonormal, R~ V = U S with U orthonormal, R~^T R~ V = V S^2), the
+ * blocked scorer against the dense reference (training rows and new-user
+ * rows), and top-K through the generic scorer path (exclusion, order,
+ * thread independence). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/rng.h"
+#include "check.h"
+#include "gnn/eval.h"
+#include "gnn/gfcf.h"
+
+/* A random binary U x I matrix with density d; item I-1 and user U-1 stay
+ * empty (the zero-degree paths). */
+static void make_r(graph_csr_t *r, uint32_t nu, uint32_t ni, double d, uint64_t seed)
+{
+    rng_t g;
+    rng_seed(&g, seed);
+    uint32_t *rows = malloc((size_t)nu * ni * sizeof *rows), *cols = malloc((size_t)nu * ni * sizeof *cols);
+    uint64_t n = 0;
+    for (uint32_t u = 0; u + 1 < nu; u++) {
+        int any = 0;
+        for (uint32_t i = 0; i + 1 < ni; i++)
+            if (rng_double(&g) < d || (!any && i + 2 == ni)) {
+                rows[n] = u; cols[n] = i; n++; any = 1;
+            }
+    }
+    err_t e = {0};
+    CHECK(graph_csr_from_pairs(r, nu, ni, rows, cols, n, &e) == 0);
+    free(rows); free(cols);
+}
+
+/* dense R~ [U x I] in double */
+static double *dense_rt(const gnn_gfcf_t *m)
+{
+    double *a = calloc((size_t)m->n_users * m->n_items, sizeof *a);
+    for (uint32_t u = 0; u < m->n_users; u++)
+        for (uint64_t c = m->r->ptr[u]; c < m->r->ptr[u + 1]; c++)
+            a[(size_t)u * m->n_items + m->r->col[c]] = sqrt(m->du_inv[u]) * m->di_is[m->r->col[c]];
+    return a;
+}
+
+static void check_svd(uint32_t nu, uint32_t ni, uint32_t k, uint32_t over, uint32_t iters, double tol)
+{
+    graph_csr_t r;
+    make_r(&r, nu, ni, 0.3, 7 + nu);
+    gnn_gfcf_params_t p;
+    gnn_gfcf_defaults(&p);
+    p.svd_k = k; p.svd_oversample = over; p.svd_iters = iters;
+    gnn_gfcf_t m;
+    err_t e = {0};
+    CHECK(gnn_gfcf_init(&m, &r, &p, &e) == 0);
+    CHECK(gnn_gfcf_fit(&m, 2, &e) == 0);
+    CHECK_EQ_INT(m.k, k);
+    double *a = dense_rt(&m);
+    double worst_orth = 0, worst_u = 0, worst_res = 0;
+    double *uc = malloc((size_t)nu * k * sizeof *uc);
+    for (uint32_t c = 0; c < k; c++) {
+        if (c) CHECK(m.s_own[c] <= m.s_own[c - 1] + 1e-6);
+        for (uint32_t d = 0; d < k; d++) {   /* V^T V = identity */
+            double s = 0;
+            for (uint32_t i = 0; i < ni; i++) s += (double)m.v[(size_t)i * k + c] * m.v[(size_t)i * k + d];
+            worst_orth = fmax(worst_orth, fabs(s - (c == d)));
+        }
+        for (uint32_t u = 0; u < nu; u++) {  /* U = R~ V S^-1 */
+            double s = 0;
+            for (uint32_t i = 0; i < ni; i++) s += a[(size_t)u * ni + i] * m.v[(size_t)i * k + c];
+            uc[(size_t)u * k + c] = s / m.s_own[c];
+        }
+        for (uint32_t i = 0; i < ni; i++) {  /* R~^T U = V S  (so R~^T R~ V = V S^2) */
+            double s = 0;
+            for (uint32_t u = 0; u < nu; u++) s += a[(size_t)u * ni + i] * uc[(size_t)u * k + c];
+            worst_res = fmax(worst_res, fabs(s - m.s_own[c] * m.v[(size_t)i * k + c]));
+        }
+    }
+    for (uint32_t c = 0; c < k; c++)
+        for (uint32_t d = 0; d < k; d++) {
+            double s = 0;
+            for (uint32_t u = 0; u < nu; u++) s += uc[(size_t)u * k + c] * uc[(size_t)u * k + d];
+            worst_u = fmax(worst_u, fabs(s - (c == d)));
+        }
+    CHECK_MSG(worst_orth < 1e-4, "V^T V off identity by %g", worst_orth);
+    CHECK_MSG(worst_u < tol, "U^T U off identity by %g", worst_u);
+    CHECK_MSG(worst_res < tol, "R~^T U - V S residual %g", worst_res);
+    /* the top singular value of a degree-normalized biadjacency is 1 */
+    CHECK_NEAR(m.s_own[0], 1.0, 1e-4);
+    /* the empty item's row of V is zero */
+    for (uint32_t c = 0; c < k; c++) CHECK_NEAR(m.v[(size_t)(ni - 1) * k + c], 0.0, 1e-6);
+    free(a); free(uc);
+    gnn_gfcf_destroy(&m);
+    graph_csr_destroy(&r);
+}
+
+static double rel_err(const float *a, const float *b, size_t n)
+{
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        num = fmax(num, fabs((double)a[i] - b[i]));
+        den = fmax(den, fabs((double)b[i]));
+    }
+    return num / (den > 0 ? den : 1);
+}
+
+static void check_scores(int bspm, uint32_t k_s, int rk4)
+{
+    uint32_t nu = 40, ni = 30;
+    graph_csr_t r;
+    make_r(&r, nu, ni, 0.15, 99);
+    gnn_gfcf_params_t p;
+    gnn_gfcf_defaults(&p);
+    p.svd_k = 8; p.svd_oversample = 10; p.bspm = (uint32_t)bspm; p.k_s = k_s; p.t_s = 1.5f; p.rk4 = (uint32_t)rk4;
+    gnn_gfcf_t m;
+    err_t e = {0};
+    CHECK(gnn_gfcf_init(&m, &r, &p, &e) == 0);
+    CHECK(gnn_gfcf_fit(&m, 1, &e) == 0);
+    uint32_t rows[5] = {0, 3, 39, 17, 3};   /* 39: the empty user; a repeated row */
+    float *a = malloc(5 * ni * sizeof *a), *b = malloc(5 * ni * sizeof *b);
+    CHECK(gnn_gfcf_score(&m, &r, rows, 5, a, &e) == 0);
+    CHECK(gnn_gfcf_score_ref(&m, &r, rows, 5, b, &e) == 0);
+    double err = rel_err(a, b, (size_t)5 * ni);
+    CHECK_MSG(err < 1e-5, "%s (k_s %u, rk4 %d) vs reference: relative error %g", bspm ? "bspm" : "gf-cf", k_s,
+              rk4, err);
+    for (uint32_t j = 0; j < ni; j++) CHECK_NEAR(a[2 * ni + j], 0.0, 1e-7);   /* no history, no score */
+    /* new users: any binary rows over the items (hist not the training matrix) */
+    uint32_t hr[6] = {0, 0, 1, 1, 2, 2}, hc[6] = {1, 5, 5, 28, 29, 0};
+    graph_csr_t h;
+    CHECK(graph_csr_from_pairs(&h, 3, ni, hr, hc, 6, &e) == 0);
+    uint32_t q[3] = {0, 1, 2};
+    CHECK(gnn_gfcf_score(&m, &h, q, 3, a, &e) == 0);
+    CHECK(gnn_gfcf_score_ref(&m, &h, q, 3, b, &e) == 0);
+    err = rel_err(a, b, (size_t)3 * ni);
+    CHECK_MSG(err < 1e-5, "new users: relative error %g", err);
+
+    /* top-K through the scorer path: best first, nothing excluded returned,
+     * nothing better left out, same result on 1 and 3 threads */
+    gnn_scorer_t s;
+    gnn_gfcf_scorer(&m, &s);
+    uint32_t kk = 7;
+    uint32_t *it1 = malloc((size_t)nu * kk * sizeof *it1), *it3 = malloc((size_t)nu * kk * sizeof *it3);
+    float *sc = malloc((size_t)nu * kk * sizeof *sc), *full = malloc((size_t)nu * ni * sizeof *full);
+    uint32_t all[40];
+    for (uint32_t u = 0; u < nu; u++) all[u] = u;
+    CHECK(gnn_gfcf_score(&m, &r, all, nu, full, &e) == 0);
+    CHECK(gnn_topk_scorer(&s, &r, NULL, nu, &r, NULL, kk, 1, it1, sc, &e) == 0);
+    CHECK(gnn_topk_scorer(&s, &r, NULL, nu, &r, NULL, kk, 3, it3, NULL, &e) == 0);
+    CHECK(memcmp(it1, it3, (size_t)nu * kk * sizeof *it1) == 0);
+    int bad = 0;
+    for (uint32_t u = 0; u < nu; u++) {
+        float kth = sc[(size_t)u * kk + kk - 1];
+        for (uint32_t t = 0; t < kk; t++) {
+            uint32_t it = it1[(size_t)u * kk + t];
+            if (it == GNN_ITEM_NONE) continue;
+            bad += graph_csr_has(&r, u, it);
+            bad += fabsf(sc[(size_t)u * kk + t] - full[(size_t)u * ni + it]) > 1e-6f;
+            if (t) bad += sc[(size_t)u * kk + t] > sc[(size_t)u * kk + t - 1];
+        }
+        for (uint32_t i = 0; i < ni; i++) {
+            int in = 0;
+            for (uint32_t t = 0; t < kk; t++) in |= it1[(size_t)u * kk + t] == i;
+            if (!in && !graph_csr_has(&r, u, i)) bad += full[(size_t)u * ni + i] > kth;
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    /* bad arguments */
+    CHECK(gnn_topk_scorer(&s, NULL, NULL, 2, NULL, NULL, 3, 1, it1, NULL, &e) == ERR_USAGE);
+    uint32_t far = nu;
+    CHECK(gnn_topk_scorer(&s, &r, &far, 1, NULL, NULL, 3, 1, it1, NULL, &e) == ERR_USAGE);
+    CHECK(gnn_topk_scorer(&s, &r, NULL, 2, NULL, NULL, 0, 1, it1, NULL, &e) == ERR_USAGE);
+    gnn_scorer_destroy(&s);   /* borrowed model: nothing freed */
+    free(it1); free(it3); free(sc); free(full); free(a); free(b);
+    graph_csr_destroy(&h);
+    gnn_gfcf_destroy(&m);
+    graph_csr_destroy(&r);
+}
+
+/* eval through a gf-cf scorer equals eval of the same scores held as a
+ * dense "embedding" (user one-hot rows x item score columns) */
+static void check_eval_same(void)
+{
+    uint32_t nu = 25, ni = 20;
+    graph_csr_t r, t;
+    make_r(&r, nu, ni, 0.2, 5);
+    make_r(&t, nu, ni, 0.1, 6);
+    gnn_gfcf_params_t p;
+    gnn_gfcf_defaults(&p);
+    p.svd_k = 5;
+    gnn_gfcf_t m;
+    err_t e = {0};
+    CHECK(gnn_gfcf_init(&m, &r, &p, &e) == 0);
+    CHECK(gnn_gfcf_fit(&m, 2, &e) == 0);
+    float *ue = calloc((size_t)nu * nu, sizeof *ue), *ie = malloc((size_t)ni * nu * sizeof *ie);
+    float *full = malloc((size_t)nu * ni * sizeof *full);
+    uint32_t all[25];
+    for (uint32_t u = 0; u < nu; u++) { all[u] = u; ue[(size_t)u * nu + u] = 1.0f; }
+    CHECK(gnn_gfcf_score(&m, &r, all, nu, full, &e) == 0);
+    for (uint32_t i = 0; i < ni; i++)
+        for (uint32_t u = 0; u < nu; u++) ie[(size_t)i * nu + u] = full[(size_t)u * ni + i];
+    gnn_scorer_t s;
+    gnn_gfcf_scorer(&m, &s);
+    uint32_t ks[2] = {5, 10};
+    gnn_metrics_t a, b;
+    CHECK(gnn_eval_scorer(&s, &r, &r, &t, ks, 2, 2, &a, &e) == 0);
+    CHECK(gnn_eval_all_ranking(ue, ie, nu, &r, &t, ks, 2, 2, &b, &e) == 0);
+    CHECK_EQ_INT(a.users_evaluated, b.users_evaluated);
+    for (int k = 0; k < 2; k++) {
+        CHECK_NEAR(a.recall[k], b.recall[k], 1e-12);
+        CHECK_NEAR(a.ndcg[k], b.ndcg[k], 1e-12);
+    }
+    CHECK(gnn_eval_scorer(&s, NULL, &r, &t, ks, 2, 2, &a, &e) == ERR_USAGE);
+    free(ue); free(ie); free(full);
+    gnn_gfcf_destroy(&m);
+    graph_csr_destroy(&r);
+    graph_csr_destroy(&t);
+}
+
+int main(void)
+{
+    check_svd(12, 9, 4, 100, 2, 1e-4);    /* l = min(U, I): exact */
+    check_svd(60, 45, 6, 20, 4, 1e-3);    /* l < min(U, I): subspace iterations */
+    check_svd(45, 60, 6, 20, 4, 1e-3);    /* more items than users */
+    check_scores(0, 0, 0);
+    check_scores(1, 1, 0);
+    check_scores(1, 3, 0);
+    check_scores(1, 1, 1);
+    check_scores(1, 2, 1);
+    check_eval_same();
+    return check_report();
+}

@@ -1,0 +1,202 @@
+/* test_gradcheck_hetero.c - the joint graph (graph/typed.h) and the models
+ * on it: kglightgcn's analytic gradient (embeddings of users, items and
+ * entities, and the per-relation weights) against central finite
+ * differences; lightgcn with extra (entity) nodes through the fast engine
+ * likewise; the joint graph with interactions only equals
+ * graph_norm_bipartite; kglightgcn with every relation weight 1 gives
+ * lightgcn's loss on the same graph; alignment puts an entity's facts on its
+ * item; a cold item (no interaction) gets gradient through knowledge edges.
+ *
+ * Bounds as in test_gradcheck.c (1% relative + 2e-5 absolute, float loss,
+ * h = 2e-3), and a 5% error in the analytic gradient must fail them.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gnn/model.h"
+#include "graph/csr.h"
+#include "graph/typed.h"
+#include "tests/check.h"
+
+#define NU 5
+#define NI 6
+#define NE 5
+#define NR 3
+
+/* users 0-4, items 0-5 (item 5 cold: no interaction), entities 0-4 with
+ * entity 0 = item 2 and entity 1 = item 5 (aligned), 2-4 plain entities */
+static void tiny(graph_csr_t *r, graph_typed_t *g, int social, int knowledge, float ws, float wk)
+{
+    static const uint32_t u[] = {0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 0};
+    static const uint32_t i[] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 0, 3};
+    static const uint32_t su[] = {0, 1, 3}, sv[] = {2, 4, 4};
+    /* head, relation, tail in entity ids; (0,2) appears twice (two relations) */
+    static const uint32_t kh[] = {0, 0, 1, 2, 3, 0}, kr[] = {0, 1, 0, 2, 1, 2}, kt[] = {2, 2, 3, 4, 4, 3};
+    static const uint32_t ioe[NE] = {2, 5, GRAPH_NO_REL, GRAPH_NO_REL, GRAPH_NO_REL};
+    err_t e = {0};
+    CHECK(graph_csr_from_pairs(r, NU, NI, u, i, sizeof u / sizeof *u, &e) == 0);
+    graph_typed_edges_t in = {.n_users = NU, .n_items = NI, .n_entities = NE, .n_relations = NR, .train = r,
+                              .n_social = 3, .su = su, .sv = sv, .n_kg = 6, .kh = kh, .kr = kr, .kt = kt,
+                              .item_of_entity = ioe};
+    graph_typed_opts_t o = {.interaction = 1, .social = social, .knowledge = knowledge, .w_social = ws,
+                            .w_knowledge = wk};
+    CHECK(graph_typed_build(&in, &o, g, &e) == 0);
+}
+
+static int close_enough(double num, double ana, double scale)
+{
+    return fabs(num - ana * scale) <= 0.01 * fabs(num) + 2e-5;
+}
+
+static const uint32_t bu[] = {0, 0, 2, 3, 4, 1}, bi[] = {1, 3, 2, 4, 0, 2}, bj[] = {5, 2, 5, 0, 1, 3};
+
+static void gradcheck(const char *arch, uint32_t K, const graph_typed_t *g)
+{
+    gnn_hparams_t hp = {.dim = 5, .layers = K, .batch_size = 8, .negatives = 1, .lr = 0.01f,
+                        .reg = 0.05f, .seed = 3, .threads = 1};
+    strcpy(hp.arch, arch);
+    gnn_model_t m;
+    err_t e = {0};
+    int kg = !strcmp(arch, "kglightgcn");
+    CHECK(gnn_model_init_nodes(&m, &hp, NU, NI, g->n_entities, kg ? g->n_relations : 0, &e) == 0);
+    gnn_model_set_relations(&m, g->rel);
+    size_t n_emb = (size_t)(NU + NI + g->n_entities) * hp.dim;
+    for (size_t k = 0; k < n_emb; k++) m.emb0[k] *= 5.0f;
+    /* relation weights away from 1, so their gradients are general */
+    for (uint32_t r = 0; r < m.n_rel; r++) m.rel_w[r] = 0.6f + 0.4f * (float)r;
+    double loss;
+    CHECK(gnn_loss_grad(&m, &g->adj, bu, bi, bj, 6, &loss, &e) == 0);
+    CHECK(isfinite(loss) && loss > 0);
+    float *ana = malloc(m.n_params * sizeof *ana);
+    memcpy(ana, m.grads, m.n_params * sizeof *ana);
+    const double h = 2e-3;
+    int bad = 0, bad_scaled = 0, nonzero = 0, rel_nonzero = 0;
+    for (size_t k = 0; k < m.n_params; k++) {
+        float keep = m.params[k];
+        double lp, lm;
+        m.params[k] = (float)(keep + h);
+        gnn_loss_grad(&m, &g->adj, bu, bi, bj, 6, &lp, &e);
+        m.params[k] = (float)(keep - h);
+        gnn_loss_grad(&m, &g->adj, bu, bi, bj, 6, &lm, &e);
+        m.params[k] = keep;
+        double num = (lp - lm) / ((double)(float)(keep + h) - (double)(float)(keep - h));
+        if (!close_enough(num, ana[k], 1.0)) {
+            if (bad < 5) fprintf(stderr, "%s: param %zu: numeric %.6g analytic %.6g\n", arch, k, num, (double)ana[k]);
+            bad++;
+        }
+        rel_nonzero += k >= n_emb && ana[k] != 0.0f;
+        if (fabs(num) > 2e-3) {
+            nonzero++;
+            if (!close_enough(num, ana[k], 0.95)) bad_scaled++;
+        }
+    }
+    printf("%-10s K=%u: %zu params (%u relation weights, %d with gradient), %d informative in all\n", arch, K,
+           m.n_params, m.n_rel, rel_nonzero, nonzero);
+    CHECK_MSG(bad == 0, "%s: %d coordinates disagree", arch, bad);
+    CHECK_MSG(nonzero > 20, "%s: too few informative coordinates (%d)", arch, nonzero);
+    CHECK_MSG(bad_scaled > nonzero / 2, "%s: the bound would not catch a 5%% error", arch);
+    if (kg && K > 0) CHECK_MSG(rel_nonzero == NR, "every relation weight should matter (%d of %d)", rel_nonzero, NR);
+    /* the plain entity 4 is two hops from the batch (via entity 2 or 3):
+     * with K >= 2 it gets gradient, through knowledge edges only */
+    int any = 0;
+    for (uint32_t d = 0; d < hp.dim; d++) any |= ana[(size_t)(NU + NI + 4) * hp.dim + d] != 0.0f;
+    if (g->n_entities) CHECK_MSG(any == (K >= 2), "%s K=%u: entity 4 gradient %s", arch, K, any ? "present" : "absent");
+    free(ana);
+    gnn_model_destroy(&m);
+}
+
+/* kglightgcn with all weights 1 is lightgcn on the same joint graph */
+static void same_as_lightgcn(const graph_typed_t *g)
+{
+    gnn_hparams_t hp = {.arch = "lightgcn", .dim = 8, .layers = 2, .batch_size = 8, .negatives = 1,
+                        .lr = 0.01f, .reg = 0.05f, .seed = 9, .threads = 1};
+    gnn_model_t a, b;
+    err_t e = {0};
+    CHECK(gnn_model_init_nodes(&a, &hp, NU, NI, g->n_entities, 0, &e) == 0);
+    strcpy(hp.arch, "kglightgcn");
+    CHECK(gnn_model_init_nodes(&b, &hp, NU, NI, g->n_entities, g->n_relations, &e) == 0);
+    gnn_model_set_relations(&b, g->rel);
+    double la, lb;
+    CHECK(gnn_loss_grad(&a, &g->adj, bu, bi, bj, 6, &la, &e) == 0);
+    CHECK(gnn_loss_grad(&b, &g->adj, bu, bi, bj, 6, &lb, &e) == 0);
+    CHECK_NEAR(la, lb, 1e-6);
+    double worst = 0;
+    for (size_t k = 0; k < a.n_params; k++) worst = fmax(worst, fabs((double)a.grads[k] - b.grads[k]));
+    CHECK_NEAR(worst, 0.0, 1e-6);
+    size_t n = (size_t)(NU + NI + g->n_entities) * hp.dim;
+    float *fa = malloc(n * sizeof *fa), *fb = malloc(n * sizeof *fb);
+    CHECK(gnn_model_embed(&a, &g->adj, fa, &e) == 0);
+    CHECK(gnn_model_embed(&b, &g->adj, fb, &e) == 0);
+    worst = 0;
+    for (size_t k = 0; k < n; k++) worst = fmax(worst, fabs((double)fa[k] - fb[k]));
+    CHECK_NEAR(worst, 0.0, 1e-6);
+    /* the cold item 5 (aligned to entity 1, which has a fact) has a final
+     * embedding that differs from its layer-0 row: propagation reached it */
+    float diff = 0;
+    for (uint32_t d = 0; d < hp.dim; d++)
+        diff += fabsf(fa[(size_t)(NU + 5) * hp.dim + d] - a.emb0[(size_t)(NU + 5) * hp.dim + d] / 3.0f);
+    CHECK(diff > 1e-4f);
+    free(fa); free(fb);
+    gnn_model_destroy(&a);
+    gnn_model_destroy(&b);
+}
+
+int main(void)
+{
+    graph_csr_t r, ref;
+    graph_typed_t g;
+    err_t e = {0};
+
+    /* interactions only: the same matrix as graph_norm_bipartite */
+    tiny(&r, &g, 0, 0, 1.0f, 1.0f);
+    CHECK(graph_norm_bipartite(&r, &ref, &e) == 0);
+    CHECK_EQ_INT(g.adj.nnz, ref.nnz);
+    CHECK_EQ_INT(g.adj.n_rows, NU + NI);
+    int same = g.adj.nnz == ref.nnz;
+    for (uint64_t k = 0; same && k < ref.nnz; k++)
+        same = g.adj.col[k] == ref.col[k] && fabsf(g.adj.val[k] - ref.val[k]) < 1e-6f;
+    for (uint32_t k = 0; same && k <= ref.n_rows; k++) same = g.adj.ptr[k] == ref.ptr[k];
+    CHECK_MSG(same, "interaction-only joint graph differs from graph_norm_bipartite");
+    graph_csr_destroy(&ref);
+    graph_typed_destroy(&g);
+    graph_csr_destroy(&r);
+
+    /* the full joint graph: structure */
+    tiny(&r, &g, 1, 1, 0.5f, 2.0f);
+    CHECK_EQ_INT(g.adj.n_rows, NU + NI + NE);
+    CHECK_EQ_INT(g.social_pairs, 3);
+    /* pairs: item2-ent2 (twice, merged), item5-ent3, ent2-ent4, ent3-ent4, item2-ent3 */
+    CHECK_EQ_INT(g.kg_pairs, 5);
+    CHECK_EQ_INT(g.items_aligned, 2);
+    /* aligned entities 0 and 1 have empty rows; their facts sit on items 2 and 5 */
+    CHECK_EQ_INT(g.adj.ptr[NU + NI + 1] - g.adj.ptr[NU + NI + 0], 0);
+    CHECK_EQ_INT(g.adj.ptr[NU + NI + 2] - g.adj.ptr[NU + NI + 1], 0);
+    CHECK(graph_csr_has(&g.adj, NU + 5, NU + NI + 3));
+    CHECK(graph_csr_has(&g.adj, NU + 2, NU + NI + 2));
+    /* symmetric, with the relation of the merged pair = the lowest (0) */
+    int sym = 1;
+    for (uint32_t a = 0; a < g.adj.n_rows; a++)
+        for (uint64_t k = g.adj.ptr[a]; k < g.adj.ptr[a + 1]; k++) {
+            uint32_t b = g.adj.col[k];
+            uint64_t q = g.adj.ptr[b];
+            while (q < g.adj.ptr[b + 1] && g.adj.col[q] != a) q++;
+            sym &= q < g.adj.ptr[b + 1] && g.adj.val[q] == g.adj.val[k] && g.rel[q] == g.rel[k];
+            if (a == NU + 2 && b == NU + NI + 2) CHECK_EQ_INT(g.rel[k], 0);
+        }
+    CHECK_MSG(sym, "joint adjacency not symmetric");
+    /* weighted degree normalisation of one entry: user 0 - user 2 (social 0.5);
+     * user 0: items 0, 1, 3 + 0.5 -> 3.5; user 2: items 2, 3 + 0.5 -> 2.5 */
+    for (uint64_t k = g.adj.ptr[0]; k < g.adj.ptr[1]; k++)
+        if (g.adj.col[k] == 2) CHECK_NEAR(g.adj.val[k], 0.5 / sqrt(3.5 * 2.5), 1e-6);
+
+    gradcheck("kglightgcn", 2, &g);
+    gradcheck("kglightgcn", 3, &g);
+    gradcheck("kglightgcn", 0, &g);
+    gradcheck("lightgcn", 3, &g);
+    gradcheck("lightgcn", 1, &g);
+    same_as_lightgcn(&g);
+    graph_typed_destroy(&g);
+    graph_csr_destroy(&r);
+    return check_report();
+}
