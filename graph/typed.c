@@ -31,6 +31,18 @@ static void add2(ent_t *v, uint64_t *n, uint32_t a, uint32_t b, float w, uint32_
     v[(*n)++] = (ent_t){b, a, rel, w};
 }
 
+/* 0 interaction, 1 social (user-user), 2 knowledge (carries a relation). */
+static int entry_type(const ent_t *x, uint32_t U)
+{
+    if (x->rel != GRAPH_NO_REL) return 2;
+    return x->r < U && x->c < U ? 1 : 0;
+}
+
+static double type_weight(const graph_typed_opts_t *o, int ty)
+{
+    return ty == 0 ? 1.0 : ty == 1 ? (double)o->w_social : (double)o->w_knowledge;
+}
+
 int graph_typed_build(const graph_typed_edges_t *in, const graph_typed_opts_t *o, graph_typed_t *g,
                       err_t *e)
 {
@@ -84,14 +96,18 @@ int graph_typed_build(const graph_typed_edges_t *in, const graph_typed_opts_t *o
     int rc = graph_csr_init(&g->adj, N, N, m, 1, e);
     if (rc) { free(v); return rc; }
     g->rel = malloc((m ? m : 1) * sizeof *g->rel);
-    double *deg = calloc(N ? N : 1, sizeof *deg);
+    /* deg [T x N]: T = 1 (joint) or 3 (per type: interaction, social, knowledge) */
+    const int T = o->per_type_norm ? 3 : 1;
+    double *deg = calloc((size_t)T * (N ? N : 1), sizeof *deg);
     if (!g->rel || !deg) {
         free(v); free(deg);
         graph_typed_destroy(g);
         return err_set(e, ERR_NOMEM, "out of memory for the joint graph");
     }
     for (uint64_t k = 0; k < m; k++) {
-        deg[v[k].r] += v[k].w;
+        int ty = T == 1 ? 0 : entry_type(&v[k], U);
+        /* per type, degrees count edges (w / w_t); w_t is applied once, below */
+        deg[(size_t)ty * N + v[k].r] += T == 1 ? v[k].w : v[k].w / type_weight(o, ty);
         g->adj.ptr[v[k].r + 1]++;
         if (v[k].r < v[k].c) {   /* count each undirected pair once */
             if (v[k].r < U && v[k].c < U) g->social_pairs++;
@@ -101,7 +117,8 @@ int graph_typed_build(const graph_typed_edges_t *in, const graph_typed_opts_t *o
     for (uint32_t r = 0; r < N; r++) g->adj.ptr[r + 1] += g->adj.ptr[r];
     for (uint64_t k = 0; k < m; k++) {
         g->adj.col[k] = v[k].c;
-        g->adj.val[k] = (float)(v[k].w / sqrt(deg[v[k].r] * deg[v[k].c]));
+        size_t base = (size_t)(T == 1 ? 0 : entry_type(&v[k], U)) * N;
+        g->adj.val[k] = (float)(v[k].w / sqrt(deg[base + v[k].r] * deg[base + v[k].c]));
         g->rel[k] = v[k].rel;
     }
     free(v);

@@ -13,10 +13,15 @@
  *   knowledge    node(head) - node(tail)  weight w_knowledge, relation r
  * Several knowledge triples between the same two nodes add their weights and
  * keep the lowest relation id; self-loops (head and tail the same node) are
- * dropped. Normalization: A_hat = D^-1/2 A D^-1/2 with D the weighted
- * degrees (graph_norm_bipartite's rule, so with interactions only the two
- * matrices are equal up to float rounding). Nodes without edges have empty
- * rows.
+ * dropped. Normalization (opts.per_type_norm):
+ *   joint (0)     A_hat = D^-1/2 A D^-1/2 with D the weighted degrees over all
+ *                 types (graph_norm_bipartite's rule, so with interactions
+ *                 only the two matrices are equal up to float rounding);
+ *   per type (1)  A_hat = sum_t w_t D_t^-1/2 A_t D_t^-1/2, each type
+ *                 normalized by its own degrees, so a user with many friends
+ *                 does not dilute their interaction edges (and w_t sets each
+ *                 type's share directly).
+ * Nodes without edges have empty rows.
  *
  * rel [nnz] gives each stored entry of A_hat its relation (0..R-1) or
  * GRAPH_NO_REL: the relation-aware model (gnn/relation.c) scales knowledge
@@ -36,6 +41,7 @@
 typedef struct graph_typed_opts {
     int interaction, social, knowledge;   /* which edge types take part */
     float w_social, w_knowledge;          /* per-type weights (interaction: 1) */
+    int per_type_norm;                    /* 0: one joint normalization; 1: per type */
 } graph_typed_opts_t;
 
 /* Typed edge lists in dense ids (what the store holds; tests fill it by hand). */

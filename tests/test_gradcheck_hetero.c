@@ -190,6 +190,30 @@ int main(void)
     for (uint64_t k = g.adj.ptr[0]; k < g.adj.ptr[1]; k++)
         if (g.adj.col[k] == 2) CHECK_NEAR(g.adj.val[k], 0.5 / sqrt(3.5 * 2.5), 1e-6);
 
+    /* per-type normalization, by hand: two users, one item, the interaction
+     * u0-i0 and the social tie u0-u1 with weight 0.5. Each type is normalized
+     * by its own degrees (all 1 here), then weighted: interaction entries 1,
+     * social entries 0.5; the joint rule would give 1/sqrt(1.5 * 1) and
+     * 0.5/sqrt(1.5 * 0.5). */
+    {
+        uint32_t pu[] = {0}, pi[] = {0}, su[] = {0}, sv[] = {1};
+        graph_csr_t r2;
+        graph_typed_t g2;
+        CHECK(graph_csr_from_pairs(&r2, 2, 1, pu, pi, 1, &e) == 0);
+        graph_typed_edges_t in2 = {.n_users = 2, .n_items = 1, .train = &r2, .n_social = 1, .su = su, .sv = sv};
+        for (int per = 0; per <= 1; per++) {
+            graph_typed_opts_t o2 = {.interaction = 1, .social = 1, .w_social = 0.5f, .w_knowledge = 1.0f,
+                                     .per_type_norm = per};
+            CHECK(graph_typed_build(&in2, &o2, &g2, &e) == 0);
+            /* row u0: columns u1 (1) and item 0 (node 2) */
+            CHECK_EQ_INT(g2.adj.ptr[1] - g2.adj.ptr[0], 2);
+            CHECK_NEAR(g2.adj.val[g2.adj.ptr[0]], per ? 0.5 : 0.5 / sqrt(1.5 * 0.5), 1e-6);
+            CHECK_NEAR(g2.adj.val[g2.adj.ptr[0] + 1], per ? 1.0 : 1.0 / sqrt(1.5), 1e-6);
+            graph_typed_destroy(&g2);
+        }
+        graph_csr_destroy(&r2);
+    }
+
     gradcheck("kglightgcn", 2, &g);
     gradcheck("kglightgcn", 3, &g);
     gradcheck("kglightgcn", 0, &g);

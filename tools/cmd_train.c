@@ -52,6 +52,8 @@ static const char usage_text[] =
     "                       knowledge (entities get embeddings too; docs/hetero.md)\n"
     "  --weight-social X    weight of a social edge in the joint adjacency (1)\n"
     "  --weight-knowledge X weight of a knowledge edge in the joint adjacency (1)\n"
+    "  --edge-norm N        joint (default): one D^-1/2 A D^-1/2 over all edge types;\n"
+    "                       per-type: each type normalized by its own degrees, then weighted\n"
     "  --dim N              embedding size (64)\n"
     "  --layers N           propagation layers (3; mf always 0)\n"
     "  --epochs N           epochs to run (100)\n"
@@ -77,7 +79,7 @@ static const char *const known[] = {
     "store", "config", "model", "arch", "dim", "layers", "epochs", "batch_size", "lr", "reg",
     "negatives", "seed", "threads", "eval_every", "k", "valid_fraction", "patience",
     "checkpoint_every", "metrics_log", "resume", "help", "progress",
-    "edges", "weight_social", "weight_knowledge",
+    "edges", "weight_social", "weight_knowledge", "edge_norm",
     "alpha", "svd_k", "svd_oversample", "svd_iters", "bspm_beta", "bspm_t_s", "bspm_k_s", "bspm_solver", NULL};
 
 typedef struct run {
@@ -111,8 +113,10 @@ static int read_edges(cli_opts_t *o, run_t *r, err_t *e)
     free(items);
     if (rc) return rc;
     if (!g->interaction) return cli_error(o, "edges", e, "interaction edges are what BPR learns from: keep them");
+    static const char *const norms[] = {"joint", "per-type", NULL};
     if ((rc = cli_get_float(o, "weight_social", 1.0f, 0.0, 1e6, &g->w_social, e)) ||
-        (rc = cli_get_float(o, "weight_knowledge", 1.0f, 0.0, 1e6, &g->w_knowledge, e)))
+        (rc = cli_get_float(o, "weight_knowledge", 1.0f, 0.0, 1e6, &g->w_knowledge, e)) ||
+        (rc = cli_get_choice(o, "edge_norm", norms, 0, &g->per_type_norm, e)))
         return rc;
     if (!strcmp(r->hp.arch, "kglightgcn") && !g->knowledge)
         return cli_error(o, "arch", e, "kglightgcn weighs knowledge relations: add --edges interaction,knowledge");
@@ -269,11 +273,12 @@ static void config_text(const run_t *r, char *buf, size_t n)
     snprintf(buf, n,
              "model: %s\ndim: %u\nlayers: %u\nepochs: %u\nbatch_size: %u\nlr: %g\nreg: %g\n"
              "negatives: %u\nseed: %llu\nthreads: %d\neval_every: %u\nvalid_fraction: %g\npatience: %u\n"
-             "edges: [interaction%s%s]\nweight_social: %g\nweight_knowledge: %g\n",
+             "edges: [interaction%s%s]\nweight_social: %g\nweight_knowledge: %g\nedge_norm: %s\n",
              r->hp.arch, r->hp.dim, r->hp.layers, r->epochs, r->hp.batch_size, (double)r->hp.lr,
              (double)r->hp.reg, r->hp.negatives, (unsigned long long)r->hp.seed, r->hp.threads,
              r->eval_every, (double)r->valid_fraction, r->patience, r->edges.social ? ", social" : "",
-             r->edges.knowledge ? ", knowledge" : "", (double)r->edges.w_social, (double)r->edges.w_knowledge);
+             r->edges.knowledge ? ", knowledge" : "", (double)r->edges.w_social, (double)r->edges.w_knowledge,
+             r->edges.per_type_norm ? "per-type" : "joint");
 }
 
 /* Everything a save writes, gathered so a store_write retry can rerun it. */
