@@ -5,9 +5,9 @@
  * r P goes through the users that share an item with r (a [U] accumulator
  * and the list of touched users), which for a sparse r costs about
  * sum over its items of their degree plus the degrees of the touched users.
- * BSPM's sharpening applies P to dense rows; it does so for a block of n
- * queries at once on a transposed [I x n] copy, so each non-zero of R costs
- * one n-wide vector operation instead of n scalar ones.
+ * BSPM's sharpening applies P to dense rows; it does so for SHARP_W queries
+ * at once on a transposed [I x SHARP_W] copy, so each non-zero of R costs
+ * one cache-line-wide vector operation instead of SHARP_W scalar ones.
  */
 #include "gnn/gfcf.h"
 
@@ -301,6 +301,13 @@ static void sparse_rp(const gnn_gfcf_t *m, const uint32_t *items, uint64_t n_it,
     }
 }
 
+/* Queries per pass of the sharpening. Each non-zero of R costs one
+ * SHARP_W-wide row of the [I x SHARP_W] buffers (64 bytes = one cache line):
+ * at 128 queries per pass the buffers were 21 MB each, spilled out of L3
+ * between the two threads, and gowalla's RK4 evaluation spent ~10 CPU-min
+ * in memory traffic; at 16 they are 2.6 MB and stay in L3. */
+#define SHARP_W 16u
+
 /* zt [I x n] = yt P for n dense rows held transposed (yt [I x n]);
  * a [I x n], acc [n] scratch. */
 static void dense_p_block(const gnn_gfcf_t *m, const float *yt, float *zt, float *a, float *acc, uint32_t n)
@@ -334,24 +341,25 @@ int gnn_gfcf_score(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32_t 
 {
     uint32_t ni = m->n_items, nu = m->n_users, k = m->k;
     int bspm = m->p.bspm != 0, rc = ERR_OK;
+    uint32_t sw = n < SHARP_W ? n : SHARP_W;
     float *w = calloc((size_t)nu + 1, sizeof *w);
     uint32_t *touched = malloc(((size_t)nu + 1) * sizeof *touched);
     float *y = calloc((size_t)ni + 1, sizeof *y);
     float *x = calloc((size_t)n * (k ? k : 1), sizeof *x);
     float *yt = NULL, *zt = NULL, *at = NULL, *acc = NULL, *kt = NULL, *sum = NULL;
     if (bspm && m->p.k_s && m->p.rk4) {
-        kt = malloc((size_t)ni * n * sizeof *kt);
-        sum = malloc((size_t)ni * n * sizeof *sum);
+        kt = malloc((size_t)ni * sw * sizeof *kt);
+        sum = malloc((size_t)ni * sw * sizeof *sum);
         if (!kt || !sum) {
             rc = err_set(e, ERR_NOMEM, "bspm: out of memory for %u queries", n);
             goto done;
         }
     }
     if (bspm && m->p.k_s) {
-        yt = malloc((size_t)ni * n * sizeof *yt);
-        zt = malloc((size_t)ni * n * sizeof *zt);
-        at = malloc((size_t)ni * n * sizeof *at);
-        acc = malloc((size_t)n * sizeof *acc);
+        yt = malloc((size_t)ni * sw * sizeof *yt);
+        zt = malloc((size_t)ni * sw * sizeof *zt);
+        at = malloc((size_t)ni * sw * sizeof *at);
+        acc = malloc((size_t)sw * sizeof *acc);
     }
     if (!w || !touched || !y || !x || (bspm && m->p.k_s && (!yt || !zt || !at || !acc))) {
         rc = err_set(e, ERR_NOMEM, "%s: out of memory for %u queries", bspm ? "bspm" : "gf-cf", n);
@@ -382,24 +390,26 @@ int gnn_gfcf_score(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32_t 
             y[j] = 0.0f;
         }
     }
-    if (bspm && m->p.k_s) {
+    /* sharpening, SHARP_W queries at a time (see SHARP_W) */
+    for (uint32_t q0 = 0; bspm && m->p.k_s && q0 < n; q0 += sw) {
+        uint32_t nb = n - q0 < sw ? n - q0 : sw;
         float h = m->p.t_s / (float)m->p.k_s;
-        size_t len = (size_t)ni * n;
-        transpose(out, n, ni, yt);
+        size_t len = (size_t)ni * nb;
+        transpose(out + (size_t)q0 * ni, nb, ni, yt);
         for (uint32_t st = 0; st < m->p.k_s; st++) {
             if (!m->p.rk4) {   /* Euler: y -= h y P */
-                dense_p_block(m, yt, zt, at, acc, n);
+                dense_p_block(m, yt, zt, at, acc, nb);
                 for (size_t c = 0; c < len; c++) yt[c] -= h * zt[c];
                 continue;
             }
             /* RK4 on dy/dt = -y P: k1 = -yP, k2 = -(y + h/2 k1)P,
              * k3 = -(y + h/2 k2)P, k4 = -(y + h k3)P, y += h/6 (k1 + 2k2 + 2k3 + k4).
-             * zt holds the stage input, kt the stage slope, st_sum the sum. */
+             * zt holds the stage input, kt the stage's y P, sum their weighted sum. */
             memcpy(zt, yt, len * sizeof *zt);
             memset(sum, 0, len * sizeof *sum);
             static const float stage_in[4] = {0.5f, 0.5f, 1.0f, 0.0f}, stage_w[4] = {1, 2, 2, 1};
             for (int q = 0; q < 4; q++) {
-                dense_p_block(m, zt, kt, at, acc, n);   /* kt = (stage input) P = -slope */
+                dense_p_block(m, zt, kt, at, acc, nb);
                 for (size_t c = 0; c < len; c++) {
                     sum[c] += stage_w[q] * kt[c];
                     zt[c] = yt[c] - stage_in[q] * h * kt[c];
@@ -407,7 +417,7 @@ int gnn_gfcf_score(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32_t 
             }
             for (size_t c = 0; c < len; c++) yt[c] -= h / 6.0f * sum[c];
         }
-        transpose(yt, ni, n, out);
+        transpose(yt, ni, nb, out + (size_t)q0 * ni);
     }
 done:
     free(w); free(touched); free(y); free(x); free(yt); free(zt); free(at); free(acc); free(kt); free(sum);
@@ -432,8 +442,8 @@ void gnn_gfcf_scorer(gnn_gfcf_t *m, gnn_scorer_t *s)
      * with 32 queries per call the packing took 25% of the eval (perf), so
      * blocks are wide; bspm's sharpening also makes one pass over R per
      * block and step, amortized over the block's queries. Memory: a [block x
-     * I] score tile per thread (gowalla: 21 MB), and for bspm five [I x block]
-     * buffers. */
+     * I] score tile per thread (gowalla: 21 MB), and for bspm five
+     * [I x SHARP_W] buffers. */
     s->block = 128;
     s->ctx = m;
 }

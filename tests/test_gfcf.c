@@ -123,6 +123,17 @@ static void check_scores(int bspm, uint32_t k_s, int rk4)
     CHECK_MSG(err < 1e-5, "%s (k_s %u, rk4 %d) vs reference: relative error %g", bspm ? "bspm" : "gf-cf", k_s,
               rk4, err);
     for (uint32_t j = 0; j < ni; j++) CHECK_NEAR(a[2 * ni + j], 0.0, 1e-7);   /* no history, no score */
+    /* all rows at once: several sharpening passes per call */
+    {
+        uint32_t all[40];
+        for (uint32_t u = 0; u < nu; u++) all[u] = u;
+        float *fa = malloc((size_t)nu * ni * sizeof *fa), *fb = malloc((size_t)nu * ni * sizeof *fb);
+        CHECK(gnn_gfcf_score(&m, &r, all, nu, fa, &e) == 0);
+        CHECK(gnn_gfcf_score_ref(&m, &r, all, nu, fb, &e) == 0);
+        double ea = rel_err(fa, fb, (size_t)nu * ni);
+        CHECK_MSG(ea < 1e-5, "all %u rows: relative error %g", nu, ea);
+        free(fa); free(fb);
+    }
     /* new users: any binary rows over the items (hist not the training matrix) */
     uint32_t hr[6] = {0, 0, 1, 1, 2, 2}, hc[6] = {1, 5, 5, 28, 29, 0};
     graph_csr_t h;
