@@ -39,6 +39,13 @@ check "eval --json names the arch" grep -q '"arch":"gf-cf"' <<<"$eg"
 tr=$(sed -n 's/.*recall@20 \([0-9.]*\).*/\1/p' "$tmp/train.out")
 ev=$(awk -v x="$(jget "$eg" 'recall@20')" 'BEGIN { printf "%.4f", x }')
 check "eval reproduces train's test recall ($tr)" test "$tr" = "$ev"
+# infer ranks gf-cf through the same scorer: every user gets 20 distinct items
+$g infer --store "$s" --model gf --k 20 > "$tmp/gf.tsv"
+check "infer on gf-cf: 20 rows per user, ranks 1..20" awk -F'\t' '$2 != (prev == $1 ? r + 1 : 1) { exit 1 }
+  { prev = $1; r = $2; n++ } END { exit !(n == 20 * u) }' u="$(cut -f1 "$tmp/gf.tsv" | sort -u | wc -l)" "$tmp/gf.tsv"
+check "infer on gf-cf: items are the store's ids" awk -F'\t' '$3 !~ /^i[0-9]+$/ { exit 1 }' "$tmp/gf.tsv"
+$g infer --store "$s" --model gf --friends >/dev/null 2>&1
+check "infer --friends on gf-cf is refused (exit 2)" test $? -eq 2
 $g train --store "$s" --arch gf-cf --model gf2 --svd-k 32 --alpha 0.3 >/dev/null 2>&1
 check "same seed, same metrics" test "$(jget "$eg" 'ndcg@20')" = "$(jget "$($g eval --store "$s" --model gf2 --json)" 'ndcg@20')"
 check "eval with several cut-offs" quiet $g eval --store "$s" --model bs --k 5,10,20

@@ -20,6 +20,8 @@
 #include "gnn/eval.h"
 #include "gnn/foldin.h"
 #include "gnn/saved.h"
+#include "gnn/scorer.h"
+#include "graph/load.h"
 #include "io/lines.h"
 #include "tools/commands.h"
 #include "tools/common.h"
@@ -716,6 +718,61 @@ out:
     return rc;
 }
 
+/* ---- graph-filter models (gf-cf, bspm): no embeddings, a scorer ----
+ * Their scores are a function of the user's training row, so they rank
+ * through gnn_scorer_open/gnn_topk_scorer, the path eval takes too. */
+
+static int filter_model(const char *arch) { return !strcmp(arch, "gf-cf") || !strcmp(arch, "bspm"); }
+
+static int mode_users_filter(ctx_t *c, const char *spec, err_t *e)
+{
+    idlist_t l;
+    int all, rc, have_g = 0, have_sc = 0;
+    graph_interactions_t g;
+    gnn_scorer_t sc;
+    names_t un = {0}, in = {0};
+    uint32_t *top = NULL;
+    float *scv = NULL;
+    uint32_t nu = c->meta.n_users, ni = c->meta.n_items, kk = c->k;
+    size_t block = 1024;
+    memset(&sc, 0, sizeof sc);
+    if ((rc = resolve_ids(c->t, STORE_USER, spec, nu, c->skip, &l, &all, e))) goto out;
+    if ((rc = graph_load_interactions(c->t, &g, e))) goto out;
+    have_g = 1;
+    if ((rc = gnn_scorer_open(c->t, c->model, &g, &sc, e))) goto out;
+    have_sc = 1;
+    if ((rc = names_init(&un, c->t, STORE_USER, nu, all || l.n > nu / 4, e)) ||
+        (rc = names_init(&in, c->t, STORE_ITEM, ni, (uint64_t)l.n * kk > ni / 4, e)))
+        goto out;
+    while (block > 16 && block * kk > ((size_t)1 << 23)) block /= 2;
+    top = malloc(block * kk * sizeof *top);
+    scv = malloc(block * kk * sizeof *scv);
+    if (!top || !scv) { rc = err_set(e, ERR_NOMEM, "out of memory"); goto out; }
+    for (size_t b = 0; b < l.n && !rc; b += block) {
+        uint32_t nb = (uint32_t)(l.n - b < block ? l.n - b : block);
+        /* user j's history is train row l.id[j]; so is what it has seen */
+        if ((rc = gnn_topk_scorer(&sc, &g.train, l.id + b, nb, c->include_seen ? NULL : &g.train, l.id + b, kk,
+                                  c->threads, top, scv, e)))
+            break;
+        for (uint32_t r = 0; r < nb && !rc; r++) {
+            const char *qn;
+            uint32_t ql;
+            if ((rc = name_of(&un, l.id[b + r], &qn, &ql, e))) break;
+            rc = out_results(c->o, qn, ql, &in, top + (size_t)r * kk, scv + (size_t)r * kk, kk, "user", "item",
+                             "items", e);
+        }
+    }
+out:
+    free(top);
+    free(scv);
+    free(l.id);
+    names_free(&un);
+    names_free(&in);
+    if (have_sc) gnn_scorer_destroy(&sc);
+    if (have_g) graph_interactions_destroy(&g);
+    return rc;
+}
+
 int cli_cmd_infer(int argc, char **argv)
 {
     err_t e = {0};
@@ -754,15 +811,23 @@ int cli_cmd_infer(int argc, char **argv)
     opened = 1;
     if ((rc = store_read_begin(&s, &t, &e))) goto out;
     ctx_t c = {&t, name, {0}, NULL, k, include_seen, skip, (int)threads, &out};
-    if ((rc = cli_pick_model(&t, given, name, sizeof name, &e)) ||
-        (rc = gnn_saved_embeddings(&t, name, &c.meta, &c.emb, &e)))
+    if ((rc = cli_pick_model(&t, given, name, sizeof name, &e)) || (rc = gnn_saved_meta(&t, name, &c.meta, &e)))
         goto out;
+    int filter = filter_model(c.meta.arch);
+    if (filter && (new_items || similar || friends)) {
+        rc = err_set(&e, ERR_USAGE, "model '%s' (%s) has no embeddings: --%s is not defined for it; "
+                     "top-K for stored users is", name, c.meta.arch,
+                     new_items ? "new-user-items" : similar ? "similar-items" : "friends");
+        goto out;
+    }
+    if (!filter && (rc = gnn_saved_embeddings(&t, name, &c.meta, &c.emb, &e))) goto out;
     out.fmt = fmt;
     out.cap = (size_t)1 << 20;
     if (!(out.buf = malloc(out.cap))) { rc = err_set(&e, ERR_NOMEM, "out of memory"); goto out; }
     if (new_items) rc = mode_new_users(&c, new_items, &e);
     else if (similar) rc = mode_similar(&c, similar, &e);
     else if (friends) rc = mode_friends(&c, users_spec, &e);
+    else if (filter) rc = mode_users_filter(&c, users_spec, &e);
     else rc = mode_users(&c, users_spec, &e);
     out_flush(&out);
     if (!rc && (out.failed || fflush(stdout) || ferror(stdout)))
