@@ -44,6 +44,12 @@ $g infer --store "$s" --model gf --k 20 > "$tmp/gf.tsv"
 check "infer on gf-cf: 20 rows per user, ranks 1..20" awk -F'\t' '$2 != (prev == $1 ? r + 1 : 1) { exit 1 }
   { prev = $1; r = $2; n++ } END { exit !(n == 20 * u) }' u="$(cut -f1 "$tmp/gf.tsv" | sort -u | wc -l)" "$tmp/gf.tsv"
 check "infer on gf-cf: items are the store's ids" awk -F'\t' '$3 !~ /^i[0-9]+$/ { exit 1 }' "$tmp/gf.tsv"
+# new users need no fold-in: their scores come from their items
+items_u1=$(awk -F'\t' '$1 == "u1" { printf " %s", $2 }' "$tmp/data/interactions.tsv")
+printf 'twin%s\nnobody\n' "$items_u1" > "$tmp/new.txt"
+$g infer --store "$s" --model gf --k 10 --include-seen --new-user-items "$tmp/new.txt" 2>"$tmp/err" > "$tmp/new.tsv"
+check "gf-cf: new users from a file are ranked (exit 0, 10 rows each)" sh -c "test $? -eq 0 && test \$(wc -l < '$tmp/new.tsv') -eq 20"
+check "gf-cf: an empty new user gets the popularity ranking, said on stderr" grep -q popularity "$tmp/err"
 $g infer --store "$s" --model gf --friends >/dev/null 2>&1
 check "infer --friends on gf-cf is refused (exit 2)" test $? -eq 2
 $g train --store "$s" --arch gf-cf --model gf2 --svd-k 32 --alpha 0.3 >/dev/null 2>&1

@@ -585,6 +585,63 @@ static int joint_graph_model(store_txn_t *t, const char *model)
     return 0;
 }
 
+static int filter_model(const char *arch);
+
+/* New users of a graph-filter model: no fold-in, their scores are a function
+ * of their items (the history rows built here). A user with no known item
+ * gets the popularity ranking, as with the embedding models. */
+static int new_users_filter(ctx_t *c, size_t n_new, const uint32_t *ustart, const idlist_t *items,
+                            char *const *uname, const uint32_t *ulen, err_t *e)
+{
+    uint32_t ni = c->meta.n_items, kk = c->k;
+    uint32_t *pr = malloc((items->n ? items->n : 1) * sizeof *pr);
+    uint32_t *rows = malloc((n_new ? n_new : 1) * sizeof *rows);
+    uint32_t *top = malloc((n_new ? n_new : 1) * kk * sizeof *top), ptop[kk];
+    float *scv = malloc((n_new ? n_new : 1) * kk * sizeof *scv), pscv[kk], *deg = calloc(ni ? ni : 1, sizeof *deg);
+    graph_csr_t hist = {0};
+    graph_interactions_t g;
+    gnn_scorer_t sc;
+    names_t in = {0};
+    int rc, have_g = 0, have_sc = 0;
+    memset(&sc, 0, sizeof sc);
+    if (!pr || !rows || !top || !scv || !deg) { rc = err_set(e, ERR_NOMEM, "out of memory"); goto out; }
+    for (size_t u = 0; u < n_new; u++) {
+        rows[u] = (uint32_t)u;
+        for (uint32_t i = ustart[u]; i < ustart[u + 1]; i++) pr[i] = (uint32_t)u;
+    }
+    if ((rc = graph_csr_from_pairs(&hist, (uint32_t)n_new, ni, pr, items->id, items->n, e)) ||
+        (rc = graph_load_interactions(c->t, &g, e)))
+        goto out;
+    have_g = 1;
+    if ((rc = gnn_scorer_open(c->t, c->model, &g, &sc, e))) goto out;
+    have_sc = 1;
+    if ((rc = gnn_topk_scorer(&sc, &hist, rows, (uint32_t)n_new, c->include_seen ? NULL : &hist, rows, kk,
+                              c->threads, top, scv, e)))
+        goto out;
+    static const float one = 1.0f;
+    for (uint64_t i = 0; i < g.train.nnz; i++) deg[g.train.col[i]] += 1.0f;
+    if ((rc = gnn_topk(&one, 1, deg, ni, 1, NULL, NULL, kk, 1, ptop, pscv, e)) ||
+        (rc = names_init(&in, c->t, STORE_ITEM, ni, (uint64_t)n_new * kk > ni / 4, e)))
+        goto out;
+    size_t n_empty = 0;
+    for (size_t u = 0; u < n_new && !rc; u++) {
+        int empty = ustart[u] == ustart[u + 1];
+        n_empty += empty;
+        rc = out_results(c->o, uname[u], ulen[u], &in, empty ? ptop : top + u * kk, empty ? pscv : scv + u * kk,
+                         kk, "user", "item", "items", e);
+    }
+    if (n_empty)
+        fprintf(stderr, "gnnrec infer: %zu new user%s with no known item got the popularity ranking\n", n_empty,
+                n_empty > 1 ? "s" : "");
+out:
+    free(pr); free(rows); free(top); free(scv); free(deg);
+    graph_csr_destroy(&hist);
+    names_free(&in);
+    if (have_sc) gnn_scorer_destroy(&sc);
+    if (have_g) graph_interactions_destroy(&g);
+    return rc;
+}
+
 static int mode_new_users(ctx_t *c, const char *path, err_t *e)
 {
     uint32_t nu = c->meta.n_users, ni = c->meta.n_items, dim = c->meta.dim;
@@ -600,7 +657,8 @@ static int mode_new_users(ctx_t *c, const char *path, err_t *e)
     float *q = NULL;
     names_t inames = {0};
     store_edge_list_t el = {0};
-    if (!strcmp(c->meta.arch, "kglightgcn") || !strcmp(c->meta.arch, "gcn") || joint_graph_model(c->t, c->model))
+    if (!filter_model(c->meta.arch) &&
+        (!strcmp(c->meta.arch, "kglightgcn") || !strcmp(c->meta.arch, "gcn") || joint_graph_model(c->t, c->model)))
         return err_set(e, ERR_USAGE, "model '%s' (%s%s): fold-in of new users is defined for lightgcn, mf and pop "
                        "models trained on interactions only", c->model, c->meta.arch,
                        joint_graph_model(c->t, c->model) ? " on a joint graph" : "");
@@ -647,6 +705,10 @@ static int mode_new_users(ctx_t *c, const char *path, err_t *e)
     }
     if (rc || (rc = check_unknown(&items, STORE_ITEM, c->skip, e))) goto out;
     if (n_new == 0) goto out;
+    if (filter_model(c->meta.arch)) {
+        rc = new_users_filter(c, n_new, ustart, &items, uname, ulen, e);
+        goto out;
+    }
     /* fold-in needs the training graph and the layer-0 rows */
     if ((rc = store_edges_load(c->t, STORE_TRAIN, 0, &el, e)) ||
         (rc = graph_csr_from_pairs(&train, nu, ni, el.a, el.b, el.n, e)))
@@ -814,10 +876,9 @@ int cli_cmd_infer(int argc, char **argv)
     if ((rc = cli_pick_model(&t, given, name, sizeof name, &e)) || (rc = gnn_saved_meta(&t, name, &c.meta, &e)))
         goto out;
     int filter = filter_model(c.meta.arch);
-    if (filter && (new_items || similar || friends)) {
+    if (filter && (similar || friends)) {
         rc = err_set(&e, ERR_USAGE, "model '%s' (%s) has no embeddings: --%s is not defined for it; "
-                     "top-K for stored users is", name, c.meta.arch,
-                     new_items ? "new-user-items" : similar ? "similar-items" : "friends");
+                     "top-K for stored or new users is", name, c.meta.arch, similar ? "similar-items" : "friends");
         goto out;
     }
     if (!filter && (rc = gnn_saved_embeddings(&t, name, &c.meta, &c.emb, &e))) goto out;
