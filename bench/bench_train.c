@@ -195,11 +195,12 @@ int main(int argc, char **argv)
     const char *dir = "/work/shared/data/gowalla";
     gnn_hparams_t hp = {.arch = "lightgcn", .dim = 64, .layers = 3, .batch_size = 2048,
                         .negatives = 1, .lr = 0.001f, .reg = 1e-4f, .seed = 2020, .threads = 0};
-    int epochs = 3, eval_every = 0, profile = 1;
+    int epochs = 3, eval_every = 0, profile = 1, compare = 0;
     double minutes = 0;
     for (int a = 1; a < argc; a++) {
         const char *k = argv[a], *v = a + 1 < argc ? argv[a + 1] : NULL;
         if (!strcmp(k, "--no-profile")) { profile = 0; continue; }
+        if (!strcmp(k, "--compare")) { compare = 1; continue; }
         if (!v) { fprintf(stderr, "bench_train: %s needs a value\n", k); return 2; }
         a++;
         if (!strcmp(k, "--data")) dir = v;
@@ -236,6 +237,38 @@ int main(int argc, char **argv)
 
     gnn_model_t m;
     if (gnn_model_init(&m, &hp, nu, ni, &e)) { fprintf(stderr, "%s\n", e.msg); return 1; }
+    if (compare) {
+        /* float16 vs float32 tables, epochs alternated so that both see the
+         * same load: the ratio is the figure to trust on a shared machine */
+        gnn_hparams_t h2 = hp;
+        gnn_model_t m2;
+        h2.fp32_tables = !hp.fp32_tables;
+        if (gnn_model_init(&m2, &h2, nu, ni, &e)) { fprintf(stderr, "%s\n", e.msg); return 1; }
+        double th[64], tf[64], ch[64], cf[64];
+        int nc = epochs < 64 ? epochs : 64;
+        for (int ep = 0; ep < nc; ep++) {
+            gnn_model_t *mm[2] = {hp.fp32_tables ? &m2 : &m, hp.fp32_tables ? &m : &m2};
+            double *tt[2] = {th, tf}, *cc[2] = {ch, cf}, loss[2];
+            for (int q = 0; q < 2; q++) {
+                double a = clock_now(), ca = cpu_now();
+                if (gnn_train_epoch(mm[q], &train, &adj, (uint32_t)ep, &loss[q], &e)) {
+                    fprintf(stderr, "%s\n", e.msg); return 1;
+                }
+                tt[q][ep] = clock_now() - a;
+                cc[q][ep] = cpu_now() - ca;
+            }
+            printf("epoch %d: float16 %.2f s (CPU %.1f s, loss %.5f), float32 %.2f s (CPU %.1f s, loss %.5f)\n",
+                   ep, th[ep], ch[ep], loss[0], tf[ep], cf[ep], loss[1]);
+            fflush(stdout);
+        }
+        double mh = median(th, nc), mf = median(tf, nc), mch = median(ch, nc), mcf = median(cf, nc);
+        printf("median of %d: float16 %.2f s (CPU %.1f s), float32 %.2f s (CPU %.1f s): x%.2f wall, x%.2f CPU\n",
+               nc, mh, mch, mf, mcf, mf / mh, mcf / mch);
+        gnn_model_destroy(&m2);
+        gnn_model_destroy(&m);
+        graph_csr_destroy(&train); graph_csr_destroy(&test); graph_csr_destroy(&adj);
+        return 0;
+    }
     float *emb = malloc((size_t)(nu + ni) * hp.dim * sizeof *emb);
     double *times = malloc((size_t)(epochs > 0 ? epochs : 1) * sizeof *times);
     double *units = malloc((size_t)(epochs > 0 ? epochs : 1) * sizeof *units);
