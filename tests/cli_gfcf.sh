@@ -5,16 +5,7 @@
 # settings exit 2, a model fitted before ids were appended asks to retrain.
 # usage: cli_gfcf.sh PATH/TO/gnnrec
 set -u
-g=${1:?usage: cli_gfcf.sh GNNREC}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0; failed=0
-check() {   # check "what" command...
-  local what=$1; shift
-  n=$((n + 1))
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; failed=$((failed + 1)); fi
-}
-jget() { sed -n "s/.*\"$2\":\([0-9.e+-]*\).*/\1/p" <<<"$1"; }
+. "$(dirname "$0")/lib.sh"
 quiet() { "$@" >/dev/null 2>&1; }
 gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
 
@@ -68,5 +59,4 @@ $g eval --store "$s" --model gf >/dev/null 2>"$tmp/err"
 rc=$?
 check "stale gf-cf model: exit 2 and 'retrain'" test $rc -eq 2 -a -n "$(grep retrain "$tmp/err")"
 
-echo "$n checks, $failed failed"
-[ "$failed" -eq 0 ]
+report

@@ -7,16 +7,7 @@
 # the bad input / bad usage cases (exit 2, nothing written).
 # usage: cli_hetero.sh PATH/TO/gnnrec
 set -u
-g=${1:?usage: cli_hetero.sh GNNREC}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0; failed=0
-check() {   # check "what" command...
-  local what=$1; shift
-  n=$((n + 1))
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; failed=$((failed + 1)); fi
-}
-jget() { sed -n "s/.*\"$2\":\([0-9.e+-]*\).*/\1/p" <<<"$1"; }
+. "$(dirname "$0")/lib.sh"
 
 # 400 users in 4 communities (users in blocks of 100; items of community c
 # are those with index = c mod 4); item i8 (community 0) is cold: all its
@@ -122,5 +113,4 @@ printf 'edges: [interaction, knowledge]\nweight_knowledge: 0.5\nepochs: 2\ndim: 
 out=$($g train --store "$s" --model y --config "$tmp/cfg.yaml" 2>&1)
 check "a YAML config chooses the edge types and weights" grep -q "knowledge pairs (weight 0.5)" <<<"$out"
 
-echo "$n checks, $failed failed"
-[ "$failed" -eq 0 ]
+report

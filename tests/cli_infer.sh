@@ -7,16 +7,7 @@
 # similar items and people you may know, exit codes.
 # usage: cli_infer.sh PATH/TO/gnnrec
 set -u
-g=${1:?usage: cli_infer.sh GNNREC}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0; failed=0
-check() {   # check "what" command...
-  local what=$1; shift
-  n=$((n + 1))
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; failed=$((failed + 1)); fi
-}
-jget() { sed -n "s/.*\"$2\":\([0-9.e+-]*\).*/\1/p" <<<"$1"; }   # jget JSON key
+. "$(dirname "$0")/lib.sh"
 # metrics of infer TSV (stdin) against a test file: recall@K and ndcg@K (binary gains)
 metrics() {
   awk -F'\t' -v K="$2" 'NR == FNR { t[$1 "\t" $2] = 1; nt[$1]++; next }
@@ -148,5 +139,4 @@ $g infer --store "$s" --model lg --similar-items i1 --users u1 >/dev/null 2>&1
 check "--users with --similar-items exits 2" test $? -eq 2
 $g infer --store "$s" --model nope >/dev/null 2>&1; check "a missing model exits 2" test $? -eq 2
 
-echo "$n checks, $failed failed"
-[ "$failed" -eq 0 ]
+report

@@ -7,15 +7,7 @@
 # (a failed or killed job leaves the old file or none).
 # usage: cli_rank_feed.sh PATH/TO/gnnrec
 set -u
-g=${1:?usage: cli_rank_feed.sh GNNREC}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0; failed=0
-check() {   # check "what" command...
-  local what=$1; shift
-  n=$((n + 1))
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; failed=$((failed + 1)); fi
-}
+. "$(dirname "$0")/lib.sh"
 
 $g generate --out "$tmp/data" --users 200 --items 150 --communities 4 --min-items 5 --max-items 20 >/dev/null 2>&1
 s="$tmp/store"
@@ -204,5 +196,4 @@ $g rank-feed --store "$tmp/nostore" --candidates "$tmp/c.tsv" --out "$tmp/x" >/d
 check "a missing store exits 2" test $? -eq 2
 rf --candidates "$tmp/c.tsv" --out "$tmp/x" --model nope >/dev/null 2>&1; check "a missing model exits 2" test $? -eq 2
 
-echo "$n checks, $failed failed"
-[ "$failed" -eq 0 ]
+report

@@ -6,16 +6,7 @@
 # formats, exit codes.
 # usage: cli_train.sh PATH/TO/gnnrec
 set -u
-g=${1:?usage: cli_train.sh GNNREC}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0; failed=0
-check() {   # check "what" command...
-  local what=$1; shift
-  n=$((n + 1))
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; failed=$((failed + 1)); fi
-}
-jget() { sed -n "s/.*\"$2\":\([0-9.e+-]*\).*/\1/p" <<<"$1"; }   # jget JSON key
+. "$(dirname "$0")/lib.sh"
 
 # data: a small community graph, split by us into train/test files so the
 # test pairs are known in external ids
@@ -109,5 +100,4 @@ $g build-graph --store "$s" --append --interactions "$tmp/more.tsv" --columns us
 $g eval --store "$s" --model lg >/dev/null 2>"$tmp/err"
 check "eval of a model older than the store's users says retrain (exit 2)" sh -c "test $? -eq 2 && grep -q retrain '$tmp/err'"
 
-echo "$n checks, $failed failed"
-[ "$failed" -eq 0 ]
+report

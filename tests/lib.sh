@@ -1,0 +1,18 @@
+# lib.sh - what the command-line tests share; sourced, not run.
+# Sets g (the gnnrec binary, the test's first argument), tmp (a temporary
+# directory removed on exit) and the counters behind check(); each test ends
+# with `report`, which prints "N checks, M failed" and sets the exit status.
+g=${1:?usage: $(basename "$0") PATH/TO/gnnrec}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0; failed=0
+check() {   # check "what" command...
+  local what=$1; shift
+  n=$((n + 1))
+  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; failed=$((failed + 1)); fi
+}
+jget() { sed -n "s/.*\"$2\":\([0-9.e+-]*\).*/\1/p" <<<"$1"; }   # jget JSON key
+report() {
+  echo "$n checks, $failed failed"
+  [ "$failed" -eq 0 ]
+}
