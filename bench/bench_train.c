@@ -4,7 +4,8 @@
  *
  * Usage: bench_train [--data DIR] [--epochs N] [--eval-every E] [--minutes M]
  *                    [--arch A] [--dim D] [--layers K] [--batch B] [--neg J]
- *                    [--lr X] [--reg R] [--threads T] [--seed S] [--no-profile]
+ *                    [--lr X] [--lr-warmup E] [--lr-decay cosine|linear] [--lr-min F]
+ *                    [--reg R] [--threads T] [--seed S] [--no-profile]
  * Defaults: gowalla, 3 timed epochs, LightGCN's hyper-parameters, no eval.
  * Each timed epoch is also given in "full SpMM" units (a product timed just
  * before and after it); then one more epoch runs stage by stage (profile).
@@ -121,7 +122,7 @@ static void profile_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_
                 w->g, w->l2);
         double dd = clock_now();
         gnn_adam_t ad;
-        gnn_adam_setup(&ad, m->hp.lr, ++m->step);
+        gnn_adam_setup(&ad, gnn_lr_at(&m->hp, epoch + (double)b / (double)train->nnz), ++m->step);
         int ex;
         frexpf((float)t, &ex);
         gnn_lgcn_backward(m, adj, &ad, half ? ldexpf(1.0f, ex) : 0.0f);
@@ -217,8 +218,13 @@ int main(int argc, char **argv)
         else if (!strcmp(k, "--threads")) hp.threads = atoi(v);
         else if (!strcmp(k, "--seed")) hp.seed = strtoull(v, NULL, 10);
         else if (!strcmp(k, "--fp32")) hp.fp32_tables = atoi(v);
+        else if (!strcmp(k, "--lr-warmup")) hp.lr_warmup = (float)atof(v);
+        else if (!strcmp(k, "--lr-decay")) hp.lr_decay = !strcmp(v, "cosine") ? GNN_LR_COSINE
+                                                       : !strcmp(v, "linear") ? GNN_LR_LINEAR : GNN_LR_CONSTANT;
+        else if (!strcmp(k, "--lr-min")) hp.lr_min = (float)atof(v);
         else { fprintf(stderr, "bench_train: unknown option %s\n", k); return 2; }
     }
+    hp.lr_epochs = (uint32_t)epochs;
     char path[4096];
     graph_csr_t train, test, adj;
     uint32_t nu, ni;

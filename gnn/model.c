@@ -55,7 +55,24 @@ static int check_hparams(const gnn_hparams_t *hp, err_t *e)
         return err_set(e, ERR_USAGE, "reg must be >= 0, got %g", (double)hp->reg);
     if (hp->threads < 0)
         return err_set(e, ERR_USAGE, "threads must be >= 0, got %d", hp->threads);
+    if (!(hp->lr_warmup >= 0.0f) || !isfinite(hp->lr_warmup))
+        return err_set(e, ERR_USAGE, "lr_warmup must be >= 0 epochs, got %g", (double)hp->lr_warmup);
+    if (hp->lr_decay < GNN_LR_CONSTANT || hp->lr_decay > GNN_LR_LINEAR)
+        return err_set(e, ERR_USAGE, "unknown lr_decay %d", hp->lr_decay);
+    if (!(hp->lr_min >= 0.0f && hp->lr_min <= 1.0f))
+        return err_set(e, ERR_USAGE, "lr_min must be in [0, 1] (a fraction of lr), got %g", (double)hp->lr_min);
     return ERR_OK;
+}
+
+float gnn_lr_at(const gnn_hparams_t *hp, double t)
+{
+    const double w = hp->lr_warmup, end = hp->lr_epochs;
+    if (t < w) return (float)(hp->lr * (0.01 + 0.99 * t / w));
+    if (hp->lr_decay == GNN_LR_CONSTANT || end <= w) return hp->lr;
+    double x = (t - w) / (end - w), f;   /* 0 .. 1 over the decay */
+    if (x >= 1.0) x = 1.0;
+    f = hp->lr_decay == GNN_LR_COSINE ? 0.5 * (1.0 + cos(M_PI * x)) : 1.0 - x;
+    return (float)(hp->lr * (hp->lr_min + (1.0 - hp->lr_min) * f));
 }
 
 int gnn_model_init(gnn_model_t *m, const gnn_hparams_t *hp, uint32_t n_users,
@@ -206,8 +223,9 @@ int gnn_loss_grad(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *users,
     return ERR_OK;
 }
 
-int gnn_train_step(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *users,
-                   const uint32_t *pos, const uint32_t *neg, uint32_t t, double *loss, err_t *e)
+static int train_step(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *users,
+                      const uint32_t *pos, const uint32_t *neg, uint32_t t, float lr, double *loss,
+                      err_t *e)
 {
     int rc = check_graph(m, adj, e);
     if (rc || (rc = check_batch(m, users, pos, neg, t, e))) return rc;
@@ -215,7 +233,7 @@ int gnn_train_step(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *users
     if (arch_of(m->hp.arch) == ARCH_KGLIGHTGCN) {
         /* full-graph gradient into grads, then dense Adam (as gcn) */
         if ((rc = gnn_rel_loss_grad(m, adj, users, pos, neg, t, loss, e))) return rc;
-        gnn_adam_setup(&ad, m->hp.lr, ++m->step);
+        gnn_adam_setup(&ad, lr, ++m->step);
         gnn_adam(m->params, m->adam_m, m->adam_v, m->grads, m->n_params, &ad, m->hp.threads);
         if (!isfinite(*loss))
             return err_set(e, ERR_INTERNAL, "loss is not finite at step %llu (lr too large?)",
@@ -230,7 +248,7 @@ int gnn_train_step(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *users
         w->e0h_step = m->step;
     }
     if ((rc = forward_loss(m, adj, users, pos, neg, t, half, loss, e))) return rc;
-    gnn_adam_setup(&ad, m->hp.lr, ++m->step);
+    gnn_adam_setup(&ad, lr, ++m->step);
     if (arch_of(m->hp.arch) == ARCH_GCN) {
         gnn_gcn_backward(m, adj);
         gnn_adam(m->params, m->adam_m, m->adam_v, m->grads, m->n_params, &ad, m->hp.threads);
@@ -246,6 +264,12 @@ int gnn_train_step(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *users
         return err_set(e, ERR_INTERNAL, "loss is not finite at step %llu (lr too large?)",
                        (unsigned long long)m->step);
     return ERR_OK;
+}
+
+int gnn_train_step(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *users,
+                   const uint32_t *pos, const uint32_t *neg, uint32_t t, double *loss, err_t *e)
+{
+    return train_step(m, adj, users, pos, neg, t, m->hp.lr, loss, e);
 }
 
 int gnn_train_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_csr_t *adj,
@@ -268,7 +292,8 @@ int gnn_train_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_csr_t 
         uint64_t cnt = n_pos - b < bs ? n_pos - b : bs;
         size_t o = (size_t)b * neg;
         double l;
-        rc = gnn_train_step(m, adj, w->tu + o, w->ti + o, w->tj + o, (uint32_t)(cnt * neg), &l, e);
+        float lr = gnn_lr_at(&m->hp, epoch + (double)b / (double)n_pos);
+        rc = train_step(m, adj, w->tu + o, w->ti + o, w->tj + o, (uint32_t)(cnt * neg), lr, &l, e);
         if (rc) return rc;
         sum += l;
     }

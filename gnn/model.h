@@ -69,7 +69,21 @@ typedef struct gnn_hparams {
     int fp32_tables;       /* 0 (default): lightgcn's training steps keep their
                             * intermediate tables (Z_j, Y_j, a copy of E0) in
                             * float16, sums in float32; 1: float32 throughout */
+    /* Learning-rate schedule (gnn_lr_at), per step, in epochs; all zero = lr constant. */
+    float lr_warmup;       /* linear ramp from lr/100 to lr over this many epochs (0) */
+    int lr_decay;          /* GNN_LR_CONSTANT, GNN_LR_COSINE or GNN_LR_LINEAR after the warm-up */
+    float lr_min;          /* where the decay ends, as a fraction of lr (0) */
+    uint32_t lr_epochs;    /* the epoch at which the decay reaches lr_min (the run's length) */
 } gnn_hparams_t;
+
+enum { GNN_LR_CONSTANT, GNN_LR_COSINE, GNN_LR_LINEAR };
+
+/* The learning rate at fractional epoch t (epoch e, step s of n: e + s/n):
+ * warm-up to hp->lr, then constant or a decay to lr * lr_min at lr_epochs
+ * (held there after). Large batches need fewer, larger steps; the warm-up
+ * keeps Adam's first steps from throwing the embeddings about, the decay
+ * lets the last epochs settle (docs/training.md). */
+float gnn_lr_at(const gnn_hparams_t *hp, double t);
 
 typedef struct gnn_model {
     gnn_hparams_t hp;

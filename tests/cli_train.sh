@@ -38,6 +38,22 @@ check "resume past --epochs does nothing and succeeds" test $? -eq 0
 $g train "${common[@]}" --model r --dim 8 --resume >/dev/null 2>&1
 check "resume with another dim is refused (exit 2)" test $? -eq 2
 
+# learning-rate schedule: warm-up then cosine decay, logged per epoch; a run
+# stopped early and resumed on the same schedule equals an uninterrupted one
+sched=(--lr-warmup 1 --lr-decay cosine --lr-min 0.1)
+$g train "${common[@]}" --model s1 --seed 7 "${sched[@]}" --metrics-log "$tmp/s1.jsonl" >/dev/null 2>&1
+lrs=$(sed 's/.*"lr":\([^,]*\),.*/\1/' "$tmp/s1.jsonl" | tr '\n' ' ')
+check "the schedule's rate per epoch: full after the warm-up, then falling to lr x lr-min ($lrs)" \
+  awk -v l="$lrs" 'BEGIN { n = split(l, a, " "); ok = n == 6 && a[1] > 0.0099 && a[1] <= 0.01 && a[6] > 0.00099 && a[6] < 0.00101
+    for (i = 2; i <= n; i++) ok = ok && a[i] < a[i - 1]; exit !ok }'
+$g train "${common[@]}" --model s2 --seed 7 "${sched[@]}" --epochs 3 --lr-decay-epochs 6 >/dev/null 2>&1
+$g train "${common[@]}" --model s2 --seed 7 "${sched[@]}" --resume >/dev/null 2>&1
+e1=$($g eval --store "$s" --model s1 --json); e2=$($g eval --store "$s" --model s2 --json)
+check "a scheduled run resumed on its schedule equals the uninterrupted one" test "$(jget "$e1" 'ndcg@20')" = "$(jget "$e2" 'ndcg@20')"
+check "the schedule differs from a constant rate" test "$(jget "$e1" 'ndcg@20')" != "$(jget "$ea" 'ndcg@20')"
+$g train "${common[@]}" --model s3 --lr-decay step >/dev/null 2>&1
+check "an unknown --lr-decay is refused (exit 2)" test $? -eq 2
+
 # quality: lightgcn far above popularity on community data
 $g train --store "$s" --arch pop --model pop >/dev/null
 $g train --store "$s" --model lg --epochs 30 --dim 32 --lr 0.01 --batch-size 256 --eval-every 0 >/dev/null 2>&1

@@ -252,6 +252,46 @@ static void check_embed(void)
     gnn_model_destroy(&m);
 }
 
+/* The schedule's shape at its landmarks, computed by hand. */
+static void check_lr_schedule(void)
+{
+    gnn_hparams_t hp = {.lr = 0.02f};
+    CHECK_NEAR(gnn_lr_at(&hp, 0.0), 0.02, 1e-9);          /* constant */
+    CHECK_NEAR(gnn_lr_at(&hp, 1e6), 0.02, 1e-9);
+    hp.lr_warmup = 4.0f;
+    CHECK_NEAR(gnn_lr_at(&hp, 0.0), 0.0002, 1e-9);        /* warm-up starts at lr/100 */
+    CHECK_NEAR(gnn_lr_at(&hp, 2.0), 0.02 * (0.01 + 0.99 * 0.5), 1e-8);
+    CHECK_NEAR(gnn_lr_at(&hp, 4.0), 0.02, 1e-9);
+    CHECK_NEAR(gnn_lr_at(&hp, 50.0), 0.02, 1e-9);        /* no decay asked */
+    hp.lr_decay = GNN_LR_COSINE;
+    hp.lr_min = 0.1f;
+    hp.lr_epochs = 104;
+    CHECK_NEAR(gnn_lr_at(&hp, 4.0), 0.02, 1e-8);
+    CHECK_NEAR(gnn_lr_at(&hp, 54.0), 0.02 * (0.1 + 0.9 * 0.5), 1e-8);   /* cosine midpoint */
+    CHECK_NEAR(gnn_lr_at(&hp, 29.0), 0.02 * (0.1 + 0.9 * 0.5 * (1 + cos(M_PI / 4))), 1e-8);
+    CHECK_NEAR(gnn_lr_at(&hp, 104.0), 0.002, 1e-8);
+    CHECK_NEAR(gnn_lr_at(&hp, 500.0), 0.002, 1e-8);      /* held after the end (--resume further) */
+    hp.lr_decay = GNN_LR_LINEAR;
+    CHECK_NEAR(gnn_lr_at(&hp, 79.0), 0.02 * (0.1 + 0.9 * 0.25), 1e-8);
+    /* the decay is monotone */
+    float prev = gnn_lr_at(&hp, 4.0);
+    int mono = 1;
+    for (double t = 4.0; t <= 104.0; t += 0.37) {
+        float x = gnn_lr_at(&hp, t);
+        mono &= x <= prev;
+        prev = x;
+    }
+    CHECK(mono);
+    /* a bad schedule is refused at init */
+    gnn_model_t m;
+    err_t e = {0};
+    gnn_hparams_t bad = {.arch = "mf", .dim = 8, .batch_size = 4, .negatives = 1, .lr = 0.01f, .lr_min = 2.0f};
+    CHECK_EQ_INT(gnn_model_init(&m, &bad, 3, 3, &e), ERR_USAGE);
+    bad.lr_min = 0.0f;
+    bad.lr_decay = 7;
+    CHECK_EQ_INT(gnn_model_init(&m, &bad, 3, 3, &e), ERR_USAGE);
+}
+
 int main(void)
 {
     community_graph();
@@ -267,6 +307,7 @@ int main(void)
     check_fused_step("gcn");
     check_half_tables();
     check_embed();
+    check_lr_schedule();
     graph_csr_destroy(&train); graph_csr_destroy(&test); graph_csr_destroy(&adj);
     return check_report();
 }

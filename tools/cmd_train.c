@@ -59,6 +59,12 @@ static const char usage_text[] =
     "  --epochs N           epochs to run (100)\n"
     "  --batch-size N       BPR triples per step (2048)\n"
     "  --lr X               Adam learning rate (0.001)\n"
+    "  --lr-warmup X        ramp the learning rate up from lr/100 over X epochs (0)\n"
+    "  --lr-decay D         constant (default), cosine or linear: decay after the warm-up,\n"
+    "                       reaching lr x lr-min at the last epoch (--epochs)\n"
+    "  --lr-min X           the decay's end as a fraction of lr (0.01)\n"
+    "  --lr-decay-epochs N  the epoch where the decay ends (= --epochs; set it to stop a run\n"
+    "                       early and --resume it on the same schedule)\n"
     "  --reg X              L2 on the batch's layer-0 embeddings (1e-4)\n"
     "  --negatives N        negatives per positive (1)\n"
     "  --seed N             seed of initialisation, sampling and the validation split (2020)\n"
@@ -77,6 +83,7 @@ static const char usage_text[] =
 static const cli_flag_t flags[] = {"resume", "help", "progress", NULL};
 static const char *const known[] = {
     "store", "config", "model", "arch", "dim", "layers", "epochs", "batch_size", "lr", "reg",
+    "lr_warmup", "lr_decay", "lr_min", "lr_decay_epochs",
     "negatives", "seed", "threads", "eval_every", "k", "valid_fraction", "patience",
     "checkpoint_every", "metrics_log", "resume", "help", "progress",
     "edges", "weight_social", "weight_knowledge", "edge_norm",
@@ -230,6 +237,7 @@ out:
 static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
 {
     static const char *const archs[] = {"lightgcn", "mf", "gcn", "pop", "kglightgcn", "gf-cf", "bspm", NULL};
+    static const char *const decays[] = {"constant", "cosine", "linear", NULL};
     int arch, rc;
     uint64_t seed;
     uint32_t threads;
@@ -240,6 +248,9 @@ static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
         (rc = cli_get_u32(o, "epochs", 100, 0, 1000000, &r->epochs, e)) ||
         (rc = cli_get_u32(o, "batch_size", 2048, 1, 1u << 24, &r->hp.batch_size, e)) ||
         (rc = cli_get_float(o, "lr", 0.001f, 1e-9, 10.0, &r->hp.lr, e)) ||
+        (rc = cli_get_float(o, "lr_warmup", 0.0f, 0.0, 1e6, &r->hp.lr_warmup, e)) ||
+        (rc = cli_get_choice(o, "lr_decay", decays, GNN_LR_CONSTANT, &r->hp.lr_decay, e)) ||
+        (rc = cli_get_float(o, "lr_min", 0.01f, 0.0, 1.0, &r->hp.lr_min, e)) ||
         (rc = cli_get_float(o, "reg", 1e-4f, 0.0, 1e3, &r->hp.reg, e)) ||
         (rc = cli_get_u32(o, "negatives", 1, 1, 64, &r->hp.negatives, e)) ||
         (rc = cli_get_u64(o, "seed", 2020, 0, UINT64_MAX, &seed, e)) ||
@@ -258,6 +269,7 @@ static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
     if (arch == 1) r->hp.layers = 0;   /* mf is lightgcn without propagation, whatever a config says */
     r->hp.seed = seed;
     r->hp.threads = (int)threads;
+    if ((rc = cli_get_u32(o, "lr_decay_epochs", r->epochs, 0, 1000000, &r->hp.lr_epochs, e))) return rc;
     if (r->n_k > GNN_EVAL_MAX_K) return cli_error(o, "k", e, "at most %d cut-offs", GNN_EVAL_MAX_K);
     if (r->patience && r->valid_fraction <= 0.0f)
         return cli_error(o, "patience", e,
@@ -268,14 +280,17 @@ static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
 }
 
 /* The resolved settings as YAML, stored with the model. */
+static const char *const decay_names[] = {"constant", "cosine", "linear"};
+
 static void config_text(const run_t *r, char *buf, size_t n)
 {
     snprintf(buf, n,
-             "model: %s\ndim: %u\nlayers: %u\nepochs: %u\nbatch_size: %u\nlr: %g\nreg: %g\n"
+             "model: %s\ndim: %u\nlayers: %u\nepochs: %u\nbatch_size: %u\nlr: %g\n"
+             "lr_warmup: %g\nlr_decay: %s\nlr_min: %g\nlr_decay_epochs: %u\nreg: %g\n"
              "negatives: %u\nseed: %llu\nthreads: %d\neval_every: %u\nvalid_fraction: %g\npatience: %u\n"
              "edges: [interaction%s%s]\nweight_social: %g\nweight_knowledge: %g\nedge_norm: %s\n",
              r->hp.arch, r->hp.dim, r->hp.layers, r->epochs, r->hp.batch_size, (double)r->hp.lr,
-             (double)r->hp.reg, r->hp.negatives, (unsigned long long)r->hp.seed, r->hp.threads,
+             (double)r->hp.lr_warmup, decay_names[r->hp.lr_decay], (double)r->hp.lr_min, r->hp.lr_epochs, (double)r->hp.reg, r->hp.negatives, (unsigned long long)r->hp.seed, r->hp.threads,
              r->eval_every, (double)r->valid_fraction, r->patience, r->edges.social ? ", social" : "",
              r->edges.knowledge ? ", knowledge" : "", (double)r->edges.w_social, (double)r->edges.w_knowledge,
              r->edges.per_type_norm ? "per-type" : "joint");
@@ -517,10 +532,14 @@ int cli_cmd_train(int argc, char **argv)
         int last = epoch + 1 == r.epochs;
         int evaluate = (r.eval_every && (epoch + 1) % r.eval_every == 0) || last;
         char line[1024];
-        int n = snprintf(line, sizeof line, "{\"epoch\":%u,\"loss\":%.6f,\"seconds\":%.3f", epoch + 1, loss, dt);
+        /* the rate the epoch's last step used: what a plot of the schedule needs */
+        const double lr_end = gnn_lr_at(&m.hp, epoch + 1.0 - 1e-9);
+        int n = snprintf(line, sizeof line, "{\"epoch\":%u,\"loss\":%.6f,\"lr\":%.6g,\"seconds\":%.3f",
+                         epoch + 1, loss, lr_end, dt);
         double elapsed = clock_now() - t_run;
         double eta = elapsed / (double)(epoch + 1 - start) * (double)(r.epochs - epoch - 1);
         fprintf(stderr, "epoch %4u/%u  loss %.5f  %6.2fs", epoch + 1, r.epochs, loss, dt);
+        if (r.hp.lr_warmup > 0.0f || r.hp.lr_decay != GNN_LR_CONSTANT) fprintf(stderr, "  lr %.3g", lr_end);
         if (evaluate) {
             gnn_metrics_t met;
             double te = clock_now();
