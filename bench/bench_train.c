@@ -119,7 +119,7 @@ static void profile_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_
         const float *z = gnn_lgcn_forward(m, adj, half, &zs);
         double c = clock_now();
         gnn_bpr(z, zs, m->emb0, d, m->n_users, w->tu + o, w->ti + o, w->tj + o, t, m->hp.reg,
-                w->g, w->l2);
+                w->g, w->l2, m->hp.threads);
         double dd = clock_now();
         gnn_adam_t ad;
         gnn_adam_setup(&ad, gnn_lr_at(&m->hp, epoch + (double)b / (double)train->nnz), ++m->step);

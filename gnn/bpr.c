@@ -3,11 +3,19 @@
  *
  *   loss = (1/T) sum_t [ softplus(s_uj - s_ui) + reg/2 (|e_u|^2 + |e_i|^2 + |e_j|^2) ]
  *
- * Serial on purpose: T x 3 rows of dim floats is microseconds of work, and
- * a fixed accumulation order keeps duplicated nodes' gradients bit-exact
- * whatever the thread count. Node ids: users u, items n_users + i.
+ * Two passes. The first (parallel over triples) gathers the three rows of
+ * each triple, the costly part: the rows are scattered over tables larger
+ * than L2. It leaves one coefficient per triple. The second scatters the
+ * gradient: every thread walks all triples in order but writes only the
+ * rows it owns (node % threads), so each row receives its contributions in
+ * triple order, as the serial loop would. Loss and norms are summed in
+ * triple order too. Hence bit-identical results whatever the thread count,
+ * duplicated nodes included. Node ids: users u, items n_users + i.
  */
 #include <math.h>
+#include <stdlib.h>
+
+#include <omp.h>
 
 #include "gnn/internal.h"
 
@@ -25,47 +33,84 @@ static inline double sq(const float *a, uint32_t dim)
     return s;
 }
 
+/* Prefetch the rows triple k will read (the loops below run a few ahead). */
+static inline void fetch(const float *z, const float *emb0, size_t pu, size_t pi, size_t pj, uint32_t dim)
+{
+    for (uint32_t b = 0; b < dim; b += 16) {
+        __builtin_prefetch(z + pu * dim + b); __builtin_prefetch(z + pi * dim + b);
+        __builtin_prefetch(z + pj * dim + b); __builtin_prefetch(emb0 + pu * dim + b);
+        __builtin_prefetch(emb0 + pi * dim + b); __builtin_prefetch(emb0 + pj * dim + b);
+    }
+}
+
 double gnn_bpr(const float *z, float zscale, const float *emb0, uint32_t dim, uint32_t n_users,
                const uint32_t *u, const uint32_t *i, const uint32_t *j, uint32_t t, float reg,
-               float *g, float *l2)
+               float *g, float *l2, int threads)
 {
-    double loss = 0.0, norms = 0.0;
     const float inv_t = 1.0f / (float)t, s2 = zscale * zscale;
     const float l2c = reg * inv_t;
-    for (uint32_t k = 0; k < t; k++) {
-        /* the rows are scattered over tables larger than L2, and this loop is
-         * serial: fetch a few triples ahead or it waits on every one */
-        if (k + 4 < t) {
-            size_t pu = u[k + 4], pi = (size_t)n_users + i[k + 4], pj = (size_t)n_users + j[k + 4];
-            for (uint32_t b = 0; b < dim; b += 16) {
-                __builtin_prefetch(z + pu * dim + b); __builtin_prefetch(z + pi * dim + b);
-                __builtin_prefetch(z + pj * dim + b); __builtin_prefetch(g + pu * dim + b, 1);
-                __builtin_prefetch(g + pi * dim + b, 1); __builtin_prefetch(g + pj * dim + b, 1);
-                __builtin_prefetch(emb0 + pu * dim + b); __builtin_prefetch(emb0 + pi * dim + b);
-                __builtin_prefetch(emb0 + pj * dim + b);
+    /* per triple: cz = dL/dx * zscale, and its loss and squared norms */
+    float *cz = malloc((size_t)t * sizeof *cz);
+    double *lk = malloc((size_t)t * 2 * sizeof *lk);
+    if (!cz || !lk) { free(cz); free(lk); threads = 1; }
+    const int nt = threads > 0 ? threads : omp_get_max_threads();
+    double loss = 0.0, norms = 0.0;
+    #pragma omp parallel num_threads(nt)
+    {
+        const int id = omp_get_thread_num(), tn = omp_get_num_threads();
+        #pragma omp for schedule(static)
+        for (uint32_t k = 0; k < t; k++) {
+            if (k + 4 < t) fetch(z, emb0, u[k + 4], (size_t)n_users + i[k + 4], (size_t)n_users + j[k + 4], dim);
+            size_t ru = u[k], ri = (size_t)n_users + i[k], rj = (size_t)n_users + j[k];
+            const float *zu = z + ru * dim, *zi = z + ri * dim, *zj = z + rj * dim;
+            /* x = s_ui - s_uj with F = zscale * z */
+            float x = s2 * (dotf(zu, zi, dim) - dotf(zu, zj, dim));
+            /* softplus(-x), stable for either sign; d/dx = -sigmoid(-x), chained
+             * through F = zscale * z (G is dL/dF, the caller's backward) */
+            double lx = (x > 0 ? 0.0 : -(double)x) + log1p(exp(-fabs((double)x)));
+            double nk = sq(emb0 + ru * dim, dim) + sq(emb0 + ri * dim, dim) + sq(emb0 + rj * dim, dim);
+            float c = -inv_t / (1.0f + expf(x)) * zscale;
+            if (cz) { cz[k] = c; lk[2 * k] = lx; lk[2 * k + 1] = nk; continue; }
+            /* no scratch: one thread does everything in order */
+            loss += lx;
+            norms += nk;
+            float *gu = g + ru * dim, *gi = g + ri * dim, *gj = g + rj * dim;
+            for (uint32_t d = 0; d < dim; d++) {
+                float fu = c * zu[d];
+                gu[d] += c * (zi[d] - zj[d]);
+                gi[d] += fu;
+                gj[d] -= fu;
+            }
+            l2[ru] += l2c; l2[ri] += l2c; l2[rj] += l2c;
+        }
+        if (cz) {
+            /* the implicit barrier of the loop above: every cz is set */
+            const size_t T = (size_t)tn, me = (size_t)id;
+            for (uint32_t k = 0; k < t; k++) {
+                size_t ru = u[k], ri = (size_t)n_users + i[k], rj = (size_t)n_users + j[k];
+                const float *zu = z + ru * dim, *zi = z + ri * dim, *zj = z + rj * dim;
+                const float c = cz[k];
+                if (ru % T == me) {
+                    float *gu = g + ru * dim;
+                    for (uint32_t d = 0; d < dim; d++) gu[d] += c * (zi[d] - zj[d]);
+                    l2[ru] += l2c;
+                }
+                if (ri % T == me) {
+                    float *gi = g + ri * dim;
+                    for (uint32_t d = 0; d < dim; d++) gi[d] += c * zu[d];
+                    l2[ri] += l2c;
+                }
+                if (rj % T == me) {
+                    float *gj = g + rj * dim;
+                    for (uint32_t d = 0; d < dim; d++) gj[d] -= c * zu[d];
+                    l2[rj] += l2c;
+                }
             }
         }
-        size_t ru = u[k], ri = (size_t)n_users + i[k], rj = (size_t)n_users + j[k];
-        const float *zu = z + ru * dim, *zi = z + ri * dim, *zj = z + rj * dim;
-        /* x = s_ui - s_uj with F = zscale * z */
-        float x = s2 * (dotf(zu, zi, dim) - dotf(zu, zj, dim));
-        /* softplus(-x), stable for either sign */
-        loss += (x > 0 ? 0.0 : -(double)x) + log1p(exp(-fabs((double)x)));
-        /* d/dx softplus(-x) = -sigmoid(-x); chain through F = zscale * z
-         * is applied by the caller's backward (G is dL/dF) */
-        float c = -inv_t / (1.0f + expf(x));
-        float cz = c * zscale;
-        float *gu = g + ru * dim, *gi = g + ri * dim, *gj = g + rj * dim;
-        for (uint32_t d = 0; d < dim; d++) {
-            float fu = cz * zu[d];
-            gu[d] += cz * (zi[d] - zj[d]);
-            gi[d] += fu;
-            gj[d] -= fu;
-        }
-        norms += sq(emb0 + ru * dim, dim) + sq(emb0 + ri * dim, dim) + sq(emb0 + rj * dim, dim);
-        l2[ru] += l2c;
-        l2[ri] += l2c;
-        l2[rj] += l2c;
     }
+    if (cz)
+        for (uint32_t k = 0; k < t; k++) { loss += lk[2 * k]; norms += lk[2 * k + 1]; }
+    free(cz);
+    free(lk);
     return (loss + 0.5 * reg * norms) / t;
 }

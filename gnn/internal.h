@@ -86,10 +86,11 @@ void gnn_lgcn_embed_all(const gnn_model_t *m, const graph_csr_t *adj, float *out
 void gnn_prop_clear(gnn_ws_t *w, uint32_t dim);
 
 /* bpr.c: loss of T triples from F = zscale * z, accumulating g and l2 and
- * reading layer-0 rows from emb0 for the L2 term. Returns the batch loss. */
+ * reading layer-0 rows from emb0 for the L2 term. Returns the batch loss;
+ * the same bits whatever threads (0 = all cores). */
 double gnn_bpr(const float *z, float zscale, const float *emb0, uint32_t dim, uint32_t n_users,
                const uint32_t *u, const uint32_t *i, const uint32_t *j, uint32_t t, float reg,
-               float *g, float *l2);
+               float *g, float *l2, int threads);
 
 /* sampler.c */
 /* Users with >= 1 training item and >= 1 item outside their row. */

@@ -201,12 +201,12 @@ static int forward_loss(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *
     if (gcn) {
         if (m->hp.threads > 0) openblas_set_num_threads(m->hp.threads);
         gnn_gcn_forward(m, w, adj, NULL);
-        *loss = gnn_bpr(w->gcn_f, 1.0f, m->emb0, d, m->n_users, u, i, j, t, m->hp.reg, w->g, w->l2);
+        *loss = gnn_bpr(w->gcn_f, 1.0f, m->emb0, d, m->n_users, u, i, j, t, m->hp.reg, w->g, w->l2, m->hp.threads);
         return ERR_OK;
     }
     float zs;
     const float *z = gnn_lgcn_forward(m, adj, half, &zs);
-    *loss = gnn_bpr(z, zs, m->emb0, d, m->n_users, u, i, j, t, m->hp.reg, w->g, w->l2);
+    *loss = gnn_bpr(z, zs, m->emb0, d, m->n_users, u, i, j, t, m->hp.reg, w->g, w->l2, m->hp.threads);
     return ERR_OK;
 }
 

@@ -203,10 +203,28 @@ const float *gnn_lgcn_forward(gnn_model_t *m, const graph_csr_t *adj, int half, 
     return prev;
 }
 
+/* Y_{j-1} is valid on the rows with dist < lim only. When that support is
+ * most of the graph, zero the rest (cheap: a quarter of the rows, written
+ * once) so the next product can gather every neighbour: skipping masked
+ * neighbours costs a compaction pass per row, more than gathering the few
+ * zero rows it would skip. Returns the lim for that product. */
+static uint8_t widen_support(uint16_t *y, const gnn_ws_t *w, uint8_t lim, uint32_t dim, int threads)
+{
+    if (2 * (uint64_t)w->list_n[lim - 1] < w->n) return lim;
+    if (w->list_n[lim - 1] < w->n) {
+        #pragma omp parallel for schedule(static, 1024) num_threads(threads > 0 ? threads : omp_get_max_threads())
+        for (uint32_t r = 0; r < w->n; r++)
+            if (w->dist[r] >= lim) memset(y + (size_t)r * dim, 0, dim * sizeof *y);
+    }
+    return GNN_GATHER_ALL;
+}
+
 /* The half path: G is multiplied by gmul (a power of two, so exactly) before
  * it is stored as halves: dL/dF is ~1/T per occurrence and would otherwise
  * fall into float16's subnormals; the product is linear, so the last,
- * float32 step divides it out again. */
+ * float32 step divides it out again. Y_1 gathers from G through bcols (G
+ * lives on the batch's rows); later products gather from the previous half
+ * table, widened to every row when its support is most of the graph. */
 static void backward_half(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam_t *adam, float gmul)
 {
     gnn_ws_t *w = m->ws;
@@ -215,19 +233,20 @@ static void backward_half(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam
         float *gr = w->g + (size_t)w->lists[q] * dim;
         for (uint32_t d = 0; d < dim; d++) gr[d] *= gmul;
     }
-    const uint16_t *prev = NULL;   /* Y_{j-1} as halves; Y_0 = G is float32 */
+    uint16_t *prev = NULL;   /* Y_{j-1} as halves; Y_0 = G is float32 */
     for (uint32_t j = 1; j < K; j++) {
         uint16_t *out = (uint16_t *)w->buf[(j - 1) & 1];
+        double t0 = clock_now();
+        const uint8_t lim = j == 1 ? 1 : widen_support(prev, w, (uint8_t)j, dim, m->hp.threads);
         gnn_hspmm_t s = {.a = j == 1 ? &w->bcols : adj, .rows = w->lists + (size_t)j * w->n,
                          .n_rows = w->list_n[j], .x32 = j == 1 ? w->g : NULL, .x16 = prev,
-                         .add = w->g, .mask = w->dist, .lim = (uint8_t)j, .y16 = out, .dim = dim};
-        double t0 = clock_now();
+                         .add = w->g, .mask = w->dist, .lim = lim, .y16 = out, .dim = dim};
         gnn_hspmm(&s, m->hp.threads);
         w->prof[GNN_MAX_LAYERS + j - 1] += clock_now() - t0;
         prev = out;
     }
-    const uint8_t lim = w->list_n[K - 1] == w->n ? GNN_GATHER_ALL : (uint8_t)K;
     double t0 = clock_now();
+    const uint8_t lim = K == 1 ? 1 : widen_support(prev, w, (uint8_t)K, dim, m->hp.threads);
     gnn_hspmm_adam(K == 1 ? &w->bcols : adj, K == 1 ? w->g : NULL, prev, w->g, w->dist, lim,
                    1.0f / ((float)(K + 1) * gmul), w->l2, m->emb0, m->adam_m, m->adam_v, w->e0h,
                    dim, adam, m->hp.threads);

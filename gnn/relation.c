@@ -129,7 +129,7 @@ int gnn_rel_loss_grad(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *u,
     forward(m, adj, w, w->f);
     memset(w->g, 0, nd * sizeof *w->g);
     memset(w->l2, 0, (size_t)n * sizeof *w->l2);
-    *loss = gnn_bpr(w->f, 1.0f, m->emb0, d, m->n_users, u, i, j, t, m->hp.reg, w->g, w->l2);
+    *loss = gnn_bpr(w->f, 1.0f, m->emb0, d, m->n_users, u, i, j, t, m->hp.reg, w->g, w->l2, m->hp.threads);
     const float s = 1.0f / (float)(K + 1);
     memset(w->contrib, 0, (w->nnz ? w->nnz : 1) * sizeof *w->contrib);
     /* H_K = s G */
