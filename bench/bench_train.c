@@ -99,7 +99,7 @@ static void profile_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_
     gnn_sample_epoch(w, train, m->hp.seed, epoch, neg, m->hp.threads, &e);
     double ts = clock_now() - t0, tf = 0, tfw = 0, tb = 0, tbw = 0;
     double lev[GNN_MAX_LAYERS] = {0}, deg[GNN_MAX_LAYERS] = {0};
-    double prof0[2 * GNN_MAX_LAYERS];
+    double prof0[2 * GNN_MAX_LAYERS], bcols0 = w->prof_bcols;
     memcpy(prof0, w->prof, sizeof prof0);
     uint64_t steps = 0;
     for (uint64_t b = 0; b < train->nnz; b += m->hp.batch_size, steps++) {
@@ -139,7 +139,8 @@ static void profile_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_
     double tot = ts + tf + tfw + tb + tbw;
     printf("profile (one epoch, %llu steps): total %.2f s\n", (unsigned long long)steps, tot);
     printf("  sample epoch      %7.3f s  %5.1f%%\n", ts, 100 * ts / tot);
-    printf("  receptive field   %7.3f s  %5.1f%%\n", tf, 100 * tf / tot);
+    printf("  receptive field   %7.3f s  %5.1f%%  (of which A[:, batch] for Y_1 %.3f s)\n", tf, 100 * tf / tot,
+           w->prof_bcols - bcols0);
     printf("  forward (%u prod) %7.3f s  %5.1f%%\n", K, tfw, 100 * tfw / tot);
     printf("  bpr loss + grad   %7.3f s  %5.1f%%\n", tb, 100 * tb / tot);
     printf("  backward + adam   %7.3f s  %5.1f%%\n", tbw, 100 * tbw / tot);

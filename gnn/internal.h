@@ -51,6 +51,7 @@ typedef struct gnn_ws {
     /* seconds spent per product since allocation, for bench_train's profile:
      * [j-1] forward Z_j, [GNN_MAX_LAYERS + j-1] backward Y_j (Y_K with Adam) */
     double prof[2 * GNN_MAX_LAYERS];
+    double prof_bcols;        /* ... and building bcols (part of gnn_prop_field) */
     /* the epoch's triples, [cap_triples] each (sampler output) */
     uint32_t *tu, *ti, *tj;
     size_t cap_triples;

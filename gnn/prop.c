@@ -65,7 +65,8 @@ static void build_bcols(gnn_ws_t *w, const graph_csr_t *adj, int threads)
     graph_csr_t *s = &w->bcols;
     uint64_t *ptr = s->ptr, *fill = w->fill;
     const uint32_t n = w->n, *l0 = w->lists, n0 = w->list_n[0];
-    const int nt = threads > 0 ? threads : omp_get_max_threads();
+    /* two passes over the batch rows' entries, a few operations each */
+    const int nt = gnn_team(threads, 8.0 * n0 * ((double)adj->nnz / (adj->n_rows ? adj->n_rows : 1)));
     uint64_t base[GNN_MAX_THREADS_BCOLS + 1];
     const int T = nt < GNN_MAX_THREADS_BCOLS ? nt : GNN_MAX_THREADS_BCOLS;
     ptr[0] = 0;
@@ -140,7 +141,8 @@ int gnn_prop_field(gnn_ws_t *w, const graph_csr_t *adj, uint32_t n_users,
             break;
         }
         const uint32_t *fr = w->frontier;
-        #pragma omp parallel for schedule(dynamic, 64) num_threads(threads > 0 ? threads : omp_get_max_threads())
+        #pragma omp parallel for schedule(dynamic, 64) \
+            num_threads(gnn_team(threads, 4.0 * nf * adj->nnz / adj->n_rows))
         for (uint32_t f = 0; f < nf; f++) {
             uint32_t r = fr[f];
             for (uint64_t k = adj->ptr[r]; k < adj->ptr[r + 1]; k++) {
@@ -161,7 +163,11 @@ int gnn_prop_field(gnn_ws_t *w, const graph_csr_t *adj, uint32_t n_users,
         uint32_t d = dist[r];
         for (uint32_t l = d; l < levels; l++) w->lists[(size_t)l * w->n + w->list_n[l]++] = r;
     }
-    if (with_bcols) build_bcols(w, adj, threads);
+    if (with_bcols) {
+        double t0 = clock_now();
+        build_bcols(w, adj, threads);
+        w->prof_bcols += clock_now() - t0;
+    }
     return ERR_OK;
 }
 
@@ -212,7 +218,7 @@ static uint8_t widen_support(uint16_t *y, const gnn_ws_t *w, uint8_t lim, uint32
 {
     if (2 * (uint64_t)w->list_n[lim - 1] < w->n) return lim;
     if (w->list_n[lim - 1] < w->n) {
-        #pragma omp parallel for schedule(static, 1024) num_threads(threads > 0 ? threads : omp_get_max_threads())
+        #pragma omp parallel for schedule(static, 1024) num_threads(gnn_team(threads, (double)w->n * dim))
         for (uint32_t r = 0; r < w->n; r++)
             if (w->dist[r] >= lim) memset(y + (size_t)r * dim, 0, dim * sizeof *y);
     }

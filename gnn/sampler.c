@@ -60,7 +60,7 @@ int gnn_sample_epoch(gnn_ws_t *w, const graph_csr_t *train, uint64_t seed, uint3
     uint32_t *tu = w->tu, *ti = w->ti, *tj = w->tj;
     /* stream ids above 2^32 keep epochs apart from the initialisation stream */
     const uint64_t base = ((uint64_t)epoch + 1) << 32;
-    #pragma omp parallel for schedule(dynamic, 1) num_threads(threads > 0 ? threads : omp_get_max_threads())
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(gnn_team(threads, 32.0 * n_pos * negatives))
     for (uint64_t c = 0; c < nchunks; c++) {
         rng_t r;
         rng_seed_stream(&r, seed, base + c);

@@ -26,6 +26,14 @@
 
 static int nthreads(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
 
+int gnn_team(int threads, double work) { return work < GNN_PAR_MIN_WORK ? 1 : nthreads(threads); }
+
+/* Multiply-adds of a product over n of a's rows (their mean degree). */
+static double product_work(const graph_csr_t *a, uint32_t n, uint32_t dim)
+{
+    return a->n_rows ? (double)a->nnz * n / a->n_rows * dim : 0.0;
+}
+
 void gnn_adam_setup(gnn_adam_t *a, float lr, uint64_t t)
 {
     a->lr = lr;
@@ -86,7 +94,7 @@ void gnn_adam(float *p, float *m, float *v, const float *g, size_t n, const gnn_
 {
     const size_t chunk = 1 << 14;
     size_t nchunks = (n + chunk - 1) / chunk;
-    #pragma omp parallel for schedule(static) num_threads(nthreads(threads))
+    #pragma omp parallel for schedule(static) num_threads(gnn_team(threads, 4.0 * n))
     for (size_t c = 0; c < nchunks; c++) {
         size_t lo = c * chunk, hi = lo + chunk < n ? lo + chunk : n;
         adam_span(p + lo, m + lo, v + lo, g + lo, hi - lo, a);
@@ -209,7 +217,7 @@ void gnn_spmm(const graph_csr_t *a, const uint32_t *rows, uint32_t n_rows,
     if (!a->val) { gnn_spmm_ref(a, rows, n_rows, x, add, mask, lim, y, dim); return; }
     uint32_t n = rows ? n_rows : a->n_rows;
     uint32_t nchunks = (n + CHUNK - 1) / CHUNK;
-    #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads(threads))
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(gnn_team(threads, product_work(a, n, dim)))
     for (uint32_t c = 0; c < nchunks; c++) {
         uint32_t lo = c * CHUNK, hi = lo + CHUNK < n ? lo + CHUNK : n;
         switch (dim) {
@@ -247,7 +255,8 @@ void gnn_spmm_adam(const graph_csr_t *a, const float *x, const float *add,
         return;
     }
     uint32_t n = a->n_rows, nchunks = (n + CHUNK - 1) / CHUNK;
-    #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads(threads))
+    #pragma omp parallel for schedule(dynamic, 1) \
+        num_threads(gnn_team(threads, product_work(a, n, dim) + 4.0 * n * dim))
     for (uint32_t c = 0; c < nchunks; c++) {
         uint32_t lo = c * CHUNK, hi = lo + CHUNK < n ? lo + CHUNK : n;
         switch (dim) {
@@ -300,7 +309,7 @@ void gnn_f2h_table(uint16_t *dst, const float *src, size_t n, int threads)
 {
     const size_t chunk = 1 << 14;
     size_t nchunks = (n + chunk - 1) / chunk;
-    #pragma omp parallel for schedule(static) num_threads(nthreads(threads))
+    #pragma omp parallel for schedule(static) num_threads(gnn_team(threads, (double)n))
     for (size_t c = 0; c < nchunks; c++) {
         size_t k = c * chunk, hi = k + chunk < n ? k + chunk : n;
 #ifdef __F16C__
@@ -481,7 +490,7 @@ void gnn_hspmm(const gnn_hspmm_t *s, int threads)
 #ifdef __F16C__
     if (s->a->val && s->dim % 8 == 0) {
         const uint32_t n = s->rows ? s->n_rows : s->a->n_rows, nchunks = (n + CHUNK - 1) / CHUNK;
-        #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads(threads))
+        #pragma omp parallel for schedule(dynamic, 1) num_threads(gnn_team(threads, product_work(s->a, n, s->dim)))
         for (uint32_t c = 0; c < nchunks; c++) {
             uint32_t lo = c * CHUNK, hi = lo + CHUNK < n ? lo + CHUNK : n;
             switch (s->dim) {
@@ -506,7 +515,8 @@ void gnn_hspmm_adam(const graph_csr_t *a, const float *x32, const uint16_t *x16,
 #ifdef __F16C__
     if (a->val && dim % 8 == 0) {
         const uint32_t n = a->n_rows, nchunks = (n + CHUNK - 1) / CHUNK;
-        #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads(threads))
+        #pragma omp parallel for schedule(dynamic, 1) \
+            num_threads(gnn_team(threads, product_work(a, n, dim) + 4.0 * n * dim))
         for (uint32_t c = 0; c < nchunks; c++) {
             uint32_t lo = c * CHUNK, hi = lo + CHUNK < n ? lo + CHUNK : n;
             switch (dim) {

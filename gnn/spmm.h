@@ -37,6 +37,14 @@
 
 #define GNN_GATHER_ALL 255
 
+/* Threads for a parallel region of `work` multiply-adds (or element
+ * updates): 1 below GNN_PAR_MIN_WORK, else threads (0 = all cores). Waking
+ * a second thread, and on a shared machine waiting for it to be scheduled,
+ * costs more than a fraction of a millisecond of one core's work: small
+ * graphs (lastfm, ml-100k) ran slower on two threads than on one. */
+#define GNN_PAR_MIN_WORK (1u << 21)
+int gnn_team(int threads, double work);
+
 /* Per-step Adam constants (PyTorch's formulation, bias corrections folded). */
 typedef struct gnn_adam {
     float lr, beta1, beta2, eps;

@@ -300,6 +300,43 @@ static void check_embed(void)
     gnn_model_destroy(&m);
 }
 
+/* Thread-count independence where the work is large enough for the kernels
+ * to go parallel (gnn_team: small products run on one thread, which would
+ * make check_determinism's comparison vacuous for them). */
+static void check_determinism_parallel(void)
+{
+    enum { U = 3000, I = 1500, PER = 12 };
+    static uint32_t pu[U * PER], pi[U * PER];
+    rng_t r;
+    rng_seed(&r, 5);
+    uint32_t n = 0;
+    for (uint32_t u = 0; u < U; u++)
+        for (uint32_t k = 0; k < PER; k++) { pu[n] = u; pi[n++] = (u * 7 + k * k * 13 + rng_below(&r, 40)) % I; }
+    graph_csr_t tr, a;
+    err_t e = {0};
+    CHECK(graph_csr_from_pairs(&tr, U, I, pu, pi, n, &e) == 0);
+    CHECK(graph_norm_bipartite(&tr, &a, &e) == 0);
+    CHECK_MSG(gnn_team(2, (double)a.nnz * 64) == 2, "the test graph is too small to go parallel");
+    float *ref = NULL;
+    for (int th = 1; th <= 3; th++) {
+        gnn_hparams_t hp = {.arch = "lightgcn", .dim = 64, .layers = 3, .batch_size = 8192, .negatives = 2,
+                            .lr = 0.01f, .reg = 1e-4f, .seed = 3, .threads = th};
+        gnn_model_t m;
+        CHECK(gnn_model_init(&m, &hp, U, I, &e) == 0);
+        double loss;
+        CHECK(gnn_train_epoch(&m, &tr, &a, 0, &loss, &e) == 0);
+        if (!ref) {
+            ref = malloc(m.n_params * sizeof *ref);
+            memcpy(ref, m.params, m.n_params * sizeof *ref);
+        } else {
+            CHECK_MSG(!memcmp(ref, m.params, m.n_params * sizeof *ref), "%d threads differ from 1", th);
+        }
+        gnn_model_destroy(&m);
+    }
+    free(ref);
+    graph_csr_destroy(&tr); graph_csr_destroy(&a);
+}
+
 /* The schedule's shape at its landmarks, computed by hand. */
 static void check_lr_schedule(void)
 {
@@ -357,6 +394,7 @@ int main(void)
     check_embed();
     check_lr_schedule();
     check_partial_field();
+    check_determinism_parallel();
     graph_csr_destroy(&train); graph_csr_destroy(&test); graph_csr_destroy(&adj);
     return check_report();
 }
