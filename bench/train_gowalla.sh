@@ -1,26 +1,27 @@
 #!/usr/bin/env bash
-# train_gowalla.sh - the accuracy runs of docs/training.md, through the real
-# gnnrec command: build the store, train in phases (a phase = a learning
-# rate; later phases continue the checkpoint with --resume, which keeps the
-# Adam state and the epoch count), then evaluate. Wall time is read back from
-# the metrics log (training seconds + evaluation seconds of every epoch).
+# train_gowalla.sh - the gowalla accuracy run of docs/training.md, through
+# the real gnnrec command: build the store, train with a config (default:
+# configs/lightgcn-gowalla-fast.yaml, lr warm-up + cosine decay), report
+# metrics and wall time at every evaluation (training + evaluation seconds
+# summed from the metrics log), peak RSS, then time `gnnrec eval` 3 times.
 #
 # Usage: bench/train_gowalla.sh GNNREC [OUT_DIR] [DATA_DIR]
-# Environment (defaults = the schedule reported in docs/training.md):
-#   PHASES="EPOCHS:LR ..."  cumulative epoch count and learning rate per phase
-#   BATCH, NEG, EVAL_EVERY, THREADS, CONFIG
+# Environment:
+#   CONFIG   the job config (configs/lightgcn-gowalla-fast.yaml)
+#   EXTRA    further train flags, e.g. "--epochs 60 --lr-decay-epochs 60"
+#   PHASES="EPOCHS:LR ..."  instead of one run: phases with a constant lr
+#            each, later ones continuing with --resume (the older recipe)
+#   THREADS  (2)
 set -eu
 
 GNNREC=${1:?usage: train_gowalla.sh GNNREC [OUT_DIR] [DATA_DIR]}
 OUT=${2:-/tmp/gnnrec-gowalla}
 DATA=${3:-$(cd "$(dirname "$0")/../.." && pwd)/shared/data}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
-PHASES=${PHASES:-"20:0.02 30:0.005"}
-BATCH=${BATCH:-8192}
-NEG=${NEG:-2}
-EVAL_EVERY=${EVAL_EVERY:-5}
+PHASES=${PHASES:-}
+EXTRA=${EXTRA:-}
 THREADS=${THREADS:-2}
-CONFIG=${CONFIG:-$HERE/configs/lightgcn-gowalla.yaml}
+CONFIG=${CONFIG:-$HERE/configs/lightgcn-gowalla-fast.yaml}
 LOG=$OUT/metrics.jsonl
 
 if [ ! -f "$DATA/gowalla/train.txt" ]; then echo "SKIP: no gowalla at $DATA"; exit 77; fi
@@ -30,17 +31,22 @@ if [ ! -d "$OUT/store" ]; then
         --interactions "$DATA/gowalla/train.txt" --test "$DATA/gowalla/test.txt" >/dev/null
 fi
 rm -f "$LOG"
-resume=
-for phase in $PHASES; do
-    epochs=${phase%%:*}
-    lr=${phase##*:}
-    echo "# phase: up to epoch $epochs at lr $lr (batch $BATCH, negatives $NEG)"
-    /usr/bin/time -v "$GNNREC" train --store "$OUT/store" --config "$CONFIG" $resume \
-        --epochs "$epochs" --batch-size "$BATCH" --lr "$lr" --negatives "$NEG" \
-        --eval-every "$EVAL_EVERY" --threads "$THREADS" --metrics-log "$LOG" \
-        2> >(grep -E "recall|Maximum resident|Elapsed" >&2)
-    resume=--resume
-done
+run() {
+    # shellcheck disable=SC2086
+    /usr/bin/time -v "$GNNREC" train --store "$OUT/store" --config "$CONFIG" --threads "$THREADS" \
+        --metrics-log "$LOG" $EXTRA "$@" 2> >(grep -E "recall|Maximum resident|Elapsed" >&2)
+}
+if [ -z "$PHASES" ]; then
+    echo "# one run: $CONFIG $EXTRA"
+    run
+else
+    resume=
+    for phase in $PHASES; do
+        echo "# phase: up to epoch ${phase%%:*} at lr ${phase##*:}"
+        run $resume --epochs "${phase%%:*}" --lr "${phase##*:}"
+        resume=--resume
+    done
+fi
 # wall time at each evaluation, from the log: cumulative training + evaluation seconds
 awk -F'[,:{}]' '{
     for (i = 1; i < NF; i++) {

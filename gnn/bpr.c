@@ -53,7 +53,8 @@ double gnn_bpr(const float *z, float zscale, const float *emb0, uint32_t dim, ui
     float *cz = malloc((size_t)t * sizeof *cz);
     double *lk = malloc((size_t)t * 2 * sizeof *lk);
     if (!cz || !lk) { free(cz); free(lk); threads = 1; }
-    const int nt = gnn_team(threads, 8.0 * t * dim);
+    /* six scattered rows read per triple, each a likely cache miss */
+    const int nt = gnn_team(threads, 32.0 * t * dim);
     double loss = 0.0, norms = 0.0;
     #pragma omp parallel num_threads(nt)
     {

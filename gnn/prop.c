@@ -65,8 +65,9 @@ static void build_bcols(gnn_ws_t *w, const graph_csr_t *adj, int threads)
     graph_csr_t *s = &w->bcols;
     uint64_t *ptr = s->ptr, *fill = w->fill;
     const uint32_t n = w->n, *l0 = w->lists, n0 = w->list_n[0];
-    /* two passes over the batch rows' entries, a few operations each */
-    const int nt = gnn_team(threads, 8.0 * n0 * ((double)adj->nnz / (adj->n_rows ? adj->n_rows : 1)));
+    /* two passes over the batch rows' entries, each a scattered write that
+     * costs about what gathering a 64-wide row does */
+    const int nt = gnn_team(threads, 64.0 * n0 * ((double)adj->nnz / (adj->n_rows ? adj->n_rows : 1)));
     uint64_t base[GNN_MAX_THREADS_BCOLS + 1];
     const int T = nt < GNN_MAX_THREADS_BCOLS ? nt : GNN_MAX_THREADS_BCOLS;
     ptr[0] = 0;
