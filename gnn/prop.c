@@ -244,7 +244,8 @@ static void backward_half(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam
     for (uint32_t j = 1; j < K; j++) {
         uint16_t *out = (uint16_t *)w->buf[(j - 1) & 1];
         double t0 = clock_now();
-        const uint8_t lim = j == 1 ? 1 : widen_support(prev, w, (uint8_t)j, dim, m->hp.threads);
+        /* bcols holds only the batch's columns: nothing to skip */
+        const uint8_t lim = j == 1 ? GNN_GATHER_ALL : widen_support(prev, w, (uint8_t)j, dim, m->hp.threads);
         gnn_hspmm_t s = {.a = j == 1 ? &w->bcols : adj, .rows = w->lists + (size_t)j * w->n,
                          .n_rows = w->list_n[j], .x32 = j == 1 ? w->g : NULL, .x16 = prev,
                          .add = w->g, .mask = w->dist, .lim = lim, .y16 = out, .dim = dim};
@@ -253,7 +254,7 @@ static void backward_half(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam
         prev = out;
     }
     double t0 = clock_now();
-    const uint8_t lim = K == 1 ? 1 : widen_support(prev, w, (uint8_t)K, dim, m->hp.threads);
+    const uint8_t lim = K == 1 ? GNN_GATHER_ALL : widen_support(prev, w, (uint8_t)K, dim, m->hp.threads);
     gnn_hspmm_adam(K == 1 ? &w->bcols : adj, K == 1 ? w->g : NULL, prev, w->g, w->dist, lim,
                    1.0f / ((float)(K + 1) * gmul), w->l2, m->emb0, m->adam_m, m->adam_v, w->e0h,
                    dim, adam, m->hp.threads);
@@ -273,7 +274,7 @@ void gnn_lgcn_backward(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam_t 
         float *out = w->buf[(j - 1) & 1];
         double t0 = clock_now();
         gnn_spmm(j == 1 ? &w->bcols : adj, w->lists + (size_t)j * w->n, w->list_n[j], prev,
-                 w->g, w->dist, (uint8_t)j, out, dim, m->hp.threads);
+                 w->g, w->dist, j == 1 ? GNN_GATHER_ALL : (uint8_t)j, out, dim, m->hp.threads);
         w->prof[GNN_MAX_LAYERS + j - 1] += clock_now() - t0;
         prev = out;
     }
