@@ -20,81 +20,32 @@
 
 #include "base/clock.h"
 #include "base/rng.h"
+#include "bench/adj_file.h"
 #include "gnn/eval.h"
 
 #define DIM 64
 
-typedef struct pairs { uint32_t *u, *i; uint64_t n, cap; } pairs_t;
-
-static int push(pairs_t *p, uint32_t u, uint32_t i)
-{
-    if (p->n == p->cap) {
-        uint64_t cap = p->cap ? 2 * p->cap : 1 << 20;
-        uint32_t *nu = realloc(p->u, cap * sizeof *nu);
-        if (!nu) return -1;
-        p->u = nu;
-        uint32_t *ni = realloc(p->i, cap * sizeof *ni);
-        if (!ni) return -1;
-        p->i = ni;
-        p->cap = cap;
-    }
-    p->u[p->n] = u;
-    p->i[p->n++] = i;
-    return 0;
-}
-
-/* LightGCN adj lines; tracks the largest ids seen. */
-static int load_adj(const char *path, pairs_t *p, uint32_t *max_u, uint32_t *max_i)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    char *line = NULL;
-    size_t cap = 0;
-    while (getline(&line, &cap, f) > 0) {
-        char *s = line, *end;
-        unsigned long u = strtoul(s, &end, 10);
-        if (end == s) continue;
-        if (u > *max_u) *max_u = (uint32_t)u;
-        for (s = end;; s = end) {
-            unsigned long it = strtoul(s, &end, 10);
-            if (end == s) break;
-            if (it > *max_i) *max_i = (uint32_t)it;
-            if (push(p, (uint32_t)u, (uint32_t)it)) { fclose(f); free(line); return -1; }
-        }
-    }
-    free(line);
-    fclose(f);
-    return 0;
-}
-
 static int load_or_fake(const char *dir, graph_csr_t *train, graph_csr_t *test, rng_t *r)
 {
-    pairs_t tr = {0}, te = {0};
-    uint32_t mu = 0, mi = 0;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/train.txt", dir);
-    int ok = load_adj(path, &tr, &mu, &mi) == 0;
-    snprintf(path, sizeof path, "%s/test.txt", dir);
-    ok = ok && load_adj(path, &te, &mu, &mi) == 0;
-    uint32_t nu = mu + 1, ni = mi + 1;
-    if (ok) {
-        printf("data: %s (%u users, %u items, %llu train, %llu test)\n", dir, nu, ni,
-               (unsigned long long)tr.n, (unsigned long long)te.n);
-    } else {
-        nu = 29858; ni = 40981;
-        tr.n = te.n = 0;
-        for (uint32_t u = 0; u < nu; u++) {
-            for (int t = 0; t < 27; t++) push(&tr, u, rng_below(r, ni));
-            for (int t = 0; t < 7; t++) push(&te, u, rng_below(r, ni));
-        }
-        printf("data: %s not readable; random matrices of gowalla's shape (%u x %u)\n", dir,
-               nu, ni);
+    if (bench_load_split(dir, train, test) == 0) {
+        printf("data: %s (%u users, %u items, %llu train, %llu test)\n", dir, train->n_rows, train->n_cols,
+               (unsigned long long)train->nnz, (unsigned long long)test->nnz);
+        return 0;
     }
+    /* gowalla's shape, 27 training and 7 test items per user (duplicates merge) */
+    const uint32_t nu = 29858, ni = 40981, per_tr = 27, per_te = 7;
+    uint32_t *u = malloc((size_t)nu * per_tr * sizeof *u), *it = malloc((size_t)nu * per_tr * sizeof *it);
+    if (!u || !it) { free(u); free(it); return -1; }
     err_t e = {0};
-    int rc = graph_csr_from_pairs(train, nu, ni, tr.u, tr.i, tr.n, &e) ||
-             graph_csr_from_pairs(test, nu, ni, te.u, te.i, te.n, &e);
+    int rc = 0;
+    for (int pass = 0; pass < 2 && !rc; pass++) {
+        const uint32_t per = pass ? per_te : per_tr;
+        for (uint32_t q = 0; q < nu * per; q++) { u[q] = q / per; it[q] = rng_below(r, ni); }
+        rc = graph_csr_from_pairs(pass ? test : train, nu, ni, u, it, (uint64_t)nu * per, &e);
+    }
     if (rc) fprintf(stderr, "bench_eval: %s\n", e.msg);
-    free(tr.u); free(tr.i); free(te.u); free(te.i);
+    else printf("data: %s not readable; random matrices of gowalla's shape (%u x %u)\n", dir, nu, ni);
+    free(u); free(it);
     return rc;
 }
 

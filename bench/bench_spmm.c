@@ -15,40 +15,9 @@
 
 #include "base/clock.h"
 #include "base/rng.h"
+#include "bench/adj_file.h"
 #include "gnn/spmm.h"
 #include "graph/csr.h"
-
-static int load_adj(const char *path, graph_csr_t *m, uint32_t nu, uint32_t ni)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    size_t cap = 1 << 20, n = 0;
-    uint32_t *r = malloc(cap * 4), *c = malloc(cap * 4);
-    char *line = NULL;
-    size_t lcap = 0;
-    uint32_t mu = 0, mi = 0;
-    while (getline(&line, &lcap, f) > 0) {
-        char *s = line, *end;
-        unsigned long u = strtoul(s, &end, 10);
-        if (end == s) continue;
-        s = end;
-        for (;;) {
-            unsigned long it = strtoul(s, &end, 10);
-            if (end == s) break;
-            s = end;
-            if (n == cap) { cap *= 2; r = realloc(r, cap * 4); c = realloc(c, cap * 4); }
-            r[n] = (uint32_t)u; c[n++] = (uint32_t)it;
-            if (u + 1 > mu) mu = (uint32_t)u + 1;
-            if (it + 1 > mi) mi = (uint32_t)it + 1;
-        }
-    }
-    free(line);
-    fclose(f);
-    err_t e = {0};
-    int rc = graph_csr_from_pairs(m, nu ? nu : mu, ni ? ni : mi, r, c, n, &e);
-    free(r); free(c);
-    return rc;
-}
 
 static int cmp_dbl(const void *a, const void *b)
 {
@@ -142,10 +111,8 @@ int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "/work/shared/data/gowalla";
     if (argc > 2) omp_set_num_threads(atoi(argv[2]));
-    char path[4096];
-    snprintf(path, sizeof path, "%s/train.txt", dir);
     graph_csr_t r, a, as;
-    if (load_adj(path, &r, 0, 0)) { fprintf(stderr, "bench_spmm: cannot load %s\n", path); return 77; }
+    if (bench_load_split(dir, &r, NULL)) { fprintf(stderr, "bench_spmm: cannot load %s/train.txt\n", dir); return 77; }
     err_t e = {0};
     if (graph_norm_bipartite(&r, &a, &e)) { fprintf(stderr, "%s\n", e.msg); return 1; }
     const uint32_t dim = 64, n = a.n_rows;

@@ -23,45 +23,11 @@
 #include <sys/resource.h>
 
 #include "base/clock.h"
+#include "bench/adj_file.h"
 #include "gnn/eval.h"
 #include "gnn/internal.h"
 #include "gnn/model.h"
 #include "graph/csr.h"
-
-static int load_adj(const char *path, graph_csr_t *m, uint32_t nu, uint32_t ni,
-                    uint32_t *max_u, uint32_t *max_i)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    size_t cap = 1 << 20, n = 0;
-    uint32_t *r = malloc(cap * 4), *c = malloc(cap * 4);
-    char *line = NULL;
-    size_t lcap = 0;
-    uint32_t mu = 0, mi = 0;
-    while (getline(&line, &lcap, f) > 0) {
-        char *s = line, *end;
-        unsigned long u = strtoul(s, &end, 10);
-        if (end == s) continue;
-        s = end;
-        if (u + 1 > mu) mu = (uint32_t)u + 1;
-        for (;;) {
-            unsigned long it = strtoul(s, &end, 10);
-            if (end == s) break;
-            s = end;
-            if (n == cap) { cap *= 2; r = realloc(r, cap * 4); c = realloc(c, cap * 4); }
-            r[n] = (uint32_t)u; c[n++] = (uint32_t)it;
-            if (it + 1 > mi) mi = (uint32_t)it + 1;
-        }
-    }
-    free(line);
-    fclose(f);
-    if (max_u) { *max_u = mu; *max_i = mi; }
-    err_t e = {0};
-    int rc = (nu && mu > nu) || (ni && mi > ni) ? -1
-           : graph_csr_from_pairs(m, nu ? nu : mu, ni ? ni : mi, r, c, n, &e);
-    free(r); free(c);
-    return rc;
-}
 
 /* CPU seconds of this process (all threads): on a shared machine the wall
  * time of an epoch scales with the load, its CPU time much less; CPU / threads
@@ -226,13 +192,12 @@ int main(int argc, char **argv)
         else { fprintf(stderr, "bench_train: unknown option %s\n", k); return 2; }
     }
     hp.lr_epochs = (uint32_t)epochs;
-    char path[4096];
     graph_csr_t train, test, adj;
-    uint32_t nu, ni;
-    snprintf(path, sizeof path, "%s/train.txt", dir);
-    if (load_adj(path, &train, 0, 0, &nu, &ni)) { fprintf(stderr, "bench_train: cannot load %s\n", path); return 77; }
-    snprintf(path, sizeof path, "%s/test.txt", dir);
-    if (load_adj(path, &test, nu, ni, NULL, NULL)) { fprintf(stderr, "bench_train: cannot load %s\n", path); return 77; }
+    if (bench_load_split(dir, &train, &test)) {
+        fprintf(stderr, "bench_train: cannot load %s/train.txt and test.txt\n", dir);
+        return 77;
+    }
+    const uint32_t nu = train.n_rows, ni = train.n_cols;
     err_t e = {0};
     if (graph_norm_bipartite(&train, &adj, &e)) { fprintf(stderr, "%s\n", e.msg); return 1; }
     if (hp.threads > 0) omp_set_num_threads(hp.threads);

@@ -254,6 +254,28 @@ static void block_end(const job_t *j, ws_t *w, uint32_t row0, uint32_t r)
          j->out_scores ? j->out_scores + o : NULL);
 }
 
+/* One block of query rows against every item tile: scores, exclusions,
+ * per-row selection. nt > 1 splits the selection's rows over threads (the
+ * shared mode); inside the own-blocks mode's parallel loop nt is 1. */
+static void block_tiles(const job_t *j, ws_t *w, uint32_t row0, uint32_t rows, int nt)
+{
+    block_begin(j, w, row0, rows);
+    for (uint32_t c0 = 0; c0 < j->n_items; c0 += j->bi) {
+        uint32_t cols = j->n_items - c0 < j->bi ? j->n_items - c0 : j->bi;
+        if (j->score_only) {
+            tile_scores(j, w->tile, row0, rows, c0, cols, 0.0f);
+            continue;
+        }
+        mark_excluded(j, w, rows, c0, cols);
+        tile_scores(j, w->tile, row0, rows, c0, cols, 1.0f);
+        #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+        for (uint32_t r = 0; r < rows; r++) select_row(j, w, r, c0, cols);
+    }
+    if (j->score_only) return;
+    #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (uint32_t r = 0; r < rows; r++) block_end(j, w, row0, r);
+}
+
 /* Default mode: a thread owns a user block end to end, SGEMM included
  * (OpenBLAS set to one thread so concurrent calls stay in their caller). */
 static void run_own_blocks(const job_t *j, ws_t *wss, int nt)
@@ -261,46 +283,16 @@ static void run_own_blocks(const job_t *j, ws_t *wss, int nt)
     uint32_t n_blocks = (j->n_q + j->bu - 1) / j->bu;
     #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (uint32_t b = 0; b < n_blocks; b++) {
-        ws_t *w = &wss[omp_get_thread_num()];
         uint32_t row0 = b * j->bu, rows = j->n_q - row0 < j->bu ? j->n_q - row0 : j->bu;
-        block_begin(j, w, row0, rows);
-        for (uint32_t c0 = 0; c0 < j->n_items; c0 += j->bi) {
-            uint32_t cols = j->n_items - c0 < j->bi ? j->n_items - c0 : j->bi;
-            if (j->score_only) {
-                tile_scores(j, w->tile, row0, rows, c0, cols, 0.0f);
-                continue;
-            }
-            mark_excluded(j, w, rows, c0, cols);
-            tile_scores(j, w->tile, row0, rows, c0, cols, 1.0f);
-            for (uint32_t r = 0; r < rows; r++) select_row(j, w, r, c0, cols);
-        }
-        if (!j->score_only)
-            for (uint32_t r = 0; r < rows; r++) block_end(j, w, row0, r);
+        block_tiles(j, &wss[omp_get_thread_num()], row0, rows, 1);
     }
 }
 
 /* Alternative: OpenBLAS threads each tile, OpenMP splits its rows. */
 static void run_shared_blocks(const job_t *j, ws_t *w, int nt)
 {
-    for (uint32_t row0 = 0; row0 < j->n_q; row0 += j->bu) {
-        uint32_t rows = j->n_q - row0 < j->bu ? j->n_q - row0 : j->bu;
-        block_begin(j, w, row0, rows);
-        for (uint32_t c0 = 0; c0 < j->n_items; c0 += j->bi) {
-            uint32_t cols = j->n_items - c0 < j->bi ? j->n_items - c0 : j->bi;
-            if (j->score_only) {
-                tile_scores(j, w->tile, row0, rows, c0, cols, 0.0f);
-                continue;
-            }
-            mark_excluded(j, w, rows, c0, cols);
-            tile_scores(j, w->tile, row0, rows, c0, cols, 1.0f);
-            #pragma omp parallel for schedule(static) num_threads(nt)
-            for (uint32_t r = 0; r < rows; r++) select_row(j, w, r, c0, cols);
-        }
-        if (!j->score_only) {
-            #pragma omp parallel for schedule(static) num_threads(nt)
-            for (uint32_t r = 0; r < rows; r++) block_end(j, w, row0, r);
-        }
-    }
+    for (uint32_t row0 = 0; row0 < j->n_q; row0 += j->bu)
+        block_tiles(j, w, row0, j->n_q - row0 < j->bu ? j->n_q - row0 : j->bu, nt);
 }
 
 static int check_args(const float *q, uint32_t n_q, const float *items, uint32_t n_items,
