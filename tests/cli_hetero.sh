@@ -62,6 +62,11 @@ $g train "${common[@]}" --model kgres --edges interaction,knowledge --epochs 12 
 $g train "${common[@]}" --model kgres --edges interaction,knowledge --resume >/dev/null 2>&1
 check "resume of a knowledge model equals an uninterrupted run" \
   cmp -s <($g infer --store "$s" --model kg --k 10) <($g infer --store "$s" --model kgres --k 10)
+$g train "${common[@]}" --model kgres --epochs 20 --resume >/dev/null 2>"$tmp/err"
+check "resume on another graph (knowledge edges dropped) is refused (exit 2)" test $? -eq 2
+check "... saying which setting differs" grep -q "edges" "$tmp/err"
+$g train "${common[@]}" --model soc --edges interaction,social --weight-social 0.5 --epochs 20 --resume >/dev/null 2>&1
+check "resume with another social weight is refused (exit 2)" test $? -eq 2
 
 # the cold item: mean rank of i8 (community 0) for users of community 0
 # (u0-u99) against the others, over the full ranking of every user

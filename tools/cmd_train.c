@@ -334,6 +334,39 @@ static int write_model(store_txn_t *t, void *ctx, err_t *e)
     return ERR_OK;
 }
 
+/* The value of `key: ...` in a stored config text (one line), or 0 if absent. */
+static int config_value(const char *cfg, size_t len, const char *key, char *out, size_t n)
+{
+    size_t kl = strlen(key);
+    for (const char *q = cfg, *end = cfg + len; q < end;) {
+        const char *eol = memchr(q, '\n', (size_t)(end - q));
+        size_t ll = eol ? (size_t)(eol - q) : (size_t)(end - q);
+        if (ll > kl + 1 && !memcmp(q, key, kl) && q[kl] == ':') {
+            snprintf(out, n, "%.*s", (int)(ll - kl - 1), q + kl + 1);
+            return 1;
+        }
+        q += ll + 1;
+    }
+    return 0;
+}
+
+/* --resume must train on the graph the checkpoint was trained on: the same
+ * edge types, weights and normalization (the parameter count alone does not
+ * tell a social graph from a plain one). Models saved before these keys
+ * existed are not checked. */
+static int check_resume_graph(const run_t *r, const char *saved, size_t len, err_t *e)
+{
+    static const char *const keys[] = {"edges", "weight_social", "weight_knowledge", "edge_norm"};
+    char now[1024], a[256], b[256];
+    config_text(r, now, sizeof now);
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
+        if (config_value(saved, len, keys[k], a, sizeof a) && config_value(now, strlen(now), keys[k], b, sizeof b) &&
+            strcmp(a, b))
+            return err_set(e, ERR_USAGE, "--resume: model '%s' was trained with %s:%s, this run asks %s:%s",
+                           r->name, keys[k], a, keys[k], b);
+    return ERR_OK;
+}
+
 /* Restore parameters and Adam state of a checkpoint into m. */
 static int load_checkpoint(store_txn_t *t, const char *name, gnn_model_t *m, err_t *e)
 {
@@ -481,7 +514,11 @@ int cli_cmd_train(int argc, char **argv)
             goto out;
         }
         if ((rc = store_read_begin(&s, &t, &e))) goto out;
-        rc = load_checkpoint(&t, r.name, &m, &e);
+        const void *cfg;
+        size_t cfg_len;
+        rc = store_blob_get(&t, r.name, "config", &cfg, &cfg_len, NULL) == 0
+                 ? check_resume_graph(&r, cfg, cfg_len, &e) : ERR_OK;
+        if (!rc) rc = load_checkpoint(&t, r.name, &m, &e);
         const void *p;
         size_t len;
         const float *pe;
