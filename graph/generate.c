@@ -30,13 +30,23 @@ static uint32_t zipf(rng_t *r, const double *cdf, uint32_t n)
     return lo;
 }
 
+int graph_gen_check(const graph_gen_params_t *p, err_t *e)
+{
+    if (p->n_users < 2) return err_set(e, ERR_USAGE, "generate: need at least 2 users, got %u", p->n_users);
+    if (p->n_communities < 1 || p->n_items < p->n_communities)
+        return err_set(e, ERR_USAGE, "generate: need 1 <= communities (%u) <= items (%u)", p->n_communities,
+                       p->n_items);
+    if (p->min_items < 1 || p->max_items < p->min_items || p->max_items > p->n_items / 2)
+        return err_set(e, ERR_USAGE, "generate: need 1 <= min_items (%u) <= max_items (%u) <= items/2 (%u)",
+                       p->min_items, p->max_items, p->n_items / 2);
+    return ERR_OK;
+}
+
 int graph_generate(const graph_gen_params_t *p, FILE *fi, FILE *fs, err_t *e)
 {
     uint32_t nu = p->n_users, ni = p->n_items, nc = p->n_communities;
-    if (nu < 2 || ni < nc || nc < 1 || p->min_items < 1 || p->max_items < p->min_items || p->max_items > ni / 2)
-        return err_set(e, ERR_USAGE, "generate: need users >= 2, items >= communities >= 1, "
-                       "1 <= min_items <= max_items <= items/2");
-    int rc = ERR_OK;
+    int rc = graph_gen_check(p, e);
+    if (rc) return rc;
     igraph_t g;
     igraph_matrix_t pref;
     igraph_vector_int_t sizes, nb;

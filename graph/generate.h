@@ -33,6 +33,9 @@ typedef struct graph_gen_params {
 } graph_gen_params_t;
 
 void graph_gen_defaults(graph_gen_params_t *p);
+/* ERR_USAGE, naming the offending value, unless users >= 2,
+ * items >= communities >= 1 and 1 <= min_items <= max_items <= items/2. */
+int graph_gen_check(const graph_gen_params_t *p, err_t *e);
 int graph_generate(const graph_gen_params_t *p, FILE *interactions, FILE *social, err_t *e);
 
 #endif

@@ -17,6 +17,12 @@ s="$tmp/store"
 $g build-graph --store "$s" --interactions "$tmp/train.tsv" --test "$tmp/test.tsv" \
   --columns user,item,rating,time --social "$tmp/data/social.tsv" >/dev/null
 check "build-graph of the generated data" test -f "$s/data.mdb"
+$g generate --out "$tmp/bad" --users 100 --items 80 2>"$tmp/err"
+check "generate with max-items above items/2 exits 2" test $? -eq 2
+check "... naming the values" grep -q "max_items (60) <= items/2 (40)" "$tmp/err"
+check "... and leaves no files behind" test ! -e "$tmp/bad/interactions.tsv"
+$g generate --out "$tmp/gen2" --users 400 --items 300 --communities 4 --min-items 8 --max-items 30 2>/dev/null
+check "generate is reproducible from its seed" cmp -s "$tmp/data/interactions.tsv" "$tmp/gen2/interactions.tsv"
 
 common=(--store "$s" --epochs 6 --dim 16 --layers 2 --lr 0.01 --batch-size 256 --eval-every 0 --threads 2)
 $g train "${common[@]}" --model a --seed 7 >/dev/null 2>&1

@@ -31,6 +31,7 @@ int cli_cmd_generate(int argc, char **argv)
     int rc, help = 0;
     const char *dir;
     FILE *fi = NULL, *fs = NULL;
+    char pi[4200], ps[4200];
     graph_gen_defaults(&p);
     cli_opts_init(&o);
     if ((rc = cli_start(&o, argc, argv, flags, known, usage_text, &help, &e)) || help) goto out;
@@ -40,13 +41,13 @@ int cli_cmd_generate(int argc, char **argv)
         (rc = cli_get_u32(&o, "communities", p.n_communities, 1, 10000, &p.n_communities, &e)) ||
         (rc = cli_get_u32(&o, "min_items", p.min_items, 1, 1000000, &p.min_items, &e)) ||
         (rc = cli_get_u32(&o, "max_items", p.max_items, 1, 1000000, &p.max_items, &e)) ||
-        (rc = cli_get_u64(&o, "seed", p.seed, 0, UINT64_MAX, &p.seed, &e)))
+        (rc = cli_get_u64(&o, "seed", p.seed, 0, UINT64_MAX, &p.seed, &e)) ||
+        (rc = graph_gen_check(&p, &e)))   /* before any file is created */
         goto out;
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
         rc = err_set(&e, ERR_USAGE, "%s: cannot create: %s", dir, strerror(errno));
         goto out;
     }
-    char pi[4200], ps[4200];
     snprintf(pi, sizeof pi, "%s/interactions.tsv", dir);
     snprintf(ps, sizeof ps, "%s/social.tsv", dir);
     if (!(fi = fopen(pi, "w")) || !(fs = fopen(ps, "w"))) {
@@ -57,8 +58,10 @@ int cli_cmd_generate(int argc, char **argv)
     fprintf(stderr, "wrote %s and %s (%u users, %u items, %u communities, seed %llu)\n", pi, ps, p.n_users,
             p.n_items, p.n_communities, (unsigned long long)p.seed);
 out:
-    if (fi && fclose(fi) && !rc) rc = err_set(&e, ERR_IO, "write error");
-    if (fs && fclose(fs) && !rc) rc = err_set(&e, ERR_IO, "write error");
+    if (fi && fclose(fi) && !rc) rc = err_set(&e, ERR_IO, "%s: write error", pi);
+    if (fs && fclose(fs) && !rc) rc = err_set(&e, ERR_IO, "%s: write error", ps);
+    if (rc && fi) remove(pi);   /* no half-written dataset left behind */
+    if (rc && fs) remove(ps);
     cli_opts_destroy(&o);
     return rc ? cli_fail("generate", &e) : 0;
 }
