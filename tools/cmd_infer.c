@@ -497,19 +497,30 @@ out:
     return rc;
 }
 
+/* The queries of --similar-items / --friends (ids of `type`, or all) and
+ * the unit-length embeddings [n x dim] they are compared by (cosine). */
+static int similarity_queries(ctx_t *c, int type, const char *what, const float *emb, uint32_t n,
+                              const char *spec, idlist_t *l, int *all, float **norm, err_t *e)
+{
+    if (!strcmp(c->meta.arch, "pop"))
+        return err_set(e, ERR_USAGE, "model '%s' is the popularity ranking: it has no %s embeddings to compare",
+                       c->model, what);
+    int rc = resolve_ids(c->t, type, spec, n, c->skip, l, all, e);
+    if (rc) return rc;
+    if (!(*norm = normalized(emb, n, c->meta.dim))) return err_set(e, ERR_NOMEM, "out of memory");
+    return ERR_OK;
+}
+
 static int mode_similar(ctx_t *c, const char *spec, err_t *e)
 {
-    idlist_t l;
+    idlist_t l = {0};
     int all, rc;
     graph_csr_t ex = {0};
     names_t in = {0};
     float *norm = NULL;
     uint32_t nu = c->meta.n_users, ni = c->meta.n_items, dim = c->meta.dim;
-    if (!strcmp(c->meta.arch, "pop"))
-        return err_set(e, ERR_USAGE, "model '%s' is the popularity ranking: it has no item embeddings to compare",
-                       c->model);
-    if ((rc = resolve_ids(c->t, STORE_ITEM, spec, ni, c->skip, &l, &all, e))) goto out;
-    if (!(norm = normalized(c->emb + (size_t)nu * dim, ni, dim))) { rc = err_set(e, ERR_NOMEM, "out of memory"); goto out; }
+    if ((rc = similarity_queries(c, STORE_ITEM, "item", c->emb + (size_t)nu * dim, ni, spec, &l, &all, &norm, e)))
+        goto out;
     /* the item itself is the one exclusion */
     if ((rc = graph_csr_init(&ex, (uint32_t)l.n, ni, l.n, 0, e))) goto out;
     for (size_t j = 0; j < l.n; j++) ex.col[j] = l.id[j], ex.ptr[j + 1] = j + 1;
@@ -528,18 +539,14 @@ out:
 
 static int mode_friends(ctx_t *c, const char *spec, err_t *e)
 {
-    idlist_t l;
+    idlist_t l = {0};
     int all, rc;
     graph_csr_t ex = {0};
     names_t un = {0};
     float *norm = NULL;
     store_edge_list_t el = {0};
     uint32_t *ra = NULL, *rb = NULL, nu = c->meta.n_users, dim = c->meta.dim;
-    if (!strcmp(c->meta.arch, "pop"))
-        return err_set(e, ERR_USAGE, "model '%s' is the popularity ranking: it has no user embeddings to compare",
-                       c->model);
-    if ((rc = resolve_ids(c->t, STORE_USER, spec, nu, c->skip, &l, &all, e))) goto out;
-    if (!(norm = normalized(c->emb, nu, dim))) { rc = err_set(e, ERR_NOMEM, "out of memory"); goto out; }
+    if ((rc = similarity_queries(c, STORE_USER, "user", c->emb, nu, spec, &l, &all, &norm, e))) goto out;
     /* exclusion: self and existing ties, both directions (a tie is stored once) */
     if ((rc = store_edges_load(c->t, STORE_SOCIAL, 0, &el, e))) goto out;
     uint64_t m = 2 * el.n + nu;
