@@ -43,6 +43,29 @@ static inline void fetch(const float *z, const float *emb0, size_t pu, size_t pi
     }
 }
 
+/* Triple k's gradient on the rows that thread `me` of T owns (node % T),
+ * and its L2 occurrence: G_u += c (z_i - z_j), G_i += c z_u, G_j -= c z_u. */
+static inline void scatter(const float *z, float *g, float *l2, size_t ru, size_t ri, size_t rj, float c,
+                           float l2c, uint32_t dim, size_t T, size_t me)
+{
+    const float *zu = z + ru * dim, *zi = z + ri * dim, *zj = z + rj * dim;
+    if (ru % T == me) {
+        float *gu = g + ru * dim;
+        for (uint32_t d = 0; d < dim; d++) gu[d] += c * (zi[d] - zj[d]);
+        l2[ru] += l2c;
+    }
+    if (ri % T == me) {
+        float *gi = g + ri * dim;
+        for (uint32_t d = 0; d < dim; d++) gi[d] += c * zu[d];
+        l2[ri] += l2c;
+    }
+    if (rj % T == me) {
+        float *gj = g + rj * dim;
+        for (uint32_t d = 0; d < dim; d++) gj[d] -= c * zu[d];
+        l2[rj] += l2c;
+    }
+}
+
 double gnn_bpr(const float *z, float zscale, const float *emb0, uint32_t dim, uint32_t n_users,
                const uint32_t *u, const uint32_t *i, const uint32_t *j, uint32_t t, float reg,
                float *g, float *l2, int threads)
@@ -75,39 +98,12 @@ double gnn_bpr(const float *z, float zscale, const float *emb0, uint32_t dim, ui
             /* no scratch: one thread does everything in order */
             loss += lx;
             norms += nk;
-            float *gu = g + ru * dim, *gi = g + ri * dim, *gj = g + rj * dim;
-            for (uint32_t d = 0; d < dim; d++) {
-                float fu = c * zu[d];
-                gu[d] += c * (zi[d] - zj[d]);
-                gi[d] += fu;
-                gj[d] -= fu;
-            }
-            l2[ru] += l2c; l2[ri] += l2c; l2[rj] += l2c;
+            scatter(z, g, l2, ru, ri, rj, c, l2c, dim, 1, 0);
         }
-        if (cz) {
-            /* the implicit barrier of the loop above: every cz is set */
-            const size_t T = (size_t)tn, me = (size_t)id;
-            for (uint32_t k = 0; k < t; k++) {
-                size_t ru = u[k], ri = (size_t)n_users + i[k], rj = (size_t)n_users + j[k];
-                const float *zu = z + ru * dim, *zi = z + ri * dim, *zj = z + rj * dim;
-                const float c = cz[k];
-                if (ru % T == me) {
-                    float *gu = g + ru * dim;
-                    for (uint32_t d = 0; d < dim; d++) gu[d] += c * (zi[d] - zj[d]);
-                    l2[ru] += l2c;
-                }
-                if (ri % T == me) {
-                    float *gi = g + ri * dim;
-                    for (uint32_t d = 0; d < dim; d++) gi[d] += c * zu[d];
-                    l2[ri] += l2c;
-                }
-                if (rj % T == me) {
-                    float *gj = g + rj * dim;
-                    for (uint32_t d = 0; d < dim; d++) gj[d] -= c * zu[d];
-                    l2[rj] += l2c;
-                }
-            }
-        }
+        if (cz)   /* after the loop's implicit barrier: every cz is set */
+            for (uint32_t k = 0; k < t; k++)
+                scatter(z, g, l2, u[k], (size_t)n_users + i[k], (size_t)n_users + j[k], cz[k], l2c, dim,
+                        (size_t)tn, (size_t)id);
     }
     if (cz)
         for (uint32_t k = 0; k < t; k++) { loss += lk[2 * k]; norms += lk[2 * k + 1]; }

@@ -125,11 +125,10 @@ int gnn_prop_field(gnn_ws_t *w, const graph_csr_t *adj, uint32_t n_users,
         mark(w, n_users + i[k], &nf);
         mark(w, n_users + j[k], &nf);
     }
-    int bcols_done = 0;
-    if (with_bcols && levels >= 2) {
-        /* bcols' rows are the batch's neighbours: building it first gives
-         * level 1 for free (a separate pass over the same edges cost as
-         * much as the build) */
+    if (with_bcols) {
+        /* bcols needs level 0 in node order; its rows are the batch's
+         * neighbours, so building it first gives level 1 for free (a separate
+         * pass over the same edges cost as much as the build) */
         uint32_t n0 = 0;
         for (uint32_t r = 0; r < w->n; r++)
             if (dist[r] == 0) w->lists[n0++] = r;
@@ -137,16 +136,17 @@ int gnn_prop_field(gnn_ws_t *w, const graph_csr_t *adj, uint32_t n_users,
         double t0 = clock_now();
         build_bcols(w, adj, threads);
         w->prof_bcols += clock_now() - t0;
-        bcols_done = 1;
-        const uint64_t *bp = w->bcols.ptr;
-        nf = 0;
-        for (uint32_t r = 0; r < w->n; r++)
-            if (dist[r] > 1 && bp[r + 1] > bp[r]) {
-                dist[r] = 1;
-                w->frontier[nf++] = r;
-            }
-        field = n0;
-        lev0 = 1;
+        if (levels >= 2) {
+            const uint64_t *bp = w->bcols.ptr;
+            nf = 0;
+            for (uint32_t r = 0; r < w->n; r++)
+                if (dist[r] > 1 && bp[r + 1] > bp[r]) {
+                    dist[r] = 1;
+                    w->frontier[nf++] = r;
+                }
+            field = n0;
+            lev0 = 1;
+        }
     }
     /* Expand one hop at a time from the nodes at exactly distance lev. Each
      * thread owns a range of destination nodes and takes its slice of every
@@ -190,11 +190,6 @@ int gnn_prop_field(gnn_ws_t *w, const graph_csr_t *adj, uint32_t n_users,
     for (uint32_t r = 0; r < w->n; r++) {
         uint32_t d = dist[r];
         for (uint32_t l = d; l < levels; l++) w->lists[(size_t)l * w->n + w->list_n[l]++] = r;
-    }
-    if (with_bcols && !bcols_done) {
-        double t0 = clock_now();
-        build_bcols(w, adj, threads);
-        w->prof_bcols += clock_now() - t0;
     }
     return ERR_OK;
 }

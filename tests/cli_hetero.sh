@@ -52,6 +52,10 @@ for m in lg soc kg kgr all; do
   check "eval $m: recall@20 $(jget "$ev" 'recall@20')" test -n "$(jget "$ev" 'recall@20')"
 done
 check "infer reads a joint-graph model" test "$($g infer --store "$s" --model kgr --users u0 --k 5 | wc -l)" -eq 5
+printf 'newcomer\ti1\n' > "$tmp/new.tsv"
+$g infer --store "$s" --model soc --new-user-items "$tmp/new.tsv" >/dev/null 2>"$tmp/err"
+check "fold-in of new users on a joint-graph model is refused (exit 2)" test $? -eq 2
+check "... naming the joint graph" grep -q "on a joint graph" "$tmp/err"
 
 # same seed, same joint model
 $g train "${common[@]}" --model kg2 --edges interaction,knowledge >/dev/null 2>&1

@@ -579,17 +579,10 @@ static int joint_graph_model(store_txn_t *t, const char *model)
     const void *p;
     size_t len;
     err_t ignore;
-    if (store_blob_get(t, model, "config", &p, &len, &ignore)) return 0;
-    const char *s = p, *end = s + len;
-    for (const char *q = s; q + 6 <= end; q++)
-        if (!memcmp(q, "edges:", 6)) {
-            const char *eol = memchr(q, '\n', (size_t)(end - q));
-            size_t n = eol ? (size_t)(eol - q) : (size_t)(end - q);
-            char line[256];
-            snprintf(line, sizeof line, "%.*s", (int)(n < 255 ? n : 255), q);
-            return strstr(line, "social") || strstr(line, "knowledge");
-        }
-    return 0;
+    char edges[256];
+    if (store_blob_get(t, model, "config", &p, &len, &ignore) || !cli_config_value(p, len, "edges", edges, sizeof edges))
+        return 0;
+    return strstr(edges, "social") || strstr(edges, "knowledge");
 }
 
 static int filter_model(const char *arch);

@@ -234,10 +234,12 @@ out:
     return rc;
 }
 
+/* lr_decay's values, in GNN_LR_* order (read and written back in configs) */
+static const char *const decay_names[] = {"constant", "cosine", "linear", NULL};
+
 static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
 {
     static const char *const archs[] = {"lightgcn", "mf", "gcn", "pop", "kglightgcn", "gf-cf", "bspm", NULL};
-    static const char *const decays[] = {"constant", "cosine", "linear", NULL};
     int arch, rc;
     uint64_t seed;
     uint32_t threads;
@@ -249,7 +251,7 @@ static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
         (rc = cli_get_u32(o, "batch_size", 2048, 1, 1u << 24, &r->hp.batch_size, e)) ||
         (rc = cli_get_float(o, "lr", 0.001f, 1e-9, 10.0, &r->hp.lr, e)) ||
         (rc = cli_get_float(o, "lr_warmup", 0.0f, 0.0, 1e6, &r->hp.lr_warmup, e)) ||
-        (rc = cli_get_choice(o, "lr_decay", decays, GNN_LR_CONSTANT, &r->hp.lr_decay, e)) ||
+        (rc = cli_get_choice(o, "lr_decay", decay_names, GNN_LR_CONSTANT, &r->hp.lr_decay, e)) ||
         (rc = cli_get_float(o, "lr_min", 0.01f, 0.0, 1.0, &r->hp.lr_min, e)) ||
         (rc = cli_get_float(o, "reg", 1e-4f, 0.0, 1e3, &r->hp.reg, e)) ||
         (rc = cli_get_u32(o, "negatives", 1, 1, 64, &r->hp.negatives, e)) ||
@@ -280,8 +282,6 @@ static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
 }
 
 /* The resolved settings as YAML, stored with the model. */
-static const char *const decay_names[] = {"constant", "cosine", "linear"};
-
 static void config_text(const run_t *r, char *buf, size_t n)
 {
     snprintf(buf, n,
@@ -334,22 +334,6 @@ static int write_model(store_txn_t *t, void *ctx, err_t *e)
     return ERR_OK;
 }
 
-/* The value of `key: ...` in a stored config text (one line), or 0 if absent. */
-static int config_value(const char *cfg, size_t len, const char *key, char *out, size_t n)
-{
-    size_t kl = strlen(key);
-    for (const char *q = cfg, *end = cfg + len; q < end;) {
-        const char *eol = memchr(q, '\n', (size_t)(end - q));
-        size_t ll = eol ? (size_t)(eol - q) : (size_t)(end - q);
-        if (ll > kl + 1 && !memcmp(q, key, kl) && q[kl] == ':') {
-            snprintf(out, n, "%.*s", (int)(ll - kl - 1), q + kl + 1);
-            return 1;
-        }
-        q += ll + 1;
-    }
-    return 0;
-}
-
 /* --resume must train on the graph the checkpoint was trained on: the same
  * edge types, weights and normalization (the parameter count alone does not
  * tell a social graph from a plain one). Models saved before these keys
@@ -360,7 +344,8 @@ static int check_resume_graph(const run_t *r, const char *saved, size_t len, err
     char now[1024], a[256], b[256];
     config_text(r, now, sizeof now);
     for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
-        if (config_value(saved, len, keys[k], a, sizeof a) && config_value(now, strlen(now), keys[k], b, sizeof b) &&
+        if (cli_config_value(saved, len, keys[k], a, sizeof a) &&
+            cli_config_value(now, strlen(now), keys[k], b, sizeof b) &&
             strcmp(a, b))
             return err_set(e, ERR_USAGE, "--resume: model '%s' was trained with %s:%s, this run asks %s:%s",
                            r->name, keys[k], a, keys[k], b);
