@@ -381,9 +381,15 @@ void gnn_hspmm_adam_ref(const graph_csr_t *a, const float *x32, const uint16_t *
 }
 
 #ifdef __F16C__
-/* Optimized: D (a multiple of 8) is a compile-time constant at the call
- * sites, so the accumulator row is D/8 ymm registers. Same operations in the
- * same order as the reference: results are bit-identical to it. */
+/* Optimized: a row is computed in slabs of at most HSLAB columns, each slab's
+ * accumulators a fixed array of ymm registers. D (the row width, a multiple
+ * of 8) is a compile-time constant at the call sites that matter, and then
+ * so is the slab: one slab, the loops unrolled, the accumulators never
+ * touch memory. (They did while the array was sized by D: a variable-length
+ * array lives on the stack, and every multiply-add stored its result back,
+ * a third of a product's time.) Same operations in the same order as the
+ * reference: results are bit-identical to it. */
+#define HSLAB 128
 #define V8(D) ((D) / 8)
 #ifdef __FMA__
 #define VMADD(w, x, acc) _mm256_fmadd_ps((w), (x), (acc))
@@ -391,40 +397,46 @@ void gnn_hspmm_adam_ref(const graph_csr_t *a, const float *x32, const uint16_t *
 #define VMADD(w, x, acc) _mm256_add_ps((acc), _mm256_mul_ps((w), (x)))
 #endif
 
+/* acc += sum_k w[k] x[c[k]][off .. off+S) over n neighbours, prefetching
+ * PF_DIST ahead. H (the table is halves) is a constant at every call site,
+ * so the loop tests nothing per neighbour. */
 static inline __attribute__((always_inline)) void
 hgather(const uint32_t *restrict c, const float *restrict w, uint64_t n, const float *restrict x32,
-        const uint16_t *restrict x16, __m256 *acc, uint32_t D)
+        const uint16_t *restrict x16, __m256 *acc, uint32_t D, uint32_t off, uint32_t S, const int H)
 {
-    const size_t esz = x16 ? 2 : 4;
-    const char *base = x16 ? (const char *)x16 : (const char *)x32;
+    const size_t esz = H ? 2 : 4;
+    const char *base = H ? (const char *)(x16 + off) : (const char *)(x32 + off);
     for (uint64_t k = 0; k < n; k++) {
         if (k + PF_DIST < n) {
             const char *pf = base + (size_t)c[k + PF_DIST] * D * esz;
-            for (uint32_t b = 0; b < D * esz; b += 64) __builtin_prefetch(pf + b, 0, 3);
+            for (uint32_t b = 0; b < S * esz; b += 64) __builtin_prefetch(pf + b, 0, 3);
         }
         const __m256 wk = _mm256_set1_ps(w[k]);
-        if (x16) {
-            const uint16_t *restrict xj = x16 + (size_t)c[k] * D;
-            for (uint32_t q = 0; q < V8(D); q++)
+        if (H) {
+            const uint16_t *restrict xj = x16 + (size_t)c[k] * D + off;
+            for (uint32_t q = 0; q < V8(S); q++)
                 acc[q] = VMADD(wk, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(xj + 8 * q))), acc[q]);
         } else {
-            const float *restrict xj = x32 + (size_t)c[k] * D;
-            for (uint32_t q = 0; q < V8(D); q++)
+            const float *restrict xj = x32 + (size_t)c[k] * D + off;
+            for (uint32_t q = 0; q < V8(S); q++)
                 acc[q] = VMADD(wk, _mm256_loadu_ps(xj + 8 * q), acc[q]);
         }
     }
 }
 
+/* Columns [off, off+S) of one output row into acc (V8(S) registers). */
 static inline __attribute__((always_inline)) void
 hrow_fast(const graph_csr_t *a, uint32_t r, const float *x32, const uint16_t *x16,
-          const float *addr, const uint8_t *restrict mask, uint8_t lim, __m256 *acc, uint32_t D)
+          const float *addr, const uint8_t *restrict mask, uint8_t lim, __m256 *acc, uint32_t D,
+          uint32_t off, uint32_t S)
 {
-    for (uint32_t q = 0; q < V8(D); q++)
-        acc[q] = addr ? _mm256_loadu_ps(addr + 8 * q) : _mm256_setzero_ps();
+    for (uint32_t q = 0; q < V8(S); q++)
+        acc[q] = addr ? _mm256_loadu_ps(addr + off + 8 * q) : _mm256_setzero_ps();
     if (!x32 && !x16) return;
     const uint64_t k0 = a->ptr[r], k1 = a->ptr[r + 1];
     if (!mask || lim == GNN_GATHER_ALL) {
-        hgather(a->col + k0, a->val + k0, k1 - k0, x32, x16, acc, D);
+        if (x16) hgather(a->col + k0, a->val + k0, k1 - k0, NULL, x16, acc, D, off, S, 1);
+        else hgather(a->col + k0, a->val + k0, k1 - k0, x32, NULL, acc, D, off, S, 0);
         return;
     }
     uint32_t cc[MASK_BLOCK];
@@ -437,25 +449,28 @@ hrow_fast(const graph_csr_t *a, uint32_t r, const float *x32, const uint16_t *x1
             cw[n] = a->val[k];
             n += mask[j] < lim;
         }
-        hgather(cc, cw, n, x32, x16, acc, D);
+        if (x16) hgather(cc, cw, n, NULL, x16, acc, D, off, S, 1);
+        else hgather(cc, cw, n, x32, NULL, acc, D, off, S, 0);
     }
 }
 
 static inline __attribute__((always_inline)) void
 hspmm_chunk(const gnn_hspmm_t *s, uint32_t lo, uint32_t hi, uint32_t D)
 {
-    __m256 acc[V8(D)];
+    __m256 acc[V8(HSLAB)];
     for (uint32_t i = lo; i < hi; i++) {
         uint32_t r = s->rows ? s->rows[i] : i;
         size_t o = (size_t)r * D;
         const float *ar = s->add && (!s->mask || s->mask[r] == 0) ? s->add + o : NULL;
-        hrow_fast(s->a, r, s->x32, s->x16, ar, s->mask, s->lim, acc, D);
-        for (uint32_t q = 0; q < V8(D); q++) {
+        for (uint32_t off = 0; off < D; off += HSLAB) {
+            const uint32_t S = D - off < HSLAB ? D - off : HSLAB;
+            hrow_fast(s->a, r, s->x32, s->x16, ar, s->mask, s->lim, acc, D, off, S);
             if (s->y16)
-                _mm_storeu_si128((__m128i *)(s->y16 + o + 8 * q),
-                                 _mm256_cvtps_ph(acc[q], _MM_FROUND_TO_NEAREST_INT));
+                for (uint32_t q = 0; q < V8(S); q++)
+                    _mm_storeu_si128((__m128i *)(s->y16 + o + off + 8 * q),
+                                     _mm256_cvtps_ph(acc[q], _MM_FROUND_TO_NEAREST_INT));
             else
-                _mm256_storeu_ps(s->y32 + o + 8 * q, acc[q]);
+                for (uint32_t q = 0; q < V8(S); q++) _mm256_storeu_ps(s->y32 + o + off + 8 * q, acc[q]);
         }
     }
 }
@@ -465,17 +480,21 @@ hadam_chunk(const graph_csr_t *a, uint32_t lo, uint32_t hi, const float *x32, co
             const float *add, const uint8_t *mask, uint8_t lim, float scale, const float *l2,
             float *p, float *m, float *v, uint16_t *p16, const gnn_adam_t *ad, uint32_t D)
 {
-    __m256 acc[V8(D)];
-    float g[D];
+    __m256 acc[V8(HSLAB)];
+    float g[GNN_MAX_DIM];
     const __m256 vs = _mm256_set1_ps(scale);
     for (uint32_t r = lo; r < hi; r++) {
         size_t o = (size_t)r * D;
         const float *ar = add && (!mask || mask[r] == 0) ? add + o : NULL;
-        hrow_fast(a, r, x32, x16, ar, mask, lim, acc, D);
         const __m256 vc = _mm256_set1_ps(l2 ? l2[r] : 0.0f);
-        for (uint32_t q = 0; q < V8(D); q++)
-            _mm256_storeu_ps(g + 8 * q, _mm256_add_ps(_mm256_mul_ps(vs, acc[q]),
-                                                      _mm256_mul_ps(vc, _mm256_loadu_ps(p + o + 8 * q))));
+        for (uint32_t off = 0; off < D; off += HSLAB) {
+            const uint32_t S = D - off < HSLAB ? D - off : HSLAB;
+            hrow_fast(a, r, x32, x16, ar, mask, lim, acc, D, off, S);
+            for (uint32_t q = 0; q < V8(S); q++)
+                _mm256_storeu_ps(g + off + 8 * q,
+                                 _mm256_add_ps(_mm256_mul_ps(vs, acc[q]),
+                                               _mm256_mul_ps(vc, _mm256_loadu_ps(p + o + off + 8 * q))));
+        }
         adam_span(p + o, m + o, v + o, g, D, ad);
         if (p16)
             for (uint32_t q = 0; q < V8(D); q++)

@@ -317,5 +317,8 @@ int main(void)
     test_half_dim(64);
     test_half_dim(16);
     test_half_dim(17);
+    /* wider than one register slab (HSLAB = 128): 128 + 8, and two slabs */
+    test_half_dim(136);
+    test_half_dim(256);
     return check_report();
 }
