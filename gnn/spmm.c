@@ -18,10 +18,11 @@
 #endif
 
 /* How many neighbours ahead to prefetch: enough to cover an L3 miss at
- * one neighbour every ~10 ns, few enough not to evict the accumulators'
- * working set. Measured with bench/bench_spmm. */
+ * one neighbour every ~5 ns, few enough not to evict what is in use.
+ * Measured on gowalla (paired runs of the half product, this machine):
+ * 12 beat 8 by 1.10-1.15x, 10 and 14 by a few percent. */
 #ifndef PF_DIST
-#define PF_DIST 8
+#define PF_DIST 12
 #endif
 
 static int nthreads(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
@@ -144,7 +145,7 @@ void gnn_spmm_adam_ref(const graph_csr_t *a, const float *x, const float *add,
 /* ---- optimized ---------------------------------------------------------- */
 
 /* acc += sum_k w[k] x[c[k]] over a list of n neighbours, prefetching ahead
- * within the list (and into the next one: `next`, `n_next`). */
+ * within the list. */
 static inline __attribute__((always_inline)) void
 gather(const uint32_t *restrict c, const float *restrict w, uint64_t n, const float *restrict x,
        float *restrict acc, uint32_t D)
@@ -390,6 +391,9 @@ void gnn_hspmm_adam_ref(const graph_csr_t *a, const float *x32, const uint16_t *
  * a third of a product's time.) Same operations in the same order as the
  * reference: results are bit-identical to it. */
 #define HSLAB 128
+#ifndef ADD_PF
+#define ADD_PF 2
+#endif
 #define V8(D) ((D) / 8)
 #ifdef __FMA__
 #define VMADD(w, x, acc) _mm256_fmadd_ps((w), (x), (acc))
@@ -398,17 +402,23 @@ void gnn_hspmm_adam_ref(const graph_csr_t *a, const float *x32, const uint16_t *
 #endif
 
 /* acc += sum_k w[k] x[c[k]][off .. off+S) over n neighbours, prefetching
- * PF_DIST ahead. H (the table is halves) is a constant at every call site,
- * so the loop tests nothing per neighbour. */
+ * PF_DIST ahead, past the end into the next row's first neighbours nc[0..nn)
+ * (otherwise every row starts with PF_DIST unprefetched misses). H (the
+ * table is halves) is a constant at every call site, so the loop tests
+ * nothing per neighbour. */
 static inline __attribute__((always_inline)) void
 hgather(const uint32_t *restrict c, const float *restrict w, uint64_t n, const float *restrict x32,
-        const uint16_t *restrict x16, __m256 *acc, uint32_t D, uint32_t off, uint32_t S, const int H)
+        const uint16_t *restrict x16, __m256 *acc, uint32_t D, uint32_t off, uint32_t S, const int H,
+        const uint32_t *restrict nc, uint64_t nn)
 {
     const size_t esz = H ? 2 : 4;
     const char *base = H ? (const char *)(x16 + off) : (const char *)(x32 + off);
     for (uint64_t k = 0; k < n; k++) {
         if (k + PF_DIST < n) {
             const char *pf = base + (size_t)c[k + PF_DIST] * D * esz;
+            for (uint32_t b = 0; b < S * esz; b += 64) __builtin_prefetch(pf + b, 0, 3);
+        } else if (k + PF_DIST - n < nn) {
+            const char *pf = base + (size_t)nc[k + PF_DIST - n] * D * esz;
             for (uint32_t b = 0; b < S * esz; b += 64) __builtin_prefetch(pf + b, 0, 3);
         }
         const __m256 wk = _mm256_set1_ps(w[k]);
@@ -428,15 +438,16 @@ hgather(const uint32_t *restrict c, const float *restrict w, uint64_t n, const f
 static inline __attribute__((always_inline)) void
 hrow_fast(const graph_csr_t *a, uint32_t r, const float *x32, const uint16_t *x16,
           const float *addr, const uint8_t *restrict mask, uint8_t lim, __m256 *acc, uint32_t D,
-          uint32_t off, uint32_t S)
+          uint32_t off, uint32_t S, uint32_t rn)
 {
     for (uint32_t q = 0; q < V8(S); q++)
         acc[q] = addr ? _mm256_loadu_ps(addr + off + 8 * q) : _mm256_setzero_ps();
     if (!x32 && !x16) return;
     const uint64_t k0 = a->ptr[r], k1 = a->ptr[r + 1];
     if (!mask || lim == GNN_GATHER_ALL) {
-        if (x16) hgather(a->col + k0, a->val + k0, k1 - k0, NULL, x16, acc, D, off, S, 1);
-        else hgather(a->col + k0, a->val + k0, k1 - k0, x32, NULL, acc, D, off, S, 0);
+        const uint64_t nk0 = rn != UINT32_MAX ? a->ptr[rn] : 0, nn = rn != UINT32_MAX ? a->ptr[rn + 1] - nk0 : 0;
+        if (x16) hgather(a->col + k0, a->val + k0, k1 - k0, NULL, x16, acc, D, off, S, 1, a->col + nk0, nn);
+        else hgather(a->col + k0, a->val + k0, k1 - k0, x32, NULL, acc, D, off, S, 0, a->col + nk0, nn);
         return;
     }
     uint32_t cc[MASK_BLOCK];
@@ -449,8 +460,8 @@ hrow_fast(const graph_csr_t *a, uint32_t r, const float *x32, const uint16_t *x1
             cw[n] = a->val[k];
             n += mask[j] < lim;
         }
-        if (x16) hgather(cc, cw, n, NULL, x16, acc, D, off, S, 1);
-        else hgather(cc, cw, n, x32, NULL, acc, D, off, S, 0);
+        if (x16) hgather(cc, cw, n, NULL, x16, acc, D, off, S, 1, NULL, 0);
+        else hgather(cc, cw, n, x32, NULL, acc, D, off, S, 0, NULL, 0);
     }
 }
 
@@ -462,9 +473,17 @@ hspmm_chunk(const gnn_hspmm_t *s, uint32_t lo, uint32_t hi, uint32_t D)
         uint32_t r = s->rows ? s->rows[i] : i;
         size_t o = (size_t)r * D;
         const float *ar = s->add && (!s->mask || s->mask[r] == 0) ? s->add + o : NULL;
+        /* the add rows of a row list are scattered: the hardware does not
+         * fetch them ahead (a fifth of the product's stalls were there) */
+        if (s->add && i + ADD_PF < hi) {
+            const uint32_t rn = s->rows ? s->rows[i + ADD_PF] : i + ADD_PF;
+            const char *pf = (const char *)(s->add + (size_t)rn * D);
+            for (uint32_t b = 0; b < D * 4; b += 64) __builtin_prefetch(pf + b, 0, 3);
+        }
         for (uint32_t off = 0; off < D; off += HSLAB) {
             const uint32_t S = D - off < HSLAB ? D - off : HSLAB;
-            hrow_fast(s->a, r, s->x32, s->x16, ar, s->mask, s->lim, acc, D, off, S);
+            hrow_fast(s->a, r, s->x32, s->x16, ar, s->mask, s->lim, acc, D, off, S,
+                      i + 1 < hi ? (s->rows ? s->rows[i + 1] : i + 1) : UINT32_MAX);
             if (s->y16)
                 for (uint32_t q = 0; q < V8(S); q++)
                     _mm_storeu_si128((__m128i *)(s->y16 + o + off + 8 * q),
@@ -489,7 +508,7 @@ hadam_chunk(const graph_csr_t *a, uint32_t lo, uint32_t hi, const float *x32, co
         const __m256 vc = _mm256_set1_ps(l2 ? l2[r] : 0.0f);
         for (uint32_t off = 0; off < D; off += HSLAB) {
             const uint32_t S = D - off < HSLAB ? D - off : HSLAB;
-            hrow_fast(a, r, x32, x16, ar, mask, lim, acc, D, off, S);
+            hrow_fast(a, r, x32, x16, ar, mask, lim, acc, D, off, S, r + 1 < hi ? r + 1 : UINT32_MAX);
             for (uint32_t q = 0; q < V8(S); q++)
                 _mm256_storeu_ps(g + off + 8 * q,
                                  _mm256_add_ps(_mm256_mul_ps(vs, acc[q]),
