@@ -211,11 +211,30 @@ spmm_chunk(const graph_csr_t *a, const uint32_t *rows, uint32_t lo, uint32_t hi,
 
 #define CHUNK 32
 
+#ifdef __F16C__
+/* On x86 with AVX the float32 products run on the register kernels of the
+ * half tables below (F = 0: unfused, this file's reference arithmetic);
+ * the loops here are the portable fallback. */
+static void hspmm_run(const gnn_hspmm_t *s, int threads, const int F);
+static void hadam_run(const graph_csr_t *a, const float *x32, const uint16_t *x16,
+                      const float *add, const uint8_t *mask, uint8_t lim, float scale,
+                      const float *l2, float *p, float *m, float *v, uint16_t *p16,
+                      uint32_t dim, const gnn_adam_t *ad, int threads, const int F);
+#endif
+
 void gnn_spmm(const graph_csr_t *a, const uint32_t *rows, uint32_t n_rows,
               const float *x, const float *add, const uint8_t *mask, uint8_t lim,
               float *y, uint32_t dim, int threads)
 {
     if (!a->val) { gnn_spmm_ref(a, rows, n_rows, x, add, mask, lim, y, dim); return; }
+#ifdef __F16C__
+    if (dim % 8 == 0) {
+        const gnn_hspmm_t s = {.a = a, .rows = rows, .n_rows = n_rows, .x32 = x, .add = add,
+                               .mask = mask, .lim = lim, .y32 = y, .dim = dim};
+        hspmm_run(&s, threads, 0);
+        return;
+    }
+#endif
     uint32_t n = rows ? n_rows : a->n_rows;
     uint32_t nchunks = (n + CHUNK - 1) / CHUNK;
     #pragma omp parallel for schedule(dynamic, 1) num_threads(gnn_team(threads, product_work(a, n, dim)))
@@ -255,6 +274,12 @@ void gnn_spmm_adam(const graph_csr_t *a, const float *x, const float *add,
         gnn_spmm_adam_ref(a, x, add, mask, lim, scale, l2, p, m, v, dim, ad);
         return;
     }
+#ifdef __F16C__
+    if (dim % 8 == 0) {
+        hadam_run(a, x, NULL, add, mask, lim, scale, l2, p, m, v, NULL, dim, ad, threads, 0);
+        return;
+    }
+#endif
     uint32_t n = a->n_rows, nchunks = (n + CHUNK - 1) / CHUNK;
     #pragma omp parallel for schedule(dynamic, 1) \
         num_threads(gnn_team(threads, product_work(a, n, dim) + 4.0 * n * dim))
@@ -412,7 +437,7 @@ void gnn_hspmm_adam_ref(const graph_csr_t *a, const float *x32, const uint16_t *
 static inline __attribute__((always_inline)) void
 hgather(const uint32_t *restrict c, const float *restrict w, uint64_t n, const float *restrict x32,
         const uint16_t *restrict x16, __m256 *acc, uint32_t D, uint32_t off, uint32_t S, const int H,
-        const uint32_t *restrict nc, uint64_t nn)
+        const int F, const uint32_t *restrict nc, uint64_t nn)
 {
     const size_t esz = H ? 2 : 4;
     const char *base = H ? (const char *)(x16 + off) : (const char *)(x32 + off);
@@ -432,7 +457,8 @@ hgather(const uint32_t *restrict c, const float *restrict w, uint64_t n, const f
         } else {
             const float *restrict xj = x32 + (size_t)c[k] * D + off;
             for (uint32_t q = 0; q < V8(S); q++)
-                acc[q] = VMADD(wk, _mm256_loadu_ps(xj + 8 * q), acc[q]);
+                acc[q] = F ? VMADD(wk, _mm256_loadu_ps(xj + 8 * q), acc[q])
+                           : _mm256_add_ps(acc[q], _mm256_mul_ps(wk, _mm256_loadu_ps(xj + 8 * q)));
         }
     }
 }
@@ -441,7 +467,7 @@ hgather(const uint32_t *restrict c, const float *restrict w, uint64_t n, const f
 static inline __attribute__((always_inline)) void
 hrow_fast(const graph_csr_t *a, uint32_t r, const float *x32, const uint16_t *x16,
           const float *addr, const uint8_t *restrict mask, uint8_t lim, __m256 *acc, uint32_t D,
-          uint32_t off, uint32_t S, uint32_t rn)
+          uint32_t off, uint32_t S, uint32_t rn, const int F)
 {
     for (uint32_t q = 0; q < V8(S); q++)
         acc[q] = addr ? _mm256_loadu_ps(addr + off + 8 * q) : _mm256_setzero_ps();
@@ -449,8 +475,8 @@ hrow_fast(const graph_csr_t *a, uint32_t r, const float *x32, const uint16_t *x1
     const uint64_t k0 = a->ptr[r], k1 = a->ptr[r + 1];
     if (!mask || lim == GNN_GATHER_ALL) {
         const uint64_t nk0 = rn != UINT32_MAX ? a->ptr[rn] : 0, nn = rn != UINT32_MAX ? a->ptr[rn + 1] - nk0 : 0;
-        if (x16) hgather(a->col + k0, a->val + k0, k1 - k0, NULL, x16, acc, D, off, S, 1, a->col + nk0, nn);
-        else hgather(a->col + k0, a->val + k0, k1 - k0, x32, NULL, acc, D, off, S, 0, a->col + nk0, nn);
+        if (x16) hgather(a->col + k0, a->val + k0, k1 - k0, NULL, x16, acc, D, off, S, 1, 1, a->col + nk0, nn);
+        else hgather(a->col + k0, a->val + k0, k1 - k0, x32, NULL, acc, D, off, S, 0, F, a->col + nk0, nn);
         return;
     }
     uint32_t cc[MASK_BLOCK];
@@ -463,13 +489,13 @@ hrow_fast(const graph_csr_t *a, uint32_t r, const float *x32, const uint16_t *x1
             cw[n] = a->val[k];
             n += mask[j] < lim;
         }
-        if (x16) hgather(cc, cw, n, NULL, x16, acc, D, off, S, 1, NULL, 0);
-        else hgather(cc, cw, n, x32, NULL, acc, D, off, S, 0, NULL, 0);
+        if (x16) hgather(cc, cw, n, NULL, x16, acc, D, off, S, 1, 1, NULL, 0);
+        else hgather(cc, cw, n, x32, NULL, acc, D, off, S, 0, F, NULL, 0);
     }
 }
 
 static inline __attribute__((always_inline)) void
-hspmm_chunk(const gnn_hspmm_t *s, uint32_t lo, uint32_t hi, uint32_t D)
+hspmm_chunk(const gnn_hspmm_t *s, uint32_t lo, uint32_t hi, uint32_t D, const int F)
 {
     __m256 acc[V8(HSLAB)];
     for (uint32_t i = lo; i < hi; i++) {
@@ -494,7 +520,7 @@ hspmm_chunk(const gnn_hspmm_t *s, uint32_t lo, uint32_t hi, uint32_t D)
         for (uint32_t off = 0; off < D; off += HSLAB) {
             const uint32_t S = D - off < HSLAB ? D - off : HSLAB;
             hrow_fast(s->a, r, s->x32, s->x16, ar, s->mask, s->lim, acc, D, off, S,
-                      i + 1 < hi ? (s->rows ? s->rows[i + 1] : i + 1) : UINT32_MAX);
+                      i + 1 < hi ? (s->rows ? s->rows[i + 1] : i + 1) : UINT32_MAX, F);
             if (s->y16)
                 for (uint32_t q = 0; q < V8(S); q++)
                     _mm_storeu_si128((__m128i *)(s->y16 + o + off + 8 * q),
@@ -508,7 +534,7 @@ hspmm_chunk(const gnn_hspmm_t *s, uint32_t lo, uint32_t hi, uint32_t D)
 static inline __attribute__((always_inline)) void
 hadam_chunk(const graph_csr_t *a, uint32_t lo, uint32_t hi, const float *x32, const uint16_t *x16,
             const float *add, const uint8_t *mask, uint8_t lim, float scale, const float *l2,
-            float *p, float *m, float *v, uint16_t *p16, const gnn_adam_t *ad, uint32_t D)
+            float *p, float *m, float *v, uint16_t *p16, const gnn_adam_t *ad, uint32_t D, const int F)
 {
     __m256 acc[V8(HSLAB)];
     float g[GNN_MAX_DIM];
@@ -529,7 +555,7 @@ hadam_chunk(const graph_csr_t *a, uint32_t lo, uint32_t hi, const float *x32, co
         const __m256 vc = _mm256_set1_ps(l2 ? l2[r] : 0.0f);
         for (uint32_t off = 0; off < D; off += HSLAB) {
             const uint32_t S = D - off < HSLAB ? D - off : HSLAB;
-            hrow_fast(a, r, x32, x16, ar, mask, lim, acc, D, off, S, r + 1 < hi ? r + 1 : UINT32_MAX);
+            hrow_fast(a, r, x32, x16, ar, mask, lim, acc, D, off, S, r + 1 < hi ? r + 1 : UINT32_MAX, F);
             for (uint32_t q = 0; q < V8(S); q++)
                 _mm256_storeu_ps(g + off + 8 * q,
                                  _mm256_add_ps(_mm256_mul_ps(vs, acc[q]),
@@ -542,23 +568,51 @@ hadam_chunk(const graph_csr_t *a, uint32_t lo, uint32_t hi, const float *x32, co
                                  _mm256_cvtps_ph(_mm256_loadu_ps(p + o + 8 * q), _MM_FROUND_TO_NEAREST_INT));
     }
 }
+/* The optimized drivers. F: multiply-adds fused (the half kernels and
+ * their reference, fmaf) or a product then a sum, as gnn_spmm's reference
+ * computes them (C11 does not contract a * b + c). */
+static void hspmm_run(const gnn_hspmm_t *s, int threads, const int F)
+{
+    const uint32_t n = s->rows ? s->n_rows : s->a->n_rows, nchunks = (n + CHUNK - 1) / CHUNK;
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(gnn_team(threads, product_work(s->a, n, s->dim)))
+    for (uint32_t c = 0; c < nchunks; c++) {
+        uint32_t lo = c * CHUNK, hi = lo + CHUNK < n ? lo + CHUNK : n;
+        switch (s->dim) {
+        case 32: F ? hspmm_chunk(s, lo, hi, 32, 1) : hspmm_chunk(s, lo, hi, 32, 0); break;
+        case 64: F ? hspmm_chunk(s, lo, hi, 64, 1) : hspmm_chunk(s, lo, hi, 64, 0); break;
+        case 128: F ? hspmm_chunk(s, lo, hi, 128, 1) : hspmm_chunk(s, lo, hi, 128, 0); break;
+        default: F ? hspmm_chunk(s, lo, hi, s->dim, 1) : hspmm_chunk(s, lo, hi, s->dim, 0); break;
+        }
+    }
+}
+
+static void hadam_run(const graph_csr_t *a, const float *x32, const uint16_t *x16,
+                      const float *add, const uint8_t *mask, uint8_t lim, float scale,
+                      const float *l2, float *p, float *m, float *v, uint16_t *p16,
+                      uint32_t dim, const gnn_adam_t *ad, int threads, const int F)
+{
+    const uint32_t n = a->n_rows, nchunks = (n + CHUNK - 1) / CHUNK;
+    #pragma omp parallel for schedule(dynamic, 1) \
+        num_threads(gnn_team(threads, product_work(a, n, dim) + 4.0 * n * dim))
+    for (uint32_t c = 0; c < nchunks; c++) {
+        uint32_t lo = c * CHUNK, hi = lo + CHUNK < n ? lo + CHUNK : n;
+#define HADAM(D, FF) hadam_chunk(a, lo, hi, x32, x16, add, mask, lim, scale, l2, p, m, v, p16, ad, D, FF)
+        switch (dim) {
+        case 32: F ? HADAM(32, 1) : HADAM(32, 0); break;
+        case 64: F ? HADAM(64, 1) : HADAM(64, 0); break;
+        case 128: F ? HADAM(128, 1) : HADAM(128, 0); break;
+        default: F ? HADAM(dim, 1) : HADAM(dim, 0); break;
+        }
+#undef HADAM
+    }
+}
 #endif
 
 void gnn_hspmm(const gnn_hspmm_t *s, int threads)
 {
 #ifdef __F16C__
     if (s->a->val && s->dim % 8 == 0) {
-        const uint32_t n = s->rows ? s->n_rows : s->a->n_rows, nchunks = (n + CHUNK - 1) / CHUNK;
-        #pragma omp parallel for schedule(dynamic, 1) num_threads(gnn_team(threads, product_work(s->a, n, s->dim)))
-        for (uint32_t c = 0; c < nchunks; c++) {
-            uint32_t lo = c * CHUNK, hi = lo + CHUNK < n ? lo + CHUNK : n;
-            switch (s->dim) {
-            case 32: hspmm_chunk(s, lo, hi, 32); break;
-            case 64: hspmm_chunk(s, lo, hi, 64); break;
-            case 128: hspmm_chunk(s, lo, hi, 128); break;
-            default: hspmm_chunk(s, lo, hi, s->dim); break;
-            }
-        }
+        hspmm_run(s, threads, 1);
         return;
     }
 #endif
@@ -573,18 +627,7 @@ void gnn_hspmm_adam(const graph_csr_t *a, const float *x32, const uint16_t *x16,
 {
 #ifdef __F16C__
     if (a->val && dim % 8 == 0) {
-        const uint32_t n = a->n_rows, nchunks = (n + CHUNK - 1) / CHUNK;
-        #pragma omp parallel for schedule(dynamic, 1) \
-            num_threads(gnn_team(threads, product_work(a, n, dim) + 4.0 * n * dim))
-        for (uint32_t c = 0; c < nchunks; c++) {
-            uint32_t lo = c * CHUNK, hi = lo + CHUNK < n ? lo + CHUNK : n;
-            switch (dim) {
-            case 32: hadam_chunk(a, lo, hi, x32, x16, add, mask, lim, scale, l2, p, m, v, p16, ad, 32); break;
-            case 64: hadam_chunk(a, lo, hi, x32, x16, add, mask, lim, scale, l2, p, m, v, p16, ad, 64); break;
-            case 128: hadam_chunk(a, lo, hi, x32, x16, add, mask, lim, scale, l2, p, m, v, p16, ad, 128); break;
-            default: hadam_chunk(a, lo, hi, x32, x16, add, mask, lim, scale, l2, p, m, v, p16, ad, dim); break;
-            }
-        }
+        hadam_run(a, x32, x16, add, mask, lim, scale, l2, p, m, v, p16, dim, ad, threads, 1);
         return;
     }
 #endif
