@@ -430,23 +430,22 @@ void gnn_hspmm_adam_ref(const graph_csr_t *a, const float *x32, const uint16_t *
 #endif
 
 /* acc += sum_k w[k] x[c[k]][off .. off+S) over n neighbours, prefetching
- * PF_DIST ahead, past the end into the next row's first neighbours nc[0..nn)
- * (otherwise every row starts with PF_DIST unprefetched misses). H (the
- * table is halves) is a constant at every call site, so the loop tests
- * nothing per neighbour. */
+ * the row PF_DIST neighbours ahead while k + PF_DIST < plim. Over a CSR row
+ * plim runs to the end of the matrix, so the prefetches run on into the
+ * next row's neighbours (the next row computed, when rows are consecutive):
+ * stopping at the row's end left its successor's first PF_DIST gathers
+ * unprefetched, about half of them at gowalla's mean degree. H (the table
+ * is halves) and F (fused multiply-add) are constants at every call site. */
 static inline __attribute__((always_inline)) void
 hgather(const uint32_t *restrict c, const float *restrict w, uint64_t n, const float *restrict x32,
         const uint16_t *restrict x16, __m256 *acc, uint32_t D, uint32_t off, uint32_t S, const int H,
-        const int F, const uint32_t *restrict nc, uint64_t nn)
+        const int F, uint64_t plim)
 {
     const size_t esz = H ? 2 : 4;
     const char *base = H ? (const char *)(x16 + off) : (const char *)(x32 + off);
     for (uint64_t k = 0; k < n; k++) {
-        if (k + PF_DIST < n) {
+        if (k + PF_DIST < plim) {
             const char *pf = base + (size_t)c[k + PF_DIST] * D * esz;
-            for (uint32_t b = 0; b < S * esz; b += 64) __builtin_prefetch(pf + b, 0, 3);
-        } else if (k + PF_DIST - n < nn) {
-            const char *pf = base + (size_t)nc[k + PF_DIST - n] * D * esz;
             for (uint32_t b = 0; b < S * esz; b += 64) __builtin_prefetch(pf + b, 0, 3);
         }
         const __m256 wk = _mm256_set1_ps(w[k]);
@@ -467,16 +466,15 @@ hgather(const uint32_t *restrict c, const float *restrict w, uint64_t n, const f
 static inline __attribute__((always_inline)) void
 hrow_fast(const graph_csr_t *a, uint32_t r, const float *x32, const uint16_t *x16,
           const float *addr, const uint8_t *restrict mask, uint8_t lim, __m256 *acc, uint32_t D,
-          uint32_t off, uint32_t S, uint32_t rn, const int F)
+          uint32_t off, uint32_t S, const int F)
 {
     for (uint32_t q = 0; q < V8(S); q++)
         acc[q] = addr ? _mm256_loadu_ps(addr + off + 8 * q) : _mm256_setzero_ps();
     if (!x32 && !x16) return;
     const uint64_t k0 = a->ptr[r], k1 = a->ptr[r + 1];
     if (!mask || lim == GNN_GATHER_ALL) {
-        const uint64_t nk0 = rn != UINT32_MAX ? a->ptr[rn] : 0, nn = rn != UINT32_MAX ? a->ptr[rn + 1] - nk0 : 0;
-        if (x16) hgather(a->col + k0, a->val + k0, k1 - k0, NULL, x16, acc, D, off, S, 1, 1, a->col + nk0, nn);
-        else hgather(a->col + k0, a->val + k0, k1 - k0, x32, NULL, acc, D, off, S, 0, F, a->col + nk0, nn);
+        if (x16) hgather(a->col + k0, a->val + k0, k1 - k0, NULL, x16, acc, D, off, S, 1, 1, a->nnz - k0);
+        else hgather(a->col + k0, a->val + k0, k1 - k0, x32, NULL, acc, D, off, S, 0, F, a->nnz - k0);
         return;
     }
     uint32_t cc[MASK_BLOCK];
@@ -489,8 +487,8 @@ hrow_fast(const graph_csr_t *a, uint32_t r, const float *x32, const uint16_t *x1
             cw[n] = a->val[k];
             n += mask[j] < lim;
         }
-        if (x16) hgather(cc, cw, n, NULL, x16, acc, D, off, S, 1, 1, NULL, 0);
-        else hgather(cc, cw, n, x32, NULL, acc, D, off, S, 0, F, NULL, 0);
+        if (x16) hgather(cc, cw, n, NULL, x16, acc, D, off, S, 1, 1, n);
+        else hgather(cc, cw, n, x32, NULL, acc, D, off, S, 0, F, n);
     }
 }
 
@@ -519,8 +517,7 @@ hspmm_chunk(const gnn_hspmm_t *s, uint32_t lo, uint32_t hi, uint32_t D, const in
         }
         for (uint32_t off = 0; off < D; off += HSLAB) {
             const uint32_t S = D - off < HSLAB ? D - off : HSLAB;
-            hrow_fast(s->a, r, s->x32, s->x16, ar, s->mask, s->lim, acc, D, off, S,
-                      i + 1 < hi ? (s->rows ? s->rows[i + 1] : i + 1) : UINT32_MAX, F);
+            hrow_fast(s->a, r, s->x32, s->x16, ar, s->mask, s->lim, acc, D, off, S, F);
             if (s->y16)
                 for (uint32_t q = 0; q < V8(S); q++)
                     _mm_storeu_si128((__m128i *)(s->y16 + o + off + 8 * q),
@@ -555,7 +552,7 @@ hadam_chunk(const graph_csr_t *a, uint32_t lo, uint32_t hi, const float *x32, co
         const __m256 vc = _mm256_set1_ps(l2 ? l2[r] : 0.0f);
         for (uint32_t off = 0; off < D; off += HSLAB) {
             const uint32_t S = D - off < HSLAB ? D - off : HSLAB;
-            hrow_fast(a, r, x32, x16, ar, mask, lim, acc, D, off, S, r + 1 < hi ? r + 1 : UINT32_MAX, F);
+            hrow_fast(a, r, x32, x16, ar, mask, lim, acc, D, off, S, F);
             for (uint32_t q = 0; q < V8(S); q++)
                 _mm256_storeu_ps(g + off + 8 * q,
                                  _mm256_add_ps(_mm256_mul_ps(vs, acc[q]),
