@@ -64,3 +64,17 @@ int bench_load_split(const char *dir, graph_csr_t *train, graph_csr_t *test)
     free(tr.u); free(tr.i); free(te.u); free(te.i);
     return rc;
 }
+
+void bench_spmm_plain(const graph_csr_t *a, const float *x, float *y, uint32_t dim)
+{
+    #pragma omp parallel for schedule(static)
+    for (uint32_t r = 0; r < a->n_rows; r++) {
+        float *out = y + (size_t)r * dim;
+        for (uint32_t d = 0; d < dim; d++) out[d] = 0;
+        for (uint64_t k = a->ptr[r]; k < a->ptr[r + 1]; k++) {
+            const float *xj = x + (size_t)a->col[k] * dim;
+            float w = a->val[k];
+            for (uint32_t d = 0; d < dim; d++) out[d] += w * xj[d];
+        }
+    }
+}

@@ -25,20 +25,6 @@ static int cmp_dbl(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* plain OpenMP rows, static schedule: the kernel of the notes' 16 ms figure */
-static void spmm_plain_omp(const graph_csr_t *a, const float *x, float *y, uint32_t dim)
-{
-    #pragma omp parallel for schedule(static)
-    for (uint32_t r = 0; r < a->n_rows; r++) {
-        float *out = y + (size_t)r * dim;
-        for (uint32_t d = 0; d < dim; d++) out[d] = 0;
-        for (uint64_t k = a->ptr[r]; k < a->ptr[r + 1]; k++) {
-            const float *xj = x + (size_t)a->col[k] * dim;
-            float w = a->val[k];
-            for (uint32_t d = 0; d < dim; d++) out[d] += w * xj[d];
-        }
-    }
-}
 
 #define REPS 9
 
@@ -52,7 +38,7 @@ static double time_kernel(int which, const graph_csr_t *a, const float *x, float
         double t0 = clock_now();
         switch (which) {
         case K_REF: gnn_spmm_ref(a, NULL, 0, x, NULL, NULL, 0, y, dim); break;
-        case K_PLAIN: spmm_plain_omp(a, x, y, dim); break;
+        case K_PLAIN: bench_spmm_plain(a, x, y, dim); break;
         case K_FAST: gnn_spmm(a, NULL, 0, x, NULL, NULL, 0, y, dim, 0); break;
         case K_FAST_SUB: gnn_spmm(a, rows, n_rows, x, NULL, NULL, 0, y, dim, 0); break;
         case K_FAST_MASK: gnn_spmm(a, NULL, 0, x, NULL, mask, 1, y, dim, 0); break;
