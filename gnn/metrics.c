@@ -8,13 +8,8 @@
 
 static int contains(const uint32_t *a, uint32_t n, uint32_t x)
 {
-    uint32_t lo = 0, hi = n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (a[mid] < x) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo < n && a[lo] == x;
+    const uint32_t q = graph_lower_bound(a, n, x);
+    return q < n && a[q] == x;
 }
 
 void gnn_metrics_add_user(const uint32_t *ranked, uint32_t n_ranked,

@@ -49,18 +49,6 @@ static uint64_t lower_col(const uint32_t *col, uint64_t lo, uint64_t hi, uint32_
     return (uint64_t)(base - col) + (*base < c);
 }
 
-/* First node r with adj->ptr[r] >= k. */
-static uint32_t node_at_nnz(const graph_csr_t *adj, uint64_t k)
-{
-    uint32_t lo = 0, hi = adj->n_rows;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (adj->ptr[mid] < k) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo;
-}
-
 #define GNN_MAX_THREADS_BCOLS 64
 
 /* The batch's rows are scattered over adj: fetch the start of the row 16
@@ -102,8 +90,8 @@ static void build_bcols(gnn_ws_t *w, const graph_csr_t *adj, int threads)
     {
         const int id = omp_get_thread_num(), tn = omp_get_num_threads();
         /* output rows [c0, c1): an equal share of adj's non-zeros */
-        const uint32_t c0 = id == 0 ? 0 : node_at_nnz(adj, (uint64_t)id * adj->nnz / tn);
-        const uint32_t c1 = id == tn - 1 ? n : node_at_nnz(adj, (uint64_t)(id + 1) * adj->nnz / tn);
+        const uint32_t c0 = id == 0 ? 0 : graph_csr_row_at(adj, (uint64_t)id * adj->nnz / tn);
+        const uint32_t c1 = id == tn - 1 ? n : graph_csr_row_at(adj, (uint64_t)(id + 1) * adj->nnz / tn);
         for (uint32_t c = c0; c < c1; c++) ptr[c + 1] = 0;
         for (uint32_t q = 0; q < n0; q++) {
             prefetch_row(adj, l0, q, n0);
@@ -223,6 +211,14 @@ int gnn_prop_field(gnn_ws_t *w, const graph_csr_t *adj, uint32_t n_users,
     return ERR_OK;
 }
 
+/* The rows of level l for a product: NULL (every row) when the level holds
+ * the whole graph, since a full list in node order is the identity and the
+ * kernels split every-row products by work, a list only by row count. */
+static const uint32_t *level_rows(const gnn_ws_t *w, uint32_t l)
+{
+    return w->list_n[l] == w->n ? NULL : w->lists + (size_t)l * w->n;
+}
+
 const float *gnn_lgcn_forward(gnn_model_t *m, const graph_csr_t *adj, int half, float *zscale)
 {
     gnn_ws_t *w = m->ws;
@@ -237,7 +233,7 @@ const float *gnn_lgcn_forward(gnn_model_t *m, const graph_csr_t *adj, int half, 
         for (uint32_t j = 1; j <= K; j++) {
             uint32_t lev = K - j;
             float *out = w->buf[(j - 1) & 1];
-            gnn_hspmm_t s = {.a = adj, .rows = w->lists + (size_t)lev * w->n, .n_rows = w->list_n[lev],
+            gnn_hspmm_t s = {.a = adj, .rows = level_rows(w, lev), .n_rows = w->list_n[lev],
                              .x16 = prev, .add = m->emb0, .dim = dim};
             if (j == K) s.y32 = out;
             else s.y16 = (uint16_t *)out;
@@ -253,7 +249,7 @@ const float *gnn_lgcn_forward(gnn_model_t *m, const graph_csr_t *adj, int half, 
         uint32_t lev = K - j;
         float *out = w->buf[(j - 1) & 1];
         double t0 = clock_now();
-        gnn_spmm(adj, w->lists + (size_t)lev * w->n, w->list_n[lev], prev, m->emb0, NULL, 0,
+        gnn_spmm(adj, level_rows(w, lev), w->list_n[lev], prev, m->emb0, NULL, 0,
                  out, dim, m->hp.threads);
         w->prof[j - 1] += clock_now() - t0;
         prev = out;
@@ -297,7 +293,7 @@ static void backward_half(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam
         double t0 = clock_now();
         /* bcols holds only the batch's columns: nothing to skip */
         const uint8_t lim = j == 1 ? GNN_GATHER_ALL : widen_support(prev, w, (uint8_t)j, dim, m->hp.threads);
-        gnn_hspmm_t s = {.a = j == 1 ? &w->bcols : adj, .rows = w->lists + (size_t)j * w->n,
+        gnn_hspmm_t s = {.a = j == 1 ? &w->bcols : adj, .rows = level_rows(w, j),
                          .n_rows = w->list_n[j], .x32 = j == 1 ? w->g : NULL, .x16 = prev,
                          .add = w->g, .mask = w->dist, .lim = lim, .y16 = out, .dim = dim};
         gnn_hspmm(&s, m->hp.threads);
@@ -324,7 +320,7 @@ void gnn_lgcn_backward(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam_t 
     for (uint32_t j = 1; j < K; j++) {
         float *out = w->buf[(j - 1) & 1];
         double t0 = clock_now();
-        gnn_spmm(j == 1 ? &w->bcols : adj, w->lists + (size_t)j * w->n, w->list_n[j], prev,
+        gnn_spmm(j == 1 ? &w->bcols : adj, level_rows(w, j), w->list_n[j], prev,
                  w->g, w->dist, j == 1 ? GNN_GATHER_ALL : (uint8_t)j, out, dim, m->hp.threads);
         w->prof[GNN_MAX_LAYERS + j - 1] += clock_now() - t0;
         prev = out;

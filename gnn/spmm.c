@@ -568,12 +568,36 @@ hadam_chunk(const graph_csr_t *a, uint32_t lo, uint32_t hi, const float *x32, co
 /* The optimized drivers. F: multiply-adds fused (the half kernels and
  * their reference, fmaf) or a product then a sum, as gnn_spmm's reference
  * computes them (C11 does not contract a * b + c). */
+/* Work units of a product: ranges of about CHUNK_NNZ of a's non-zeros, and
+ * of a row list the listed rows within such a range (a list is ascending).
+ * Rows are power-law: a unit of 32 rows of popular items held 100x the work
+ * of 32 users', and the last one kept the other thread waiting at the end
+ * of every product. */
+#define CHUNK_NNZ 4096
+
+static uint32_t n_units(const graph_csr_t *a)
+{
+    const uint64_t u = (a->nnz + CHUNK_NNZ - 1) / CHUNK_NNZ;
+    return u ? (uint32_t)u : 1;
+}
+
+/* Rows (positions in the list, when there is one) [*lo, *hi) of unit c of nu. */
+static void unit_range(const graph_csr_t *a, const uint32_t *rows, uint32_t n_rows, uint32_t c,
+                       uint32_t nu, uint32_t *lo, uint32_t *hi)
+{
+    uint32_t r0 = c == 0 ? 0 : graph_csr_row_at(a, (uint64_t)c * a->nnz / nu);
+    uint32_t r1 = c + 1 == nu ? a->n_rows : graph_csr_row_at(a, (uint64_t)(c + 1) * a->nnz / nu);
+    *lo = rows ? graph_lower_bound(rows, n_rows, r0) : r0;
+    *hi = rows ? (c + 1 == nu ? n_rows : graph_lower_bound(rows, n_rows, r1)) : r1;
+}
+
 static void hspmm_run(const gnn_hspmm_t *s, int threads, const int F)
 {
-    const uint32_t n = s->rows ? s->n_rows : s->a->n_rows, nchunks = (n + CHUNK - 1) / CHUNK;
+    const uint32_t n = s->rows ? s->n_rows : s->a->n_rows, nu = n_units(s->a);
     #pragma omp parallel for schedule(dynamic, 1) num_threads(gnn_team(threads, product_work(s->a, n, s->dim)))
-    for (uint32_t c = 0; c < nchunks; c++) {
-        uint32_t lo = c * CHUNK, hi = lo + CHUNK < n ? lo + CHUNK : n;
+    for (uint32_t c = 0; c < nu; c++) {
+        uint32_t lo, hi;
+        unit_range(s->a, s->rows, s->n_rows, c, nu, &lo, &hi);
         switch (s->dim) {
         case 32: F ? hspmm_chunk(s, lo, hi, 32, 1) : hspmm_chunk(s, lo, hi, 32, 0); break;
         case 64: F ? hspmm_chunk(s, lo, hi, 64, 1) : hspmm_chunk(s, lo, hi, 64, 0); break;
@@ -588,11 +612,12 @@ static void hadam_run(const graph_csr_t *a, const float *x32, const uint16_t *x1
                       const float *l2, float *p, float *m, float *v, uint16_t *p16,
                       uint32_t dim, const gnn_adam_t *ad, int threads, const int F)
 {
-    const uint32_t n = a->n_rows, nchunks = (n + CHUNK - 1) / CHUNK;
+    const uint32_t n = a->n_rows, nu = n_units(a);
     #pragma omp parallel for schedule(dynamic, 1) \
         num_threads(gnn_team(threads, product_work(a, n, dim) + 4.0 * n * dim))
-    for (uint32_t c = 0; c < nchunks; c++) {
-        uint32_t lo = c * CHUNK, hi = lo + CHUNK < n ? lo + CHUNK : n;
+    for (uint32_t c = 0; c < nu; c++) {
+        uint32_t lo, hi;
+        unit_range(a, NULL, 0, c, nu, &lo, &hi);
 #define HADAM(D, FF) hadam_chunk(a, lo, hi, x32, x16, add, mask, lim, scale, l2, p, m, v, p16, ad, D, FF)
         switch (dim) {
         case 32: F ? HADAM(32, 1) : HADAM(32, 0); break;

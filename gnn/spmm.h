@@ -11,11 +11,11 @@
  * streaming a table of zeros would cost as much as a gather pass), and
  * lim == GNN_GATHER_ALL gathers every neighbour (the mask then only selects
  * the add rows: the last backward product when the field is the graph).
- * for the rows r listed in rows[0..n_rows) (rows == NULL: every row). A row
- * is computed by one thread, in column order, so the result does not depend
- * on the number of threads. The mask restricts the gather to the support of
- * a sparse operand (rows of x outside it may hold garbage and are never read);
- * mask == NULL gathers every neighbour.
+ * for the rows r listed in rows[0..n_rows), ascending (rows == NULL: every
+ * row). A row is computed by one thread, in column order, so the result does
+ * not depend on the number of threads. The mask restricts the gather to the
+ * support of a sparse operand (rows of x outside it may hold garbage and are
+ * never read); mask == NULL gathers every neighbour.
  *
  * gnn_spmm_adam fuses the last backward product with the Adam update of the
  * same row (the gradient row is consumed as soon as it exists, so it never

@@ -85,16 +85,33 @@ int graph_csr_transpose(const graph_csr_t *a, graph_csr_t *t, err_t *e)
     return ERR_OK;
 }
 
+uint32_t graph_csr_row_at(const graph_csr_t *m, uint64_t k)
+{
+    uint32_t lo = 0, hi = m->n_rows;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (m->ptr[mid] < k) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+uint32_t graph_lower_bound(const uint32_t *a, uint32_t n, uint32_t x)
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < x) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
 int graph_csr_has(const graph_csr_t *m, uint32_t r, uint32_t c)
 {
-    uint64_t lo = m->ptr[r], hi = m->ptr[r + 1];
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (m->col[mid] < c) lo = mid + 1;
-        else if (m->col[mid] > c) hi = mid;
-        else return 1;
-    }
-    return 0;
+    const uint32_t *row = m->col + m->ptr[r], n = (uint32_t)(m->ptr[r + 1] - m->ptr[r]);
+    const uint32_t q = graph_lower_bound(row, n, c);
+    return q < n && row[q] == c;
 }
 
 int graph_norm_bipartite(const graph_csr_t *r, graph_csr_t *adj, err_t *e)

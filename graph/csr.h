@@ -49,8 +49,16 @@ int graph_csr_from_pairs(graph_csr_t *m, uint32_t n_rows, uint32_t n_cols,
 /* t = a^T (values carried along when a has them). */
 int graph_csr_transpose(const graph_csr_t *a, graph_csr_t *t, err_t *e);
 
+/* The first position q in a[0..n) with a[q] >= x (n if none); a ascending. */
+uint32_t graph_lower_bound(const uint32_t *a, uint32_t n, uint32_t x);
+
 /* 1 if (r, c) is stored (binary search in the row). */
 int graph_csr_has(const graph_csr_t *m, uint32_t r, uint32_t c);
+
+/* The first row r with m->ptr[r] >= k (n_rows if none): where the k-th
+ * stored entry's row starts. Splitting [0, nnz) evenly and mapping the cuts
+ * through this gives row ranges of equal work. */
+uint32_t graph_csr_row_at(const graph_csr_t *m, uint64_t k);
 
 /* The symmetric-normalized adjacency D^-1/2 A D^-1/2 of the bipartite graph
  * whose biadjacency is r (n_users x n_items): a square matrix over

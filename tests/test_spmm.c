@@ -2,7 +2,9 @@
  * reference: full, row-subset, masked and with an added term; the widths
  * that have specialized code (32, 64, 128) and one that does not (17); the
  * fused product + Adam; dense Adam. Graphs are random bipartite ones
- * normalized by graph_norm_bipartite, with hubs so that rows vary a lot. */
+ * normalized by graph_norm_bipartite, with hubs so that rows vary a lot,
+ * and with enough non-zeros (24,000) that the kernels split them into
+ * several work units, whose bounds fall inside row lists. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +57,7 @@ static void test_dim(uint32_t dim)
     rng_t r;
     rng_seed(&r, 42 + dim);
     graph_csr_t a;
-    random_graph(&r, 300, 200, 3000, &a);
+    random_graph(&r, 300, 200, 12000, &a);
     const uint32_t n = a.n_rows;
     const size_t sz = (size_t)n * dim;
     float *x = randv(&r, sz), *add = randv(&r, sz);
@@ -212,7 +214,7 @@ static void test_half_dim(uint32_t dim)
     rng_t r;
     rng_seed(&r, 99 + dim);
     graph_csr_t a;
-    random_graph(&r, 300, 200, 3000, &a);
+    random_graph(&r, 300, 200, 12000, &a);
     const uint32_t n = a.n_rows;
     const size_t sz = (size_t)n * dim;
     float *x = randv(&r, sz), *add = randv(&r, sz), *y1 = calloc(sz, 4), *y2 = calloc(sz, 4);
