@@ -2,8 +2,8 @@
  * optimized ones differ only in speed: the row kernel is compiled for a
  * constant dim (64, 32, 128) so the accumulator row lives in registers, the
  * next neighbours' rows are prefetched (the gathered rows come from L2/L3 and
- * their latency, not arithmetic, is the cost), and rows are handed to
- * threads in small dynamic chunks because degrees are power-law. Summation
+ * their latency, not arithmetic, is the cost), and threads take units of
+ * equal work (non-zeros) dynamically because degrees are power-law. Summation
  * order is the reference's, so the results agree to rounding of contraction.
  */
 #include "gnn/spmm.h"
@@ -209,7 +209,28 @@ spmm_chunk(const graph_csr_t *a, const uint32_t *rows, uint32_t lo, uint32_t hi,
     }
 }
 
-#define CHUNK 32
+/* Work units of a product: ranges of about CHUNK_NNZ of a's non-zeros, and
+ * of a row list the listed rows within such a range (a list is ascending).
+ * Rows are power-law: a unit of 32 rows of popular items held 100x the work
+ * of 32 users', and the last one kept the other thread waiting at the end
+ * of every product. */
+#define CHUNK_NNZ 4096
+
+static uint32_t n_units(const graph_csr_t *a)
+{
+    const uint64_t u = (a->nnz + CHUNK_NNZ - 1) / CHUNK_NNZ;
+    return u ? (uint32_t)u : 1;
+}
+
+/* Rows (positions in the list, when there is one) [*lo, *hi) of unit c of nu. */
+static void unit_range(const graph_csr_t *a, const uint32_t *rows, uint32_t n_rows, uint32_t c,
+                       uint32_t nu, uint32_t *lo, uint32_t *hi)
+{
+    uint32_t r0 = c == 0 ? 0 : graph_csr_row_at(a, (uint64_t)c * a->nnz / nu);
+    uint32_t r1 = c + 1 == nu ? a->n_rows : graph_csr_row_at(a, (uint64_t)(c + 1) * a->nnz / nu);
+    *lo = rows ? graph_lower_bound(rows, n_rows, r0) : r0;
+    *hi = rows ? (c + 1 == nu ? n_rows : graph_lower_bound(rows, n_rows, r1)) : r1;
+}
 
 #ifdef __F16C__
 /* On x86 with AVX the float32 products run on the register kernels of the
@@ -235,11 +256,11 @@ void gnn_spmm(const graph_csr_t *a, const uint32_t *rows, uint32_t n_rows,
         return;
     }
 #endif
-    uint32_t n = rows ? n_rows : a->n_rows;
-    uint32_t nchunks = (n + CHUNK - 1) / CHUNK;
+    const uint32_t n = rows ? n_rows : a->n_rows, nu = n_units(a);
     #pragma omp parallel for schedule(dynamic, 1) num_threads(gnn_team(threads, product_work(a, n, dim)))
-    for (uint32_t c = 0; c < nchunks; c++) {
-        uint32_t lo = c * CHUNK, hi = lo + CHUNK < n ? lo + CHUNK : n;
+    for (uint32_t c = 0; c < nu; c++) {
+        uint32_t lo, hi;
+        unit_range(a, rows, n_rows, c, nu, &lo, &hi);
         switch (dim) {
         case 32: spmm_chunk(a, rows, lo, hi, x, add, mask, lim, y, 32); break;
         case 64: spmm_chunk(a, rows, lo, hi, x, add, mask, lim, y, 64); break;
@@ -280,11 +301,12 @@ void gnn_spmm_adam(const graph_csr_t *a, const float *x, const float *add,
         return;
     }
 #endif
-    uint32_t n = a->n_rows, nchunks = (n + CHUNK - 1) / CHUNK;
+    const uint32_t n = a->n_rows, nu = n_units(a);
     #pragma omp parallel for schedule(dynamic, 1) \
         num_threads(gnn_team(threads, product_work(a, n, dim) + 4.0 * n * dim))
-    for (uint32_t c = 0; c < nchunks; c++) {
-        uint32_t lo = c * CHUNK, hi = lo + CHUNK < n ? lo + CHUNK : n;
+    for (uint32_t c = 0; c < nu; c++) {
+        uint32_t lo, hi;
+        unit_range(a, NULL, 0, c, nu, &lo, &hi);
         switch (dim) {
         case 32: adam_chunk(a, lo, hi, x, add, mask, lim, scale, l2, p, m, v, ad, 32); break;
         case 64: adam_chunk(a, lo, hi, x, add, mask, lim, scale, l2, p, m, v, ad, 64); break;
@@ -568,29 +590,6 @@ hadam_chunk(const graph_csr_t *a, uint32_t lo, uint32_t hi, const float *x32, co
 /* The optimized drivers. F: multiply-adds fused (the half kernels and
  * their reference, fmaf) or a product then a sum, as gnn_spmm's reference
  * computes them (C11 does not contract a * b + c). */
-/* Work units of a product: ranges of about CHUNK_NNZ of a's non-zeros, and
- * of a row list the listed rows within such a range (a list is ascending).
- * Rows are power-law: a unit of 32 rows of popular items held 100x the work
- * of 32 users', and the last one kept the other thread waiting at the end
- * of every product. */
-#define CHUNK_NNZ 4096
-
-static uint32_t n_units(const graph_csr_t *a)
-{
-    const uint64_t u = (a->nnz + CHUNK_NNZ - 1) / CHUNK_NNZ;
-    return u ? (uint32_t)u : 1;
-}
-
-/* Rows (positions in the list, when there is one) [*lo, *hi) of unit c of nu. */
-static void unit_range(const graph_csr_t *a, const uint32_t *rows, uint32_t n_rows, uint32_t c,
-                       uint32_t nu, uint32_t *lo, uint32_t *hi)
-{
-    uint32_t r0 = c == 0 ? 0 : graph_csr_row_at(a, (uint64_t)c * a->nnz / nu);
-    uint32_t r1 = c + 1 == nu ? a->n_rows : graph_csr_row_at(a, (uint64_t)(c + 1) * a->nnz / nu);
-    *lo = rows ? graph_lower_bound(rows, n_rows, r0) : r0;
-    *hi = rows ? (c + 1 == nu ? n_rows : graph_lower_bound(rows, n_rows, r1)) : r1;
-}
-
 static void hspmm_run(const gnn_hspmm_t *s, int threads, const int F)
 {
     const uint32_t n = s->rows ? s->n_rows : s->a->n_rows, nu = n_units(s->a);
