@@ -6,16 +6,18 @@
  *
  *   y[r] = add[r] + sum over stored (r, j) with mask[j] < lim of  a_rj x[j]
  *
- * where, when a mask is given, add[r] counts only on rows with mask[r] == 0
+ * for the rows r listed in rows[0..n_rows), ascending (rows == NULL: every
+ * row). A row is computed by one thread, in column order, so the result does
+ * not depend on the number of threads; threads take units of about equal
+ * non-zeros, since degrees are power-law.
+ *
+ * The mask restricts the gather to the support of a sparse operand (rows of
+ * x outside it may hold garbage and are never read); mask == NULL gathers
+ * every neighbour. With a mask, add[r] counts only on rows with mask[r] == 0
  * (backward products add G, which lives on the batch's rows = level 0, and
  * streaming a table of zeros would cost as much as a gather pass), and
  * lim == GNN_GATHER_ALL gathers every neighbour (the mask then only selects
  * the add rows: the last backward product when the field is the graph).
- * for the rows r listed in rows[0..n_rows), ascending (rows == NULL: every
- * row). A row is computed by one thread, in column order, so the result does
- * not depend on the number of threads. The mask restricts the gather to the
- * support of a sparse operand (rows of x outside it may hold garbage and are
- * never read); mask == NULL gathers every neighbour.
  *
  * gnn_spmm_adam fuses the last backward product with the Adam update of the
  * same row (the gradient row is consumed as soon as it exists, so it never
