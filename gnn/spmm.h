@@ -21,7 +21,7 @@
  *
  * gnn_spmm_adam fuses the last backward product with the Adam update of the
  * same row (the gradient row is consumed as soon as it exists, so it never
- * goes to memory): see gnn/adam.c for the update itself.
+ * goes to memory); the update itself is adam_span in spmm.c.
  *
  * Shapes: x, y, add [n x dim] row-major float32; mask [n] uint8.
  * Assumes y does not alias x (y may alias add), dim <= GNN_MAX_DIM.
