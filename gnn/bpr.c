@@ -43,6 +43,26 @@ static inline void fetch(const float *z, const float *emb0, size_t pu, size_t pi
     }
 }
 
+/* The scatter's reads and writes are as scattered as the gathers: prefetch
+ * what triple k + SCATTER_PF will touch on this thread (its owned G rows and
+ * the z rows they add). */
+#ifndef SCATTER_PF
+#define SCATTER_PF 8
+#endif
+static inline void fetch_owned(const float *z, const float *g, size_t ru, size_t ri, size_t rj,
+                               uint32_t dim, size_t T, size_t me)
+{
+    for (uint32_t b = 0; b < dim; b += 16) {
+        if (ru % T == me) {
+            __builtin_prefetch(g + ru * dim + b, 1); __builtin_prefetch(z + ri * dim + b);
+            __builtin_prefetch(z + rj * dim + b);
+        }
+        if (ri % T == me || rj % T == me) __builtin_prefetch(z + ru * dim + b);
+        if (ri % T == me) __builtin_prefetch(g + ri * dim + b, 1);
+        if (rj % T == me) __builtin_prefetch(g + rj * dim + b, 1);
+    }
+}
+
 /* Triple k's gradient on the rows that thread `me` of T owns (node % T),
  * and its L2 occurrence: G_u += c (z_i - z_j), G_i += c z_u, G_j -= c z_u. */
 static inline void scatter(const float *z, float *g, float *l2, size_t ru, size_t ri, size_t rj, float c,
@@ -101,9 +121,13 @@ double gnn_bpr(const float *z, float zscale, const float *emb0, uint32_t dim, ui
             scatter(z, g, l2, ru, ri, rj, c, l2c, dim, 1, 0);
         }
         if (cz)   /* after the loop's implicit barrier: every cz is set */
-            for (uint32_t k = 0; k < t; k++)
+            for (uint32_t k = 0; k < t; k++) {
+                if (k + SCATTER_PF < t)
+                    fetch_owned(z, g, u[k + SCATTER_PF], (size_t)n_users + i[k + SCATTER_PF],
+                                (size_t)n_users + j[k + SCATTER_PF], dim, (size_t)tn, (size_t)id);
                 scatter(z, g, l2, u[k], (size_t)n_users + i[k], (size_t)n_users + j[k], cz[k], l2c, dim,
                         (size_t)tn, (size_t)id);
+            }
     }
     if (cz)
         for (uint32_t k = 0; k < t; k++) { loss += lk[2 * k]; norms += lk[2 * k + 1]; }
