@@ -20,9 +20,8 @@
 #     the epoch its checkpoint names (eval --json without "seconds"). Every
 #     4th trial then finishes the run with --resume and must equal the
 #     uninterrupted final model.
-#   * at least a third of the trials must have killed a live process (else
-#     the delays are wrong and the test tests nothing; a run's time varies
-#     by 30% on this shared machine, so half was sometimes missed).
+#   * at least half of the trials must have killed a live process (else the
+#     delays are wrong and the test tests nothing).
 # Assumes: the synthetic generator, mdb_dump (lmdb-utils; without it the
 # content comparison falls back to stats counts), and that `train --resume`
 # equals an uninterrupted run (tested in cli_train.sh). Random delays come
@@ -125,7 +124,7 @@ for ((i = 1; i <= trials; i++)); do
 done
 echo "append: $n_before trials left the state before, $n_after the state after; $hits kills hit a running process"
 check "append: all $trials killed stores open and are exactly before or after" test "$bad_trials" -eq 0
-check "append: at least a third of the kills hit a running process ($hits of $trials)" test $((hits * 3)) -ge "$trials"
+check "append: at least half the kills hit a running process ($hits of $trials)" test $((hits * 2)) -ge "$trials"
 
 # ---- a first build-graph (new store), killed: no store, or the whole one
 fresh=(build-graph --interactions "$tmp/a.tsv" --columns user,item,rating,time --split temporal:0.2
@@ -217,7 +216,7 @@ for ((i = 1; i <= trials; i++)); do
 done
 echo "train: killed models were saved at epochs: ${!seen[*]}; $hits kills hit a running process"
 check "train: all $trials killed stores open, counts unchanged, models evaluate as saved" test "$bad_trials" -eq 0
-check "train: at least a third of the kills hit a running process ($hits of $trials)" test $((hits * 3)) -ge "$trials"
+check "train: at least half the kills hit a running process ($hits of $trials)" test $((hits * 2)) -ge "$trials"
 
 echo "$n checks, $failed failed"
 [ "$failed" -eq 0 ]
