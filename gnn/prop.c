@@ -212,8 +212,9 @@ int gnn_prop_field(gnn_ws_t *w, const graph_csr_t *adj, uint32_t n_users,
 }
 
 /* The rows of level l for a product: NULL (every row) when the level holds
- * the whole graph, since a full list in node order is the identity and the
- * kernels split every-row products by work, a list only by row count. */
+ * the whole graph: a full list in node order is the identity, and without
+ * it the kernels skip the list's reads and the binary searches that cut it
+ * into work units. */
 static const uint32_t *level_rows(const gnn_ws_t *w, uint32_t l)
 {
     return w->list_n[l] == w->n ? NULL : w->lists + (size_t)l * w->n;
