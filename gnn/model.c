@@ -272,6 +272,12 @@ int gnn_train_step(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *users
     return train_step(m, adj, users, pos, neg, t, m->hp.lr, loss, e);
 }
 
+uint64_t gnn_batch_positives(const gnn_hparams_t *hp, uint64_t n_train)
+{
+    if (hp->steps_per_epoch == 0 || n_train == 0) return hp->batch_size;
+    return (n_train + hp->steps_per_epoch - 1) / hp->steps_per_epoch;
+}
+
 int gnn_train_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_csr_t *adj,
                     uint32_t epoch, double *loss, err_t *e)
 {
@@ -285,7 +291,8 @@ int gnn_train_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_csr_t 
     if (train->nnz == 0) return err_set(e, ERR_INPUT, "no training interactions");
     if ((rc = gnn_sample_epoch(w, train, m->hp.seed, epoch, neg, m->hp.threads, e))) return rc;
     w->e0h_ok = 0;   /* params may have been written since the last step */
-    const uint64_t n_pos = train->nnz, bs = m->hp.batch_size;
+    const uint64_t n_pos = train->nnz, bs = gnn_batch_positives(&m->hp, n_pos);
+    const uint64_t n_steps = (n_pos + bs - 1) / bs;
     double sum = 0.0;
     uint64_t steps = 0;
     for (uint64_t b = 0; b < n_pos; b += bs, steps++) {
@@ -296,6 +303,7 @@ int gnn_train_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_csr_t 
         rc = train_step(m, adj, w->tu + o, w->ti + o, w->tj + o, (uint32_t)(cnt * neg), lr, &l, e);
         if (rc) return rc;
         sum += l;
+        if (m->step_hook) m->step_hook(m->step_ctx, steps + 1, n_steps);
     }
     *loss = sum / (double)steps;
     return ERR_OK;

@@ -61,6 +61,11 @@ typedef struct gnn_hparams {
     uint32_t dim;          /* 64 */
     uint32_t layers;       /* 3 (forced 0 for mf) */
     uint32_t batch_size;   /* 2048 */
+    uint32_t steps_per_epoch; /* 0 (default): batch_size positives per step; N > 0:
+                            * ceil(n_train / N) positives per step, so the batch grows
+                            * with the graph and an epoch is N steps whatever its size:
+                            * each step propagates (nearly) the whole graph, so a fixed
+                            * step count keeps an epoch's cost linear in the edges */
     uint32_t negatives;    /* 1 */
     float lr;              /* 0.001 */
     float reg;             /* 1e-4 */
@@ -85,6 +90,10 @@ enum { GNN_LR_CONSTANT, GNN_LR_COSINE, GNN_LR_LINEAR };
  * lets the last epochs settle (docs/training.md). */
 float gnn_lr_at(const gnn_hparams_t *hp, double t);
 
+/* Called by gnn_train_epoch after each of its steps (step counts from 1):
+ * what a progress line inside a long epoch needs. */
+typedef void (*gnn_step_hook_t)(void *ctx, uint64_t step, uint64_t steps);
+
 typedef struct gnn_model {
     gnn_hparams_t hp;
     uint32_t n_users, n_items;
@@ -102,6 +111,8 @@ typedef struct gnn_model {
     float *rel_w;          /* view: params + n_nodes*dim, [n_rel], or NULL */
     const uint32_t *edge_rel; /* borrowed [adj nnz]: relation of each adjacency entry (kglightgcn) */
     void *hws;             /* private workspace of gnn/relation.c */
+    gnn_step_hook_t step_hook; /* NULL, or called after every step of gnn_train_epoch */
+    void *step_ctx;        /* its first argument */
 } gnn_model_t;
 
 /* Check hparams (arch known, dim/layers/batch in range, sizes that do not
@@ -120,7 +131,12 @@ int gnn_model_init_nodes(gnn_model_t *m, const gnn_hparams_t *hp, uint32_t n_use
 void gnn_model_set_relations(gnn_model_t *m, const uint32_t *edge_rel);
 void gnn_model_destroy(gnn_model_t *m);
 
-/* One epoch of BPR training: ceil(n_train/batch_size) steps (n_train = train->nnz),
+/* The positives per step gnn_train_epoch uses on n_train training
+ * interactions: hp.batch_size, or ceil(n_train / hp.steps_per_epoch). */
+uint64_t gnn_batch_positives(const gnn_hparams_t *hp, uint64_t n_train);
+
+/* One epoch of BPR training: ceil(n_train/batch) steps (n_train = train->nnz,
+ * batch = gnn_batch_positives),
  * positives drawn as LightGCN does (a random user, then one of its items),
  * seeded from (hp.seed, epoch). train: R [n_users x n_items];
  * adj: graph_norm_bipartite(R). *loss = mean batch loss. Users with no

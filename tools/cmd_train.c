@@ -57,7 +57,9 @@ static const char usage_text[] =
     "  --dim N              embedding size (64)\n"
     "  --layers N           propagation layers (3; mf always 0)\n"
     "  --epochs N           epochs to run (100)\n"
-    "  --batch-size N       BPR triples per step (2048)\n"
+    "  --batch-size N       BPR positives per step (2048)\n"
+    "  --steps-per-epoch N  0 (default): --batch-size positives per step; N: ceil(interactions / N)\n"
+    "                       positives per step, so an epoch costs N steps on any graph (large graphs)\n"
     "  --lr X               Adam learning rate (0.001)\n"
     "  --lr-warmup X        ramp the learning rate up from lr/100 over X epochs (0)\n"
     "  --lr-decay D         constant (default), cosine or linear: decay after the warm-up,\n"
@@ -82,7 +84,7 @@ static const char usage_text[] =
 
 static const cli_flag_t flags[] = {"resume", "help", "progress", NULL};
 static const char *const known[] = {
-    "store", "config", "model", "arch", "dim", "layers", "epochs", "batch_size", "lr", "reg",
+    "store", "config", "model", "arch", "dim", "layers", "epochs", "batch_size", "steps_per_epoch", "lr", "reg",
     "lr_warmup", "lr_decay", "lr_min", "lr_decay_epochs",
     "negatives", "seed", "threads", "eval_every", "k", "valid_fraction", "patience",
     "checkpoint_every", "metrics_log", "resume", "help", "progress",
@@ -249,6 +251,7 @@ static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
         (rc = cli_get_u32(o, "layers", arch == 1 ? 0 : 3, 0, 8, &r->hp.layers, e)) ||
         (rc = cli_get_u32(o, "epochs", 100, 0, 1000000, &r->epochs, e)) ||
         (rc = cli_get_u32(o, "batch_size", 2048, 1, 1u << 24, &r->hp.batch_size, e)) ||
+        (rc = cli_get_u32(o, "steps_per_epoch", 0, 0, 1u << 24, &r->hp.steps_per_epoch, e)) ||
         (rc = cli_get_float(o, "lr", 0.001f, 1e-9, 10.0, &r->hp.lr, e)) ||
         (rc = cli_get_float(o, "lr_warmup", 0.0f, 0.0, 1e6, &r->hp.lr_warmup, e)) ||
         (rc = cli_get_choice(o, "lr_decay", decay_names, GNN_LR_CONSTANT, &r->hp.lr_decay, e)) ||
@@ -285,11 +288,11 @@ static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
 static void config_text(const run_t *r, char *buf, size_t n)
 {
     snprintf(buf, n,
-             "model: %s\ndim: %u\nlayers: %u\nepochs: %u\nbatch_size: %u\nlr: %g\n"
+             "model: %s\ndim: %u\nlayers: %u\nepochs: %u\nbatch_size: %u\nsteps_per_epoch: %u\nlr: %g\n"
              "lr_warmup: %g\nlr_decay: %s\nlr_min: %g\nlr_decay_epochs: %u\nreg: %g\n"
              "negatives: %u\nseed: %llu\nthreads: %d\neval_every: %u\nvalid_fraction: %g\npatience: %u\n"
              "edges: [interaction%s%s]\nweight_social: %g\nweight_knowledge: %g\nedge_norm: %s\n",
-             r->hp.arch, r->hp.dim, r->hp.layers, r->epochs, r->hp.batch_size, (double)r->hp.lr,
+             r->hp.arch, r->hp.dim, r->hp.layers, r->epochs, r->hp.batch_size, r->hp.steps_per_epoch, (double)r->hp.lr,
              (double)r->hp.lr_warmup, decay_names[r->hp.lr_decay], (double)r->hp.lr_min, r->hp.lr_epochs, (double)r->hp.reg, r->hp.negatives, (unsigned long long)r->hp.seed, r->hp.threads,
              r->eval_every, (double)r->valid_fraction, r->patience, r->edges.social ? ", social" : "",
              r->edges.knowledge ? ", knowledge" : "", (double)r->edges.w_social, (double)r->edges.w_knowledge,
