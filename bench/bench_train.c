@@ -163,7 +163,7 @@ static void spmm_figures(const graph_csr_t *adj, uint32_t dim)
 int main(int argc, char **argv)
 {
     const char *dir = "/work/shared/data/gowalla";
-    gnn_hparams_t hp = {.arch = "lightgcn", .dim = 64, .layers = 3, .batch_size = 2048,
+    gnn_hparams_t hp = {.arch = GNN_ARCH_LIGHTGCN, .dim = 64, .layers = 3, .batch_size = 2048,
                         .negatives = 1, .lr = 0.001f, .reg = 1e-4f, .seed = 2020, .threads = 0};
     int epochs = 3, eval_every = 0, profile = 1, compare = 0;
     double minutes = 0;
@@ -177,7 +177,11 @@ int main(int argc, char **argv)
         else if (!strcmp(k, "--epochs")) epochs = atoi(v);
         else if (!strcmp(k, "--eval-every")) eval_every = atoi(v);
         else if (!strcmp(k, "--minutes")) minutes = atof(v);
-        else if (!strcmp(k, "--arch")) snprintf(hp.arch, sizeof hp.arch, "%s", v);
+        else if (!strcmp(k, "--arch")) {
+            const gnn_arch_t *a = gnn_arch_find(v);
+            if (!a || !(a->caps & GNN_CAP_BPR)) { fprintf(stderr, "bench_train: --arch %s is not a trained architecture\n", v); return 2; }
+            hp.arch = a->id;
+        }
         else if (!strcmp(k, "--dim")) hp.dim = (uint32_t)atoi(v);
         else if (!strcmp(k, "--layers")) hp.layers = (uint32_t)atoi(v);
         else if (!strcmp(k, "--batch")) hp.batch_size = (uint32_t)atoi(v);
@@ -205,7 +209,7 @@ int main(int argc, char **argv)
     if (hp.threads > 0) omp_set_num_threads(hp.threads);
     printf("gowalla: %u users, %u items, %llu train, %llu test; %s dim %u layers %u batch %u neg %u "
            "lr %g reg %g, %d threads\n", nu, ni, (unsigned long long)train.nnz,
-           (unsigned long long)test.nnz, hp.arch, hp.dim, hp.layers, hp.batch_size, hp.negatives,
+           (unsigned long long)test.nnz, gnn_arch_get(hp.arch)->name, hp.dim, hp.layers, hp.batch_size, hp.negatives,
            (double)hp.lr, (double)hp.reg, omp_get_max_threads());
     spmm_figures(&adj, hp.dim);
 
@@ -293,7 +297,7 @@ int main(int argc, char **argv)
     if (done && !eval_every)
         printf("epoch in plain-SpMM units: median %.0f (an epoch costs that many plain float32 "
                "products timed around it)\n", median(units, done));
-    if (profile && strcmp(hp.arch, "gcn")) profile_epoch(&m, &train, &adj, (uint32_t)epochs);
+    if (profile && hp.arch != GNN_ARCH_GCN) profile_epoch(&m, &train, &adj, (uint32_t)epochs);
     free(emb); free(times); free(units); free(cpus); free(ux); free(uy);
     gnn_model_destroy(&m);
     graph_csr_destroy(&train); graph_csr_destroy(&test); graph_csr_destroy(&adj);

@@ -13,16 +13,6 @@
 #include "gnn/internal.h"
 #include "gnn/relation.h"
 
-enum arch { ARCH_LIGHTGCN, ARCH_MF, ARCH_GCN, ARCH_KGLIGHTGCN, ARCH_UNKNOWN };
-
-static enum arch arch_of(const char *s)
-{
-    if (!strcmp(s, "lightgcn")) return ARCH_LIGHTGCN;
-    if (!strcmp(s, "mf")) return ARCH_MF;
-    if (!strcmp(s, "gcn")) return ARCH_GCN;
-    if (!strcmp(s, "kglightgcn")) return ARCH_KGLIGHTGCN;
-    return ARCH_UNKNOWN;
-}
 
 static void ws_free(gnn_ws_t *w)
 {
@@ -38,12 +28,13 @@ static void ws_free(gnn_ws_t *w)
 
 static int check_hparams(const gnn_hparams_t *hp, err_t *e)
 {
-    if (memchr(hp->arch, 0, sizeof hp->arch) == NULL || arch_of(hp->arch) == ARCH_UNKNOWN)
-        return err_set(e, ERR_USAGE, "unknown architecture '%.*s' (lightgcn, mf, gcn, kglightgcn)",
-                       (int)sizeof hp->arch, hp->arch);
+    const gnn_arch_t *a = gnn_arch_get(hp->arch);
+    if (!a || !(a->caps & GNN_CAP_BPR))
+        return err_set(e, ERR_USAGE, "architecture %s is not trained by BPR (lightgcn, mf, gcn, kglightgcn)",
+                       a ? a->name : "(unknown)");
     if (hp->dim < 1 || hp->dim > GNN_MAX_DIM)
         return err_set(e, ERR_USAGE, "dim must be in 1..%d, got %u", GNN_MAX_DIM, hp->dim);
-    if (arch_of(hp->arch) != ARCH_MF && hp->layers > GNN_MAX_LAYERS)
+    if (hp->arch != GNN_ARCH_MF && hp->layers > GNN_MAX_LAYERS)
         return err_set(e, ERR_USAGE, "layers must be in 0..%d, got %u", GNN_MAX_LAYERS, hp->layers);
     if (hp->batch_size < 1 || hp->batch_size > (1u << 24))
         return err_set(e, ERR_USAGE, "batch_size must be in 1..%u, got %u", 1u << 24, hp->batch_size);
@@ -93,8 +84,8 @@ int gnn_model_init_nodes(gnn_model_t *m, const gnn_hparams_t *hp, uint32_t n_use
     int rc = check_hparams(hp, e);
     if (rc) return rc;
     m->hp = *hp;
-    enum arch a = arch_of(hp->arch);
-    if (a == ARCH_MF) m->hp.layers = 0;
+    const gnn_arch_id_t a = hp->arch;
+    if (a == GNN_ARCH_MF) m->hp.layers = 0;
     const uint32_t K = m->hp.layers, d = hp->dim;
     if ((uint64_t)n_users + n_items + n_extra > UINT32_MAX || n_users == 0 || n_items == 0)
         return err_set(e, ERR_USAGE, "need 1..2^32-1 nodes, got %u users + %u items + %u others",
@@ -102,8 +93,8 @@ int gnn_model_init_nodes(gnn_model_t *m, const gnn_hparams_t *hp, uint32_t n_use
     const uint32_t n = n_users + n_items + n_extra;
     /* emb0 and layer weights in floats; the products cannot overflow 64 bits
      * with these limits, but size_t might be 32 */
-    uint64_t n_emb = (uint64_t)n * d, n_w = a == ARCH_GCN ? (uint64_t)K * d * d : 0;
-    if (a == ARCH_KGLIGHTGCN) n_w = n_rel;
+    uint64_t n_emb = (uint64_t)n * d, n_w = a == GNN_ARCH_GCN ? (uint64_t)K * d * d : 0;
+    if (a == GNN_ARCH_KGLIGHTGCN) n_w = n_rel;
     if (n_emb + n_w > SIZE_MAX / sizeof(float) / 4)
         return err_set(e, ERR_USAGE, "model too large: %u nodes x %u dims", n, d);
     m->n_users = n_users;
@@ -126,18 +117,18 @@ int gnn_model_init_nodes(gnn_model_t *m, const gnn_hparams_t *hp, uint32_t n_use
     w->lists = malloc((size_t)GNN_MAX_LAYERS * n * sizeof(uint32_t));
     w->frontier = malloc((size_t)n * sizeof(uint32_t));
     w->fill = malloc(((size_t)n + 1) * sizeof *w->fill);
-    if (a == ARCH_LIGHTGCN && K > 0 && !hp->fp32_tables && !(w->e0h = malloc((size_t)n * d * sizeof *w->e0h)))
+    if (a == GNN_ARCH_LIGHTGCN && K > 0 && !hp->fp32_tables && !(w->e0h = malloc((size_t)n * d * sizeof *w->e0h)))
         goto nomem;
     if (!w->g || !w->l2 || !w->buf[0] || !w->buf[1] || !w->dist || !w->lists || !w->frontier
         || !w->fill)
         goto nomem;
-    if (a == ARCH_GCN && (rc = gnn_gcn_alloc(w, K, d, e))) {
+    if (a == GNN_ARCH_GCN && (rc = gnn_gcn_alloc(w, K, d, e))) {
         gnn_model_destroy(m);
         return rc;
     }
     m->emb0 = m->params;
-    m->weights = n_w && a == ARCH_GCN ? m->params + n_emb : NULL;
-    if (a == ARCH_KGLIGHTGCN) {
+    m->weights = n_w && a == GNN_ARCH_GCN ? m->params + n_emb : NULL;
+    if (a == GNN_ARCH_KGLIGHTGCN) {
         m->n_rel = n_rel;
         m->rel_w = m->params + n_emb;
     }
@@ -193,7 +184,7 @@ static int forward_loss(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *
 {
     gnn_ws_t *w = m->ws;
     const uint32_t K = m->hp.layers, d = m->hp.dim;
-    const int gcn = arch_of(m->hp.arch) == ARCH_GCN;
+    const int gcn = m->hp.arch == GNN_ARCH_GCN;
     /* gcn propagates everything; it only needs the batch's own rows listed */
     int rc = gnn_prop_field(w, adj, m->n_users, u, i, j, t, gcn || K == 0 ? 1 : K,
                             !gcn && K > 0, m->hp.threads, e);
@@ -215,9 +206,9 @@ int gnn_loss_grad(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *users,
 {
     int rc = check_graph(m, adj, e);
     if (rc || (rc = check_batch(m, users, pos, neg, t, e))) return rc;
-    if (arch_of(m->hp.arch) == ARCH_KGLIGHTGCN) return gnn_rel_loss_grad(m, adj, users, pos, neg, t, loss, e);
+    if (m->hp.arch == GNN_ARCH_KGLIGHTGCN) return gnn_rel_loss_grad(m, adj, users, pos, neg, t, loss, e);
     if ((rc = forward_loss(m, adj, users, pos, neg, t, 0, loss, e))) return rc;
-    if (arch_of(m->hp.arch) == ARCH_GCN) gnn_gcn_backward(m, adj);
+    if (m->hp.arch == GNN_ARCH_GCN) gnn_gcn_backward(m, adj);
     else gnn_lgcn_backward(m, adj, NULL, 0.0f);
     gnn_prop_clear(m->ws, m->hp.dim);
     return ERR_OK;
@@ -230,7 +221,7 @@ static int train_step(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *us
     int rc = check_graph(m, adj, e);
     if (rc || (rc = check_batch(m, users, pos, neg, t, e))) return rc;
     gnn_adam_t ad;
-    if (arch_of(m->hp.arch) == ARCH_KGLIGHTGCN) {
+    if (m->hp.arch == GNN_ARCH_KGLIGHTGCN) {
         /* full-graph gradient into grads, then dense Adam (as gcn) */
         if ((rc = gnn_rel_loss_grad(m, adj, users, pos, neg, t, loss, e))) return rc;
         gnn_adam_setup(&ad, lr, ++m->step);
@@ -249,7 +240,7 @@ static int train_step(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *us
     }
     if ((rc = forward_loss(m, adj, users, pos, neg, t, half, loss, e))) return rc;
     gnn_adam_setup(&ad, lr, ++m->step);
-    if (arch_of(m->hp.arch) == ARCH_GCN) {
+    if (m->hp.arch == GNN_ARCH_GCN) {
         gnn_gcn_backward(m, adj);
         gnn_adam(m->params, m->adam_m, m->adam_v, m->grads, m->n_params, &ad, m->hp.threads);
     } else {
@@ -314,8 +305,8 @@ int gnn_model_embed(const gnn_model_t *m, const graph_csr_t *adj, float *out, er
     int rc = check_graph(m, adj, e);
     if (rc) return rc;
     const size_t sz = (size_t)(m->n_users + m->n_items + m->n_extra) * m->hp.dim;
-    if (arch_of(m->hp.arch) == ARCH_KGLIGHTGCN) return gnn_rel_embed(m, adj, out, e);
-    if (arch_of(m->hp.arch) == ARCH_GCN) {
+    if (m->hp.arch == GNN_ARCH_KGLIGHTGCN) return gnn_rel_embed(m, adj, out, e);
+    if (m->hp.arch == GNN_ARCH_GCN) {
         /* a private workspace keeps embed usable on a const model */
         gnn_ws_t w = { .n = m->n_users + m->n_items + m->n_extra };
         rc = gnn_gcn_alloc(&w, m->hp.layers, m->hp.dim, e);

@@ -1,6 +1,6 @@
 /* model.h - GCN recommenders: parameters, BPR training steps, final embeddings.
  *
- * Architectures (gnn_hparams_t.arch):
+ * Architectures (gnn_hparams_t.arch, rows of gnn/arch.h with GNN_CAP_BPR):
  *   "lightgcn"  K weightless propagation layers, final = mean of layers 0..K
  *               (He et al., SIGIR 2020). E^(k+1) = A_hat E^(k).
  *   "mf"        lightgcn with K = 0: matrix factorization trained with BPR.
@@ -54,10 +54,11 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "gnn/arch.h"
 #include "graph/csr.h"
 
 typedef struct gnn_hparams {
-    char arch[16];         /* "lightgcn", "mf", "gcn", "kglightgcn" */
+    gnn_arch_id_t arch;    /* GNN_ARCH_LIGHTGCN, _MF, _GCN or _KGLIGHTGCN (gnn/arch.h) */
     uint32_t dim;          /* 64 */
     uint32_t layers;       /* 3 (forced 0 for mf) */
     uint32_t batch_size;   /* 2048 */

@@ -37,7 +37,7 @@ static void reproduces_trained_users(uint32_t layers)
     err_t e;
     random_graph(&r, nu, ni, 9, 11 + layers);
     CHECK(graph_norm_bipartite(&r, &adj, &e) == ERR_OK);
-    gnn_hparams_t hp = {.arch = "lightgcn", .dim = dim, .layers = layers, .batch_size = 64, .negatives = 1,
+    gnn_hparams_t hp = {.arch = GNN_ARCH_LIGHTGCN, .dim = dim, .layers = layers, .batch_size = 64, .negatives = 1,
                         .lr = 0.01f, .reg = 1e-4f, .seed = 7, .threads = 1};
     gnn_model_t m;
     CHECK(gnn_model_init(&m, &hp, nu, ni, &e) == ERR_OK);

@@ -42,7 +42,7 @@ static void check_arch(const char *arch, uint32_t layers, const graph_csr_t *adj
 {
     gnn_hparams_t hp = {.dim = 6, .layers = layers, .batch_size = 8, .negatives = 1,
                         .lr = 0.01f, .reg = 0.05f, .seed = 7, .threads = 1};
-    strcpy(hp.arch, arch);
+    hp.arch = gnn_arch_find(arch)->id;
     gnn_model_t m;
     err_t e = {0};
     CHECK(gnn_model_init(&m, &hp, NU, NI, &e) == 0);
@@ -108,7 +108,7 @@ static void check_arch(const char *arch, uint32_t layers, const graph_csr_t *adj
 /* A hand-computed value: mf, one triple, dim 1, so the loss is a formula. */
 static void check_mf_value(const graph_csr_t *adj)
 {
-    gnn_hparams_t hp = {.arch = "mf", .dim = 1, .batch_size = 1, .negatives = 1,
+    gnn_hparams_t hp = {.arch = GNN_ARCH_MF, .dim = 1, .batch_size = 1, .negatives = 1,
                         .lr = 0.01f, .reg = 0.5f, .seed = 1, .threads = 1};
     gnn_model_t m;
     err_t e = {0};
@@ -139,12 +139,14 @@ int main(void)
     check_arch("gcn", 2, &adj);
 
     /* bad hyper-parameters are usage errors, not crashes */
-    gnn_hparams_t hp = {.arch = "transformer", .dim = 8, .layers = 1, .batch_size = 4,
+    gnn_hparams_t hp = {.arch = GNN_ARCH_N, .dim = 8, .layers = 1, .batch_size = 4,
                         .negatives = 1, .lr = 0.01f, .reg = 0, .seed = 1};
     gnn_model_t m;
     err_t e = {0};
     CHECK_EQ_INT(gnn_model_init(&m, &hp, NU, NI, &e), ERR_USAGE);
-    strcpy(hp.arch, "lightgcn");
+    hp.arch = GNN_ARCH_GFCF;   /* a row of the table, but not a BPR model */
+    CHECK_EQ_INT(gnn_model_init(&m, &hp, NU, NI, &e), ERR_USAGE);
+    hp.arch = GNN_ARCH_LIGHTGCN;
     hp.dim = 0;
     CHECK_EQ_INT(gnn_model_init(&m, &hp, NU, NI, &e), ERR_USAGE);
     hp.dim = 8; hp.lr = -1;

@@ -55,7 +55,7 @@ static void gradcheck(const char *arch, uint32_t K, const graph_typed_t *g)
 {
     gnn_hparams_t hp = {.dim = 5, .layers = K, .batch_size = 8, .negatives = 1, .lr = 0.01f,
                         .reg = 0.05f, .seed = 3, .threads = 1};
-    strcpy(hp.arch, arch);
+    hp.arch = gnn_arch_find(arch)->id;
     gnn_model_t m;
     err_t e = {0};
     int kg = !strcmp(arch, "kglightgcn");
@@ -109,12 +109,12 @@ static void gradcheck(const char *arch, uint32_t K, const graph_typed_t *g)
 /* kglightgcn with all weights 1 is lightgcn on the same joint graph */
 static void same_as_lightgcn(const graph_typed_t *g)
 {
-    gnn_hparams_t hp = {.arch = "lightgcn", .dim = 8, .layers = 2, .batch_size = 8, .negatives = 1,
+    gnn_hparams_t hp = {.arch = GNN_ARCH_LIGHTGCN, .dim = 8, .layers = 2, .batch_size = 8, .negatives = 1,
                         .lr = 0.01f, .reg = 0.05f, .seed = 9, .threads = 1};
     gnn_model_t a, b;
     err_t e = {0};
     CHECK(gnn_model_init_nodes(&a, &hp, NU, NI, g->n_entities, 0, &e) == 0);
-    strcpy(hp.arch, "kglightgcn");
+    hp.arch = GNN_ARCH_KGLIGHTGCN;
     CHECK(gnn_model_init_nodes(&b, &hp, NU, NI, g->n_entities, g->n_relations, &e) == 0);
     gnn_model_set_relations(&b, g->rel);
     double la, lb;

@@ -78,7 +78,7 @@ static gnn_hparams_t hparams(const char *arch, uint64_t seed, int threads)
 {
     gnn_hparams_t hp = {.dim = 16, .layers = 2, .batch_size = 256, .negatives = 1,
                         .lr = 0.01f, .reg = 1e-4f, .seed = seed, .threads = threads};
-    strcpy(hp.arch, arch);
+    hp.arch = gnn_arch_find(arch)->id;
     return hp;
 }
 
@@ -319,7 +319,7 @@ static void check_determinism_parallel(void)
     CHECK_MSG(gnn_team(2, (double)a.nnz * 64) == 2, "the test graph is too small to go parallel");
     float *ref = NULL;
     for (int th = 1; th <= 3; th++) {
-        gnn_hparams_t hp = {.arch = "lightgcn", .dim = 64, .layers = 3, .batch_size = 8192, .negatives = 2,
+        gnn_hparams_t hp = {.arch = GNN_ARCH_LIGHTGCN, .dim = 64, .layers = 3, .batch_size = 8192, .negatives = 2,
                             .lr = 0.01f, .reg = 1e-4f, .seed = 3, .threads = th};
         gnn_model_t m;
         CHECK(gnn_model_init(&m, &hp, U, I, &e) == 0);
@@ -370,7 +370,7 @@ static void check_lr_schedule(void)
     /* a bad schedule is refused at init */
     gnn_model_t m;
     err_t e = {0};
-    gnn_hparams_t bad = {.arch = "mf", .dim = 8, .batch_size = 4, .negatives = 1, .lr = 0.01f, .lr_min = 2.0f};
+    gnn_hparams_t bad = {.arch = GNN_ARCH_MF, .dim = 8, .batch_size = 4, .negatives = 1, .lr = 0.01f, .lr_min = 2.0f};
     CHECK_EQ_INT(gnn_model_init(&m, &bad, 3, 3, &e), ERR_USAGE);
     bad.lr_min = 0.0f;
     bad.lr_decay = 7;

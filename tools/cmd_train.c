@@ -93,6 +93,7 @@ static const char *const known[] = {
 
 typedef struct run {
     gnn_hparams_t hp;
+    const gnn_arch_t *arch;     /* the row of gnn/arch.h; hp.arch is its id */
     const char *name;
     uint32_t epochs, eval_every, patience, checkpoint_every;
     float valid_fraction;
@@ -127,7 +128,7 @@ static int read_edges(cli_opts_t *o, run_t *r, err_t *e)
         (rc = cli_get_float(o, "weight_knowledge", 1.0f, 0.0, 1e6, &g->w_knowledge, e)) ||
         (rc = cli_get_choice(o, "edge_norm", norms, 0, &g->per_type_norm, e)))
         return rc;
-    if (!strcmp(r->hp.arch, "kglightgcn") && !g->knowledge)
+    if (gnn_arch_can(r->arch->name, GNN_CAP_NEEDS_KG) && !g->knowledge)
         return cli_error(o, "arch", e, "kglightgcn weighs knowledge relations: add --edges interaction,knowledge");
     return ERR_OK;
 }
@@ -176,7 +177,7 @@ static int read_gfcf_settings(cli_opts_t *o, run_t *r, err_t *e)
         (rc = cli_get_choice(o, "bspm_solver", solvers, (int)p->rk4, &solver, e)))
         return rc;
     p->rk4 = (uint32_t)solver;
-    p->bspm = !strcmp(r->hp.arch, "bspm");
+    p->bspm = r->arch->id == GNN_ARCH_BSPM;
     p->seed = r->hp.seed;
     return ERR_OK;
 }
@@ -210,10 +211,10 @@ static int train_gfcf(store_t *s, const run_t *r, const graph_interactions_t *g,
     snprintf(cfg, sizeof cfg,
              "model: %s\nalpha: %g\nsvd_k: %u\nsvd_oversample: %u\nsvd_iters: %u\nseed: %llu\n"
              "bspm_beta: %g\nbspm_t_s: %g\nbspm_k_s: %u\nbspm_solver: %s\n",
-             r->hp.arch, (double)r->gf.alpha, m.k, r->gf.svd_oversample, r->gf.svd_iters,
+             r->arch->name, (double)r->gf.alpha, m.k, r->gf.svd_oversample, r->gf.svd_iters,
              (unsigned long long)r->gf.seed, (double)r->gf.beta, (double)r->gf.t_s, r->gf.k_s,
              r->gf.rk4 ? "rk4" : "euler");
-    fprintf(stderr, "%s: %u users, %u items, SVD k %u fitted in %.2fs\n", r->hp.arch, m.n_users, m.n_items, m.k,
+    fprintf(stderr, "%s: %u users, %u items, SVD k %u fitted in %.2fs\n", r->arch->name, m.n_users, m.n_items, m.k,
             secs);
     gfcf_save_t sv = {r, &m, cfg, secs};
     if ((rc = store_write(s, write_gfcf, &sv, e))) goto out;
@@ -224,7 +225,7 @@ static int train_gfcf(store_t *s, const run_t *r, const graph_interactions_t *g,
         double t1 = clock_now();
         rc = gnn_eval_scorer(&sc, &g->train, &g->train, &g->test, r->ks, (int)r->n_k, r->hp.threads, &met, e);
         if (!rc) {
-            printf("model %s (%s, fit %.1fs, eval %.1fs)  test users %u", r->name, r->hp.arch, secs,
+            printf("model %s (%s, fit %.1fs, eval %.1fs)  test users %u", r->name, r->arch->name, secs,
                    clock_now() - t1, met.users_evaluated);
             for (int k = 0; k < met.n_k; k++)
                 printf("  recall@%u %.4f  ndcg@%u %.4f", met.k[k], met.recall[k], met.k[k], met.ndcg[k]);
@@ -241,14 +242,13 @@ static const char *const decay_names[] = {"constant", "cosine", "linear", NULL};
 
 static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
 {
-    static const char *const archs[] = {"lightgcn", "mf", "gcn", "pop", "kglightgcn", "gf-cf", "bspm", NULL};
     int arch, rc;
     uint64_t seed;
     uint32_t threads;
     memset(r, 0, sizeof *r);
-    if ((rc = cli_get_choice(o, "arch", archs, 0, &arch, e)) ||
+    if ((rc = cli_get_choice(o, "arch", gnn_arch_names(), GNN_ARCH_LIGHTGCN, &arch, e)) ||
         (rc = cli_get_u32(o, "dim", 64, 1, 1024, &r->hp.dim, e)) ||
-        (rc = cli_get_u32(o, "layers", arch == 1 ? 0 : 3, 0, 8, &r->hp.layers, e)) ||
+        (rc = cli_get_u32(o, "layers", gnn_arch_get((gnn_arch_id_t)arch)->default_layers, 0, 8, &r->hp.layers, e)) ||
         (rc = cli_get_u32(o, "epochs", 100, 0, 1000000, &r->epochs, e)) ||
         (rc = cli_get_u32(o, "batch_size", 2048, 1, 1u << 24, &r->hp.batch_size, e)) ||
         (rc = cli_get_u32(o, "steps_per_epoch", 0, 0, 1u << 24, &r->hp.steps_per_epoch, e)) ||
@@ -270,8 +270,9 @@ static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
         return rc;
     if ((rc = cli_get_u32(o, "checkpoint_every", r->eval_every, 0, 1000000, &r->checkpoint_every, e)))
         return rc;
-    snprintf(r->hp.arch, sizeof r->hp.arch, "%s", archs[arch]);
-    if (arch == 1) r->hp.layers = 0;   /* mf is lightgcn without propagation, whatever a config says */
+    r->arch = gnn_arch_get((gnn_arch_id_t)arch);
+    r->hp.arch = r->arch->id;
+    if (r->arch->id == GNN_ARCH_MF) r->hp.layers = 0;   /* mf is lightgcn without propagation, whatever a config says */
     r->hp.seed = seed;
     r->hp.threads = (int)threads;
     if ((rc = cli_get_u32(o, "lr_decay_epochs", r->epochs, 0, 1000000, &r->hp.lr_epochs, e))) return rc;
@@ -279,7 +280,7 @@ static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
     if (r->patience && r->valid_fraction <= 0.0f)
         return cli_error(o, "patience", e,
                          "early stopping needs a validation split (--valid-fraction F); it never watches the test set");
-    if ((rc = cli_get_str(o, "model", r->hp.arch, &r->name, e))) return rc;
+    if ((rc = cli_get_str(o, "model", r->arch->name, &r->name, e))) return rc;
     if ((rc = read_gfcf_settings(o, r, e))) return rc;
     return read_edges(o, r, e);
 }
@@ -292,7 +293,7 @@ static void config_text(const run_t *r, char *buf, size_t n)
              "lr_warmup: %g\nlr_decay: %s\nlr_min: %g\nlr_decay_epochs: %u\nreg: %g\n"
              "negatives: %u\nseed: %llu\nthreads: %d\neval_every: %u\nvalid_fraction: %g\npatience: %u\n"
              "edges: [interaction%s%s]\nweight_social: %g\nweight_knowledge: %g\nedge_norm: %s\n",
-             r->hp.arch, r->hp.dim, r->hp.layers, r->epochs, r->hp.batch_size, r->hp.steps_per_epoch, (double)r->hp.lr,
+             r->arch->name, r->hp.dim, r->hp.layers, r->epochs, r->hp.batch_size, r->hp.steps_per_epoch, (double)r->hp.lr,
              (double)r->hp.lr_warmup, decay_names[r->hp.lr_decay], (double)r->hp.lr_min, r->hp.lr_epochs, (double)r->hp.reg, r->hp.negatives, (unsigned long long)r->hp.seed, r->hp.threads,
              r->eval_every, (double)r->valid_fraction, r->patience, r->edges.social ? ", social" : "",
              r->edges.knowledge ? ", knowledge" : "", (double)r->edges.w_social, (double)r->edges.w_knowledge,
@@ -469,11 +470,11 @@ int cli_cmd_train(int argc, char **argv)
         watch_ex = &fit;
     }
     const char *watch_name = split ? "valid" : "test";
-    if (!strcmp(r.hp.arch, "pop")) {
+    if (r.arch->kind == GNN_KIND_COUNT) {
         rc = train_popularity(&s, &r, &g, fit_m, &e);
         goto out;
     }
-    if (!strcmp(r.hp.arch, "gf-cf") || !strcmp(r.hp.arch, "bspm")) {
+    if (r.arch->kind == GNN_KIND_FILTER) {
         rc = train_gfcf(&s, &r, &g, fit_m, &e);
         goto out;
     }
@@ -493,11 +494,11 @@ int cli_cmd_train(int argc, char **argv)
     double best_metric = -1.0, secs_before = 0.0;
     uint32_t best_epoch = 0, since_best = 0;
     if (r.resume) {
-        if (strcmp(prev.arch, r.hp.arch) || prev.dim != r.hp.dim || prev.layers != r.hp.layers ||
+        if (strcmp(prev.arch, r.arch->name) || prev.dim != r.hp.dim || prev.layers != r.hp.layers ||
             prev.n_users != g.n_users || prev.n_items != g.n_items) {
             rc = err_set(&e, ERR_USAGE, "--resume: model '%s' is %s dim %u layers %u on %u users x %u items; "
                          "this run asks %s dim %u layers %u on %u x %u",
-                         r.name, prev.arch, prev.dim, prev.layers, prev.n_users, prev.n_items, r.hp.arch,
+                         r.name, prev.arch, prev.dim, prev.layers, prev.n_users, prev.n_items, r.arch->name,
                          r.hp.dim, r.hp.layers, g.n_users, g.n_items);
             goto out;
         }
@@ -542,7 +543,7 @@ int cli_cmd_train(int argc, char **argv)
     }
 
     fprintf(stderr, "train %s '%s': %u users, %u items, %llu training interactions%s, dim %u, %u layers, "
-            "batch %u, lr %g, %u epochs\n", r.hp.arch, r.name, g.n_users, g.n_items,
+            "batch %u, lr %g, %u epochs\n", r.arch->name, r.name, g.n_users, g.n_items,
             (unsigned long long)fit_m->nnz, split ? " (after the validation split)" : "", r.hp.dim,
             r.hp.layers, r.hp.batch_size, (double)r.hp.lr, r.epochs);
     double t_run = clock_now();
@@ -606,7 +607,7 @@ int cli_cmd_train(int argc, char **argv)
                                       .best_epoch = best_epoch, .best_metric = best_metric,
                                       .train_seconds = secs_before + clock_now() - t_run,
                                       .valid_users = split ? valid.n_rows : 0, .n_entities = typed.n_entities};
-            memcpy(meta.arch, r.hp.arch, sizeof meta.arch);
+            snprintf(meta.arch, sizeof meta.arch, "%s", r.arch->name);
             save_t sv = {&r, &m, &meta, best, log, log_len};
             if ((rc = store_write(&s, write_model, &sv, &e))) goto out;
         }
@@ -622,7 +623,7 @@ int cli_cmd_train(int argc, char **argv)
         if ((rc = gnn_eval_all_ranking(best, best + (size_t)g.n_users * r.hp.dim, r.hp.dim, &g.train, &g.test,
                                        r.ks, (int)r.n_k, r.hp.threads, &met, &e)))
             goto out;
-        printf("model %s (%s, epoch %u of %u, %.1fs)  test users %u", r.name, r.hp.arch, best_epoch, epoch,
+        printf("model %s (%s, epoch %u of %u, %.1fs)  test users %u", r.name, r.arch->name, best_epoch, epoch,
                secs_before + clock_now() - t_run, met.users_evaluated);
         for (int k = 0; k < met.n_k; k++)
             printf("  recall@%u %.4f  ndcg@%u %.4f", met.k[k], met.recall[k], met.k[k], met.ndcg[k]);

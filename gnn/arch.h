@@ -1,0 +1,62 @@
+/* arch.h - the one table of architectures: every name `train --arch` takes,
+ * what kind of model it is and what it can do. Code asks this table
+ * ("can it fold in?", "is it scored by a filter?") instead of comparing
+ * architecture names; adding an architecture is adding a row to arch.c.
+ *
+ * Kinds:
+ *   GNN_KIND_EMBED   trained embeddings (gnn_model_t, BPR); scored by dot
+ *                    products of the saved final embeddings
+ *   GNN_KIND_COUNT   no training: popularity counts saved as 1-dim embeddings
+ *   GNN_KIND_FILTER  training-free graph filters (gnn/gfcf.h); scored from
+ *                    the training graph and a saved SVD factor
+ */
+#ifndef GNNREC_GNN_ARCH_H
+#define GNNREC_GNN_ARCH_H
+
+#include <stdint.h>
+
+#include "base/err.h"
+
+typedef enum gnn_arch_id {
+    GNN_ARCH_LIGHTGCN,
+    GNN_ARCH_MF,
+    GNN_ARCH_GCN,
+    GNN_ARCH_POP,
+    GNN_ARCH_KGLIGHTGCN,
+    GNN_ARCH_GFCF,
+    GNN_ARCH_BSPM,
+    GNN_ARCH_N            /* the number of architectures; not one */
+} gnn_arch_id_t;
+
+typedef enum gnn_arch_kind { GNN_KIND_EMBED, GNN_KIND_COUNT, GNN_KIND_FILTER } gnn_arch_kind_t;
+
+/* Capabilities (bit flags of gnn_arch_t.caps) */
+enum {
+    GNN_CAP_BPR = 1u << 0,        /* trained by gnn_model_* with BPR and Adam */
+    GNN_CAP_FOLDIN = 1u << 1,     /* new users placed without retraining (gnn/foldin.h) */
+    GNN_CAP_JOINT = 1u << 2,      /* may train on social/knowledge edges (graph/typed.h) */
+    GNN_CAP_NEEDS_KG = 1u << 3,   /* needs knowledge edges in its graph */
+    GNN_CAP_PROPAGATES = 1u << 4, /* final embeddings are propagated layer-0 rows (layers > 0) */
+};
+
+typedef struct gnn_arch {
+    gnn_arch_id_t id;
+    const char *name;             /* as in --arch, configs and the saved meta */
+    gnn_arch_kind_t kind;
+    unsigned caps;                /* GNN_CAP_* */
+    uint32_t default_layers;      /* --layers default (mf: always 0) */
+} gnn_arch_t;
+
+/* The row of id (id < GNN_ARCH_N). */
+const gnn_arch_t *gnn_arch_get(gnn_arch_id_t id);
+/* The row named name, or NULL. */
+const gnn_arch_t *gnn_arch_find(const char *name);
+/* The row named name, or ERR_USAGE "unknown architecture 'x' (lightgcn, mf, ...)". */
+int gnn_arch_lookup(const char *name, const gnn_arch_t **out, err_t *e);
+/* All names in id order, NULL-terminated (what cli_get_choice takes). */
+const char *const *gnn_arch_names(void);
+/* Does the architecture named name have every capability in caps?
+ * (0 for an unknown name.) */
+int gnn_arch_can(const char *name, unsigned caps);
+
+#endif
