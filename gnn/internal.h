@@ -100,6 +100,10 @@ int gnn_sampler_active(gnn_ws_t *w, const graph_csr_t *train, err_t *e);
  * (grown as needed); deterministic in (seed, epoch) whatever the threads. */
 int gnn_sample_epoch(gnn_ws_t *w, const graph_csr_t *train, uint64_t seed, uint32_t epoch,
                      uint32_t negatives, int threads, err_t *e);
+/* The epoch's positives [p0, p1) (same triples as gnn_sample_epoch holds
+ * there) after gnn_sampler_active: w->tu/ti/tj + *off hold them. */
+int gnn_sample_range(gnn_ws_t *w, const graph_csr_t *train, uint64_t seed, uint32_t epoch,
+                     uint32_t negatives, uint64_t p0, uint64_t p1, int threads, size_t *off, err_t *e);
 
 /* gcn.c */
 int gnn_gcn_alloc(gnn_ws_t *w, uint32_t layers, uint32_t dim, err_t *e);

@@ -280,7 +280,8 @@ int gnn_train_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_csr_t 
     gnn_ws_t *w = m->ws;
     const uint32_t neg = m->hp.negatives;
     if (train->nnz == 0) return err_set(e, ERR_INPUT, "no training interactions");
-    if ((rc = gnn_sample_epoch(w, train, m->hp.seed, epoch, neg, m->hp.threads, e))) return rc;
+    /* recomputed every epoch: microseconds, and never stale */
+    if ((rc = gnn_sampler_active(w, train, e))) return rc;
     w->e0h_ok = 0;   /* params may have been written since the last step */
     const uint64_t n_pos = train->nnz, bs = gnn_batch_positives(&m->hp, n_pos);
     const uint64_t n_steps = (n_pos + bs - 1) / bs;
@@ -288,8 +289,10 @@ int gnn_train_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_csr_t 
     uint64_t steps = 0;
     for (uint64_t b = 0; b < n_pos; b += bs, steps++) {
         uint64_t cnt = n_pos - b < bs ? n_pos - b : bs;
-        size_t o = (size_t)b * neg;
+        size_t o;
         double l;
+        if ((rc = gnn_sample_range(w, train, m->hp.seed, epoch, neg, b, b + cnt, m->hp.threads, &o, e)))
+            return rc;
         float lr = gnn_lr_at(&m->hp, epoch + (double)b / (double)n_pos);
         rc = train_step(m, adj, w->tu + o, w->ti + o, w->tj + o, (uint32_t)(cnt * neg), lr, &l, e);
         if (rc) return rc;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/rng.h"
+#include "gnn/internal.h"
 #include "gnn/model.h"
 #include "gnn/spmm.h"
 #include "graph/csr.h"
@@ -377,6 +378,49 @@ static void check_lr_schedule(void)
     CHECK_EQ_INT(gnn_model_init(&m, &bad, 3, 3, &e), ERR_USAGE);
 }
 
+/* gnn_train_epoch draws each step's triples on its own (gnn_sample_range):
+ * the epoch must equal steps over the whole epoch's triples drawn up front,
+ * bit for bit, also when a step's range starts inside a sampler chunk
+ * (batch 1120 = steps_per_epoch 3 on 3,360 positives). */
+static void check_step_sampling(int steps_per_epoch, uint32_t batch)
+{
+    gnn_hparams_t hp = {.arch = GNN_ARCH_LIGHTGCN, .dim = 16, .layers = 2, .batch_size = batch, .negatives = 3,
+                        .steps_per_epoch = (uint32_t)steps_per_epoch, .lr = 0.01f, .reg = 1e-4f, .seed = 11,
+                        .threads = 2};
+    gnn_model_t a, b;
+    err_t e = {0};
+    CHECK(gnn_model_init(&a, &hp, NU, NI, &e) == 0);
+    CHECK(gnn_model_init(&b, &hp, NU, NI, &e) == 0);
+    double la = 0.0, lb = 0.0;
+    uint64_t steps = 0, calls = 0;
+    for (uint32_t ep = 0; ep < 2; ep++) {
+        CHECK(gnn_train_epoch(&a, &train, &adj, ep, &la, &e) == 0);
+        gnn_ws_t *w = b.ws;
+        CHECK(gnn_sample_epoch(w, &train, hp.seed, ep, hp.negatives, 1, &e) == 0);
+        const uint64_t bs = gnn_batch_positives(&hp, train.nnz);
+        double sum = 0.0;
+        steps = 0;
+        for (uint64_t p = 0; p < train.nnz; p += bs, steps++) {
+            uint64_t cnt = train.nnz - p < bs ? train.nnz - p : bs;
+            size_t o = (size_t)p * hp.negatives;
+            double l;
+            CHECK(gnn_train_step(&b, &adj, w->tu + o, w->ti + o, w->tj + o, (uint32_t)(cnt * hp.negatives), &l,
+                                 &e) == 0);
+            sum += l;
+            calls++;
+        }
+        lb = sum / (double)steps;
+    }
+    if (steps_per_epoch) CHECK_EQ_INT(steps, steps_per_epoch);
+    CHECK(calls == 2 * steps);
+    CHECK_NEAR(la, lb, 0.0);
+    CHECK_MSG(!memcmp(a.params, b.params, a.n_params * sizeof *a.params),
+              "per-step sampling differs from the whole epoch's triples (steps_per_epoch %d, batch %u)",
+              steps_per_epoch, batch);
+    gnn_model_destroy(&a);
+    gnn_model_destroy(&b);
+}
+
 int main(void)
 {
     community_graph();
@@ -395,6 +439,8 @@ int main(void)
     check_lr_schedule();
     check_partial_field();
     check_determinism_parallel();
+    check_step_sampling(3, 2048);
+    check_step_sampling(0, 512);
     graph_csr_destroy(&train); graph_csr_destroy(&test); graph_csr_destroy(&adj);
     return check_report();
 }
