@@ -24,6 +24,7 @@
 
 #define GNN_MAX_LAYERS 8
 #define GNN_DIST_FAR 255   /* dist[] of a node outside the receptive field */
+#define GNN_WIDE_BATCH 2   /* a batch on more than 1/2 of the nodes skips bcols (prop.c) */
 
 typedef struct gnn_ws {
     uint32_t n;               /* nodes = n_users + n_items */
@@ -47,6 +48,10 @@ typedef struct gnn_ws {
      * scanning every neighbour of 75% of the graph for the few in the batch. */
     graph_csr_t bcols;
     uint64_t bcols_cap;       /* entries bcols can hold (0: not allocated) */
+    /* what Y_1 gathers G through this step: &bcols, or adj itself when the
+     * batch's rows are more than 1/GNN_WIDE_BATCH of the graph (prop.c) */
+    const graph_csr_t *y1;
+    uint32_t wide;            /* GNN_WIDE_BATCH; 0 = always bcols (tests compare the two) */
     uint64_t *fill;           /* [n + 1] scratch for building bcols */
     /* seconds spent per product since allocation, for bench_train's profile:
      * [j-1] forward Z_j, [GNN_MAX_LAYERS + j-1] backward Y_j (Y_K with Adam) */

@@ -109,6 +109,7 @@ int gnn_model_init_nodes(gnn_model_t *m, const gnn_hparams_t *hp, uint32_t n_use
     m->ws = w;
     if (!m->params || !m->grads || !m->adam_m || !m->adam_v || !w) goto nomem;
     w->n = n;
+    w->wide = GNN_WIDE_BATCH;
     w->g = calloc((size_t)n * d, sizeof(float));
     w->l2 = calloc(n, sizeof(float));
     w->buf[0] = malloc((size_t)n * d * sizeof(float));

@@ -127,13 +127,6 @@ int gnn_prop_field(gnn_ws_t *w, const graph_csr_t *adj, uint32_t n_users,
                    const uint32_t *u, const uint32_t *i, const uint32_t *j, uint32_t t,
                    uint32_t levels, int with_bcols, int threads, err_t *e)
 {
-    if (with_bcols && w->bcols_cap < adj->nnz) {
-        graph_csr_destroy(&w->bcols);
-        w->bcols_cap = 0;
-        int rc = graph_csr_init(&w->bcols, w->n, w->n, adj->nnz, 1, e);
-        if (rc) return rc;
-        w->bcols_cap = adj->nnz;
-    }
     uint8_t *dist = w->dist;
     memset(dist, GNN_DIST_FAR, w->n);
     uint32_t nf = 0, field = 0, lev0 = 0;
@@ -142,6 +135,7 @@ int gnn_prop_field(gnn_ws_t *w, const graph_csr_t *adj, uint32_t n_users,
         mark(w, n_users + i[k], &nf);
         mark(w, n_users + j[k], &nf);
     }
+    w->y1 = adj;
     if (with_bcols) {
         /* bcols needs level 0 in node order; its rows are the batch's
          * neighbours, so building it first gives level 1 for free (a separate
@@ -150,19 +144,41 @@ int gnn_prop_field(gnn_ws_t *w, const graph_csr_t *adj, uint32_t n_users,
         for (uint32_t r = 0; r < w->n; r++)
             if (dist[r] == 0) w->lists[n0++] = r;
         w->list_n[0] = n0;
-        double t0 = clock_now();
-        build_bcols(w, adj, threads);
-        w->prof_bcols += clock_now() - t0;
-        if (levels >= 2) {
-            const uint64_t *bp = w->bcols.ptr;
-            nf = 0;
+        if (w->wide && (uint64_t)n0 * w->wide > w->n) {
+            /* A batch this wide (a large graph at a fixed number of steps
+             * per epoch) reaches nearly everything in one hop: every other
+             * row is called level 1, which is exact (Z_1..Z_{K-1} and Y_1..
+             * are then computed on every row, from tables valid on every
+             * row), and Y_1 gathers G through adj itself (G is zero off the
+             * batch's rows, so the extra terms add exact zeros: the same
+             * sums as through bcols). No bcols: neither its build, a pass
+             * over most of the edges, nor its nnz x 8 bytes. */
             for (uint32_t r = 0; r < w->n; r++)
-                if (dist[r] > 1 && bp[r + 1] > bp[r]) {
-                    dist[r] = 1;
-                    w->frontier[nf++] = r;
-                }
-            field = n0;
-            lev0 = 1;
+                if (dist[r] != 0) dist[r] = 1;
+            lev0 = levels;
+        } else {
+            if (w->bcols_cap < adj->nnz) {
+                graph_csr_destroy(&w->bcols);
+                w->bcols_cap = 0;
+                int rc = graph_csr_init(&w->bcols, w->n, w->n, adj->nnz, 1, e);
+                if (rc) return rc;
+                w->bcols_cap = adj->nnz;
+            }
+            w->y1 = &w->bcols;
+            double t0 = clock_now();
+            build_bcols(w, adj, threads);
+            w->prof_bcols += clock_now() - t0;
+            if (levels >= 2) {
+                const uint64_t *bp = w->bcols.ptr;
+                nf = 0;
+                for (uint32_t r = 0; r < w->n; r++)
+                    if (dist[r] > 1 && bp[r + 1] > bp[r]) {
+                        dist[r] = 1;
+                        w->frontier[nf++] = r;
+                    }
+                field = n0;
+                lev0 = 1;
+            }
         }
     }
     /* Expand one hop at a time from the nodes at exactly distance lev. Each
@@ -294,7 +310,7 @@ static void backward_half(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam
         double t0 = clock_now();
         /* bcols holds only the batch's columns: nothing to skip */
         const uint8_t lim = j == 1 ? GNN_GATHER_ALL : widen_support(prev, w, (uint8_t)j, dim, m->hp.threads);
-        gnn_hspmm_t s = {.a = j == 1 ? &w->bcols : adj, .rows = level_rows(w, j),
+        gnn_hspmm_t s = {.a = j == 1 ? w->y1 : adj, .rows = level_rows(w, j),
                          .n_rows = w->list_n[j], .x32 = j == 1 ? w->g : NULL, .x16 = prev,
                          .add = w->g, .mask = w->dist, .lim = lim, .y16 = out, .dim = dim};
         gnn_hspmm(&s, m->hp.threads);
@@ -303,7 +319,7 @@ static void backward_half(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam
     }
     double t0 = clock_now();
     const uint8_t lim = K == 1 ? GNN_GATHER_ALL : widen_support(prev, w, (uint8_t)K, dim, m->hp.threads);
-    gnn_hspmm_adam(K == 1 ? &w->bcols : adj, K == 1 ? w->g : NULL, prev, w->g, w->dist, lim,
+    gnn_hspmm_adam(K == 1 ? w->y1 : adj, K == 1 ? w->g : NULL, prev, w->g, w->dist, lim,
                    1.0f / ((float)(K + 1) * gmul), w->l2, m->emb0, m->adam_m, m->adam_v, w->e0h,
                    dim, adam, m->hp.threads);
     w->prof[GNN_MAX_LAYERS + K - 1] += clock_now() - t0;
@@ -321,7 +337,7 @@ void gnn_lgcn_backward(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam_t 
     for (uint32_t j = 1; j < K; j++) {
         float *out = w->buf[(j - 1) & 1];
         double t0 = clock_now();
-        gnn_spmm(j == 1 ? &w->bcols : adj, level_rows(w, j), w->list_n[j], prev,
+        gnn_spmm(j == 1 ? w->y1 : adj, level_rows(w, j), w->list_n[j], prev,
                  w->g, w->dist, j == 1 ? GNN_GATHER_ALL : (uint8_t)j, out, dim, m->hp.threads);
         w->prof[GNN_MAX_LAYERS + j - 1] += clock_now() - t0;
         prev = out;
@@ -333,13 +349,13 @@ void gnn_lgcn_backward(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam_t 
     const uint8_t lim = K && w->list_n[K - 1] == w->n ? GNN_GATHER_ALL : (uint8_t)K;
     if (adam) {
         double t0 = clock_now();
-        gnn_spmm_adam(K == 1 ? &w->bcols : adj, x, w->g, w->dist, lim, scale, w->l2, m->emb0,
+        gnn_spmm_adam(K == 1 ? w->y1 : adj, x, w->g, w->dist, lim, scale, w->l2, m->emb0,
                       m->adam_m, m->adam_v, dim, adam, m->hp.threads);
         w->prof[GNN_MAX_LAYERS + (K ? K - 1 : 0)] += clock_now() - t0;
         return;
     }
     float *ge = m->grads;
-    gnn_spmm(K == 1 ? &w->bcols : adj, NULL, 0, x, w->g, w->dist, lim, ge, dim,
+    gnn_spmm(K == 1 ? w->y1 : adj, NULL, 0, x, w->g, w->dist, lim, ge, dim,
              m->hp.threads);
     for (uint32_t r = 0; r < w->n; r++) {
         float c = w->l2[r];

@@ -421,6 +421,33 @@ static void check_step_sampling(int steps_per_epoch, uint32_t batch)
     gnn_model_destroy(&b);
 }
 
+/* A batch on most of the nodes skips bcols (Y_1 gathers G through adj,
+ * gnn/prop.c): the same bits as through bcols, in both precisions. */
+static void check_wide_batch(int fp32_tables)
+{
+    gnn_hparams_t hp = {.arch = GNN_ARCH_LIGHTGCN, .dim = 16, .layers = 3, .batch_size = 2048, .negatives = 2,
+                        .lr = 0.01f, .reg = 1e-4f, .seed = 21, .threads = 2, .fp32_tables = fp32_tables};
+    gnn_model_t a, b;
+    err_t e = {0};
+    CHECK(gnn_model_init(&a, &hp, NU, NI, &e) == 0);
+    CHECK(gnn_model_init(&b, &hp, NU, NI, &e) == 0);
+    ((gnn_ws_t *)b.ws)->wide = 0;   /* b always builds bcols */
+    double la, lb;
+    for (uint32_t ep = 0; ep < 2; ep++) {
+        CHECK(gnn_train_epoch(&a, &train, &adj, ep, &la, &e) == 0);
+        CHECK(gnn_train_epoch(&b, &train, &adj, ep, &lb, &e) == 0);
+    }
+    const gnn_ws_t *wa = a.ws, *wb = b.ws;
+    CHECK_MSG(wa->y1 == &adj && wb->y1 == &wb->bcols, "the batch should be wide (%u of %u nodes)",
+              wa->list_n[0], wa->n);
+    CHECK_MSG(wa->bcols_cap == 0, "a wide batch allocated bcols");
+    CHECK_NEAR(la, lb, 0.0);
+    CHECK_MSG(!memcmp(a.params, b.params, a.n_params * sizeof *a.params),
+              "wide batch differs from bcols (fp32_tables %d)", fp32_tables);
+    gnn_model_destroy(&a);
+    gnn_model_destroy(&b);
+}
+
 int main(void)
 {
     community_graph();
@@ -441,6 +468,8 @@ int main(void)
     check_determinism_parallel();
     check_step_sampling(3, 2048);
     check_step_sampling(0, 512);
+    check_wide_batch(0);
+    check_wide_batch(1);
     graph_csr_destroy(&train); graph_csr_destroy(&test); graph_csr_destroy(&adj);
     return check_report();
 }
