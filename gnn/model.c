@@ -304,6 +304,26 @@ int gnn_train_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_csr_t 
     return ERR_OK;
 }
 
+int gnn_model_final(gnn_model_t *m, const graph_csr_t *adj, const float **out, err_t *e)
+{
+    int rc = check_graph(m, adj, e);
+    if (rc) return rc;
+    gnn_ws_t *w = m->ws;
+    if (m->hp.layers == 0 && m->hp.arch != GNN_ARCH_KGLIGHTGCN && m->hp.arch != GNN_ARCH_GCN) {
+        *out = m->emb0;   /* mf: the final embeddings are the parameters */
+        return ERR_OK;
+    }
+    if (m->hp.arch == GNN_ARCH_LIGHTGCN) {
+        /* both [n x dim] float buffers are free between steps */
+        gnn_lgcn_embed_all(m, adj, w->buf[0], w->buf[1]);
+        *out = w->buf[0];
+        return ERR_OK;
+    }
+    if ((rc = gnn_model_embed(m, adj, w->buf[0], e))) return rc;
+    *out = w->buf[0];
+    return ERR_OK;
+}
+
 int gnn_model_embed(const gnn_model_t *m, const graph_csr_t *adj, float *out, err_t *e)
 {
     int rc = check_graph(m, adj, e);

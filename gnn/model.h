@@ -166,4 +166,11 @@ int gnn_train_step(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *users
  * users in rows 0..n_users-1, items after, then the extra nodes. */
 int gnn_model_embed(const gnn_model_t *m, const graph_csr_t *adj, float *out, err_t *e);
 
+/* The same final embeddings without a table of the caller's: *out points
+ * into the model (its layer-0 rows for mf, else a training buffer) and is
+ * valid until the next training call or gnn_model_destroy. What a trainer
+ * evaluates and saves from, so that a large graph's run holds no extra
+ * [nodes x dim] tables (docs/scale.md's memory plan). */
+int gnn_model_final(gnn_model_t *m, const graph_csr_t *adj, const float **out, err_t *e);
+
 #endif

@@ -448,6 +448,34 @@ static void check_wide_batch(int fp32_tables)
     gnn_model_destroy(&b);
 }
 
+/* gnn_model_final (into the model's buffers) equals gnn_model_embed (into
+ * the caller's table) bit for bit, also after training steps. */
+static void check_final(const char *arch)
+{
+    gnn_hparams_t hp = hparams(arch, 8, 2);
+    gnn_model_t m;
+    err_t e = {0};
+    CHECK(gnn_model_init(&m, &hp, NU, NI, &e) == 0);
+    double loss;
+    CHECK(gnn_train_epoch(&m, &train, &adj, 0, &loss, &e) == 0);
+    const size_t sz = (size_t)(NU + NI) * m.hp.dim;
+    float *out = malloc(sz * sizeof *out);
+    const float *fin = NULL;
+    CHECK(gnn_model_embed(&m, &adj, out, &e) == 0);
+    CHECK(gnn_model_final(&m, &adj, &fin, &e) == 0);
+    CHECK_MSG(fin && !memcmp(out, fin, sz * sizeof *out), "%s: final differs from embed", arch);
+    /* training on after it is unaffected: the next epoch matches a model that never called it */
+    gnn_model_t ref;
+    CHECK(gnn_model_init(&ref, &hp, NU, NI, &e) == 0);
+    CHECK(gnn_train_epoch(&ref, &train, &adj, 0, &loss, &e) == 0);
+    CHECK(gnn_train_epoch(&ref, &train, &adj, 1, &loss, &e) == 0);
+    CHECK(gnn_train_epoch(&m, &train, &adj, 1, &loss, &e) == 0);
+    CHECK_MSG(!memcmp(ref.params, m.params, m.n_params * sizeof *m.params), "%s: final disturbed training", arch);
+    free(out);
+    gnn_model_destroy(&m);
+    gnn_model_destroy(&ref);
+}
+
 int main(void)
 {
     community_graph();
@@ -470,6 +498,9 @@ int main(void)
     check_step_sampling(0, 512);
     check_wide_batch(0);
     check_wide_batch(1);
+    check_final("lightgcn");
+    check_final("mf");
+    check_final("gcn");
     graph_csr_destroy(&train); graph_csr_destroy(&test); graph_csr_destroy(&adj);
     return check_report();
 }
