@@ -12,39 +12,37 @@ static uint32_t threshold(double keep)
     return t >= 4294967295.0 ? UINT32_MAX : t <= 0 ? 0 : (uint32_t)t;
 }
 
-void graph_alias_build(const double *w, uint32_t n, uint32_t *thr, uint32_t *alias, double *p,
-                       uint32_t *stack)
+void graph_alias_build(const double *w, uint32_t n, graph_alias_slot_t *t, double *p, uint32_t *stack)
 {
     double sum = 0;
     for (uint32_t k = 0; k < n; k++) sum += w[k];
     uint32_t ns = 0, nl = 0;   /* small: stack[0..ns), large: stack[n-nl..n) */
     for (uint32_t k = 0; k < n; k++) {
         p[k] = w[k] * (double)n / sum;
-        thr[k] = UINT32_MAX;
-        alias[k] = k;
+        t[k] = (graph_alias_slot_t){UINT32_MAX, k, k};
         if (p[k] < 1.0) stack[ns++] = k;
         else stack[n - ++nl] = k;
     }
     while (ns && nl) {
         uint32_t s = stack[--ns], l = stack[n - nl];
-        thr[s] = threshold(p[s]);
-        alias[s] = thr[s] == UINT32_MAX ? s : l;
+        t[s].thr = threshold(p[s]);
+        t[s].other = t[s].thr == UINT32_MAX ? s : l;
         p[l] -= 1.0 - p[s];
         if (p[l] < 1.0) {   /* l moves to the small list */
             nl--;
             stack[ns++] = l;
         }
     }
-    /* what is left holds a whole slot up to rounding: thr = max, alias = self */
+    /* what is left holds a whole slot up to rounding: thr = max, other = self */
 }
 
-double graph_alias_prob(const uint32_t *thr, const uint32_t *alias, uint32_t n, uint32_t k)
+double graph_alias_prob(const graph_alias_slot_t *t, uint32_t n, uint32_t k)
 {
     double p = 0;
     for (uint32_t j = 0; j < n; j++) {
-        double keep = thr[j] == UINT32_MAX ? 1.0 : ldexp((double)thr[j], -32);
-        if (j == k) p += keep;
-        if (alias[j] == k && j != k) p += 1.0 - keep;
+        double keep = t[j].thr == UINT32_MAX ? 1.0 : ldexp((double)t[j].thr, -32);
+        if (t[j].keep == k) p += keep;
+        if (t[j].other == k && t[j].other != t[j].keep) p += 1.0 - keep;
     }
     return p / n;
 }

@@ -26,22 +26,22 @@ void graph_pl_defaults(graph_pl_params_t *p)
 int graph_pl_resolve(graph_pl_params_t *p, err_t *e)
 {
     if (p->n_interactions == 0 && !(p->mean_degree > 0))
-        return err_set(e, ERR_USAGE, "generate: give --interactions N or --mean-degree X");
+        return err_set(e, ERR_USAGE, "give --interactions N or --mean-degree X");
     if (p->n_users == 0) {
         uint64_t u = p->n_interactions ? (p->n_interactions + 19) / 20 : 100000;
-        if (u > UINT32_MAX) return err_set(e, ERR_USAGE, "generate: %llu interactions need --users (default N/20 is over 2^32)",
+        if (u > UINT32_MAX) return err_set(e, ERR_USAGE, "%llu interactions need --users (default N/20 is over 2^32)",
                                            (unsigned long long)p->n_interactions);
         p->n_users = (uint32_t)u;
     }
     if (p->n_interactions == 0) {
         double n = p->mean_degree * p->n_users;
-        if (!(n >= 1 && n < 1e15)) return err_set(e, ERR_USAGE, "generate: mean degree %g x %u users is out of range", p->mean_degree, p->n_users);
+        if (!(n >= 1 && n < 1e15)) return err_set(e, ERR_USAGE, "mean degree %g x %u users is out of range", p->mean_degree, p->n_users);
         p->n_interactions = (uint64_t)llround(n);
     }
-    if (p->n_communities < 1) return err_set(e, ERR_USAGE, "generate: need at least 1 community");
+    if (p->n_communities < 1) return err_set(e, ERR_USAGE, "need at least 1 community");
     if (p->n_items == 0) p->n_items = p->n_users / 2 > p->n_communities ? p->n_users / 2 : p->n_communities;
     if (p->n_items < 2 || p->n_items < p->n_communities)
-        return err_set(e, ERR_USAGE, "generate: need 2 <= items and communities (%u) <= items (%u)", p->n_communities,
+        return err_set(e, ERR_USAGE, "need 2 <= items and communities (%u) <= items (%u)", p->n_communities,
                        p->n_items);
     double mean = (double)p->n_interactions / p->n_users;
     if (p->min_degree == 0) p->min_degree = mean / 2 >= 10 ? 10 : mean >= 2 ? (uint32_t)(mean / 2) : 1;
@@ -53,26 +53,26 @@ int graph_pl_resolve(graph_pl_params_t *p, err_t *e)
         if (p->max_degree < p->min_degree) p->max_degree = p->min_degree;
     }
     if (p->max_degree > p->n_items / 2 || p->max_degree > GRAPH_PL_MAX_DEGREE)
-        return err_set(e, ERR_USAGE, "generate: max degree %u is over items / 2 (%u) or %u", p->max_degree,
+        return err_set(e, ERR_USAGE, "max degree %u is over items / 2 (%u) or %u", p->max_degree,
                        p->n_items / 2, GRAPH_PL_MAX_DEGREE);
     if (p->min_degree < 1 || p->min_degree > p->max_degree)
-        return err_set(e, ERR_USAGE, "generate: need 1 <= min degree (%u) <= max degree (%u)", p->min_degree,
+        return err_set(e, ERR_USAGE, "need 1 <= min degree (%u) <= max degree (%u)", p->min_degree,
                        p->max_degree);
     if ((double)p->n_interactions < (double)p->min_degree * p->n_users ||
         (double)p->n_interactions > (double)p->max_degree * p->n_users)
         return err_set(e, ERR_USAGE,
-                       "generate: %llu interactions over %u users is a mean degree of %.3g, outside [min degree %u, "
+                       "%llu interactions over %u users is a mean degree of %.3g, outside [min degree %u, "
                        "max degree %u]", (unsigned long long)p->n_interactions, p->n_users, mean, p->min_degree,
                        p->max_degree);
     if (!(p->user_alpha > 1 && p->user_alpha <= 100) || !(p->item_alpha > 1 && p->item_alpha <= 100))
-        return err_set(e, ERR_USAGE, "generate: the degree exponents must be in (1, 100], got %g and %g",
+        return err_set(e, ERR_USAGE, "the degree exponents must be in (1, 100], got %g and %g",
                        p->user_alpha, p->item_alpha);
     if (!(p->affinity >= 0 && p->affinity <= 1))
-        return err_set(e, ERR_USAGE, "generate: affinity must be in [0, 1], got %g", p->affinity);
+        return err_set(e, ERR_USAGE, "affinity must be in [0, 1], got %g", p->affinity);
     if (!(p->test_fraction >= 0 && p->test_fraction < 1))
-        return err_set(e, ERR_USAGE, "generate: test fraction must be in [0, 1), got %g", p->test_fraction);
+        return err_set(e, ERR_USAGE, "test fraction must be in [0, 1), got %g", p->test_fraction);
     if (p->format != GRAPH_PL_ADJ && p->format != GRAPH_PL_EDGES)
-        return err_set(e, ERR_USAGE, "generate: unknown format %d", p->format);
+        return err_set(e, ERR_USAGE, "unknown format %d", p->format);
     return ERR_OK;
 }
 
@@ -214,15 +214,14 @@ static int wb_user(wbuf_t *w, int format, uint32_t u, const uint32_t *it, uint32
 
 typedef struct tables {
     uint32_t n_items, n_comm;
-    uint32_t *g_thr, *g_alias;          /* [I] global popularity, slot = item */
-    uint32_t *c_thr, *c_alias;          /* [I] per community, slot = position in pool */
-    uint32_t *pool;                     /* [I] items grouped by community */
-    uint32_t *off;                      /* [C + 1] pool c is pool[off[c] .. off[c+1]) */
+    graph_alias_slot_t *glob;   /* [I] global popularity, values = item ids */
+    graph_alias_slot_t *comm;   /* [I] pool c is comm[off[c] .. off[c+1]), values = item ids */
+    uint32_t *off;              /* [C + 1] */
 } tables_t;
 
 static void tables_destroy(tables_t *t)
 {
-    free(t->g_thr); free(t->g_alias); free(t->c_thr); free(t->c_alias); free(t->pool); free(t->off);
+    free(t->glob); free(t->comm); free(t->off);
 }
 
 static int tables_init(tables_t *t, const graph_pl_params_t *p, err_t *e)
@@ -232,19 +231,16 @@ static int tables_init(tables_t *t, const graph_pl_params_t *p, err_t *e)
     t->n_items = ni;
     t->n_comm = nc;
     size_t n = ni;
-    t->g_thr = malloc(n * sizeof(uint32_t));
-    t->g_alias = malloc(n * sizeof(uint32_t));
-    t->c_thr = malloc(n * sizeof(uint32_t));
-    t->c_alias = malloc(n * sizeof(uint32_t));
-    t->pool = malloc(n * sizeof(uint32_t));
-    t->off = malloc(((size_t)nc + 1) * sizeof(uint32_t));
+    t->glob = malloc(n * sizeof *t->glob);
+    t->comm = malloc(n * sizeof *t->comm);
+    t->off = malloc(((size_t)nc + 1) * sizeof *t->off);
     double *w = malloc(n * sizeof *w), *pw = malloc(n * sizeof *pw);
-    uint32_t *perm = malloc(n * sizeof *perm);
-    if (!t->g_thr || !t->g_alias || !t->c_thr || !t->c_alias || !t->pool || !t->off || !w || !pw || !perm) {
-        free(w); free(pw); free(perm);
+    uint32_t *perm = malloc(n * sizeof *perm), *stack = malloc(n * sizeof *stack);
+    if (!t->glob || !t->comm || !t->off || !w || !pw || !perm || !stack) {
+        free(w); free(pw); free(perm); free(stack);
         tables_destroy(t);
-        return err_set(e, ERR_NOMEM, "out of memory (tables for %u items need about %.1f GiB)", ni,
-                       44.0 * ni / 1073741824.0);
+        return err_set(e, ERR_NOMEM, "out of memory (the tables of %u items need about %.1f GiB)", ni,
+                       48.0 * ni / 1073741824.0);
     }
     /* popularity: item perm[r] has weight (r + 1)^-s */
     rng_t r;
@@ -253,7 +249,7 @@ static int tables_init(tables_t *t, const graph_pl_params_t *p, err_t *e)
     rng_seed_stream(&r, p->seed, STREAM_RANK);
     rng_shuffle_u32(&r, perm, ni);
     for (uint32_t k = 0; k < ni; k++) w[perm[k]] = pow((double)k + 1.0, -s);
-    graph_alias_build(w, ni, t->g_thr, t->g_alias, pw, perm);
+    graph_alias_build(w, ni, t->glob, pw, stack);
     /* communities: round-robin over an independent shuffle, so pool c is
      * items order[c], order[c + C], ... in that order */
     for (uint32_t k = 0; k < ni; k++) perm[k] = k;
@@ -261,13 +257,18 @@ static int tables_init(tables_t *t, const graph_pl_params_t *p, err_t *e)
     rng_shuffle_u32(&r, perm, ni);
     t->off[0] = 0;
     for (uint32_t c = 0; c < nc; c++) t->off[c + 1] = t->off[c] + (ni - c + nc - 1) / nc;
-    for (uint32_t k = 0; k < ni; k++) t->pool[t->off[k % nc] + k / nc] = perm[k];
-    for (uint32_t k = 0; k < ni; k++) pw[k] = w[t->pool[k]];
+    for (uint32_t k = 0; k < ni; k++) stack[t->off[k % nc] + k / nc] = perm[k];   /* pool positions */
+    for (uint32_t k = 0; k < ni; k++) pw[k] = w[stack[k]];
+    memcpy(perm, stack, n * sizeof *perm);   /* perm = pool: position -> item */
     for (uint32_t c = 0; c < nc; c++) {
         uint32_t o = t->off[c], m = t->off[c + 1] - o;
-        graph_alias_build(pw + o, m, t->c_thr + o, t->c_alias + o, w + o, perm + o);
+        graph_alias_build(pw + o, m, t->comm + o, w + o, stack + o);
+        for (uint32_t k = 0; k < m; k++) {   /* slots of the pool -> item ids */
+            t->comm[o + k].keep = perm[o + t->comm[o + k].keep];
+            t->comm[o + k].other = perm[o + t->comm[o + k].other];
+        }
     }
-    free(w); free(pw); free(perm);
+    free(w); free(pw); free(perm); free(stack);
     return ERR_OK;
 }
 
@@ -280,16 +281,16 @@ static void user_items(const tables_t *t, uint32_t comm, uint32_t aff, uint32_t 
                        uint32_t *out)
 {
     uint32_t o = t->off[comm], m = t->off[comm + 1] - o;
+    const graph_alias_slot_t *pool = t->comm + o;
     for (uint32_t k = 0; k < d; k++) {
         uint32_t item;
         int own = (uint32_t)(rng_u64(r) >> 32) < aff;
         int tries = 0;
         for (;;) {
             if (tries < 4)
-                item = own ? t->pool[o + graph_alias_draw(t->c_thr + o, t->c_alias + o, m, r)]
-                           : graph_alias_draw(t->g_thr, t->g_alias, t->n_items, r);
+                item = own ? graph_alias_draw(pool, m, r) : graph_alias_draw(t->glob, t->n_items, r);
             else if (tries < 8)
-                item = own ? t->pool[o + rng_below(r, m)] : rng_below(r, t->n_items);
+                item = own ? pool[rng_below(r, m)].keep : rng_below(r, t->n_items);
             else
                 item = rng_below(r, t->n_items);   /* <= half taken: ends */
             if (!TAKEN(taken, item)) break;
