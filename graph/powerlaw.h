@@ -20,7 +20,7 @@
  *
  * Streaming: users are generated one at a time from their own stream
  * rng_seed_stream(seed, 16 + u), so memory is O(items + max_degree) (about
- * 24 bytes per item, 44 while the tables are built) whatever N is, and the
+ * 24 bytes per item, 48 while the tables are built) whatever N is, and the
  * output is a function of the parameters alone (byte-identical for a seed
  * on a given libm). Draws use alias tables (alias.h).
  *
