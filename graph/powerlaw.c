@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/clock.h"
 #include "base/rng.h"
@@ -29,13 +30,15 @@ int graph_pl_resolve(graph_pl_params_t *p, err_t *e)
         return err_set(e, ERR_USAGE, "give --interactions N or --mean-degree X");
     if (p->n_users == 0) {
         uint64_t u = p->n_interactions ? (p->n_interactions + 19) / 20 : 100000;
-        if (u > UINT32_MAX) return err_set(e, ERR_USAGE, "%llu interactions need --users (default N/20 is over 2^32)",
-                                           (unsigned long long)p->n_interactions);
+        if (u > UINT32_MAX)
+            return err_set(e, ERR_USAGE, "%llu interactions need --users (the default N / 20 is over 2^32)",
+                           (unsigned long long)p->n_interactions);
         p->n_users = (uint32_t)u;
     }
     if (p->n_interactions == 0) {
         double n = p->mean_degree * p->n_users;
-        if (!(n >= 1 && n < 1e15)) return err_set(e, ERR_USAGE, "mean degree %g x %u users is out of range", p->mean_degree, p->n_users);
+        if (!(n >= 1 && n < 1e15))
+            return err_set(e, ERR_USAGE, "mean degree %g x %u users is out of range", p->mean_degree, p->n_users);
         p->n_interactions = (uint64_t)llround(n);
     }
     if (p->n_communities < 1) return err_set(e, ERR_USAGE, "need at least 1 community");
@@ -222,6 +225,13 @@ static int tables_init(tables_t *t, const graph_pl_params_t *p, err_t *e)
 {
     uint32_t ni = p->n_items, nc = p->n_communities;
     memset(t, 0, sizeof *t);
+    /* malloc under overcommit may promise more than the machine has, and the
+     * OOM killer would end the job while the tables are filled: refuse what
+     * exceeds physical memory here, with the figure */
+    double need = 48.0 * ni, phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    if (phys > 0 && need > phys)
+        return err_set(e, ERR_NOMEM, "out of memory: the tables of %u items need %.1f GiB, the machine has %.1f GiB",
+                       ni, need / 1073741824.0, phys / 1073741824.0);
     t->n_items = ni;
     t->n_comm = nc;
     size_t n = ni;
@@ -233,8 +243,8 @@ static int tables_init(tables_t *t, const graph_pl_params_t *p, err_t *e)
     if (!t->glob || !t->comm || !t->off || !w || !pw || !perm || !stack) {
         free(w); free(pw); free(perm); free(stack);
         tables_destroy(t);
-        return err_set(e, ERR_NOMEM, "out of memory (the tables of %u items need about %.1f GiB)", ni,
-                       48.0 * ni / 1073741824.0);
+        return err_set(e, ERR_NOMEM, "out of memory: the tables of %u items need %.1f GiB", ni,
+                       need / 1073741824.0);
     }
     /* popularity: item perm[r] has weight (r + 1)^-s */
     rng_t r;
