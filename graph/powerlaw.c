@@ -255,7 +255,7 @@ static int tables_init(tables_t *t, const graph_pl_params_t *p, err_t *e)
     for (uint32_t k = 0; k < ni; k++) w[perm[k]] = pow((double)k + 1.0, -s);
     graph_alias_build(w, ni, t->glob, pw, stack);
     /* communities: round-robin over an independent shuffle, so pool c is
-     * items order[c], order[c + C], ... in that order */
+     * items perm[c], perm[c + C], ... in that order */
     for (uint32_t k = 0; k < ni; k++) perm[k] = k;
     rng_seed_stream(&r, p->seed, STREAM_COMM);
     rng_shuffle_u32(&r, perm, ni);
