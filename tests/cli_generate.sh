@@ -70,7 +70,7 @@ $g build-graph --store "$s" --format adj --interactions "$d/train.txt" --test "$
 check "build-graph --format adj --test loads it" test $? -eq 0
 check "build-graph dropped no duplicate" test "$(awk '/duplicate training|duplicate test|already in training/ { n += $NF } END { print n + 0 }' "$tmp/bg")" -eq 0
 $g train --store "$s" --arch pop --model pop >/dev/null 2>&1
-$g train --store "$s" --arch mf --model mf --epochs 5 --dim 32 --lr 0.01 >/dev/null 2>&1
+$g train --store "$s" --arch mf --model mf --epochs 5 --dim 32 --lr 0.01 --eval-every 0 >/dev/null 2>&1
 ep=$($g eval --store "$s" --model pop --json)
 em=$($g eval --store "$s" --model mf --json)
 echo "pop: $ep"; echo "mf:  $em"
