@@ -75,6 +75,17 @@ ep=$($g eval --store "$s" --model pop --json)
 em=$($g eval --store "$s" --model mf --json)
 echo "pop: $ep"; echo "mf:  $em"
 check "mf beats popularity on the communities (recall@20)" gt "$(jget "$em" 'recall@20')" "$(jget "$ep" 'recall@20')"
+# the control: the same graph without communities (--affinity 0) has nothing
+# for mf to learn beyond popularity, so there it must not win
+$g generate --out "$tmp/flat" --interactions 200000 --users 10000 --items 5000 --communities 10 --test-fraction 0.2 \
+  --seed 7 --affinity 0 2>/dev/null
+$g build-graph --store "$tmp/flat.store" --format adj --interactions "$tmp/flat/train.txt" --test "$tmp/flat/test.txt" \
+  >/dev/null 2>&1
+$g train --store "$tmp/flat.store" --arch pop --model pop >/dev/null 2>&1
+$g train --store "$tmp/flat.store" --arch mf --model mf --epochs 5 --dim 32 --lr 0.01 --eval-every 0 >/dev/null 2>&1
+fp=$(jget "$($g eval --store "$tmp/flat.store" --model pop --json)" 'recall@20')
+fm=$(jget "$($g eval --store "$tmp/flat.store" --model mf --json)" 'recall@20')
+check "control, --affinity 0: mf ($fm) does not beat popularity ($fp)" quiet sh -c "! awk -v a=$fm -v b=$fp 'BEGIN { exit !(a > b) }'"
 
 # --- bad flags: exit 2 with a message
 for bad in "--interactions abc" "--interactions 0" "--interactions 100 --users 1000" \
