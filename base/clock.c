@@ -28,9 +28,12 @@ void progress_update(progress_t *p, uint64_t done)
     p->last = now;
     double el = now - p->t0, rate = el > 0 ? (double)done / el : 0;
     double eta = rate > 0 && p->total > done ? (double)(p->total - done) / rate : 0;
-    fprintf(stderr, "\r%s: %llu/%llu (%.0f%%) %.1fs elapsed, ETA %.1fs   ", p->what,
+    /* the rate in k/M units: a generator writes millions a second */
+    const char *unit = rate >= 1e6 ? "M" : rate >= 1e4 ? "k" : "";
+    double shown = rate >= 1e6 ? rate / 1e6 : rate >= 1e4 ? rate / 1e3 : rate;
+    fprintf(stderr, "\r%s: %llu/%llu (%.0f%%) %.1fs elapsed, %.3g%s/s, ETA %.1fs   ", p->what,
             (unsigned long long)done, (unsigned long long)p->total,
-            p->total ? 100.0 * (double)done / (double)p->total : 100.0, el, eta);
+            p->total ? 100.0 * (double)done / (double)p->total : 100.0, el, shown, unit, eta);
     fflush(stderr);
 }
 

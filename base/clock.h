@@ -2,7 +2,8 @@
  *
  * The progress line goes to stderr, rewritten in place with '\r', and only
  * when stderr is a terminal or the user asked for it (--progress); a batch
- * job's log therefore stays clean. It shows done/total, rate and ETA.
+ * job's log therefore stays clean. It shows done/total, elapsed time, the
+ * rate per second and ETA.
  */
 #ifndef GNNREC_BASE_CLOCK_H
 #define GNNREC_BASE_CLOCK_H

@@ -59,6 +59,28 @@ int graph_generate(const graph_gen_params_t *p, FILE *fi, FILE *fs, err_t *e)
         VECTOR(sizes)[a] = nu / nc + (a < nu % nc);
         for (uint32_t b = 0; b < nc; b++) MATRIX(pref, a, b) = a == b ? p->p_in : p->p_out;
     }
+    /* igraph 0.10's sbm_game ends in igraph_fatal (abort) when its edge
+     * list cannot grow, whatever the error handler (issue 20 #10). So check
+     * first that the memory it will need can be had: about 96 bytes per
+     * expected edge (the edge list while it doubles, then the graph's from,
+     * to and two index vectors, with slack). Probing with malloc catches
+     * ulimit -v and overcommit refusals; it touches no page. */
+    double edges = 0;
+    for (uint32_t a = 0; a < nc; a++)
+        for (uint32_t b = a; b < nc; b++) {
+            double na = (double)VECTOR(sizes)[a], nb_ = (double)VECTOR(sizes)[b];
+            edges += a == b ? na * (na - 1) / 2 * p->p_in : na * nb_ * p->p_out;
+        }
+    double need = 96.0 * edges + 64.0 * nu;
+    void *probe = need < 9e18 ? malloc((size_t)need) : NULL;
+    if (!probe) {
+        igraph_matrix_destroy(&pref);
+        igraph_vector_int_destroy(&sizes);
+        return err_set(e, ERR_NOMEM, "out of memory: the social network of %u users would have about %.3g edges "
+                       "(%.1f GiB for igraph); use fewer --users or the large-graph mode (--interactions)",
+                       nu, edges, need / 1073741824.0);
+    }
+    free(probe);
     igraph_rng_seed(igraph_rng_default(), (igraph_uint_t)p->seed);
     igraph_error_t ig = igraph_sbm_game(&g, nu, &pref, &sizes, 0, 0);
     igraph_matrix_destroy(&pref);

@@ -10,6 +10,8 @@
  * temporal splits work. A model that uses the graph can therefore beat
  * popularity by a wide margin, which is what the demo shows.
  *
+ * The large streamed graphs of `generate --interactions` are powerlaw.h.
+ *
  * Output files (tab-separated, ids written as "u<N>" and "i<N>"):
  *   interactions: user, item, rating (1-5), time     social: user, user
  */
@@ -36,6 +38,9 @@ void graph_gen_defaults(graph_gen_params_t *p);
 /* ERR_USAGE, naming the offending value, unless users >= 2,
  * items >= communities >= 1 and 1 <= min_items <= max_items <= items/2. */
 int graph_gen_check(const graph_gen_params_t *p, err_t *e);
+/* ERR_NOMEM "out of memory: ..." if the memory igraph's SBM will need for the
+ * expected number of social edges cannot be had (checked before calling it:
+ * igraph 0.10 aborts instead of failing there). */
 int graph_generate(const graph_gen_params_t *p, FILE *interactions, FILE *social, err_t *e);
 
 #endif
