@@ -4,7 +4,9 @@
  * validating getters.
  *
  * Assumes configs are small (a size cap guards against pointing --config at
- * a data file) and the table holds tens of keys, so lookups are linear.
+ * a data file). Getters look keys up linearly (a command reads tens of
+ * keys); loading a YAML file checks duplicates through a hash map, so even a
+ * file of 200,000 keys loads in linear time.
  */
 #include "tools/cli.h"
 
@@ -19,6 +21,8 @@
 #include <strings.h>
 
 #include <yaml.h>
+
+#include "base/strmap.h"
 
 #define CLI_MAX_YAML_BYTES (16u << 20)
 #define CLI_MAX_SHOWN 60 /* longest value quoted back in a message */
@@ -275,7 +279,34 @@ typedef struct yload {
     size_t len;
     int load;          /* this load's number */
     err_t *e;
+    /* Every key seen so far, so a file of 200,000 keys is checked for
+     * duplicates in linear time: keys[] gives each a dense id, and
+     * first[id] is the index in o->v of this file's entry for it (-1: none
+     * yet) and prior[id] says an entry from the command line or an earlier
+     * file has it. */
+    strmap_t keys;
+    long *first;
+    unsigned char *prior;
+    size_t kcap;
 } yload_t;
+
+/* The key's id in y->keys, adding it (and room in first[], prior[]). */
+static uint32_t key_id(yload_t *y, const char *key, int *added)
+{
+    uint32_t id = strmap_intern(&y->keys, key, strlen(key), added);
+    if (id == STRMAP_NONE) return id;
+    if (id >= y->kcap) {
+        size_t cap = y->kcap ? y->kcap * 2 : 64;
+        long *f = realloc(y->first, cap * sizeof *f);
+        if (f) y->first = f;
+        unsigned char *pr = f ? realloc(y->prior, cap) : NULL;
+        if (!pr) return STRMAP_NONE;
+        y->prior = pr;
+        y->kcap = cap;
+    }
+    if (*added) { y->first[id] = -1; y->prior[id] = 0; }
+    return id;
+}
 
 static long line_at(const yload_t *y, size_t off)
 {
@@ -410,25 +441,30 @@ static int add_yaml(yload_t *y, const char *keyname, const char *name, char *val
         free(val);
         return err_set(y->e, ERR_NOMEM, "out of memory reading %s", y->file);
     }
-    int shadowed = 0;
-    for (size_t i = 0; i < y->o->n; i++) {
-        const cli_entry_t *en = &y->o->v[i];
-        if (strcmp(en->key, key) != 0) continue;
-        if (en->load == y->load) {
-            int rc = strcmp(en->name, name) == 0
-                ? err_input(y->e, y->file, line, "duplicate key %s (first at line %ld)",
-                            name, en->line)
-                : err_input(y->e, y->file, line, "duplicate key %s (%s at line %ld "
-                            "already sets it)", name, en->name, en->line);
-            free(key);
-            free(val);
-            return rc;
-        }
-        shadowed = 1;
+    int added;
+    uint32_t id = key_id(y, key, &added);
+    if (id == STRMAP_NONE) {
+        free(key);
+        free(val);
+        return err_set(y->e, ERR_NOMEM, "out of memory reading %s", y->file);
     }
+    if (y->first[id] >= 0) {
+        const cli_entry_t *en = &y->o->v[y->first[id]];
+        int rc = strcmp(en->name, name) == 0
+            ? err_input(y->e, y->file, line, "duplicate key %s (first at line %ld)",
+                        name, en->line)
+            : err_input(y->e, y->file, line, "duplicate key %s (%s at line %ld "
+                        "already sets it)", name, en->name, en->line);
+        free(key);
+        free(val);
+        return rc;
+    }
+    int shadowed = y->prior[id];
     int rc = push(y->o, key, dup_s(name), val, has_val, y->file, line, y->load, y->e);
-    if (!rc && shadowed) y->o->v[y->o->n - 1].used = 1;
-    return rc;
+    if (rc) return rc;
+    y->first[id] = (long)(y->o->n - 1);
+    if (shadowed) y->o->v[y->o->n - 1].used = 1;
+    return 0;
 }
 
 /* Read a mapping's pairs; MAPPING_START is consumed. prefix is "" at the top
@@ -624,14 +660,32 @@ int cli_load_yaml(cli_opts_t *o, const char *path, err_t *e)
     yload_t y = { .o = o, .file = files[o->nfiles], .buf = buf, .len = len,
                   .load = (int)o->nfiles + 1, .e = e };
     o->nfiles++;
-    if (!yaml_parser_initialize(&y.p)) {
+    if (strmap_init(&y.keys) != 0) {
         free(buf);
         return err_set(e, ERR_NOMEM, "out of memory reading %s", path);
+    }
+    rc = 0;
+    for (size_t i = 0; i < o->n && !rc; i++) {   /* keys set before this file */
+        int added;
+        uint32_t id = key_id(&y, o->v[i].key, &added);
+        if (id == STRMAP_NONE) rc = err_set(e, ERR_NOMEM, "out of memory reading %s", path);
+        else y.prior[id] = 1;
+    }
+    if (!rc && !yaml_parser_initialize(&y.p)) rc = err_set(e, ERR_NOMEM, "out of memory reading %s", path);
+    if (rc) {
+        strmap_destroy(&y.keys);
+        free(y.first);
+        free(y.prior);
+        free(buf);
+        return rc;
     }
     yaml_parser_set_input_string(&y.p, (const unsigned char *)buf, len);
     size_t before = o->n;
     rc = read_stream(&y);
     yaml_parser_delete(&y.p);
+    strmap_destroy(&y.keys);
+    free(y.first);
+    free(y.prior);
     free(buf);
     if (rc) { /* all or nothing: a half-read config must not be used */
         for (size_t i = before; i < o->n; i++) {

@@ -29,8 +29,9 @@
  * Errors: all functions return 0 or an err_code and fill err_t; nothing is
  * printed. Bad options or bad values (from argv or a config) are ERR_USAGE;
  * a malformed YAML file is ERR_INPUT; an unreadable file is ERR_IO.
- * Assumes the "C" numeric locale (strtod) and tens of keys (lookups are
- * linear).
+ * Assumes the "C" numeric locale (strtod) and tens of keys read by getters
+ * (lookups are linear; loading a file checks duplicates through a hash map,
+ * so a huge file is refused in linear time).
  *
  * Typical command:
  *
