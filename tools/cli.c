@@ -13,12 +13,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <yaml.h>
 
@@ -724,29 +726,90 @@ int cli_get_str(cli_opts_t *o, const char *key, const char *def,
     return 0;
 }
 
-int cli_get_output_path(cli_opts_t *o, const char *key, const char *def, const char **out, err_t *e)
+/* 1 if real (an absolute path without symlinks) is root or below it. */
+static int below(const char *root, const char *real)
+{
+    size_t n = strlen(root);
+    if (n == 1 && root[0] == '/') return 1;
+    return !strncmp(real, root, n) && (real[n] == '/' || real[n] == '\0');
+}
+
+/* Whether path (relative to the working directory) is really inside dir:
+ * the file itself if it exists (a symlink is followed, as fopen would), else
+ * its parent directory. 1 inside, 0 outside, -1 cannot tell (the parent
+ * does not exist). A dangling symlink counts as outside: fopen would create
+ * whatever it names. */
+static int stays_inside(const char *dir, const char *path)
+{
+    char root[PATH_MAX], real[PATH_MAX];
+    if (!realpath(dir, root)) return -1;
+    if (realpath(path, real)) return below(root, real);
+    struct stat st;
+    if (lstat(path, &st) == 0) return 0;
+    size_t pl = strlen(path);
+    char *parent = dup_n(path, pl);
+    if (!parent) return -1;
+    char *slash = strrchr(parent, '/');
+    int ok;
+    if (!slash) ok = realpath(".", real) != NULL;
+    else {
+        if (slash == parent) slash[1] = '\0';
+        else *slash = '\0';
+        ok = realpath(parent, real) != NULL;
+    }
+    free(parent);
+    return ok ? below(root, real) : -1;
+}
+
+/* The rule for output paths from a config (cli.h); dash = 1 lets "-" mean
+ * standard output. */
+static int output_path(cli_opts_t *o, const char *key, const char *def, int dash, const char **out,
+                       err_t *e)
 {
     cli_entry_t *en = take(o, key);
     *out = en ? en->val : def;
     if (!en || !en->file) return 0;
     const char *v = en->val;
+    if (dash && !strcmp(v, "-")) return 0;
     int dotdot = !strcmp(v, "..") || !strncmp(v, "../", 3) || strstr(v, "/../") ||
                  (strlen(v) >= 3 && !strcmp(v + strlen(v) - 3, "/.."));
-    if (v[0] == '/' || dotdot)
+    if (v[0] == '/' || dotdot || !v[0])
         return entry_error(en, e, "a config may only name output files below its own directory "
                            "(got \"%s\"); give other paths on the command line", v);
     /* relative to the config file, not to wherever the job happens to run */
     const char *slash = strrchr(en->file, '/');
-    if (!slash) return 0;
-    size_t dl = (size_t)(slash - en->file) + 1, vl = strlen(v);
-    char *full = malloc(dl + vl + 1);
-    if (!full) return err_set(e, ERR_NOMEM, "out of memory");
+    size_t dl = slash ? (size_t)(slash - en->file) + 1 : 0, vl = strlen(v);
+    char *full = malloc(dl + vl + 1), *dir = dup_n(en->file, dl ? dl : 0);
+    if (!full || !dir) { free(full); free(dir); return err_set(e, ERR_NOMEM, "out of memory"); }
     memcpy(full, en->file, dl);
     memcpy(full + dl, v, vl + 1);
+    /* the string rule alone is not enough: a symlink inside the config's
+     * directory (to a directory or a file) would lead out of it */
+    int inside = stays_inside(dl ? dir : ".", full);
+    free(dir);
+    if (inside != 1) {
+        free(full);
+        return inside < 0 ? entry_error(en, e, "cannot write \"%s\": its directory does not exist", v)
+                          : entry_error(en, e, "\"%s\" leads outside the config's directory (through a "
+                                        "symlink); a config may only name output files below its own "
+                                        "directory, give other paths on the command line", v);
+    }
     free(en->val);
     en->val = full;
     *out = full;
     return 0;
+}
+
+int cli_get_output_path(cli_opts_t *o, const char *key, const char *def, const char **out, err_t *e)
+{
+    return output_path(o, key, def, 0, out, e);
+}
+
+int cli_need_output_path(cli_opts_t *o, const char *key, const char **out, err_t *e)
+{
+    int rc = output_path(o, key, NULL, 1, out, e);
+    if (!rc && !*out) return cli_need_str(o, key, out, e);   /* its "missing --key" message */
+    return rc;
 }
 
 int cli_need_str(cli_opts_t *o, const char *key, const char **out, err_t *e)
