@@ -155,10 +155,9 @@ static int read_item_entities(const char *path, strmap_t *items, strmap_t *entit
         int nf = io_split_fields(line, ' ', f, fl, 3);
         if (nf == 0) continue;
         if (nf != 2) { rc = err_set(e, ERR_INPUT, "%s:%ld: expected `item entity`, got %d fields", path, rd.line, nf); break; }
-        if (fl[0] > STORE_MAX_ID_LEN || fl[1] > STORE_MAX_ID_LEN) {
-            rc = err_set(e, ERR_INPUT, "%s:%ld: id longer than %d bytes", path, rd.line, STORE_MAX_ID_LEN);
+        if ((rc = io_check_id("item", f[0], fl[0], path, rd.line, e)) ||
+            (rc = io_check_id("entity", f[1], fl[1], path, rd.line, e)))
             break;
-        }
         int added;
         uint32_t it = strmap_intern(items, f[0], fl[0], &added), en = strmap_intern(entities, f[1], fl[1], &added);
         if (it == STRMAP_NONE || en == STRMAP_NONE) { rc = err_set(e, ERR_NOMEM, "out of memory"); break; }

@@ -8,6 +8,7 @@
 #include <igraph.h>
 
 #include "tools/commands.h"
+#include "tools/common.h"
 
 static const struct {
     const char *name;
@@ -33,7 +34,9 @@ static void usage(FILE *f)
 
 int cli_fail(const char *cmd, const err_t *e)
 {
-    fprintf(stderr, "gnnrec %s: %s\n", cmd, e->msg[0] ? e->msg : err_strerror(e->code));
+    fprintf(stderr, "gnnrec %s: ", cmd);
+    cli_put_escaped(e->msg[0] ? e->msg : err_strerror(e->code), stderr);
+    fputc('\n', stderr);
     return err_exit_code(e->code ? e->code : ERR_INTERNAL);
 }
 
