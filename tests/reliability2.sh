@@ -221,8 +221,11 @@ expect 2 "dup.yaml:100001: duplicate key key5 \(first at line 6\)" "a duplicate 
 if [ -f "$config_md" ]; then
   awk '/^```yaml/ { on = 1; next } /^```/ { if (on) exit } on' "$config_md" > example.yaml
   check "docs/config.md has an example config" test -s example.yaml
+  # a store with social ties, as the example trains on them
+  "$g" build-graph --store sx --interactions data/interactions.tsv "${cols[@]}" --split random:0.2 \
+    --social data/social.tsv >/dev/null 2>&1
   expect 0 "" "docs/config.md's example config trains (epochs 1)" -- \
-    "$g" train --store s --config example.yaml --model ex --epochs 1 --dim 4 --threads 1
+    "$g" train --store sx --config example.yaml --model ex --epochs 1 --dim 4 --threads 1
 else
   bad "docs/config.md not found at $config_md"
 fi
