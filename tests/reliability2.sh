@@ -81,7 +81,6 @@ full_out "build-graph (new store)" -- "$g" build-graph --store full1 --interacti
 full_out "build-graph --help" -- "$g" build-graph --help
 full_out "gnnrec --help" -- "$g" --help
 full_out "gnnrec --version" -- "$g" --version
-full_out "generate" -- "$g" generate --out gen-full --users 50 --items 150 --communities 2
 "$g" stats --store s >/dev/null 2>err
 check "stats to a good stdout still exits 0" test $? -eq 0
 
