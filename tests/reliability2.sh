@@ -202,7 +202,9 @@ printf 'lock-a\ti1\t3\t1\n' > lkfifo
 wait $pl; rl=$?
 check "the first writer refuses to commit on a replaced lock.mdb (exit $rl: $(head -c 200 lkerr))" \
   test $rl -eq 1 && grep -q "lock.mdb" lkerr
-check "... and the store holds the second append only" test "$(users_of lk)" = $((base + 1))
+check "... and the store holds one new user" test "$(users_of lk)" = $((base + 1))
+"$g" build-graph --store lk --append --interactions lock-b.tsv "${cols[@]}" >/dev/null 2>&1
+check "... the second append's (appending it again adds no user)" test "$(users_of lk)" = $((base + 1))
 
 # ---- 9: a config of 200,000 keys
 awk 'BEGIN { print "bogus_first: 1"; for (i = 0; i < 200000; i++) printf "key%d: %d\n", i, i }' > big.yaml
