@@ -98,20 +98,32 @@ static uint32_t line_no(const io_lines_t *in)
     return in->line > (long)UINT32_MAX ? UINT32_MAX : (uint32_t)in->line;
 }
 
-/* Reject what cannot be an id. */
-static int check_id(const char *what, size_t len, const io_lines_t *in, err_t *e)
+int io_check_id(const char *what, const char *s, size_t len, const char *path, long line, err_t *e)
 {
-    if (len == 0) return err_input(e, in->path, in->line, "empty %s id", what);
+    if (len == 0) return err_input(e, path, line, "empty %s id", what);
     if (len > IO_MAX_ID_LEN)
-        return err_input(e, in->path, in->line, "%s id longer than %d bytes", what, IO_MAX_ID_LEN);
+        return err_input(e, path, line, "%s id longer than %d bytes", what, IO_MAX_ID_LEN);
+    /* a TAB or newline inside an id (possible in a comma-delimited file)
+     * would break every tab-separated output; other control bytes would
+     * reach terminals raw */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            return err_input(e, path, line, "%s id contains a control byte (0x%02x at byte %zu)", what, c, i + 1);
+    }
     return ERR_OK;
+}
+
+static int check_id(const char *what, const char *s, size_t len, const io_lines_t *in, err_t *e)
+{
+    return io_check_id(what, s, len, in->path, in->line, e);
 }
 
 /* Intern one id field, rejecting what cannot be an id. */
 static int intern(strmap_t *m, const char *what, const char *s, size_t len, const io_lines_t *in,
                   uint32_t *id, err_t *e)
 {
-    int rc = check_id(what, len, in, e);
+    int rc = check_id(what, s, len, in, e);
     if (rc) return rc;
     *id = strmap_intern(m, s, len, NULL);
     if (*id == STRMAP_NONE)
@@ -240,8 +252,8 @@ int io_read_interactions(const char *path, const io_spec_t *spec, strmap_t *user
         if (col[IO_COL_TIME] >= 0 && (rc = parse_time(f[col[IO_COL_TIME]], &in, &time, e))) break;
         if (spec->has_min_rating && rating < spec->min_rating) {
             /* dropped, but a malformed id is still an error */
-            if ((rc = check_id("user", fl[col[IO_COL_USER]], &in, e)) ||
-                (rc = check_id("item", fl[col[IO_COL_ITEM]], &in, e)))
+            if ((rc = check_id("user", f[col[IO_COL_USER]], fl[col[IO_COL_USER]], &in, e)) ||
+                (rc = check_id("item", f[col[IO_COL_ITEM]], fl[col[IO_COL_ITEM]], &in, e)))
                 break;
             st->below_min_rating++;
             continue;

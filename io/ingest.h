@@ -61,6 +61,12 @@ int io_spec_set_columns(io_spec_t *s, const char *columns, err_t *e);
 /* "tab", "comma", "space", "auto". */
 int io_spec_set_delim(io_spec_t *s, const char *name, err_t *e);
 
+/* What an external id may be: 1..IO_MAX_ID_LEN bytes, no control bytes
+ * (below 0x20, or 0x7f: a TAB or newline in an id would break tab-separated
+ * output). ERR_INPUT "PATH:LINE: <what> id ..." otherwise. Every parser
+ * checks its ids with it. */
+int io_check_id(const char *what, const char *s, size_t len, const char *path, long line, err_t *e);
+
 void io_rows_init(io_rows_t *rows);
 void io_rows_destroy(io_rows_t *rows);
 /* Append one row (growing the arrays). */

@@ -79,6 +79,9 @@ int io_lines_next(io_lines_t *r, char **line, size_t *len, err_t *e)
                 return err_input(e, r->path, r->line, "binary data (NUL byte); expected a text file");
             r->start += n + (nl != NULL);
             if (n > 0 && s[n - 1] == '\r') n--;
+            /* a UTF-8 byte-order mark (editors on Windows write one) is
+             * not part of the first field */
+            if (r->line == 1 && n >= 3 && !memcmp(s, "\xef\xbb\xbf", 3)) { s += 3; n -= 3; }
             s[n] = '\0';
             *line = s;
             *len = n;

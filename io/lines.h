@@ -4,7 +4,8 @@
  * that every error can say "FILE:LINE: what is wrong". It refuses what would
  * otherwise turn into nonsense later: a missing or unreadable file, a NUL byte
  * (binary data), a line longer than max_len. A trailing '\r' is dropped, so
- * CRLF files read like LF files. The returned line is NUL-terminated and
+ * CRLF files read like LF files, and a UTF-8 byte-order mark at the start
+ * of the file is dropped. The returned line is NUL-terminated and
  * writable (the tokenizer splits it in place) until the next call.
  */
 #ifndef GNNREC_IO_LINES_H

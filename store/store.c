@@ -1,5 +1,8 @@
-/* store.c - see store.h. Assumes one writer process at a time (LMDB
- * serializes writers itself) and any number of readers. */
+/* store.c - see store.h. Assumes writers and readers in any number of
+ * processes on one host (LMDB serializes writers through lock.mdb, so every
+ * process must share the same lock.mdb: a replaced one is detected before
+ * each commit), and a local file system. Making a new store is in
+ * create.c. */
 #include "store/store.h"
 
 #include <dirent.h>
@@ -8,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define MAX_DBS 16
 #define MIN_MAPSIZE ((size_t)256 << 20)
+#define MAX_READERS 1024   /* LMDB's default 126 stops the 127th concurrent job */
 
 static const char *node_names[STORE_N_NODE] = {"user", "item", "entity", "relation"};
 static const char *edges_names[STORE_N_EDGES] = {"train", "test", "social", "kg"};
@@ -37,12 +42,40 @@ static uint32_t be32_get(const unsigned char *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* An LMDB or system error code in words a user can act on. LMDB reports a
+ * short write (what a full disk gives) as EIO, so EIO on a disk with
+ * (almost) no room left is called what it most likely is. dir may be NULL. */
+static const char *explain(const char *dir, int rc, char *buf, size_t n)
+{
+    struct statvfs vs;
+    switch (rc) {
+    case MDB_READERS_FULL:
+        snprintf(buf, n, "too many processes are reading the store at once (all %d reader slots are taken); "
+                 "wait for some to finish", MAX_READERS);
+        return buf;
+    case ENOSPC:
+    case EDQUOT:
+        snprintf(buf, n, "no space left on device (%s)", strerror(rc));
+        return buf;
+    case EIO:
+        if (dir && statvfs(dir, &vs) == 0 && (unsigned long long)vs.f_bavail * vs.f_frsize < (4ull << 20)) {
+            snprintf(buf, n, "no space left on device (a write came up short with %llu KiB free on the disk "
+                     "of the store)", (unsigned long long)vs.f_bavail * vs.f_frsize >> 10);
+            return buf;
+        }
+        return mdb_strerror(rc);
+    default:
+        return mdb_strerror(rc);
+    }
+}
+
 /* Map an LMDB failure to our error path; MDB_MAP_FULL marks the txn so that
  * store_write grows the map and retries. */
 static int mdb_fail(store_txn_t *t, int rc, err_t *e, const char *what)
 {
+    char b[256];
     if (rc == MDB_MAP_FULL && t) t->full = 1;
-    return err_set(e, ERR_STORE, "store: %s: %s", what, mdb_strerror(rc));
+    return err_set(e, ERR_STORE, "store: %s: %s", what, explain(t ? t->s->dir : NULL, rc, b, sizeof b));
 }
 
 static int file_exists(const char *path)
@@ -112,6 +145,18 @@ int store_open(store_t *s, const char *dir, int flags, err_t *e)
     int exists = stat(dir, &st) == 0;
     if (exists && !S_ISDIR(st.st_mode))
         return err_set(e, ERR_USAGE, "%s: not a directory", dir);
+    /* LMDB opens data.mdb and lock.mdb by name, following symlinks, and
+     * writes lock.mdb even for a read-only open: a link there would make
+     * any command (stats too) overwrite the file it points to */
+    static const char *const own[] = {"data.mdb", "lock.mdb"};
+    for (int i = 0; i < 2; i++) {
+        char p[4200];
+        struct stat ls;
+        snprintf(p, sizeof p, "%s/%s", dir, own[i]);
+        if (lstat(p, &ls) == 0 && !S_ISREG(ls.st_mode))
+            return err_set(e, ERR_USAGE, "%s: not a gnnrec store (%s is %s; a store's files are never links)", dir,
+                           own[i], S_ISLNK(ls.st_mode) ? "a symlink" : "not a regular file");
+    }
     char data[4200];
     snprintf(data, sizeof data, "%s/data.mdb", dir);
     int have_data = file_exists(data);
@@ -140,6 +185,7 @@ int store_open(store_t *s, const char *dir, int flags, err_t *e)
     int rc = mdb_env_create(&s->env);
     if (rc) { s->env = NULL; goto fail_mdb; }
     mdb_env_set_maxdbs(s->env, MAX_DBS);
+    mdb_env_set_maxreaders(s->env, MAX_READERS);
     mdb_env_set_mapsize(s->env, initial_mapsize(dir));
     unsigned eflags = MDB_NOTLS | (s->rdonly ? MDB_RDONLY : 0);
     rc = mdb_env_open(s->env, dir, eflags, 0600);
@@ -158,6 +204,18 @@ int store_open(store_t *s, const char *dir, int flags, err_t *e)
      * other process keeps the store open, and pin old pages */
     int dead = 0;
     mdb_reader_check(s->env, &dead);
+    /* the lock file this environment uses, to notice before each commit
+     * that someone removed it (a writer opening the store after that makes
+     * a new one, with its own write lock, and the two writers no longer
+     * exclude each other) */
+    char lock[4200];
+    snprintf(lock, sizeof lock, "%s/lock.mdb", dir);
+    struct stat lst;
+    if (stat(lock, &lst) == 0) {
+        s->lock_known = 1;
+        s->lock_dev = lst.st_dev;
+        s->lock_ino = lst.st_ino;
+    }
     /* a data.mdb shorter than the pages its meta page names (truncated by a
      * copy or a full disk) would fault (SIGBUS) on the first read past its end */
     MDB_envinfo info;
@@ -195,8 +253,9 @@ int store_open(store_t *s, const char *dir, int flags, err_t *e)
         goto fail;
     }
     return ERR_OK;
-fail_mdb:
-    err_set(e, ERR_STORE, "%s: %s", dir, mdb_strerror(rc));
+fail_mdb:;
+    char why[256];
+    err_set(e, ERR_STORE, "%s: %s", dir, explain(dir, rc, why, sizeof why));
 fail:
     /* a store this call began to create is removed again (store_close_discard
      * closes the env too) */
@@ -235,6 +294,12 @@ static void free_copies(store_txn_t *t)
     }
 }
 
+/* The store's name in messages: where it goes while it is being made. */
+static const char *sname(const store_t *s)
+{
+    return s->staged && s->final_dir[0] ? s->final_dir : s->dir;
+}
+
 int store_read_begin(store_t *s, store_txn_t *t, err_t *e)
 {
     t->s = s;
@@ -250,7 +315,11 @@ int store_read_begin(store_t *s, store_txn_t *t, err_t *e)
         if (mdb_reader_check(s->env, &dead) == 0 && dead > 0)
             rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t->txn);
     }
-    if (rc) { t->txn = NULL; return err_set(e, ERR_STORE, "%s: cannot read: %s", s->dir, mdb_strerror(rc)); }
+    if (rc) {
+        char why[256];
+        t->txn = NULL;
+        return err_set(e, ERR_STORE, "%s: cannot read: %s", sname(s), explain(s->dir, rc, why, sizeof why));
+    }
     return ERR_OK;
 }
 
@@ -261,16 +330,33 @@ void store_read_end(store_txn_t *t)
     free_copies(t);
 }
 
+/* ERR_STORE if lock.mdb is no longer the file store_open saw. */
+static int lock_check(const store_t *s, err_t *e)
+{
+    if (!s->lock_known) return ERR_OK;
+    char lock[4200];
+    snprintf(lock, sizeof lock, "%s/lock.mdb", s->dir);
+    struct stat st;
+    if (stat(lock, &st) == 0 && st.st_dev == s->lock_dev && st.st_ino == s->lock_ino) return ERR_OK;
+    return err_set(e, ERR_STORE, "%s: lock.mdb was removed or replaced while this command had the store open, "
+                   "so another process may be writing without seeing this one; nothing written (run the "
+                   "command again; never delete lock.mdb of a store in use)", sname(s));
+}
+
 int store_write(store_t *s, store_write_fn fn, void *ctx, err_t *e)
 {
+    char why[256];
     if (s->rdonly) return err_set(e, ERR_INTERNAL, "store opened read-only");
     for (int attempt = 0; attempt < 40; attempt++) {
         store_txn_t t = {s, NULL, 0, NULL};
-        int rc = mdb_txn_begin(s->env, NULL, 0, &t.txn);
+        int rc = lock_check(s, e);
+        if (rc) return rc;
+        rc = mdb_txn_begin(s->env, NULL, 0, &t.txn);
         if (rc == MDB_MAP_RESIZED) { mdb_env_set_mapsize(s->env, 0); continue; }
-        if (rc) return err_set(e, ERR_STORE, "%s: cannot write: %s", s->dir, mdb_strerror(rc));
+        if (rc) return err_set(e, ERR_STORE, "%s: cannot write: %s", sname(s), explain(s->dir, rc, why, sizeof why));
         int r = fn(&t, ctx, e);
         free_copies(&t);
+        if (r == ERR_OK && (r = lock_check(s, e))) t.full = 0;   /* abort below, no retry */
         if (r == ERR_OK) {
             rc = mdb_txn_commit(t.txn);
             if (rc == 0) {
@@ -278,7 +364,8 @@ int store_write(store_t *s, store_write_fn fn, void *ctx, err_t *e)
                 if (e && attempt > 0) { e->code = ERR_OK; e->msg[0] = '\0'; }
                 return ERR_OK;
             }
-            if (rc != MDB_MAP_FULL) return err_set(e, ERR_STORE, "%s: commit failed: %s", s->dir, mdb_strerror(rc));
+            if (rc != MDB_MAP_FULL)
+                return err_set(e, ERR_STORE, "%s: commit failed: %s", sname(s), explain(s->dir, rc, why, sizeof why));
             t.full = 1;
         } else {
             mdb_txn_abort(t.txn);
@@ -287,9 +374,9 @@ int store_write(store_t *s, store_write_fn fn, void *ctx, err_t *e)
         MDB_envinfo info;
         mdb_env_info(s->env, &info);
         rc = mdb_env_set_mapsize(s->env, info.me_mapsize * 2);
-        if (rc) return err_set(e, ERR_STORE, "%s: cannot grow the map: %s", s->dir, mdb_strerror(rc));
+        if (rc) return err_set(e, ERR_STORE, "%s: cannot grow the map: %s", sname(s), mdb_strerror(rc));
     }
-    return err_set(e, ERR_STORE, "%s: the map kept filling up", s->dir);
+    return err_set(e, ERR_STORE, "%s: the map kept filling up", sname(s));
 }
 
 static int count_dbi(store_txn_t *t, MDB_dbi dbi, uint64_t *n, err_t *e)

@@ -23,7 +23,12 @@
  * present fields, rating float32 then time int64, little-endian.
  *
  * Writes go through store_write(), which runs a callback inside one write
- * transaction, commits if it returns ERR_OK and aborts otherwise. When the
+ * transaction, commits if it returns ERR_OK and aborts otherwise. Before
+ * each commit it checks that lock.mdb is still the file store_open saw: if
+ * someone removed it, a process opening the store since has a lock of its
+ * own and the two would write over each other, so the commit is refused.
+ * Files: data.mdb and lock.mdb must be regular files (a symlink is refused:
+ * LMDB would write through it). Up to 1024 processes may read at once. When the
  * memory map is full (MDB_MAP_FULL) the map is doubled and the callback is run
  * again from the start, so callbacks must not keep state across runs except
  * through their own ctx, which they should treat as read-only input.
@@ -39,6 +44,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <lmdb.h>
 
@@ -64,7 +70,12 @@ typedef struct store {
     int rdonly;
     int created;         /* store_open created the environment */
     int created_dir;     /* ... and its directory */
-    char dir[4096];
+    int lock_known;      /* lock.mdb's identity at open (checked before each commit) */
+    dev_t lock_dev;
+    ino_t lock_ino;
+    int staged;          /* store_create_begin: 1 DIR absent, 2 DIR an empty directory */
+    char dir[4096];      /* where the environment is (the staging directory while staged) */
+    char final_dir[4096];/* store_create_begin: where the store goes */
 } store_t;
 
 typedef struct store_txn {
@@ -104,6 +115,29 @@ void store_close(store_t *s);
 /* Close, and if this store_open created the store, remove it again: a
  * command that failed leaves no half-made store behind. */
 void store_close_discard(store_t *s);
+
+/* A new store, made so that a process killed at any moment leaves either no
+ * store at dir or the whole one (create.c):
+ *   store_create_check(dir)   can a store be made there? dir absent, or an
+ *                             empty directory (a symlink to one, a mount
+ *                             point); first removes the *.partial-PID
+ *                             directories of dead processes beside and in
+ *                             dir. ERR_USAGE with the reason otherwise.
+ *   store_create_begin(s, dir) the check, then store_open(STORE_CREATE) of a
+ *                             staging directory: dir.partial-PID when dir
+ *                             is absent, dir/.partial-PID when it is an
+ *                             existing directory (which is never replaced,
+ *                             so its mode, group and setgid bit stay);
+ *                             write with store_write as usual;
+ *   store_create_commit(s)    close and put the store in place (rename the
+ *                             staging directory to dir, or link its
+ *                             data.mdb into dir); never replaces what
+ *                             appeared at dir meanwhile (ERR_USAGE then,
+ *                             nothing left behind). s is closed after it.
+ * On any failure after begin, store_close_discard(s) removes the staging. */
+int store_create_check(const char *dir, err_t *e);
+int store_create_begin(store_t *s, const char *dir, err_t *e);
+int store_create_commit(store_t *s, err_t *e);
 
 int store_read_begin(store_t *s, store_txn_t *t, err_t *e);
 void store_read_end(store_txn_t *t);

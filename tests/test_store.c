@@ -7,8 +7,11 @@
  * MAP_FULL growth from a 1 MB map (GNNREC_MAPSIZE_MB=1) with the callback
  * rerun, store_close_discard, and the open errors: missing store
  * (ERR_NOTFOUND), a non-store directory, a foreign LMDB, garbage data.mdb
- * and a newer schema version (ERR_USAGE).
+ * and a newer schema version (ERR_USAGE). store_create_*: a new store put in
+ * place at an absent and at an existing empty directory (its mode kept, no
+ * staging left), and never over what appeared at DIR meanwhile.
  */
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -557,6 +560,94 @@ static void test_open_errors(void)
     rm_store(dir);
 }
 
+/* Count the directory entries other than . and .. */
+static int n_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+    closedir(d);
+    return n;
+}
+
+static void test_create(void)
+{
+    store_t s;
+    err_t e = {0};
+    char dir[300], p[400];
+    struct stat st;
+
+    /* absent: made beside and renamed into place */
+    path_in(dir, sizeof dir, "made");
+    CHECK_EQ_INT(store_create_begin(&s, dir, &e), ERR_OK);
+    CHECK(!exists(dir));   /* nothing at DIR until the commit */
+    CHECK_EQ_INT(store_create_commit(&s, &e), ERR_OK);
+    snprintf(p, sizeof p, "%s/data.mdb", dir);
+    CHECK(exists(p));
+    CHECK_EQ_INT(n_entries(root), 1);   /* no made.partial-PID left */
+    CHECK_EQ_INT(store_open(&s, dir, STORE_RDONLY, &e), ERR_OK);
+    store_close(&s);
+    CHECK_EQ_INT(store_create_check(dir, &e), ERR_USAGE);   /* a store is there now */
+    rm_store(dir);
+
+    /* an existing empty directory: made inside, the directory kept */
+    path_in(dir, sizeof dir, "kept");
+    mkdir(dir, 0700);
+    chmod(dir, 0751);
+    CHECK_EQ_INT(store_create_begin(&s, dir, &e), ERR_OK);
+    snprintf(p, sizeof p, "%s/data.mdb", dir);
+    CHECK(!exists(p));
+    CHECK_EQ_INT(store_create_commit(&s, &e), ERR_OK);
+    CHECK(exists(p));
+    CHECK(stat(dir, &st) == 0 && (st.st_mode & 07777) == 0751);
+    CHECK_EQ_INT(n_entries(dir), 1);   /* data.mdb only: staging and its lock gone */
+    CHECK_EQ_INT(store_open(&s, dir, 0, &e), ERR_OK);
+    store_close(&s);
+    rm_store(dir);
+
+    /* a data.mdb appeared in DIR meanwhile: refused, it is left alone */
+    path_in(dir, sizeof dir, "race");
+    mkdir(dir, 0700);
+    CHECK_EQ_INT(store_create_begin(&s, dir, &e), ERR_OK);
+    snprintf(p, sizeof p, "%s/data.mdb", dir);
+    FILE *f = fopen(p, "w");
+    if (f) { fputs("theirs", f); fclose(f); }
+    CHECK_EQ_INT(store_create_commit(&s, &e), ERR_USAGE);
+    CHECK(strstr(e.msg, "appeared") != NULL);
+    size_t len = 0;
+    char *b = slurp(p, &len);
+    CHECK(b && len == 6 && !memcmp(b, "theirs", 6));
+    free(b);
+    CHECK_EQ_INT(n_entries(dir), 1);
+    rm_store(dir);
+
+    /* DIR appeared (empty) meanwhile: the rename must not replace it */
+    path_in(dir, sizeof dir, "race2");
+    CHECK_EQ_INT(store_create_begin(&s, dir, &e), ERR_OK);
+    mkdir(dir, 0755);
+    CHECK_EQ_INT(store_create_commit(&s, &e), ERR_USAGE);
+    CHECK(stat(dir, &st) == 0 && (st.st_mode & 07777) == 0755 && n_entries(dir) == 0);
+    CHECK_EQ_INT(n_entries(root), 1);
+    rmdir(dir);
+
+    /* a file, a directory with other files */
+    path_in(dir, sizeof dir, "afile");
+    f = fopen(dir, "w");
+    if (f) fclose(f);
+    CHECK_EQ_INT(store_create_check(dir, &e), ERR_USAGE);
+    unlink(dir);
+    path_in(dir, sizeof dir, "other");
+    mkdir(dir, 0700);
+    snprintf(p, sizeof p, "%s/junk", dir);
+    f = fopen(p, "w");
+    if (f) fclose(f);
+    CHECK_EQ_INT(store_create_check(dir, &e), ERR_USAGE);
+    CHECK(strstr(e.msg, "other files") != NULL);
+    rm_store(dir);
+}
+
 int main(void)
 {
     const char *base = getenv("TMPDIR");
@@ -568,6 +659,7 @@ int main(void)
     test_map_growth();
     test_blobs();
     test_open_errors();
+    test_create();
     rmdir(root);
     return check_report();
 }

@@ -4,21 +4,27 @@
  * validating getters.
  *
  * Assumes configs are small (a size cap guards against pointing --config at
- * a data file) and the table holds tens of keys, so lookups are linear.
+ * a data file). Getters look keys up linearly (a command reads tens of
+ * keys); loading a YAML file checks duplicates through a hash map, so even a
+ * file of 200,000 keys loads in linear time.
  */
 #include "tools/cli.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <yaml.h>
+
+#include "base/strmap.h"
 
 #define CLI_MAX_YAML_BYTES (16u << 20)
 #define CLI_MAX_SHOWN 60 /* longest value quoted back in a message */
@@ -275,7 +281,34 @@ typedef struct yload {
     size_t len;
     int load;          /* this load's number */
     err_t *e;
+    /* Every key seen so far, so a file of 200,000 keys is checked for
+     * duplicates in linear time: keys[] gives each a dense id, and
+     * first[id] is the index in o->v of this file's entry for it (-1: none
+     * yet) and prior[id] says an entry from the command line or an earlier
+     * file has it. */
+    strmap_t keys;
+    long *first;
+    unsigned char *prior;
+    size_t kcap;
 } yload_t;
+
+/* The key's id in y->keys, adding it (and room in first[], prior[]). */
+static uint32_t key_id(yload_t *y, const char *key, int *added)
+{
+    uint32_t id = strmap_intern(&y->keys, key, strlen(key), added);
+    if (id == STRMAP_NONE) return id;
+    if (id >= y->kcap) {
+        size_t cap = y->kcap ? y->kcap * 2 : 64;
+        long *f = realloc(y->first, cap * sizeof *f);
+        if (f) y->first = f;
+        unsigned char *pr = f ? realloc(y->prior, cap) : NULL;
+        if (!pr) return STRMAP_NONE;
+        y->prior = pr;
+        y->kcap = cap;
+    }
+    if (*added) { y->first[id] = -1; y->prior[id] = 0; }
+    return id;
+}
 
 static long line_at(const yload_t *y, size_t off)
 {
@@ -410,25 +443,30 @@ static int add_yaml(yload_t *y, const char *keyname, const char *name, char *val
         free(val);
         return err_set(y->e, ERR_NOMEM, "out of memory reading %s", y->file);
     }
-    int shadowed = 0;
-    for (size_t i = 0; i < y->o->n; i++) {
-        const cli_entry_t *en = &y->o->v[i];
-        if (strcmp(en->key, key) != 0) continue;
-        if (en->load == y->load) {
-            int rc = strcmp(en->name, name) == 0
-                ? err_input(y->e, y->file, line, "duplicate key %s (first at line %ld)",
-                            name, en->line)
-                : err_input(y->e, y->file, line, "duplicate key %s (%s at line %ld "
-                            "already sets it)", name, en->name, en->line);
-            free(key);
-            free(val);
-            return rc;
-        }
-        shadowed = 1;
+    int added;
+    uint32_t id = key_id(y, key, &added);
+    if (id == STRMAP_NONE) {
+        free(key);
+        free(val);
+        return err_set(y->e, ERR_NOMEM, "out of memory reading %s", y->file);
     }
+    if (y->first[id] >= 0) {
+        const cli_entry_t *en = &y->o->v[y->first[id]];
+        int rc = strcmp(en->name, name) == 0
+            ? err_input(y->e, y->file, line, "duplicate key %s (first at line %ld)",
+                        name, en->line)
+            : err_input(y->e, y->file, line, "duplicate key %s (%s at line %ld "
+                        "already sets it)", name, en->name, en->line);
+        free(key);
+        free(val);
+        return rc;
+    }
+    int shadowed = y->prior[id];
     int rc = push(y->o, key, dup_s(name), val, has_val, y->file, line, y->load, y->e);
-    if (!rc && shadowed) y->o->v[y->o->n - 1].used = 1;
-    return rc;
+    if (rc) return rc;
+    y->first[id] = (long)(y->o->n - 1);
+    if (shadowed) y->o->v[y->o->n - 1].used = 1;
+    return 0;
 }
 
 /* Read a mapping's pairs; MAPPING_START is consumed. prefix is "" at the top
@@ -624,14 +662,32 @@ int cli_load_yaml(cli_opts_t *o, const char *path, err_t *e)
     yload_t y = { .o = o, .file = files[o->nfiles], .buf = buf, .len = len,
                   .load = (int)o->nfiles + 1, .e = e };
     o->nfiles++;
-    if (!yaml_parser_initialize(&y.p)) {
+    if (strmap_init(&y.keys) != 0) {
         free(buf);
         return err_set(e, ERR_NOMEM, "out of memory reading %s", path);
+    }
+    rc = 0;
+    for (size_t i = 0; i < o->n && !rc; i++) {   /* keys set before this file */
+        int added;
+        uint32_t id = key_id(&y, o->v[i].key, &added);
+        if (id == STRMAP_NONE) rc = err_set(e, ERR_NOMEM, "out of memory reading %s", path);
+        else y.prior[id] = 1;
+    }
+    if (!rc && !yaml_parser_initialize(&y.p)) rc = err_set(e, ERR_NOMEM, "out of memory reading %s", path);
+    if (rc) {
+        strmap_destroy(&y.keys);
+        free(y.first);
+        free(y.prior);
+        free(buf);
+        return rc;
     }
     yaml_parser_set_input_string(&y.p, (const unsigned char *)buf, len);
     size_t before = o->n;
     rc = read_stream(&y);
     yaml_parser_delete(&y.p);
+    strmap_destroy(&y.keys);
+    free(y.first);
+    free(y.prior);
     free(buf);
     if (rc) { /* all or nothing: a half-read config must not be used */
         for (size_t i = before; i < o->n; i++) {
@@ -670,29 +726,90 @@ int cli_get_str(cli_opts_t *o, const char *key, const char *def,
     return 0;
 }
 
-int cli_get_output_path(cli_opts_t *o, const char *key, const char *def, const char **out, err_t *e)
+/* 1 if real (an absolute path without symlinks) is root or below it. */
+static int below(const char *root, const char *real)
+{
+    size_t n = strlen(root);
+    if (n == 1 && root[0] == '/') return 1;
+    return !strncmp(real, root, n) && (real[n] == '/' || real[n] == '\0');
+}
+
+/* Whether path (relative to the working directory) is really inside dir:
+ * the file itself if it exists (a symlink is followed, as fopen would), else
+ * its parent directory. 1 inside, 0 outside, -1 cannot tell (the parent
+ * does not exist). A dangling symlink counts as outside: fopen would create
+ * whatever it names. */
+static int stays_inside(const char *dir, const char *path)
+{
+    char root[PATH_MAX], real[PATH_MAX];
+    if (!realpath(dir, root)) return -1;
+    if (realpath(path, real)) return below(root, real);
+    struct stat st;
+    if (lstat(path, &st) == 0) return 0;
+    size_t pl = strlen(path);
+    char *parent = dup_n(path, pl);
+    if (!parent) return -1;
+    char *slash = strrchr(parent, '/');
+    int ok;
+    if (!slash) ok = realpath(".", real) != NULL;
+    else {
+        if (slash == parent) slash[1] = '\0';
+        else *slash = '\0';
+        ok = realpath(parent, real) != NULL;
+    }
+    free(parent);
+    return ok ? below(root, real) : -1;
+}
+
+/* The rule for output paths from a config (cli.h); dash = 1 lets "-" mean
+ * standard output. */
+static int output_path(cli_opts_t *o, const char *key, const char *def, int dash, const char **out,
+                       err_t *e)
 {
     cli_entry_t *en = take(o, key);
     *out = en ? en->val : def;
     if (!en || !en->file) return 0;
     const char *v = en->val;
+    if (dash && !strcmp(v, "-")) return 0;
     int dotdot = !strcmp(v, "..") || !strncmp(v, "../", 3) || strstr(v, "/../") ||
                  (strlen(v) >= 3 && !strcmp(v + strlen(v) - 3, "/.."));
-    if (v[0] == '/' || dotdot)
+    if (v[0] == '/' || dotdot || !v[0])
         return entry_error(en, e, "a config may only name output files below its own directory "
                            "(got \"%s\"); give other paths on the command line", v);
     /* relative to the config file, not to wherever the job happens to run */
     const char *slash = strrchr(en->file, '/');
-    if (!slash) return 0;
-    size_t dl = (size_t)(slash - en->file) + 1, vl = strlen(v);
-    char *full = malloc(dl + vl + 1);
-    if (!full) return err_set(e, ERR_NOMEM, "out of memory");
+    size_t dl = slash ? (size_t)(slash - en->file) + 1 : 0, vl = strlen(v);
+    char *full = malloc(dl + vl + 1), *dir = dup_n(en->file, dl ? dl : 0);
+    if (!full || !dir) { free(full); free(dir); return err_set(e, ERR_NOMEM, "out of memory"); }
     memcpy(full, en->file, dl);
     memcpy(full + dl, v, vl + 1);
+    /* the string rule alone is not enough: a symlink inside the config's
+     * directory (to a directory or a file) would lead out of it */
+    int inside = stays_inside(dl ? dir : ".", full);
+    free(dir);
+    if (inside != 1) {
+        free(full);
+        return inside < 0 ? entry_error(en, e, "cannot write \"%s\": its directory does not exist", v)
+                          : entry_error(en, e, "\"%s\" leads outside the config's directory (through a "
+                                        "symlink); a config may only name output files below its own "
+                                        "directory, give other paths on the command line", v);
+    }
     free(en->val);
     en->val = full;
     *out = full;
     return 0;
+}
+
+int cli_get_output_path(cli_opts_t *o, const char *key, const char *def, const char **out, err_t *e)
+{
+    return output_path(o, key, def, 0, out, e);
+}
+
+int cli_need_output_path(cli_opts_t *o, const char *key, const char **out, err_t *e)
+{
+    int rc = output_path(o, key, NULL, 1, out, e);
+    if (!rc && !*out) return cli_need_str(o, key, out, e);   /* its "missing --key" message */
+    return rc;
 }
 
 int cli_need_str(cli_opts_t *o, const char *key, const char **out, err_t *e)

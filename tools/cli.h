@@ -29,8 +29,9 @@
  * Errors: all functions return 0 or an err_code and fill err_t; nothing is
  * printed. Bad options or bad values (from argv or a config) are ERR_USAGE;
  * a malformed YAML file is ERR_INPUT; an unreadable file is ERR_IO.
- * Assumes the "C" numeric locale (strtod) and tens of keys (lookups are
- * linear).
+ * Assumes the "C" numeric locale (strtod) and tens of keys read by getters
+ * (lookups are linear; loading a file checks duplicates through a hash map,
+ * so a huge file is refused in linear time).
  *
  * Typical command:
  *
@@ -109,11 +110,18 @@ int cli_has(const cli_opts_t *o, const char *key);
 int cli_get_str(cli_opts_t *o, const char *key, const char *def,
                 const char **out, err_t *e);
 /* A path the command will write to. From the command line it is used as
- * given; from a YAML config it must be relative and free of "..", and is
- * taken relative to the config file's directory, so a config handed over by
- * someone else cannot make a job write anywhere else (ERR_USAGE). */
+ * given; from a YAML config it must be relative and free of "..", is taken
+ * relative to the config file's directory, and must really stay below that
+ * directory once symlinks are resolved (the file if it exists, else its
+ * parent directory; a dangling symlink is refused), so a config handed over
+ * by someone else cannot make a job write anywhere else (ERR_USAGE). The
+ * check runs when the path is read; a symlink planted between the check
+ * and the open is not defended against. */
 int cli_get_output_path(cli_opts_t *o, const char *key, const char *def,
                         const char **out, err_t *e);
+/* The same rule for a required output (`out:`), absent -> ERR_USAGE
+ * "missing --key"; a config's "-" (standard output) is kept as "-". */
+int cli_need_output_path(cli_opts_t *o, const char *key, const char **out, err_t *e);
 /* Like cli_get_str, but absent -> ERR_USAGE "missing --key (see --help)". */
 int cli_need_str(cli_opts_t *o, const char *key, const char **out, err_t *e);
 /* Decimal digits only: no sign, no spaces, no hex, no exponent. */

@@ -7,17 +7,18 @@
  *      --append), duplicates collapsed, the split made;
  *   2. write: one LMDB transaction adds the new ids and edges. Checks that
  *      need the stored graph (a test pair already in train, an edge already
- *      stored) happen inside it, so --append counts them the same way.
+ *      stored) happen inside it, so --append counts them the same way. The
+ *      dense ids of new external ids are assigned inside it too: another
+ *      --append may have committed new ids since phase 1 read the store's,
+ *      so each new id is looked up again there and the rows go through
+ *      map[] (parse id -> stored id) rather than being trusted as parsed.
  * A failure in either phase leaves the store as it was (a store this command
  * created is removed again).
  */
-#include <dirent.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/clock.h"
 #include "base/strmap.h"
@@ -71,7 +72,10 @@ typedef struct counts {
 typedef struct job {
     int append;
     strmap_t ids[STORE_N_NODE];
-    uint32_t n0[STORE_N_NODE];      /* ids the store had before */
+    uint32_t n0[STORE_N_NODE];      /* ids the store had when phase 1 read them */
+    uint32_t *map[STORE_N_NODE];    /* [ids[node].n] parse id -> stored dense id (set in phase 2) */
+    uint32_t added[STORE_N_NODE];   /* ids phase 2 added */
+    uint32_t total[STORE_N_NODE];   /* ids in the store after phase 2 */
     io_rows_t train, test, social, kg;
     io_rows_t align;                /* --item-entities: a = item, b = entity */
     const char *align_path;
@@ -119,9 +123,15 @@ static int put_rows(store_txn_t *t, job_t *j, int edges, const io_rows_t *rows, 
     okey_t *k = key_order(rows, kg);
     if (!k) return err_set(e, ERR_NOMEM, "out of memory");
     int rc = ERR_OK;
+    /* the node types of a, b (and r for kg) */
+    const uint32_t *ma = j->map[kg ? STORE_ENTITY : STORE_USER];
+    const uint32_t *mb = j->map[kg ? STORE_ENTITY : edges == STORE_SOCIAL ? STORE_USER : STORE_ITEM];
+    const uint32_t *mr = j->map[STORE_RELATION];
     for (uint64_t n = 0; n < rows->n && !rc; n++) {
         uint64_t i = k[n].i;
-        uint32_t ids[3] = {rows->a[i], kg ? rows->r[i] : rows->b[i], rows->b[i]};
+        uint32_t a = ma[rows->a[i]], b = mb[rows->b[i]];
+        if (edges == STORE_SOCIAL && a > b) { uint32_t x = a; a = b; b = x; }   /* stored as (min, max) */
+        uint32_t ids[3] = {a, kg ? mr[rows->r[i]] : b, b};
         if (skip_if_in >= 0) {
             int in = 0;
             if ((rc = store_edge_exists(t, skip_if_in, ids, &in, e))) break;
@@ -129,7 +139,8 @@ static int put_rows(store_txn_t *t, job_t *j, int edges, const io_rows_t *rows, 
         }
         store_attr_t at = row_attr(rows, i);
         int existed = 0;
-        /* a fresh store takes the sorted keys by appending, much faster */
+        /* a fresh store takes the sorted keys by appending, much faster
+         * (its map is the identity, so the parse order is the key order) */
         rc = store_edge_put(t, edges, ids, &at, !j->append, &existed, e);
         if (existed) (*dup)++;
         else if (!rc) (*added)++;
@@ -155,10 +166,9 @@ static int read_item_entities(const char *path, strmap_t *items, strmap_t *entit
         int nf = io_split_fields(line, ' ', f, fl, 3);
         if (nf == 0) continue;
         if (nf != 2) { rc = err_set(e, ERR_INPUT, "%s:%ld: expected `item entity`, got %d fields", path, rd.line, nf); break; }
-        if (fl[0] > STORE_MAX_ID_LEN || fl[1] > STORE_MAX_ID_LEN) {
-            rc = err_set(e, ERR_INPUT, "%s:%ld: id longer than %d bytes", path, rd.line, STORE_MAX_ID_LEN);
+        if ((rc = io_check_id("item", f[0], fl[0], path, rd.line, e)) ||
+            (rc = io_check_id("entity", f[1], fl[1], path, rd.line, e)))
             break;
-        }
         int added;
         uint32_t it = strmap_intern(items, f[0], fl[0], &added), en = strmap_intern(entities, f[1], fl[1], &added);
         if (it == STRMAP_NONE || en == STRMAP_NONE) { rc = err_set(e, ERR_NOMEM, "out of memory"); break; }
@@ -176,6 +186,16 @@ static int cmp_pair(const void *x, const void *y)
     if (a->item != b->item) return a->item < b->item ? -1 : 1;
     if (a->entity != b->entity) return a->entity < b->entity ? -1 : 1;
     return a->line < b->line ? -1 : a->line > b->line;
+}
+
+/* The external id of a stored dense id, for messages (buf: STORE_MAX_ID_LEN + 1). */
+static const char *stored_name(store_txn_t *t, int node, uint32_t id, char *buf)
+{
+    const char *p;
+    size_t len;
+    if (store_id_name(t, node, id, &p, &len, NULL) != ERR_OK) return "?";
+    snprintf(buf, STORE_MAX_ID_LEN + 1, "%.*s", (int)len, p);
+    return buf;
 }
 
 /* Merge the file's pairs with the stored record; an item with two entities
@@ -197,28 +217,32 @@ static int write_item_entities(store_txn_t *t, job_t *j, const char *path, err_t
         v[k] = (pair_t){(uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24,
                         (uint32_t)q[4] | (uint32_t)q[5] << 8 | (uint32_t)q[6] << 16 | (uint32_t)q[7] << 24, 0};
     }
-    for (uint64_t k = 0; k < j->align.n; k++) v[n0 + k] = (pair_t){j->align.a[k], j->align.b[k], j->align.line[k]};
+    for (uint64_t k = 0; k < j->align.n; k++)
+        v[n0 + k] = (pair_t){j->map[STORE_ITEM][j->align.a[k]], j->map[STORE_ENTITY][j->align.b[k]], j->align.line[k]};
     qsort(v, n, sizeof *v, cmp_pair);
     uint64_t m = 0;
     for (uint64_t k = 0; k < n; k++) {
         if (m && v[m - 1].item == v[k].item && v[m - 1].entity == v[k].entity) continue;
         if (m && v[m - 1].item == v[k].item) {
+            char in[STORE_MAX_ID_LEN + 1], en[STORE_MAX_ID_LEN + 1];
             rc = err_set(e, ERR_INPUT, "%s:%u: item '%s' already is entity '%s'", path, v[k].line ? v[k].line : v[m - 1].line,
-                         strmap_name(&j->ids[STORE_ITEM], v[k].item), strmap_name(&j->ids[STORE_ENTITY], v[m - 1].entity));
+                         stored_name(t, STORE_ITEM, v[k].item, in), stored_name(t, STORE_ENTITY, v[m - 1].entity, en));
             free(v);
             return rc;
         }
         v[m++] = v[k];
     }
-    uint32_t ne = j->ids[STORE_ENTITY].n;
+    uint32_t ne = j->total[STORE_ENTITY];
     uint32_t *owner = malloc((ne ? ne : 1) * sizeof *owner);
     unsigned char *out = malloc(m ? 8 * m : 1);
     if (!owner || !out) { free(v); free(owner); free(out); return err_set(e, ERR_NOMEM, "out of memory"); }
     for (uint32_t x = 0; x < ne; x++) owner[x] = UINT32_MAX;
     for (uint64_t k = 0; k < m && !rc; k++) {
-        if (owner[v[k].entity] != UINT32_MAX)
+        if (owner[v[k].entity] != UINT32_MAX) {
+            char en[STORE_MAX_ID_LEN + 1], in[STORE_MAX_ID_LEN + 1];
             rc = err_set(e, ERR_INPUT, "%s:%u: entity '%s' is already item '%s'", path, v[k].line,
-                         strmap_name(&j->ids[STORE_ENTITY], v[k].entity), strmap_name(&j->ids[STORE_ITEM], owner[v[k].entity]));
+                         stored_name(t, STORE_ENTITY, v[k].entity, en), stored_name(t, STORE_ITEM, owner[v[k].entity], in));
+        }
         owner[v[k].entity] = v[k].item;
         uint32_t w[2] = {v[k].item, v[k].entity};
         for (int h = 0; h < 2; h++)
@@ -232,16 +256,46 @@ static int write_item_entities(store_txn_t *t, job_t *j, const char *path, err_t
 
 /* ---- end of the item-entity block ---- */
 
+/* Dense ids for the parsed ids of one node type, inside the write
+ * transaction: ids below n0 are the store's own (ids are never removed or
+ * renumbered); a new one gets the next dense id, unless another writer
+ * added the same external id since phase 1 (then it is looked up). */
+static int assign_ids(store_txn_t *t, job_t *j, int node, err_t *e)
+{
+    uint64_t have;
+    int rc = store_count_nodes(t, node, &have, e);
+    if (rc) return rc;
+    if (have < j->n0[node])
+        return err_set(e, ERR_STORE, "the store has fewer %s ids than when this command started (replaced meanwhile?)",
+                       store_node_name(node));
+    const strmap_t *m = &j->ids[node];
+    uint32_t next = (uint32_t)have;
+    j->added[node] = 0;
+    for (uint32_t id = j->n0[node]; id < m->n; id++) {
+        const char *name = strmap_name(m, id);
+        size_t len = strmap_len(m, id);
+        if (have > j->n0[node]) {   /* others appended: this id may be theirs now */
+            uint32_t got;
+            rc = store_id_lookup(t, node, name, len, &got, NULL);
+            if (rc == ERR_OK) { j->map[node][id] = got; continue; }
+            if (rc != ERR_NOTFOUND) return store_id_lookup(t, node, name, len, &got, e);
+        }
+        if (next == UINT32_MAX) return err_set(e, ERR_NOMEM, "more than 2^32-1 %s ids", store_node_name(node));
+        if ((rc = store_id_add(t, node, next, name, len, e))) return rc;
+        j->map[node][id] = next++;
+        j->added[node]++;
+    }
+    j->total[node] = next;
+    return ERR_OK;
+}
+
 static int write_job(store_txn_t *t, void *ctx, err_t *e)
 {
     job_t *j = ctx;
     memset(&j->w, 0, sizeof j->w);
     int rc;
     for (int node = 0; node < STORE_N_NODE; node++)
-        for (uint32_t id = j->n0[node]; id < j->ids[node].n; id++)
-            if ((rc = store_id_add(t, node, id, strmap_name(&j->ids[node], id),
-                                   strmap_len(&j->ids[node], id), e)))
-                return rc;
+        if ((rc = assign_ids(t, j, node, e))) return rc;
     if ((rc = put_rows(t, j, STORE_TRAIN, &j->train, j->append ? STORE_TEST : -1, &j->w.train_in_test,
                        &j->w.dup_train, &j->w.new_train, e)) ||
         (rc = put_rows(t, j, STORE_TEST, &j->test, STORE_TRAIN, &j->w.test_in_train, &j->w.dup_test,
@@ -253,14 +307,14 @@ static int write_job(store_txn_t *t, void *ctx, err_t *e)
     if (j->test.n) {
         /* test interactions on items without any training interaction: kept,
          * but worth knowing (no model can rank them from interactions) */
-        uint64_t n_items = j->ids[STORE_ITEM].n;
+        uint64_t n_items = j->total[STORE_ITEM];
         uint8_t *seen = calloc(n_items ? n_items : 1, 1);
         store_edge_list_t tr;
         if (!seen) return err_set(e, ERR_NOMEM, "out of memory");
         if ((rc = store_edges_load(t, STORE_TRAIN, 0, &tr, e))) { free(seen); return rc; }
         for (uint64_t i = 0; i < tr.n; i++) seen[tr.b[i]] = 1;
         store_edge_list_destroy(&tr);
-        for (uint64_t i = 0; i < j->test.n; i++) j->w.test_unseen_item += !seen[j->test.b[i]];
+        for (uint64_t i = 0; i < j->test.n; i++) j->w.test_unseen_item += !seen[j->map[STORE_ITEM][j->test.b[i]]];
         free(seen);
     }
     return ERR_OK;
@@ -295,7 +349,7 @@ static void print_summary(const job_t *j, const char *dir, store_t *s, store_txn
     for (int n = 0; n < STORE_N_NODE; n++) {
         uint64_t c = 0;
         store_count_nodes(t, n, &c, &e);
-        printf("  %-20s %10llu  (+%u)\n", node_label[n], (unsigned long long)c, j->ids[n].n - j->n0[n]);
+        printf("  %-20s %10llu  (+%u)\n", node_label[n], (unsigned long long)c, j->added[n]);
     }
     static const char *edge_label[STORE_N_EDGES] = {"train interactions", "test interactions",
                                                     "social edges", "kg triples"};
@@ -468,36 +522,26 @@ int cli_cmd_build_graph(int argc, char **argv)
             goto out;
         }
         if (rc != ERR_NOTFOUND) { e = pe; goto out; }   /* a file, a broken store, ... */
-        rc = ERR_OK;
-        DIR *d = opendir(dir);   /* an existing directory must be empty */
-        if (d) {
-            struct dirent *de;
-            int other = 0;
-            while (!other && (de = readdir(d))) other = strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
-            closedir(d);
-            if (other) { rc = err_set(&e, ERR_USAGE, "%s: not a gnnrec store (a directory with other files)", dir); goto out; }
-        }
+        if ((rc = store_create_check(dir, &e))) goto out;   /* before parsing: fail fast */
     }
     if ((rc = parse_inputs(&o, &j, &e))) goto out;
     if ((rc = cli_check_unused(&o, &e))) goto out;
-    /* a new store is made under a temporary name beside DIR and renamed into
-     * place once written: killed at any moment, the command leaves either no
-     * store or the whole one (at worst a DIR.partial-PID directory) */
-    char partial[4200];
+    for (int n = 0; n < STORE_N_NODE; n++) {
+        uint32_t cnt = j.ids[n].n;
+        if (!(j.map[n] = malloc((cnt ? cnt : 1) * sizeof *j.map[n]))) { rc = err_set(&e, ERR_NOMEM, "out of memory"); goto out; }
+        for (uint32_t id = 0; id < j.n0[n]; id++) j.map[n][id] = id;   /* the store's own ids */
+    }
+    /* a new store is made in a staging directory and put in place once
+     * written: killed at any moment, the command leaves either no store or
+     * the whole one (store_create_begin) */
     if (!j.append) {
-        size_t dl = strlen(dir);
-        while (dl > 1 && dir[dl - 1] == '/') dl--;   /* "x/": the partial is "x.partial-N", not inside x */
-        if (snprintf(partial, sizeof partial, "%.*s.partial-%ld", (int)dl, dir, (long)getpid()) >= (int)sizeof partial) {
-            rc = err_set(&e, ERR_USAGE, "store path too long");
-            goto out;
-        }
         if ((rc = store_open(&s, dir, STORE_RDONLY, &e)) == ERR_OK) {   /* made meanwhile */
             store_close(&s);
             rc = err_set(&e, ERR_USAGE, "%s: a store already exists; use --append to add to it, or remove it", dir);
             goto out;
         }
         if (rc != ERR_NOTFOUND) goto out;          /* not a store (a file, other files, ...) */
-        if ((rc = store_open(&s, partial, STORE_CREATE, &e))) goto out;
+        if ((rc = store_create_begin(&s, dir, &e))) goto out;
         store_open_ok = 1;
     }
     if ((rc = store_write(&s, write_job, &j, &e))) goto out;
@@ -506,24 +550,15 @@ int cli_cmd_build_graph(int argc, char **argv)
     print_summary(&j, dir, &s, &t, clock_now() - t0);
     store_read_end(&t);
     if (!j.append) {
-        store_close(&s);
         store_open_ok = 0;
-        if (rename(partial, dir) != 0) {   /* DIR holds other files (or a store appeared meanwhile) */
-            int err = errno;
-            rc = err == ENOTEMPTY || err == EEXIST
-                     ? err_set(&e, ERR_USAGE, "%s: not a gnnrec store (a directory with other files); nothing written", dir)
-                     : err_set(&e, ERR_USAGE, "%s: cannot put the new store in place: %s", dir, strerror(err));
-            s.created = s.created_dir = 1;
-            store_close_discard(&s);
-            goto out;
-        }
+        if ((rc = store_create_commit(&s, &e))) goto out;
     }
 out:
     if (store_open_ok) {
         if (rc) store_close_discard(&s);
         else store_close(&s);
     }
-    for (int n = 0; n < STORE_N_NODE; n++) strmap_destroy(&j.ids[n]);
+    for (int n = 0; n < STORE_N_NODE; n++) { strmap_destroy(&j.ids[n]); free(j.map[n]); }
     io_rows_destroy(&j.train); io_rows_destroy(&j.test);
     io_rows_destroy(&j.social); io_rows_destroy(&j.kg); io_rows_destroy(&j.align);
     cli_opts_destroy(&o);

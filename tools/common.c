@@ -24,6 +24,14 @@ int cli_start(cli_opts_t *o, int argc, char **argv, const cli_flag_t *flags,
     return cli_check_unknown(o, known, e);
 }
 
+void cli_put_escaped(const char *s, FILE *f)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) fprintf(f, "\\x%02x", *p);
+        else putc(*p, f);
+    }
+}
+
 void cli_set_threads(int threads)
 {
     int n = threads > 0 ? threads : omp_get_num_procs();

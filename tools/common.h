@@ -4,6 +4,7 @@
 #define GNNREC_TOOLS_COMMON_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "base/err.h"
 #include "store/store.h"
@@ -14,6 +15,11 @@
  * keys. The command then reads its settings with the cli_get_* getters. */
 int cli_start(cli_opts_t *o, int argc, char **argv, const cli_flag_t *flags,
               const char *const *known, const char *usage, int *help, err_t *e);
+
+/* Write s to f with control bytes (below 0x20, and 0x7f) shown as \xHH:
+ * messages quote ids, paths and file contents, which must not reach a
+ * terminal raw (an ESC sequence, a fake second line). */
+void cli_put_escaped(const char *s, FILE *f);
 
 /* OpenMP and OpenBLAS threads; 0 = all cores. */
 void cli_set_threads(int threads);

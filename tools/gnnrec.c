@@ -1,10 +1,14 @@
-/* gnnrec.c - the `gnnrec` command: dispatch to a subcommand. */
+/* gnnrec.c - the `gnnrec` command: dispatch to a subcommand, then check
+ * that what it printed reached standard output (a full disk, a closed pipe
+ * or /dev/full make a run that printed nothing exit 1, not 0). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <igraph.h>
 
 #include "tools/commands.h"
+#include "tools/common.h"
 
 static const struct {
     const char *name;
@@ -30,8 +34,28 @@ static void usage(FILE *f)
 
 int cli_fail(const char *cmd, const err_t *e)
 {
-    fprintf(stderr, "gnnrec %s: %s\n", cmd, e->msg[0] ? e->msg : err_strerror(e->code));
+    fprintf(stderr, "gnnrec %s: ", cmd);
+    cli_put_escaped(e->msg[0] ? e->msg : err_strerror(e->code), stderr);
+    fputc('\n', stderr);
     return err_exit_code(e->code ? e->code : ERR_INTERNAL);
+}
+
+/* The one check of every write to stdout: stdio keeps the first error in
+ * ferror(), and buffered output only meets the file at the flush, so flush
+ * and close here, after the command, whatever it printed. A command that
+ * already failed keeps its exit code (its own message says why). */
+static int finish(const char *cmd, int rc)
+{
+    errno = 0;
+    int bad = fflush(stdout) != 0 || ferror(stdout);
+    int err = errno;
+    if (fclose(stdout) != 0 && !bad) { bad = 1; err = errno; }
+    if (bad && rc == 0) {
+        fprintf(stderr, "gnnrec%s%s: writing standard output: %s\n", cmd ? " " : "", cmd ? cmd : "",
+                err ? strerror(err) : "write error");
+        return 1;
+    }
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -42,11 +66,11 @@ int main(int argc, char **argv)
     if (argc < 2) { usage(stderr); return 2; }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
-        return 0;
+        return finish(NULL, 0);
     }
-    if (!strcmp(argv[1], "--version")) { printf("gnnrec 0.1.0\n"); return 0; }
+    if (!strcmp(argv[1], "--version")) { printf("gnnrec 0.1.0\n"); return finish(NULL, 0); }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) return finish(commands[i].name, commands[i].run(argc - 1, argv + 1));
     fprintf(stderr, "gnnrec: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;
