@@ -63,4 +63,25 @@ mdb_load -s edges:train -f dump2 bad2 2>/dev/null
 expect_corrupt "infer --users u1 (a bad item in u1's row)" infer --store bad2 --model m --users u1
 expect_corrupt "infer --users all (a bad item)" infer --store bad2 --model m
 
+# ---- eval --eval-users N --seed S (issue 14)
+$g generate --out gen --users 300 --items 200 --communities 4 >/dev/null 2>&1
+$g build-graph --store gs --interactions gen/interactions.tsv --columns user,item,rating,time --split random:0.2 >/dev/null
+$g train --store gs --model m --arch mf --dim 8 --epochs 3 --eval-every 0 >/dev/null 2>&1
+full=$($g eval --store gs --model m --k 5,20 --json | sed 's/,"seconds".*//')
+nt=$(sed -n 's/.*"users_evaluated":\([0-9]*\).*/\1/p' <<<"$full")
+a=$($g eval --store gs --model m --k 5,20 --json --eval-users 40 --seed 7 | sed 's/,"seconds".*//')
+b=$($g eval --store gs --model m --k 5,20 --json --eval-users 40 --seed 7 --threads 1 | sed 's/,"seconds".*//')
+c=$($g eval --store gs --model m --k 5,20 --json --eval-users 40 --seed 8 | sed 's/,"seconds".*//')
+check "the sample is reproducible (same seed, other thread count)" test "$a" = "$b"
+check "the JSON says users_sampled 40 and users_evaluated 40" \
+  test "$(jget "$a" users_sampled) $(jget "$a" users_evaluated)" = "40 40"
+check "another seed, another sample (other metrics)" test "$(cut -d, -f5- <<<"$a")" != "$(cut -d, -f5- <<<"$c")"
+check "a sample of 40 of $nt users: metrics differ from the full run" \
+  test "$(sed 's/.*"recall@5"//' <<<"$a")" != "$(sed 's/.*"recall@5"//' <<<"$full")"
+all=$($g eval --store gs --model m --k 5,20 --json --eval-users "$nt" | sed 's/,"users_sampled":[0-9]*,"sample_seed":[0-9]*//; s/,"seconds".*//')
+check "--eval-users $nt (all test users): exactly the full metrics" test "$all" = "$full"
+big=$($g eval --store gs --model m --k 5,20 --json --eval-users 100000 | sed 's/,"users_sampled":[0-9]*,"sample_seed":[0-9]*//; s/,"seconds".*//')
+check "--eval-users beyond the test users: exactly the full metrics" test "$big" = "$full"
+check "the text output names the sample" grep -q "a sample of 40 users" <($g eval --store gs --model m --eval-users 40)
+
 report
