@@ -62,6 +62,19 @@ awk -v k="$key" -v f=" 00000001${key:9:4}0100" '{ print } $0 == k { getline; pri
 mdb_load -s edges:train -f dump2 bad2 2>/dev/null
 expect_corrupt "infer --users u1 (a bad item in u1's row)" infer --store bad2 --model m --users u1
 expect_corrupt "infer --users all (a bad item)" infer --store bad2 --model m
+# a social tie to a user past the count: friends stops
+printf 'u0\tu1\n' > so.tsv
+$g build-graph --store s3 --interactions tr.tsv --social so.tsv >/dev/null
+$g train --store s3 --model m --arch mf --dim 4 --epochs 2 --eval-every 0 >/dev/null 2>&1
+mdb_dump -s edges:social s3 > dump
+key=$(grep -m1 '^ 00000000' dump)
+awk -v k="$key" -v f=" 00000000${key:9:4}0100" '{ print } $0 == k { getline; print; print f; print }' dump > dump2
+mdb_load -s edges:social -f dump2 s3 2>/dev/null
+expect_corrupt "infer --friends (a social tie to user 257)" infer --store s3 --model m --friends
+
+# ---- every write checked
+$g infer --store s --model m > /dev/full 2>err
+check "infer > /dev/full: exit 1, 'cannot write'" sh -c "test $? -eq 1 && grep -q 'cannot write' err"
 
 # ---- eval --eval-users N --seed S (issue 14)
 $g generate --out gen --users 300 --items 200 --communities 4 >/dev/null 2>&1
