@@ -72,6 +72,15 @@ awk -v k="$key" -v f=" 00000000${key:9:4}0100" '{ print } $0 == k { getline; pri
 mdb_load -s edges:social -f dump2 s3 2>/dev/null
 expect_corrupt "infer --friends (a social tie to user 257)" infer --store s3 --model m --friends
 
+# ---- an id holding a TAB (a CSV field) cannot be a TSV field: refused, JSON lines carry it
+printf 'user,item\nu\t1,i1\nu2,i2\nu2,i1\n' > tab.csv
+$g build-graph --store ts --interactions tab.csv --delim comma --header >/dev/null
+$g train --store ts --model p --arch pop >/dev/null 2>&1
+$g infer --store ts --model p --k 1 >out 2>err
+check "TSV of an id with a TAB: exit 2, 'holds a TAB'" sh -c "test $? -eq 2 && grep -q 'holds a TAB' err"
+check "... as JSON lines: escaped" grep -q '^{"user":"u\\u00091","items":\[{"item":"i2","score":1}\]}$' \
+  <($g infer --store ts --model p --k 1 --format jsonl)
+
 # ---- every write checked
 $g infer --store s --model m > /dev/full 2>err
 check "infer > /dev/full: exit 1, 'cannot write'" sh -c "test $? -eq 1 && grep -q 'cannot write' err"
