@@ -112,7 +112,7 @@ static int resolve_spec(store_txn_t *t, int node, const char *spec, uint32_t n_a
     io_idlist_init(&l);
     int rc = io_idlist_read_spec(&l, spec, e);
     if (!rc) rc = gnn_rank_resolve(t, node, &l, o->skip_unknown, o, out, NULL, e);
-    if (rc == ERR_NOTFOUND && !path) {   /* `--users users.txt`: say how to name a file */
+    if (rc == ERR_NOTFOUND && !path && e) {   /* `--users users.txt`: say how to name a file */
         FILE *f = fopen(spec, "r");
         if (f) {
             fclose(f);
