@@ -175,8 +175,10 @@ int io_writer_open(io_writer_t *w, const char *path, size_t buf_size, err_t *e)
 static int write_fail(io_writer_t *w, err_t *e)
 {
     w->failed = 1;
-    return err_set(e, ERR_IO, "cannot write %s: %s", strcmp(w->path, "-") ? w->path : "the output",
-                   strerror(errno ? errno : EIO));
+    const char *why = strerror(errno ? errno : EIO);
+    /* stdout's failure reads as every command's does (tools/gnnrec.c) */
+    if (!strcmp(w->path, "-")) return err_set(e, ERR_IO, "writing standard output: %s", why);
+    return err_set(e, ERR_IO, "cannot write %s: %s", w->path, why);
 }
 
 int io_writer_write(io_writer_t *w, const void *p, size_t n, err_t *e)
