@@ -33,6 +33,7 @@
 
 #include "base/err.h"
 #include "graph/csr.h"
+#include "gnn/scorer.h"
 
 #define GNN_EVAL_MAX_K 16
 #define GNN_ITEM_NONE UINT32_MAX
@@ -113,40 +114,7 @@ void gnn_metrics_add_user(const uint32_t *ranked, uint32_t n_ranked,
                           const uint32_t *truth, uint32_t n_truth,
                           uint32_t k, int ki, gnn_metrics_t *out);
 
-/* ---- scorers: one ranking path for every kind of model ----
- *
- * A query is a row of a history matrix hist [n_rows x n_items] (a user's
- * training items, or a new user's items); rows[j] names the row of query j
- * (rows == NULL: query j is row j). Two kinds:
- *   embedding  score(j, i) = user_emb[rows[j]] . item_emb[i]; hist unused
- *              (rows index user_emb). Ranked by the tiled SGEMM kernel above.
- *   callback   score() fills out [n x n_items] (row-major) for n queries;
- *              gf-cf and bspm (gnn/gfcf.h) score from the history rows.
- * score() is called concurrently from several OpenMP threads, each with its
- * own out, with OpenBLAS set to one thread: it must be reentrant. */
-typedef struct gnn_scorer gnn_scorer_t;
-struct gnn_scorer {
-    char arch[16];
-    uint32_t n_users, n_items;            /* n_users: rows of user_emb (0: any) */
-    const float *user_emb, *item_emb;     /* embedding kind: [n_users x dim], [n_items x dim] */
-    uint32_t dim;
-    int (*score)(const gnn_scorer_t *s, const graph_csr_t *hist, const uint32_t *rows, uint32_t n,
-                 float *out, err_t *e);
-    uint32_t block;                       /* queries per score() call (0: 64) */
-    void *ctx;                            /* owned by the scorer, freed by destroy */
-    void (*destroy)(gnn_scorer_t *s);
-};
-
-/* An embedding scorer over caller-owned tables (nothing to destroy). */
-void gnn_scorer_emb(gnn_scorer_t *s, const char *arch, const float *user_emb, uint32_t n_users,
-                    const float *item_emb, uint32_t n_items, uint32_t dim);
-void gnn_scorer_destroy(gnn_scorer_t *s);
-
-/* gnn_topk for any scorer: queries (hist, rows[0..n_q)), same exclusion,
- * output and tie rules as gnn_topk (one selection code for both kinds). */
-int gnn_topk_scorer(const gnn_scorer_t *s, const graph_csr_t *hist, const uint32_t *rows, uint32_t n_q,
-                    const graph_csr_t *exclude, const uint32_t *exclude_row, uint32_t k, int threads,
-                    uint32_t *out_items, float *out_scores, err_t *e);
+/* The scorer type (gnn_scorer_t, gnn_topk_scorer) lives in gnn/scorer.h. */
 
 /* The all-ranking protocol for any scorer: user u is query row u of hist
  * (the training matrix for saved models); exclude and truth as in
@@ -154,5 +122,20 @@ int gnn_topk_scorer(const gnn_scorer_t *s, const graph_csr_t *hist, const uint32
 int gnn_eval_scorer(const gnn_scorer_t *s, const graph_csr_t *hist, const graph_csr_t *exclude,
                     const graph_csr_t *truth, const uint32_t *ks, int n_k, int threads,
                     gnn_metrics_t *out, err_t *e);
+
+/* A seeded random sample of the users with test items (issue 14): n of the
+ * truth matrix's non-empty rows, drawn without replacement by a partial
+ * Fisher-Yates shuffle of rng_t(seed) and returned ascending in *out (malloc'd,
+ * *n_out entries). The same truth, n and seed give the same sample on any
+ * machine; n >= the number of such users (or n == 0) gives all of them, so
+ * the metrics are the full ones exactly. */
+int gnn_eval_sample_users(const graph_csr_t *truth, uint32_t n, uint64_t seed, uint32_t **out, uint32_t *n_out,
+                          err_t *e);
+
+/* gnn_eval_scorer over the users users[0..n_users) only (ascending or not;
+ * each must have a test item to count), e.g. a gnn_eval_sample_users sample. */
+int gnn_eval_scorer_users(const gnn_scorer_t *s, const graph_csr_t *hist, const graph_csr_t *exclude,
+                          const graph_csr_t *truth, const uint32_t *users, uint32_t n_users, const uint32_t *ks,
+                          int n_k, int threads, gnn_metrics_t *out, err_t *e);
 
 #endif

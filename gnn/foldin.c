@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gnn/arch.h"
 #include "gnn/spmm.h"
 
 int gnn_foldin_init(gnn_foldin_t *f, const char *arch, uint32_t n_users, uint32_t n_items,
@@ -16,14 +17,17 @@ int gnn_foldin_init(gnn_foldin_t *f, const char *arch, uint32_t n_users, uint32_
     f->n_items = n_items;
     f->dim = dim;
     f->rule = GNN_FOLDIN_MEAN0;
-    if (!strcmp(arch, "pop")) {
+    /* the rule follows from the table: counts (pop), or embeddings that fold
+     * in, propagated (lightgcn) or not (mf) */
+    const gnn_arch_t *ar = gnn_arch_find(arch);
+    if (ar && ar->kind == GNN_KIND_COUNT && (ar->caps & GNN_CAP_FOLDIN)) {
         f->kind = GNN_FOLDIN_POP;
         return ERR_OK;
     }
-    if (!strcmp(arch, "mf")) f->kind = GNN_FOLDIN_MF, layers = 0;
-    else if (!strcmp(arch, "lightgcn")) f->kind = GNN_FOLDIN_LIGHTGCN;
-    else
+    if (!ar || ar->kind != GNN_KIND_EMBED || !(ar->caps & GNN_CAP_FOLDIN))
         return err_set(e, ERR_USAGE, "fold-in of new users is defined for lightgcn, mf and pop models, not %s", arch);
+    if (ar->caps & GNN_CAP_PROPAGATES) f->kind = GNN_FOLDIN_LIGHTGCN;
+    else f->kind = GNN_FOLDIN_MF, layers = 0;
     if (dim == 0 || dim > GNN_MAX_DIM) return err_set(e, ERR_USAGE, "fold-in: dim %u out of range", dim);
     if (!emb0) return err_set(e, ERR_USAGE, "fold-in needs the model's layer-0 parameters");
     if (!train || train->n_rows != n_users || train->n_cols != n_items)
@@ -32,7 +36,7 @@ int gnn_foldin_init(gnn_foldin_t *f, const char *arch, uint32_t n_users, uint32_
     f->isqrt_deg = calloc(n_items ? n_items : 1, sizeof *f->isqrt_deg);
     if (!f->isqrt_deg) return err_set(e, ERR_NOMEM, "out of memory");
     /* counts first, then 1/sqrt in place: degrees fit a float exactly below 2^24 */
-    for (uint64_t k = 0; k < train->nnz; k++) f->isqrt_deg[train->col[k]] += 1.0f;
+    graph_csr_col_degrees(train, f->isqrt_deg);
     for (uint32_t i = 0; i < n_items; i++)
         f->isqrt_deg[i] = f->isqrt_deg[i] > 0 ? (float)(1.0 / sqrt((double)f->isqrt_deg[i])) : 0.0f;
     size_t nrow = (size_t)n_users + n_items, isz = (size_t)n_items * dim;

@@ -9,13 +9,13 @@
 #include "gnn/gfcf.h"
 #include "gnn/saved.h"
 
-int gnn_gfcf_save(store_txn_t *t, const char *name, const gnn_gfcf_t *m, const char *config,
+int gnn_gfcf_save(store_txn_t *t, const char *name, const struct gnn_gfcf *m, const char *config,
                   double fit_seconds, err_t *e)
 {
     gnn_saved_meta_t meta = {.version = GNN_SAVED_VERSION, .n_users = m->n_users, .n_items = m->n_items,
                              .dim = m->k, .seed = m->p.seed, .best_metric = -1.0,
                              .train_seconds = fit_seconds};
-    snprintf(meta.arch, sizeof meta.arch, "%s", m->p.bspm ? "bspm" : "gf-cf");
+    snprintf(meta.arch, sizeof meta.arch, "%s", gnn_arch_get(m->p.bspm ? GNN_ARCH_BSPM : GNN_ARCH_GFCF)->name);
     gnn_gfcf_params_t p = m->p;
     p.svd_k = m->k;   /* what was kept (clipped to min(U, I)) */
     int rc;
@@ -78,8 +78,8 @@ int gnn_scorer_open(store_txn_t *t, const char *model, const graph_interactions_
     memset(out, 0, sizeof *out);
     int rc = gnn_saved_meta(t, model, &meta, e);
     if (rc) return rc;
-    if (!strcmp(meta.arch, "gf-cf") || !strcmp(meta.arch, "bspm"))
-        return open_gfcf(t, model, &meta, g, out, e);
+    const gnn_arch_t *a = gnn_arch_find(meta.arch);
+    if (a && a->kind == GNN_KIND_FILTER) return open_gfcf(t, model, &meta, g, out, e);
     const float *emb;
     if ((rc = gnn_saved_embeddings(t, model, &meta, &emb, e))) return rc;
     gnn_scorer_emb(out, meta.arch, emb, meta.n_users, emb + (size_t)meta.n_users * meta.dim, meta.n_items,

@@ -39,9 +39,21 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+void graph_csr_col_degrees(const graph_csr_t *m, float *deg)
+{
+    memset(deg, 0, (size_t)m->n_cols * sizeof *deg);
+    for (uint64_t k = 0; k < m->nnz; k++) deg[m->col[k]] += 1.0f;
+}
+
 int graph_csr_from_pairs(graph_csr_t *m, uint32_t n_rows, uint32_t n_cols,
                          const uint32_t *rows, const uint32_t *cols, uint64_t n, err_t *e)
 {
+    /* a pair out of range would write past ptr: callers check ids with a
+     * better message (graph/load.c); this keeps a missed check from crashing */
+    memset(m, 0, sizeof *m);
+    for (uint64_t i = 0; i < n; i++)
+        if (rows[i] >= n_rows || cols[i] >= n_cols)
+            return err_set(e, ERR_INTERNAL, "csr: pair (%u, %u) outside %u x %u", rows[i], cols[i], n_rows, n_cols);
     int rc = graph_csr_init(m, n_rows, n_cols, n, 0, e);
     if (rc) return rc;
     for (uint64_t i = 0; i < n; i++) m->ptr[rows[i] + 1]++;

@@ -42,9 +42,15 @@ int graph_csr_init(graph_csr_t *m, uint32_t n_rows, uint32_t n_cols, uint64_t nn
 void graph_csr_destroy(graph_csr_t *m);
 
 /* Build a binary matrix from n (row, col) pairs in any order; duplicates are
- * collapsed. rows[i] < n_rows and cols[i] < n_cols are required. */
+ * collapsed. rows[i] < n_rows and cols[i] < n_cols are required (a pair
+ * outside is ERR_INTERNAL, nothing built). */
 int graph_csr_from_pairs(graph_csr_t *m, uint32_t n_rows, uint32_t n_cols,
                          const uint32_t *rows, const uint32_t *cols, uint64_t n, err_t *e);
+
+/* The number of entries of each column: deg [n_cols], as floats (exact
+ * below 2^24). Of the training matrix: the items' popularity, which the pop
+ * model saves, fold-in weighs by and new users without items are ranked by. */
+void graph_csr_col_degrees(const graph_csr_t *m, float *deg);
 
 /* t = a^T (values carried along when a has them). */
 int graph_csr_transpose(const graph_csr_t *a, graph_csr_t *t, err_t *e);

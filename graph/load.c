@@ -6,19 +6,54 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int load_csr(store_txn_t *t, int edges, uint32_t nu, uint32_t ni, graph_csr_t *m, err_t *e)
+static int corrupt(int edges, err_t *e)
+{
+    return err_set(e, ERR_STORE, "store: %s edge refers to an unknown node (corrupt store?)", store_edges_name(edges));
+}
+
+int graph_load_edges(store_txn_t *t, int edges, uint32_t n_a, uint32_t n_b, store_edge_list_t *out, err_t *e)
+{
+    int rc = store_edges_load(t, edges, 0, out, e);
+    if (rc) return rc;
+    for (uint64_t i = 0; i < out->n; i++)
+        if (out->a[i] >= n_a || out->b[i] >= n_b) {
+            store_edge_list_destroy(out);
+            return corrupt(edges, e);
+        }
+    return ERR_OK;
+}
+
+int graph_load_csr(store_txn_t *t, int edges, uint32_t n_a, uint32_t n_b, graph_csr_t *m, err_t *e)
 {
     store_edge_list_t l;
-    int rc = store_edges_load(t, edges, 0, &l, e);
+    int rc = graph_load_edges(t, edges, n_a, n_b, &l, e);
     if (rc) return rc;
-    for (uint64_t i = 0; i < l.n; i++)
-        if (l.a[i] >= nu || l.b[i] >= ni) {
-            store_edge_list_destroy(&l);
-            return err_set(e, ERR_STORE, "store: %s edge refers to an unknown node (corrupt store?)",
-                           store_edges_name(edges));
-        }
-    rc = graph_csr_from_pairs(m, nu, ni, l.a, l.b, l.n, e);
+    rc = graph_csr_from_pairs(m, n_a, n_b, l.a, l.b, l.n, e);
     store_edge_list_destroy(&l);
+    return rc;
+}
+
+int graph_load_rows(store_txn_t *t, int edges, const uint32_t *a, size_t n, uint32_t n_b, graph_csr_t *m,
+                    err_t *e)
+{
+    uint32_t **rows = calloc(n ? n : 1, sizeof *rows);
+    uint64_t *cnt = calloc(n ? n : 1, sizeof *cnt), nnz = 0;
+    int rc = ERR_OK;
+    if (!rows || !cnt) { free(rows); free(cnt); return err_set(e, ERR_NOMEM, "out of memory"); }
+    for (size_t j = 0; j < n && !rc; j++) {
+        if ((rc = store_edges_of(t, edges, a[j], &rows[j], &cnt[j], e))) break;
+        for (uint64_t i = 0; i < cnt[j] && !rc; i++)
+            if (rows[j][i] >= n_b) rc = corrupt(edges, e);
+        nnz += cnt[j];
+    }
+    if (!rc && !(rc = graph_csr_init(m, (uint32_t)n, n_b, nnz, 0, e)))
+        for (size_t j = 0; j < n; j++) {
+            memcpy(m->col + m->ptr[j], rows[j], cnt[j] * sizeof *m->col);
+            m->ptr[j + 1] = m->ptr[j] + cnt[j];
+        }
+    for (size_t j = 0; j < n; j++) free(rows[j]);
+    free(rows);
+    free(cnt);
     return rc;
 }
 
@@ -31,8 +66,8 @@ int graph_load_interactions(store_txn_t *t, graph_interactions_t *g, err_t *e)
         return rc;
     g->n_users = (uint32_t)nu;
     g->n_items = (uint32_t)ni;
-    if ((rc = load_csr(t, STORE_TRAIN, g->n_users, g->n_items, &g->train, e))) return rc;
-    if ((rc = load_csr(t, STORE_TEST, g->n_users, g->n_items, &g->test, e))) {
+    if ((rc = graph_load_csr(t, STORE_TRAIN, g->n_users, g->n_items, &g->train, e))) return rc;
+    if ((rc = graph_load_csr(t, STORE_TEST, g->n_users, g->n_items, &g->test, e))) {
         graph_csr_destroy(&g->train);
         return rc;
     }

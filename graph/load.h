@@ -12,6 +12,23 @@
 #include "graph/csr.h"
 #include "store/store.h"
 
+/* Every loader checks the node ids it reads against the node counts: a key
+ * past them (a bit flip in data.mdb) is ERR_STORE "... (corrupt store?)",
+ * never an index out of bounds later. Readers of edges build on these. */
+
+/* Edges of one type as arrays (store_edges_load), every first id < n_a and
+ * second id < n_b. */
+int graph_load_edges(store_txn_t *t, int edges, uint32_t n_a, uint32_t n_b, store_edge_list_t *out, err_t *e);
+
+/* Edges of one type as an n_a x n_b CSR, ids checked. */
+int graph_load_csr(store_txn_t *t, int edges, uint32_t n_a, uint32_t n_b, graph_csr_t *m, err_t *e);
+
+/* Only rows a[0..n) of an edge type (interactions: a user's items), row j =
+ * the edges of a[j], by one cursor range per row (for a few users a store
+ * with millions is not scanned); n x n_b, ids checked. */
+int graph_load_rows(store_txn_t *t, int edges, const uint32_t *a, size_t n, uint32_t n_b, graph_csr_t *m,
+                    err_t *e);
+
 /* Train and test interactions as n_users x n_items CSRs (sizes = all ids in
  * the store, so users or items without interactions have empty rows). */
 int graph_load_interactions(store_txn_t *t, graph_interactions_t *g, err_t *e);
