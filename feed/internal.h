@@ -12,6 +12,7 @@
 #include "feed/job.h"
 #include "feed/out.h"
 #include "graph/csr.h"
+#include "io/writer.h"
 
 #define FEED_MAX_LINE ((size_t)1 << 20)
 
@@ -53,7 +54,7 @@ typedef struct feed_chunk {
     uint32_t *gstart;               /* [ngroups + 1] group g = cand[gstart[g] .. gstart[g+1]) */
     size_t ng, gcap;
     double *gm;                     /* [ngroups x 2 x FEED_N_METHOD] per-viewer ndcg, auc (NaN = undefined) */
-    feed_buf_t *parts;              /* [nparts] output of consecutive groups */
+    io_buf_t *parts;                /* [nparts] output of consecutive groups */
     size_t nparts;
     struct feed_batch **bt;         /* [nbt] per-thread parsing state, kept across chunks */
     int nbt;
@@ -72,6 +73,6 @@ void feed_chunk_free(feed_chunk_t *ck);
 /* rank.c: report bad lines and cut rec[0..cut) into viewer groups; then
  * rank the groups and write them in order. */
 int feed_group_chunk(feed_job_t *j, feed_chunk_t *ck, size_t cut, err_t *e);
-int feed_rank_chunk(feed_job_t *j, feed_chunk_t *ck, feed_out_t *out, err_t *e);
+int feed_rank_chunk(feed_job_t *j, feed_chunk_t *ck, io_writer_t *out, err_t *e);
 
 #endif

@@ -137,7 +137,7 @@ int feed_job_load(feed_job_t *j, store_txn_t *t, const char *model, err_t *e)
     return feed_labels_load(j->s.labels, &j->labels, &j->r.labels_loaded, e);
 }
 
-static int run(feed_job_t *j, feed_out_t *out, err_t *e)
+static int run(feed_job_t *j, io_writer_t *out, err_t *e)
 {
     feed_chunk_t ck = {0};
     progress_t pg;
@@ -183,12 +183,13 @@ static int run(feed_job_t *j, feed_out_t *out, err_t *e)
 
 int feed_job_run(feed_job_t *j, feed_report_t *r, err_t *e)
 {
-    feed_out_t out;
+    io_writer_t out;
     feed_out_leftovers(j->s.out, j->r.leftover, FEED_N_REPORT, &j->r.leftovers);
     double t0 = clock_now();
     int rc = feed_out_open(&out, j->s.out, e);
-    if (!rc && !(rc = run(j, &out, e))) rc = feed_out_commit(&out, e);
-    feed_out_abort(&out);
+    if (!rc) rc = run(j, &out, e);
+    if (!rc) rc = feed_out_close(&out, e);
+    else feed_out_abort(&out);
     feed_report_t *x = &j->r;
     x->secs = clock_now() - t0;
     x->have_labels = j->have_labels;

@@ -1,72 +1,20 @@
 /* out.c - see out.h. The signal handler may only do async-signal-safe
  * work, so it unlinks a path copied into static storage before the handler
  * is installed: the one piece of process-wide state in the feed layer (a
- * handler gets no argument to find a job by), guarded by `armed`. */
+ * handler gets no argument to find a job by), guarded by `armed`. The
+ * temporary file exists a few instructions before the guard does (its name
+ * is the writer's to choose); a signal in that window leaves it, and
+ * feed_out_leftovers names it on the next run. */
 #include "feed/out.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <math.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
-
-void feed_buf_put(feed_buf_t *b, const char *s, size_t l)
-{
-    if (b->n + l > b->cap) {
-        size_t cap = b->cap ? b->cap : 1 << 16;
-        while (cap < b->n + l) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) { b->oom = 1; return; }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, l);
-    b->n += l;
-}
-
-void feed_buf_u64(feed_buf_t *b, uint64_t v)
-{
-    char t[24];
-    int i = sizeof t;
-    do { t[--i] = (char)('0' + v % 10); v /= 10; } while (v);
-    feed_buf_put(b, t + i, sizeof t - (size_t)i);
-}
-
-void feed_buf_num(feed_buf_t *b, double x)
-{
-    if (!(fabs(x) < 1e12)) {
-        char t[40];
-        int l = snprintf(t, sizeof t, "%.6g", x);
-        feed_buf_put(b, t, (size_t)l);
-        return;
-    }
-    int64_t v = llround(x * 1e6);
-    if (v < 0) { FEED_BUF_LIT(b, "-"); v = -v; }
-    feed_buf_u64(b, (uint64_t)(v / 1000000));
-    int f = (int)(v % 1000000), d = 6;
-    if (!f) return;
-    while (f % 10 == 0) { f /= 10; d--; }
-    char t[8];
-    t[0] = '.';
-    for (int i = d; i > 0; i--) { t[i] = (char)('0' + f % 10); f /= 10; }
-    feed_buf_put(b, t, (size_t)d + 1);
-}
-
-void feed_buf_json_str(feed_buf_t *b, const char *s, uint32_t l)
-{
-    FEED_BUF_LIT(b, "\"");
-    for (uint32_t i = 0; i < l; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        char t[8];
-        if (ch == '"' || ch == '\\') { t[0] = '\\'; t[1] = (char)ch; feed_buf_put(b, t, 2); }
-        else if (ch < 0x20) { snprintf(t, sizeof t, "\\u%04x", ch); feed_buf_put(b, t, 6); }
-        else feed_buf_put(b, (const char *)&s[i], 1);
-    }
-    FEED_BUF_LIT(b, "\"");
-}
 
 /* ---- removing the temporary file on SIGINT / SIGTERM ------------------- */
 
@@ -109,67 +57,41 @@ static void guard_off(void)
 
 /* ---- the output file --------------------------------------------------- */
 
-int feed_out_open(feed_out_t *o, const char *path, err_t *e)
+/* path's directory is missing, not a directory or not writable. */
+static int bad_dir(const char *path)
 {
-    o->path = path;
-    o->f = NULL;
-    o->tmp[0] = '\0';
-    if (!strcmp(path, "-")) {
-        o->f = stdout;
-    } else {
-        if ((size_t)snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof o->tmp) {
-            o->tmp[0] = '\0';
-            return err_set(e, ERR_USAGE, "--out: path too long");
-        }
-        guard_on(o->tmp);   /* before the file exists: no window without the guard */
-        int fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-        if (fd < 0) {
-            int bad = errno == ENOENT || errno == ENOTDIR || errno == EACCES;
-            int rc = err_set(e, bad ? ERR_USAGE : ERR_IO, "--out %s: cannot create %s: %s", path, o->tmp,
-                             strerror(errno));
-            guard_off();
-            o->tmp[0] = '\0';
-            return rc;
-        }
-        if (!(o->f = fdopen(fd, "w"))) {
-            int err = errno;
-            close(fd);
-            feed_out_abort(o);
-            return err_set(e, ERR_IO, "--out %s: %s", path, strerror(err));
-        }
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
+    struct stat st;
+    return stat(dir, &st) || !S_ISDIR(st.st_mode) || access(dir, W_OK);
+}
+
+int feed_out_open(io_writer_t *w, const char *path, err_t *e)
+{
+    int rc = io_writer_open(w, path, 0, e);
+    if (rc == ERR_IO && bad_dir(path)) {   /* the user's path, not the machine, is wrong */
+        char msg[sizeof e->msg];
+        snprintf(msg, sizeof msg, "%s", e ? e->msg : "");
+        return err_set(e, ERR_USAGE, "--out %s: %s", path, msg);
     }
-    setvbuf(o->f, NULL, _IOFBF, 1 << 20);
-    return ERR_OK;
+    if (!rc && w->tmp) guard_on(w->tmp);
+    return rc;
 }
 
-int feed_out_write(feed_out_t *o, const void *p, size_t n, err_t *e)
+int feed_out_close(io_writer_t *w, err_t *e)
 {
-    if (n && fwrite(p, 1, n, o->f) != n) return err_set(e, ERR_IO, "cannot write the output: %s", strerror(errno));
-    return ERR_OK;
+    int guarded = w->tmp != NULL;
+    int rc = io_writer_close(w, e);
+    if (guarded) guard_off();
+    return rc;
 }
 
-int feed_out_commit(feed_out_t *o, err_t *e)
+void feed_out_abort(io_writer_t *w)
 {
-    if (fflush(o->f) || ferror(o->f) || (o->tmp[0] && fsync(fileno(o->f))))
-        return err_set(e, ERR_IO, "cannot write %s: %s", o->path, strerror(errno));
-    if (!o->tmp[0]) return ERR_OK;
-    int c = fclose(o->f);
-    o->f = NULL;
-    if (c || rename(o->tmp, o->path)) return err_set(e, ERR_IO, "cannot write %s: %s", o->path, strerror(errno));
-    guard_off();
-    o->tmp[0] = '\0';
-    return ERR_OK;
-}
-
-void feed_out_abort(feed_out_t *o)
-{
-    if (o->f && o->f != stdout) fclose(o->f);
-    o->f = NULL;
-    if (o->tmp[0]) {
-        unlink(o->tmp);
-        guard_off();
-        o->tmp[0] = '\0';
-    }
+    int guarded = w->tmp != NULL;
+    io_writer_abort(w);
+    if (guarded) guard_off();
 }
 
 void feed_out_leftovers(const char *path, char (*names)[4096], int max, uint32_t *n)

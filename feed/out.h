@@ -1,54 +1,34 @@
-/* out.h - rank-feed's output: a growable buffer with the number and JSON
- * formatting of the rows, and the output file, replaced atomically.
- *
- * feed_buf_t: one per part of a chunk, filled in parallel; an allocation
- * failure sets oom and drops later appends (the writer of the part checks).
- * Numbers: feed_buf_num prints 6 decimals with trailing zeros (and a bare
- * '.') dropped, %.6g when |x| >= 1e12 or not finite; printf's %g costs more
- * than all the scoring when the output is large.
- *
- * feed_out_t: "-" is stdout; any other PATH is written as PATH.tmp.PID and
- * renamed over PATH by feed_out_commit after fflush and fsync, so a failed
- * or killed job never leaves a partial PATH. SIGINT and SIGTERM remove the
- * temporary file (then the signal is raised again with its default action);
- * a SIGKILL cannot be caught, and feed_out_leftovers finds what such a job
- * left: PATH.tmp.PID files whose process is gone.
+/* out.h - rank-feed's output file: io/writer.h's atomic writer (PATH is
+ * written as PATH.tmp.PID and renamed over PATH at the end) plus what a
+ * long job needs around it:
+ *   - SIGINT and SIGTERM remove the temporary file (then the signal is
+ *     raised again with its default action, so the job still dies of it);
+ *     a signal ignored when the job started stays ignored;
+ *   - a missing or unwritable directory is a usage error (exit 2), not an
+ *     I/O failure;
+ *   - feed_out_leftovers finds what a SIGKILLed job left: PATH.tmp.PID files
+ *     whose process is gone. They are named, not removed: the file of a job
+ *     running on another machine that shares the directory looks the same.
+ * One output at a time per process (the signal handler has one path).
  */
 #ifndef GNNREC_FEED_OUT_H
 #define GNNREC_FEED_OUT_H
 
-#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "base/err.h"
+#include "io/writer.h"
 
-typedef struct feed_buf { char *p; size_t n, cap; int oom; } feed_buf_t;
+/* io_writer_open, guarded. "-" is stdout (nothing to guard). */
+int feed_out_open(io_writer_t *w, const char *path, err_t *e);
+/* io_writer_close (flush, fsync, rename), then the guard is lifted. */
+int feed_out_close(io_writer_t *w, err_t *e);
+/* io_writer_abort (the temporary file is removed), guard lifted. */
+void feed_out_abort(io_writer_t *w);
 
-void feed_buf_put(feed_buf_t *b, const char *s, size_t l);
-#define FEED_BUF_LIT(b, lit) feed_buf_put(b, lit, sizeof lit - 1)
-void feed_buf_u64(feed_buf_t *b, uint64_t v);
-void feed_buf_num(feed_buf_t *b, double x);
-void feed_buf_json_str(feed_buf_t *b, const char *s, uint32_t l);
-
-typedef struct feed_out {
-    FILE *f;                 /* stdout or the temporary file */
-    const char *path;        /* the caller's, "-" for stdout */
-    char tmp[4096];          /* PATH.tmp.PID, "" for stdout or once renamed */
-} feed_out_t;
-
-/* ERR_USAGE when PATH's directory is missing or not writable, else ERR_IO. */
-int feed_out_open(feed_out_t *o, const char *path, err_t *e);
-int feed_out_write(feed_out_t *o, const void *p, size_t n, err_t *e);
-/* Flush (and for a file: fsync, close, rename over PATH). */
-int feed_out_commit(feed_out_t *o, err_t *e);
-/* Close and remove the temporary file; nothing after a commit. */
-void feed_out_abort(feed_out_t *o);
-
-/* Temporary files of path's earlier jobs whose process no longer runs
- * (PATH.tmp.PID, kill(PID, 0) fails with ESRCH): the count into *n and the
- * first `max` names into names [max][4096]. Nothing is removed: a file of a
- * process on another machine sharing the directory looks the same. */
+/* Temporary files of earlier jobs writing path whose process no longer runs
+ * (PATH.tmp.PID with kill(PID, 0) failing with ESRCH): the count into *n and
+ * the first `max` names into names [max][4096]. */
 void feed_out_leftovers(const char *path, char (*names)[4096], int max, uint32_t *n);
 
 #endif

@@ -12,6 +12,8 @@
 
 #include "feed/internal.h"
 
+#define LIT(b, lit) io_buf_put(b, lit, sizeof lit - 1)
+
 typedef struct scratch {
     uint32_t *idx, *top;
     double *key;
@@ -33,7 +35,7 @@ static int scratch_fit(scratch_t *s, size_t n, uint32_t top)
 }
 
 /* Rank group g: score, select the top, format the rows, evaluate. */
-static int rank_group(const feed_job_t *j, feed_chunk_t *ck, size_t g, feed_buf_t *o, uint64_t *rows, scratch_t *s)
+static int rank_group(const feed_job_t *j, feed_chunk_t *ck, size_t g, io_buf_t *o, uint64_t *rows, scratch_t *s)
 {
     feed_cand_t *c = ck->cand + ck->gstart[g];
     const feed_rec_t *r = ck->rec + ck->gstart[g];
@@ -43,7 +45,7 @@ static int rank_group(const feed_job_t *j, feed_chunk_t *ck, size_t g, feed_buf_
     feed_score(&j->s.w, now, c, n);
     uint32_t got = feed_top(c, n, j->s.top, j->s.cap, s->top, s->idx);
     const char *vs = ck->buf + r->start + r->f.vo;
-    if (j->s.format == 1) { FEED_BUF_LIT(o, "{\"viewer\":"); feed_buf_json_str(o, vs, r->f.vl); FEED_BUF_LIT(o, ",\"posts\":["); }
+    if (j->s.format == 1) { LIT(o, "{\"viewer\":"); io_buf_json_str(o, vs, r->f.vl); LIT(o, ",\"posts\":["); }
     for (uint32_t k = 0; k < got; k++) {
         const feed_cand_t *x = &c[s->top[k]];
         const feed_rec_t *y = &r[s->top[k]];
@@ -51,35 +53,35 @@ static int rank_group(const feed_job_t *j, feed_chunk_t *ck, size_t g, feed_buf_
         double t[4] = {j->s.w.content * x->content, j->s.w.author * x->author, j->s.w.tie * x->tie,
                        j->s.w.recency * x->recency};
         if (j->s.format == 0) {
-            feed_buf_put(o, vs, r->f.vl);
-            FEED_BUF_LIT(o, "\t");
-            feed_buf_u64(o, k + 1);
-            FEED_BUF_LIT(o, "\t");
-            feed_buf_put(o, ls + y->f.po, y->f.pl);
-            FEED_BUF_LIT(o, "\t");
-            feed_buf_put(o, ls + y->f.ao, y->f.al);
-            FEED_BUF_LIT(o, "\t");
-            feed_buf_num(o, x->score);
-            for (int i = 0; i < 4; i++) { FEED_BUF_LIT(o, "\t"); feed_buf_num(o, t[i]); }
-            FEED_BUF_LIT(o, "\n");
+            io_buf_put(o, vs, r->f.vl);
+            LIT(o, "\t");
+            io_buf_u64(o, k + 1);
+            LIT(o, "\t");
+            io_buf_put(o, ls + y->f.po, y->f.pl);
+            LIT(o, "\t");
+            io_buf_put(o, ls + y->f.ao, y->f.al);
+            LIT(o, "\t");
+            io_buf_f6(o, x->score);
+            for (int i = 0; i < 4; i++) { LIT(o, "\t"); io_buf_f6(o, t[i]); }
+            LIT(o, "\n");
         } else {
             static const char *const keys[5] = {",\"score\":", ",\"terms\":{\"content\":", ",\"author\":",
                                                 ",\"tie\":", ",\"recency\":"};
-            if (k) FEED_BUF_LIT(o, ",");
-            FEED_BUF_LIT(o, "{\"rank\":");
-            feed_buf_u64(o, k + 1);
-            FEED_BUF_LIT(o, ",\"post\":");
-            feed_buf_json_str(o, ls + y->f.po, y->f.pl);
-            FEED_BUF_LIT(o, ",\"author\":");
-            feed_buf_json_str(o, ls + y->f.ao, y->f.al);
+            if (k) LIT(o, ",");
+            LIT(o, "{\"rank\":");
+            io_buf_u64(o, k + 1);
+            LIT(o, ",\"post\":");
+            io_buf_json_str(o, ls + y->f.po, y->f.pl);
+            LIT(o, ",\"author\":");
+            io_buf_json_str(o, ls + y->f.ao, y->f.al);
             for (int i = 0; i < 5; i++) {
-                feed_buf_put(o, keys[i], strlen(keys[i]));
-                feed_buf_num(o, i ? t[i - 1] : x->score);
+                io_buf_put(o, keys[i], strlen(keys[i]));
+                io_buf_f6(o, i ? t[i - 1] : x->score);
             }
-            FEED_BUF_LIT(o, "}}");
+            LIT(o, "}}");
         }
     }
-    if (j->s.format == 1) FEED_BUF_LIT(o, "]}\n");
+    if (j->s.format == 1) LIT(o, "]}\n");
     *rows += got;
     if (!j->have_labels) return o->oom ? -1 : 0;
     double *gm = ck->gm + g * 2 * FEED_N_METHOD;
@@ -192,13 +194,13 @@ int feed_group_chunk(feed_job_t *j, feed_chunk_t *ck, size_t cut, err_t *e)
 
 /* Rank the groups in parallel, in parts of consecutive groups of about equal
  * size, and write the parts in order. */
-int feed_rank_chunk(feed_job_t *j, feed_chunk_t *ck, feed_out_t *out, err_t *e)
+int feed_rank_chunk(feed_job_t *j, feed_chunk_t *ck, io_writer_t *out, err_t *e)
 {
     if (!ck->ng) return ERR_OK;
     size_t want = (size_t)omp_get_max_threads() * 4, total = ck->gstart[ck->ng];
     if (want > ck->ng) want = ck->ng;
     if (want > ck->nparts) {
-        feed_buf_t *p = realloc(ck->parts, want * sizeof *p);
+        io_buf_t *p = realloc(ck->parts, want * sizeof *p);
         if (!p) return err_set(e, ERR_NOMEM, "out of memory");
         memset(p + ck->nparts, 0, (want - ck->nparts) * sizeof *p);
         ck->parts = p;
@@ -229,7 +231,7 @@ int feed_rank_chunk(feed_job_t *j, feed_chunk_t *ck, feed_out_t *out, err_t *e)
     for (size_t p = 0; p < want; p++) j->r.rows += rows[p];
     int rc;
     for (size_t p = 0; p < want; p++)
-        if ((rc = feed_out_write(out, ck->parts[p].p, ck->parts[p].n, e))) return rc;
+        if ((rc = io_writer_write(out, ck->parts[p].p, ck->parts[p].n, e))) return rc;
     if (j->have_labels)   /* summed in viewer order: the same result for any thread count */
         for (size_t g = 0; g < ck->ng; g++) {
             const double *gm = ck->gm + g * 2 * FEED_N_METHOD;
