@@ -21,6 +21,17 @@ void strmap_destroy(strmap_t *m)
     memset(m, 0, sizeof *m);
 }
 
+/* The slot holding s, or the empty one where it would go. */
+static size_t find(const strmap_t *m, uint64_t h, const char *s, size_t len)
+{
+    for (size_t i = h & m->mask;; i = (i + 1) & m->mask) {
+        const strmap_slot_t *sl = &m->slot[i];
+        if (!sl->id1 || (sl->hash == h && sl->len == len &&
+                         strmap_same(len <= STRMAP_INLINE ? sl->u.name : m->arena + sl->u.off, s, len)))
+            return i;
+    }
+}
+
 uint32_t strmap_get(const strmap_t *m, const char *s, size_t len)
 {
     return strmap_get_hashed(m, strmap_hash(s, len), s, len);
@@ -47,7 +58,7 @@ uint32_t strmap_intern(strmap_t *m, const char *s, size_t len, int *added)
 {
     if (added) *added = 0;
     uint64_t h = strmap_hash(s, len);
-    size_t i = strmap_find(m, h, s, len);
+    size_t i = find(m, h, s, len);
     if (m->slot[i].id1) return m->slot[i].id1 - 1;
     if (m->n == STRMAP_NONE - 1 || len > UINT32_MAX) return STRMAP_NONE;
     if (m->n == m->off_cap) {

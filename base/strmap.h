@@ -95,22 +95,16 @@ static inline int strmap_same(const char *a, const char *b, size_t len)
     return 1;
 }
 
-/* The slot of s (whose strmap_hash is h): the one holding it, or the empty
- * one where it would go. */
-static inline size_t strmap_find(const strmap_t *m, uint64_t h, const char *s, size_t len)
-{
-    for (size_t i = h & m->mask;; i = (i + 1) & m->mask) {
-        const strmap_slot_t *sl = &m->slot[i];
-        if (!sl->id1 || (sl->hash == h && sl->len == len &&
-                         strmap_same(len <= STRMAP_INLINE ? sl->u.name : m->arena + sl->u.off, s, len)))
-            return i;
-    }
-}
-
 /* The id of s (whose strmap_hash is h), or STRMAP_NONE. */
 static inline uint32_t strmap_get_hashed(const strmap_t *m, uint64_t h, const char *s, size_t len)
 {
-    return m->slot[strmap_find(m, h, s, len)].id1 - 1;   /* empty: 0 - 1 = STRMAP_NONE */
+    for (size_t i = h & m->mask;; i = (i + 1) & m->mask) {
+        const strmap_slot_t *sl = &m->slot[i];
+        if (!sl->id1) return STRMAP_NONE;
+        if (sl->hash == h && sl->len == len &&
+            strmap_same(len <= STRMAP_INLINE ? sl->u.name : m->arena + sl->u.off, s, len))
+            return sl->id1 - 1;
+    }
 }
 
 #endif

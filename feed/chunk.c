@@ -106,13 +106,6 @@ static void parse_range(const feed_job_t *j, feed_chunk_t *ck, size_t lo, size_t
     }
 }
 
-int feed_same_viewer(const feed_chunk_t *ck, const feed_rec_t *a, const feed_rec_t *b)
-{
-    if (a->viewer != b->viewer) return 0;
-    if (a->viewer != STRMAP_NONE) return 1;
-    return a->f.vl == b->f.vl && !memcmp(ck->buf + a->start + a->f.vo, ck->buf + b->start + b->f.vo, a->f.vl);
-}
-
 /* Records for the lines of buf[lo..hi) (whole lines), numbered from rec
  * index i; 0, or the index of the first line longer than FEED_MAX_LINE + 1. */
 static size_t fill_lines(feed_chunk_t *ck, size_t lo, size_t hi, size_t i)

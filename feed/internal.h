@@ -7,6 +7,7 @@
 #define GNNREC_FEED_INTERNAL_H
 
 #include <stdio.h>
+#include <string.h>
 
 #include "base/strmap.h"
 #include "feed/job.h"
@@ -66,8 +67,14 @@ int feed_scan_chunk(const feed_job_t *j, feed_chunk_t *ck, int eof, uint64_t lin
                     err_t *e);
 /* Where the last viewer's run starts: it may go on in the next chunk. */
 size_t feed_last_run(const feed_chunk_t *ck);
-/* Same viewer in two lines (known ids compare by id, unknown by name). */
-int feed_same_viewer(const feed_chunk_t *ck, const feed_rec_t *a, const feed_rec_t *b);
+/* Same viewer in two lines (known ids compare by id, unknown by name);
+ * inline: it runs once per line. */
+static inline int feed_same_viewer(const feed_chunk_t *ck, const feed_rec_t *a, const feed_rec_t *b)
+{
+    if (a->viewer != b->viewer) return 0;
+    if (a->viewer != STRMAP_NONE) return 1;
+    return a->f.vl == b->f.vl && !memcmp(ck->buf + a->start + a->f.vo, ck->buf + b->start + b->f.vo, a->f.vl);
+}
 void feed_chunk_free(feed_chunk_t *ck);
 
 /* rank.c: report bad lines and cut rec[0..cut) into viewer groups; then

@@ -34,6 +34,62 @@ static int scratch_fit(scratch_t *s, size_t n, uint32_t top)
     return s->idx && s->top && s->key && s->label ? 0 : -1;
 }
 
+typedef struct lit { const char *s; size_t n; } lit_t;
+
+/* An id as it came (TSV; io_buf_put, not io_buf_tsv) or as a JSON string. */
+static void put_id(io_buf_t *o, int json, const char *s, uint32_t l)
+{
+    if (json) io_buf_json_str(o, s, l);
+    else io_buf_put(o, s, l);
+}
+
+/* Row k (0-based rank) of a viewer's top: TSV `viewer rank post author
+ * score content author tie recency`, or one element of the JSON object's
+ * "posts" array. One sequence of fields; the table gives what goes before
+ * each (and at the end) in either format. */
+static void put_row(const feed_job_t *j, const char *line, const feed_rec_t *y, const feed_cand_t *x,
+                    const char *vs, uint32_t vl, uint32_t k, io_buf_t *o)
+{
+#define S(lit) {lit, sizeof lit - 1}
+    static const lit_t sep[2][9] = {
+        {S("\t"), S("\t"), S("\t"), S("\t"), S("\t"), S("\t"), S("\t"), S("\t"), S("\n")},
+        {S("{\"rank\":"), S(",\"post\":"), S(",\"author\":"), S(",\"score\":"), S(",\"terms\":{\"content\":"),
+         S(",\"author\":"), S(",\"tie\":"), S(",\"recency\":"), S("}}")}};
+#undef S
+    const int json = j->s.format == FEED_JSONL;
+    const lit_t *sp = sep[json];
+    double t[5] = {x->score, j->s.w.content * x->content, j->s.w.author * x->author, j->s.w.tie * x->tie,
+                   j->s.w.recency * x->recency};
+    if (!json) io_buf_put(o, vs, vl);
+    else if (k) LIT(o, ",");
+    io_buf_put(o, sp[0].s, sp[0].n);
+    io_buf_u64(o, k + 1);
+    io_buf_put(o, sp[1].s, sp[1].n);
+    put_id(o, json, line + y->f.po, y->f.pl);
+    io_buf_put(o, sp[2].s, sp[2].n);
+    put_id(o, json, line + y->f.ao, y->f.al);
+    for (int i = 0; i < 5; i++) {
+        io_buf_put(o, sp[3 + i].s, sp[3 + i].n);
+        io_buf_f6(o, t[i]);
+    }
+    io_buf_put(o, sp[8].s, sp[8].n);
+}
+
+/* NDCG and AUC of the group's three orders into gm [2 x FEED_N_METHOD]. */
+static void evaluate(const feed_job_t *j, const feed_cand_t *c, const feed_rec_t *r, uint32_t n, double *gm,
+                     scratch_t *s)
+{
+    for (uint32_t i = 0; i < n; i++) s->label[i] = r[i].label;
+    for (int m = 0; m < FEED_N_METHOD; m++) {
+        for (uint32_t i = 0; i < n; i++) {
+            if (m == FEED_M_GNNREC) s->key[i] = c[i].score;
+            else if (m == FEED_M_RECENT) s->key[i] = c[i].time == FEED_NO_TIME ? -INFINITY : (double)c[i].time;
+            else s->key[i] = c[i].author_key >> 63 ? -1.0 : j->popularity[c[i].author_key];
+        }
+        feed_metrics(s->key, s->label, n, FEED_EVAL_K, s->idx, &gm[m], &gm[FEED_N_METHOD + m]);
+    }
+}
+
 /* Rank group g: score, select the top, format the rows, evaluate. */
 static int rank_group(const feed_job_t *j, feed_chunk_t *ck, size_t g, io_buf_t *o, uint64_t *rows, scratch_t *s)
 {
@@ -45,55 +101,14 @@ static int rank_group(const feed_job_t *j, feed_chunk_t *ck, size_t g, io_buf_t 
     feed_score(&j->s.w, now, c, n);
     uint32_t got = feed_top(c, n, j->s.top, j->s.cap, s->top, s->idx);
     const char *vs = ck->buf + r->start + r->f.vo;
-    if (j->s.format == 1) { LIT(o, "{\"viewer\":"); io_buf_json_str(o, vs, r->f.vl); LIT(o, ",\"posts\":["); }
+    if (j->s.format == FEED_JSONL) { LIT(o, "{\"viewer\":"); io_buf_json_str(o, vs, r->f.vl); LIT(o, ",\"posts\":["); }
     for (uint32_t k = 0; k < got; k++) {
-        const feed_cand_t *x = &c[s->top[k]];
         const feed_rec_t *y = &r[s->top[k]];
-        const char *ls = ck->buf + y->start;
-        double t[4] = {j->s.w.content * x->content, j->s.w.author * x->author, j->s.w.tie * x->tie,
-                       j->s.w.recency * x->recency};
-        if (j->s.format == 0) {
-            io_buf_put(o, vs, r->f.vl);
-            LIT(o, "\t");
-            io_buf_u64(o, k + 1);
-            LIT(o, "\t");
-            io_buf_put(o, ls + y->f.po, y->f.pl);
-            LIT(o, "\t");
-            io_buf_put(o, ls + y->f.ao, y->f.al);
-            LIT(o, "\t");
-            io_buf_f6(o, x->score);
-            for (int i = 0; i < 4; i++) { LIT(o, "\t"); io_buf_f6(o, t[i]); }
-            LIT(o, "\n");
-        } else {
-            static const char *const keys[5] = {",\"score\":", ",\"terms\":{\"content\":", ",\"author\":",
-                                                ",\"tie\":", ",\"recency\":"};
-            if (k) LIT(o, ",");
-            LIT(o, "{\"rank\":");
-            io_buf_u64(o, k + 1);
-            LIT(o, ",\"post\":");
-            io_buf_json_str(o, ls + y->f.po, y->f.pl);
-            LIT(o, ",\"author\":");
-            io_buf_json_str(o, ls + y->f.ao, y->f.al);
-            for (int i = 0; i < 5; i++) {
-                io_buf_put(o, keys[i], strlen(keys[i]));
-                io_buf_f6(o, i ? t[i - 1] : x->score);
-            }
-            LIT(o, "}}");
-        }
+        put_row(j, ck->buf + y->start, y, &c[s->top[k]], vs, r->f.vl, k, o);
     }
-    if (j->s.format == 1) LIT(o, "]}\n");
+    if (j->s.format == FEED_JSONL) LIT(o, "]}\n");
     *rows += got;
-    if (!j->have_labels) return o->oom ? -1 : 0;
-    double *gm = ck->gm + g * 2 * FEED_N_METHOD;
-    for (uint32_t i = 0; i < n; i++) s->label[i] = r[i].label;
-    for (int m = 0; m < FEED_N_METHOD; m++) {
-        for (uint32_t i = 0; i < n; i++) {
-            if (m == FEED_M_GNNREC) s->key[i] = c[i].score;
-            else if (m == FEED_M_RECENT) s->key[i] = c[i].time == FEED_NO_TIME ? -INFINITY : (double)c[i].time;
-            else s->key[i] = c[i].author_key >> 63 ? -1.0 : j->popularity[c[i].author_key];
-        }
-        feed_metrics(s->key, s->label, n, FEED_EVAL_K, s->idx, &gm[m], &gm[FEED_N_METHOD + m]);
-    }
+    if (j->have_labels) evaluate(j, c, r, n, ck->gm + g * 2 * FEED_N_METHOD, s);
     return o->oom ? -1 : 0;
 }
 
