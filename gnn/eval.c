@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/rng.h"
+
 /* Ranked-list entries held at once (64 MiB): every user in one gnn_topk
  * call for usual K (one call = no load imbalance at chunk ends), bounded
  * memory for large K. */
@@ -51,9 +53,11 @@ int gnn_eval_all_ranking(const float *user_emb, const float *item_emb, uint32_t 
     return gnn_eval_scorer(&s, NULL, exclude, truth, ks, n_k, threads, out, e);
 }
 
-int gnn_eval_scorer(const gnn_scorer_t *s, const graph_csr_t *hist, const graph_csr_t *exclude,
-                    const graph_csr_t *truth, const uint32_t *ks, int n_k, int threads,
-                    gnn_metrics_t *out, err_t *e)
+/* The protocol over users[0..n_list) (NULL: every user with a test item,
+ * in order); users without test items are skipped. */
+static int eval_users(const gnn_scorer_t *s, const graph_csr_t *hist, const graph_csr_t *exclude,
+                      const graph_csr_t *truth, const uint32_t *users, uint32_t n_list, const uint32_t *ks, int n_k,
+                      int threads, gnn_metrics_t *out, err_t *e)
 {
     if (!s) return err_set(e, ERR_USAGE, "eval: no scorer");
     int rc = check_args((const float *)s, (const float *)s, 1, exclude, truth, ks, n_k, out, e);
@@ -71,8 +75,12 @@ int gnn_eval_scorer(const gnn_scorer_t *s, const graph_csr_t *hist, const graph_
         out->k[i] = ks[i];
         if (ks[i] > kmax) kmax = ks[i];
     }
-    uint32_t n_users = truth->n_rows, n_eval = 0;
-    for (uint32_t u = 0; u < n_users; u++) n_eval += truth->ptr[u + 1] > truth->ptr[u];
+    uint32_t n_users = truth->n_rows, n_eval = 0, n_pos = users ? n_list : n_users;
+    for (uint32_t p = 0; p < n_pos; p++) {
+        uint32_t u = users ? users[p] : p;
+        if (u >= n_users) return err_set(e, ERR_USAGE, "eval: user %u out of range (%u users)", u, n_users);
+        n_eval += truth->ptr[u + 1] > truth->ptr[u];
+    }
     if (n_eval == 0) return ERR_OK;
 
     uint32_t chunk = EVAL_BUDGET / kmax;
@@ -84,11 +92,13 @@ int gnn_eval_scorer(const gnn_scorer_t *s, const graph_csr_t *hist, const graph_
         rc = err_set(e, ERR_NOMEM, "eval: out of memory for %u users x top-%u", chunk, kmax);
         goto done;
     }
-    uint32_t u = 0;
-    while (u < n_users) {
+    uint32_t p = 0;
+    while (p < n_pos) {
         uint32_t n = 0;
-        for (; u < n_users && n < chunk; u++)
+        for (; p < n_pos && n < chunk; p++) {
+            uint32_t u = users ? users[p] : p;
             if (truth->ptr[u + 1] > truth->ptr[u]) rows[n++] = u;
+        }
         if (n == 0) break;
         rc = gnn_topk_scorer(s, hist, rows, n, exclude, exclude ? rows : NULL, kmax, threads, ranked, NULL, e);
         if (rc) {
@@ -113,4 +123,55 @@ done:
     free(rows);
     free(ranked);
     return rc;
+}
+
+int gnn_eval_scorer(const gnn_scorer_t *s, const graph_csr_t *hist, const graph_csr_t *exclude,
+                    const graph_csr_t *truth, const uint32_t *ks, int n_k, int threads,
+                    gnn_metrics_t *out, err_t *e)
+{
+    return eval_users(s, hist, exclude, truth, NULL, 0, ks, n_k, threads, out, e);
+}
+
+int gnn_eval_scorer_users(const gnn_scorer_t *s, const graph_csr_t *hist, const graph_csr_t *exclude,
+                          const graph_csr_t *truth, const uint32_t *users, uint32_t n_users, const uint32_t *ks,
+                          int n_k, int threads, gnn_metrics_t *out, err_t *e)
+{
+    if (!users && n_users) return err_set(e, ERR_USAGE, "eval: no user list");
+    static const uint32_t none = 0;
+    return eval_users(s, hist, exclude, truth, users ? users : &none, n_users, ks, n_k, threads, out, e);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+int gnn_eval_sample_users(const graph_csr_t *truth, uint32_t n, uint64_t seed, uint32_t **out, uint32_t *n_out,
+                          err_t *e)
+{
+    uint32_t m = 0;
+    *out = NULL;
+    *n_out = 0;
+    for (uint32_t u = 0; u < truth->n_rows; u++) m += truth->ptr[u + 1] > truth->ptr[u];
+    uint32_t *v = malloc((m ? m : 1) * sizeof *v);
+    if (!v) return err_set(e, ERR_NOMEM, "eval: out of memory for %u users", m);
+    m = 0;
+    for (uint32_t u = 0; u < truth->n_rows; u++)
+        if (truth->ptr[u + 1] > truth->ptr[u]) v[m++] = u;
+    if (n && n < m) {
+        /* partial Fisher-Yates: v[0..n) becomes a uniform sample */
+        rng_t r;
+        rng_seed(&r, seed);
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t j = i + rng_below(&r, m - i), t = v[i];
+            v[i] = v[j];
+            v[j] = t;
+        }
+        m = n;
+        qsort(v, m, sizeof *v, cmp_u32);   /* user order: the sums do not depend on the draw order */
+    }
+    *out = v;
+    *n_out = m;
+    return ERR_OK;
 }

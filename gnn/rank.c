@@ -1,5 +1,6 @@
 /* rank.c - infer's ranking jobs (scorer.h): queries resolved from external
- * ids, one job loop for every kind of query, rows to the writer.
+ * ids, one job loop for every kind of query, rows to the writer; stored
+ * users, similar items and friends here, new users in rank_new.c.
  *
  * Assumes one read transaction for the whole job (names and embeddings are
  * zero-copy views of its memory map). Start-up reads only what the request
@@ -15,20 +16,13 @@
 #include <string.h>
 
 #include "gnn/eval.h"
-#include "gnn/foldin.h"
+#include "gnn/rank_job.h"
 #include "graph/load.h"
 #include "io/idlist.h"
 
 /* ---- names: looked up on demand (a few queries) or scanned once (many) ---- */
 
-typedef struct names {
-    store_txn_t *t;
-    int node;
-    const char **name;   /* [n], NULL until looked up */
-    uint32_t *len;       /* [n] */
-} names_t;
-
-static int names_init(names_t *nm, store_txn_t *t, int node, uint32_t n, int scan_all, err_t *e)
+int gnn_rank_names_init(names_t *nm, store_txn_t *t, int node, uint32_t n, int scan_all, err_t *e)
 {
     nm->t = t;
     nm->node = node;
@@ -51,14 +45,13 @@ static int name_of(names_t *nm, uint32_t id, const char **s, size_t *l, err_t *e
     return ERR_OK;
 }
 
-static void names_free(names_t *n)
+void gnn_rank_names_free(names_t *n)
 {
     free(n->name);
     free(n->len);
 }
 
-static void note(const gnn_rank_opts_t *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(const gnn_rank_opts_t *o, const char *fmt, ...)
+void gnn_rank_note(const gnn_rank_opts_t *o, const char *fmt, ...)
 {
     if (!o->note) return;
     char msg[1024];
@@ -71,17 +64,11 @@ static void note(const gnn_rank_opts_t *o, const char *fmt, ...)
 
 /* ---- external ids -> dense ids ---- */
 
-typedef struct ids {
-    uint32_t *id;        /* [n] */
-    size_t n;
-    int all;             /* the spec was "all": id[j] = j */
-} ids_t;
-
 /* Dense ids of l's names (unknown ones dropped and counted), then: fail
  * naming the first unknown ones, or note and go on (skip). known: NULL or
  * [l->n], 1 where the name was found. */
-static int resolve(store_txn_t *t, int node, const io_idlist_t *l, int skip, const gnn_rank_opts_t *o, ids_t *out,
-                   uint8_t *known, err_t *e)
+int gnn_rank_resolve(store_txn_t *t, int node, const io_idlist_t *l, int skip, const gnn_rank_opts_t *o, ids_t *out,
+                     uint8_t *known, err_t *e)
 {
     uint64_t unknown = 0;
     char missing[512] = "";
@@ -96,16 +83,15 @@ static int resolve(store_txn_t *t, int node, const io_idlist_t *l, int skip, con
         if (known) known[j] = (uint8_t)found;
         if (found) { out->n++; continue; }
         size_t ml = strlen(missing);
-        if (ml + len + 3 < sizeof missing && ++unknown <= 10)
+        if (++unknown <= 10 && ml + len + 3 < sizeof missing)   /* the first ten that fit, for the message */
             snprintf(missing + ml, sizeof missing - ml, "%s%.*s", ml ? ", " : "", (int)len, s);
-        else if (ml + len + 3 >= sizeof missing) unknown++;
     }
     if (!unknown) return ERR_OK;
     const char *what = store_node_name(node), *more = unknown > 10 ? ", ..." : "";
     if (!skip)
         return err_set(e, ERR_NOTFOUND, "%llu unknown %s id%s: %s%s (use --skip-unknown to skip them)",
                        (unsigned long long)unknown, what, unknown > 1 ? "s" : "", missing, more);
-    note(o, "skipped %llu unknown %s ids: %s%s", (unsigned long long)unknown, what, missing, more);
+    gnn_rank_note(o, "skipped %llu unknown %s ids: %s%s", (unsigned long long)unknown, what, missing, more);
     return ERR_OK;
 }
 
@@ -125,8 +111,8 @@ static int resolve_spec(store_txn_t *t, int node, const char *spec, uint32_t n_a
     io_idlist_t l;
     io_idlist_init(&l);
     int rc = io_idlist_read_spec(&l, spec, e);
-    if (!rc) rc = resolve(t, node, &l, o->skip_unknown, o, out, NULL, e);
-    if (rc == ERR_NOTFOUND && !path) {   /* `--users users.txt`: say how to name a file */
+    if (!rc) rc = gnn_rank_resolve(t, node, &l, o->skip_unknown, o, out, NULL, e);
+    if (rc == ERR_NOTFOUND && !path && e) {   /* `--users users.txt`: say how to name a file */
         FILE *f = fopen(spec, "r");
         if (f) {
             fclose(f);
@@ -139,23 +125,6 @@ static int resolve_spec(store_txn_t *t, int node, const char *spec, uint32_t n_a
 }
 
 /* ---- the one job loop ---- */
-
-typedef struct job {
-    const gnn_scorer_t *s;
-    const graph_csr_t *hist;     /* filters: the rows queries are scored from; else NULL */
-    const uint32_t *rows;        /* [n_q] query rows (of s->user_emb or hist) */
-    size_t n_q;
-    const graph_csr_t *ex;       /* seen items per query, or NULL */
-    const uint32_t *ex_rows;     /* [n_q] rows of ex, or NULL: row j for query j */
-    uint32_t block;              /* queries per block (0: by the scorer kind) */
-    const uint8_t *fallback;     /* [n_q] or NULL: 1 = print fb_top/fb_sc instead (a new user without items) */
-    const uint32_t *fb_top;      /* [k] */
-    const float *fb_sc;          /* [k] */
-    names_t *qnames;             /* query names by rows[j], or NULL: qstr */
-    const io_idlist_t *qstr;     /* query names by position */
-    names_t *cnames;             /* candidate names */
-    const char *qkey, *ckey, *lkey;   /* JSON keys of query, candidate and list */
-} job_t;
 
 /* One query's results: TSV rows or one JSON line. */
 static int put_results(io_writer_t *w, int fmt, const job_t *j, const char *qn, size_t ql, const uint32_t *top,
@@ -200,7 +169,7 @@ static int put_results(io_writer_t *w, int fmt, const job_t *j, const char *qn, 
 }
 
 /* Blocks of queries -> scores -> seen excluded -> top-K -> rows. */
-static int run_job(const job_t *j, const gnn_rank_opts_t *o, io_writer_t *w, err_t *e)
+int gnn_rank_run_job(const job_t *j, const gnn_rank_opts_t *o, io_writer_t *w, err_t *e)
 {
     uint32_t kk = o->k;
     /* results bounded at 8M entries (64 MiB) whatever k is; graph filters
@@ -274,20 +243,20 @@ int gnn_rank_users(const gnn_ranker_t *r, const char *spec, const gnn_rank_opts_
         if (rc) goto out;
     }
     /* names: scan the table when most of it will be printed */
-    if ((rc = names_init(&un, r->t, STORE_USER, nu, q.all || q.n > nu / 4, e)) ||
-        (rc = names_init(&in, r->t, STORE_ITEM, ni, (uint64_t)q.n * o->k > ni / 4, e)))
+    if ((rc = gnn_rank_names_init(&un, r->t, STORE_USER, nu, q.all || q.n > nu / 4, e)) ||
+        (rc = gnn_rank_names_init(&in, r->t, STORE_ITEM, ni, (uint64_t)q.n * o->k > ni / 4, e)))
         goto out;
     const graph_csr_t *seen = o->include_seen ? NULL : filter ? &g.train : &ex;
     int by_id = filter || q.all || q.n > nu / 8;   /* seen rows indexed by user id, else by position */
     job_t j = {.s = &s, .hist = filter ? &g.train : NULL, .rows = q.id, .n_q = q.n, .ex = seen,
                .ex_rows = by_id ? q.id : NULL, .qnames = &un, .cnames = &in,
                .qkey = "user", .ckey = "item", .lkey = "items"};
-    rc = run_job(&j, o, w, e);
+    rc = gnn_rank_run_job(&j, o, w, e);
 out:
     free(q.id);
     graph_csr_destroy(&ex);
-    names_free(&un);
-    names_free(&in);
+    gnn_rank_names_free(&un);
+    gnn_rank_names_free(&in);
     gnn_scorer_destroy(&s);
     if (have_g) graph_interactions_destroy(&g);
     return rc;
@@ -341,17 +310,17 @@ int gnn_rank_similar_items(const gnn_ranker_t *r, const char *spec, const gnn_ra
     /* the item itself is the one exclusion */
     if ((rc = graph_csr_init(&ex, (uint32_t)q.n, ni, q.n, 0, e))) goto out;
     for (size_t j = 0; j < q.n; j++) ex.col[j] = q.id[j], ex.ptr[j + 1] = j + 1;
-    if ((rc = names_init(&in, r->t, STORE_ITEM, ni, q.all || (uint64_t)q.n * (o->k + 1) > ni / 4, e))) goto out;
+    if ((rc = gnn_rank_names_init(&in, r->t, STORE_ITEM, ni, q.all || (uint64_t)q.n * (o->k + 1) > ni / 4, e))) goto out;
     gnn_scorer_t s;
     gnn_scorer_emb(&s, r->meta.arch, norm, ni, norm, ni, dim);
     job_t j = {.s = &s, .rows = q.id, .n_q = q.n, .ex = &ex, .qnames = &in, .cnames = &in,
                .qkey = "item", .ckey = "item", .lkey = "items"};
-    rc = run_job(&j, o, w, e);
+    rc = gnn_rank_run_job(&j, o, w, e);
 out:
     free(q.id);
     free(norm);
     graph_csr_destroy(&ex);
-    names_free(&in);
+    gnn_rank_names_free(&in);
     return rc;
 }
 
@@ -377,172 +346,17 @@ int gnn_rank_friends(const gnn_ranker_t *r, const char *spec, const gnn_rank_opt
     }
     for (uint32_t u = 0; u < nu; u++) ra[2 * el.n + u] = rb[2 * el.n + u] = u;
     if ((rc = graph_csr_from_pairs(&ex, nu, nu, ra, rb, m, e))) goto out;
-    if ((rc = names_init(&un, r->t, STORE_USER, nu, q.all || (uint64_t)q.n * (o->k + 1) > nu / 4, e))) goto out;
+    if ((rc = gnn_rank_names_init(&un, r->t, STORE_USER, nu, q.all || (uint64_t)q.n * (o->k + 1) > nu / 4, e))) goto out;
     gnn_scorer_t s;
     gnn_scorer_emb(&s, r->meta.arch, norm, nu, norm, nu, dim);
     job_t j = {.s = &s, .rows = q.id, .n_q = q.n, .ex = &ex, .ex_rows = q.id, .qnames = &un, .cnames = &un,
                .qkey = "user", .ckey = "user", .lkey = "users"};
-    rc = run_job(&j, o, w, e);
+    rc = gnn_rank_run_job(&j, o, w, e);
 out:
     free(q.id); free(norm); free(ra); free(rb);
     store_edge_list_destroy(&el);
     graph_csr_destroy(&ex);
-    names_free(&un);
+    gnn_rank_names_free(&un);
     return rc;
 }
 
-/* ---- new users ---- */
-
-/* Does the saved config say the model propagated over a joint graph
- * (`edges: ...social...` or knowledge)? Then the interaction-only fold-in
- * rule is not the model's rule. */
-static int joint_graph_model(store_txn_t *t, const char *model)
-{
-    const void *p;
-    size_t len;
-    err_t ignore;
-    if (store_blob_get(t, model, "config", &p, &len, &ignore)) return 0;
-    const char *c = p, *end = c + len;
-    for (const char *q = c; q < end;) {
-        const char *eol = memchr(q, '\n', (size_t)(end - q));
-        size_t ll = eol ? (size_t)(eol - q) : (size_t)(end - q);
-        if (ll > 6 && !memcmp(q, "edges:", 6)) {
-            char v[256];
-            snprintf(v, sizeof v, "%.*s", (int)(ll - 6), q + 6);
-            return strstr(v, "social") || strstr(v, "knowledge");
-        }
-        q += ll + 1;
-    }
-    return 0;
-}
-
-/* The new users' queries: for filters their item rows (hist), for
- * embedding models their folded-in vectors q [n x dim] (an empty user's
- * row stays zero and takes the fallback). */
-static int fold_in(const gnn_ranker_t *r, const graph_csr_t *train, const graph_csr_t *hist,
-                   const gnn_rank_opts_t *o, float *q, err_t *e)
-{
-    uint32_t nu = r->meta.n_users, ni = r->meta.n_items, dim = r->meta.dim;
-    const float *emb0 = r->emb;   /* mf: the final embeddings are the layer-0 ones */
-    int rc;
-    if (r->arch->caps & GNN_CAP_PROPAGATES) {
-        size_t np;
-        if ((rc = store_blob_get_floats(r->t, r->model, "params", &emb0, &np, e))) {
-            if (rc == ERR_NOTFOUND)
-                rc = err_set(e, ERR_USAGE, "model '%s' has no saved layer-0 parameters (pruned?): fold-in needs them",
-                             r->model);
-            return rc;
-        }
-        if (np < ((size_t)nu + ni) * dim) return err_set(e, ERR_STORE, "model '%s': short params blob", r->model);
-    }
-    gnn_foldin_t f;
-    if ((rc = gnn_foldin_init(&f, r->meta.arch, nu, ni, dim, r->meta.layers, emb0, train, o->threads, e)))
-        return rc;
-    f.rule = o->foldin_rule;
-    for (uint32_t u = 0; u < hist->n_rows && !rc; u++) {
-        uint64_t a = hist->ptr[u], b = hist->ptr[u + 1];
-        if (a < b) rc = gnn_foldin_user(&f, hist->col + a, (uint32_t)(b - a), NULL, q + (size_t)u * dim, e);
-    }
-    gnn_foldin_destroy(&f);
-    return rc;
-}
-
-/* The file's users and their known items as lists [n x items], row u =
- * user u's items in file order, duplicates kept (fold-in sums them in that
- * order), not sorted: not a CSR for the kernels. */
-static int new_user_lists(const gnn_ranker_t *r, const io_user_items_t *f, const gnn_rank_opts_t *o,
-                          graph_csr_t *lists, err_t *e)
-{
-    ids_t items = {0};
-    uint8_t *known = malloc(f->items.n ? f->items.n : 1);
-    int rc = known ? resolve(r->t, STORE_ITEM, &f->items, o->skip_unknown, o, &items, known, e)
-                   : err_set(e, ERR_NOMEM, "out of memory");
-    if (!rc && !(rc = graph_csr_init(lists, (uint32_t)f->users.n, r->meta.n_items, items.n, 0, e))) {
-        uint64_t nnz = 0;
-        for (size_t u = 0; u < f->users.n; u++) {
-            for (uint32_t i = f->start[u]; i < f->start[u + 1]; i++)
-                if (known[i]) lists->col[nnz] = items.id[nnz], nnz++;
-            lists->ptr[u + 1] = nnz;
-        }
-    }
-    free(known);
-    free(items.id);
-    return rc;
-}
-
-int gnn_rank_new_users(const gnn_ranker_t *r, const char *path, const gnn_rank_opts_t *o, io_writer_t *w,
-                       err_t *e)
-{
-    uint32_t nu = r->meta.n_users, ni = r->meta.n_items, dim = r->meta.dim, kk = o->k;
-    int filter = r->arch->kind == GNN_KIND_FILTER, joint = !filter && joint_graph_model(r->t, r->model);
-    if (!(r->arch->caps & GNN_CAP_FOLDIN) || joint)
-        return err_set(e, ERR_USAGE, "model '%s' (%s%s): fold-in of new users is defined for lightgcn, mf and pop "
-                       "models trained on interactions only", r->model, r->meta.arch, joint ? " on a joint graph" : "");
-    io_user_items_t f = {0};
-    graph_csr_t lists = {0}, hist = {0}, train = {0};
-    graph_interactions_t g = {0};
-    gnn_scorer_t s = {0};
-    names_t in = {0};
-    float *q = NULL, *deg = NULL, *psc = NULL;
-    uint32_t *rows = NULL, *ptop = NULL;
-    uint8_t *empty = NULL;
-    int rc, have_g = 0;
-    if ((rc = io_user_items_read(&f, path, STORE_MAX_ID_LEN, e)) || (rc = new_user_lists(r, &f, o, &lists, e)))
-        goto out;
-    size_t n = f.users.n, n_empty = 0;
-    if (n == 0) goto out;
-    rows = malloc(n * sizeof *rows);
-    empty = malloc(n);
-    deg = malloc((ni ? ni : 1) * sizeof *deg);
-    ptop = malloc(kk * sizeof *ptop);
-    psc = malloc(kk * sizeof *psc);
-    if (!rows || !empty || !deg || !ptop || !psc) { rc = err_set(e, ERR_NOMEM, "out of memory"); goto out; }
-    uint32_t *pr = malloc((lists.nnz ? lists.nnz : 1) * sizeof *pr);
-    if (!pr) { rc = err_set(e, ERR_NOMEM, "out of memory"); goto out; }
-    for (size_t u = 0; u < n; u++) {
-        rows[u] = (uint32_t)u;
-        empty[u] = lists.ptr[u] == lists.ptr[u + 1];
-        n_empty += empty[u];
-        for (uint64_t i = lists.ptr[u]; i < lists.ptr[u + 1]; i++) pr[i] = (uint32_t)u;
-    }
-    /* sorted, deduplicated rows: what each new user has seen, and what a
-     * graph filter scores from */
-    rc = graph_csr_from_pairs(&hist, (uint32_t)n, ni, pr, lists.col, lists.nnz, e);
-    free(pr);
-    if (rc) goto out;
-    if (filter) {
-        if ((rc = graph_load_interactions(r->t, &g, e))) goto out;
-        have_g = 1;
-        if ((rc = gnn_scorer_open(r->t, r->model, &g, &s, e))) goto out;
-    } else {
-        if ((rc = graph_load_csr(r->t, STORE_TRAIN, nu, ni, &train, e))) goto out;
-        if (!(q = calloc(n * dim, sizeof *q))) { rc = err_set(e, ERR_NOMEM, "out of memory"); goto out; }
-        if ((rc = fold_in(r, &train, &lists, o, q, e))) goto out;
-        gnn_scorer_emb(&s, r->meta.arch, q, (uint32_t)n, r->emb + (size_t)nu * dim, ni, dim);
-    }
-    /* a user with no known item: the popularity ranking (the scalar 1
-     * against the item degrees, through the same kernel) */
-    static const float one = 1.0f;
-    graph_csr_col_degrees(filter ? &g.train : &train, deg);
-    if ((rc = gnn_topk(&one, 1, deg, ni, 1, NULL, NULL, kk, 1, ptop, psc, e))) goto out;
-    if (n_empty)
-        note(o, "%zu new user%s with no known item got the popularity ranking", n_empty, n_empty > 1 ? "s" : "");
-    if ((rc = names_init(&in, r->t, STORE_ITEM, ni, (uint64_t)n * kk > ni / 4, e))) goto out;
-    /* block 1 for embeddings when a user falls back: the rows then come out
-     * of one-row products as they always did (a block's SGEMM may round the
-     * last digit differently), so the output bytes did not change */
-    job_t j = {.s = &s, .hist = filter ? &hist : NULL, .rows = rows, .n_q = n, .ex = o->include_seen ? NULL : &hist,
-               .block = n_empty && !filter ? 1 : 0, .fallback = empty, .fb_top = ptop, .fb_sc = psc,
-               .qstr = &f.users, .cnames = &in, .qkey = "user", .ckey = "item", .lkey = "items"};
-    rc = run_job(&j, o, w, e);
-out:
-    io_user_items_destroy(&f);
-    graph_csr_destroy(&lists);
-    graph_csr_destroy(&hist);
-    graph_csr_destroy(&train);
-    gnn_scorer_destroy(&s);
-    if (have_g) graph_interactions_destroy(&g);
-    names_free(&in);
-    free(q); free(deg); free(psc); free(rows); free(ptop); free(empty);
-    return rc;
-}

@@ -8,6 +8,7 @@
 #include "io/writer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,10 +156,16 @@ int io_writer_open(io_writer_t *w, const char *path, size_t buf_size, err_t *e)
     size_t n = strlen(path) + 32;
     if (!(w->tmp = malloc(n))) { io_writer_abort(w); return err_set(e, ERR_NOMEM, "out of memory"); }
     snprintf(w->tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    if (!(w->f = fopen(w->tmp, "wb"))) {
-        rc = err_set(e, ERR_IO, "cannot create %s: %s", w->tmp, strerror(errno));
+    /* O_EXCL: never write through a file or link someone else put there; a
+     * leftover of a killed process that had our pid is ours to replace */
+    int fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 && errno == EEXIST && !unlink(w->tmp)) fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 || !(w->f = fdopen(fd, "wb"))) {
+        int err = errno, bad = err == ENOENT || err == ENOTDIR || err == EACCES || err == EROFS;
+        rc = err_set(e, bad ? ERR_USAGE : ERR_IO, "cannot create %s: %s", w->tmp, strerror(err));
+        if (fd >= 0) { close(fd); unlink(w->tmp); }
         free(w->tmp);
-        w->tmp = NULL;   /* nothing to remove */
+        w->tmp = NULL;   /* nothing left to remove */
         io_writer_abort(w);
         return rc;
     }

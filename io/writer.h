@@ -70,8 +70,10 @@ typedef struct io_writer {
     int failed;         /* a write failed: later writes are skipped */
 } io_writer_t;
 
-/* Open a sink: path "-" is stdout, else PATH.tmp.PID is created (mode
- * 0666 & ~umask). buf_size: bytes formatted before a write (0: 1 MiB). */
+/* Open a sink: path "-" is stdout, else PATH.tmp.PID is created (O_EXCL,
+ * mode 0666 & ~umask). buf_size: bytes formatted before a write (0: 1 MiB).
+ * A directory that is missing, not a directory, read-only or not writable
+ * is ERR_USAGE (the user named a bad path); other failures ERR_IO. */
 int io_writer_open(io_writer_t *w, const char *path, size_t buf_size, err_t *e);
 /* Write w->buf out when it holds at least flush_at bytes (call after each
  * row). ERR_IO / ERR_NOMEM as io_writer_flush. */

@@ -62,5 +62,48 @@ awk -v k="$key" -v f=" 00000001${key:9:4}0100" '{ print } $0 == k { getline; pri
 mdb_load -s edges:train -f dump2 bad2 2>/dev/null
 expect_corrupt "infer --users u1 (a bad item in u1's row)" infer --store bad2 --model m --users u1
 expect_corrupt "infer --users all (a bad item)" infer --store bad2 --model m
+# a social tie to a user past the count: friends stops
+printf 'u0\tu1\n' > so.tsv
+$g build-graph --store s3 --interactions tr.tsv --social so.tsv >/dev/null
+$g train --store s3 --model m --arch mf --dim 4 --epochs 2 --eval-every 0 >/dev/null 2>&1
+mdb_dump -s edges:social s3 > dump
+key=$(grep -m1 '^ 00000000' dump)
+awk -v k="$key" -v f=" 00000000${key:9:4}0100" '{ print } $0 == k { getline; print; print f; print }' dump > dump2
+mdb_load -s edges:social -f dump2 s3 2>/dev/null
+expect_corrupt "infer --friends (a social tie to user 257)" infer --store s3 --model m --friends
+
+# ---- an id holding a TAB (a CSV field) cannot be a TSV field: refused, JSON lines carry it
+printf 'user,item\nu\t1,i1\nu2,i2\nu2,i1\n' > tab.csv
+$g build-graph --store ts --interactions tab.csv --delim comma --header >/dev/null
+$g train --store ts --model p --arch pop >/dev/null 2>&1
+$g infer --store ts --model p --k 1 >out 2>err
+check "TSV of an id with a TAB: exit 2, 'holds a TAB'" sh -c "test $? -eq 2 && grep -q 'holds a TAB' err"
+check "... as JSON lines: escaped" grep -q '^{"user":"u\\u00091","items":\[{"item":"i2","score":1}\]}$' \
+  <($g infer --store ts --model p --k 1 --format jsonl)
+
+# ---- every write checked
+$g infer --store s --model m > /dev/full 2>err
+check "infer > /dev/full: exit 1, 'cannot write'" sh -c "test $? -eq 1 && grep -q 'cannot write' err"
+
+# ---- eval --eval-users N --seed S (issue 14)
+$g generate --out gen --users 300 --items 200 --communities 4 >/dev/null 2>&1
+$g build-graph --store gs --interactions gen/interactions.tsv --columns user,item,rating,time --split random:0.2 >/dev/null
+$g train --store gs --model m --arch mf --dim 8 --epochs 3 --eval-every 0 >/dev/null 2>&1
+full=$($g eval --store gs --model m --k 5,20 --json | sed 's/,"seconds".*//')
+nt=$(sed -n 's/.*"users_evaluated":\([0-9]*\).*/\1/p' <<<"$full")
+a=$($g eval --store gs --model m --k 5,20 --json --eval-users 40 --seed 7 | sed 's/,"seconds".*//')
+b=$($g eval --store gs --model m --k 5,20 --json --eval-users 40 --seed 7 --threads 1 | sed 's/,"seconds".*//')
+c=$($g eval --store gs --model m --k 5,20 --json --eval-users 40 --seed 8 | sed 's/,"seconds".*//')
+check "the sample is reproducible (same seed, other thread count)" test "$a" = "$b"
+check "the JSON says users_sampled 40 and users_evaluated 40" \
+  test "$(jget "$a" users_sampled) $(jget "$a" users_evaluated)" = "40 40"
+check "another seed, another sample (other metrics)" test "$(cut -d, -f5- <<<"$a")" != "$(cut -d, -f5- <<<"$c")"
+check "a sample of 40 of $nt users: metrics differ from the full run" \
+  test "$(sed 's/.*"recall@5"//' <<<"$a")" != "$(sed 's/.*"recall@5"//' <<<"$full")"
+all=$($g eval --store gs --model m --k 5,20 --json --eval-users "$nt" | sed 's/,"users_sampled":[0-9]*,"sample_seed":[0-9]*//; s/,"seconds".*//')
+check "--eval-users $nt (all test users): exactly the full metrics" test "$all" = "$full"
+big=$($g eval --store gs --model m --k 5,20 --json --eval-users 100000 | sed 's/,"users_sampled":[0-9]*,"sample_seed":[0-9]*//; s/,"seconds".*//')
+check "--eval-users beyond the test users: exactly the full metrics" test "$big" = "$full"
+check "the text output names the sample" grep -q "a sample of 40 users" <($g eval --store gs --model m --eval-users 40)
 
 report

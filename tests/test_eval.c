@@ -6,6 +6,7 @@
  * K beyond the number of rankable items, and bad arguments. Finally the
  * whole protocol against the reference top-K on random data.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "gnn/eval.h"
@@ -210,10 +211,69 @@ static void against_reference(void)
     graph_csr_destroy(&test);
 }
 
+/* gnn_eval_sample_users: reproducible, ascending, distinct, only users
+ * with test items; N >= their number is all of them; a sample's metrics
+ * are the metrics of those users evaluated alone. */
+static void sample(void)
+{
+    err_t e = {0};
+    graph_csr_t train, test;
+    build(&train, &test);   /* users 0, 1, 3 have test items */
+    uint32_t *a, *b, na, nb;
+    CHECK_EQ_INT(gnn_eval_sample_users(&test, 2, 7, &a, &na, &e), ERR_OK);
+    CHECK_EQ_INT(gnn_eval_sample_users(&test, 2, 7, &b, &nb, &e), ERR_OK);
+    CHECK(na == 2 && nb == 2 && a[0] == b[0] && a[1] == b[1]);
+    CHECK(a[0] < a[1] && a[0] != 2 && a[1] != 2);
+    free(b);
+    CHECK_EQ_INT(gnn_eval_sample_users(&test, 10, 7, &b, &nb, &e), ERR_OK);
+    CHECK(nb == 3 && b[0] == 0 && b[1] == 1 && b[2] == 3);
+    uint32_t ks[] = {1, 3};
+    gnn_metrics_t full, all, part, one;
+    gnn_scorer_t s;
+    gnn_scorer_emb(&s, "emb", U, 4, I, 5, 2);
+    CHECK_EQ_INT(gnn_eval_scorer(&s, NULL, &train, &test, ks, 2, 1, &full, &e), ERR_OK);
+    CHECK_EQ_INT(gnn_eval_scorer_users(&s, NULL, &train, &test, b, nb, ks, 2, 1, &all, &e), ERR_OK);
+    CHECK(!memcmp(&full, &all, sizeof full));
+    CHECK_EQ_INT(gnn_eval_scorer_users(&s, NULL, &train, &test, a, na, ks, 2, 1, &part, &e), ERR_OK);
+    CHECK_EQ_INT(part.users_evaluated, 2);
+    /* the average of the sampled users' own metrics */
+    double want = 0;
+    for (uint32_t j = 0; j < na; j++) {
+        CHECK_EQ_INT(gnn_eval_scorer_users(&s, NULL, &train, &test, a + j, 1, ks, 2, 1, &one, &e), ERR_OK);
+        want += one.ndcg[1] / na;
+    }
+    CHECK_NEAR(part.ndcg[1], want, 1e-12);
+    /* many users, many seeds: every sample has n distinct users, and the
+     * seeds do not all draw the same one */
+    uint32_t tu[200], ti[200];
+    for (uint32_t u = 0; u < 200; u++) tu[u] = u, ti[u] = u % 5;
+    graph_csr_t big;
+    CHECK_EQ_INT(graph_csr_from_pairs(&big, 200, 5, tu, ti, 200, &e), ERR_OK);
+    int distinct_ok = 1, differ = 0;
+    uint32_t *first = NULL, nf = 0;
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        uint32_t *v, nv;
+        gnn_eval_sample_users(&big, 30, seed, &v, &nv, &e);
+        for (uint32_t j = 1; j < nv; j++) distinct_ok &= v[j] > v[j - 1];
+        distinct_ok &= nv == 30;
+        if (!first) first = v, nf = nv;
+        else { differ += memcmp(first, v, nf * sizeof *v) != 0; free(v); }
+    }
+    CHECK(distinct_ok);
+    CHECK_EQ_INT(differ, 19);
+    free(first);
+    free(a);
+    free(b);
+    graph_csr_destroy(&big);
+    graph_csr_destroy(&train);
+    graph_csr_destroy(&test);
+}
+
 int main(void)
 {
     one_user();
     protocol();
     against_reference();
+    sample();
     return check_report();
 }

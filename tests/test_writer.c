@@ -106,7 +106,7 @@ static void test_files(err_t *e)
     fputs("old\n", f);
     fclose(f);
     io_writer_t w;
-    struct stat st;
+    struct stat st, st2;
     /* many small flushes through a tiny buffer; the old file stays until close */
     CHECK_EQ_INT(io_writer_open(&w, path, 16, e), ERR_OK);
     for (int i = 0; i < 1000; i++) {
@@ -130,11 +130,31 @@ static void test_files(err_t *e)
     io_writer_abort(&w);
     CHECK(stat(tmp, &st) != 0);
     CHECK(stat(path, &st) == 0 && st.st_size == 3890);
-    /* a directory that does not exist: ERR_IO at open */
+    /* a directory that does not exist: ERR_USAGE at open */
     char bad[300];
     snprintf(bad, sizeof bad, "%s/no/such/file", dir);
-    CHECK_EQ_INT(io_writer_open(&w, bad, 0, e), ERR_IO);
+    CHECK_EQ_INT(io_writer_open(&w, bad, 0, e), ERR_USAGE);
     io_writer_abort(&w);
+    /* a stale temporary file of our pid (a killed run) is replaced; a
+     * symlink there is removed, not written through */
+    FILE *sf = fopen(tmp, "w");
+    fputs("stale", sf);
+    fclose(sf);
+    CHECK_EQ_INT(io_writer_open(&w, path, 0, e), ERR_OK);
+    io_buf_str(&w.buf, "new\n");
+    CHECK_EQ_INT(io_writer_close(&w, e), ERR_OK);
+    CHECK(stat(path, &st2) == 0 && st2.st_size == 4);
+    char target[300];
+    snprintf(target, sizeof target, "%s/target", dir);
+    sf = fopen(target, "w");
+    fputs("keep", sf);
+    fclose(sf);
+    CHECK_EQ_INT(symlink(target, tmp), 0);
+    CHECK_EQ_INT(io_writer_open(&w, path, 0, e), ERR_OK);
+    io_buf_str(&w.buf, "x\n");
+    CHECK_EQ_INT(io_writer_close(&w, e), ERR_OK);
+    CHECK(stat(target, &st2) == 0 && st2.st_size == 4);
+    unlink(target);
     unlink(path);
     rmdir(dir);
 }

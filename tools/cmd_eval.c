@@ -17,6 +17,7 @@
 
 static const char usage_text[] =
     "usage: gnnrec eval --store DIR [--model NAME] [--k 10,20,50] [--json] [--threads N]\n"
+    "                   [--eval-users N [--seed S]]\n"
     "\n"
     "All-ranking evaluation (LightGCN protocol): for every user with a test item, all\n"
     "items are scored, the user's training items removed, the top K kept.\n"
@@ -25,10 +26,13 @@ static const char usage_text[] =
     "  --model NAME   saved model (default: the store's only model)\n"
     "  --k LIST       cut-offs (default 20)\n"
     "  --json         one JSON object: users_evaluated and recall@K, ndcg@K, precision@K, hit@K\n"
-    "  --threads N    threads (0 = all cores)\n";
+    "  --threads N    threads (0 = all cores)\n"
+    "  --eval-users N a seeded random sample of N users with test items (0 = all);\n"
+    "                 the same store, N and seed give the same sample\n"
+    "  --seed S       seed of the sample (2020)\n";
 
 static const cli_flag_t flags[] = {"json", "help", NULL};
-static const char *const known[] = {"store", "model", "k", "json", "threads", "help", NULL};
+static const char *const known[] = {"store", "model", "k", "json", "threads", "eval_users", "seed", "help", NULL};
 
 int cli_cmd_eval(int argc, char **argv)
 {
@@ -40,7 +44,8 @@ int cli_cmd_eval(int argc, char **argv)
     int rc, help = 0, json = 0, opened = 0, have_g = 0, have_sc = 0;
     gnn_scorer_t sc;
     const char *dir, *given;
-    uint32_t *ks = NULL, threads;
+    uint32_t *ks = NULL, threads, n_sample, *sample = NULL, n_drawn = 0;
+    uint64_t seed;
     size_t n_k = 0;
     char name[256];
     cli_opts_init(&o);
@@ -48,7 +53,9 @@ int cli_cmd_eval(int argc, char **argv)
     if ((rc = cli_need_str(&o, "store", &dir, &e)) || (rc = cli_get_str(&o, "model", NULL, &given, &e)) ||
         (rc = cli_get_u32_list(&o, "k", "20", 1, 100000, &ks, &n_k, &e)) ||
         (rc = cli_get_bool(&o, "json", 0, &json, &e)) ||
-        (rc = cli_get_u32(&o, "threads", 0, 0, 1024, &threads, &e)))
+        (rc = cli_get_u32(&o, "threads", 0, 0, 1024, &threads, &e)) ||
+        (rc = cli_get_u32(&o, "eval_users", 0, 0, UINT32_MAX, &n_sample, &e)) ||
+        (rc = cli_get_u64(&o, "seed", 2020, 0, UINT64_MAX, &seed, &e)))
         goto out;
     if (n_k > GNN_EVAL_MAX_K) { rc = cli_error(&o, "k", &e, "at most %d cut-offs", GNN_EVAL_MAX_K); goto out; }
     cli_set_threads((int)threads);
@@ -69,12 +76,16 @@ int cli_cmd_eval(int argc, char **argv)
     }
     gnn_metrics_t met;
     double t0 = clock_now();
-    if ((rc = gnn_eval_scorer(&sc, &g.train, &g.train, &g.test, ks, (int)n_k, (int)threads, &met, &e)))
-        goto out;
+    if (n_sample && (rc = gnn_eval_sample_users(&g.test, n_sample, seed, &sample, &n_drawn, &e))) goto out;
+    if (n_sample) rc = gnn_eval_scorer_users(&sc, &g.train, &g.train, &g.test, sample, n_drawn, ks, (int)n_k,
+                                             (int)threads, &met, &e);
+    else rc = gnn_eval_scorer(&sc, &g.train, &g.train, &g.test, ks, (int)n_k, (int)threads, &met, &e);
+    if (rc) goto out;
     double secs = clock_now() - t0;
     if (json) {
         printf("{\"model\":\"%s\",\"arch\":\"%s\",\"epoch\":%u,\"users_evaluated\":%u", name, meta.arch,
                meta.best_epoch, met.users_evaluated);
+        if (n_sample) printf(",\"users_sampled\":%u,\"sample_seed\":%llu", n_drawn, (unsigned long long)seed);
         for (int k = 0; k < met.n_k; k++)
             printf(",\"recall@%u\":%.6f,\"ndcg@%u\":%.6f,\"precision@%u\":%.6f,\"hit@%u\":%.6f", met.k[k],
                    met.recall[k], met.k[k], met.ndcg[k], met.k[k], met.precision[k], met.k[k], met.hit[k]);
@@ -86,6 +97,9 @@ int cli_cmd_eval(int argc, char **argv)
         else
             printf("model %s (%s, dim %u, %u layers, epoch %u): %u users evaluated in %.2fs\n", name, meta.arch,
                    meta.dim, meta.layers, meta.best_epoch, met.users_evaluated, secs);
+        if (n_sample)
+            printf("a sample of %u users with test items (--eval-users %u, seed %llu)\n", n_drawn, n_sample,
+                   (unsigned long long)seed);
         printf("%6s %10s %10s %10s %10s\n", "K", "recall", "ndcg", "precision", "hit");
         for (int k = 0; k < met.n_k; k++)
             printf("%6u %10.4f %10.4f %10.4f %10.4f\n", met.k[k], met.recall[k], met.ndcg[k], met.precision[k],
@@ -97,6 +111,7 @@ out:
     if (t.txn) store_read_end(&t);
     if (opened) store_close(&s);
     free(ks);
+    free(sample);
     cli_opts_destroy(&o);
     return rc ? cli_fail("eval", &e) : 0;
 }
