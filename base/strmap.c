@@ -1,75 +1,66 @@
-/* strmap.c - see strmap.h. FNV-1a hashing, linear probing, load <= 1/2. */
+/* strmap.c - see strmap.h. Linear probing, load <= 1/2; the slot table
+ * doubles and is rebuilt from the stored hashes when it fills. */
 #include "base/strmap.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t hash(const char *s, size_t len)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++) { h ^= (unsigned char)s[i]; h *= 1099511628211ULL; }
-    return h ^ (h >> 29);
-}
+#include "base/mem.h"
 
 int strmap_init(strmap_t *m)
 {
     memset(m, 0, sizeof *m);
-    m->cap = 1024;
-    m->slots = calloc(m->cap, sizeof *m->slots);
-    m->hashes = calloc(m->cap, sizeof *m->hashes);
-    return m->slots && m->hashes ? 0 : -1;
+    m->mask = 1023;
+    m->slot = mem_alloc_hot((m->mask + 1) * sizeof *m->slot);
+    return m->slot ? 0 : -1;
 }
 
 void strmap_destroy(strmap_t *m)
 {
-    free(m->slots); free(m->hashes); free(m->off); free(m->len); free(m->arena);
+    free(m->slot); free(m->off); free(m->len); free(m->arena);
     memset(m, 0, sizeof *m);
 }
 
-static int eq(const strmap_t *m, uint32_t id, const char *s, size_t len)
+/* The slot holding s, or the empty one where it would go. */
+static size_t find(const strmap_t *m, uint64_t h, const char *s, size_t len)
 {
-    return m->len[id] == len && memcmp(m->arena + m->off[id], s, len) == 0;
+    for (size_t i = h & m->mask;; i = (i + 1) & m->mask) {
+        const strmap_slot_t *sl = &m->slot[i];
+        if (!sl->id1 || (sl->hash == h && sl->len == len &&
+                         strmap_same(len <= STRMAP_INLINE ? sl->u.name : m->arena + sl->u.off, s, len)))
+            return i;
+    }
 }
 
 uint32_t strmap_get(const strmap_t *m, const char *s, size_t len)
 {
-    uint64_t h = hash(s, len);
-    for (size_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-        uint32_t v = m->slots[i];
-        if (!v) return STRMAP_NONE;
-        if (m->hashes[i] == h && eq(m, v - 1, s, len)) return v - 1;
-    }
+    return strmap_get_hashed(m, strmap_hash(s, len), s, len);
 }
 
 static int grow(strmap_t *m)
 {
-    size_t cap = m->cap * 2;
-    uint32_t *slots = calloc(cap, sizeof *slots);
-    uint64_t *hashes = calloc(cap, sizeof *hashes);
-    if (!slots || !hashes) { free(slots); free(hashes); return -1; }
-    for (size_t i = 0; i < m->cap; i++) {
-        if (!m->slots[i]) continue;
-        size_t j = m->hashes[i] & (cap - 1);
-        while (slots[j]) j = (j + 1) & (cap - 1);
-        slots[j] = m->slots[i];
-        hashes[j] = m->hashes[i];
+    size_t cap = 2 * (m->mask + 1);
+    strmap_slot_t *slot = mem_alloc_hot(cap * sizeof *slot);
+    if (!slot) return -1;
+    for (size_t i = 0; i <= m->mask; i++) {
+        if (!m->slot[i].id1) continue;
+        size_t j = m->slot[i].hash & (cap - 1);
+        while (slot[j].id1) j = (j + 1) & (cap - 1);
+        slot[j] = m->slot[i];
     }
-    free(m->slots); free(m->hashes);
-    m->slots = slots; m->hashes = hashes; m->cap = cap;
+    free(m->slot);
+    m->slot = slot;
+    m->mask = cap - 1;
     return 0;
 }
 
 uint32_t strmap_intern(strmap_t *m, const char *s, size_t len, int *added)
 {
     if (added) *added = 0;
-    uint64_t h = hash(s, len);
-    size_t i = h & (m->cap - 1);
-    for (;; i = (i + 1) & (m->cap - 1)) {
-        uint32_t v = m->slots[i];
-        if (!v) break;
-        if (m->hashes[i] == h && eq(m, v - 1, s, len)) return v - 1;
-    }
-    if (m->n == STRMAP_NONE - 1) return STRMAP_NONE;
+    uint64_t h = strmap_hash(s, len);
+    size_t i = find(m, h, s, len);
+    if (m->slot[i].id1) return m->slot[i].id1 - 1;
+    if (m->n == STRMAP_NONE - 1 || len > UINT32_MAX) return STRMAP_NONE;
     if (m->n == m->off_cap) {
         size_t c = m->off_cap ? m->off_cap * 2 : 1024;
         uint64_t *off = realloc(m->off, c * sizeof *off);
@@ -93,9 +84,13 @@ uint32_t strmap_intern(strmap_t *m, const char *s, size_t len, int *added)
     memcpy(m->arena + m->arena_len, s, len);
     m->arena[m->arena_len + len] = 0;
     m->arena_len += len + 1;
-    m->slots[i] = id + 1;
-    m->hashes[i] = h;
+    strmap_slot_t *sl = &m->slot[i];
+    sl->hash = h;
+    sl->id1 = id + 1;
+    sl->len = (uint32_t)len;
+    if (len <= STRMAP_INLINE) memcpy(sl->u.name, s, len);
+    else sl->u.off = m->off[id];
     if (added) *added = 1;
-    if ((size_t)m->n * 2 > m->cap && grow(m)) return STRMAP_NONE;
+    if ((size_t)m->n * 2 > m->mask + 1 && grow(m)) return STRMAP_NONE;
     return id;
 }

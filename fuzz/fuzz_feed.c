@@ -1,98 +1,86 @@
-/* fuzz_feed.c - libFuzzer harness: feed candidate files of `gnnrec
- * rank-feed`. Their parser is internal to tools/cmd_rank_feed.c (no parse
- * function is exposed), so the harness runs the whole command in-process,
- * the way a user does, on a small store made once at start-up (a 40-user
- * interactions file, build-graph, train --arch mf) in a temporary directory
- * that is removed at exit.
+/* fuzz_feed.c - libFuzzer harness: the parsers of `gnnrec rank-feed`'s
+ * input files (feed/candidates.h), called directly: no store, no model.
  *
- * Input layout: byte 0 picks the options (delimiter, header, columns,
- * --max-bad-lines, format, --now); the rest is the candidates file. The
- * output goes to stdout, which the harness sends to /dev/null. Checked: the
- * exit code is 0 or 2 (bad input), never 1 or a crash.
+ * Input layout: byte 0 picks the options (bits 0-1 the delimiter, 2-3 the
+ * columns; bit 4 also reads the bytes as a labels file); the rest is the
+ * candidates file, cut into lines the way the job cuts them ('\n', a final
+ * '\r' dropped). Checked for every line: the fast pass (no message) and the
+ * reporting pass agree on good and bad (the job relies on it to report the
+ * line the fast pass refused), a bad line is ERR_INPUT with a message
+ * naming FILE:LINE, and a good line's fields and content ids lie inside the
+ * line, non-empty and at most STORE_MAX_ID_LEN bytes. The labels parser
+ * returns ERR_OK or ERR_INPUT, never anything else.
  */
-#include <igraph.h>
-#include <sys/stat.h>
+#include <stdlib.h>
 
 #include "fuzz/fuzz_common.h"
-#include "tools/commands.h"
+#include "feed/candidates.h"
 
-int cli_fail(const char *cmd, const err_t *e)
+static void check_field(const char *line, uint32_t len, uint32_t off, uint32_t l)
 {
-    int code = err_exit_code(e->code ? e->code : ERR_INTERNAL);
-    if (code != 2) fprintf(stderr, "gnnrec %s: %s\n", cmd, e->msg);   /* what the harness will flag */
-    return code;
+    FUZZ_CHECK(l > 0 && l <= STORE_MAX_ID_LEN && off <= len && l <= len - off);
+    (void)line;
 }
 
-static char store[256], tmpdir[64];
-
-/* the harness's store is removed at exit (libFuzzer exits through exit()) */
-static void cleanup(void)
+static void scan(const feed_cols_t *c, const char *s, uint32_t len, uint64_t line)
 {
-    char p[400];
-    static const char *const files[] = {"store/data.mdb", "store/lock.mdb", "store", "inter.tsv", ""};
-    for (int i = 0; i < 5; i++) {
-        snprintf(p, sizeof p, "%s/%s", tmpdir, files[i]);
-        remove(p);   /* the last one, "DIR/", is the directory itself */
+    static feed_tok_t tok[FEED_MAX_CONTENT];
+    feed_fields_t f;
+    int64_t time;
+    uint32_t nt = 0;
+    err_t e = {0};
+    int fast = feed_scan_line(c, s, len, line, 1, &f, &time, tok, &nt, NULL);
+    int slow = feed_scan_line(c, s, len, line, 1, &f, &time, tok, &nt, &e);
+    FUZZ_CHECK(fast == slow);
+    if (slow) {
+        char want[64];
+        snprintf(want, sizeof want, "%s:%llu: ", c->path, (unsigned long long)line);
+        FUZZ_CHECK(slow == ERR_INPUT && strstr(e.msg, want) == e.msg);
+        return;
     }
-}
-
-static int run(int argc, const char **argv)
-{
-    return cli_cmd_rank_feed(argc, (char **)argv);
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc; (void)argv;
-    igraph_set_error_handler(igraph_error_handler_ignore);
-    igraph_set_warning_handler(igraph_warning_handler_ignore);
-    char *dir = tmpdir;
-    snprintf(tmpdir, sizeof tmpdir, "%s", "/tmp/gnnrec-fuzz-feed-XXXXXX");
-    if (!mkdtemp(dir)) { perror("mkdtemp"); abort(); }
-    atexit(cleanup);
-    char inter[300];
-    snprintf(inter, sizeof inter, "%s/inter.tsv", dir);
-    snprintf(store, sizeof store, "%s/store", dir);
-    FILE *f = fopen(inter, "w");
-    FUZZ_CHECK(f);
-    for (int u = 0; u < 40; u++)
-        for (int k = 0; k < 6; k++) fprintf(f, "u%d\ti%d\t%d\n", u, (u * 7 + k * 3) % 30, 1000 + k);
-    fclose(f);
-    if (!freopen("/dev/null", "w", stdout)) abort();
-    const char *bg[] = {"build-graph", "--store", store, "--interactions", inter, "--columns", "user,item,time",
-                        "--split", "leave-one-out", NULL};
-    FUZZ_CHECK(cli_cmd_build_graph(9, (char **)bg) == 0);
-    const char *tr[] = {"train", "--store", store, "--arch", "mf", "--model", "m", "--epochs", "1", "--dim", "4",
-                        "--eval-every", "0", "--threads", "1", NULL};
-    FUZZ_CHECK(cli_cmd_train(15, (char **)tr) == 0);
-    return 0;
+    check_field(s, len, f.vo, f.vl);
+    check_field(s, len, f.po, f.pl);
+    check_field(s, len, f.ao, f.al);
+    FUZZ_CHECK(nt <= FEED_MAX_CONTENT);
+    for (uint32_t i = 0; i < nt; i++)
+        FUZZ_CHECK(tok[i].len > 0 && tok[i].s >= s && tok[i].s + tok[i].len <= s + len);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const delims[] = {"tab", "comma", "space", "tab"};
+    static const char delims[] = {'\t', ',', ' ', '\t'};
     static const char *const columns[] = {"viewer,post,author,content,time", "viewer,post,author",
                                           "viewer,post,author,content", "_,viewer,post,author,time"};
     if (size < 1) return 0;
     uint8_t opt = data[0];
-    const char *path = fuzz_file(data + 1, size - 1);
-    const char *argv[32];
-    int argc = 0;
-    argv[argc++] = "rank-feed";
-    argv[argc++] = "--store"; argv[argc++] = store;
-    argv[argc++] = "--model"; argv[argc++] = "m";
-    argv[argc++] = "--candidates"; argv[argc++] = path;
-    argv[argc++] = "--out"; argv[argc++] = "-";
-    argv[argc++] = "--threads"; argv[argc++] = "1";
-    argv[argc++] = "--delim"; argv[argc++] = delims[opt & 3];
-    argv[argc++] = "--columns"; argv[argc++] = columns[(opt >> 2) & 3];
-    if (opt & 0x10) argv[argc++] = "--header";
-    if (opt & 0x20) { argv[argc++] = "--max-bad-lines"; argv[argc++] = "1000"; }
-    if (opt & 0x40) { argv[argc++] = "--format"; argv[argc++] = "jsonl"; }
-    if (opt & 0x80) { argv[argc++] = "--now"; argv[argc++] = "1000"; }
-    argv[argc] = NULL;
-    int rc = run(argc, argv);
-    FUZZ_CHECK(rc == 0 || rc == 2);
+    feed_cols_t c;
+    FUZZ_CHECK(feed_cols_parse(&c, columns[(opt >> 2) & 3], NULL) == ERR_OK);
+    c.path = "cands.tsv";
+    c.delim = delims[opt & 3];
+    size_t n = size - 1;
+    char *buf = malloc(n + FEED_PAD);   /* the job's chunk buffer has FEED_PAD bytes of slack */
+    FUZZ_CHECK(buf);
+    memcpy(buf, data + 1, n);
+    memset(buf + n, 0, FEED_PAD);
+    uint64_t line = 0;
+    for (size_t lo = 0; lo < n;) {
+        const char *nl = memchr(buf + lo, '\n', n - lo);
+        size_t end = nl ? (size_t)(nl - buf) : n, len = end - lo;
+        if (len && buf[end - 1] == '\r') len--;
+        line++;
+        if (len <= ((size_t)1 << 20)) scan(&c, buf + lo, (uint32_t)len, line);
+        lo = end + 1;
+    }
+    free(buf);
+    if (opt & 0x10) {
+        strmap_t labels;
+        uint64_t loaded;
+        err_t e = {0};
+        FUZZ_CHECK(strmap_init(&labels) == 0);
+        int rc = feed_labels_load(fuzz_file(data + 1, size - 1), &labels, &loaded, &e);
+        FUZZ_CHECK(rc == ERR_OK || rc == ERR_INPUT);
+        FUZZ_CHECK(rc || loaded == labels.n);
+        strmap_destroy(&labels);
+    }
     return 0;
 }

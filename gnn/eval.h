@@ -96,6 +96,14 @@ int gnn_eval_all_ranking(const float *user_emb, const float *item_emb, uint32_t 
                          const uint32_t *ks, int n_k, int threads,
                          gnn_metrics_t *out, err_t *e);
 
+/* NDCG@k of one ranked list with binary gains: hit[r] != 0 when rank r
+ * (0-based, r < n) holds a relevant item; n_rel relevant items in all.
+ * DCG = sum over hits at r < k of 1/log2(r + 2); IDCG puts min(n_rel, k)
+ * hits first (LightGCN's IDCG). NaN when n_rel == 0. The one NDCG of the
+ * project: the all-ranking protocol below and rank-feed's evaluation
+ * (feed/feed.h) both call it. */
+double gnn_ndcg(const uint8_t *hit, uint32_t n, uint64_t n_rel, uint32_t k);
+
 /* Metrics of one ranked list (ranked[0..n_ranked), best first) against a
  * sorted truth list; adds into out at index ki. Exposed for tests.
  * Only the first min(n_ranked, k) entries count; GNN_ITEM_NONE entries are

@@ -43,6 +43,30 @@ static double type_weight(const graph_typed_opts_t *o, int ty)
     return ty == 0 ? 1.0 : ty == 1 ? (double)o->w_social : (double)o->w_knowledge;
 }
 
+int graph_social_sym(graph_csr_t *s, uint32_t n_users, const uint32_t *a, const uint32_t *b, uint64_t n,
+                     err_t *e)
+{
+    memset(s, 0, sizeof *s);
+    uint32_t *r = malloc((n ? 2 * n : 1) * sizeof *r), *c = malloc((n ? 2 * n : 1) * sizeof *c);
+    if (!r || !c) {
+        free(r); free(c);
+        return err_set(e, ERR_NOMEM, "out of memory for %llu social ties", (unsigned long long)n);
+    }
+    uint64_t m = 0;
+    for (uint64_t k = 0; k < n; k++) {
+        if (a[k] >= n_users || b[k] >= n_users) {
+            free(r); free(c);
+            return err_set(e, ERR_STORE, "social edge out of range");
+        }
+        if (a[k] == b[k]) continue;
+        r[m] = a[k]; c[m++] = b[k];
+        r[m] = b[k]; c[m++] = a[k];
+    }
+    int rc = graph_csr_from_pairs(s, n_users, n_users, r, c, m, e);
+    free(r); free(c);
+    return rc;
+}
+
 int graph_typed_build(const graph_typed_edges_t *in, const graph_typed_opts_t *o, graph_typed_t *g,
                       err_t *e)
 {
@@ -66,11 +90,14 @@ int graph_typed_build(const graph_typed_edges_t *in, const graph_typed_opts_t *o
         for (uint32_t u = 0; u < U; u++)
             for (uint64_t k = in->train->ptr[u]; k < in->train->ptr[u + 1]; k++)
                 add2(v, &n, u, U + in->train->col[k], 1.0f, GRAPH_NO_REL);
-    if (o->social && o->w_social > 0.0f)
-        for (uint64_t k = 0; k < in->n_social; k++) {
-            if (in->su[k] >= U || in->sv[k] >= U) { free(v); return err_set(e, ERR_STORE, "social edge out of range"); }
-            if (in->su[k] != in->sv[k]) add2(v, &n, in->su[k], in->sv[k], o->w_social, GRAPH_NO_REL);
-        }
+    if (o->social && o->w_social > 0.0f) {
+        graph_csr_t s;
+        int rc = graph_social_sym(&s, U, in->su, in->sv, in->n_social, e);
+        if (rc) { free(v); return rc; }
+        for (uint32_t u = 0; u < U; u++)   /* s holds both directions already */
+            for (uint64_t k = s.ptr[u]; k < s.ptr[u + 1]; k++) v[n++] = (ent_t){u, s.col[k], GRAPH_NO_REL, o->w_social};
+        graph_csr_destroy(&s);
+    }
     if (o->knowledge && o->w_knowledge > 0.0f) {
         for (uint64_t k = 0; k < in->n_kg; k++) {
             uint32_t h = in->kh[k], t = in->kt[k], r = in->kr[k];

@@ -9,7 +9,8 @@
  *
  * Edges and weights (A is symmetric, every edge stored in both directions):
  *   interaction  user u - item i          weight 1 (training pairs only)
- *   social       user u - user v          weight w_social
+ *   social       user u - user v          weight w_social (a tie given twice,
+ *                                         in either direction, counts once)
  *   knowledge    node(head) - node(tail)  weight w_knowledge, relation r
  * Several knowledge triples between the same two nodes add their weights and
  * keep the lowest relation id; self-loops (head and tail the same node) are
@@ -62,6 +63,14 @@ typedef struct graph_typed {
     uint64_t social_pairs, kg_pairs;      /* undirected pairs that made it into A */
     uint32_t items_aligned;               /* items with an aligned entity */
 } graph_typed_t;
+
+/* The symmetric user-user matrix [n_users x n_users] of undirected ties
+ * (a[i], b[i]): each tie in both directions, self-loops dropped, duplicates
+ * collapsed, rows sorted (binary, val NULL). A user id >= n_users is
+ * ERR_STORE ("social edge out of range"). The one builder of the social
+ * graph: the joint graph below and rank-feed's tie term (feed/feed.h) read it. */
+int graph_social_sym(graph_csr_t *s, uint32_t n_users, const uint32_t *a, const uint32_t *b, uint64_t n,
+                     err_t *e);
 
 /* Build the joint graph from edge lists. */
 int graph_typed_build(const graph_typed_edges_t *in, const graph_typed_opts_t *o, graph_typed_t *g,

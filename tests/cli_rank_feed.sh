@@ -77,12 +77,13 @@ rf --candidates "$tmp/week.tsv" --out "$tmp/now.tsv" --now 1604800 --half-life 6
 check "--now and --half-life: 1, 2, 3 half-lives old score 1/2, 1/4, 1/8" \
   test "$(cut -f3,9 "$tmp/now.tsv" | tr '\t\n' ' ')" = "w1 0.5 w2 0.25 w3 0.125 "
 
-# configs: the command line wins
+# configs: the command line wins; a config's out: is relative to its own
+# directory (issue 20 #5, train's metrics_log rule)
 cat >"$tmp/feed.yaml" <<EOF
 store: $s
 model: m
 candidates: $tmp/c.tsv
-out: $tmp/cfg.tsv
+out: cfg.tsv
 top: 2
 author_cap: 1
 weights:
@@ -183,6 +184,43 @@ sleep 1
 kill -9 $job 2>/dev/null; wait $job 2>/dev/null
 kill $feeder 2>/dev/null; wait $feeder 2>/dev/null
 check "... and keeps the previous one whole" test "$(cat "$tmp/killed2.tsv")" = old
+
+# issue 20 #5: a config may not name an output outside its directory
+mkdir -p "$tmp/cfgdir" "$tmp/victim"
+echo "precious" > "$tmp/victim/file.tsv"
+for bad in "$tmp/victim/file.tsv" "../victim/file.tsv"; do
+  printf 'store: %s\nmodel: m\ncandidates: %s\nout: %s\n' "$s" "$tmp/c.tsv" "$bad" > "$tmp/cfgdir/evil.yaml"
+  $g rank-feed --config "$tmp/cfgdir/evil.yaml" >/dev/null 2>"$tmp/err"
+  check "#5: config out: $bad is refused (exit 2)" sh -c "test $? -eq 2 && grep -q 'out' '$tmp/err'"
+  check "#5: ... and the file outside is untouched" test "$(cat "$tmp/victim/file.tsv")" = precious
+done
+printf 'store: %s\nmodel: m\ncandidates: %s\nout: sub.tsv\ntop: 1\n' "$s" "$tmp/c.tsv" > "$tmp/cfgdir/ok.yaml"
+gabs=$(cd "$(dirname "$g")" && pwd)/$(basename "$g")
+( cd "$tmp" && "$gabs" rank-feed --config cfgdir/ok.yaml 2>/dev/null )
+check "#5: a relative out: lands beside the config, not in the working directory" \
+  sh -c "test \$(wc -l <'$tmp/cfgdir/sub.tsv') -eq 30 && test ! -e '$tmp/sub.tsv'"
+$g rank-feed --config "$tmp/cfgdir/evil.yaml" --out "$tmp/cmdline.tsv" --top 1 2>/dev/null
+check "#5: --out on the command line may go anywhere" test "$(wc -l <"$tmp/cmdline.tsv")" -eq 30
+
+# issue 20 #11: SIGINT/SIGTERM remove the temporary output; a SIGKILLed
+# job's leftover is named on the next run of the same output
+for sig in TERM INT; do
+  rm -f "$tmp"/sig.tsv*
+  ( head -600 "$tmp/c.tsv"; sleep 30 ) > "$tmp/fifo" &
+  feeder=$!
+  env --default-signal=INT $g rank-feed --store "$s" --candidates "$tmp/fifo" --out "$tmp/sig.tsv" 2>/dev/null &
+  job=$!
+  for i in 1 2 3 4 5 6 7 8 9 10; do ls "$tmp" | grep -q 'sig.tsv.tmp' && break; sleep 0.2; done
+  had=$(ls "$tmp" | grep -c 'sig.tsv.tmp')
+  kill -$sig $job 2>/dev/null; wait $job; st=$?
+  kill $feeder 2>/dev/null; wait $feeder 2>/dev/null
+  check "#11: SIG$sig while running ($had temporary file): no temporary file left" \
+    sh -c "test $had -eq 1 && test -z \"\$(ls '$tmp' | grep 'sig.tsv')\""
+  check "#11: ... and the job died of the signal (status $st)" test $st -eq $((128 + $(kill -l $sig)))
+done
+touch "$tmp/left.tsv.tmp.2147483646"
+rf --candidates "$tmp/c.tsv" --out "$tmp/left.tsv" --top 1 2>"$tmp/err"
+check "#11: a dead job's left.tsv.tmp.PID is named on stderr" grep -q 'left.tsv.tmp.2147483646 is left over' "$tmp/err"
 
 # usage errors
 $g rank-feed --help >/dev/null; check "--help exits 0" test $? -eq 0

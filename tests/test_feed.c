@@ -1,14 +1,15 @@
-/* test_feed.c - unit tests of gnn/feed: the score terms on a hand-made
+/* test_feed.c - unit tests of feed/feed.h: the score terms on a hand-made
  * model, recency, the top N with a per-author cap (against a brute-force
  * reference on random cases, including the path where the cap rejects more
- * than the first selection holds), NDCG/AUC on hand-computed cases, the tie
- * CSR and the id index. */
+ * than the first selection holds), NDCG/AUC on hand-computed cases and the
+ * tie CSR (graph_social_sym). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
-#include "gnn/feed.h"
+#include "feed/feed.h"
+#include "graph/typed.h"
 
 /* users: u0 = (1,0), u1 = (0,1), u2 = (1,1); content: c0 = (2,0), c1 = (0,3) */
 static const float users[] = {1, 0, 0, 1, 1, 1};
@@ -17,51 +18,53 @@ static const float content[] = {2, 0, 0, 3};
 static void test_terms(void)
 {
     uint32_t ta[] = {0, 1, 2}, tb[] = {2, 1, 0};   /* tie 0-2 twice, a self-loop 1-1 */
-    uint64_t *off;
-    uint32_t *nbr;
-    CHECK(gnn_feed_ties_build(ta, tb, 3, 3, &off, &nbr, NULL) == ERR_OK);
-    gnn_feed_model_t m = {users, content, 3, 2, 2, off, nbr};
-    CHECK(gnn_feed_tie(&m, 0, 2) && gnn_feed_tie(&m, 2, 0));
-    CHECK(!gnn_feed_tie(&m, 1, 1) && !gnn_feed_tie(&m, 0, 1) && !gnn_feed_tie(&m, 7, 0));
+    graph_csr_t ties;
+    CHECK(graph_social_sym(&ties, 3, ta, tb, 3, NULL) == ERR_OK);
+    CHECK(ties.nnz == 2 && ties.ptr[1] == 1 && ties.ptr[2] == 1);   /* 0-2 and 2-0, once each */
+    uint32_t bad[] = {3};
+    graph_csr_t none;
+    CHECK(graph_social_sym(&none, 3, ta, bad, 1, NULL) == ERR_STORE);   /* user 3 of 3 */
+    feed_model_t m = {users, content, 3, 2, 2, &ties};
+    CHECK(feed_tie(&m, 0, 2) && feed_tie(&m, 2, 0));
+    CHECK(!feed_tie(&m, 1, 1) && !feed_tie(&m, 0, 1) && !feed_tie(&m, 7, 0));
 
-    gnn_feed_cand_t c;
+    feed_cand_t c;
     uint32_t both[] = {0, 1}, one_unknown[] = {1, 99};
-    gnn_feed_terms(&m, 0, 2, both, 2, &c);
+    feed_terms(&m, 0, 2, both, 2, &c);
     CHECK_NEAR(c.content, 1.0, 1e-6);          /* mean of dot = (2 + 0) / 2 */
     CHECK_NEAR(c.author, 1.0, 1e-6);
     CHECK_NEAR(c.tie, 1.0, 0);
     CHECK_EQ_INT(c.flags, 0);
-    gnn_feed_terms(&m, 1, 0, one_unknown, 2, &c);   /* unknown content rows are left out of the mean */
+    feed_terms(&m, 1, 0, one_unknown, 2, &c);   /* unknown content rows are left out of the mean */
     CHECK_NEAR(c.content, 3.0, 1e-6);
     CHECK_NEAR(c.author, 0.0, 1e-6);
     CHECK_NEAR(c.tie, 0.0, 0);
-    gnn_feed_terms(&m, 1, 2, NULL, 0, &c);     /* no content: the author's embedding stands in */
+    feed_terms(&m, 1, 2, NULL, 0, &c);     /* no content: the author's embedding stands in */
     CHECK_NEAR(c.content, 1.0, 1e-6);
-    CHECK_EQ_INT(c.flags, GNN_FEED_AUTHOR_CONTENT);
-    gnn_feed_terms(&m, 1, GNN_FEED_NONE, one_unknown + 1, 1, &c);
-    CHECK_EQ_INT(c.flags, GNN_FEED_UNKNOWN_AUTHOR | GNN_FEED_NO_CONTENT);
+    CHECK_EQ_INT(c.flags, FEED_AUTHOR_CONTENT);
+    feed_terms(&m, 1, FEED_NONE, one_unknown + 1, 1, &c);
+    CHECK_EQ_INT(c.flags, FEED_UNKNOWN_AUTHOR | FEED_NO_CONTENT);
     CHECK(c.content == 0 && c.author == 0 && c.tie == 0);
-    gnn_feed_terms(&m, GNN_FEED_NONE, 2, both, 2, &c);
-    CHECK(c.flags & GNN_FEED_UNKNOWN_VIEWER);
+    feed_terms(&m, FEED_NONE, 2, both, 2, &c);
+    CHECK(c.flags & FEED_UNKNOWN_VIEWER);
     CHECK(c.content == 0 && c.author == 0 && c.tie == 0);
-    gnn_feed_model_t no_ties = m;
-    no_ties.tie_off = NULL;
-    gnn_feed_terms(&no_ties, 0, 2, both, 2, &c);
+    feed_model_t no_ties = m;
+    no_ties.ties = NULL;
+    feed_terms(&no_ties, 0, 2, both, 2, &c);
     CHECK_NEAR(c.tie, 0.0, 0);
-    free(off);
-    free(nbr);
+    graph_csr_destroy(&ties);
 }
 
 static void test_score(void)
 {
-    gnn_feed_weights_t w = {2.0f, 0.5f, 3.0f, 4.0f, 100.0};
-    gnn_feed_cand_t c[5];
+    feed_weights_t w = {2.0f, 0.5f, 3.0f, 4.0f, 100.0};
+    feed_cand_t c[5];
     memset(c, 0, sizeof c);
-    int64_t t[5] = {1000, 900, 800, 1100, GNN_FEED_NO_TIME};
+    int64_t t[5] = {1000, 900, 800, 1100, FEED_NO_TIME};
     for (int i = 0; i < 5; i++) { c[i].time = t[i]; c[i].content = 1; c[i].author = 2; c[i].tie = (float)(i % 2); }
-    CHECK_EQ_INT(gnn_feed_newest(c, 5), 1100);
-    CHECK_EQ_INT(gnn_feed_newest(c + 4, 1), GNN_FEED_NO_TIME);
-    gnn_feed_score(&w, 1000, c, 5);
+    CHECK_EQ_INT(feed_newest(c, 5), 1100);
+    CHECK_EQ_INT(feed_newest(c + 4, 1), FEED_NO_TIME);
+    feed_score(&w, 1000, c, 5);
     CHECK_NEAR(c[0].recency, 1.0, 1e-6);
     CHECK_NEAR(c[1].recency, 0.5, 1e-6);    /* one half-life old */
     CHECK_NEAR(c[2].recency, 0.25, 1e-6);
@@ -69,19 +72,19 @@ static void test_score(void)
     CHECK_NEAR(c[4].recency, 0.0, 0);       /* no time, no recency */
     CHECK_NEAR(c[1].score, 2 * 1 + 0.5 * 2 + 3 * 1 + 4 * 0.5, 1e-5);
     CHECK_NEAR(c[4].score, 2 * 1 + 0.5 * 2 + 0, 1e-5);
-    gnn_feed_score(&w, GNN_FEED_NO_TIME, c, 1);
+    feed_score(&w, FEED_NO_TIME, c, 1);
     CHECK_NEAR(c[0].recency, 0.0, 0);
 }
 
 /* Reference: sort everything, then take greedily within the cap. */
-static int cmp_ref(const void *a, const void *b, const gnn_feed_cand_t *c)
+static int cmp_ref(const void *a, const void *b, const feed_cand_t *c)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     if (c[x].score != c[y].score) return c[x].score > c[y].score ? -1 : 1;
     return c[x].order < c[y].order ? -1 : 1;
 }
 
-static uint32_t top_ref(const gnn_feed_cand_t *c, uint32_t n, uint32_t top, uint32_t cap, uint32_t *out)
+static uint32_t top_ref(const feed_cand_t *c, uint32_t n, uint32_t top, uint32_t cap, uint32_t *out)
 {
     uint32_t *idx = malloc(n * sizeof *idx), got = 0;
     for (uint32_t i = 0; i < n; i++) idx[i] = i;
@@ -101,26 +104,26 @@ static uint32_t top_ref(const gnn_feed_cand_t *c, uint32_t n, uint32_t top, uint
 static void test_top(void)
 {
     /* hand case: authors A A A B B C, scores descending, cap 2, top 4 */
-    gnn_feed_cand_t c[6];
+    feed_cand_t c[6];
     memset(c, 0, sizeof c);
     float sc[6] = {9, 8, 7, 6, 5, 4};
     uint64_t au[6] = {1, 1, 1, 2, 2, 3};
     for (int i = 0; i < 6; i++) { c[i].score = sc[i]; c[i].author_key = au[i]; c[i].order = (uint64_t)i; }
     uint32_t out[6], scratch[6];
-    uint32_t got = gnn_feed_top(c, 6, 4, 2, out, scratch);
+    uint32_t got = feed_top(c, 6, 4, 2, out, scratch);
     CHECK_EQ_INT(got, 4);
     CHECK(out[0] == 0 && out[1] == 1 && out[2] == 3 && out[3] == 4);   /* the third A is skipped */
-    got = gnn_feed_top(c, 6, 6, 1, out, scratch);
+    got = feed_top(c, 6, 6, 1, out, scratch);
     CHECK_EQ_INT(got, 3);                   /* no filling up beyond the cap */
     CHECK(out[0] == 0 && out[1] == 3 && out[2] == 5);
-    got = gnn_feed_top(c, 6, 3, 0, out, scratch);
+    got = feed_top(c, 6, 3, 0, out, scratch);
     CHECK(got == 3 && out[0] == 0 && out[1] == 1 && out[2] == 2);
-    CHECK_EQ_INT(gnn_feed_top(c, 6, 0, 2, out, scratch), 0);
-    CHECK_EQ_INT(gnn_feed_top(c, 0, 3, 2, out, scratch), 0);
+    CHECK_EQ_INT(feed_top(c, 6, 0, 2, out, scratch), 0);
+    CHECK_EQ_INT(feed_top(c, 0, 3, 2, out, scratch), 0);
     /* equal scores: input order decides */
     c[4].score = c[3].score;
     c[3].order = 10;
-    got = gnn_feed_top(c, 6, 6, 0, out, scratch);
+    got = feed_top(c, 6, 6, 0, out, scratch);
     CHECK(out[3] == 4 && out[4] == 3);
 
     /* random cases against the reference, many with one dominant author so
@@ -130,7 +133,7 @@ static void test_top(void)
     for (int it = 0; it < 2000; it++) {
         uint32_t n = 1 + (uint32_t)(rand() % 120), top = 1 + (uint32_t)(rand() % 12), cap = (uint32_t)(rand() % 4);
         uint32_t authors = 1 + (uint32_t)(rand() % 6);
-        gnn_feed_cand_t *x = malloc(n * sizeof *x);
+        feed_cand_t *x = malloc(n * sizeof *x);
         uint32_t *o1 = malloc(n * sizeof *o1), *o2 = malloc(n * sizeof *o2), *s = malloc(n * sizeof *s);
         for (uint32_t i = 0; i < n; i++) {
             memset(&x[i], 0, sizeof x[i]);
@@ -138,7 +141,7 @@ static void test_top(void)
             x[i].author_key = rand() % 3 ? 0 : (uint64_t)(rand() % (int)authors);
             x[i].order = (uint64_t)(n - i) * 3;  /* order unrelated to position */
         }
-        uint32_t g1 = gnn_feed_top(x, n, top, cap, o1, s), g2 = top_ref(x, n, top, cap, o2);
+        uint32_t g1 = feed_top(x, n, top, cap, o1, s), g2 = top_ref(x, n, top, cap, o2);
         if (g1 != g2 || memcmp(o1, o2, g1 * sizeof *o1)) mismatches++;
         free(x); free(o1); free(o2); free(s);
     }
@@ -152,74 +155,44 @@ static void test_metrics(void)
     /* positives at ranks 2 and 4 of 4 */
     double k1[] = {0.9, 0.8, 0.7, 0.6};
     uint8_t l1[] = {0, 1, 0, 1};
-    gnn_feed_metrics(k1, l1, 4, 10, scratch, &ndcg, &auc);
+    feed_metrics(k1, l1, 4, 10, scratch, &ndcg, &auc);
     double dcg = 1 / log2(3.0) + 1 / log2(5.0), idcg = 1 + 1 / log2(3.0);
     CHECK_NEAR(ndcg, dcg / idcg, 1e-12);
     CHECK_NEAR(auc, 0.25, 1e-12);           /* 1 of 4 (pos, neg) pairs in order */
-    gnn_feed_metrics(k1, l1, 4, 1, scratch, &ndcg, &auc);
+    feed_metrics(k1, l1, 4, 1, scratch, &ndcg, &auc);
     CHECK_NEAR(ndcg, 0.0, 1e-12);           /* @1: the top one is not engaged */
     /* the input order does not matter, only the keys */
     double k2[] = {0.6, 0.9, 0.7, 0.8};
     uint8_t l2[] = {1, 0, 0, 1};
-    gnn_feed_metrics(k2, l2, 4, 10, scratch, &ndcg, &auc);
+    feed_metrics(k2, l2, 4, 10, scratch, &ndcg, &auc);
     CHECK_NEAR(ndcg, dcg / idcg, 1e-12);
     CHECK_NEAR(auc, 0.25, 1e-12);
     /* ties: half a pair for AUC; the earlier index ranks first for NDCG */
     double k3[] = {1, 1, 0};
     uint8_t l3[] = {1, 0, 0}, l4[] = {0, 1, 0};
-    gnn_feed_metrics(k3, l3, 3, 10, scratch, &ndcg, &auc);
+    feed_metrics(k3, l3, 3, 10, scratch, &ndcg, &auc);
     CHECK_NEAR(ndcg, 1.0, 1e-12);
     CHECK_NEAR(auc, 0.75, 1e-12);
-    gnn_feed_metrics(k3, l4, 3, 10, scratch, &ndcg, &auc);
+    feed_metrics(k3, l4, 3, 10, scratch, &ndcg, &auc);
     CHECK_NEAR(ndcg, 1 / log2(3.0), 1e-12);
     CHECK_NEAR(auc, 0.75, 1e-12);
     /* perfect, and undefined cases */
     double k5[] = {3, 2, 1};
     uint8_t l5[] = {1, 1, 0}, none[] = {0, 0, 0}, all[] = {1, 1, 1};
-    gnn_feed_metrics(k5, l5, 3, 10, scratch, &ndcg, &auc);
+    feed_metrics(k5, l5, 3, 10, scratch, &ndcg, &auc);
     CHECK_NEAR(ndcg, 1.0, 1e-12);
     CHECK_NEAR(auc, 1.0, 1e-12);
-    gnn_feed_metrics(k5, none, 3, 10, scratch, &ndcg, &auc);
+    feed_metrics(k5, none, 3, 10, scratch, &ndcg, &auc);
     CHECK(isnan(ndcg) && isnan(auc));
-    gnn_feed_metrics(k5, all, 3, 10, scratch, &ndcg, &auc);
+    feed_metrics(k5, all, 3, 10, scratch, &ndcg, &auc);
     CHECK_NEAR(ndcg, 1.0, 1e-12);
     CHECK(isnan(auc));
     /* a reversed ranking */
     double k6[] = {1, 2, 3, 4};
     uint8_t l6[] = {1, 1, 0, 0};
-    gnn_feed_metrics(k6, l6, 4, 10, scratch, &ndcg, &auc);
+    feed_metrics(k6, l6, 4, 10, scratch, &ndcg, &auc);
     CHECK_NEAR(auc, 0.0, 1e-12);
     CHECK_NEAR(ndcg, (1 / log2(4.0) + 1 / log2(5.0)) / idcg, 1e-12);
-}
-
-static void test_index(void)
-{
-    strmap_t m;
-    CHECK(strmap_init(&m) == 0);
-    char name[64];
-    for (int i = 0; i < 5000; i++) {
-        snprintf(name, sizeof name, i % 2 ? "u%d" : "a-much-longer-user-id-%d", i);
-        strmap_intern(&m, name, strlen(name), NULL);
-    }
-    gnn_feed_index_t x = {0};
-    CHECK(gnn_feed_index_build(&x, &m, NULL) == ERR_OK);
-    int wrong = 0;
-    for (uint32_t id = 0; id < m.n; id++) {
-        const char *s = strmap_name(&m, id);
-        size_t l = strmap_len(&m, id);
-        wrong += gnn_feed_index_get(&x, gnn_feed_hash(s, l), s, l) != id;
-    }
-    CHECK_EQ_INT(wrong, 0);
-    const char *absent[] = {"u2", "u", "u10000", "a-much-longer-user-id-1", "", "u1x"};
-    for (int i = 0; i < 6; i++)
-        CHECK_MSG(gnn_feed_index_get(&x, gnn_feed_hash(absent[i], strlen(absent[i])), absent[i], strlen(absent[i])) ==
-                      GNN_FEED_NONE, "%s", absent[i]);
-    /* a prefix of a stored id is not that id, even with the same bytes */
-    CHECK(gnn_feed_index_get(&x, gnn_feed_hash("u1", 2), "u11", 2) == strmap_get(&m, "u1", 2));
-    CHECK(gnn_feed_same("abcdefghij", "abcdefghij", 10) && !gnn_feed_same("abcdefghij", "abcdefghiX", 10));
-    CHECK(!gnn_feed_same("Xbcdefghij", "abcdefghij", 10) && gnn_feed_same("x", "y", 0));
-    gnn_feed_index_destroy(&x);
-    strmap_destroy(&m);
 }
 
 int main(void)
@@ -228,6 +201,5 @@ int main(void)
     test_score();
     test_top();
     test_metrics();
-    test_index();
     return check_report();
 }

@@ -1,10 +1,39 @@
 /* test_strmap.c - the in-memory id map: dense ids in order of first
- * appearance, lookups after growth, names back. */
+ * appearance, lookups after growth, names back, and the hot path's hashed
+ * lookups (strmap_get_hashed, strmap_same). */
 #include <stdio.h>
 #include <string.h>
 
 #include "base/strmap.h"
 #include "tests/check.h"
+
+/* the hot path's lookups: hashed, prefetched, with long and short names */
+static void test_hashed(void)
+{
+    strmap_t m;
+    CHECK(strmap_init(&m) == 0);
+    char name[64];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(name, sizeof name, i % 2 ? "u%d" : "a-much-longer-user-id-%d", i);
+        strmap_intern(&m, name, strlen(name), NULL);
+    }
+    int wrong = 0;
+    for (uint32_t id = 0; id < m.n; id++) {
+        const char *s = strmap_name(&m, id);
+        size_t l = strmap_len(&m, id);
+        wrong += strmap_get_hashed(&m, strmap_hash(s, l), s, l) != id;
+    }
+    CHECK_EQ_INT(wrong, 0);
+    const char *absent[] = {"u2", "u", "u10000", "a-much-longer-user-id-1", "", "u1x"};
+    for (int i = 0; i < 6; i++)
+        CHECK_MSG(strmap_get_hashed(&m, strmap_hash(absent[i], strlen(absent[i])), absent[i], strlen(absent[i])) ==
+                      STRMAP_NONE, "%s", absent[i]);
+    /* a prefix of a stored id is not that id, even with the same bytes */
+    CHECK(strmap_get_hashed(&m, strmap_hash("u1", 2), "u11", 2) == strmap_get(&m, "u1", 2));
+    CHECK(strmap_same("abcdefghij", "abcdefghij", 10) && !strmap_same("abcdefghij", "abcdefghiX", 10));
+    CHECK(!strmap_same("Xbcdefghij", "abcdefghij", 10) && strmap_same("x", "y", 0));
+    strmap_destroy(&m);
+}
 
 int main(void)
 {
@@ -28,5 +57,6 @@ int main(void)
     /* ids are byte strings: a prefix is a different id */
     CHECK(strmap_get(&m, "user-7", 5) == STRMAP_NONE);
     strmap_destroy(&m);
+    test_hashed();
     return check_report();
 }

@@ -1,14 +1,15 @@
 /* feed.c - see feed.h. Assumes groups of candidates small enough for a
  * per-viewer selection (hundreds to a few hundred thousand posts) and
  * finite embeddings and weights. */
-#include "gnn/feed.h"
+#include "feed/feed.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
-void gnn_feed_weights_default(gnn_feed_weights_t *w)
+#include "gnn/eval.h"
+
+void feed_weights_default(feed_weights_t *w)
 {
     w->content = 1.0f;
     w->author = 0.25f;
@@ -17,46 +18,19 @@ void gnn_feed_weights_default(gnn_feed_weights_t *w)
     w->half_life = 86400.0;
 }
 
-int gnn_feed_ties_build(const uint32_t *a, const uint32_t *b, uint64_t n, uint32_t n_users,
-                        uint64_t **off, uint32_t **nbr, err_t *e)
+int feed_tie(const feed_model_t *m, uint32_t u, uint32_t v)
 {
-    uint64_t *o = calloc((size_t)n_users + 1, sizeof *o);
-    uint32_t *v = malloc((n ? 2 * n : 1) * sizeof *v);
-    uint64_t *fill = malloc(((size_t)n_users + 1) * sizeof *fill);
-    if (!o || !v || !fill) {
-        free(o); free(v); free(fill);
-        return err_set(e, ERR_NOMEM, "out of memory for %llu social ties", (unsigned long long)n);
-    }
-    for (uint64_t i = 0; i < n; i++)
-        if (a[i] != b[i] && a[i] < n_users && b[i] < n_users) { o[a[i] + 1]++; o[b[i] + 1]++; }
-    for (uint32_t u = 0; u < n_users; u++) o[u + 1] += o[u];
-    memcpy(fill, o, ((size_t)n_users + 1) * sizeof *fill);
-    for (uint64_t i = 0; i < n; i++)
-        if (a[i] != b[i] && a[i] < n_users && b[i] < n_users) { v[fill[a[i]]++] = b[i]; v[fill[b[i]]++] = a[i]; }
-    free(fill);
-    /* rows are short (friends of one user): insertion sort keeps this simple */
-    for (uint32_t u = 0; u < n_users; u++)
-        for (uint64_t i = o[u] + 1; i < o[u + 1]; i++) {
-            uint32_t x = v[i];
-            uint64_t j = i;
-            while (j > o[u] && v[j - 1] > x) { v[j] = v[j - 1]; j--; }
-            v[j] = x;
-        }
-    *off = o;
-    *nbr = v;
-    return ERR_OK;
-}
-
-int gnn_feed_tie(const gnn_feed_model_t *m, uint32_t u, uint32_t v)
-{
-    if (!m->tie_off || u >= m->n_users) return 0;
-    uint64_t lo = m->tie_off[u], hi = m->tie_off[u + 1];
+    /* graph_csr_has's search, written out: it runs once per candidate, and
+     * a call into graph/ for it cost 40% more instructions */
+    const graph_csr_t *t = m->ties;
+    if (!t || u >= t->n_rows) return 0;
+    uint64_t lo = t->ptr[u], hi = t->ptr[u + 1];
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
-        if (m->tie_nbr[mid] < v) lo = mid + 1;
+        if (t->col[mid] < v) lo = mid + 1;
         else hi = mid;
     }
-    return lo < m->tie_off[u + 1] && m->tie_nbr[lo] == v;
+    return lo < t->ptr[u + 1] && t->col[lo] == v;
 }
 
 /* Eight running sums (one vector), added up in a fixed order: fast, and the
@@ -77,22 +51,22 @@ static float dot(const float *x, const float *y, uint32_t dim)
     return s + (((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])));
 }
 
-void gnn_feed_terms(const gnn_feed_model_t *m, uint32_t viewer, uint32_t author,
-                    const uint32_t *content, uint32_t n_content, gnn_feed_cand_t *c)
+void feed_terms(const feed_model_t *m, uint32_t viewer, uint32_t author,
+                    const uint32_t *content, uint32_t n_content, feed_cand_t *c)
 {
     uint32_t dim = m->dim;
-    int known_author = author != GNN_FEED_NONE && author < m->n_users;
+    int known_author = author != FEED_NONE && author < m->n_users;
     c->content = c->author = c->tie = 0.0f;
-    c->flags = known_author ? 0 : GNN_FEED_UNKNOWN_AUTHOR;
-    if (viewer == GNN_FEED_NONE || viewer >= m->n_users) c->flags |= GNN_FEED_UNKNOWN_VIEWER;
+    c->flags = known_author ? 0 : FEED_UNKNOWN_AUTHOR;
+    if (viewer == FEED_NONE || viewer >= m->n_users) c->flags |= FEED_UNKNOWN_VIEWER;
     uint32_t known = 0;
     for (uint32_t i = 0; i < n_content; i++) known += content[i] < m->n_content;
-    if (!known) c->flags |= known_author ? GNN_FEED_AUTHOR_CONTENT : GNN_FEED_NO_CONTENT;
-    if (c->flags & GNN_FEED_UNKNOWN_VIEWER) return;
+    if (!known) c->flags |= known_author ? FEED_AUTHOR_CONTENT : FEED_NO_CONTENT;
+    if (c->flags & FEED_UNKNOWN_VIEWER) return;
     const float *v = m->users + (size_t)viewer * dim;
     if (known_author) {
         c->author = dot(v, m->users + (size_t)author * dim, dim);
-        c->tie = (float)gnn_feed_tie(m, viewer, author);
+        c->tie = (float)feed_tie(m, viewer, author);
     }
     if (known) {
         /* mean of dots = dot with the mean embedding, without a temporary */
@@ -105,20 +79,20 @@ void gnn_feed_terms(const gnn_feed_model_t *m, uint32_t viewer, uint32_t author,
     }
 }
 
-int64_t gnn_feed_newest(const gnn_feed_cand_t *c, uint32_t n)
+int64_t feed_newest(const feed_cand_t *c, uint32_t n)
 {
-    int64_t t = GNN_FEED_NO_TIME;
+    int64_t t = FEED_NO_TIME;
     for (uint32_t i = 0; i < n; i++)
         if (c[i].time > t) t = c[i].time;
     return t;
 }
 
-void gnn_feed_score(const gnn_feed_weights_t *w, int64_t now, gnn_feed_cand_t *c, uint32_t n)
+void feed_score(const feed_weights_t *w, int64_t now, feed_cand_t *c, uint32_t n)
 {
     double inv = 1.0 / w->half_life;
     for (uint32_t i = 0; i < n; i++) {
-        gnn_feed_cand_t *x = &c[i];
-        if (x->time == GNN_FEED_NO_TIME || now == GNN_FEED_NO_TIME) {
+        feed_cand_t *x = &c[i];
+        if (x->time == FEED_NO_TIME || now == FEED_NO_TIME) {
             x->recency = 0.0f;
         } else {
             double age = now > x->time ? (double)now - (double)x->time : 0.0;
@@ -129,14 +103,14 @@ void gnn_feed_score(const gnn_feed_weights_t *w, int64_t now, gnn_feed_cand_t *c
 }
 
 /* a ranks before b */
-static int better(const gnn_feed_cand_t *c, uint32_t a, uint32_t b)
+static int better(const feed_cand_t *c, uint32_t a, uint32_t b)
 {
     if (c[a].score != c[b].score) return c[a].score > c[b].score;
     return c[a].order < c[b].order;
 }
 
 /* Min-heap by `better` (the worst candidate at the root). */
-static void sift_down(const gnn_feed_cand_t *c, uint32_t *h, uint32_t n, uint32_t i)
+static void sift_down(const feed_cand_t *c, uint32_t *h, uint32_t n, uint32_t i)
 {
     for (;;) {
         uint32_t l = 2 * i + 1, r = l + 1, w = i;
@@ -149,7 +123,7 @@ static void sift_down(const gnn_feed_cand_t *c, uint32_t *h, uint32_t n, uint32_
 }
 
 /* The best m of c[0..n) into h[0..m), sorted best first. */
-static void select_sorted(const gnn_feed_cand_t *c, uint32_t n, uint32_t m, uint32_t *h)
+static void select_sorted(const feed_cand_t *c, uint32_t n, uint32_t m, uint32_t *h)
 {
     for (uint32_t i = 0; i < m; i++) h[i] = i;
     for (uint32_t i = m / 2; i-- > 0;) sift_down(c, h, m, i);
@@ -161,7 +135,7 @@ static void select_sorted(const gnn_feed_cand_t *c, uint32_t n, uint32_t m, uint
     }
 }
 
-uint32_t gnn_feed_top(const gnn_feed_cand_t *c, uint32_t n, uint32_t top, uint32_t cap,
+uint32_t feed_top(const feed_cand_t *c, uint32_t n, uint32_t top, uint32_t cap,
                       uint32_t *out, uint32_t *scratch)
 {
     if (top == 0 || n == 0) return 0;
@@ -182,52 +156,6 @@ uint32_t gnn_feed_top(const gnn_feed_cand_t *c, uint32_t n, uint32_t top, uint32
     }
 }
 
-void *gnn_feed_alloc_hot(size_t bytes)
-{
-    const size_t huge = (size_t)2 << 20;
-    void *p;
-    size_t align = bytes < huge / 2 ? 64 : huge;   /* whole cache lines at least */
-    bytes = (bytes ? bytes + align - 1 : align) / align * align;
-    if (posix_memalign(&p, align, bytes)) return NULL;
-    if (align == huge) madvise(p, bytes, MADV_HUGEPAGE);   /* advice only: fine if refused */
-    memset(p, 0, bytes);
-    return p;
-}
-
-int gnn_feed_index_build(gnn_feed_index_t *x, const strmap_t *m, err_t *e)
-{
-    size_t cap = 16;
-    while (cap < 2 * (size_t)m->n) cap *= 2;
-    x->mask = cap - 1;
-    x->slot = gnn_feed_alloc_hot(cap * sizeof *x->slot);
-    x->names = malloc(m->arena_len ? m->arena_len : 1);
-    if (!x->slot || !x->names) {
-        gnn_feed_index_destroy(x);
-        return err_set(e, ERR_NOMEM, "out of memory for an id index of %u ids", m->n);
-    }
-    if (m->arena_len) memcpy(x->names, m->arena, m->arena_len);
-    for (uint32_t id = 0; id < m->n; id++) {
-        uint64_t h = gnn_feed_hash(strmap_name(m, id), strmap_len(m, id));
-        size_t i = h & x->mask;
-        while (x->slot[i].id1) i = (i + 1) & x->mask;
-        gnn_feed_slot_t *sl = &x->slot[i];
-        sl->hash = h;
-        sl->id1 = id + 1;
-        sl->len = strmap_len(m, id);
-        if (sl->len <= GNN_FEED_INLINE) memcpy(sl->u.name, strmap_name(m, id), sl->len);
-        else sl->u.off = m->off[id];
-    }
-    return ERR_OK;
-}
-
-void gnn_feed_index_destroy(gnn_feed_index_t *x)
-{
-    free(x->slot);
-    free(x->names);
-    x->slot = NULL;
-    x->names = NULL;
-}
-
 /* Merge sort of idx[0..n) by key descending, index ascending; tmp [n]. */
 static void sort_by_key(const double *key, uint32_t *idx, uint32_t *tmp, uint32_t n)
 {
@@ -246,22 +174,20 @@ static void sort_by_key(const double *key, uint32_t *idx, uint32_t *tmp, uint32_
     if (src != idx) memcpy(idx, src, n * sizeof *idx);
 }
 
-void gnn_feed_metrics(const double *key, const uint8_t *label, uint32_t n, uint32_t k,
-                      uint32_t *scratch, double *ndcg, double *auc)
+void feed_metrics(const double *key, const uint8_t *label, uint32_t n, uint32_t k,
+                  uint32_t *scratch, double *ndcg, double *auc)
 {
     uint32_t *idx = scratch, *tmp = scratch + n;
     sort_by_key(key, idx, tmp, n);
     uint64_t pos = 0;
-    double dcg = 0.0;
-    for (uint32_t r = 0; r < n; r++)
-        if (label[idx[r]]) {
-            pos++;
-            if (r < k) dcg += 1.0 / log2(r + 2.0);
-        }
+    uint8_t hit[k ? k : 1];   /* labels in rank order, the first k ranks */
+    memset(hit, 0, sizeof hit);
+    for (uint32_t r = 0; r < n; r++) {
+        pos += label[idx[r]] != 0;
+        if (r < k) hit[r] = label[idx[r]] != 0;
+    }
     uint64_t neg = n - pos;
-    double idcg = 0.0;
-    for (uint64_t r = 0; r < pos && r < k; r++) idcg += 1.0 / log2(r + 2.0);
-    *ndcg = pos ? dcg / idcg : NAN;
+    *ndcg = gnn_ndcg(hit, n, pos, k);
     if (!pos || !neg) { *auc = NAN; return; }
     /* from the lowest score up: a positive beats every negative below its
      * tie group and half of those inside it */

@@ -1,0 +1,218 @@
+/* job.c - see job.h: opening a rank-feed job, loading what it needs from
+ * the store, and the stream of chunks (chunk.c parses, rank.c ranks). The
+ * store transaction stays open for the whole job: embeddings larger than
+ * EMB_COPY_MAX are read in place from its map. */
+#include "feed/job.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/clock.h"
+#include "base/mem.h"
+#include "feed/internal.h"
+#include "gnn/saved.h"
+#include "graph/typed.h"
+
+#define CHUNK ((size_t)16 << 20)
+#define EMB_COPY_MAX ((size_t)512 << 20)   /* larger models are read in place */
+
+const char *const feed_method_names[FEED_N_METHOD] = {"gnnrec", "reverse_chronological", "author_popularity"};
+
+void feed_settings_default(feed_settings_t *s)
+{
+    memset(s, 0, sizeof *s);
+    feed_cols_parse(&s->cols, "viewer,post,author,content,time", NULL);
+    s->cols.delim = '\t';
+    s->top = 50;
+    s->cap = 3;
+    feed_weights_default(&s->w);
+    s->now = FEED_NO_TIME;
+    s->chunk = CHUNK;
+}
+
+int feed_job_open(feed_job_t **out, const feed_settings_t *s, err_t *e)
+{
+    *out = NULL;
+    feed_job_t *j = calloc(1, sizeof *j);
+    if (!j || strmap_init(&j->unk_viewers)) {
+        free(j);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    j->s = *s;
+    j->s.cols.path = strcmp(s->candidates, "-") ? s->candidates : "stdin";
+    struct stat st = {0};
+    if (strcmp(s->candidates, "-")) {
+        if (stat(s->candidates, &st) || S_ISDIR(st.st_mode) || !(j->in = fopen(s->candidates, "rb"))) {
+            int rc = err_input(e, s->candidates, 0, "cannot open: %s",
+                               S_ISDIR(st.st_mode) ? "is a directory" : strerror(errno));
+            feed_job_close(j);
+            return rc;
+        }
+    } else {
+        j->in = stdin;
+    }
+    j->in_size = (uint64_t)st.st_size;
+    *out = j;
+    return ERR_OK;
+}
+
+/* The author-popularity baseline: social degree (followers), ties broken by
+ * the number of training interactions. */
+static int load_popularity(feed_job_t *j, store_txn_t *t, err_t *e)
+{
+    store_edge_list_t tr = {0};
+    int rc = store_edges_load(t, STORE_TRAIN, 0, &tr, e);
+    if (rc) return rc;
+    uint32_t nu = j->m.n_users;
+    double *act = calloc(nu ? nu : 1, sizeof *act);
+    j->popularity = calloc(nu ? nu : 1, sizeof *j->popularity);
+    if (!act || !j->popularity) {
+        free(act);
+        store_edge_list_destroy(&tr);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    double top = 0;
+    for (uint64_t i = 0; i < tr.n; i++)
+        if (tr.a[i] < nu && ++act[tr.a[i]] > top) top = act[tr.a[i]];
+    for (uint32_t u = 0; u < nu; u++)
+        j->popularity[u] = (j->m.ties ? (double)(j->ties.ptr[u + 1] - j->ties.ptr[u]) : 0.0) + act[u] / (top + 1);
+    free(act);
+    store_edge_list_destroy(&tr);
+    return ERR_OK;
+}
+
+
+/* The ids, the embeddings (on huge pages when they fit: scoring reads rows
+ * at random, and with 4 KiB pages of the store's map most reads also miss
+ * the TLB) and the social ties. Content rows are the items; when models
+ * save entity rows after the items, entity ids resolve to n_items + entity
+ * and n_content grows. */
+static int load_model(feed_job_t *j, store_txn_t *t, const char *name, err_t *e)
+{
+    gnn_saved_meta_t meta;
+    const float *emb;
+    store_edge_list_t so = {0};
+    int rc;
+    if ((rc = gnn_saved_embeddings(t, name, &meta, &emb, e))) return rc;
+    if (strmap_init(&j->users) || strmap_init(&j->items)) return err_set(e, ERR_NOMEM, "out of memory");
+    j->maps = 1;
+    if ((rc = store_id_load(t, STORE_USER, &j->users, e)) || (rc = store_id_load(t, STORE_ITEM, &j->items, e)))
+        return rc;
+    size_t floats = ((size_t)meta.n_users + meta.n_items) * meta.dim;
+    float *copy = floats * sizeof *copy <= EMB_COPY_MAX ? mem_alloc_hot(floats * sizeof *copy) : NULL;
+    if (copy) {
+        memcpy(copy, emb, floats * sizeof *copy);
+        j->emb_copy = copy;
+        emb = copy;
+    }
+    j->m.users = emb;
+    j->m.content = emb + (size_t)meta.n_users * meta.dim;
+    j->m.n_users = meta.n_users;
+    j->m.n_content = meta.n_items;
+    j->m.dim = meta.dim;
+    if ((rc = store_edges_load(t, STORE_SOCIAL, 0, &so, e))) return rc;
+    if (so.n) {
+        rc = graph_social_sym(&j->ties, meta.n_users, so.a, so.b, so.n, e);
+        j->have_ties = !rc;
+        if (!rc) j->m.ties = &j->ties;
+    }
+    store_edge_list_destroy(&so);
+    if (rc) return rc;
+    if (!(j->first_line = calloc(meta.n_users ? meta.n_users : 1, sizeof *j->first_line)))
+        return err_set(e, ERR_NOMEM, "out of memory");
+    return ERR_OK;
+}
+
+int feed_job_load(feed_job_t *j, store_txn_t *t, const char *model, err_t *e)
+{
+    int rc;
+    if ((rc = load_model(j, t, model, e))) return rc;
+    if (!j->s.labels) return ERR_OK;
+    if ((rc = load_popularity(j, t, e))) return rc;
+    if (strmap_init(&j->labels)) return err_set(e, ERR_NOMEM, "out of memory");
+    j->have_labels = 1;
+    return feed_labels_load(j->s.labels, &j->labels, &j->r.labels_loaded, e);
+}
+
+static int run(feed_job_t *j, io_writer_t *out, err_t *e)
+{
+    feed_chunk_t ck = {0};
+    progress_t pg;
+    int rc = ERR_OK, eof = 0, header = j->s.header;   /* skip line 1 */
+    uint64_t line0 = 0, consumed = 0;
+    ck.cap = j->s.chunk;
+    if (!(ck.buf = calloc(1, ck.cap + FEED_PAD))) return err_set(e, ERR_NOMEM, "out of memory");
+    progress_init(&pg, "rank-feed", j->in_size, j->s.progress ? 1 : 0);
+    while (!rc) {
+        if (!eof && ck.have < ck.cap) {
+            size_t got = fread(ck.buf + ck.have, 1, ck.cap - ck.have, j->in);
+            if (got < ck.cap - ck.have) {
+                if (ferror(j->in)) { rc = err_input(e, j->s.cols.path, 0, "read error: %s", strerror(errno)); break; }
+                eof = 1;
+            }
+            ck.have += got;
+        }
+        size_t used = 0;
+        if ((rc = feed_scan_chunk(j, &ck, eof, line0, header, &used, e))) break;
+        size_t cut = eof ? ck.n : feed_last_run(&ck);
+        if (cut == 0 && !eof) {   /* one viewer fills the buffer: make room for the rest of it */
+            char *b = realloc(ck.buf, 2 * ck.cap + FEED_PAD);
+            if (!b) { rc = err_set(e, ERR_NOMEM, "out of memory for one viewer's candidates"); break; }
+            memset(b + ck.cap + FEED_PAD, 0, ck.cap);
+            ck.buf = b;
+            ck.cap *= 2;
+            continue;
+        }
+        if ((rc = feed_group_chunk(j, &ck, cut, e)) || (rc = feed_rank_chunk(j, &ck, out, e))) break;
+        size_t keep = cut < ck.n ? ck.rec[cut].start : used;
+        memmove(ck.buf, ck.buf + keep, ck.have - keep);
+        ck.have -= keep;
+        consumed += keep;
+        line0 += cut;
+        progress_update(&pg, consumed);
+        if (eof && ck.have == 0) break;
+    }
+    progress_done(&pg);
+    feed_chunk_free(&ck);
+    return rc;
+}
+
+
+int feed_job_run(feed_job_t *j, feed_report_t *r, err_t *e)
+{
+    io_writer_t out;
+    feed_out_leftovers(j->s.out, j->r.leftover, FEED_N_REPORT, &j->r.leftovers);
+    double t0 = clock_now();
+    int rc = feed_out_open(&out, j->s.out, e);
+    if (!rc) rc = run(j, &out, e);
+    if (!rc) rc = feed_out_close(&out, e);
+    else feed_out_abort(&out);
+    feed_report_t *x = &j->r;
+    x->secs = clock_now() - t0;
+    x->have_labels = j->have_labels;
+    x->unk_viewers = j->unk_viewers.n;
+    for (uint32_t i = 0; i < FEED_N_REPORT; i++)
+        x->unk_viewer_name[i] = i < j->unk_viewers.n ? strmap_name(&j->unk_viewers, i) : NULL;
+    *r = *x;
+    double nn = x->eval_ndcg_n ? (double)x->eval_ndcg_n : 1, na = x->eval_auc_n ? (double)x->eval_auc_n : 1;
+    for (int m = 0; m < FEED_N_METHOD; m++) {
+        r->ndcg[m] /= nn;
+        r->auc[m] /= na;
+    }
+    return rc;
+}
+
+void feed_job_close(feed_job_t *j)
+{
+    if (!j) return;
+    if (j->in && j->in != stdin) fclose(j->in);
+    if (j->maps) { strmap_destroy(&j->users); strmap_destroy(&j->items); }
+    strmap_destroy(&j->unk_viewers);
+    if (j->have_labels) strmap_destroy(&j->labels);
+    if (j->have_ties) graph_csr_destroy(&j->ties);
+    free(j->popularity); free(j->first_line); free(j->unk_first); free(j->emb_copy);
+    free(j);
+}

@@ -1,0 +1,92 @@
+/* job.h - one `gnnrec rank-feed` job: rank each viewer's social-feed
+ * candidates with a saved model and write the top N per viewer
+ * (docs/feed.md).
+ *
+ * Streaming: the candidates file must be grouped by viewer (one run of
+ * consecutive lines per viewer; a viewer that comes back later is an input
+ * error naming both lines). The file is read in chunks of whole lines; each
+ * chunk is parsed, looked up and scored in parallel (OpenMP over lines), cut
+ * into viewer groups, the groups ranked in parallel, and the output written
+ * in input order. The last group of a chunk may continue in the next one, so
+ * its lines are carried over; memory is therefore the chunk plus the largest
+ * group, not the file. Ids are resolved through the store's id maps loaded
+ * into strmaps; embeddings are copied onto huge pages when they fit.
+ *
+ * Use: feed_job_open (settings; opens the candidates), feed_job_load (the
+ * model, ties, labels from an open store transaction), feed_job_run (the
+ * output, feed/out.h, then the counts in the report), feed_job_close.
+ * Assumes ids of at most STORE_MAX_ID_LEN bytes, lines of at most 1 MiB and
+ * integer timestamps.
+ */
+#ifndef GNNREC_FEED_JOB_H
+#define GNNREC_FEED_JOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "feed/candidates.h"
+#include "feed/feed.h"
+#include "store/store.h"
+
+#define FEED_EVAL_K 10
+#define FEED_N_REPORT 5          /* names shown per kind of unknown id or leftover */
+
+enum feed_format { FEED_TSV, FEED_JSONL };
+enum feed_method { FEED_M_GNNREC, FEED_M_RECENT, FEED_M_POPULAR, FEED_N_METHOD };
+extern const char *const feed_method_names[FEED_N_METHOD];
+
+typedef struct feed_settings {
+    const char *candidates;  /* path, "-" = stdin */
+    const char *out;         /* path, "-" = stdout */
+    const char *labels;      /* `viewer post` engagements, NULL: no evaluation */
+    feed_cols_t cols;        /* delim and columns (feed_cols_parse); path is set by feed_job_open */
+    int header, format;      /* skip line 1; FEED_TSV or FEED_JSONL */
+    uint32_t top, cap;       /* posts per viewer; per-author cap (0 = none) */
+    feed_weights_t w;
+    int64_t now;             /* FEED_NO_TIME: each viewer's newest post */
+    uint64_t max_bad;        /* malformed lines skipped before failing */
+    size_t chunk;            /* bytes read at a time */
+    int progress;            /* a progress line on stderr */
+} feed_settings_t;
+
+/* The defaults the command documents (columns viewer,post,author,content,
+ * time, tab, top 50, cap 3, 16 MiB reads, feed_weights_default). */
+void feed_settings_default(feed_settings_t *s);
+
+#define FEED_N_SKIPPED 10         /* skipped bad lines whose message is kept */
+
+typedef struct feed_report {
+    uint64_t cands, groups, rows, bad;
+    char skipped[FEED_N_SKIPPED][1024];       /* "FILE:LINE: what" of the first bad lines skipped */
+    int n_skipped;
+    uint32_t unk_viewers;                     /* distinct unknown viewers */
+    const char *unk_viewer_name[FEED_N_REPORT];   /* the first ones (valid until feed_job_close) */
+    uint64_t unk_viewer_cands, unk_author_cands, unk_content, author_content, no_content;
+    char unk_author_name[FEED_N_REPORT][64];  /* the first ones, cut at 60 bytes */
+    int n_unk_author_names;
+    uint32_t leftovers;                       /* temporary files of dead jobs (feed_out_leftovers) */
+    char leftover[FEED_N_REPORT][4096];
+    double secs;                              /* the ranking pass, output included */
+    /* the evaluation (with labels): means over viewers with a positive
+     * (NDCG@FEED_EVAL_K) and with a positive and a negative (AUC) */
+    int have_labels;
+    uint64_t labels_loaded, labels_matched, eval_ndcg_n, eval_auc_n;
+    double ndcg[FEED_N_METHOD], auc[FEED_N_METHOD];
+} feed_report_t;
+
+typedef struct feed_job feed_job_t;
+
+/* Copy the settings, open the candidates file (ERR_INPUT when it cannot be
+ * read). *j is NULL on failure. */
+int feed_job_open(feed_job_t **j, const feed_settings_t *s, err_t *e);
+/* The saved model `model` (its final embeddings), the id maps, social ties,
+ * the author-popularity baseline and the labels, from t (which must stay
+ * open until feed_job_close: embeddings may be read in place). */
+int feed_job_load(feed_job_t *j, store_txn_t *t, const char *model, err_t *e);
+/* Rank everything into the output; *r gets the counts (also on failure:
+ * r->leftovers is worth printing either way). */
+int feed_job_run(feed_job_t *j, feed_report_t *r, err_t *e);
+void feed_job_close(feed_job_t *j);
+
+#endif
