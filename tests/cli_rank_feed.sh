@@ -83,7 +83,7 @@ cat >"$tmp/feed.yaml" <<EOF
 store: $s
 model: m
 candidates: $tmp/c.tsv
-out: cfg.tsv
+out: $tmp/cfg.tsv
 top: 2
 author_cap: 1
 weights:

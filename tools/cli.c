@@ -773,16 +773,18 @@ static int output_path(cli_opts_t *o, const char *key, const char *def, int dash
     if (dash && !strcmp(v, "-")) return 0;
     int dotdot = !strcmp(v, "..") || !strncmp(v, "../", 3) || strstr(v, "/../") ||
                  (strlen(v) >= 3 && !strcmp(v + strlen(v) - 3, "/.."));
-    if (v[0] == '/' || dotdot || !v[0])
+    if (dotdot || !v[0])
         return entry_error(en, e, "a config may only name output files below its own directory "
                            "(got \"%s\"); give other paths on the command line", v);
-    /* relative to the config file, not to wherever the job happens to run */
+    /* relative to the config file, not to wherever the job happens to run;
+     * an absolute path is taken as it is and must resolve below it too */
     const char *slash = strrchr(en->file, '/');
     size_t dl = slash ? (size_t)(slash - en->file) + 1 : 0, vl = strlen(v);
-    char *full = malloc(dl + vl + 1), *dir = dup_n(en->file, dl ? dl : 0);
+    const size_t pl = v[0] == '/' ? 0 : dl;
+    char *full = malloc(pl + vl + 1), *dir = dup_n(en->file, dl ? dl : 0);
     if (!full || !dir) { free(full); free(dir); return err_set(e, ERR_NOMEM, "out of memory"); }
-    memcpy(full, en->file, dl);
-    memcpy(full + dl, v, vl + 1);
+    memcpy(full, en->file, pl);
+    memcpy(full + pl, v, vl + 1);
     /* the string rule alone is not enough: a symlink inside the config's
      * directory (to a directory or a file) would lead out of it */
     int inside = stays_inside(dl ? dir : ".", full);
