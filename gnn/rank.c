@@ -95,13 +95,17 @@ int gnn_rank_resolve(store_txn_t *t, int node, const io_idlist_t *l, int skip, c
     return ERR_OK;
 }
 
-/* The ids a spec names: all n_all, or the list/file (io/idlist.h). */
+/* The ids a spec names: all n_all, or the list/file (io/idlist.h). A bare
+ * value (no '@', no '/'; SPEC: all|FILE|ID,...) is the ids it names when
+ * the store has them all, so `--users 2` is user 2 even beside a file named
+ * 2, and otherwise the file of that name when there is one. */
 static int resolve_spec(store_txn_t *t, int node, const char *spec, uint32_t n_all, const gnn_rank_opts_t *o,
                         ids_t *out, err_t *e)
 {
     const char *path;
     memset(out, 0, sizeof *out);
-    if (io_idspec_kind(spec, &path) == IO_IDS_ALL) {
+    const int kind = io_idspec_kind(spec, &path);
+    if (kind == IO_IDS_ALL) {
         out->all = 1;
         out->n = n_all;
         if (!(out->id = malloc((n_all ? n_all : 1) * sizeof *out->id))) return err_set(e, ERR_NOMEM, "out of memory");
@@ -111,15 +115,30 @@ static int resolve_spec(store_txn_t *t, int node, const char *spec, uint32_t n_a
     io_idlist_t l;
     io_idlist_init(&l);
     int rc = io_idlist_read_spec(&l, spec, e);
-    if (!rc) rc = gnn_rank_resolve(t, node, &l, o->skip_unknown, o, out, NULL, e);
-    if (rc == ERR_NOTFOUND && !path && e) {   /* `--users users.txt`: say how to name a file */
+    char *at = NULL;
+    if (!rc && !path) {
+        /* every id known: the list (without skipping, to see) */
+        err_t probe = {0};
+        rc = gnn_rank_resolve(t, node, &l, 0, o, out, NULL, &probe);
+        if (rc == ERR_OK) goto done;
+        free(out->id);
+        memset(out, 0, sizeof *out);
         FILE *f = fopen(spec, "r");
-        if (f) {
+        if (f && (at = malloc(strlen(spec) + 2))) {
             fclose(f);
-            size_t ml = strlen(e->msg);
-            snprintf(e->msg + ml, sizeof e->msg - ml, "; to read the file '%s' write @%s or ./%s", spec, spec, spec);
+            at[0] = '@';
+            strcpy(at + 1, spec);
+            io_idlist_destroy(&l);
+            io_idlist_init(&l);
+            rc = io_idlist_read_spec(&l, at, e);
+        } else {
+            if (f) fclose(f);
+            rc = ERR_OK;   /* the list as given: unknown ids fail or are skipped below */
         }
     }
+    if (!rc) rc = gnn_rank_resolve(t, node, &l, o->skip_unknown, o, out, NULL, e);
+done:
+    free(at);
     io_idlist_destroy(&l);
     return rc;
 }

@@ -6,7 +6,8 @@
 #    and fold-in stop with a "corrupt store" error (exit 1), never a
 #    crash, never silent output;
 #  - --users 2 is user 2 even when a file named 2 is in the working
-#    directory; @FILE or a path with a '/' is a file.
+#    directory; @FILE or a path with a '/' is a file, and a bare value is the
+#    ids it names when the store has them, else the file of that name.
 # usage: infer_store_checks.sh PATH/TO/gnnrec   (needs mdb_dump/mdb_load)
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -31,9 +32,11 @@ check "--users ./2 reads the file 2" \
 $g infer --store s --model m --users @missing >/dev/null 2>err
 check "--users @missing: exit 2, the file named" sh -c "test $? -eq 2 && grep -q missing err"
 printf 'u0\n' > ids.txt
-$g infer --store s --model m --users ids.txt >/dev/null 2>err
-check "--users ids.txt (a file here, no '/'): exit 2 and the hint to write @ids.txt" \
-  sh -c "test $? -eq 2 && grep -q '@ids.txt' err"
+check "--users ids.txt (no store id of that name, a file here): the file (SPEC: all|FILE|ID,...)" \
+  test "$($g infer --store s --model m --k 1 --users ids.txt | cut -f1)" = "u0"
+$g infer --store s --model m --users nosuch.txt >/dev/null 2>err
+check "--users nosuch.txt (neither an id nor a file): exit 2, the unknown id named" \
+  sh -c "test $? -eq 2 && grep -q 'nosuch.txt' err"
 
 # ---- #4: a corrupt edges:train key (user 2 -> 2 + 2^16)
 cp -r s bad
