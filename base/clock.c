@@ -28,9 +28,9 @@ void progress_update(progress_t *p, uint64_t done)
     p->last = now;
     double el = now - p->t0, rate = el > 0 ? (double)done / el : 0;
     double eta = rate > 0 && p->total > done ? (double)(p->total - done) / rate : 0;
-    fprintf(stderr, "\r%s: %llu/%llu (%.0f%%) %.1fs elapsed, ETA %.1fs   ", p->what,
+    fprintf(stderr, "\r%s: %llu/%llu (%.0f%%) %.3g/s, %.1fs elapsed, ETA %.1fs   ", p->what,
             (unsigned long long)done, (unsigned long long)p->total,
-            p->total ? 100.0 * (double)done / (double)p->total : 100.0, el, eta);
+            p->total ? 100.0 * (double)done / (double)p->total : 100.0, rate, el, eta);
     fflush(stderr);
 }
 
