@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cblas.h>
 #include <omp.h>
 #include <sys/resource.h>
 
@@ -307,7 +308,11 @@ int main(int argc, char **argv)
     const uint32_t nu = train.n_rows, ni = train.n_cols;
     err_t e = {0};
     if (graph_norm_bipartite(&train, &adj, &e)) { fprintf(stderr, "%s\n", e.msg); return 1; }
-    if (hp->threads > 0) omp_set_num_threads(hp->threads);
+    {   /* threads as `gnnrec train` sets them (cli_set_threads): OpenMP and OpenBLAS */
+        int nt = hp->threads > 0 ? hp->threads : omp_get_num_procs();
+        omp_set_num_threads(nt);
+        openblas_set_num_threads(nt);
+    }
     printf("%s: %u users, %u items, %llu train, %llu test; %s dim %u layers %u batch %u neg %u "
            "lr %g reg %g, %d threads\n", store_dir ? store_dir : dir, nu, ni, (unsigned long long)train.nnz,
            (unsigned long long)test.nnz, gnn_arch_get(hp->arch)->name, hp->dim, hp->layers, hp->batch_size,

@@ -185,12 +185,12 @@ int gnn_saved_stage(store_txn_t *t, const char *name, const gnn_saved_model_t *m
 }
 
 int gnn_saved_write_pop(store_txn_t *t, const char *name, uint32_t n_users, uint32_t n_items, uint64_t seed,
-                        const float *emb, err_t *e)
+                        const float *emb, const char *config, err_t *e)
 {
     gnn_saved_model_t m = {.meta = {.n_users = n_users, .n_items = n_items, .dim = 1, .seed = seed,
                                     .best_metric = -1.0, .arch_id = GNN_ARCH_POP,
                                     .edges = GNN_SAVED_EDGE_INTERACTION},
-                           .config = "", .emb = emb};
+                           .config = config, .emb = emb};
     snprintf(m.meta.arch, sizeof m.meta.arch, "%s", gnn_arch_get(GNN_ARCH_POP)->name);
     return gnn_saved_write(t, name, &m, e);
 }

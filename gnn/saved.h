@@ -152,9 +152,9 @@ typedef struct gnn_saved_checkpoint {
 int gnn_saved_checkpoint(store_txn_t *t, const char *name, gnn_saved_checkpoint_t *c, err_t *e);
 
 /* The popularity model: emb [(n_users + n_items) x 1] (users 1, items their
- * training degree), arch "pop". */
+ * training degree), arch "pop", with the run's config text. */
 int gnn_saved_write_pop(store_txn_t *t, const char *name, uint32_t n_users, uint32_t n_items, uint64_t seed,
-                        const float *emb, err_t *e);
+                        const float *emb, const char *config, err_t *e);
 
 /* Save a fitted gf-cf/bspm model m as `name` (meta with arch "gf-cf" or
  * "bspm" and dim = svd_k, config text, gfcf params, gfcf_v [I x k], gfcf_s

@@ -416,12 +416,13 @@ typedef struct pop_save {
     const graph_interactions_t *g;
     uint64_t seed;
     const float *emb;
+    const char *config;
 } pop_save_t;
 
 static int write_pop(store_txn_t *t, void *ctx, err_t *e)
 {
     const pop_save_t *p = ctx;
-    return gnn_saved_write_pop(t, p->name, p->g->n_users, p->g->n_items, p->seed, p->emb, e);
+    return gnn_saved_write_pop(t, p->name, p->g->n_users, p->g->n_items, p->seed, p->emb, p->config, e);
 }
 
 /* The popularity ranking as a one-dimensional "embedding" model: users 1,
@@ -435,7 +436,9 @@ static int run_pop(store_t *s, const char *name, const gnn_trainer_opts_t *o, co
     if (!emb) return err_set(e, ERR_NOMEM, "out of memory");
     for (uint32_t u = 0; u < g->n_users; u++) emb[u] = 1.0f;
     for (uint64_t k = 0; k < fit->nnz; k++) emb[g->n_users + fit->col[k]] += 1.0f;
-    pop_save_t sv = {name, g, o->hp.seed, emb};
+    char cfg[1024];
+    gnn_trainer_config_text(o, cfg, sizeof cfg);
+    pop_save_t sv = {name, g, o->hp.seed, emb, cfg};
     int rc = store_write(s, write_pop, &sv, e);
     if (!rc && g->test.nnz) {
         rc = gnn_eval_all_ranking(emb, emb + g->n_users, 1, &g->train, &g->test, o->ks, (int)o->n_k, o->hp.threads,
