@@ -76,6 +76,32 @@ $g train "${common[@]}" --model c --epochs 1 --eval-every 0 --seed 4 --resume >/
 k=$(resumed_at "$tmp/res.err")
 check "#2: --checkpoint-every 2 checkpoints at even epochs only (resumed at '$k')" test $(( ${k:-1} % 2 )) -eq 0
 
+# ---- a --resume racing a running train of the same name: it reads one
+# checkpoint whole (one transaction), so it continues exactly from the epoch
+# it names; a mix of two checkpoints (meta of one, parameters or Adam state
+# of the next) would not equal the uninterrupted run
+race=(--model r --eval-every 0 --checkpoint-every 1 --seed 6)
+"$g" train "${common[@]}" "${race[@]}" --epochs 100000 >/dev/null 2>"$tmp/race.err" &
+racer=$!
+t0=$SECONDS
+while ! grep -q "^epoch *3/" "$tmp/race.err" && [ $((SECONDS - t0)) -lt 300 ]; do sleep 0.01; done
+bad=0 skipped=0
+for trial in 1 2 3; do
+  # run to a few epochs past the racer: whatever checkpoint is read, whole it
+  # gives the uninterrupted run's model at that epoch
+  cur=$(grep -c "^epoch" "$tmp/race.err")
+  target=$((cur + 10))
+  $g train "${common[@]}" "${race[@]}" --epochs $target --resume >/dev/null 2>"$tmp/res.err"
+  [ -n "$(resumed_at "$tmp/res.err")" ] || { bad=$((bad + 1)); continue; }
+  # the racer outran the target: nothing was trained, nothing to compare
+  if grep -q "nothing to do" "$tmp/res.err"; then skipped=$((skipped + 1)); continue; fi
+  $g train "${common[@]}" --model "ref$trial" --eval-every 0 --seed 6 --epochs $target >/dev/null 2>&1
+  [ "$(evalj r | sed 's/"model":"r"//')" = "$(evalj "ref$trial" | sed "s/\"model\":\"ref$trial\"//")" ] || bad=$((bad + 1))
+done
+kill $racer 2>/dev/null; wait $racer 2>/dev/null
+check "a --resume racing a running train of the same name continues one whole checkpoint (3 trials, $bad bad, $skipped skipped)" \
+  test "$bad" -eq 0 -a "$skipped" -lt 3
+
 # ---- #1: the metrics log on a full disk
 $g train "${common[@]}" --model f --epochs 2 --eval-every 1 --metrics-log /dev/full >/dev/null 2>"$tmp/err"
 check "#1: --metrics-log /dev/full exits 1" test $? -eq 1
