@@ -127,10 +127,14 @@ int gnn_saved_embeddings(store_txn_t *t, const char *name, gnn_saved_meta_t *met
 
 /* ---- writers ---- */
 
+/* The staging name of model name; ERR_NOTFOUND when name is too long to
+ * have one (store keys hold names of at most GNN_SAVED_NAME_MAX bytes). */
 static int stage_name(const char *name, char *out, size_t n, err_t *e)
 {
-    if (strlen(name) + sizeof GNN_SAVED_STAGE_SUFFIX > n || strlen(name) + sizeof GNN_SAVED_STAGE_SUFFIX > 201)
-        return err_set(e, ERR_USAGE, "model name '%.40s...' is too long to checkpoint (at most 196 bytes)", name);
+    if (strlen(name) + sizeof GNN_SAVED_STAGE_SUFFIX - 1 > GNN_SAVED_NAME_MAX ||
+        strlen(name) + sizeof GNN_SAVED_STAGE_SUFFIX > n)
+        return err_set(e, ERR_NOTFOUND, "model name '%.40s...' is too long to checkpoint (at most %u bytes)", name,
+                       (unsigned)(GNN_SAVED_NAME_MAX - sizeof GNN_SAVED_STAGE_SUFFIX + 1));
     snprintf(out, n, "%s%s", name, GNN_SAVED_STAGE_SUFFIX);
     return ERR_OK;
 }
@@ -164,8 +168,9 @@ static int put_blobs(store_txn_t *t, const char *as, const char *meta_key, const
 int gnn_saved_unstage(store_txn_t *t, const char *name, err_t *e)
 {
     char st[256];
-    int rc = stage_name(name, st, sizeof st, e);
-    return rc ? rc : store_model_delete(t, st, e);
+    err_t ignore;
+    /* a name too long for a staging has none to drop */
+    return stage_name(name, st, sizeof st, &ignore) ? ERR_OK : store_model_delete(t, st, e);
 }
 
 int gnn_saved_write(store_txn_t *t, const char *name, const gnn_saved_model_t *m, err_t *e)
@@ -180,7 +185,8 @@ int gnn_saved_stage(store_txn_t *t, const char *name, const gnn_saved_model_t *m
 {
     char st[256];
     int rc;
-    if ((rc = stage_name(name, st, sizeof st, e)) || (rc = store_model_delete(t, st, e))) return rc;
+    if ((rc = stage_name(name, st, sizeof st, e))) return ERR_USAGE;
+    if ((rc = store_model_delete(t, st, e))) return rc;
     return put_blobs(t, st, GNN_SAVED_KEY_RUN_META, m, e);
 }
 
@@ -249,9 +255,8 @@ int gnn_saved_checkpoint(store_txn_t *t, const char *name, gnn_saved_checkpoint_
     size_t len;
     memset(c, 0, sizeof *c);
     int rc = stage_name(name, st, sizeof st, e);
-    if (rc) return rc;
     const char *as = st;
-    rc = store_blob_get(t, st, GNN_SAVED_KEY_RUN_META, &p, &len, e);
+    if (!rc) rc = store_blob_get(t, st, GNN_SAVED_KEY_RUN_META, &p, &len, e);
     if (rc == ERR_NOTFOUND) {
         as = name;
         rc = store_blob_get(t, name, GNN_SAVED_KEY_META, &p, &len, e);

@@ -61,6 +61,7 @@
 #define GNN_SAVED_KEY_GFCF_S "gfcf_s"
 #define GNN_SAVED_KEY_RUN_META "run_meta"   /* the staging's meta (not listed as a model) */
 #define GNN_SAVED_STAGE_SUFFIX "~run"       /* staging name = model name + this */
+#define GNN_SAVED_NAME_MAX 200u             /* bytes of a model name in the store (store_blob_*) */
 
 /* Edge types of the training graph (gnn_saved_meta_t.edges) */
 enum { GNN_SAVED_EDGE_INTERACTION = 1u, GNN_SAVED_EDGE_SOCIAL = 2u, GNN_SAVED_EDGE_KNOWLEDGE = 4u };
@@ -123,7 +124,8 @@ typedef struct gnn_saved_model {
  * its staging (the finished run takes over in this one transaction). */
 int gnn_saved_write(store_txn_t *t, const char *name, const gnn_saved_model_t *m, err_t *e);
 /* Save m as the checkpoint of a run in progress (staging NAME~run),
- * leaving model name untouched. */
+ * leaving model name untouched. ERR_USAGE when name is too long for a
+ * staging name (more than GNN_SAVED_NAME_MAX - 4 bytes). */
 int gnn_saved_stage(store_txn_t *t, const char *name, const gnn_saved_model_t *m, err_t *e);
 /* Drop the staging of name, if any (a fresh run abandons an old one). */
 int gnn_saved_unstage(store_txn_t *t, const char *name, err_t *e);

@@ -361,6 +361,9 @@ static int run_init(run_t *r, err_t *e)
         /* a fresh run abandons the checkpoint of an interrupted one */
         if (staged && (rc = store_write(r->s, write_unstage, (void *)r->name, e))) return rc;
     }
+    if (r->s && o->checkpoint_every && strlen(r->name) + strlen(GNN_SAVED_STAGE_SUFFIX) > GNN_SAVED_NAME_MAX)
+        return err_set(e, ERR_USAGE, "model name of %zu bytes: checkpoints need at most %zu (or --checkpoint-every 0)",
+                       strlen(r->name), (size_t)GNN_SAVED_NAME_MAX - strlen(GNN_SAVED_STAGE_SUFFIX));
     r->log.path = o->metrics_log;
     if (o->metrics_log && !(r->log.f = fopen(o->metrics_log, o->resume ? "a" : "w")))
         return err_set(e, ERR_USAGE, "--metrics-log %s: cannot write", o->metrics_log);
