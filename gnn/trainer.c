@@ -120,7 +120,10 @@ typedef struct run {
     store_t *s;
     const char *name;
     gnn_model_t m;
-    float *emb, *best;        /* [n_all] current and best final embeddings (entities after the items) */
+    float *emb, *best;        /* [n_all] current and best final embeddings (entities after the items);
+                               * best is emb itself without a validation split (the last evaluation
+                               * is the one kept): one [nodes x dim] table less on a large graph */
+    uint32_t *watch_users, n_watch_users; /* eval_users: the sampled users of the watched split */
     size_t n_emb, n_all;      /* (U + I) x dim, and with the entity rows */
     mlog_t log;
     uint32_t start, best_epoch, since_best;
@@ -251,6 +254,21 @@ static int run_save(run_t *r, uint32_t epoch, int final, err_t *e)
     return store_write(r->s, write_save, &sv, e);
 }
 
+/* The all-ranking metrics of final embeddings emb against truth: every
+ * user with a truth item, or only users[0..n) (an --eval-users sample). */
+static int eval_emb(const run_t *r, const float *emb, const graph_csr_t *exclude, const graph_csr_t *truth,
+                    const uint32_t *users, uint32_t n, gnn_metrics_t *out, err_t *e)
+{
+    const gnn_trainer_opts_t *o = r->o;
+    const float *items = emb + (size_t)r->d->n_users * o->hp.dim;
+    if (!users)
+        return gnn_eval_all_ranking(emb, items, o->hp.dim, exclude, truth, o->ks, (int)o->n_k, o->hp.threads, out,
+                                    e);
+    gnn_scorer_t sc;
+    gnn_scorer_emb(&sc, gnn_arch_get(o->hp.arch)->name, emb, r->d->n_users, items, r->d->n_items, o->hp.dim);
+    return gnn_eval_scorer_users(&sc, exclude, exclude, truth, users, n, o->ks, (int)o->n_k, o->hp.threads, out, e);
+}
+
 /* Evaluate the current model on the watched split; keep the best
  * embeddings; decide early stopping. */
 static int run_eval(run_t *r, uint32_t epoch, gnn_epoch_report_t *rep, err_t *e)
@@ -258,10 +276,13 @@ static int run_eval(run_t *r, uint32_t epoch, gnn_epoch_report_t *rep, err_t *e)
     const gnn_trainer_opts_t *o = r->o;
     double te = clock_now();
     int rc;
-    if ((rc = gnn_model_embed(&r->m, r->d->adj, r->emb, e)) ||
-        (rc = gnn_eval_all_ranking(r->emb, r->emb + (size_t)r->d->n_users * o->hp.dim, o->hp.dim,
-                                   r->d->watch_exclude, r->d->watch, o->ks, (int)o->n_k, o->hp.threads,
-                                   &rep->metrics, e)))
+    /* the final embeddings in the model's buffers, then one copy: no
+     * temporary table of gnn_model_embed's beside emb */
+    const float *fin;
+    if ((rc = gnn_model_final(&r->m, r->d->adj, &fin, e))) return rc;
+    memcpy(r->emb, fin, r->n_all * sizeof *r->emb);
+    if ((rc = eval_emb(r, r->emb, r->d->watch_exclude, r->d->watch, r->watch_users, r->n_watch_users,
+                       &rep->metrics, e)))
         return rc;
     rep->eval_seconds = clock_now() - te;
     rep->evaluated = 1;
@@ -269,7 +290,7 @@ static int run_eval(run_t *r, uint32_t epoch, gnn_epoch_report_t *rep, err_t *e)
     if (!split || rep->metrics.recall[0] > r->best_metric) {
         r->best_metric = rep->metrics.recall[0];
         r->best_epoch = epoch;
-        memcpy(r->best, r->emb, r->n_all * sizeof *r->best);
+        if (r->best != r->emb) memcpy(r->best, r->emb, r->n_all * sizeof *r->best);
         r->since_best = 0;
     } else if (o->patience && ++r->since_best >= o->patience) {
         rep->stop = GNN_STOP_PATIENCE;
@@ -342,9 +363,13 @@ static int run_init(run_t *r, err_t *e)
     r->m.step_ctx = r;
     r->n_emb = ((size_t)d->n_users + d->n_items) * o->hp.dim;
     r->n_all = r->n_emb + (size_t)n_ent * o->hp.dim;
-    r->emb = malloc(r->n_all * sizeof *r->emb);
-    r->best = calloc(r->n_all, sizeof *r->best);
+    const int split = d->valid_users > 0 || o->valid_fraction > 0.0f;
+    r->emb = calloc(r->n_all, sizeof *r->emb);
+    r->best = split ? calloc(r->n_all, sizeof *r->best) : r->emb;
     if (!r->emb || !r->best) return err_set(e, ERR_NOMEM, "out of memory for embeddings");
+    if (o->eval_users &&
+        (rc = gnn_eval_sample_users(d->watch, o->eval_users, o->hp.seed, &r->watch_users, &r->n_watch_users, e)))
+        return rc;
     r->best_metric = -1.0;
     r->watch = d->valid_users || o->valid_fraction > 0.0f ? "valid" : "test";
     gnn_trainer_config_text(o, r->config, sizeof r->config);
@@ -396,17 +421,20 @@ int gnn_trainer_fit(store_t *s, const char *name, const gnn_trainer_data_t *d, c
     }
     /* the saved model's test metrics: reported, never used for selection */
     if (d->test && d->test->nnz) {
-        if ((rc = gnn_eval_all_ranking(r->best, r->best + (size_t)d->n_users * o->hp.dim, o->hp.dim, d->train,
-                                       d->test, o->ks, (int)o->n_k, o->hp.threads, &out->test, e)))
-            goto out;
+        uint32_t *tu = NULL, nt = 0;
+        if (o->eval_users && (rc = gnn_eval_sample_users(d->test, o->eval_users, o->hp.seed, &tu, &nt, e))) goto out;
+        rc = eval_emb(r, r->best, d->train, d->test, tu, nt, &out->test, e);
+        free(tu);
+        if (rc) goto out;
         out->have_test = 1;
     }
     out->seconds = r->secs_before + clock_now() - r->t_run;
 out:;
     int rc2 = mlog_close(&r->log, e);
     if (!rc) rc = rc2;
+    if (r->best != r->emb) free(r->best);
     free(r->emb);
-    free(r->best);
+    free(r->watch_users);
     if (r->m.params) gnn_model_destroy(&r->m);
     free(r);
     return rc;

@@ -80,6 +80,8 @@ typedef struct gnn_trainer_opts {
     uint32_t patience;            /* stop after N evaluations without improvement, 0 = never */
     uint32_t checkpoint_every;    /* stage a checkpoint every N epochs, 0 = never */
     float valid_fraction;         /* 0: papers' protocol; > 0: validation split */
+    uint32_t eval_users;          /* 0: every user with held-out items; N: a seeded sample of N of
+                                   * them (hp.seed), the same at every evaluation (large graphs) */
     const uint32_t *ks;           /* [n_k] cut-offs; ks[0] is watched */
     size_t n_k;
     const char *metrics_log;      /* NULL, or a file the log's lines also go to */

@@ -51,6 +51,8 @@ static const char usage_text[] =
     "  --eval-every N       evaluate every N epochs (10; 0 = only at the end)\n"
     "  --k LIST             cut-offs for the metrics (20; the first one is watched)\n"
     "  --valid-fraction F   hold out F of each user's training items for validation (0)\n"
+    "  --eval-users N       evaluate on a seeded sample of N users (the same at every evaluation\n"
+    "                       and in `gnnrec eval --eval-users N`; 0 = all users, the default)\n"
     "  --patience N         stop after N evaluations without validation improvement (0 = never)\n"
     "  --checkpoint-every N save a resumable checkpoint every N epochs (= eval-every)\n"
     "  --metrics-log FILE   also write the metrics log (JSON lines) to FILE\n"
@@ -63,7 +65,7 @@ static const cli_flag_t flags[] = {"resume", "help", "progress", NULL};
 static const char *const known[] = {
     "store", "config", "model", "arch", "dim", "layers", "epochs", "batch_size", "steps_per_epoch", "lr", "reg",
     "lr_warmup", "lr_decay", "lr_min", "lr_decay_epochs",
-    "negatives", "seed", "threads", "eval_every", "k", "valid_fraction", "patience",
+    "negatives", "seed", "threads", "eval_every", "k", "valid_fraction", "eval_users", "patience",
     "checkpoint_every", "metrics_log", "resume", "help", "progress",
     "edges", "weight_social", "weight_knowledge", "edge_norm",
     "alpha", "svd_k", "svd_oversample", "svd_iters", "bspm_beta", "bspm_t_s", "bspm_k_s", "bspm_solver", NULL};
@@ -152,6 +154,7 @@ static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
         (rc = cli_get_u32(o, "eval_every", 10, 0, 1000000, &t->eval_every, e)) ||
         (rc = cli_get_u32_list(o, "k", "20", 1, 100000, &r->ks, &t->n_k, e)) ||
         (rc = cli_get_float(o, "valid_fraction", 0.0f, 0.0, 0.9, &t->valid_fraction, e)) ||
+        (rc = cli_get_u32(o, "eval_users", 0, 0, UINT32_MAX, &t->eval_users, e)) ||
         (rc = cli_get_u32(o, "patience", 0, 0, 1000000, &t->patience, e)) ||
         (rc = cli_get_output_path(o, "metrics_log", NULL, &t->metrics_log, e)) ||
         (rc = cli_get_bool(o, "resume", 0, &t->resume, e)) ||
@@ -192,10 +195,17 @@ static void on_note(void *ctx, const gnn_trainer_note_t *n)
         fprintf(stderr, "resuming model '%s' at epoch %u (best %s %.4f at epoch %u)\n", r->name, n->start_epoch,
                 n->watch, n->best_metric, n->best_epoch);
     else if (n->kind == GNN_NOTE_START)
+    {
+        char extra[96] = "";
+        if (h->steps_per_epoch) snprintf(extra, sizeof extra, " (%u steps per epoch)", h->steps_per_epoch);
+        if (r->t.eval_users)
+            snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ", evaluations on %u sampled users",
+                     r->t.eval_users);
         fprintf(stderr, "train %s '%s': %u users, %u items, %llu training interactions%s, dim %u, %u layers, "
-                "batch %u, lr %g, %u epochs\n", r->arch->name, r->name, n->n_users, n->n_items,
+                "batch %llu%s, lr %g, %u epochs\n", r->arch->name, r->name, n->n_users, n->n_items,
                 (unsigned long long)n->n_train, n->split ? " (after the validation split)" : "", h->dim, h->layers,
-                h->batch_size, (double)h->lr, r->t.epochs);
+                (unsigned long long)gnn_batch_positives(h, n->n_train), extra, (double)h->lr, r->t.epochs);
+    }
     else if (n->kind == GNN_NOTE_FITTED)
         fprintf(stderr, "%s: %u users, %u items, SVD k %u fitted in %.2fs\n", r->arch->name, n->n_users, n->n_items,
                 n->svd_k, n->seconds);
