@@ -28,9 +28,4 @@ void cli_set_threads(int threads);
  * lists the models when there are several or none. out gets the name. */
 int cli_pick_model(store_txn_t *t, const char *given, char *out, size_t n, err_t *e);
 
-/* The value of `key:` in a config text that train stored with a model
- * (one `key: value` per line, not NUL-terminated): copied to out (truncated
- * to n - 1 bytes); 0 if the key is absent. */
-int cli_config_value(const char *cfg, size_t len, const char *key, char *out, size_t n);
-
 #endif
