@@ -197,8 +197,11 @@ int gnn_rank_run_job(const job_t *j, const gnn_rank_opts_t *o, io_writer_t *w, e
     while (block > min && block * kk > ((size_t)1 << 23)) block /= 2;
     uint32_t *top = malloc(block * kk * sizeof *top), *exr = malloc(block * sizeof *exr);
     float *sc = malloc(block * kk * sizeof *sc);
+    const uint32_t dim = j->s->dim;
+    /* the index takes its queries as one [block x dim] table */
+    float *qb = j->ivf ? malloc(block * dim * sizeof *qb) : NULL;
     int rc = ERR_OK, threads = o->threads;
-    if (!top || !sc || !exr) rc = err_set(e, ERR_NOMEM, "out of memory");
+    if (!top || !sc || !exr || (j->ivf && !qb)) rc = err_set(e, ERR_NOMEM, "out of memory");
     /* a small embedding job (a few users) runs on one thread: waking a
      * second costs more than its share of ~10 ms of work, and on a busy
      * machine waiting for it to be scheduled dominated the time to first line */
@@ -206,9 +209,14 @@ int gnn_rank_run_job(const job_t *j, const gnn_rank_opts_t *o, io_writer_t *w, e
     for (size_t b = 0; b < j->n_q && !rc; b += block) {
         uint32_t nb = (uint32_t)(j->n_q - b < block ? j->n_q - b : block);
         for (uint32_t r = 0; r < nb; r++) exr[r] = j->ex_rows ? j->ex_rows[b + r] : (uint32_t)(b + r);
-        if ((rc = gnn_topk_scorer(j->s, j->hist, j->rows + b, nb, j->ex, j->ex ? exr : NULL, kk, threads, top, sc,
-                                  e)))
-            break;
+        if (j->ivf) {
+            for (uint32_t r = 0; r < nb; r++)
+                memcpy(qb + (size_t)r * dim, j->s->user_emb + (size_t)j->rows[b + r] * dim, dim * sizeof *qb);
+            rc = gnn_ivf_topk(j->ivf, qb, nb, j->ex, j->ex ? exr : NULL, kk, j->nprobe, threads, top, sc, e);
+        } else {
+            rc = gnn_topk_scorer(j->s, j->hist, j->rows + b, nb, j->ex, j->ex ? exr : NULL, kk, threads, top, sc, e);
+        }
+        if (rc) break;
         for (uint32_t r = 0; r < nb && !rc; r++) {
             const char *qn;
             size_t ql;
@@ -220,7 +228,7 @@ int gnn_rank_run_job(const job_t *j, const gnn_rank_opts_t *o, io_writer_t *w, e
                                  fb ? j->fb_sc : sc + (size_t)r * kk, kk, e);
         }
     }
-    free(top); free(sc); free(exr);
+    free(top); free(sc); free(exr); free(qb);
     return rc;
 }
 
@@ -270,6 +278,17 @@ int gnn_rank_users(const gnn_ranker_t *r, const char *spec, const gnn_rank_opts_
     job_t j = {.s = &s, .hist = filter ? &g.train : NULL, .rows = q.id, .n_q = q.n, .ex = seen,
                .ex_rows = by_id ? q.id : NULL, .qnames = &un, .cnames = &in,
                .qkey = "user", .ckey = "item", .lkey = "items"};
+    gnn_ivf_t ix = {0};
+    if (o->use_index) {
+        if (filter) {
+            rc = err_set(e, ERR_USAGE, "model '%s' (%s) is a graph filter: --index needs an embedding model",
+                         r->model, r->meta.arch);
+            goto out;
+        }
+        if ((rc = gnn_saved_ivf_get(r->t, r->model, &r->meta, &ix, e))) goto out;
+        j.ivf = &ix;
+        j.nprobe = o->nprobe ? o->nprobe : GNN_RANK_NPROBE;
+    }
     rc = gnn_rank_run_job(&j, o, w, e);
 out:
     free(q.id);

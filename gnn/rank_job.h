@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gnn/ivf.h"
 #include "gnn/scorer.h"
 #include "io/idlist.h"
 
@@ -55,6 +56,8 @@ typedef struct job {
     const io_idlist_t *qstr;     /* query names by position */
     names_t *cnames;             /* candidate names */
     const char *qkey, *ckey, *lkey;   /* JSON keys of query, candidate and list */
+    const gnn_ivf_t *ivf;        /* embedding queries through this index (approximate), or NULL: exact */
+    uint32_t nprobe;             /* lists each query probes with ivf */
 } job_t;
 
 /* Blocks of queries -> scores -> seen excluded -> top-K -> rows to w. */

@@ -284,3 +284,46 @@ int gnn_saved_checkpoint(store_txn_t *t, const char *name, gnn_saved_checkpoint_
     c->metrics_len = len;
     return ERR_OK;
 }
+
+/* ---- the IVF index (gnn/ivf.h) ---- */
+
+int gnn_saved_ivf_put(store_txn_t *t, const char *name, const gnn_ivf_t *ix, err_t *e)
+{
+    const size_t nl = ix->nlist, d = ix->dim, ni = ix->n_items;
+    const size_t words = 4 + nl * d + (nl + 1) + ni + ni * d;
+    uint32_t *blob = malloc(words * sizeof *blob);
+    if (!blob) return err_set(e, ERR_NOMEM, "out of memory for the index of model '%s'", name);
+    uint32_t *w = blob;
+    w[0] = 1; w[1] = ix->nlist; w[2] = ix->dim; w[3] = ix->n_items;
+    w += 4;
+    memcpy(w, ix->centroids, nl * d * sizeof(float)); w += nl * d;
+    memcpy(w, ix->list_ptr, (nl + 1) * sizeof *w); w += nl + 1;
+    memcpy(w, ix->list_item, ni * sizeof *w); w += ni;
+    memcpy(w, ix->list_emb, ni * d * sizeof(float));
+    int rc = store_blob_put(t, name, GNN_SAVED_KEY_IVF, blob, words * sizeof *blob, e);
+    free(blob);
+    return rc;
+}
+
+int gnn_saved_ivf_get(store_txn_t *t, const char *name, const gnn_saved_meta_t *meta, gnn_ivf_t *ix, err_t *e)
+{
+    const float *f;
+    size_t n;
+    int rc = store_blob_get_floats(t, name, GNN_SAVED_KEY_IVF, &f, &n, e);
+    if (rc == ERR_NOTFOUND)
+        return err_set(e, ERR_NOTFOUND, "model '%s' has no index: run gnnrec index --model %s", name, name);
+    if (rc) return rc;
+    /* the blob is 32-bit words: the header and the id arrays are read as
+     * such (the memory map's bytes have no declared type) */
+    const uint32_t *w = (const uint32_t *)(const void *)f;
+    if (n < 4 || w[0] != 1) return err_set(e, ERR_STORE, "model '%s': index of an unknown layout", name);
+    const uint64_t nl = w[1], d = w[2], ni = w[3];
+    if (d != meta->dim || ni != meta->n_items || nl == 0 || 4 + nl * d + (nl + 1) + ni + ni * d != n)
+        return err_set(e, ERR_STORE, "model '%s': its index (%llu items x %llu dims) does not match the model "
+                       "(%u x %u): run gnnrec index again", name, (unsigned long long)ni, (unsigned long long)d,
+                       meta->n_items, meta->dim);
+    const float *cent = f + 4;
+    const uint32_t *ptr = w + 4 + nl * d, *items = ptr + nl + 1;
+    const float *lemb = f + 4 + nl * d + (nl + 1) + ni;
+    return gnn_ivf_view(ix, (uint32_t)ni, (uint32_t)d, (uint32_t)nl, cent, ptr, items, lemb, e);
+}

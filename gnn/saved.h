@@ -18,6 +18,12 @@
  *   params, adam_m, adam_v   float32 [n_params]: the latest checkpoint,
  *             which --resume continues from
  *   gfcf, gfcf_v, gfcf_s     gf-cf/bspm: gnn_gfcf_params_t, V [I x k], s [k]
+ *   ivf       the model's approximate top-K index (`gnnrec index`, gnn/ivf.h),
+ *             one blob of 32-bit words: u32 [4] (1, nlist, dim, n_items),
+ *             centroids float [nlist x dim], list_ptr u32 [nlist + 1],
+ *             list_item u32 [n_items], list_emb float [n_items x dim]. A
+ *             retrained model is written whole, so an index never outlives
+ *             the embeddings it was built from.
  *
  * A run in progress checkpoints under the staging name NAME~run
  * (gnn_saved_stage), never over NAME: the model users serve stays the
@@ -43,6 +49,7 @@
 
 #include "base/err.h"
 #include "gnn/gfcf.h"
+#include "gnn/ivf.h"
 #include "gnn/model.h"
 #include "store/store.h"
 
@@ -59,6 +66,7 @@
 #define GNN_SAVED_KEY_GFCF "gfcf"
 #define GNN_SAVED_KEY_GFCF_V "gfcf_v"
 #define GNN_SAVED_KEY_GFCF_S "gfcf_s"
+#define GNN_SAVED_KEY_IVF "ivf"
 #define GNN_SAVED_KEY_RUN_META "run_meta"   /* the staging's meta (not listed as a model) */
 #define GNN_SAVED_STAGE_SUFFIX "~run"       /* staging name = model name + this */
 #define GNN_SAVED_NAME_MAX 200u             /* bytes of a model name in the store (store_blob_*) */
@@ -161,6 +169,14 @@ int gnn_saved_write_pop(store_txn_t *t, const char *name, uint32_t n_users, uint
 /* Save a fitted gf-cf/bspm model m as `name` (meta with arch "gf-cf" or
  * "bspm" and dim = svd_k, config text, gfcf params, gfcf_v [I x k], gfcf_s
  * [k], an empty metrics log), replacing a model of that name. */
+/* Save ix as model name's index (replacing one) in the caller's write
+ * transaction; the model must exist. */
+int gnn_saved_ivf_put(store_txn_t *t, const char *name, const gnn_ivf_t *ix, err_t *e);
+/* Model name's index as a view into the memory map (valid while t is open):
+ * ERR_NOTFOUND "no index ... run gnnrec index" when there is none,
+ * ERR_STORE when it does not match the model. */
+int gnn_saved_ivf_get(store_txn_t *t, const char *name, const gnn_saved_meta_t *meta, gnn_ivf_t *ix, err_t *e);
+
 int gnn_gfcf_save(store_txn_t *t, const char *name, const gnn_gfcf_t *m, const char *config,
                   double fit_seconds, err_t *e);
 

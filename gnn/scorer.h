@@ -87,6 +87,8 @@ int gnn_scorer_open(store_txn_t *t, const char *model, const graph_interactions_
 
 enum { GNN_RANK_TSV, GNN_RANK_JSONL };
 
+#define GNN_RANK_NPROBE 24   /* default lists probed per user with use_index */
+
 typedef struct gnn_rank_opts {
     uint32_t k;               /* results per query (>= 1) */
     int format;               /* GNN_RANK_TSV: query<TAB>rank<TAB>candidate<TAB>score rows;
@@ -95,6 +97,9 @@ typedef struct gnn_rank_opts {
     int skip_unknown;         /* unknown ids: a note and skipped (default: ERR_NOTFOUND naming them) */
     int threads;              /* 0 = all cores */
     int foldin_rule;          /* GNN_FOLDIN_MEAN0 (default) or GNN_FOLDIN_ZERO0 (gnn/foldin.h) */
+    int use_index;            /* stored users of an embedding model: rank through the model's IVF
+                               * index (gnnrec index; approximate), not every item */
+    uint32_t nprobe;          /* lists each user probes with use_index (0: 24) */
     /* notes for the user (ids skipped, a fallback taken); NULL: dropped */
     void (*note)(void *ctx, const char *msg);
     void *note_ctx;

@@ -19,6 +19,7 @@
 static const char usage_text[] =
     "usage: gnnrec infer --store DIR [--model NAME] [--users all|FILE|ID,ID,...] [--k 20]\n"
     "                    [--format tsv|jsonl] [--include-seen] [--skip-unknown] [--threads N]\n"
+    "                    [--index ivf [--nprobe N]]\n"
     "                    [--new-user-items FILE | --similar-items all|FILE|ID,... | --friends]\n"
     "\n"
     "Top-K items for each user, scored by the saved model's embeddings (dot product).\n"
@@ -30,6 +31,9 @@ static const char usage_text[] =
     "  --include-seen   keep the user's training items (excluded by default)\n"
     "  --skip-unknown   warn about and skip unknown ids instead of failing\n"
     "  --threads N      threads (0 = all cores)\n"
+    "  --index ivf      approximate top-K through the model's inverted-file index (built by\n"
+    "                   `gnnrec index`): each user scores only the items of its --nprobe\n"
+    "                   nearest lists (24); exact (every item) without it\n"
     "Other modes (one at a time):\n"
     "  --new-user-items FILE  lines `new_user item item ...`: users not in training, folded\n"
     "                   in from their items by the model's propagation rule (lightgcn, mf,\n"
@@ -43,7 +47,8 @@ static const char usage_text[] =
 
 static const cli_flag_t flags[] = {"include_seen", "skip_unknown", "friends", "help", NULL};
 static const char *const known[] = {"store", "model", "users", "k", "format", "include_seen", "skip_unknown",
-                                    "threads", "new_user_items", "similar_items", "friends", "help", NULL};
+                                    "threads", "new_user_items", "similar_items", "friends", "index", "nprobe", "help",
+                                    NULL};
 
 static void note(void *ctx, const char *msg)
 {
@@ -64,7 +69,7 @@ int cli_cmd_infer(int argc, char **argv)
     const char *dir, *given, *users_spec, *new_items, *similar;
     uint32_t threads;
     char name[256];
-    static const char *const formats[] = {"tsv", "jsonl", NULL};
+    static const char *const formats[] = {"tsv", "jsonl", NULL}, *const indexes[] = {"none", "ivf", NULL};
     cli_opts_init(&o);
     if ((rc = cli_start(&o, argc, argv, flags, known, usage_text, &help, &e)) || help) goto out;
     if ((rc = cli_need_str(&o, "store", &dir, &e)) || (rc = cli_get_str(&o, "model", NULL, &given, &e)) ||
@@ -76,8 +81,14 @@ int cli_cmd_infer(int argc, char **argv)
         (rc = cli_get_bool(&o, "friends", 0, &friends, &e)) ||
         (rc = cli_get_str(&o, "new_user_items", NULL, &new_items, &e)) ||
         (rc = cli_get_str(&o, "similar_items", NULL, &similar, &e)) ||
-        (rc = cli_get_u32(&o, "threads", 0, 0, 1024, &threads, &e)))
+        (rc = cli_get_u32(&o, "threads", 0, 0, 1024, &threads, &e)) ||
+        (rc = cli_get_choice(&o, "index", indexes, 0, &ro.use_index, &e)) ||
+        (rc = cli_get_u32(&o, "nprobe", GNN_RANK_NPROBE, 1, 1u << 20, &ro.nprobe, &e)))
         goto out;
+    if (ro.use_index && (new_items || similar || friends)) {
+        rc = err_set(&e, ERR_USAGE, "--index ranks stored users' items; it does not apply to the other modes");
+        goto out;
+    }
     if ((new_items != NULL) + (similar != NULL) + friends > 1) {
         rc = err_set(&e, ERR_USAGE, "--new-user-items, --similar-items and --friends are separate modes: pick one");
         goto out;

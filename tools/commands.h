@@ -15,6 +15,7 @@ int cli_cmd_stats(int argc, char **argv);
 int cli_cmd_train(int argc, char **argv);
 int cli_cmd_eval(int argc, char **argv);
 int cli_cmd_infer(int argc, char **argv);
+int cli_cmd_index(int argc, char **argv);
 int cli_cmd_generate(int argc, char **argv);
 int cli_cmd_rank_feed(int argc, char **argv);
 

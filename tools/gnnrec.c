@@ -20,6 +20,7 @@ static const struct {
     {"train", cli_cmd_train, "train a GCN recommender (lightgcn, mf, gcn) and save it in the store"},
     {"eval", cli_cmd_eval, "Recall/NDCG/Precision/Hit@K of a saved model on the test split"},
     {"infer", cli_cmd_infer, "top-K recommendations for users from a saved model"},
+    {"index", cli_cmd_index, "build a model's approximate top-K index (infer --index ivf)"},
     {"rank-feed", cli_cmd_rank_feed, "rank each viewer's social-feed candidates (offline feed jobs)"},
     {"generate", cli_cmd_generate, "write the built-in synthetic dataset (igraph stochastic block model)"},
 };
