@@ -5,7 +5,7 @@
  * step goes (profile), and (optionally) Recall/NDCG@20 over epochs.
  *
  * Usage: bench_train [--data DIR | --store DIR] [--epochs N] [--eval-every E]
- *                    [--arch A] [--dim D] [--layers K] [--batch B] [--neg J]
+ *                    [--arch A] [--dim D] [--layers K] [--batch B] [--steps S] [--neg J]
  *                    [--lr X] [--lr-warmup E] [--lr-decay cosine|linear] [--lr-min F]
  *                    [--reg R] [--threads T] [--seed S] [--no-profile] [--compare]
  * Defaults: gowalla's files, 3 timed epochs, LightGCN's hyper-parameters, no eval.
@@ -285,6 +285,7 @@ int main(int argc, char **argv)
         else if (!strcmp(k, "--dim")) hp->dim = (uint32_t)atoi(v);
         else if (!strcmp(k, "--layers")) hp->layers = (uint32_t)atoi(v);
         else if (!strcmp(k, "--batch")) hp->batch_size = (uint32_t)atoi(v);
+        else if (!strcmp(k, "--steps")) hp->steps_per_epoch = (uint32_t)atoi(v);
         else if (!strcmp(k, "--neg")) hp->negatives = (uint32_t)atoi(v);
         else if (!strcmp(k, "--lr")) hp->lr = (float)atof(v);
         else if (!strcmp(k, "--reg")) hp->reg = (float)atof(v);

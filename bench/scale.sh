@@ -50,8 +50,8 @@ run() {
 secs() { cut -d' ' -f1 "$T/$1.time"; }
 mib() { awk '{ printf "%.0f", $2 / 1024 }' "$T/$1.time"; }
 # the mean epoch seconds the train command printed ("epoch    1/1  loss ...  12.34s")
-epoch_secs() { awk '$1 == "epoch" { for (i = 1; i <= NF; i++) if ($i ~ /s$/ && $i + 0 > 0) { s += $i; n++; break } }
-                    END { if (n) printf "%.2f", s / n; else print "?" }' "$T/$1.err"; }
+epoch_secs() { tr '\r' '\n' <"$T/$1.err" | awk '$1 == "epoch" && $3 == "loss" { s += $5; n++ }
+                    END { if (n) printf "%.2f", s / n; else print "?" }'; }
 
 rows=()
 for S in $SIZES; do

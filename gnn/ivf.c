@@ -18,7 +18,7 @@
 #include "gnn/eval.h"
 
 #define SAMPLE_PER_LIST 256
-#define BLOCK_Q 2048          /* queries per block: scores [BLOCK_Q x nlist] */
+#define BLOCK_Q 16384         /* queries per block: scores [BLOCK_Q x nlist]; many users per list make its SGEMM efficient */
 #define SCORE_CELLS (1u << 18)/* floats of one list's score tile per thread (1 MiB) */
 
 /* ---- building ---- */
@@ -197,8 +197,8 @@ int gnn_ivf_topk(const gnn_ivf_t *ix, const float *q, uint32_t n_q, const graph_
     const uint32_t nl = ix->nlist, d = ix->dim;
     if (nprobe < 1) nprobe = 1;
     if (nprobe > nl) nprobe = nl;
-    /* the candidates of a block, bq x nprobe x k, stay within ~4M entries */
-    uint64_t cap = ((uint64_t)1 << 22) / ((uint64_t)nprobe * k);
+    /* the candidates of a block, bq x nprobe x k, stay within ~8M entries (64 MiB) */
+    uint64_t cap = ((uint64_t)1 << 23) / ((uint64_t)nprobe * k);
     const uint32_t bq = cap < 1 ? 1 : cap < BLOCK_Q ? (uint32_t)cap : BLOCK_Q;
     /* per block: centroid scores [bq x nl], probe lists [bq x nprobe], the
      * (query, slot) pairs grouped by list, and k candidates per pair */

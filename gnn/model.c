@@ -9,6 +9,7 @@
 
 #include <cblas.h>
 
+#include "base/mem.h"
 #include "base/rng.h"
 #include "gnn/internal.h"
 #include "gnn/relation.h"
@@ -101,24 +102,26 @@ int gnn_model_init_nodes(gnn_model_t *m, const gnn_hparams_t *hp, uint32_t n_use
     m->n_items = n_items;
     m->n_extra = n_extra;
     m->n_params = (size_t)(n_emb + n_w);
-    m->params = malloc(m->n_params * sizeof(float));
+    /* tables gathered at random rows by the products: huge pages (base/mem.h),
+     * one TLB entry per 2 MiB, where 4 KiB pages missed on nearly every row */
+    m->params = mem_alloc_hot(m->n_params * sizeof(float));
     m->grads = calloc(m->n_params, sizeof(float));
-    m->adam_m = calloc(m->n_params, sizeof(float));
-    m->adam_v = calloc(m->n_params, sizeof(float));
+    m->adam_m = mem_alloc_hot(m->n_params * sizeof(float));
+    m->adam_v = mem_alloc_hot(m->n_params * sizeof(float));
     gnn_ws_t *w = calloc(1, sizeof *w);
     m->ws = w;
     if (!m->params || !m->grads || !m->adam_m || !m->adam_v || !w) goto nomem;
     w->n = n;
     w->wide = GNN_WIDE_BATCH;
-    w->g = calloc((size_t)n * d, sizeof(float));
+    w->g = mem_alloc_hot((size_t)n * d * sizeof(float));
     w->l2 = calloc(n, sizeof(float));
-    w->buf[0] = malloc((size_t)n * d * sizeof(float));
-    w->buf[1] = malloc((size_t)n * d * sizeof(float));
+    w->buf[0] = mem_alloc_hot((size_t)n * d * sizeof(float));
+    w->buf[1] = mem_alloc_hot((size_t)n * d * sizeof(float));
     w->dist = malloc(n);
     w->lists = malloc((size_t)GNN_MAX_LAYERS * n * sizeof(uint32_t));
     w->frontier = malloc((size_t)n * sizeof(uint32_t));
     w->fill = malloc(((size_t)n + 1) * sizeof *w->fill);
-    if (a == GNN_ARCH_LIGHTGCN && K > 0 && !hp->fp32_tables && !(w->e0h = malloc((size_t)n * d * sizeof *w->e0h)))
+    if (a == GNN_ARCH_LIGHTGCN && K > 0 && !hp->fp32_tables && !(w->e0h = mem_alloc_hot((size_t)n * d * sizeof *w->e0h)))
         goto nomem;
     if (!w->g || !w->l2 || !w->buf[0] || !w->buf[1] || !w->dist || !w->lists || !w->frontier
         || !w->fill)
