@@ -63,7 +63,7 @@ int cli_cmd_eval(int argc, char **argv)
     opened = 1;
     if ((rc = store_read_begin(&s, &t, &e))) goto out;
     gnn_saved_meta_t meta;
-    if ((rc = cli_pick_model(&t, given, name, sizeof name, &e)) ||
+    if ((rc = gnn_ranker_pick_model(&t, given, name, sizeof name, &e)) ||
         (rc = gnn_saved_meta(&t, name, &meta, &e)) ||
         (rc = graph_load_interactions(&t, &g, &e)))
         goto out;

@@ -12,6 +12,7 @@
 
 #include "base/clock.h"
 #include "feed/job.h"
+#include "gnn/scorer.h"
 #include "tools/commands.h"
 #include "tools/common.h"
 
@@ -182,7 +183,7 @@ int cli_cmd_rank_feed(int argc, char **argv)
     double t0 = clock_now();
     if ((rc = feed_job_open(&j, &fs, &e)) || (rc = store_open(&s, dir, STORE_RDONLY, &e))) goto out;
     opened = 1;
-    if ((rc = store_read_begin(&s, &t, &e)) || (rc = cli_pick_model(&t, given, name, sizeof name, &e)) ||
+    if ((rc = store_read_begin(&s, &t, &e)) || (rc = gnn_ranker_pick_model(&t, given, name, sizeof name, &e)) ||
         (rc = feed_job_load(j, &t, name, &e)))
         goto out;
     double t1 = clock_now();

@@ -24,10 +24,6 @@ void cli_put_escaped(const char *s, FILE *f);
 /* OpenMP and OpenBLAS threads; 0 = all cores. */
 void cli_set_threads(int threads);
 
-/* The model to use: `given` if set, else the store's only model; an error
- * lists the models when there are several or none. out gets the name. */
-int cli_pick_model(store_txn_t *t, const char *given, char *out, size_t n, err_t *e);
-
 /* The value of `key:` in a config text that train stored with a model
  * (one `key: value` per line, not NUL-terminated): copied to out (truncated
  * to n - 1 bytes); 0 if the key is absent. */
