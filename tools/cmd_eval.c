@@ -34,7 +34,7 @@ static const char usage_text[] =
 static const cli_flag_t flags[] = {"json", "help", NULL};
 static const char *const known[] = {"store", "model", "k", "json", "threads", "eval_users", "seed", "help", NULL};
 
-int cli_cmd_eval(int argc, char **argv)
+int cmd_eval(int argc, char **argv)
 {
     err_t e = {0};
     cli_opts_t o;

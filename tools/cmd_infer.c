@@ -51,7 +51,7 @@ static void note(void *ctx, const char *msg)
     fprintf(stderr, "gnnrec infer: %s\n", msg);
 }
 
-int cli_cmd_infer(int argc, char **argv)
+int cmd_infer(int argc, char **argv)
 {
     err_t e = {0};
     cli_opts_t o;

@@ -156,7 +156,7 @@ static int pick_model_name(cli_opts_t *o, const char **given, err_t *e)
     return ERR_OK;
 }
 
-int cli_cmd_rank_feed(int argc, char **argv)
+int cmd_rank_feed(int argc, char **argv)
 {
     err_t e = {0};
     cli_opts_t o;

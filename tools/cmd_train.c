@@ -423,7 +423,7 @@ static int train_popularity(store_t *s, const run_t *r, const graph_interactions
     return rc;
 }
 
-int cli_cmd_train(int argc, char **argv)
+int cmd_train(int argc, char **argv)
 {
     err_t e = {0};
     cli_opts_t o;
