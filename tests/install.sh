@@ -4,7 +4,8 @@
 # man1/gnnrec.1 in place; examples/topk.c builds against it through
 # `pkg-config --cflags --libs gnnrec` (shared, and --static) and prints the
 # same items in the same order, with the same scores, as
-# `gnnrec infer --users U --k 10` for several users and models; an unknown
+# `gnnrec infer --users U --k 10` for several users and models (lightgcn,
+# pop, gf-cf); an unknown
 # user exits non-zero with a message naming it; the man page lists every
 # command of `gnnrec --help`.
 # usage: install.sh PATH/TO/gnnrec BUILD_DIR SOURCE_DIR CC...
@@ -62,8 +63,9 @@ $g build-graph --store "$s" --interactions "$tmp/data/interactions.tsv" --column
   --split random:0.2 --seed 3 >/dev/null
 $g train --store "$s" --model lg --epochs 5 --dim 16 --batch-size 256 --eval-every 0 >/dev/null 2>&1
 $g train --store "$s" --model pop --arch pop >/dev/null 2>&1
+$g train --store "$s" --model gf --arch gf-cf --svd-k 16 --alpha 0.3 >/dev/null 2>&1   # a graph filter: the scorer callback
 users=$(cut -f1 "$tmp/data/interactions.tsv" | sort -u | shuf -n 6 --random-source=<(yes))
-for m in lg pop; do
+for m in lg pop gf; do
   for u in $users; do
     $g infer --store "$s" --model $m --users "$u" --k 10 | cut -f3,4 > "$tmp/want"
     "$tmp/topk" "$s" $m "$u" > "$tmp/got"
@@ -83,7 +85,7 @@ check "an unknown user exits non-zero ($rc)" test "$rc" -ne 0
 check "and names the user" grep -q "no-such-user" "$tmp/err"
 check "and prints nothing on stdout" test ! -s "$tmp/out"
 "$tmp/topk" "$s" nope "$u" > /dev/null 2> "$tmp/err"
-check "an unknown model exits non-zero, listing the models" grep -q "models: lg, pop" "$tmp/err"
+check "an unknown model exits non-zero, listing the models" grep -q "models: gf, lg, pop" "$tmp/err"
 "$tmp/topk" "$tmp/nowhere" lg "$u" > /dev/null 2> "$tmp/err"
 check "a missing store exits non-zero with a message" test -s "$tmp/err"
 report
