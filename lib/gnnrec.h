@@ -80,7 +80,7 @@ const char *gnnrec_model_errmsg(const gnnrec_model_t *model);
 int gnnrec_store_open(const char *path, gnnrec_store_t **store);
 void gnnrec_store_close(gnnrec_store_t *store);
 
-/* Call fn(name, ctx) for every saved model, in name order; a non-zero
+/* Call fn(name, ctx) for every saved model, in byte order of the names; a non-zero
  * return from fn stops the walk and is returned. */
 int gnnrec_models_list(gnnrec_store_t *store, int (*fn)(const char *name, void *ctx), void *ctx);
 
