@@ -1,16 +1,23 @@
-/* bench_train.c - seconds per training epoch on gowalla, where the time of
- * a step goes, the SpMM throughput against the plain reference kernel
- * measured in the same run, and (optionally) Recall/NDCG@20 over epochs.
+/* bench_train.c - seconds per training epoch on gowalla through the path
+ * `gnnrec train` runs (gnn_trainer_fit: the epoch loop, its step hook,
+ * evaluations and metrics log; nothing saved), the SpMM throughput against
+ * the plain reference kernel measured in the same run, where the time of a
+ * step goes (profile), and (optionally) Recall/NDCG@20 over epochs.
  *
- * Usage: bench_train [--data DIR] [--epochs N] [--eval-every E] [--minutes M]
+ * Usage: bench_train [--data DIR | --store DIR] [--epochs N] [--eval-every E]
  *                    [--arch A] [--dim D] [--layers K] [--batch B] [--neg J]
  *                    [--lr X] [--lr-warmup E] [--lr-decay cosine|linear] [--lr-min F]
- *                    [--reg R] [--threads T] [--seed S] [--no-profile]
- * Defaults: gowalla, 3 timed epochs, LightGCN's hyper-parameters, no eval.
+ *                    [--reg R] [--threads T] [--seed S] [--no-profile] [--compare]
+ * Defaults: gowalla's files, 3 timed epochs, LightGCN's hyper-parameters, no eval.
+ * --store DIR trains on a gnnrec store's graph instead (graph_load_interactions:
+ * the command's node numbering, ids in order of first appearance), e.g. one
+ * built by `gnnrec build-graph --format adj` from the same files.
  * Each timed epoch is also given in "plain SpMM" units (bench_spmm_plain
- * timed just before and after it); then one more epoch runs stage by stage (profile).
- * With --eval-every E the run goes on until --epochs or --minutes of wall
- * time (training + evaluation), printing metrics every E epochs.
+ * timed just before and after it); then one more epoch runs stage by stage
+ * (profile) on a fresh model of the same graph and settings: a profiler
+ * beside the trainer, not the trainer's path.
+ * --compare alternates float16- and float32-table epochs of two models
+ * (gnn_train_epoch directly: a kernel comparison, not the command's path).
  * Loads the LightGCN adj format itself (`user item item ...`, 0-based ids);
  * exits 77 when the data is absent.
  */
@@ -19,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cblas.h>
 #include <omp.h>
 #include <sys/resource.h>
 
@@ -27,7 +35,10 @@
 #include "gnn/eval.h"
 #include "gnn/internal.h"
 #include "gnn/model.h"
+#include "gnn/trainer.h"
 #include "graph/csr.h"
+#include "graph/load.h"
+#include "store/store.h"
 
 /* CPU seconds of this process (all threads): on a shared machine the wall
  * time of an epoch scales with the load, its CPU time much less; CPU / threads
@@ -160,13 +171,102 @@ static void spmm_figures(const graph_csr_t *adj, uint32_t dim)
     free(x); free(y);
 }
 
+/* The graph: gowalla's files (their 0-based ids) or a store's (the
+ * command's numbering). */
+static int load_graphs(const char *dir, const char *store_dir, graph_csr_t *train, graph_csr_t *test)
+{
+    if (!store_dir) return bench_load_split(dir, train, test) ? 77 : 0;
+    store_t s;
+    store_txn_t t;
+    graph_interactions_t g;
+    err_t e = {0};
+    if (store_open(&s, store_dir, STORE_RDONLY, &e)) { fprintf(stderr, "bench_train: %s\n", e.msg); return 77; }
+    int rc = store_read_begin(&s, &t, &e) || graph_load_interactions(&t, &g, &e);
+    store_read_end(&t);
+    store_close(&s);
+    if (rc) { fprintf(stderr, "bench_train: %s\n", e.msg); return 1; }
+    *train = g.train;   /* moved out: g's other parts are freed */
+    *test = g.test;
+    memset(&g.train, 0, sizeof g.train);
+    memset(&g.test, 0, sizeof g.test);
+    graph_interactions_destroy(&g);
+    return 0;
+}
+
+/* float16 vs float32 tables, epochs alternated so that both see the same
+ * load: the ratio is the figure to trust on a shared machine. */
+static int compare_tables(const gnn_hparams_t *hp, const graph_csr_t *train, const graph_csr_t *adj, int epochs)
+{
+    gnn_hparams_t h2 = *hp;
+    gnn_model_t m, m2;
+    err_t e = {0};
+    h2.fp32_tables = !hp->fp32_tables;
+    if (gnn_model_init(&m, hp, train->n_rows, train->n_cols, &e) ||
+        gnn_model_init(&m2, &h2, train->n_rows, train->n_cols, &e)) { fprintf(stderr, "%s\n", e.msg); return 1; }
+    double th[64], tf[64], ch[64], cf[64];
+    int nc = epochs < 64 ? epochs : 64;
+    for (int ep = 0; ep < nc; ep++) {
+        gnn_model_t *mm[2] = {hp->fp32_tables ? &m2 : &m, hp->fp32_tables ? &m : &m2};
+        double *tt[2] = {th, tf}, *cc[2] = {ch, cf}, loss[2];
+        for (int q = 0; q < 2; q++) {
+            double a = clock_now(), ca = cpu_now();
+            if (gnn_train_epoch(mm[q], train, adj, (uint32_t)ep, &loss[q], &e)) { fprintf(stderr, "%s\n", e.msg); return 1; }
+            tt[q][ep] = clock_now() - a;
+            cc[q][ep] = cpu_now() - ca;
+        }
+        printf("epoch %d: float16 %.2f s (CPU %.1f s, loss %.5f), float32 %.2f s (CPU %.1f s, loss %.5f)\n",
+               ep, th[ep], ch[ep], loss[0], tf[ep], cf[ep], loss[1]);
+        fflush(stdout);
+    }
+    double mh = median(th, nc), mf = median(tf, nc), mch = median(ch, nc), mcf = median(cf, nc);
+    printf("median of %d: float16 %.2f s (CPU %.1f s), float32 %.2f s (CPU %.1f s): x%.2f wall, x%.2f CPU\n",
+           nc, mh, mch, mf, mcf, mf / mh, mcf / mch);
+    gnn_model_destroy(&m2);
+    gnn_model_destroy(&m);
+    return 0;
+}
+
+/* What the trainer's epoch reports feed: per-epoch times, CPU and units. */
+typedef struct timing {
+    const graph_csr_t *adj;
+    uint32_t dim;
+    int eval_every, done;
+    double *times, *units, *cpus;
+    float *ux, *uy;
+    double unit_before, cpu_mark, t_start, t_train;
+} timing_t;
+
+static void on_epoch(void *ctx, const gnn_epoch_report_t *r)
+{
+    timing_t *tm = ctx;
+    /* CPU since the last report: the epoch (and its evaluation, if any) */
+    tm->cpus[tm->done] = cpu_now() - tm->cpu_mark;
+    tm->times[tm->done] = r->seconds;
+    tm->t_train += r->seconds;
+    if (!tm->eval_every) {
+        double after = spmm_unit(tm->adj, tm->dim, tm->ux, tm->uy), u = 0.5 * (tm->unit_before + after);
+        tm->units[tm->done] = r->seconds / u;
+        printf("epoch %u: %.3f s (CPU %.1f s), loss %.5f  (= %.0f plain SpMMs of %.2f ms measured around it)\n",
+               r->epoch - 1, r->seconds, tm->cpus[tm->done], r->loss, tm->units[tm->done], u * 1e3);
+        tm->unit_before = after;
+    } else if (r->evaluated) {
+        printf("epoch %4u  loss %.5f  recall@20 %.4f  ndcg@20 %.4f  train %.1f s  wall %.1f s  (eval %.1f s)\n",
+               r->epoch, r->loss, r->metrics.recall[0], r->metrics.ndcg[0], tm->t_train, clock_now() - tm->t_start,
+               r->eval_seconds);
+    }
+    fflush(stdout);
+    tm->done++;
+    tm->cpu_mark = cpu_now();
+}
+
 int main(int argc, char **argv)
 {
-    const char *dir = "/work/shared/data/gowalla";
-    gnn_hparams_t hp = {.arch = GNN_ARCH_LIGHTGCN, .dim = 64, .layers = 3, .batch_size = 2048,
-                        .negatives = 1, .lr = 0.001f, .reg = 1e-4f, .seed = 2020, .threads = 0};
+    const char *dir = "/work/shared/data/gowalla", *store_dir = NULL;
+    gnn_trainer_opts_t o;
+    gnn_trainer_defaults(&o);
+    gnn_hparams_t *hp = &o.hp;
+    hp->lr_min = 0.0f;   /* as before the trainer: a decay ends at 0 unless --lr-min */
     int epochs = 3, eval_every = 0, profile = 1, compare = 0;
-    double minutes = 0;
     for (int a = 1; a < argc; a++) {
         const char *k = argv[a], *v = a + 1 < argc ? argv[a + 1] : NULL;
         if (!strcmp(k, "--no-profile")) { profile = 0; continue; }
@@ -174,132 +274,97 @@ int main(int argc, char **argv)
         if (!v) { fprintf(stderr, "bench_train: %s needs a value\n", k); return 2; }
         a++;
         if (!strcmp(k, "--data")) dir = v;
+        else if (!strcmp(k, "--store")) store_dir = v;
         else if (!strcmp(k, "--epochs")) epochs = atoi(v);
         else if (!strcmp(k, "--eval-every")) eval_every = atoi(v);
-        else if (!strcmp(k, "--minutes")) minutes = atof(v);
         else if (!strcmp(k, "--arch")) {
-            const gnn_arch_t *a = gnn_arch_find(v);
-            if (!a || !(a->caps & GNN_CAP_BPR)) { fprintf(stderr, "bench_train: --arch %s is not a trained architecture\n", v); return 2; }
-            hp.arch = a->id;
+            const gnn_arch_t *ar = gnn_arch_find(v);
+            if (!ar || !(ar->caps & GNN_CAP_BPR)) { fprintf(stderr, "bench_train: --arch %s is not a trained architecture\n", v); return 2; }
+            hp->arch = ar->id;
         }
-        else if (!strcmp(k, "--dim")) hp.dim = (uint32_t)atoi(v);
-        else if (!strcmp(k, "--layers")) hp.layers = (uint32_t)atoi(v);
-        else if (!strcmp(k, "--batch")) hp.batch_size = (uint32_t)atoi(v);
-        else if (!strcmp(k, "--neg")) hp.negatives = (uint32_t)atoi(v);
-        else if (!strcmp(k, "--lr")) hp.lr = (float)atof(v);
-        else if (!strcmp(k, "--reg")) hp.reg = (float)atof(v);
-        else if (!strcmp(k, "--threads")) hp.threads = atoi(v);
-        else if (!strcmp(k, "--seed")) hp.seed = strtoull(v, NULL, 10);
-        else if (!strcmp(k, "--fp32")) hp.fp32_tables = atoi(v);
-        else if (!strcmp(k, "--lr-warmup")) hp.lr_warmup = (float)atof(v);
-        else if (!strcmp(k, "--lr-decay")) hp.lr_decay = !strcmp(v, "cosine") ? GNN_LR_COSINE
-                                                       : !strcmp(v, "linear") ? GNN_LR_LINEAR : GNN_LR_CONSTANT;
-        else if (!strcmp(k, "--lr-min")) hp.lr_min = (float)atof(v);
+        else if (!strcmp(k, "--dim")) hp->dim = (uint32_t)atoi(v);
+        else if (!strcmp(k, "--layers")) hp->layers = (uint32_t)atoi(v);
+        else if (!strcmp(k, "--batch")) hp->batch_size = (uint32_t)atoi(v);
+        else if (!strcmp(k, "--neg")) hp->negatives = (uint32_t)atoi(v);
+        else if (!strcmp(k, "--lr")) hp->lr = (float)atof(v);
+        else if (!strcmp(k, "--reg")) hp->reg = (float)atof(v);
+        else if (!strcmp(k, "--threads")) hp->threads = atoi(v);
+        else if (!strcmp(k, "--seed")) hp->seed = strtoull(v, NULL, 10);
+        else if (!strcmp(k, "--fp32")) hp->fp32_tables = atoi(v);
+        else if (!strcmp(k, "--lr-warmup")) hp->lr_warmup = (float)atof(v);
+        else if (!strcmp(k, "--lr-decay")) hp->lr_decay = !strcmp(v, "cosine") ? GNN_LR_COSINE
+                                                        : !strcmp(v, "linear") ? GNN_LR_LINEAR : GNN_LR_CONSTANT;
+        else if (!strcmp(k, "--lr-min")) hp->lr_min = (float)atof(v);
         else { fprintf(stderr, "bench_train: unknown option %s\n", k); return 2; }
     }
-    hp.lr_epochs = (uint32_t)epochs;
+    if (hp->arch == GNN_ARCH_MF) hp->layers = 0;
+    hp->lr_epochs = (uint32_t)epochs;
     graph_csr_t train, test, adj;
-    if (bench_load_split(dir, &train, &test)) {
-        fprintf(stderr, "bench_train: cannot load %s/train.txt and test.txt\n", dir);
-        return 77;
+    int lrc = load_graphs(dir, store_dir, &train, &test);
+    if (lrc) {
+        if (lrc == 77) fprintf(stderr, "bench_train: cannot load %s\n", store_dir ? store_dir : dir);
+        return lrc;
     }
     const uint32_t nu = train.n_rows, ni = train.n_cols;
     err_t e = {0};
     if (graph_norm_bipartite(&train, &adj, &e)) { fprintf(stderr, "%s\n", e.msg); return 1; }
-    if (hp.threads > 0) omp_set_num_threads(hp.threads);
-    printf("gowalla: %u users, %u items, %llu train, %llu test; %s dim %u layers %u batch %u neg %u "
-           "lr %g reg %g, %d threads\n", nu, ni, (unsigned long long)train.nnz,
-           (unsigned long long)test.nnz, gnn_arch_get(hp.arch)->name, hp.dim, hp.layers, hp.batch_size, hp.negatives,
-           (double)hp.lr, (double)hp.reg, omp_get_max_threads());
-    spmm_figures(&adj, hp.dim);
-
-    gnn_model_t m;
-    if (gnn_model_init(&m, &hp, nu, ni, &e)) { fprintf(stderr, "%s\n", e.msg); return 1; }
-    if (compare) {
-        /* float16 vs float32 tables, epochs alternated so that both see the
-         * same load: the ratio is the figure to trust on a shared machine */
-        gnn_hparams_t h2 = hp;
-        gnn_model_t m2;
-        h2.fp32_tables = !hp.fp32_tables;
-        if (gnn_model_init(&m2, &h2, nu, ni, &e)) { fprintf(stderr, "%s\n", e.msg); return 1; }
-        double th[64], tf[64], ch[64], cf[64];
-        int nc = epochs < 64 ? epochs : 64;
-        for (int ep = 0; ep < nc; ep++) {
-            gnn_model_t *mm[2] = {hp.fp32_tables ? &m2 : &m, hp.fp32_tables ? &m : &m2};
-            double *tt[2] = {th, tf}, *cc[2] = {ch, cf}, loss[2];
-            for (int q = 0; q < 2; q++) {
-                double a = clock_now(), ca = cpu_now();
-                if (gnn_train_epoch(mm[q], &train, &adj, (uint32_t)ep, &loss[q], &e)) {
-                    fprintf(stderr, "%s\n", e.msg); return 1;
-                }
-                tt[q][ep] = clock_now() - a;
-                cc[q][ep] = cpu_now() - ca;
-            }
-            printf("epoch %d: float16 %.2f s (CPU %.1f s, loss %.5f), float32 %.2f s (CPU %.1f s, loss %.5f)\n",
-                   ep, th[ep], ch[ep], loss[0], tf[ep], cf[ep], loss[1]);
-            fflush(stdout);
-        }
-        double mh = median(th, nc), mf = median(tf, nc), mch = median(ch, nc), mcf = median(cf, nc);
-        printf("median of %d: float16 %.2f s (CPU %.1f s), float32 %.2f s (CPU %.1f s): x%.2f wall, x%.2f CPU\n",
-               nc, mh, mch, mf, mcf, mf / mh, mcf / mch);
-        gnn_model_destroy(&m2);
-        gnn_model_destroy(&m);
-        graph_csr_destroy(&train); graph_csr_destroy(&test); graph_csr_destroy(&adj);
-        return 0;
+    {   /* threads as `gnnrec train` sets them (cli_set_threads): OpenMP and OpenBLAS */
+        int nt = hp->threads > 0 ? hp->threads : omp_get_num_procs();
+        omp_set_num_threads(nt);
+        openblas_set_num_threads(nt);
     }
-    float *emb = malloc((size_t)(nu + ni) * hp.dim * sizeof *emb);
-    double *times = malloc((size_t)(epochs > 0 ? epochs : 1) * sizeof *times);
-    double *units = malloc((size_t)(epochs > 0 ? epochs : 1) * sizeof *units);
-    double *cpus = malloc((size_t)(epochs > 0 ? epochs : 1) * sizeof *cpus);
-    float *ux = malloc((size_t)(nu + ni) * hp.dim * sizeof *ux), *uy = malloc((size_t)(nu + ni) * hp.dim * sizeof *uy);
+    printf("%s: %u users, %u items, %llu train, %llu test; %s dim %u layers %u batch %u neg %u "
+           "lr %g reg %g, %d threads\n", store_dir ? store_dir : dir, nu, ni, (unsigned long long)train.nnz,
+           (unsigned long long)test.nnz, gnn_arch_get(hp->arch)->name, hp->dim, hp->layers, hp->batch_size,
+           hp->negatives, (double)hp->lr, (double)hp->reg, omp_get_max_threads());
+    spmm_figures(&adj, hp->dim);
+    int rc = 0;
+    if (compare) {
+        rc = compare_tables(hp, &train, &adj, epochs);
+        goto out;
+    }
+    /* the trainer's run, as `gnnrec train --eval-every E` runs it (nothing saved) */
+    static const uint32_t ks[1] = {20};
+    o.epochs = (uint32_t)epochs;
+    o.eval_every = (uint32_t)eval_every;
+    o.checkpoint_every = 0;
+    o.ks = ks;
+    o.n_k = 1;
+    o.progress = -1;
+    size_t ne = epochs > 0 ? (size_t)epochs : 1, nx = (size_t)(nu + ni) * hp->dim;
+    timing_t tm = {.adj = &adj, .dim = hp->dim, .eval_every = eval_every, .times = malloc(ne * sizeof(double)),
+                   .units = malloc(ne * sizeof(double)), .cpus = malloc(ne * sizeof(double)),
+                   .ux = malloc(nx * sizeof(float)), .uy = malloc(nx * sizeof(float))};
     /* written, not calloc'ed: untouched pages all map the one zero page,
      * which made the yardstick's gathers hit cache */
-    for (size_t k = 0; k < (size_t)(nu + ni) * hp.dim; k++) ux[k] = (float)(k % 97) * 0.01f;
-    double t_start = clock_now(), t_train = 0;
-    int done = 0;
-    for (int ep = 0; ep < epochs; ep++) {
-        double u0 = eval_every ? 0 : spmm_unit(&adj, hp.dim, ux, uy);
-        double loss, a = clock_now(), ca = cpu_now();
-        if (gnn_train_epoch(&m, &train, &adj, (uint32_t)ep, &loss, &e)) {
-            fprintf(stderr, "%s\n", e.msg); return 1;
-        }
-        times[done] = clock_now() - a;
-        cpus[done] = cpu_now() - ca;
-        t_train += times[done];
-        if (!eval_every) {
-            double u = 0.5 * (u0 + spmm_unit(&adj, hp.dim, ux, uy));
-            units[done] = times[done] / u;
-            printf("epoch %d: %.3f s (CPU %.1f s), loss %.5f  (= %.0f plain SpMMs of %.2f ms measured around it)\n",
-                   ep, times[done], cpus[done], loss, units[done], u * 1e3);
-        }
-        done++;
-        if (eval_every && ((ep + 1) % eval_every == 0 || ep + 1 == epochs)) {
-            gnn_metrics_t met;
-            uint32_t ks[1] = {20};
-            double b = clock_now();
-            if (gnn_model_embed(&m, &adj, emb, &e) ||
-                gnn_eval_all_ranking(emb, emb + (size_t)nu * hp.dim, hp.dim, &train, &test, ks, 1,
-                                     hp.threads, &met, &e)) {
-                fprintf(stderr, "%s\n", e.msg); return 1;
-            }
-            printf("epoch %4d  loss %.5f  recall@20 %.4f  ndcg@20 %.4f  train %.1f s  wall %.1f s"
-                   "  (eval %.1f s)\n", ep + 1, loss, met.recall[0], met.ndcg[0], t_train,
-                   clock_now() - t_start, clock_now() - b);
-            fflush(stdout);
-        }
-        if (minutes > 0 && clock_now() - t_start > minutes * 60) break;
-    }
-    if (done) {
-        double mt = median(times, done), mc = median(cpus, done);
+    for (size_t k = 0; k < nx; k++) tm.ux[k] = (float)(k % 97) * 0.01f;
+    if (!eval_every) tm.unit_before = spmm_unit(&adj, hp->dim, tm.ux, tm.uy);
+    o.on_epoch = on_epoch;
+    o.ctx = &tm;
+    gnn_trainer_data_t d = {.n_users = nu, .n_items = ni, .fit = &train, .adj = &adj, .watch = &test,
+                            .watch_exclude = &train, .test = NULL, .train = &train};
+    gnn_trainer_result_t res;
+    tm.t_start = clock_now();
+    tm.cpu_mark = cpu_now();
+    if (epochs > 0 && gnn_trainer_fit(NULL, "bench", &d, &o, &res, &e)) { fprintf(stderr, "%s\n", e.msg); rc = 1; }
+    if (!rc && tm.done) {
+        double mt = median(tm.times, tm.done), mc = median(tm.cpus, tm.done);
         printf("seconds per epoch: median %.3f over %d epochs; CPU %.1f s (/ %d threads = %.1f s)\n", mt,
-               done, mc, omp_get_max_threads(), mc / omp_get_max_threads());
+               tm.done, mc, omp_get_max_threads(), mc / omp_get_max_threads());
+        if (!eval_every)
+            printf("epoch in plain-SpMM units: median %.0f (an epoch costs that many plain float32 "
+                   "products timed around it)\n", median(tm.units, tm.done));
     }
-    if (done && !eval_every)
-        printf("epoch in plain-SpMM units: median %.0f (an epoch costs that many plain float32 "
-               "products timed around it)\n", median(units, done));
-    if (profile && hp.arch != GNN_ARCH_GCN) profile_epoch(&m, &train, &adj, (uint32_t)epochs);
-    free(emb); free(times); free(units); free(cpus); free(ux); free(uy);
-    gnn_model_destroy(&m);
+    if (!rc && profile && hp->arch != GNN_ARCH_GCN) {
+        gnn_model_t m;
+        if (gnn_model_init(&m, hp, nu, ni, &e)) { fprintf(stderr, "%s\n", e.msg); rc = 1; }
+        else {
+            profile_epoch(&m, &train, &adj, (uint32_t)epochs);
+            gnn_model_destroy(&m);
+        }
+    }
+    free(tm.times); free(tm.units); free(tm.cpus); free(tm.ux); free(tm.uy);
+out:
     graph_csr_destroy(&train); graph_csr_destroy(&test); graph_csr_destroy(&adj);
-    return 0;
+    return rc;
 }

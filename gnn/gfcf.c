@@ -10,6 +10,7 @@
  * one cache-line-wide vector operation instead of SHARP_W scalar ones.
  */
 #include "gnn/gfcf.h"
+#include "gnn/scorer.h"
 
 #include <cblas.h>
 #include <math.h>

@@ -35,7 +35,6 @@
 #include <stdint.h>
 
 #include "base/err.h"
-#include "gnn/eval.h"
 #include "graph/csr.h"
 
 #define GNN_GFCF_VERSION 1u
@@ -83,7 +82,8 @@ void gnn_gfcf_set_v(gnn_gfcf_t *m, const float *v, uint32_t k);
 void gnn_gfcf_destroy(gnn_gfcf_t *m);
 
 /* A callback scorer over m (borrowed; m must outlive it and not move). */
-void gnn_gfcf_scorer(gnn_gfcf_t *m, gnn_scorer_t *s);
+struct gnn_scorer;   /* gnn/scorer.h */
+void gnn_gfcf_scorer(gnn_gfcf_t *m, struct gnn_scorer *s);
 
 /* The scorer's callback: out [n x I] for history rows rows[0..n) of hist. */
 int gnn_gfcf_score(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32_t *rows, uint32_t n,

@@ -12,28 +12,6 @@
 #include "gnn/rank_job.h"
 #include "graph/load.h"
 
-/* Does the saved config say the model propagated over a joint graph
- * (`edges: ...social...` or knowledge)? Then the interaction-only fold-in
- * rule is not the model's rule. */
-static int joint_graph_model(store_txn_t *t, const char *model)
-{
-    const void *p;
-    size_t len;
-    err_t ignore;
-    if (store_blob_get(t, model, "config", &p, &len, &ignore)) return 0;
-    const char *c = p, *end = c + len;
-    for (const char *q = c; q < end;) {
-        const char *eol = memchr(q, '\n', (size_t)(end - q));
-        size_t ll = eol ? (size_t)(eol - q) : (size_t)(end - q);
-        if (ll > 6 && !memcmp(q, "edges:", 6)) {
-            char v[256];
-            snprintf(v, sizeof v, "%.*s", (int)(ll - 6), q + 6);
-            return strstr(v, "social") || strstr(v, "knowledge");
-        }
-        q += ll + 1;
-    }
-    return 0;
-}
 
 /* The new users' queries: for filters their item rows (hist), for
  * embedding models their folded-in vectors q [n x dim] (an empty user's
@@ -46,7 +24,7 @@ static int fold_in(const gnn_ranker_t *r, const graph_csr_t *train, const graph_
     int rc;
     if (r->arch->caps & GNN_CAP_PROPAGATES) {
         size_t np;
-        if ((rc = store_blob_get_floats(r->t, r->model, "params", &emb0, &np, e))) {
+        if ((rc = store_blob_get_floats(r->t, r->model, GNN_SAVED_KEY_PARAMS, &emb0, &np, e))) {
             if (rc == ERR_NOTFOUND)
                 rc = err_set(e, ERR_USAGE, "model '%s' has no saved layer-0 parameters (pruned?): fold-in needs them",
                              r->model);
@@ -93,7 +71,7 @@ int gnn_rank_new_users(const gnn_ranker_t *r, const char *path, const gnn_rank_o
                        err_t *e)
 {
     uint32_t nu = r->meta.n_users, ni = r->meta.n_items, dim = r->meta.dim, kk = o->k;
-    int filter = r->arch->kind == GNN_KIND_FILTER, joint = !filter && joint_graph_model(r->t, r->model);
+    int filter = r->arch->kind == GNN_KIND_FILTER, joint = !filter && gnn_saved_joint(&r->meta);
     if (!(r->arch->caps & GNN_CAP_FOLDIN) || joint)
         return err_set(e, ERR_USAGE, "model '%s' (%s%s): fold-in of new users is defined for lightgcn, mf and pop "
                        "models trained on interactions only", r->model, r->meta.arch, joint ? " on a joint graph" : "");

@@ -1,23 +1,108 @@
-/* saved.c - see saved.h. */
+/* saved.c - the saved-model format (saved.h): meta versions, writers of
+ * embedding models, checkpoints, pop and gf-cf/bspm, and the readers.
+ * Assumes store_blob_* keys are (model name, key) and that a write
+ * transaction is all-or-nothing (store_write). */
 #include "gnn/saved.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+_Static_assert(sizeof(gnn_saved_meta_t) == 176, "meta version 2 is a fixed 176-byte record");
+
+/* Meta version 1: the prefix of version 2 (the first 104 bytes). */
+#define META_V1_BYTES 104u
+
+/* The value of `key:` in YAML-ish text written by an old gnnrec (one
+ * `key: value` per line), or 0. Only version-1 records need it. */
+static int v1_config_value(const char *cfg, size_t len, const char *key, char *out, size_t n)
+{
+    size_t kl = strlen(key);
+    for (const char *q = cfg, *end = cfg + len; q < end;) {
+        const char *eol = memchr(q, '\n', (size_t)(end - q));
+        size_t ll = eol ? (size_t)(eol - q) : (size_t)(end - q);
+        if (ll > kl && !memcmp(q, key, kl) && q[kl] == ':') {
+            const char *v = q + kl + 1;
+            size_t vl = ll - kl - 1;
+            while (vl && *v == ' ') v++, vl--;
+            snprintf(out, n, "%.*s", (int)vl, v);
+            return 1;
+        }
+        q += ll + 1;
+    }
+    return 0;
+}
+
+/* The version-2 fields of a version-1 record, from its config text (absent
+ * keys keep the defaults of the gnnrec that wrote it). */
+static void v1_upgrade(store_txn_t *t, const char *name, gnn_saved_meta_t *m)
+{
+    const gnn_arch_t *a = gnn_arch_find(m->arch);
+    m->arch_id = a ? (uint32_t)a->id : GNN_ARCH_N;
+    m->w_social = m->w_knowledge = 1.0f;
+    m->lr_min = 0.01f;
+    const void *p;
+    size_t len;
+    err_t ignore;
+    if (store_blob_get(t, name, GNN_SAVED_KEY_CONFIG, &p, &len, &ignore)) return;
+    char v[256];
+    if (v1_config_value(p, len, "edges", v, sizeof v))
+        m->edges = GNN_SAVED_EDGE_INTERACTION | (strstr(v, "social") ? GNN_SAVED_EDGE_SOCIAL : 0u) |
+                   (strstr(v, "knowledge") ? GNN_SAVED_EDGE_KNOWLEDGE : 0u);
+    if (v1_config_value(p, len, "weight_social", v, sizeof v)) m->w_social = strtof(v, NULL);
+    if (v1_config_value(p, len, "weight_knowledge", v, sizeof v)) m->w_knowledge = strtof(v, NULL);
+    if (v1_config_value(p, len, "edge_norm", v, sizeof v)) m->edge_norm = !strcmp(v, "per-type");
+    if (v1_config_value(p, len, "steps_per_epoch", v, sizeof v)) m->steps_per_epoch = (uint32_t)strtoul(v, NULL, 10);
+    if (v1_config_value(p, len, "lr_warmup", v, sizeof v)) m->lr_warmup = strtof(v, NULL);
+    if (v1_config_value(p, len, "lr_min", v, sizeof v)) m->lr_min = strtof(v, NULL);
+    if (v1_config_value(p, len, "lr_decay_epochs", v, sizeof v)) m->lr_epochs = (uint32_t)strtoul(v, NULL, 10);
+    if (v1_config_value(p, len, "valid_fraction", v, sizeof v)) m->valid_fraction = strtof(v, NULL);
+    if (v1_config_value(p, len, "lr_decay", v, sizeof v))
+        m->lr_decay = !strcmp(v, "cosine") ? GNN_LR_COSINE : !strcmp(v, "linear") ? GNN_LR_LINEAR : GNN_LR_CONSTANT;
+}
+
+/* Decode the meta record p[len] of model name (read through t). */
+static int meta_decode(store_txn_t *t, const char *name, const void *p, size_t len, gnn_saved_meta_t *meta,
+                       err_t *e)
+{
+    uint32_t version;
+    if (len < sizeof version) return err_set(e, ERR_STORE, "model '%s': unreadable meta record", name);
+    memcpy(&version, p, sizeof version);
+    memset(meta, 0, sizeof *meta);
+    if (version == 1 && len == META_V1_BYTES) {
+        memcpy(meta, p, META_V1_BYTES);
+        v1_upgrade(t, name, meta);
+        return ERR_OK;
+    }
+    if (version == GNN_SAVED_VERSION && len == sizeof *meta) {
+        memcpy(meta, p, sizeof *meta);
+        meta->arch[sizeof meta->arch - 1] = 0;
+        return ERR_OK;
+    }
+    if (version == 1 || version == GNN_SAVED_VERSION)
+        return err_set(e, ERR_STORE, "model '%s': unreadable meta record", name);
+    return err_set(e, ERR_USAGE, "model '%s' was saved by another gnnrec version (%u); retrain it", name, version);
+}
+
+static int not_found(const char *name, err_t *e)
+{
+    return err_set(e, ERR_NOTFOUND, "no model named '%s' in this store (train one: gnnrec train --model %s)",
+                   name, name);
+}
 
 int gnn_saved_meta(store_txn_t *t, const char *name, gnn_saved_meta_t *meta, err_t *e)
 {
     const void *p;
     size_t len;
-    int rc = store_blob_get(t, name, "meta", &p, &len, e);
-    if (rc == ERR_NOTFOUND)
-        return err_set(e, ERR_NOTFOUND, "no model named '%s' in this store (train one: gnnrec train --model %s)",
-                       name, name);
+    int rc = store_blob_get(t, name, GNN_SAVED_KEY_META, &p, &len, e);
+    if (rc == ERR_NOTFOUND) return not_found(name, e);
     if (rc) return rc;
-    if (len != sizeof *meta) return err_set(e, ERR_STORE, "model '%s': unreadable meta record", name);
-    memcpy(meta, p, sizeof *meta);
-    if (meta->version != GNN_SAVED_VERSION)
-        return err_set(e, ERR_USAGE, "model '%s' was saved by another gnnrec version (%u); retrain it",
-                       name, meta->version);
-    return ERR_OK;
+    return meta_decode(t, name, p, len, meta, e);
+}
+
+int gnn_saved_joint(const gnn_saved_meta_t *meta)
+{
+    return (meta->edges & (GNN_SAVED_EDGE_SOCIAL | GNN_SAVED_EDGE_KNOWLEDGE)) != 0;
 }
 
 int gnn_saved_embeddings(store_txn_t *t, const char *name, gnn_saved_meta_t *meta,
@@ -33,9 +118,169 @@ int gnn_saved_embeddings(store_txn_t *t, const char *name, gnn_saved_meta_t *met
                        "model '%s' was trained on %u users and %u items; the store now has %llu and %llu: retrain it",
                        name, meta->n_users, meta->n_items, (unsigned long long)nu, (unsigned long long)ni);
     size_t n;
-    if ((rc = store_blob_get_floats(t, name, "emb", emb, &n, e))) return rc;
+    if ((rc = store_blob_get_floats(t, name, GNN_SAVED_KEY_EMB, emb, &n, e))) return rc;
     if (n != ((size_t)meta->n_users + meta->n_items) * meta->dim)
         return err_set(e, ERR_STORE, "model '%s': embeddings have %zu floats, expected %zu", name, n,
                        ((size_t)meta->n_users + meta->n_items) * meta->dim);
+    return ERR_OK;
+}
+
+/* ---- writers ---- */
+
+/* The staging name of model name; ERR_NOTFOUND when name is too long to
+ * have one (store keys hold names of at most GNN_SAVED_NAME_MAX bytes). */
+static int stage_name(const char *name, char *out, size_t n, err_t *e)
+{
+    if (strlen(name) + sizeof GNN_SAVED_STAGE_SUFFIX - 1 > GNN_SAVED_NAME_MAX ||
+        strlen(name) + sizeof GNN_SAVED_STAGE_SUFFIX > n)
+        return err_set(e, ERR_NOTFOUND, "model name '%.40s...' is too long to checkpoint (at most %u bytes)", name,
+                       (unsigned)(GNN_SAVED_NAME_MAX - sizeof GNN_SAVED_STAGE_SUFFIX + 1));
+    snprintf(out, n, "%s%s", name, GNN_SAVED_STAGE_SUFFIX);
+    return ERR_OK;
+}
+
+/* The blobs of m under `as` (meta under meta_key). */
+static int put_blobs(store_txn_t *t, const char *as, const char *meta_key, const gnn_saved_model_t *m, err_t *e)
+{
+    gnn_saved_meta_t meta = m->meta;
+    meta.version = GNN_SAVED_VERSION;
+    const size_t emb_bytes = ((size_t)meta.n_users + meta.n_items) * meta.dim * sizeof(float);
+    const size_t ent_bytes = (size_t)meta.n_entities * meta.dim * sizeof(float);
+    const char *cfg = m->config ? m->config : "";
+    int rc;
+    if ((rc = store_blob_put(t, as, meta_key, &meta, sizeof meta, e)) ||
+        (rc = store_blob_put(t, as, GNN_SAVED_KEY_CONFIG, cfg, strlen(cfg), e)) ||
+        (rc = store_blob_put(t, as, GNN_SAVED_KEY_METRICS, m->metrics ? m->metrics : "", m->metrics_len, e)))
+        return rc;
+    if (m->emb && (rc = store_blob_put(t, as, GNN_SAVED_KEY_EMB, m->emb, emb_bytes, e))) return rc;
+    if (m->emb && ent_bytes &&
+        (rc = store_blob_put(t, as, GNN_SAVED_KEY_EMB_ENTITIES, (const char *)m->emb + emb_bytes, ent_bytes, e)))
+        return rc;
+    if (!m->params) return ERR_OK;
+    const size_t par_bytes = m->n_params * sizeof(float);
+    if ((rc = store_blob_put(t, as, GNN_SAVED_KEY_PARAMS, m->params, par_bytes, e)) ||
+        (rc = store_blob_put(t, as, GNN_SAVED_KEY_ADAM_M, m->adam_m, par_bytes, e)) ||
+        (rc = store_blob_put(t, as, GNN_SAVED_KEY_ADAM_V, m->adam_v, par_bytes, e)))
+        return rc;
+    return ERR_OK;
+}
+
+int gnn_saved_unstage(store_txn_t *t, const char *name, err_t *e)
+{
+    char st[256];
+    err_t ignore;
+    /* a name too long for a staging has none to drop */
+    return stage_name(name, st, sizeof st, &ignore) ? ERR_OK : store_model_delete(t, st, e);
+}
+
+int gnn_saved_write(store_txn_t *t, const char *name, const gnn_saved_model_t *m, err_t *e)
+{
+    int rc;
+    /* a model saved again under the same name replaces the old one whole */
+    if ((rc = store_model_delete(t, name, e)) || (rc = gnn_saved_unstage(t, name, e))) return rc;
+    return put_blobs(t, name, GNN_SAVED_KEY_META, m, e);
+}
+
+int gnn_saved_stage(store_txn_t *t, const char *name, const gnn_saved_model_t *m, err_t *e)
+{
+    char st[256];
+    int rc;
+    if ((rc = stage_name(name, st, sizeof st, e))) return ERR_USAGE;
+    if ((rc = store_model_delete(t, st, e))) return rc;
+    return put_blobs(t, st, GNN_SAVED_KEY_RUN_META, m, e);
+}
+
+int gnn_saved_write_pop(store_txn_t *t, const char *name, uint32_t n_users, uint32_t n_items, uint64_t seed,
+                        const float *emb, const char *config, err_t *e)
+{
+    gnn_saved_model_t m = {.meta = {.n_users = n_users, .n_items = n_items, .dim = 1, .seed = seed,
+                                    .best_metric = -1.0, .arch_id = GNN_ARCH_POP,
+                                    .edges = GNN_SAVED_EDGE_INTERACTION},
+                           .config = config, .emb = emb};
+    snprintf(m.meta.arch, sizeof m.meta.arch, "%s", gnn_arch_get(GNN_ARCH_POP)->name);
+    return gnn_saved_write(t, name, &m, e);
+}
+
+int gnn_gfcf_save(store_txn_t *t, const char *name, const gnn_gfcf_t *m, const char *config,
+                  double fit_seconds, err_t *e)
+{
+    const gnn_arch_id_t id = m->p.bspm ? GNN_ARCH_BSPM : GNN_ARCH_GFCF;
+    gnn_saved_meta_t meta = {.version = GNN_SAVED_VERSION, .n_users = m->n_users, .n_items = m->n_items,
+                             .dim = m->k, .seed = m->p.seed, .best_metric = -1.0,
+                             .train_seconds = fit_seconds, .arch_id = id, .edges = GNN_SAVED_EDGE_INTERACTION};
+    snprintf(meta.arch, sizeof meta.arch, "%s", gnn_arch_get(id)->name);
+    gnn_gfcf_params_t p = m->p;
+    p.svd_k = m->k;   /* what was kept (clipped to min(U, I)) */
+    int rc;
+    if ((rc = store_model_delete(t, name, e)) || (rc = gnn_saved_unstage(t, name, e)) ||
+        (rc = store_blob_put(t, name, GNN_SAVED_KEY_META, &meta, sizeof meta, e)) ||
+        (rc = store_blob_put(t, name, GNN_SAVED_KEY_CONFIG, config, strlen(config), e)) ||
+        (rc = store_blob_put(t, name, GNN_SAVED_KEY_GFCF, &p, sizeof p, e)) ||
+        (rc = store_blob_put(t, name, GNN_SAVED_KEY_GFCF_V, m->v, (size_t)m->n_items * m->k * sizeof(float), e)) ||
+        (rc = store_blob_put(t, name, GNN_SAVED_KEY_GFCF_S, m->s_own, (size_t)m->k * sizeof(float), e)) ||
+        (rc = store_blob_put(t, name, GNN_SAVED_KEY_METRICS, "", 0, e)))
+        return rc;
+    return ERR_OK;
+}
+
+/* ---- the checkpoint --resume reads ---- */
+
+static int get_floats_opt(store_txn_t *t, const char *as, const char *key, const float **p, size_t *n, err_t *e)
+{
+    *p = NULL;
+    *n = 0;
+    int rc = store_blob_get_floats(t, as, key, p, n, e);
+    if (rc == ERR_NOTFOUND) {
+        *p = NULL;
+        *n = 0;
+        return ERR_OK;
+    }
+    return rc;
+}
+
+int gnn_saved_staged(store_txn_t *t, const char *name)
+{
+    char st[256];
+    const void *p;
+    size_t len;
+    err_t ignore;
+    return stage_name(name, st, sizeof st, &ignore) == ERR_OK &&
+           store_blob_get(t, st, GNN_SAVED_KEY_RUN_META, &p, &len, &ignore) == ERR_OK;
+}
+
+int gnn_saved_checkpoint(store_txn_t *t, const char *name, gnn_saved_checkpoint_t *c, err_t *e)
+{
+    char st[256];
+    const void *p;
+    size_t len;
+    memset(c, 0, sizeof *c);
+    int rc = stage_name(name, st, sizeof st, e);
+    const char *as = st;
+    if (!rc) rc = store_blob_get(t, st, GNN_SAVED_KEY_RUN_META, &p, &len, e);
+    if (rc == ERR_NOTFOUND) {
+        as = name;
+        rc = store_blob_get(t, name, GNN_SAVED_KEY_META, &p, &len, e);
+        if (rc == ERR_NOTFOUND) return not_found(name, e);
+    } else c->staged = 1;
+    if (rc || (rc = meta_decode(t, as, p, len, &c->meta, e))) return rc;
+    const float *v[3];
+    size_t n[3];
+    static const char *const keys[3] = {GNN_SAVED_KEY_PARAMS, GNN_SAVED_KEY_ADAM_M, GNN_SAVED_KEY_ADAM_V};
+    for (int k = 0; k < 3; k++) {
+        if ((rc = store_blob_get_floats(t, as, keys[k], &v[k], &n[k], e))) return rc;
+        if (n[k] != n[0]) return err_set(e, ERR_STORE, "model '%s': checkpoint blobs of different sizes", name);
+    }
+    c->params = v[0];
+    c->adam_m = v[1];
+    c->adam_v = v[2];
+    c->n_params = n[0];
+    if ((rc = get_floats_opt(t, as, GNN_SAVED_KEY_EMB, &c->emb, &c->n_emb, e)) ||
+        (rc = get_floats_opt(t, as, GNN_SAVED_KEY_EMB_ENTITIES, &c->emb_entities, &c->n_emb_entities, e)))
+        return rc;
+    rc = store_blob_get(t, as, GNN_SAVED_KEY_METRICS, &p, &len, e);
+    if (rc == ERR_NOTFOUND) return ERR_OK;
+    if (rc) return rc;
+    c->metrics = p;
+    c->metrics_len = len;
     return ERR_OK;
 }

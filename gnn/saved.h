@@ -1,55 +1,167 @@
-/* saved.h - trained models in the store: what `train` writes and what
- * `eval` and `infer` read.
+/* saved.h - trained models in the store, end to end: the one place that
+ * knows the saved-model format (blob keys, the meta record and its
+ * versions), its writers (embedding models and their checkpoints, pop,
+ * gf-cf/bspm) and its readers (eval, infer, --resume).
  *
- * A saved model is a set of blobs under its name (store_blob_*):
- *   meta      gnn_saved_meta_t, fixed layout (versioned)
- *   config    the resolved settings as YAML text, for people and --resume
+ * A saved model is a set of blobs under its name (store_blob_*), keys
+ * GNN_SAVED_KEY_*:
+ *   meta      gnn_saved_meta_t, fixed layout, versioned (below)
+ *   config    the resolved settings as YAML text, for people (nothing
+ *             reads it back: the settings that matter are typed in meta)
  *   emb       float32 [(n_users + n_items) x dim]: the final (propagated)
  *             embeddings of the best epoch; users first, then items. Read
  *             zero-copy from LMDB's memory map by eval/infer.
  *   emb_entities  float32 [n_entities x dim], only for a model trained on a
- *             joint graph with knowledge edges (train --edges ...,knowledge):
- *             the entities' final embeddings, the rows after the items in the
- *             model's node layout (graph/typed.h). eval and infer do not need
- *             them (they rank items), so "emb" keeps its layout and the
- *             format version is unchanged; the field took the old padding.
- *   metrics   the metrics log, JSON lines (one per evaluated epoch)
+ *             joint graph with knowledge edges: the entities' final
+ *             embeddings (the rows after the items, graph/typed.h).
+ *   metrics   the metrics log, JSON lines (one per epoch)
  *   params, adam_m, adam_v   float32 [n_params]: the latest checkpoint,
- *             which --resume continues from (absent once a run is pruned)
+ *             which --resume continues from
+ *   gfcf, gfcf_v, gfcf_s     gf-cf/bspm: gnn_gfcf_params_t, V [I x k], s [k]
+ *
+ * A run in progress checkpoints under the staging name NAME~run
+ * (gnn_saved_stage), never over NAME: the model users serve stays the
+ * previous finished run until gnn_saved_write replaces it and drops the
+ * staging in one transaction. The staging's meta record is stored under
+ * GNN_SAVED_KEY_RUN_META, not "meta", so model listings (store_model_list)
+ * do not show it. --resume reads the staging when there is one, else the
+ * model (gnn_saved_checkpoint), every blob in the caller's one transaction.
+ *
+ * Meta versions:
+ *   1  (gnnrec <= 0.1 before issue 16) the first 104 bytes below; the
+ *      graph and schedule settings lived only in the config text. Read
+ *      still: gnn_saved_meta converts it, taking those settings from the
+ *      config text once (the only place the text is parsed).
+ *   2  adds the settings typed: architecture id (and name), edge types,
+ *      weights and normalization, lr schedule, steps_per_epoch, ...
  */
 #ifndef GNNREC_GNN_SAVED_H
 #define GNNREC_GNN_SAVED_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/err.h"
+#include "gnn/gfcf.h"
 #include "gnn/model.h"
 #include "store/store.h"
 
-#define GNN_SAVED_VERSION 1u
+#define GNN_SAVED_VERSION 2u   /* what this gnnrec writes; version 1 still reads */
+
+#define GNN_SAVED_KEY_META "meta"
+#define GNN_SAVED_KEY_CONFIG "config"
+#define GNN_SAVED_KEY_EMB "emb"
+#define GNN_SAVED_KEY_EMB_ENTITIES "emb_entities"
+#define GNN_SAVED_KEY_METRICS "metrics"
+#define GNN_SAVED_KEY_PARAMS "params"
+#define GNN_SAVED_KEY_ADAM_M "adam_m"
+#define GNN_SAVED_KEY_ADAM_V "adam_v"
+#define GNN_SAVED_KEY_GFCF "gfcf"
+#define GNN_SAVED_KEY_GFCF_V "gfcf_v"
+#define GNN_SAVED_KEY_GFCF_S "gfcf_s"
+#define GNN_SAVED_KEY_RUN_META "run_meta"   /* the staging's meta (not listed as a model) */
+#define GNN_SAVED_STAGE_SUFFIX "~run"       /* staging name = model name + this */
+#define GNN_SAVED_NAME_MAX 200u             /* bytes of a model name in the store (store_blob_*) */
+
+/* Edge types of the training graph (gnn_saved_meta_t.edges) */
+enum { GNN_SAVED_EDGE_INTERACTION = 1u, GNN_SAVED_EDGE_SOCIAL = 2u, GNN_SAVED_EDGE_KNOWLEDGE = 4u };
 
 typedef struct gnn_saved_meta {
     uint32_t version;
-    char arch[16];
+    char arch[16];            /* the architecture's name (gnn/arch.h) */
     uint32_t n_users, n_items, dim, layers;
     uint32_t batch_size, negatives;
     float lr, reg;
     uint64_t seed;
     uint64_t step;            /* Adam steps of the checkpoint */
     uint32_t epoch;           /* epochs done at the checkpoint */
-    uint32_t best_epoch;      /* epoch whose embeddings are in "emb" */
+    uint32_t best_epoch;      /* epoch whose embeddings are in "emb" (0: none yet) */
     double best_metric;       /* validation (or test) metric at best_epoch, -1 if none */
     double train_seconds;     /* wall time of all runs so far */
     uint32_t valid_users;     /* users in the validation split (0: none) */
     uint32_t n_entities;      /* entity rows of a joint-graph model (blob "emb_entities"), else 0 */
+    /* ---- version 2 (filled from the config text for a version-1 record) ---- */
+    uint32_t arch_id;         /* gnn_arch_id_t; GNN_ARCH_N if the name is unknown */
+    uint32_t edges;           /* GNN_SAVED_EDGE_* bits; 0: not recorded (old version-1 model) */
+    float w_social, w_knowledge;
+    uint32_t edge_norm;       /* 0 joint, 1 per-type (graph_typed_opts_t.per_type_norm) */
+    uint32_t steps_per_epoch;
+    float lr_warmup, lr_min;
+    uint32_t lr_decay;        /* GNN_LR_* */
+    uint32_t lr_epochs;
+    uint32_t n_relations;     /* learned relation weights (kglightgcn) */
+    float valid_fraction;
+    uint32_t fp32_tables;
+    uint32_t reserved[5];     /* zero; keeps the record a multiple of 8 bytes */
 } gnn_saved_meta_t;
 
-/* Read the meta record of model name (ERR_NOTFOUND names the model). */
+/* Read the meta record of model name (ERR_NOTFOUND names the model); a
+ * version-1 record is converted (its config text supplies the version-2
+ * fields). */
 int gnn_saved_meta(store_txn_t *t, const char *name, gnn_saved_meta_t *meta, err_t *e);
+
+/* Was the model trained on a joint graph (social or knowledge edges)? What
+ * infer asks before folding a new user in by the interaction-only rule. */
+int gnn_saved_joint(const gnn_saved_meta_t *meta);
 
 /* meta + zero-copy final embeddings; checks the store still has the model's
  * users and items (ERR_USAGE "retrain" when ids were appended since). */
 int gnn_saved_embeddings(store_txn_t *t, const char *name, gnn_saved_meta_t *meta,
                          const float **emb, err_t *e);
+
+/* An embedding model (or checkpoint) to write; pointers borrowed. */
+typedef struct gnn_saved_model {
+    gnn_saved_meta_t meta;    /* version is set by the writer */
+    const char *config;       /* YAML text, NUL-terminated */
+    const float *emb;         /* [(n_users + n_items + n_entities) x dim], NULL: none yet (staging only) */
+    const char *metrics;      /* JSON lines */
+    size_t metrics_len;
+    const float *params, *adam_m, *adam_v;   /* [n_params] each; NULL: no parameters (pop) */
+    size_t n_params;
+} gnn_saved_model_t;
+
+/* Save m as model name, replacing a model of that name whole and dropping
+ * its staging (the finished run takes over in this one transaction). */
+int gnn_saved_write(store_txn_t *t, const char *name, const gnn_saved_model_t *m, err_t *e);
+/* Save m as the checkpoint of a run in progress (staging NAME~run),
+ * leaving model name untouched. ERR_USAGE when name is too long for a
+ * staging name (more than GNN_SAVED_NAME_MAX - 4 bytes). */
+int gnn_saved_stage(store_txn_t *t, const char *name, const gnn_saved_model_t *m, err_t *e);
+/* Drop the staging of name, if any (a fresh run abandons an old one). */
+int gnn_saved_unstage(store_txn_t *t, const char *name, err_t *e);
+
+/* Is there a staged checkpoint of name (an interrupted run)? */
+int gnn_saved_staged(store_txn_t *t, const char *name);
+
+/* A checkpoint as read for --resume: zero-copy views into t's memory map. */
+typedef struct gnn_saved_checkpoint {
+    gnn_saved_meta_t meta;
+    int staged;               /* 1: read from the staging of a run in progress */
+    const float *params, *adam_m, *adam_v;   /* [n_params] */
+    size_t n_params;
+    const float *emb;         /* [n_emb] best embeddings so far, NULL if none */
+    size_t n_emb;
+    const float *emb_entities;/* [n_emb_entities] or NULL */
+    size_t n_emb_entities;
+    const char *metrics;      /* metrics log so far (not NUL-terminated) */
+    size_t metrics_len;
+} gnn_saved_checkpoint_t;
+
+/* Read the checkpoint --resume continues: the staging of name if a run was
+ * interrupted, else the model itself; every blob in t (one transaction, so
+ * never a mix of two checkpoints). ERR_NOTFOUND "no model named" when
+ * neither exists. */
+int gnn_saved_checkpoint(store_txn_t *t, const char *name, gnn_saved_checkpoint_t *c, err_t *e);
+
+/* The popularity model: emb [(n_users + n_items) x 1] (users 1, items their
+ * training degree), arch "pop", with the run's config text. */
+int gnn_saved_write_pop(store_txn_t *t, const char *name, uint32_t n_users, uint32_t n_items, uint64_t seed,
+                        const float *emb, const char *config, err_t *e);
+
+/* Save a fitted gf-cf/bspm model m as `name` (meta with arch "gf-cf" or
+ * "bspm" and dim = svd_k, config text, gfcf params, gfcf_v [I x k], gfcf_s
+ * [k], an empty metrics log), replacing a model of that name. */
+int gnn_gfcf_save(store_txn_t *t, const char *name, const gnn_gfcf_t *m, const char *config,
+                  double fit_seconds, err_t *e);
 
 #endif

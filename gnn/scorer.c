@@ -1,5 +1,5 @@
-/* scorer.c - saved models as scorers (scorer.h) and the store side of
- * gf-cf/bspm (gnn_gfcf_save, gfcf.h). */
+/* scorer.c - saved models as scorers (scorer.h); the gf-cf/bspm writer is
+ * gnn_gfcf_save in gnn/saved.c. */
 #include "gnn/scorer.h"
 
 #include <stdio.h>
@@ -8,27 +8,6 @@
 
 #include "gnn/gfcf.h"
 #include "gnn/saved.h"
-
-int gnn_gfcf_save(store_txn_t *t, const char *name, const struct gnn_gfcf *m, const char *config,
-                  double fit_seconds, err_t *e)
-{
-    gnn_saved_meta_t meta = {.version = GNN_SAVED_VERSION, .n_users = m->n_users, .n_items = m->n_items,
-                             .dim = m->k, .seed = m->p.seed, .best_metric = -1.0,
-                             .train_seconds = fit_seconds};
-    snprintf(meta.arch, sizeof meta.arch, "%s", gnn_arch_get(m->p.bspm ? GNN_ARCH_BSPM : GNN_ARCH_GFCF)->name);
-    gnn_gfcf_params_t p = m->p;
-    p.svd_k = m->k;   /* what was kept (clipped to min(U, I)) */
-    int rc;
-    if ((rc = store_model_delete(t, name, e)) ||
-        (rc = store_blob_put(t, name, "meta", &meta, sizeof meta, e)) ||
-        (rc = store_blob_put(t, name, "config", config, strlen(config), e)) ||
-        (rc = store_blob_put(t, name, "gfcf", &p, sizeof p, e)) ||
-        (rc = store_blob_put(t, name, "gfcf_v", m->v, (size_t)m->n_items * m->k * sizeof(float), e)) ||
-        (rc = store_blob_put(t, name, "gfcf_s", m->s_own, (size_t)m->k * sizeof(float), e)) ||
-        (rc = store_blob_put(t, name, "metrics", "", 0, e)))
-        return rc;
-    return ERR_OK;
-}
 
 static void gfcf_destroy(gnn_scorer_t *s)
 {
@@ -41,7 +20,7 @@ static int open_gfcf(store_txn_t *t, const char *model, const gnn_saved_meta_t *
 {
     const void *pp;
     size_t len;
-    int rc = store_blob_get(t, model, "gfcf", &pp, &len, e);
+    int rc = store_blob_get(t, model, GNN_SAVED_KEY_GFCF, &pp, &len, e);
     if (rc) return rc;
     gnn_gfcf_params_t p;
     if (len != sizeof p) return err_set(e, ERR_USAGE, "model '%s': gf-cf parameters of %zu bytes; retrain it", model, len);
@@ -55,7 +34,7 @@ static int open_gfcf(store_txn_t *t, const char *model, const gnn_saved_meta_t *
                        g->n_users, g->n_items, (unsigned long long)g->train.nnz);
     const float *v;
     size_t nv;
-    if ((rc = store_blob_get_floats(t, model, "gfcf_v", &v, &nv, e))) return rc;
+    if ((rc = store_blob_get_floats(t, model, GNN_SAVED_KEY_GFCF_V, &v, &nv, e))) return rc;
     if (nv != (size_t)p.n_items * meta->dim)
         return err_set(e, ERR_USAGE, "model '%s': singular vectors of %zu floats, expected %u x %u; retrain it",
                        model, nv, p.n_items, meta->dim);

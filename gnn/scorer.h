@@ -84,12 +84,6 @@ struct gnn_gfcf;
 int gnn_scorer_open(store_txn_t *t, const char *model, const graph_interactions_t *g, gnn_scorer_t *out,
                     err_t *e);
 
-/* Save a fitted gf-cf/bspm model m as `name` (meta with arch "gf-cf" or
- * "bspm" and dim = svd_k, config text, gfcf params, gfcf_v [I x k], gfcf_s
- * [k], an empty metrics log), replacing a model of that name. */
-int gnn_gfcf_save(store_txn_t *t, const char *name, const struct gnn_gfcf *m, const char *config,
-                  double fit_seconds, err_t *e);
-
 /* ---- ranking jobs (infer) ---- */
 
 enum { GNN_RANK_TSV, GNN_RANK_JSONL };

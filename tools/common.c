@@ -37,18 +37,3 @@ void cli_set_threads(int threads)
     openblas_set_num_threads(n);
 }
 
-int cli_config_value(const char *cfg, size_t len, const char *key, char *out, size_t n)
-{
-    size_t kl = strlen(key);
-    for (const char *q = cfg, *end = cfg + len; q < end;) {
-        const char *eol = memchr(q, '\n', (size_t)(end - q));
-        size_t ll = eol ? (size_t)(eol - q) : (size_t)(end - q);
-        if (ll > kl && !memcmp(q, key, kl) && q[kl] == ':') {
-            snprintf(out, n, "%.*s", (int)(ll - kl - 1), q + kl + 1);
-            return 1;
-        }
-        q += ll + 1;
-    }
-    return 0;
-}
-

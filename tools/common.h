@@ -24,9 +24,4 @@ void cli_put_escaped(const char *s, FILE *f);
 /* OpenMP and OpenBLAS threads; 0 = all cores. */
 void cli_set_threads(int threads);
 
-/* The value of `key:` in a config text that train stored with a model
- * (one `key: value` per line, not NUL-terminated): copied to out (truncated
- * to n - 1 bytes); 0 if the key is absent. */
-int cli_config_value(const char *cfg, size_t len, const char *key, char *out, size_t n);
-
 #endif
