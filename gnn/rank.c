@@ -195,6 +195,7 @@ int gnn_rank_run_job(const job_t *j, const gnn_rank_opts_t *o, io_writer_t *w, e
      * score a dense [block x items] tile per thread, so smaller blocks */
     size_t block = j->block ? j->block : j->s->score ? 1024 : 4096, min = j->s->score ? 16 : 64;
     while (block > min && block * kk > ((size_t)1 << 23)) block /= 2;
+    if (block > j->n_q) block = j->n_q ? j->n_q : 1;   /* a few queries with a large k: no more than they need */
     uint32_t *top = malloc(block * kk * sizeof *top), *exr = malloc(block * sizeof *exr);
     float *sc = malloc(block * kk * sizeof *sc);
     const uint32_t dim = j->s->dim;
@@ -217,7 +218,9 @@ int gnn_rank_run_job(const job_t *j, const gnn_rank_opts_t *o, io_writer_t *w, e
             rc = gnn_topk_scorer(j->s, j->hist, j->rows + b, nb, j->ex, j->ex ? exr : NULL, kk, threads, top, sc, e);
         }
         if (rc) break;
-        for (uint32_t r = 0; r < nb && !rc; r++) {
+        for (uint32_t r = 0; r < nb && !rc && o->sink; r++)
+            rc = o->sink(o->sink_ctx, b + r, top + (size_t)r * kk, sc + (size_t)r * kk, kk, e);
+        for (uint32_t r = 0; r < nb && !rc && !o->sink; r++) {
             const char *qn;
             size_t ql;
             if (j->qnames) rc = name_of(j->qnames, j->rows[b + r], &qn, &ql, e);
@@ -230,6 +233,44 @@ int gnn_rank_run_job(const job_t *j, const gnn_rank_opts_t *o, io_writer_t *w, e
     }
     free(top); free(sc); free(exr); free(qb);
     return rc;
+}
+
+/* ---- the model ---- */
+
+typedef struct model_names {
+    char list[512];
+    char first[256];
+    int n;
+} model_names_t;
+
+static void add_name(const char *name, void *ctx)
+{
+    model_names_t *ns = ctx;
+    if (ns->n++ == 0) snprintf(ns->first, sizeof ns->first, "%s", name);
+    size_t l = strlen(ns->list);
+    if (l + strlen(name) + 3 < sizeof ns->list) snprintf(ns->list + l, sizeof ns->list - l, "%s%s", l ? ", " : "", name);
+}
+
+int gnn_ranker_pick_model(store_txn_t *t, const char *given, char *out, size_t n, err_t *e)
+{
+    model_names_t ns;
+    memset(&ns, 0, sizeof ns);
+    int rc = store_model_list(t, add_name, &ns, e);
+    if (rc) return rc;
+    if (given) {
+        gnn_saved_meta_t meta;
+        rc = gnn_saved_meta(t, given, &meta, e);
+        if (rc == ERR_NOTFOUND)
+            return err_set(e, ERR_NOTFOUND, "no model named '%s' in this store (models: %s)", given,
+                           ns.n ? ns.list : "none; train one with gnnrec train");
+        if (rc) return rc;
+        snprintf(out, n, "%s", given);
+        return ERR_OK;
+    }
+    if (ns.n == 0) return err_set(e, ERR_NOTFOUND, "no trained model in this store (train one with gnnrec train)");
+    if (ns.n > 1) return err_set(e, ERR_USAGE, "the store has several models (%s): choose one with --model", ns.list);
+    snprintf(out, n, "%s", ns.first);
+    return ERR_OK;
 }
 
 int gnn_ranker_open(gnn_ranker_t *r, store_txn_t *t, const char *model, err_t *e)
@@ -248,16 +289,36 @@ int gnn_ranker_open(gnn_ranker_t *r, store_txn_t *t, const char *model, err_t *e
 
 /* ---- stored users ---- */
 
+static int rank_users(const gnn_ranker_t *r, ids_t q, const gnn_rank_opts_t *o, io_writer_t *w, err_t *e);
+
 int gnn_rank_users(const gnn_ranker_t *r, const char *spec, const gnn_rank_opts_t *o, io_writer_t *w, err_t *e)
 {
     ids_t q = {0};
+    int rc = resolve_spec(r->t, STORE_USER, spec, r->meta.n_users, o, &q, e);
+    if (!rc) rc = rank_users(r, q, o, w, e);
+    free(q.id);
+    return rc;
+}
+
+int gnn_rank_user_ids(const gnn_ranker_t *r, const uint32_t *ids, size_t n, const gnn_rank_opts_t *o,
+                      io_writer_t *w, err_t *e)
+{
+    for (size_t j = 0; j < n; j++)
+        if (ids[j] >= r->meta.n_users)
+            return err_set(e, ERR_USAGE, "user %u out of range (%u users)", ids[j], r->meta.n_users);
+    ids_t q = {.id = (uint32_t *)ids, .n = n};
+    return rank_users(r, q, o, w, e);
+}
+
+/* q: resolved queries (borrowed). */
+static int rank_users(const gnn_ranker_t *r, ids_t q, const gnn_rank_opts_t *o, io_writer_t *w, err_t *e)
+{
     graph_csr_t ex = {0};
     graph_interactions_t g = {0};
     gnn_scorer_t s = {0};
     names_t un = {0}, in = {0};
     uint32_t nu = r->meta.n_users, ni = r->meta.n_items, dim = r->meta.dim;
-    int filter = r->arch->kind == GNN_KIND_FILTER, rc, have_g = 0;
-    if ((rc = resolve_spec(r->t, STORE_USER, spec, nu, o, &q, e))) goto out;
+    int filter = r->arch->kind == GNN_KIND_FILTER, rc = ERR_OK, have_g = 0;
     if (filter) {   /* scored from the training rows, which are also what is seen */
         if ((rc = graph_load_interactions(r->t, &g, e))) goto out;
         have_g = 1;
@@ -291,7 +352,6 @@ int gnn_rank_users(const gnn_ranker_t *r, const char *spec, const gnn_rank_opts_
     }
     rc = gnn_rank_run_job(&j, o, w, e);
 out:
-    free(q.id);
     graph_csr_destroy(&ex);
     gnn_rank_names_free(&un);
     gnn_rank_names_free(&in);
@@ -329,16 +389,37 @@ static int similarity_queries(const gnn_ranker_t *r, int node, const float *emb,
     if (r->arch->kind == GNN_KIND_COUNT)
         return err_set(e, ERR_USAGE, "model '%s' is the popularity ranking: it has no %s embeddings to compare",
                        r->model, what);
-    int rc = resolve_spec(r->t, node, spec, n, o, q, e);
+    int rc = spec ? resolve_spec(r->t, node, spec, n, o, q, e) : ERR_OK;   /* spec NULL: q given */
     if (rc) return rc;
     if (!(*norm = normalized(emb, n, r->meta.dim))) return err_set(e, ERR_NOMEM, "out of memory");
     return ERR_OK;
 }
 
+static int similar_items(const gnn_ranker_t *r, const char *spec, ids_t q, const gnn_rank_opts_t *o,
+                         io_writer_t *w, err_t *e);
+
 int gnn_rank_similar_items(const gnn_ranker_t *r, const char *spec, const gnn_rank_opts_t *o, io_writer_t *w,
                            err_t *e)
 {
-    ids_t q = {0};
+    return similar_items(r, spec, (ids_t){0}, o, w, e);
+}
+
+int gnn_rank_similar_item_ids(const gnn_ranker_t *r, const uint32_t *ids, size_t n, const gnn_rank_opts_t *o,
+                              io_writer_t *w, err_t *e)
+{
+    for (size_t j = 0; j < n; j++)
+        if (ids[j] >= r->meta.n_items)
+            return err_set(e, ERR_USAGE, "item %u out of range (%u items)", ids[j], r->meta.n_items);
+    uint32_t *copy = malloc((n ? n : 1) * sizeof *copy);   /* similar_items frees its queries */
+    if (!copy) return err_set(e, ERR_NOMEM, "out of memory");
+    memcpy(copy, ids, n * sizeof *copy);
+    return similar_items(r, NULL, (ids_t){.id = copy, .n = n}, o, w, e);
+}
+
+/* spec, or (spec NULL) the queries q, whose id array this frees. */
+static int similar_items(const gnn_ranker_t *r, const char *spec, ids_t q, const gnn_rank_opts_t *o,
+                         io_writer_t *w, err_t *e)
+{
     graph_csr_t ex = {0};
     names_t in = {0};
     float *norm = NULL;

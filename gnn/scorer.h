@@ -23,6 +23,7 @@
 #ifndef GNNREC_GNN_SCORER_H
 #define GNNREC_GNN_SCORER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/err.h"
@@ -103,6 +104,12 @@ typedef struct gnn_rank_opts {
     /* notes for the user (ids skipped, a fallback taken); NULL: dropped */
     void (*note)(void *ctx, const char *msg);
     void *note_ctx;
+    /* results to a callback instead of the writer (w unused, may be NULL):
+     * query j of the job (its position in the ids given), its top items
+     * (dense ids, GNN_ITEM_NONE past the end) and scores [k]. The library
+     * API (lib/gnnrec.h) collects infer's rankings this way. */
+    int (*sink)(void *ctx, size_t query, const uint32_t *items, const float *scores, uint32_t k, err_t *e);
+    void *sink_ctx;
 } gnn_rank_opts_t;
 
 /* A saved model opened for ranking: meta, its row of the architecture
@@ -115,6 +122,9 @@ typedef struct gnn_ranker {
     const float *emb;         /* [(U + I) x dim] or NULL */
 } gnn_ranker_t;
 
+/* The model to use: `given` if set, else the store's only model; an error
+ * lists the models when there are several or none. out gets the name. */
+int gnn_ranker_pick_model(store_txn_t *t, const char *given, char *out, size_t n, err_t *e);
 /* Borrows t and model (both outlive r); nothing to destroy. */
 int gnn_ranker_open(gnn_ranker_t *r, store_txn_t *t, const char *model, err_t *e);
 
@@ -122,6 +132,10 @@ int gnn_ranker_open(gnn_ranker_t *r, store_txn_t *t, const char *model, err_t *e
  * io/idlist.h (@FILE, a path with '/', or ID,ID,...); users in the order
  * given. */
 int gnn_rank_users(const gnn_ranker_t *r, const char *spec, const gnn_rank_opts_t *o, io_writer_t *w, err_t *e);
+/* The same for dense user ids ids[0..n) (each < meta.n_users; the caller
+ * resolved them): what gnn_rank_users runs once the spec is resolved. */
+int gnn_rank_user_ids(const gnn_ranker_t *r, const uint32_t *ids, size_t n, const gnn_rank_opts_t *o,
+                      io_writer_t *w, err_t *e);
 /* Top-K items for new users of a file `user item item ...` (io/idlist.h):
  * folded in by the model's rule (arch caps GNN_CAP_FOLDIN; embedding models
  * on interactions only), or scored from their item rows (graph filters);
@@ -133,6 +147,9 @@ int gnn_rank_new_users(const gnn_ranker_t *r, const char *path, const gnn_rank_o
  * itself. spec as for users. Embedding models only (ERR_USAGE otherwise). */
 int gnn_rank_similar_items(const gnn_ranker_t *r, const char *spec, const gnn_rank_opts_t *o, io_writer_t *w,
                            err_t *e);
+/* The same for dense item ids ids[0..n) (each < meta.n_items). */
+int gnn_rank_similar_item_ids(const gnn_ranker_t *r, const uint32_t *ids, size_t n, const gnn_rank_opts_t *o,
+                              io_writer_t *w, err_t *e);
 /* People a user may know: cosine of the final user embeddings, without the
  * user and its social ties (both directions). */
 int gnn_rank_friends(const gnn_ranker_t *r, const char *spec, const gnn_rank_opts_t *o, io_writer_t *w,

@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "graph/csr.h"
+#include "graph/stats.h"
 #include "tests/check.h"
 
 int main(void)
@@ -34,5 +35,19 @@ int main(void)
     CHECK_NEAR(a.val[a.ptr[4]], 1.0 / sqrt(6.0), 1e-6);
     CHECK_EQ_INT(a.ptr[6] - a.ptr[5], 0);   /* isolated item 2: empty row */
     graph_csr_destroy(&m); graph_csr_destroy(&t); graph_csr_destroy(&a);
+
+    /* degree summary (graph/stats.h): rows of degree 99, 98, ..., 0 (nearest rank) */
+    graph_csr_t d;
+    graph_degsum_t ds;
+    CHECK(graph_csr_init(&d, 100, 100, 4950, 0, &e) == 0);
+    for (uint32_t r = 0; r < 100; r++) d.ptr[r + 1] = d.ptr[r] + (99 - r);
+    d.nnz = 4950;
+    CHECK(graph_degsum(&d, &ds, &e) == 0);
+    CHECK(ds.min == 0 && ds.median == 49 && ds.p99 == 98 && ds.max == 99);
+    CHECK_NEAR(ds.mean, 49.5, 1e-12);
+    d.n_rows = 0;
+    CHECK(graph_degsum(&d, &ds, &e) == 0 && ds.max == 0 && ds.mean == 0);
+    d.n_rows = 100;
+    graph_csr_destroy(&d);
     return check_report();
 }

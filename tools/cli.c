@@ -13,18 +13,17 @@
 #include <ctype.h>
 #include <errno.h>
 #include <float.h>
-#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include <yaml.h>
 
 #include "base/strmap.h"
+#include "io/file.h"
 
 #define CLI_MAX_YAML_BYTES (16u << 20)
 #define CLI_MAX_SHOWN 60 /* longest value quoted back in a message */
@@ -586,55 +585,11 @@ static int read_stream(yload_t *y)
     return 0;
 }
 
-/* Whole file into memory; ERR_IO names the file and the OS reason. */
-static int slurp(const char *path, char **buf, size_t *len, err_t *e)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return err_set(e, ERR_IO, "%s: cannot open config: %s", path, strerror(errno));
-    size_t cap = 4096, n = 0;
-    char *b = malloc(cap);
-    if (!b) {
-        fclose(f);
-        return err_set(e, ERR_NOMEM, "out of memory reading %s", path);
-    }
-    for (;;) {
-        if (n == cap) {
-            if (cap >= CLI_MAX_YAML_BYTES) {
-                free(b);
-                fclose(f);
-                return err_input(e, path, 0, "too large for a config (over %u MiB); "
-                                 "is this a data file?", CLI_MAX_YAML_BYTES >> 20);
-            }
-            char *t = realloc(b, cap * 2);
-            if (!t) {
-                free(b);
-                fclose(f);
-                return err_set(e, ERR_NOMEM, "out of memory reading %s", path);
-            }
-            b = t;
-            cap *= 2;
-        }
-        size_t r = fread(b + n, 1, cap - n, f);
-        n += r;
-        if (r == 0) break;
-    }
-    int bad = ferror(f);
-    int saved = errno;
-    fclose(f);
-    if (bad) {
-        free(b);
-        return err_set(e, ERR_IO, "%s: cannot read config: %s", path, strerror(saved));
-    }
-    *buf = b;
-    *len = n;
-    return 0;
-}
-
 int cli_load_yaml(cli_opts_t *o, const char *path, err_t *e)
 {
     char *buf = NULL;
     size_t len = 0;
-    int rc = slurp(path, &buf, &len, e);
+    int rc = io_file_read(path, CLI_MAX_YAML_BYTES, "config", &buf, &len, e);
     if (rc) return rc;
 
     /* libyaml accepts UTF-16 with a BOM; anything else with NUL bytes is a
@@ -726,41 +681,6 @@ int cli_get_str(cli_opts_t *o, const char *key, const char *def,
     return 0;
 }
 
-/* 1 if real (an absolute path without symlinks) is root or below it. */
-static int below(const char *root, const char *real)
-{
-    size_t n = strlen(root);
-    if (n == 1 && root[0] == '/') return 1;
-    return !strncmp(real, root, n) && (real[n] == '/' || real[n] == '\0');
-}
-
-/* Whether path (relative to the working directory) is really inside dir:
- * the file itself if it exists (a symlink is followed, as fopen would), else
- * its parent directory. 1 inside, 0 outside, -1 cannot tell (the parent
- * does not exist). A dangling symlink counts as outside: fopen would create
- * whatever it names. */
-static int stays_inside(const char *dir, const char *path)
-{
-    char root[PATH_MAX], real[PATH_MAX];
-    if (!realpath(dir, root)) return -1;
-    if (realpath(path, real)) return below(root, real);
-    struct stat st;
-    if (lstat(path, &st) == 0) return 0;
-    size_t pl = strlen(path);
-    char *parent = dup_n(path, pl);
-    if (!parent) return -1;
-    char *slash = strrchr(parent, '/');
-    int ok;
-    if (!slash) ok = realpath(".", real) != NULL;
-    else {
-        if (slash == parent) slash[1] = '\0';
-        else *slash = '\0';
-        ok = realpath(parent, real) != NULL;
-    }
-    free(parent);
-    return ok ? below(root, real) : -1;
-}
-
 /* The rule for output paths from a config (cli.h); dash = 1 lets "-" mean
  * standard output. */
 static int output_path(cli_opts_t *o, const char *key, const char *def, int dash, const char **out,
@@ -787,7 +707,7 @@ static int output_path(cli_opts_t *o, const char *key, const char *def, int dash
     memcpy(full + pl, v, vl + 1);
     /* the string rule alone is not enough: a symlink inside the config's
      * directory (to a directory or a file) would lead out of it */
-    int inside = stays_inside(dl ? dir : ".", full);
+    int inside = io_path_inside(dl ? dir : ".", full);
     free(dir);
     if (inside != 1) {
         free(full);

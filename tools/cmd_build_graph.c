@@ -470,7 +470,7 @@ static int parse_inputs(cli_opts_t *o, job_t *j, err_t *e)
     return ERR_OK;
 }
 
-int cli_cmd_build_graph(int argc, char **argv)
+int cmd_build_graph(int argc, char **argv)
 {
     const char *cmd = "build-graph";
     err_t e = {0};

@@ -34,7 +34,7 @@ static const char usage_text[] =
 static const cli_flag_t flags[] = {"json", "help", NULL};
 static const char *const known[] = {"store", "model", "k", "json", "threads", "eval_users", "seed", "help", NULL};
 
-int cli_cmd_eval(int argc, char **argv)
+int cmd_eval(int argc, char **argv)
 {
     err_t e = {0};
     cli_opts_t o;
@@ -63,7 +63,7 @@ int cli_cmd_eval(int argc, char **argv)
     opened = 1;
     if ((rc = store_read_begin(&s, &t, &e))) goto out;
     gnn_saved_meta_t meta;
-    if ((rc = cli_pick_model(&t, given, name, sizeof name, &e)) ||
+    if ((rc = gnn_ranker_pick_model(&t, given, name, sizeof name, &e)) ||
         (rc = gnn_saved_meta(&t, name, &meta, &e)) ||
         (rc = graph_load_interactions(&t, &g, &e)))
         goto out;

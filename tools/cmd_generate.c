@@ -144,7 +144,7 @@ out:
     return rc;
 }
 
-int cli_cmd_generate(int argc, char **argv)
+int cmd_generate(int argc, char **argv)
 {
     err_t e = {0};
     cli_opts_t o;

@@ -7,6 +7,7 @@
 #include "base/clock.h"
 #include "gnn/ivf.h"
 #include "gnn/saved.h"
+#include "gnn/scorer.h"
 #include "tools/commands.h"
 #include "tools/common.h"
 
@@ -46,7 +47,7 @@ static int write_index(store_txn_t *t, void *ctx, err_t *e)
     return gnn_saved_ivf_put(t, p->name, p->ix, e);
 }
 
-int cli_cmd_index(int argc, char **argv)
+int cmd_index(int argc, char **argv)
 {
     err_t e = {0};
     cli_opts_t o;
@@ -72,7 +73,7 @@ int cli_cmd_index(int argc, char **argv)
     gnn_saved_meta_t meta;
     const float *emb;
     double t0 = clock_now();
-    if ((rc = store_read_begin(&s, &t, &e)) || (rc = cli_pick_model(&t, given, name, sizeof name, &e)) ||
+    if ((rc = store_read_begin(&s, &t, &e)) || (rc = gnn_ranker_pick_model(&t, given, name, sizeof name, &e)) ||
         (rc = gnn_saved_meta(&t, name, &meta, &e)))
         goto out;
     const gnn_arch_t *a = gnn_arch_find(meta.arch);

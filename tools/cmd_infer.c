@@ -56,7 +56,7 @@ static void note(void *ctx, const char *msg)
     fprintf(stderr, "gnnrec infer: %s\n", msg);
 }
 
-int cli_cmd_infer(int argc, char **argv)
+int cmd_infer(int argc, char **argv)
 {
     err_t e = {0};
     cli_opts_t o;
@@ -103,7 +103,7 @@ int cli_cmd_infer(int argc, char **argv)
     cli_set_threads((int)threads);
     if ((rc = store_open(&s, dir, STORE_RDONLY, &e))) goto out;
     opened = 1;
-    if ((rc = store_read_begin(&s, &t, &e)) || (rc = cli_pick_model(&t, given, name, sizeof name, &e)) ||
+    if ((rc = store_read_begin(&s, &t, &e)) || (rc = gnn_ranker_pick_model(&t, given, name, sizeof name, &e)) ||
         (rc = gnn_ranker_open(&r, &t, name, &e)) || (rc = io_writer_open(&w, "-", 0, &e)))
         goto out;
     have_w = 1;

@@ -12,6 +12,7 @@
 
 #include "base/clock.h"
 #include "feed/job.h"
+#include "gnn/scorer.h"
 #include "tools/commands.h"
 #include "tools/common.h"
 
@@ -155,7 +156,7 @@ static int pick_model_name(cli_opts_t *o, const char **given, err_t *e)
     return ERR_OK;
 }
 
-int cli_cmd_rank_feed(int argc, char **argv)
+int cmd_rank_feed(int argc, char **argv)
 {
     err_t e = {0};
     cli_opts_t o;
@@ -182,7 +183,7 @@ int cli_cmd_rank_feed(int argc, char **argv)
     double t0 = clock_now();
     if ((rc = feed_job_open(&j, &fs, &e)) || (rc = store_open(&s, dir, STORE_RDONLY, &e))) goto out;
     opened = 1;
-    if ((rc = store_read_begin(&s, &t, &e)) || (rc = cli_pick_model(&t, given, name, sizeof name, &e)) ||
+    if ((rc = store_read_begin(&s, &t, &e)) || (rc = gnn_ranker_pick_model(&t, given, name, sizeof name, &e)) ||
         (rc = feed_job_load(j, &t, name, &e)))
         goto out;
     double t1 = clock_now();

@@ -247,7 +247,7 @@ static int print_result(const run_t *r, const gnn_trainer_result_t *res, err_t *
     return ERR_OK;
 }
 
-int cli_cmd_train(int argc, char **argv)
+int cmd_train(int argc, char **argv)
 {
     err_t e = {0};
     cli_opts_t o;

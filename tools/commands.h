@@ -1,6 +1,6 @@
 /* commands.h - the gnnrec subcommands and what they share.
  *
- * Each cli_cmd_* takes the subcommand's argv (argv[0] = its name), does its
+ * Each cmd_* (tools/cmd_*.c) takes the subcommand's argv (argv[0] = its name), does its
  * job, prints data to stdout and diagnostics to stderr, and returns the
  * process exit code: 0 success, 2 bad usage or bad input, 1 other failures
  * (err_exit_code). Library layers below never print; this layer does.
@@ -10,14 +10,14 @@
 
 #include "base/err.h"
 
-int cli_cmd_build_graph(int argc, char **argv);
-int cli_cmd_stats(int argc, char **argv);
-int cli_cmd_train(int argc, char **argv);
-int cli_cmd_eval(int argc, char **argv);
-int cli_cmd_infer(int argc, char **argv);
-int cli_cmd_index(int argc, char **argv);
-int cli_cmd_generate(int argc, char **argv);
-int cli_cmd_rank_feed(int argc, char **argv);
+int cmd_build_graph(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_infer(int argc, char **argv);
+int cmd_index(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
+int cmd_rank_feed(int argc, char **argv);
 
 /* Print "gnnrec CMD: message" to stderr and return the exit code for e. */
 int cli_fail(const char *cmd, const err_t *e);

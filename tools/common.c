@@ -7,8 +7,6 @@
 #include <cblas.h>
 #include <omp.h>
 
-#include "gnn/saved.h"
-
 int cli_start(cli_opts_t *o, int argc, char **argv, const cli_flag_t *flags,
               const char *const *known, const char *usage, int *help, err_t *e)
 {
@@ -37,41 +35,5 @@ void cli_set_threads(int threads)
     int n = threads > 0 ? threads : omp_get_num_procs();
     omp_set_num_threads(n);
     openblas_set_num_threads(n);
-}
-
-typedef struct names {
-    char list[512];
-    char first[256];
-    int n;
-} names_t;
-
-static void add_name(const char *name, void *ctx)
-{
-    names_t *ns = ctx;
-    if (ns->n++ == 0) snprintf(ns->first, sizeof ns->first, "%s", name);
-    size_t l = strlen(ns->list);
-    if (l + strlen(name) + 3 < sizeof ns->list) snprintf(ns->list + l, sizeof ns->list - l, "%s%s", l ? ", " : "", name);
-}
-
-int cli_pick_model(store_txn_t *t, const char *given, char *out, size_t n, err_t *e)
-{
-    names_t ns;
-    memset(&ns, 0, sizeof ns);
-    int rc = store_model_list(t, add_name, &ns, e);
-    if (rc) return rc;
-    if (given) {
-        gnn_saved_meta_t meta;
-        rc = gnn_saved_meta(t, given, &meta, e);
-        if (rc == ERR_NOTFOUND)
-            return err_set(e, ERR_NOTFOUND, "no model named '%s' in this store (models: %s)", given,
-                           ns.n ? ns.list : "none; train one with gnnrec train");
-        if (rc) return rc;
-        snprintf(out, n, "%s", given);
-        return ERR_OK;
-    }
-    if (ns.n == 0) return err_set(e, ERR_NOTFOUND, "no trained model in this store (train one with gnnrec train)");
-    if (ns.n > 1) return err_set(e, ERR_USAGE, "the store has several models (%s): choose one with --model", ns.list);
-    snprintf(out, n, "%s", ns.first);
-    return ERR_OK;
 }
 

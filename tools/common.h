@@ -24,8 +24,4 @@ void cli_put_escaped(const char *s, FILE *f);
 /* OpenMP and OpenBLAS threads; 0 = all cores. */
 void cli_set_threads(int threads);
 
-/* The model to use: `given` if set, else the store's only model; an error
- * lists the models when there are several or none. out gets the name. */
-int cli_pick_model(store_txn_t *t, const char *given, char *out, size_t n, err_t *e);
-
 #endif

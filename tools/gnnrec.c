@@ -15,14 +15,14 @@ static const struct {
     int (*run)(int argc, char **argv);
     const char *what;
 } commands[] = {
-    {"build-graph", cli_cmd_build_graph, "load interactions, social ties and a knowledge graph into a store"},
-    {"stats", cli_cmd_stats, "counts, degrees and components of a store's graph"},
-    {"train", cli_cmd_train, "train a GCN recommender (lightgcn, mf, gcn) and save it in the store"},
-    {"eval", cli_cmd_eval, "Recall/NDCG/Precision/Hit@K of a saved model on the test split"},
-    {"infer", cli_cmd_infer, "top-K recommendations for users from a saved model"},
-    {"index", cli_cmd_index, "build a model's approximate top-K index (infer --index ivf)"},
-    {"rank-feed", cli_cmd_rank_feed, "rank each viewer's social-feed candidates (offline feed jobs)"},
-    {"generate", cli_cmd_generate, "write the built-in synthetic dataset (igraph stochastic block model)"},
+    {"build-graph", cmd_build_graph, "load interactions, social ties and a knowledge graph into a store"},
+    {"stats", cmd_stats, "counts, degrees and components of a store's graph"},
+    {"train", cmd_train, "train a GCN recommender (lightgcn, mf, gcn) and save it in the store"},
+    {"eval", cmd_eval, "Recall/NDCG/Precision/Hit@K of a saved model on the test split"},
+    {"infer", cmd_infer, "top-K recommendations for users from a saved model"},
+    {"index", cmd_index, "build a model's approximate top-K index (infer --index ivf)"},
+    {"rank-feed", cmd_rank_feed, "rank each viewer's social-feed candidates (offline feed jobs)"},
+    {"generate", cmd_generate, "write the built-in synthetic dataset (igraph stochastic block model)"},
 };
 
 static void usage(FILE *f)

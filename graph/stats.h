@@ -1,0 +1,38 @@
+/* stats.h - what is in a store (`gnnrec stats`): node and edge counts per
+ * type, degree summaries of users and items in training, the connected
+ * components of the whole training graph (interactions, social ties, kg
+ * triples; igraph, weak components) and the interaction density.
+ * Read-only: one read transaction, nothing written. */
+#ifndef GNNREC_GRAPH_STATS_H
+#define GNNREC_GRAPH_STATS_H
+
+#include <stdint.h>
+
+#include "base/err.h"
+#include "graph/csr.h"
+#include "store/store.h"
+
+/* Degrees of the rows of a matrix; nearest-rank percentiles. */
+typedef struct graph_degsum {
+    uint64_t min, median, p99, max;
+    double mean;
+} graph_degsum_t;
+
+typedef struct graph_stats {
+    uint64_t nodes[STORE_N_NODE];    /* by enum store_node */
+    uint64_t edges[STORE_N_EDGES];   /* by enum store_edges */
+    uint64_t models;                 /* saved models */
+    uint64_t disk;                   /* bytes of the store on disk (0 if unknown) */
+    graph_degsum_t user_degree, item_degree;   /* training interactions */
+    int64_t components, largest;     /* weak components, nodes in the largest */
+    uint64_t total_nodes;            /* users + items + entities */
+    double density;                  /* train interactions / (users x items), 0 if either is 0 */
+} graph_stats_t;
+
+/* The degree summary of m's rows (all zero for no rows). */
+int graph_degsum(const graph_csr_t *m, graph_degsum_t *d, err_t *e);
+
+/* Everything above for the store s. */
+int graph_stats(store_t *s, graph_stats_t *out, err_t *e);
+
+#endif
