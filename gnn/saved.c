@@ -327,3 +327,47 @@ int gnn_saved_ivf_get(store_txn_t *t, const char *name, const gnn_saved_meta_t *
     const float *lemb = f + 4 + nl * d + (nl + 1) + ni;
     return gnn_ivf_view(ix, (uint32_t)ni, (uint32_t)d, (uint32_t)nl, cent, ptr, items, lemb, e);
 }
+
+/* the model must still be the one indexed: a train that replaced it while
+ * the index was built would leave an index of other rows */
+typedef struct ivf_put {
+    const char *name;
+    const gnn_ivf_t *ix;
+    const gnn_saved_meta_t *built;
+} ivf_put_t;
+
+static int write_ivf(store_txn_t *t, void *ctx, err_t *e)
+{
+    const ivf_put_t *p = ctx;
+    gnn_saved_meta_t now;
+    int rc = gnn_saved_meta(t, p->name, &now, e);
+    if (rc) return rc;
+    if (now.step != p->built->step || now.epoch != p->built->epoch || now.train_seconds != p->built->train_seconds)
+        return err_set(e, ERR_USAGE, "model '%s' was retrained while its index was built: run gnnrec index again",
+                       p->name);
+    return gnn_saved_ivf_put(t, p->name, p->ix, e);
+}
+
+int gnn_saved_ivf_build(store_t *s, const char *name, uint32_t nlist, uint32_t iters, uint64_t seed, int threads,
+                        gnn_ivf_t *out, err_t *e)
+{
+    store_txn_t t;
+    gnn_saved_meta_t meta;
+    const float *emb;
+    memset(out, 0, sizeof *out);
+    int rc = store_read_begin(s, &t, e);
+    if (rc) return rc;
+    if (!(rc = gnn_saved_meta(&t, name, &meta, e))) {
+        const gnn_arch_t *a = gnn_arch_find(meta.arch);
+        if (!a || a->kind != GNN_KIND_EMBED)
+            rc = err_set(e, ERR_USAGE, "model '%s' (%s) is not an embedding model: nothing to index", name, meta.arch);
+    }
+    if (!rc && !(rc = gnn_saved_embeddings(&t, name, &meta, &emb, e)))
+        rc = gnn_ivf_build(out, emb + (size_t)meta.n_users * meta.dim, meta.n_items, meta.dim, nlist, iters, seed,
+                           threads, e);
+    store_read_end(&t);
+    if (rc) return rc;
+    ivf_put_t p = {name, out, &meta};
+    if ((rc = store_write(s, write_ivf, &p, e))) gnn_ivf_destroy(out);
+    return rc;
+}

@@ -172,6 +172,12 @@ int gnn_saved_write_pop(store_txn_t *t, const char *name, uint32_t n_users, uint
 /* Save ix as model name's index (replacing one) in the caller's write
  * transaction; the model must exist. */
 int gnn_saved_ivf_put(store_txn_t *t, const char *name, const gnn_ivf_t *ix, err_t *e);
+/* Build model name's index over its item embeddings (gnn_ivf_build's
+ * nlist, iters, seed) and save it with the model in one write transaction,
+ * refused when the model was retrained meanwhile; *out is the index built
+ * (gnn_ivf_destroy it). Embedding models only (ERR_USAGE otherwise). */
+int gnn_saved_ivf_build(store_t *s, const char *name, uint32_t nlist, uint32_t iters, uint64_t seed, int threads,
+                        gnn_ivf_t *out, err_t *e);
 /* Model name's index as a view into the memory map (valid while t is open):
  * ERR_NOTFOUND "no index ... run gnnrec index" when there is none,
  * ERR_STORE when it does not match the model. */

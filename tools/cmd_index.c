@@ -27,26 +27,6 @@ static const char usage_text[] =
 static const cli_flag_t flags[] = {"help", NULL};
 static const char *const known[] = {"store", "model", "nlist", "iters", "seed", "threads", "help", NULL};
 
-typedef struct put {
-    const char *name;
-    const gnn_ivf_t *ix;
-    const gnn_saved_meta_t *built;   /* the meta of the embeddings indexed */
-} put_t;
-
-/* In the write transaction: the model must still be the one indexed (a
- * train that replaced it meanwhile would leave an index of other rows). */
-static int write_index(store_txn_t *t, void *ctx, err_t *e)
-{
-    const put_t *p = ctx;
-    gnn_saved_meta_t now;
-    int rc = gnn_saved_meta(t, p->name, &now, e);
-    if (rc) return rc;
-    if (now.step != p->built->step || now.epoch != p->built->epoch || now.train_seconds != p->built->train_seconds)
-        return err_set(e, ERR_USAGE, "model '%s' was retrained while its index was built: run gnnrec index again",
-                       p->name);
-    return gnn_saved_ivf_put(t, p->name, p->ix, e);
-}
-
 int cmd_index(int argc, char **argv)
 {
     err_t e = {0};
@@ -70,25 +50,12 @@ int cmd_index(int argc, char **argv)
     cli_set_threads((int)threads);
     if ((rc = store_open(&s, dir, 0, &e))) goto out;
     opened = 1;
-    gnn_saved_meta_t meta;
-    const float *emb;
     double t0 = clock_now();
-    if ((rc = store_read_begin(&s, &t, &e)) || (rc = gnn_ranker_pick_model(&t, given, name, sizeof name, &e)) ||
-        (rc = gnn_saved_meta(&t, name, &meta, &e)))
-        goto out;
-    const gnn_arch_t *a = gnn_arch_find(meta.arch);
-    if (!a || a->kind != GNN_KIND_EMBED) {
-        rc = err_set(&e, ERR_USAGE, "model '%s' (%s) is not an embedding model: nothing to index", name, meta.arch);
-        goto out;
-    }
-    if ((rc = gnn_saved_embeddings(&t, name, &meta, &emb, &e)) ||
-        (rc = gnn_ivf_build(&ix, emb + (size_t)meta.n_users * meta.dim, meta.n_items, meta.dim, nlist, iters, seed,
-                            (int)threads, &e)))
+    if ((rc = store_read_begin(&s, &t, &e)) || (rc = gnn_ranker_pick_model(&t, given, name, sizeof name, &e)))
         goto out;
     store_read_end(&t);
     t.txn = NULL;
-    put_t p = {name, &ix, &meta};
-    if ((rc = store_write(&s, write_index, &p, &e))) goto out;
+    if ((rc = gnn_saved_ivf_build(&s, name, nlist, iters, seed, (int)threads, &ix, &e))) goto out;
     uint32_t longest = 0;
     for (uint32_t l = 0; l < ix.nlist; l++)
         if (ix.list_ptr[l + 1] - ix.list_ptr[l] > longest) longest = ix.list_ptr[l + 1] - ix.list_ptr[l];
