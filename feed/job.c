@@ -115,7 +115,7 @@ static int load_model(feed_job_t *j, store_txn_t *t, const char *name, err_t *e)
     j->m.dim = meta.dim;
     if ((rc = store_edges_load(t, STORE_SOCIAL, 0, &so, e))) return rc;
     if (so.n) {
-        rc = graph_social_sym(&j->ties, meta.n_users, so.a, so.b, so.n, e);
+        rc = graph_social_sym(&j->ties, meta.n_users, so.a, so.b, so.n, 0, e);
         j->have_ties = !rc;
         if (!rc) j->m.ties = &j->ties;
     }

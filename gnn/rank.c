@@ -18,6 +18,7 @@
 #include "gnn/eval.h"
 #include "gnn/rank_job.h"
 #include "graph/load.h"
+#include "graph/typed.h"
 #include "io/idlist.h"
 
 /* ---- names: looked up on demand (a few queries) or scanned once (many) ---- */
@@ -450,21 +451,12 @@ int gnn_rank_friends(const gnn_ranker_t *r, const char *spec, const gnn_rank_opt
     names_t un = {0};
     float *norm = NULL;
     store_edge_list_t el = {0};
-    uint32_t *ra = NULL, *rb = NULL, nu = r->meta.n_users, dim = r->meta.dim;
+    uint32_t nu = r->meta.n_users, dim = r->meta.dim;
     int rc;
     if ((rc = similarity_queries(r, STORE_USER, r->emb, nu, spec, o, &q, &norm, e))) goto out;
     /* exclusion: self and existing ties, both directions (a tie is stored once) */
     if ((rc = graph_load_edges(r->t, STORE_SOCIAL, nu, nu, &el, e))) goto out;
-    uint64_t m = 2 * el.n + nu;
-    ra = malloc((m ? m : 1) * sizeof *ra);
-    rb = malloc((m ? m : 1) * sizeof *rb);
-    if (!ra || !rb) { rc = err_set(e, ERR_NOMEM, "out of memory"); goto out; }
-    for (uint64_t i = 0; i < el.n; i++) {
-        ra[2 * i] = el.a[i], rb[2 * i] = el.b[i];
-        ra[2 * i + 1] = el.b[i], rb[2 * i + 1] = el.a[i];
-    }
-    for (uint32_t u = 0; u < nu; u++) ra[2 * el.n + u] = rb[2 * el.n + u] = u;
-    if ((rc = graph_csr_from_pairs(&ex, nu, nu, ra, rb, m, e))) goto out;
+    if ((rc = graph_social_sym(&ex, nu, el.a, el.b, el.n, 1, e))) goto out;
     if ((rc = gnn_rank_names_init(&un, r->t, STORE_USER, nu, q.all || (uint64_t)q.n * (o->k + 1) > nu / 4, e))) goto out;
     gnn_scorer_t s;
     gnn_scorer_emb(&s, r->meta.arch, norm, nu, norm, nu, dim);
@@ -472,7 +464,7 @@ int gnn_rank_friends(const gnn_ranker_t *r, const char *spec, const gnn_rank_opt
                .qkey = "user", .ckey = "user", .lkey = "users"};
     rc = gnn_rank_run_job(&j, o, w, e);
 out:
-    free(q.id); free(norm); free(ra); free(rb);
+    free(q.id); free(norm);
     store_edge_list_destroy(&el);
     graph_csr_destroy(&ex);
     gnn_rank_names_free(&un);

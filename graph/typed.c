@@ -44,10 +44,11 @@ static double type_weight(const graph_typed_opts_t *o, int ty)
 }
 
 int graph_social_sym(graph_csr_t *s, uint32_t n_users, const uint32_t *a, const uint32_t *b, uint64_t n,
-                     err_t *e)
+                     int with_self, err_t *e)
 {
     memset(s, 0, sizeof *s);
-    uint32_t *r = malloc((n ? 2 * n : 1) * sizeof *r), *c = malloc((n ? 2 * n : 1) * sizeof *c);
+    const uint64_t cap = 2 * n + (with_self ? n_users : 0);
+    uint32_t *r = malloc((cap ? cap : 1) * sizeof *r), *c = malloc((cap ? cap : 1) * sizeof *c);
     if (!r || !c) {
         free(r); free(c);
         return err_set(e, ERR_NOMEM, "out of memory for %llu social ties", (unsigned long long)n);
@@ -62,6 +63,8 @@ int graph_social_sym(graph_csr_t *s, uint32_t n_users, const uint32_t *a, const 
         r[m] = a[k]; c[m++] = b[k];
         r[m] = b[k]; c[m++] = a[k];
     }
+    if (with_self)
+        for (uint32_t u = 0; u < n_users; u++) { r[m] = u; c[m++] = u; }
     int rc = graph_csr_from_pairs(s, n_users, n_users, r, c, m, e);
     free(r); free(c);
     return rc;
@@ -92,7 +95,7 @@ int graph_typed_build(const graph_typed_edges_t *in, const graph_typed_opts_t *o
                 add2(v, &n, u, U + in->train->col[k], 1.0f, GRAPH_NO_REL);
     if (o->social && o->w_social > 0.0f) {
         graph_csr_t s;
-        int rc = graph_social_sym(&s, U, in->su, in->sv, in->n_social, e);
+        int rc = graph_social_sym(&s, U, in->su, in->sv, in->n_social, 0, e);
         if (rc) { free(v); return rc; }
         for (uint32_t u = 0; u < U; u++)   /* s holds both directions already */
             for (uint64_t k = s.ptr[u]; k < s.ptr[u + 1]; k++) v[n++] = (ent_t){u, s.col[k], GRAPH_NO_REL, o->w_social};

@@ -66,11 +66,13 @@ typedef struct graph_typed {
 
 /* The symmetric user-user matrix [n_users x n_users] of undirected ties
  * (a[i], b[i]): each tie in both directions, self-loops dropped, duplicates
- * collapsed, rows sorted (binary, val NULL). A user id >= n_users is
- * ERR_STORE ("social edge out of range"). The one builder of the social
- * graph: the joint graph below and rank-feed's tie term (feed/feed.h) read it. */
+ * collapsed, rows sorted (binary, val NULL); with_self adds the diagonal
+ * (what infer --friends excludes: the user and its ties). A user id >=
+ * n_users is ERR_STORE ("social edge out of range"). The one builder of the
+ * social graph: the joint graph below, rank-feed's tie term (feed/feed.h)
+ * and infer's friends read it. */
 int graph_social_sym(graph_csr_t *s, uint32_t n_users, const uint32_t *a, const uint32_t *b, uint64_t n,
-                     err_t *e);
+                     int with_self, err_t *e);
 
 /* Build the joint graph from edge lists. */
 int graph_typed_build(const graph_typed_edges_t *in, const graph_typed_opts_t *o, graph_typed_t *g,

@@ -19,11 +19,11 @@ static void test_terms(void)
 {
     uint32_t ta[] = {0, 1, 2}, tb[] = {2, 1, 0};   /* tie 0-2 twice, a self-loop 1-1 */
     graph_csr_t ties;
-    CHECK(graph_social_sym(&ties, 3, ta, tb, 3, NULL) == ERR_OK);
+    CHECK(graph_social_sym(&ties, 3, ta, tb, 3, 0, NULL) == ERR_OK);
     CHECK(ties.nnz == 2 && ties.ptr[1] == 1 && ties.ptr[2] == 1);   /* 0-2 and 2-0, once each */
     uint32_t bad[] = {3};
     graph_csr_t none;
-    CHECK(graph_social_sym(&none, 3, ta, bad, 1, NULL) == ERR_STORE);   /* user 3 of 3 */
+    CHECK(graph_social_sym(&none, 3, ta, bad, 1, 0, NULL) == ERR_STORE);   /* user 3 of 3 */
     feed_model_t m = {users, content, 3, 2, 2, &ties};
     CHECK(feed_tie(&m, 0, 2) && feed_tie(&m, 2, 0));
     CHECK(!feed_tie(&m, 1, 1) && !feed_tie(&m, 0, 1) && !feed_tie(&m, 7, 0));
