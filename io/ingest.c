@@ -318,6 +318,7 @@ int io_read_interactions(const char *path, const io_spec_t *spec, strmap_t *user
         st->rows++;
     }
 done:
+    if (!rc) progress_update(&pg, in.size);   /* the last line shows the whole file's rate */
     progress_done(&pg);
     if (!rc && out->n == n0) {
         rc = st->below_min_rating
