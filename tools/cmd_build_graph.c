@@ -120,9 +120,10 @@ static int put_rows(store_txn_t *t, job_t *j, int edges, const io_rows_t *rows, 
                 continue;
             }
         }
-        uint32_t a = ma[rows->a[i]], b = mb[rows->b[i]];
+        /* a new store's map is the identity: skip its lookups */
+        uint32_t a = j->append ? ma[rows->a[i]] : rows->a[i], b = j->append ? mb[rows->b[i]] : rows->b[i];
         if (edges == STORE_SOCIAL && a > b) { uint32_t x = a; a = b; b = x; }   /* stored as (min, max) */
-        uint32_t ids[3] = {a, kg ? mr[rows->r[i]] : b, b};
+        uint32_t ids[3] = {a, kg ? (j->append ? mr[rows->r[i]] : rows->r[i]) : b, b};
         if (skip_if_in >= 0 && j->append) {
             int in = 0;
             if ((rc = store_edge_exists(t, skip_if_in, ids, &in, e))) break;
@@ -547,6 +548,13 @@ int cli_cmd_build_graph(int argc, char **argv)
         if ((rc = store_create_begin(&s, dir, &e))) goto out;
         store_open_ok = 1;
     }
+    /* room for the whole write up front: a map that fills mid-write makes
+     * store_write start over (a second pass over every row). Per edge at
+     * most key 12 + attr 13 + node 8 + index 2 bytes, doubled for half-full
+     * pages; per id two records of its name + 4 bytes + 10 */
+    uint64_t need = 70 * (j.train.n + j.test.n + j.social.n + j.kg.n) + ((uint64_t)1 << 20);
+    for (int n = 0; n < STORE_N_NODE; n++) need += 2 * (j.ids[n].arena_len + 30 * (uint64_t)j.ids[n].n);
+    if ((rc = store_reserve(&s, need, &e))) goto out;
     if ((rc = store_write(&s, write_job, &j, &e))) goto out;
     store_txn_t t;
     if ((rc = store_read_begin(&s, &t, &e))) goto out;
