@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -280,7 +281,9 @@ int io_read_interactions(const char *path, const io_spec_t *spec, strmap_t *user
     /* the progress line counts bytes: the file size is the one total known
      * before the end */
     progress_t pg;
-    progress_init(&pg, path, in.size, in.size ? spec->progress : -1);
+    char what[512];
+    snprintf(what, sizeof what, "reading %.480s, bytes", path);
+    progress_init(&pg, what, in.size, in.size ? spec->progress : -1);
     if (adj) {
         rc = read_adj(&in, spec->header, users, items, out, &pg, st, e);
         goto done;

@@ -11,7 +11,7 @@
 #     pairs of known users below the stored keys, repeats of stored pairs,
 #     a train pair already stored as test; counts as awk computes them, and
 #     a second identical append adds nothing;
-#   * --progress writes a progress line (rate, ETA) to stderr; without it and
+#   * --progress writes progress lines (reading, writing; rate, ETA) to stderr; without it and
 #     off a terminal stderr stays empty.
 # Usage: cli_ingest.sh PATH/TO/gnnrec
 source "$(dirname "$0")/lib.sh"
@@ -95,7 +95,8 @@ echo "# --progress"
 "$g" build-graph --store s3 --format adj --interactions gen/train.txt --progress > out5 2> err5
 rc=$?
 check "--progress: exit 0" test $rc = 0
-check "--progress: a progress line with the rate and ETA on stderr" grep -q "ETA" err5
+check "--progress: a reading line with the rate and ETA on stderr" grep -q "reading gen/train.txt, bytes: .*/s, ETA" err5
+check "--progress: a writing line that reaches every row" grep -q "writing edges: \([0-9]*\)/\1 (100%)" err5
 "$g" build-graph --store s4 --format adj --interactions gen/train.txt > out6 2> err6
 check "no --progress off a terminal: stderr empty" test ! -s err6
 

@@ -54,8 +54,9 @@ static const char usage_text[] =
     "  --item-entities FILE `item entity` per line: which kg entity each item is (KGCN's\n"
     "                       item_index2entity_id.txt); without it an entity whose id equals\n"
     "                       an item's id is that item (KGAT's convention)\n"
-    "  --progress           a progress line (bytes read, rate, ETA) on stderr while reading the\n"
-    "                       interactions and test files, also when stderr is not a terminal\n"
+    "  --progress           progress lines on stderr (done/total, rate, ETA) while reading the\n"
+    "                       interactions and test files and while writing the edges, also when\n"
+    "                       stderr is not a terminal (on a terminal they are always shown)\n"
     "Exit codes: 0 ok, 2 bad usage or bad input (FILE:LINE: what is wrong), 1 other failure.\n";
 
 static const cli_flag_t flags[] = {"append", "header", "help", "progress", NULL};
@@ -84,6 +85,8 @@ typedef struct job {
     uint64_t align_stored;          /* pairs in the store's record after phase 2 */
     counts_t parse;                 /* counts from phase 1 */
     counts_t w;                     /* counts from phase 2 (reset at each try) */
+    progress_t pg;                  /* phase 2: edges written of all rows */
+    uint64_t written;               /* rows put so far in this try */
 } job_t;
 
 static store_attr_t row_attr(const io_rows_t *rows, uint64_t i)
@@ -112,6 +115,7 @@ static int put_rows(store_txn_t *t, job_t *j, int edges, const io_rows_t *rows, 
     const uint32_t *mr = j->map[STORE_RELATION];
     uint64_t sk = 0;   /* merge position in skip_rows */
     for (uint64_t i = 0; i < rows->n && !rc; i++) {
+        if (!(++j->written & 0xffff)) progress_update(&j->pg, j->written);
         if (skip_if_in >= 0 && !j->append) {
             uint64_t key = (uint64_t)rows->a[i] << 32 | rows->b[i];
             while (sk < skip_rows->n && ((uint64_t)skip_rows->a[sk] << 32 | skip_rows->b[sk]) < key) sk++;
@@ -282,6 +286,8 @@ static int write_job(store_txn_t *t, void *ctx, err_t *e)
 {
     job_t *j = ctx;
     memset(&j->w, 0, sizeof j->w);
+    j->written = 0;
+    progress_init(&j->pg, "writing edges", j->train.n + j->test.n + j->social.n + j->kg.n, j->progress ? 1 : 0);
     int rc;
     for (int node = 0; node < STORE_N_NODE; node++)
         if ((rc = assign_ids(t, j, node, e))) return rc;
@@ -290,8 +296,12 @@ static int write_job(store_txn_t *t, void *ctx, err_t *e)
         (rc = put_rows(t, j, STORE_TEST, &j->test, STORE_TRAIN, &j->train, &j->w.test_in_train, &j->w.dup_test,
                        &j->w.new_test, e)) ||
         (rc = put_rows(t, j, STORE_SOCIAL, &j->social, -1, NULL, NULL, &j->w.social_dup, &j->w.new_social, e)) ||
-        (rc = put_rows(t, j, STORE_KG, &j->kg, -1, NULL, NULL, &j->w.kg_dup, &j->w.new_kg, e)))
+        (rc = put_rows(t, j, STORE_KG, &j->kg, -1, NULL, NULL, &j->w.kg_dup, &j->w.new_kg, e))) {
+        progress_done(&j->pg);
         return rc;
+    }
+    progress_update(&j->pg, j->written);
+    progress_done(&j->pg);
     if (j->align.n && (rc = write_item_entities(t, j, j->align_path, e))) return rc;
     if (j->test.n) {
         /* test interactions on items without any training interaction: kept,
