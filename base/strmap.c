@@ -56,8 +56,12 @@ static int grow(strmap_t *m)
 
 uint32_t strmap_intern(strmap_t *m, const char *s, size_t len, int *added)
 {
+    return strmap_intern_hashed(m, strmap_hash(s, len), s, len, added);
+}
+
+uint32_t strmap_intern_hashed(strmap_t *m, uint64_t h, const char *s, size_t len, int *added)
+{
     if (added) *added = 0;
-    uint64_t h = strmap_hash(s, len);
     size_t i = find(m, h, s, len);
     if (m->slot[i].id1) return m->slot[i].id1 - 1;
     if (m->n == STRMAP_NONE - 1 || len > UINT32_MAX) return STRMAP_NONE;

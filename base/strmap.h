@@ -50,6 +50,9 @@ uint32_t strmap_get(const strmap_t *m, const char *s, size_t len);
 /* id of s, adding it (next dense id) if absent; *added = 1 if new.
  * Returns STRMAP_NONE on out of memory. */
 uint32_t strmap_intern(strmap_t *m, const char *s, size_t len, int *added);
+/* strmap_intern of s whose strmap_hash is h: a caller interning a batch
+ * hashes and prefetches them all first (build-graph's adj lines). */
+uint32_t strmap_intern_hashed(strmap_t *m, uint64_t h, const char *s, size_t len, int *added);
 static inline const char *strmap_name(const strmap_t *m, uint32_t id) { return m->arena + m->off[id]; }
 static inline uint32_t strmap_len(const strmap_t *m, uint32_t id) { return m->len[id]; }
 

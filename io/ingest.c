@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "io/lines.h"
 
 #define MAX_FIELDS 64
@@ -19,6 +21,7 @@ void io_spec_default(io_spec_t *s)
     s->col[IO_COL_RATING] = -1;
     s->col[IO_COL_TIME] = -1;
     s->n_named = 2;
+    s->progress = -1;
 }
 
 int io_spec_set_columns(io_spec_t *s, const char *columns, err_t *e)
@@ -60,7 +63,15 @@ int io_spec_set_delim(io_spec_t *s, const char *name, err_t *e)
     return ERR_OK;
 }
 
-void io_rows_init(io_rows_t *rows) { memset(rows, 0, sizeof *rows); }
+void io_rows_init(io_rows_t *rows) { io_rows_init_cols(rows, IO_ROWS_ALL); }
+
+void io_rows_init_cols(io_rows_t *rows, unsigned cols)
+{
+    memset(rows, 0, sizeof *rows);
+    /* an attribute needs its line: it says which of two rows is first */
+    if (cols & (IO_ROWS_RATING | IO_ROWS_TIME)) cols |= IO_ROWS_LINE;
+    rows->cols = cols & IO_ROWS_ALL;
+}
 
 void io_rows_destroy(io_rows_t *rows)
 {
@@ -69,12 +80,26 @@ void io_rows_destroy(io_rows_t *rows)
     memset(rows, 0, sizeof *rows);
 }
 
-static int rows_grow(io_rows_t *rows, err_t *e)
+unsigned io_spec_row_cols(const io_spec_t *s)
 {
-    uint64_t cap = rows->cap ? rows->cap * 2 : 4096;
+    if (s->format == IO_FORMAT_ADJ) return 0;
+    return (s->col[IO_COL_RATING] >= 0 ? IO_ROWS_RATING | IO_ROWS_LINE : 0) |
+           (s->col[IO_COL_TIME] >= 0 ? IO_ROWS_TIME | IO_ROWS_LINE : 0);
+}
+
+int io_rows_reserve(io_rows_t *rows, uint64_t cap, err_t *e)
+{
+    if (cap <= rows->cap) return ERR_OK;
+    if (cap > SIZE_MAX / sizeof(int64_t)) goto nomem;
     void *p;
+    /* large blocks are mmapped: realloc moves them with mremap (no copy,
+     * no second resident copy) and untouched capacity costs no RSS */
 #define GROW(f) do { p = realloc(rows->f, cap * sizeof *rows->f); if (!p) goto nomem; rows->f = p; } while (0)
-    GROW(a); GROW(b); GROW(r); GROW(rating); GROW(time); GROW(line);
+    GROW(a); GROW(b);
+    if (rows->cols & IO_ROWS_R) GROW(r);
+    if (rows->cols & IO_ROWS_RATING) GROW(rating);
+    if (rows->cols & IO_ROWS_TIME) GROW(time);
+    if (rows->cols & IO_ROWS_LINE) GROW(line);
 #undef GROW
     rows->cap = cap;
     return ERR_OK;
@@ -85,12 +110,31 @@ nomem:
 int io_rows_push(io_rows_t *rows, uint32_t a, uint32_t b, uint32_t r, float rating,
                  int64_t time, uint32_t line, err_t *e)
 {
-    if (rows->n == rows->cap && rows_grow(rows, e)) return ERR_NOMEM;
+    if (rows->n == rows->cap && io_rows_reserve(rows, rows->cap ? rows->cap * 2 : 4096, e)) return ERR_NOMEM;
     uint64_t i = rows->n++;
-    rows->a[i] = a; rows->b[i] = b; rows->r[i] = r;
-    rows->rating[i] = rating; rows->time[i] = time;
-    rows->line[i] = line;
+    rows->a[i] = a; rows->b[i] = b;
+    if (rows->r) rows->r[i] = r;
+    if (rows->rating) rows->rating[i] = rating;
+    if (rows->time) rows->time[i] = time;
+    if (rows->line) rows->line[i] = line;
     return ERR_OK;
+}
+
+/* Before rows fill up: room for the rest of the file at the rate of rows
+ * per byte seen so far, plus 1/16 and 4096 rows of slack. Only a size
+ * hint: io_rows_push still grows the arrays when the estimate falls short,
+ * so an estimate can never cut the input. */
+static int reserve_estimate(io_rows_t *rows, uint64_t n0, const io_lines_t *in, err_t *e)
+{
+    if (rows->n < rows->cap) return ERR_OK;
+    uint64_t seen = rows->n - n0, want = rows->cap ? rows->cap * 2 : 4096;
+    if (in->offset > 0 && in->size > in->offset && seen > 0) {
+        double per_byte = (double)seen / (double)in->offset;
+        double rest = per_byte * (double)(in->size - in->offset);
+        uint64_t est = rows->n + (uint64_t)(rest + rest / 16) + 4096;
+        if (est > rows->n) want = est;
+    }
+    return io_rows_reserve(rows, want, e);
 }
 
 static uint32_t line_no(const io_lines_t *in)
@@ -168,41 +212,58 @@ static char detect_delim(const char *line)
 }
 
 static int read_adj(io_lines_t *in, int header, strmap_t *users, strmap_t *items, io_rows_t *out,
-                    io_read_stats_t *st, err_t *e)
+                    progress_t *pg, io_read_stats_t *st, err_t *e)
 {
     char *line;
     size_t len;
     int rc;
+    uint64_t n0 = out->n;
     while (!(rc = io_lines_next(in, &line, &len, e)) && line) {
         st->lines++;
+        if (!(st->lines & 1023)) progress_update(pg, in->offset);
         if (header && st->lines == 1) continue;
-        char *p = line;
-        char *tok[1];
-        size_t tl[1];
-        /* tokens one at a time: an adj line can hold thousands of items */
+        /* tokens in batches: an adj line can hold thousands of items, and
+         * hashing a batch and prefetching its slots first lets the table's
+         * cache misses overlap instead of coming one per item */
+        enum { BATCH = 32 };
+        const char *tok[BATCH];
+        size_t tl[BATCH];
+        uint64_t th[BATCH];
+        const char *p = line;
         uint32_t user = 0;
         int first = 1;
         for (;;) {
-            while (*p == ' ' || *p == '\t') p++;
-            if (!*p) break;
-            char *q = p;
-            while (*q && *q != ' ' && *q != '\t') q++;
-            char save = *q;
-            *q = '\0';
-            tok[0] = p;
-            tl[0] = (size_t)(q - p);
-            uint32_t id;
+            int nt = 0;
+            while (nt < BATCH) {
+                while (*p == ' ' || *p == '\t') p++;
+                if (!*p) break;
+                const char *q = p;
+                while (*q && *q != ' ' && *q != '\t') q++;
+                tok[nt] = p;
+                tl[nt++] = (size_t)(q - p);
+                p = q;
+            }
+            if (nt == 0) break;
+            int k = 0;
             if (first) {
                 if ((rc = intern(users, "user", tok[0], tl[0], in, &user, e))) return rc;
                 first = 0;
-            } else {
-                if ((rc = intern(items, "item", tok[0], tl[0], in, &id, e))) return rc;
-                if ((rc = io_rows_push(out, user, id, 0, NAN, IO_NO_TIME, line_no(in), e))) return rc;
+                k = 1;
+            }
+            for (int x = k; x < nt; x++) {
+                if ((rc = check_id("item", tok[x], tl[x], in, e))) return rc;
+                th[x] = strmap_hash(tok[x], tl[x]);
+                strmap_prefetch(items, th[x]);
+            }
+            for (int x = k; x < nt; x++) {
+                uint32_t id = strmap_intern_hashed(items, th[x], tok[x], tl[x], NULL);
+                if (id == STRMAP_NONE)
+                    return err_set(e, ERR_NOMEM, "%s:%ld: out of memory (or more than 2^32-1 item ids)", in->path, in->line);
+                if ((rc = reserve_estimate(out, n0, in, e)) ||
+                    (rc = io_rows_push(out, user, id, 0, NAN, IO_NO_TIME, line_no(in), e)))
+                    return rc;
                 st->rows++;
             }
-            *q = save;
-            if (!save) break;
-            p = q + 1;
         }
     }
     return rc;
@@ -217,8 +278,14 @@ int io_read_interactions(const char *path, const io_spec_t *spec, strmap_t *user
     int rc = io_lines_open(&in, path, adj ? IO_MAX_ADJ_LINE : IO_MAX_LINE, e);
     if (rc) return rc;
     uint64_t n0 = out->n;
+    /* the progress line counts bytes: the file size is the one total known
+     * before the end */
+    progress_t pg;
+    char what[512];
+    snprintf(what, sizeof what, "reading %.480s, bytes", path);
+    progress_init(&pg, what, in.size, in.size ? spec->progress : -1);
     if (adj) {
-        rc = read_adj(&in, spec->header, users, items, out, st, e);
+        rc = read_adj(&in, spec->header, users, items, out, &pg, st, e);
         goto done;
     }
     char delim = spec->delim;
@@ -230,6 +297,7 @@ int io_read_interactions(const char *path, const io_spec_t *spec, strmap_t *user
     const int *col = spec->col;
     while (!(rc = io_lines_next(&in, &line, &len, e)) && line) {
         st->lines++;
+        if (!(st->lines & 1023)) progress_update(&pg, in.offset);
         if (spec->header && st->lines == 1) continue;
         if (blank(line)) continue;
         if (!delim) delim = detect_delim(line);
@@ -261,11 +329,14 @@ int io_read_interactions(const char *path, const io_spec_t *spec, strmap_t *user
         uint32_t u, i;
         if ((rc = intern(users, "user", f[col[IO_COL_USER]], fl[col[IO_COL_USER]], &in, &u, e)) ||
             (rc = intern(items, "item", f[col[IO_COL_ITEM]], fl[col[IO_COL_ITEM]], &in, &i, e)) ||
+            (rc = reserve_estimate(out, n0, &in, e)) ||
             (rc = io_rows_push(out, u, i, 0, rating, time, line_no(&in), e)))
             break;
         st->rows++;
     }
 done:
+    if (!rc) progress_update(&pg, in.size);   /* the last line shows the whole file's rate */
+    progress_done(&pg);
     if (!rc && out->n == n0) {
         rc = st->below_min_rating
                  ? err_input(e, path, 0, "no interactions left: all %llu rows are below --min-rating %g",
@@ -354,6 +425,16 @@ int io_read_kg(const char *path, strmap_t *entities, strmap_t *relations, io_row
     return read_tuples(path, 3, 3, &in, kg_row, &c, st, e);
 }
 
+/* rows[w] = rows[i], every present column. */
+static void move_row(io_rows_t *rows, uint64_t w, uint64_t i)
+{
+    rows->a[w] = rows->a[i]; rows->b[w] = rows->b[i];
+    if (rows->r) rows->r[w] = rows->r[i];
+    if (rows->rating) rows->rating[w] = rows->rating[i];
+    if (rows->time) rows->time[w] = rows->time[i];
+    if (rows->line) rows->line[w] = rows->line[i];
+}
+
 /* Sort key for dedup: (a, b, r, position). */
 typedef struct { uint32_t a, b, r; uint64_t i; } dkey_t;
 
@@ -371,6 +452,7 @@ int io_rows_dedup(io_rows_t *rows, int with_r, uint64_t *dropped, err_t *e)
     *dropped = 0;
     uint64_t n = rows->n;
     if (n < 2) return ERR_OK;
+    with_r = with_r && rows->r;
     dkey_t *k = malloc(n * sizeof *k);
     uint8_t *keep = calloc(n, 1);
     if (!k || !keep) { free(k); free(keep); return err_set(e, ERR_NOMEM, "out of memory"); }
@@ -384,12 +466,117 @@ int io_rows_dedup(io_rows_t *rows, int with_r, uint64_t *dropped, err_t *e)
     uint64_t w = 0;
     for (uint64_t i = 0; i < n; i++) {
         if (!keep[i]) continue;
-        rows->a[w] = rows->a[i]; rows->b[w] = rows->b[i]; rows->r[w] = rows->r[i];
-        rows->rating[w] = rows->rating[i]; rows->time[w] = rows->time[i];
-        rows->line[w] = rows->line[i];
-        w++;
+        move_row(rows, w++, i);
     }
     free(keep);
+    *dropped = n - w;
+    rows->n = w;
+    return ERR_OK;
+}
+
+/* ---- io_rows_sort_dedup ---- */
+
+/* One row of a user's bucket: (r, b) packed, the line, the row's position. */
+typedef struct { uint64_t k; uint32_t line; uint32_t pos; } bkey_t;
+
+static int bkey_less(const bkey_t *p, const bkey_t *q)
+{
+    return p->k != q->k ? p->k < q->k : p->line < q->line;
+}
+
+static int cmp_bkey(const void *x, const void *y)
+{
+    const bkey_t *p = x, *q = y;
+    return bkey_less(p, q) ? -1 : bkey_less(q, p);
+}
+
+/* Swap rows i and j in every present column. */
+static void swap_rows(io_rows_t *rows, uint64_t i, uint64_t j)
+{
+#define SW(f) do { if (rows->f) { __typeof__(*rows->f) x_ = rows->f[i]; rows->f[i] = rows->f[j]; rows->f[j] = x_; } } while (0)
+    SW(a); SW(b); SW(r); SW(rating); SW(time); SW(line);
+#undef SW
+}
+
+/* Gather bucket rows [s, s + m) in the order of k[] into rows [w, w + kept)
+ * dropping repeated keys; tmp: m * 8 bytes of scratch. Returns kept. */
+static uint64_t gather_bucket(io_rows_t *rows, uint64_t s, uint64_t w, const bkey_t *k, uint64_t m,
+                              void *tmp)
+{
+    uint64_t kept = 0;
+    /* column by column through tmp: the first row of each key stays */
+#define GATHER(f) do {                                                        \
+        if (rows->f) {                                                        \
+            __typeof__(*rows->f) *t_ = tmp;                                   \
+            uint64_t c_ = 0;                                                  \
+            for (uint64_t j = 0; j < m; j++)                                  \
+                if (j == 0 || k[j].k != k[j - 1].k) t_[c_++] = rows->f[s + k[j].pos]; \
+            memcpy(rows->f + w, t_, c_ * sizeof *t_);                         \
+            kept = c_;                                                        \
+        }                                                                     \
+    } while (0)
+    GATHER(b); GATHER(r); GATHER(rating); GATHER(time); GATHER(line);
+#undef GATHER
+    uint32_t a = rows->a[s];
+    for (uint64_t j = 0; j < kept; j++) rows->a[w + j] = a;
+    return kept;
+}
+
+int io_rows_sort_dedup(io_rows_t *rows, int with_r, uint64_t *dropped, err_t *e)
+{
+    *dropped = 0;
+    uint64_t n = rows->n;
+    if (n == 0) return ERR_OK;
+    with_r = with_r && rows->r;
+    uint32_t max_a = 0;
+    for (uint64_t i = 0; i < n; i++) if (rows->a[i] > max_a) max_a = rows->a[i];
+    /* start [max_a + 2]: bucket of a at start[a] .. start[a + 1] */
+    uint64_t nb = (uint64_t)max_a + 1;
+    uint64_t *start = calloc(nb + 1, sizeof *start), *next = malloc((nb + 1) * sizeof *next);
+    if (!start || !next) { free(start); free(next); return err_set(e, ERR_NOMEM, "out of memory sorting %llu rows", (unsigned long long)n); }
+    for (uint64_t i = 0; i < n; i++) start[rows->a[i] + 1]++;
+    uint64_t big = 0;
+    for (uint64_t u = 0; u < nb; u++) {
+        if (start[u + 1] > big) big = start[u + 1];
+        start[u + 1] += start[u];
+    }
+    if (big > UINT32_MAX) {
+        free(start); free(next);
+        return err_set(e, ERR_NOMEM, "more than 2^32-1 rows share one id");
+    }
+    memcpy(next, start, (nb + 1) * sizeof *next);
+    /* in place by cycles (American flag sort): each row moves once */
+    for (uint64_t u = 0; u < nb; u++) {
+        while (next[u] < start[u + 1]) {
+            uint32_t v = rows->a[next[u]];
+            if (v == u) { next[u]++; continue; }
+            swap_rows(rows, next[u], next[v]++);
+        }
+    }
+    free(next);
+    bkey_t *k = malloc(big * sizeof *k);
+    void *tmp = malloc(big * sizeof(int64_t));
+    if (!k || !tmp) { free(start); free(k); free(tmp); return err_set(e, ERR_NOMEM, "out of memory sorting %llu rows", (unsigned long long)n); }
+    uint64_t w = 0;
+    for (uint64_t u = 0; u < nb; u++) {
+        uint64_t s = start[u], m = start[u + 1] - s;
+        if (m == 0) continue;
+        for (uint64_t j = 0; j < m; j++)
+            k[j] = (bkey_t){(uint64_t)(with_r ? rows->r[s + j] : 0) << 32 | rows->b[s + j],
+                            rows->line ? rows->line[s + j] : 0, (uint32_t)j};
+        if (m <= 32) {   /* most users: insertion sort beats qsort's call per compare */
+            for (uint64_t j = 1; j < m; j++) {
+                bkey_t x = k[j];
+                uint64_t h = j;
+                for (; h > 0 && bkey_less(&x, &k[h - 1]); h--) k[h] = k[h - 1];
+                k[h] = x;
+            }
+        } else {
+            qsort(k, m, sizeof *k, cmp_bkey);
+        }
+        w += gather_bucket(rows, s, w, k, m, tmp);
+    }
+    free(start); free(k); free(tmp);
     *dropped = n - w;
     rows->n = w;
     return ERR_OK;

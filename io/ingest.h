@@ -7,12 +7,18 @@
  * parses everything first and writes only when all input is valid. Every
  * malformed line stops the parse with ERR_INPUT "FILE:LINE: what is wrong".
  *
- * Rows (one allocation per array):
+ * Rows (one allocation per array, [cap] of which [n] are used):
  *   a [n], b [n]   interactions: user, item; social: user, user; kg: head, tail
  *   r [n]          kg: relation (else unused)
  *   rating [n]     rating / social weight, or NaN when the file has none
  *   time [n]       timestamp, or INT64_MIN when the file has none
  *   line [n]       source line (for later messages, and a stable order key)
+ * a and b are always there; the other columns only when rows->cols names
+ * them (IO_ROWS_*; NULL otherwise), so that an adj file's 100M rows cost
+ * 8 bytes each rather than 28. io_rows_init keeps every column (what small
+ * inputs and the tests use); io_rows_init_cols picks them. A column that is
+ * absent reads as its default (r 0, rating NaN, time IO_NO_TIME, line 0):
+ * io_rows_push drops values for it.
  */
 #ifndef GNNREC_IO_INGEST_H
 #define GNNREC_IO_INGEST_H
@@ -38,10 +44,18 @@ typedef struct io_spec {
     int n_named;              /* columns named by --columns (rows need >= this) */
     int has_min_rating;
     double min_rating;
+    int progress;             /* progress line while reading: 0 on a terminal, 1 always, -1 never (default) */
 } io_spec_t;
+
+#define IO_ROWS_R 1u
+#define IO_ROWS_RATING 2u
+#define IO_ROWS_TIME 4u
+#define IO_ROWS_LINE 8u
+#define IO_ROWS_ALL 15u
 
 typedef struct io_rows {
     uint64_t n, cap;
+    unsigned cols;            /* IO_ROWS_* present */
     uint32_t *a, *b, *r;
     float *rating;
     int64_t *time;
@@ -67,8 +81,15 @@ int io_spec_set_delim(io_spec_t *s, const char *name, err_t *e);
  * checks its ids with it. */
 int io_check_id(const char *what, const char *s, size_t len, const char *path, long line, err_t *e);
 
-void io_rows_init(io_rows_t *rows);
+void io_rows_init(io_rows_t *rows);                     /* every column */
+void io_rows_init_cols(io_rows_t *rows, unsigned cols);  /* a, b and cols (IO_ROWS_*) */
 void io_rows_destroy(io_rows_t *rows);
+/* The columns rows of interactions in this format need: rating and time
+ * when --columns names them, and then line (the first of two rows with
+ * the same pair but other attributes is the one kept); adj: none. */
+unsigned io_spec_row_cols(const io_spec_t *s);
+/* Make room for at least cap rows (never shrinks). */
+int io_rows_reserve(io_rows_t *rows, uint64_t cap, err_t *e);
 /* Append one row (growing the arrays). */
 int io_rows_push(io_rows_t *rows, uint32_t a, uint32_t b, uint32_t r, float rating,
                  int64_t time, uint32_t line, err_t *e);
@@ -83,7 +104,17 @@ int io_read_kg(const char *path, strmap_t *entities, strmap_t *relations, io_row
                io_read_stats_t *st, err_t *e);
 
 /* Drop repeated (a, b[, r]) rows keeping the first occurrence and the order
- * of the rest; returns the number dropped in *dropped. */
+ * of the rest; returns the number dropped in *dropped. Costs 25 bytes a row
+ * of scratch; the reference twin of io_rows_sort_dedup, and what --split
+ * uses (a split needs the file order). */
 int io_rows_dedup(io_rows_t *rows, int with_r, uint64_t *dropped, err_t *e);
+
+/* Sort rows into the store's key order (a, r, b) and drop repeated
+ * (a, b[, r]) rows keeping the first occurrence (the smallest line, when
+ * rows have a line column; without one repeated rows are identical). In
+ * place: a bucket pass by a (the user, counts [max a + 2] u64), then each
+ * user's rows sorted on their own, so the scratch is the largest user's
+ * rows, not a copy of the table. The row order among other keys is lost. */
+int io_rows_sort_dedup(io_rows_t *rows, int with_r, uint64_t *dropped, err_t *e);
 
 #endif

@@ -16,6 +16,7 @@ int io_lines_open(io_lines_t *r, const char *path, size_t max_len, err_t *e)
         return err_input(e, path, 0, "cannot open: %s", strerror(errno));
     if (S_ISDIR(st.st_mode))
         return err_input(e, path, 0, "is a directory, expected a file");
+    r->size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
     r->f = fopen(path, "rb");
     if (!r->f) return err_input(e, path, 0, "cannot open: %s", strerror(errno));
     /* start at 1 MiB and grow up to max_len + 2 only when a line needs it:
@@ -78,6 +79,7 @@ int io_lines_next(io_lines_t *r, char **line, size_t *len, err_t *e)
             if (memchr(s, '\0', n))
                 return err_input(e, r->path, r->line, "binary data (NUL byte); expected a text file");
             r->start += n + (nl != NULL);
+            r->offset += n + (nl != NULL);
             if (n > 0 && s[n - 1] == '\r') n--;
             /* a UTF-8 byte-order mark (editors on Windows write one) is
              * not part of the first field */

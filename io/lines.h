@@ -12,6 +12,7 @@
 #define GNNREC_IO_LINES_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "base/err.h"
@@ -23,6 +24,8 @@ typedef struct io_lines {
     char *buf;          /* [cap] */
     size_t cap, start, end, max_len;
     int eof;
+    uint64_t size;      /* the file's size at open (st_size), for estimates and progress */
+    uint64_t offset;    /* bytes consumed through the line last returned */
 } io_lines_t;
 
 /* ERR_INPUT "FILE: cannot open: ..." when the file is missing or unreadable. */

@@ -39,7 +39,7 @@ int io_split_rows(const io_rows_t *rows, uint32_t n_users, const io_split_t *sp,
     uint64_t n = rows->n;
     memset(is_test, 0, n);
     if (sp->kind == IO_SPLIT_NONE) return ERR_OK;
-    int has_time = n > 0 && rows->time[0] != IO_NO_TIME;
+    int has_time = n > 0 && rows->time && rows->time[0] != IO_NO_TIME;
     if (sp->kind == IO_SPLIT_TEMPORAL && !has_time)
         return err_set(e, ERR_USAGE, "--split temporal needs a time column (--columns user,item,...,time)");
     /* group row indices by user, file order kept within a user */

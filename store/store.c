@@ -749,6 +749,23 @@ int store_model_list(store_txn_t *t, void (*fn)(const char *name, void *ctx), vo
     return ERR_OK;
 }
 
+int store_reserve(store_t *s, uint64_t bytes, err_t *e)
+{
+    if (getenv("GNNREC_MAPSIZE_MB")) return ERR_OK;
+    MDB_envinfo info;
+    MDB_stat st;
+    int rc = mdb_env_info(s->env, &info);
+    if (!rc) rc = mdb_env_stat(s->env, &st);
+    if (rc) return err_set(e, ERR_STORE, "%s: %s", sname(s), mdb_strerror(rc));
+    uint64_t used = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize, want = used + bytes;
+    if (want < used || want > ((uint64_t)1 << 46)) want = (uint64_t)1 << 46;   /* 64 TiB: address space */
+    if (want <= info.me_mapsize) return ERR_OK;
+    want = (want + ((uint64_t)1 << 20) - 1) & ~(((uint64_t)1 << 20) - 1);
+    if ((rc = mdb_env_set_mapsize(s->env, (size_t)want)))
+        return err_set(e, ERR_STORE, "%s: cannot grow the map: %s", sname(s), mdb_strerror(rc));
+    return ERR_OK;
+}
+
 int store_disk_size(const store_t *s, uint64_t *bytes, err_t *e)
 {
     char p[4200];

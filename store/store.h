@@ -198,6 +198,15 @@ int store_model_delete(store_txn_t *t, const char *model, err_t *e);
 int store_model_list(store_txn_t *t, void (*fn)(const char *name, void *ctx), void *ctx,
                      err_t *e);
 
+/* Before a large store_write: grow the memory map so that `bytes` more fit
+ * past the pages in use, rather than letting the write fill the map, fail
+ * with MDB_MAP_FULL and run again from the start (a whole second pass of a
+ * big build-graph). Only a hint: store_write still grows the map when the
+ * guess is short. The map is address space; the file grows only as pages
+ * are written. Ignored when GNNREC_MAPSIZE_MB is set (the test hook that
+ * exercises the growth path). No transaction may be open in this process. */
+int store_reserve(store_t *s, uint64_t bytes, err_t *e);
+
 /* Bytes used by the environment's data file. */
 int store_disk_size(const store_t *s, uint64_t *bytes, err_t *e);
 

@@ -3,7 +3,8 @@
  * edges and adj interaction formats, delimiters including auto, --header,
  * --columns with `_`, --min-rating, social and kg files, every kind of bad
  * line reported as "FILE:LINE: what is wrong", dedup keeping the first
- * occurrence) and io/split (random, temporal, leave-one-out: counts per
+ * occurrence; io_rows_sort_dedup against its reference twin; the row-size
+ * estimate never cuts a file) and io/split (random, temporal, leave-one-out: counts per
  * user, determinism from the seed, single-interaction users stay in train,
  * temporal and leave-one-out put the latest rows in test).
  */
@@ -640,6 +641,162 @@ static void test_dedup(void)
     io_rows_destroy(&r);
 }
 
+/* --------------------------------------------------------- sort_dedup */
+
+/* The reference twin: io_rows_dedup (first occurrence, file order kept),
+ * then a stable sort into key order (a, r, b) by qsort on (key, position). */
+typedef struct { uint32_t a, r, b; uint64_t i; } refkey_t;
+
+static int cmp_refkey(const void *x, const void *y)
+{
+    const refkey_t *p = x, *q = y;
+    if (p->a != q->a) return p->a < q->a ? -1 : 1;
+    if (p->r != q->r) return p->r < q->r ? -1 : 1;
+    if (p->b != q->b) return p->b < q->b ? -1 : 1;
+    return (p->i > q->i) - (p->i < q->i);
+}
+
+static void ref_sort_dedup(io_rows_t *r, int with_r, uint64_t *dropped)
+{
+    err_t e = {0};
+    io_rows_dedup(r, with_r, dropped, &e);
+    refkey_t *k = malloc((r->n ? r->n : 1) * sizeof *k);
+    io_rows_t c;
+    io_rows_init_cols(&c, r->cols);
+    for (uint64_t i = 0; i < r->n; i++) k[i] = (refkey_t){r->a[i], with_r && r->r ? r->r[i] : 0, r->b[i], i};
+    qsort(k, r->n, sizeof *k, cmp_refkey);
+    for (uint64_t n = 0; n < r->n; n++) {
+        uint64_t i = k[n].i;
+        io_rows_push(&c, r->a[i], r->b[i], r->r ? r->r[i] : 0, r->rating ? r->rating[i] : NAN,
+                     r->time ? r->time[i] : IO_NO_TIME, r->line ? r->line[i] : 0, &e);
+    }
+    free(k);
+    io_rows_destroy(r);
+    *r = c;
+}
+
+static void test_sort_dedup(void)
+{
+    /* cols: none (an adj file), rating+time (edges with --columns), all (kg) */
+    static const unsigned colsets[] = {0, IO_ROWS_RATING | IO_ROWS_TIME, IO_ROWS_ALL};
+    uint64_t seed = 12345;
+    for (int cs = 0; cs < 3; cs++)
+        for (int with_r = 0; with_r < 2; with_r++)
+            for (int size = 0; size < 3; size++) {
+                /* small id ranges so pairs repeat; user 0 gets many rows
+                 * (the qsort path), the rest a few (insertion sort) */
+                uint64_t n = size == 0 ? 1 : size == 1 ? 50 : 5000;
+                io_rows_t x, y;
+                err_t e = {0};
+                io_rows_init_cols(&x, colsets[cs]);
+                io_rows_init_cols(&y, colsets[cs]);
+                for (uint64_t i = 0; i < n; i++) {
+                    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+                    uint32_t h = (uint32_t)(seed >> 33);
+                    uint32_t a = h % 4 == 0 ? 0 : (h >> 2) % 97, b = (h >> 9) % 40, rr = (h >> 20) % 3;
+                    /* line: file order; rows with attributes have a line
+                     * each (edges), without they share lines (adj) */
+                    uint32_t line = (uint32_t)(colsets[cs] ? i + 1 : i / 3 + 1);
+                    io_rows_push(&x, a, b, rr, (float)i, (int64_t)i * 7, line, &e);
+                    io_rows_push(&y, a, b, rr, (float)i, (int64_t)i * 7, line, &e);
+                }
+                uint64_t dx = 99, dy = 98;
+                CHECK_EQ_INT(io_rows_sort_dedup(&x, with_r, &dx, &e), ERR_OK);
+                ref_sort_dedup(&y, with_r, &dy);
+                CHECK_MSG(dx == dy && x.n == y.n, "cols %u r %d n %llu: dropped %llu vs %llu", colsets[cs], with_r,
+                          (unsigned long long)n, (unsigned long long)dx, (unsigned long long)dy);
+                if (size == 2) CHECK(dx > 0);   /* the case had repeats to drop */
+                int same = x.n == y.n;
+                for (uint64_t i = 0; same && i < x.n; i++) {
+                    same = x.a[i] == y.a[i] && x.b[i] == y.b[i] && (!x.r || x.r[i] == y.r[i]) &&
+                           (!x.line || x.line[i] == y.line[i]);
+                    /* rating and time are unique per row: the row kept is the first one */
+                    if (same && x.rating) same = x.rating[i] == y.rating[i];
+                    if (same && x.time) same = x.time[i] == y.time[i];
+                }
+                CHECK_MSG(same, "cols %u r %d n %llu: rows differ from the reference", colsets[cs], with_r,
+                          (unsigned long long)n);
+                /* a second pass finds nothing left to drop and keeps the order */
+                CHECK_EQ_INT(io_rows_sort_dedup(&x, with_r, &dx, &e), ERR_OK);
+                CHECK_EQ_INT(dx, 0);
+                io_rows_destroy(&x);
+                io_rows_destroy(&y);
+            }
+    /* edges-format rows (one row per line): the first occurrence's rating */
+    {
+        io_rows_t x;
+        err_t e = {0};
+        uint64_t d;
+        io_rows_init_cols(&x, IO_ROWS_RATING);
+        CHECK(x.line != NULL || x.cols & IO_ROWS_LINE);   /* an attribute brings its line */
+        io_rows_push(&x, 1, 2, 0, 5.0f, IO_NO_TIME, 1, &e);
+        io_rows_push(&x, 0, 9, 0, 1.0f, IO_NO_TIME, 2, &e);
+        io_rows_push(&x, 1, 2, 0, 3.0f, IO_NO_TIME, 3, &e);
+        CHECK_EQ_INT(io_rows_sort_dedup(&x, 0, &d, &e), ERR_OK);
+        CHECK(d == 1 && x.n == 2 && x.a[0] == 0 && x.a[1] == 1 && x.rating[1] == 5.0f && x.line[1] == 1);
+        CHECK(x.time == NULL && x.r == NULL);   /* absent columns are not allocated */
+        io_rows_destroy(&x);
+    }
+}
+
+/* The size estimate from the file's first bytes is only a hint: a file
+ * whose later lines hold many more rows per byte than its first ones still
+ * reads whole (the arrays grow past the estimate). */
+static void test_size_estimate(void)
+{
+    for (int adj = 0; adj < 2; adj++) {
+        /* 3000 lines with 200-byte ids, then 200000 rows of short ids: the
+         * estimate from the first part is far too small */
+        size_t cap = 3000 * 420 + 200000 * 12 + 64, len = 0;
+        char *buf = malloc(cap);
+        char longid[201];
+        memset(longid, 'x', 200);
+        longid[200] = 0;
+        for (int i = 0; i < 3000; i++)
+            len += (size_t)snprintf(buf + len, cap - len, "%s%d%c%s%d\n", longid, i, adj ? ' ' : '\t', longid, i);
+        uint64_t want = 3000;
+        if (adj) {
+            for (int u = 0; u < 2000; u++) {
+                len += (size_t)snprintf(buf + len, cap - len, "u%d", u);
+                for (int k = 0; k < 100; k++) len += (size_t)snprintf(buf + len, cap - len, " %d", k);
+                buf[len++] = '\n';
+                want += 100;
+            }
+        } else {
+            for (int i = 0; i < 200000; i++) len += (size_t)snprintf(buf + len, cap - len, "u%d\t%d\n", i % 2000, i % 100);
+            want += 200000;
+        }
+        const char *p = write_bytes(buf, len);
+        free(buf);
+        io_spec_t s;
+        io_spec_default(&s);
+        if (adj) s.format = IO_FORMAT_ADJ;
+        maps_t m;
+        maps_init(&m);
+        io_rows_destroy(&m.rows);
+        io_rows_init_cols(&m.rows, io_spec_row_cols(&s));
+        CHECK_EQ_INT(read_spec(&m, p, &s), ERR_OK);
+        CHECK_MSG(m.rows.n == want, "%s: %llu rows, want %llu", adj ? "adj" : "edges",
+                  (unsigned long long)m.rows.n, (unsigned long long)want);
+        CHECK(m.rows.cap >= m.rows.n);
+        CHECK(m.rows.n == want && !strcmp(uname_(&m, want - 1), adj ? "u1999" : "u1999") &&
+              !strcmp(iname_(&m, want - 1), "99"));
+        CHECK(m.rows.line == NULL && m.rows.rating == NULL);   /* user,item rows: two columns */
+        maps_destroy(&m);
+    }
+    /* io_lines offset: every byte of the file is consumed at the end */
+    io_lines_t in;
+    err_t e = {0};
+    const char *p = write_str("a\r\nbb\n\nccc");
+    char *line;
+    size_t len;
+    CHECK_EQ_INT(io_lines_open(&in, p, 100, &e), ERR_OK);
+    CHECK_EQ_INT(in.size, 10);
+    while (!io_lines_next(&in, &line, &len, &e) && line) {}
+    CHECK_EQ_INT(in.offset, 10);
+    io_lines_close(&in);
+}
+
 /* ------------------------------------------------------------------ split */
 
 /* users 0..U-1, user u has u+1 interactions (items 0..u), time = reversed
@@ -797,6 +954,8 @@ int main(void)
     test_adj();
     test_social_kg();
     test_dedup();
+    test_sort_dedup();
+    test_size_estimate();
     test_split();
     /* clean up the temp files */
     char p[400];

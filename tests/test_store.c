@@ -426,6 +426,46 @@ static void test_map_growth(void)
     rm_store(dir);
 }
 
+/* store_reserve: the map grows to hold the bytes asked for past the pages
+ * in use, never shrinks, and leaves the growth test hook alone. */
+static void test_reserve(void)
+{
+    char dir[300];
+    path_in(dir, sizeof dir, "s7");
+    store_t s;
+    err_t e = {0};
+    MDB_envinfo info;
+    CHECK_EQ_INT(store_open(&s, dir, STORE_CREATE, &e), ERR_OK);
+    mdb_env_info(s.env, &info);
+    uint64_t before = info.me_mapsize;
+    CHECK_EQ_INT(store_reserve(&s, (uint64_t)3 << 30, &e), ERR_OK);
+    mdb_env_info(s.env, &info);
+    CHECK_MSG(info.me_mapsize >= ((uint64_t)3 << 30) && info.me_mapsize > before,
+              "map %llu after reserving 3 GiB", (unsigned long long)info.me_mapsize);
+    uint64_t grown = info.me_mapsize;
+    CHECK_EQ_INT(store_reserve(&s, 1, &e), ERR_OK);   /* fits: unchanged */
+    mdb_env_info(s.env, &info);
+    CHECK_EQ_INT(info.me_mapsize, grown);
+    /* a write after it runs once and lands */
+    big_job_t j = {3000, 10000, 1024, 0, 0};
+    CHECK_EQ_INT(store_write(&s, big_write, &j, &e), ERR_OK);
+    CHECK_EQ_INT(j.runs, 1);
+    uint64_t bytes = 0;
+    store_disk_size(&s, &bytes, &e);
+    CHECK_MSG(bytes < ((uint64_t)64 << 20), "data.mdb is %llu bytes: the file grew with the map", (unsigned long long)bytes);
+    store_close(&s);
+    setenv("GNNREC_MAPSIZE_MB", "1", 1);
+    CHECK_EQ_INT(store_open(&s, dir, 0, &e), ERR_OK);
+    mdb_env_info(s.env, &info);
+    before = info.me_mapsize;
+    CHECK_EQ_INT(store_reserve(&s, (uint64_t)1 << 30, &e), ERR_OK);
+    mdb_env_info(s.env, &info);
+    CHECK_EQ_INT(info.me_mapsize, before);   /* the hook keeps its small map */
+    store_close(&s);
+    unsetenv("GNNREC_MAPSIZE_MB");
+    rm_store(dir);
+}
+
 static void test_blobs(void)
 {
     char dir[300];
@@ -657,6 +697,7 @@ int main(void)
     test_ids_edges();
     test_failed_write();
     test_map_growth();
+    test_reserve();
     test_blobs();
     test_open_errors();
     test_create();

@@ -54,7 +54,9 @@ static const char usage_text[] =
     "  --item-entities FILE `item entity` per line: which kg entity each item is (KGCN's\n"
     "                       item_index2entity_id.txt); without it an entity whose id equals\n"
     "                       an item's id is that item (KGAT's convention)\n"
-    "  --progress           (accepted for uniformity; parsing is fast)\n"
+    "  --progress           progress lines on stderr (done/total, rate, ETA) while reading the\n"
+    "                       interactions and test files and while writing the edges, also when\n"
+    "                       stderr is not a terminal (on a terminal they are always shown)\n"
     "Exit codes: 0 ok, 2 bad usage or bad input (FILE:LINE: what is wrong), 1 other failure.\n";
 
 static const cli_flag_t flags[] = {"append", "header", "help", "progress", NULL};
@@ -71,6 +73,7 @@ typedef struct counts {
 
 typedef struct job {
     int append;
+    int progress;                   /* --progress: the reading line even off a terminal */
     strmap_t ids[STORE_N_NODE];
     uint32_t n0[STORE_N_NODE];      /* ids the store had when phase 1 read them */
     uint32_t *map[STORE_N_NODE];    /* [ids[node].n] parse id -> stored dense id (set in phase 2) */
@@ -82,70 +85,60 @@ typedef struct job {
     uint64_t align_stored;          /* pairs in the store's record after phase 2 */
     counts_t parse;                 /* counts from phase 1 */
     counts_t w;                     /* counts from phase 2 (reset at each try) */
+    progress_t pg;                  /* phase 2: edges written of all rows */
+    uint64_t written;               /* rows put so far in this try */
 } job_t;
-
-/* Row order by (a, r, b): the store's key order, so puts can append. */
-typedef struct { uint32_t a, r, b; uint64_t i; } okey_t;
-
-static int cmp_okey(const void *x, const void *y)
-{
-    const okey_t *p = x, *q = y;
-    if (p->a != q->a) return p->a < q->a ? -1 : 1;
-    if (p->r != q->r) return p->r < q->r ? -1 : 1;
-    if (p->b != q->b) return p->b < q->b ? -1 : 1;
-    return 0;
-}
-
-static okey_t *key_order(const io_rows_t *rows, int with_r)
-{
-    okey_t *k = malloc((rows->n ? rows->n : 1) * sizeof *k);
-    if (!k) return NULL;
-    for (uint64_t i = 0; i < rows->n; i++)
-        k[i] = (okey_t){rows->a[i], with_r ? rows->r[i] : 0, rows->b[i], i};
-    qsort(k, rows->n, sizeof *k, cmp_okey);
-    return k;
-}
 
 static store_attr_t row_attr(const io_rows_t *rows, uint64_t i)
 {
     store_attr_t a = {0, 0.0f, 0};
-    if (!isnan(rows->rating[i])) { a.has |= STORE_HAS_RATING; a.rating = rows->rating[i]; }
-    if (rows->time[i] != IO_NO_TIME) { a.has |= STORE_HAS_TIME; a.time = rows->time[i]; }
+    if (rows->rating && !isnan(rows->rating[i])) { a.has |= STORE_HAS_RATING; a.rating = rows->rating[i]; }
+    if (rows->time && rows->time[i] != IO_NO_TIME) { a.has |= STORE_HAS_TIME; a.time = rows->time[i]; }
     return a;
 }
 
-/* Put rows of one edge type in key order. skip_if_in: another edge type whose
- * stored pair makes this row a conflict (test pair already in train), or -1. */
+/* Put rows of one edge type; rows are in key order (io_rows_sort_dedup).
+ * skip_if_in: another edge type whose stored pair makes this row a conflict
+ * (test pair already in train), or -1. In a new store the parse ids are the
+ * stored ids and the pairs of skip_rows (also sorted) are what that type
+ * holds, so the check is a merge with them rather than a B-tree lookup per
+ * row (which would pull the whole train table into memory), and the puts
+ * append: keys arrive ascending into an empty database. */
 static int put_rows(store_txn_t *t, job_t *j, int edges, const io_rows_t *rows, int skip_if_in,
-                    uint64_t *skipped, uint64_t *dup, uint64_t *added, err_t *e)
+                    const io_rows_t *skip_rows, uint64_t *skipped, uint64_t *dup, uint64_t *added, err_t *e)
 {
     int kg = edges == STORE_KG;
-    okey_t *k = key_order(rows, kg);
-    if (!k) return err_set(e, ERR_NOMEM, "out of memory");
     int rc = ERR_OK;
     /* the node types of a, b (and r for kg) */
     const uint32_t *ma = j->map[kg ? STORE_ENTITY : STORE_USER];
     const uint32_t *mb = j->map[kg ? STORE_ENTITY : edges == STORE_SOCIAL ? STORE_USER : STORE_ITEM];
     const uint32_t *mr = j->map[STORE_RELATION];
-    for (uint64_t n = 0; n < rows->n && !rc; n++) {
-        uint64_t i = k[n].i;
-        uint32_t a = ma[rows->a[i]], b = mb[rows->b[i]];
+    uint64_t sk = 0;   /* merge position in skip_rows */
+    for (uint64_t i = 0; i < rows->n && !rc; i++) {
+        if (!(++j->written & 0xffff)) progress_update(&j->pg, j->written);
+        if (skip_if_in >= 0 && !j->append) {
+            uint64_t key = (uint64_t)rows->a[i] << 32 | rows->b[i];
+            while (sk < skip_rows->n && ((uint64_t)skip_rows->a[sk] << 32 | skip_rows->b[sk]) < key) sk++;
+            if (sk < skip_rows->n && ((uint64_t)skip_rows->a[sk] << 32 | skip_rows->b[sk]) == key) {
+                (*skipped)++;
+                continue;
+            }
+        }
+        /* a new store's map is the identity: skip its lookups */
+        uint32_t a = j->append ? ma[rows->a[i]] : rows->a[i], b = j->append ? mb[rows->b[i]] : rows->b[i];
         if (edges == STORE_SOCIAL && a > b) { uint32_t x = a; a = b; b = x; }   /* stored as (min, max) */
-        uint32_t ids[3] = {a, kg ? mr[rows->r[i]] : b, b};
-        if (skip_if_in >= 0) {
+        uint32_t ids[3] = {a, kg ? (j->append ? mr[rows->r[i]] : rows->r[i]) : b, b};
+        if (skip_if_in >= 0 && j->append) {
             int in = 0;
             if ((rc = store_edge_exists(t, skip_if_in, ids, &in, e))) break;
             if (in) { (*skipped)++; continue; }
         }
         store_attr_t at = row_attr(rows, i);
         int existed = 0;
-        /* a fresh store takes the sorted keys by appending, much faster
-         * (its map is the identity, so the parse order is the key order) */
         rc = store_edge_put(t, edges, ids, &at, !j->append, &existed, e);
         if (existed) (*dup)++;
         else if (!rc) (*added)++;
     }
-    free(k);
     return rc;
 }
 
@@ -293,27 +286,37 @@ static int write_job(store_txn_t *t, void *ctx, err_t *e)
 {
     job_t *j = ctx;
     memset(&j->w, 0, sizeof j->w);
+    j->written = 0;
+    progress_init(&j->pg, "writing edges", j->train.n + j->test.n + j->social.n + j->kg.n, j->progress ? 1 : 0);
     int rc;
     for (int node = 0; node < STORE_N_NODE; node++)
         if ((rc = assign_ids(t, j, node, e))) return rc;
-    if ((rc = put_rows(t, j, STORE_TRAIN, &j->train, j->append ? STORE_TEST : -1, &j->w.train_in_test,
+    if ((rc = put_rows(t, j, STORE_TRAIN, &j->train, j->append ? STORE_TEST : -1, NULL, &j->w.train_in_test,
                        &j->w.dup_train, &j->w.new_train, e)) ||
-        (rc = put_rows(t, j, STORE_TEST, &j->test, STORE_TRAIN, &j->w.test_in_train, &j->w.dup_test,
+        (rc = put_rows(t, j, STORE_TEST, &j->test, STORE_TRAIN, &j->train, &j->w.test_in_train, &j->w.dup_test,
                        &j->w.new_test, e)) ||
-        (rc = put_rows(t, j, STORE_SOCIAL, &j->social, -1, NULL, &j->w.social_dup, &j->w.new_social, e)) ||
-        (rc = put_rows(t, j, STORE_KG, &j->kg, -1, NULL, &j->w.kg_dup, &j->w.new_kg, e)))
+        (rc = put_rows(t, j, STORE_SOCIAL, &j->social, -1, NULL, NULL, &j->w.social_dup, &j->w.new_social, e)) ||
+        (rc = put_rows(t, j, STORE_KG, &j->kg, -1, NULL, NULL, &j->w.kg_dup, &j->w.new_kg, e))) {
+        progress_done(&j->pg);
         return rc;
+    }
+    progress_update(&j->pg, j->written);
+    progress_done(&j->pg);
     if (j->align.n && (rc = write_item_entities(t, j, j->align_path, e))) return rc;
     if (j->test.n) {
         /* test interactions on items without any training interaction: kept,
          * but worth knowing (no model can rank them from interactions) */
         uint64_t n_items = j->total[STORE_ITEM];
         uint8_t *seen = calloc(n_items ? n_items : 1, 1);
-        store_edge_list_t tr;
         if (!seen) return err_set(e, ERR_NOMEM, "out of memory");
-        if ((rc = store_edges_load(t, STORE_TRAIN, 0, &tr, e))) { free(seen); return rc; }
-        for (uint64_t i = 0; i < tr.n; i++) seen[tr.b[i]] = 1;
-        store_edge_list_destroy(&tr);
+        if (j->append) {   /* the stored train edges, older ones included */
+            store_edge_list_t tr;
+            if ((rc = store_edges_load(t, STORE_TRAIN, 0, &tr, e))) { free(seen); return rc; }
+            for (uint64_t i = 0; i < tr.n; i++) seen[tr.b[i]] = 1;
+            store_edge_list_destroy(&tr);
+        } else {           /* a new store's train edges are the train rows */
+            for (uint64_t i = 0; i < j->train.n; i++) seen[j->train.b[i]] = 1;
+        }
         for (uint64_t i = 0; i < j->test.n; i++) j->w.test_unseen_item += !seen[j->map[STORE_ITEM][j->test.b[i]]];
         free(seen);
     }
@@ -326,14 +329,17 @@ static int partition_rows(io_rows_t *rows, const uint8_t *flag, io_rows_t *moved
     uint64_t w = 0;
     for (uint64_t i = 0; i < rows->n; i++) {
         if (flag[i]) {
-            int rc = io_rows_push(moved, rows->a[i], rows->b[i], rows->r[i], rows->rating[i],
-                                  rows->time[i], rows->line[i], e);
+            int rc = io_rows_push(moved, rows->a[i], rows->b[i], rows->r ? rows->r[i] : 0,
+                                  rows->rating ? rows->rating[i] : NAN, rows->time ? rows->time[i] : IO_NO_TIME,
+                                  rows->line ? rows->line[i] : 0, e);
             if (rc) return rc;
             continue;
         }
-        rows->a[w] = rows->a[i]; rows->b[w] = rows->b[i]; rows->r[w] = rows->r[i];
-        rows->rating[w] = rows->rating[i]; rows->time[w] = rows->time[i];
-        rows->line[w] = rows->line[i];
+        rows->a[w] = rows->a[i]; rows->b[w] = rows->b[i];
+        if (rows->r) rows->r[w] = rows->r[i];
+        if (rows->rating) rows->rating[w] = rows->rating[i];
+        if (rows->time) rows->time[w] = rows->time[i];
+        if (rows->line) rows->line[w] = rows->line[i];
         w++;
     }
     rows->n = w;
@@ -420,6 +426,11 @@ static int parse_inputs(cli_opts_t *o, job_t *j, err_t *e)
     if (split.kind == IO_SPLIT_TEMPORAL && spec.col[IO_COL_TIME] < 0)
         return cli_error(o, "split", e, "temporal needs a time column (--columns user,item,...,time)");
 
+    spec.progress = j->progress ? 1 : 0;
+    /* only the columns the files have: an adj row is 8 bytes, not 28 */
+    io_rows_destroy(&j->train); io_rows_destroy(&j->test);
+    io_rows_init_cols(&j->train, io_spec_row_cols(&spec));
+    io_rows_init_cols(&j->test, io_spec_row_cols(&spec));
     io_read_stats_t st;
     strmap_t *users = &j->ids[STORE_USER], *items = &j->ids[STORE_ITEM];
     if ((rc = io_read_interactions(inter, &spec, users, items, &j->train, &st, e))) return rc;
@@ -428,9 +439,9 @@ static int parse_inputs(cli_opts_t *o, job_t *j, err_t *e)
         if ((rc = io_read_interactions(test, &spec, users, items, &j->test, &st, e))) return rc;
         j->parse.below_min += st.below_min_rating;
     }
-    if ((rc = io_rows_dedup(&j->train, 0, &j->parse.dup_train, e))) return rc;
-    if ((rc = io_rows_dedup(&j->test, 0, &j->parse.dup_test, e))) return rc;
     if (split.kind != IO_SPLIT_NONE) {
+        /* a split works on file order: dedup keeping it, split, then sort */
+        if ((rc = io_rows_dedup(&j->train, 0, &j->parse.dup_train, e))) return rc;
         uint8_t *is_test = malloc(j->train.n ? j->train.n : 1);
         if (!is_test) return err_set(e, ERR_NOMEM, "out of memory");
         rc = io_split_rows(&j->train, users->n, &split, seed, is_test, e);
@@ -439,6 +450,11 @@ static int parse_inputs(cli_opts_t *o, job_t *j, err_t *e)
         if (rc) return rc;
         j->parse.split_test = j->test.n;
     }
+    /* key order, in place: puts append, and the test-in-train check is a merge */
+    uint64_t none = 0;
+    if ((rc = io_rows_sort_dedup(&j->train, 0, split.kind != IO_SPLIT_NONE ? &none : &j->parse.dup_train, e)) ||
+        (rc = io_rows_sort_dedup(&j->test, 0, &j->parse.dup_test, e)))
+        return rc;
     if (social) {
         if ((rc = io_read_social(social, users, &j->social, &st, e))) return rc;
         j->parse.social_rows = st.rows;
@@ -455,7 +471,7 @@ static int parse_inputs(cli_opts_t *o, job_t *j, err_t *e)
         rc = partition_rows(&j->social, self, &dropped, e);
         free(self);
         io_rows_destroy(&dropped);
-        if (rc || (rc = io_rows_dedup(&j->social, 0, &j->parse.social_dup, e))) return rc;
+        if (rc || (rc = io_rows_sort_dedup(&j->social, 0, &j->parse.social_dup, e))) return rc;
     }
     if (cli_has(o, "item_entities")) {
         if ((rc = cli_get_str(o, "item_entities", NULL, &j->align_path, e)) ||
@@ -465,7 +481,7 @@ static int parse_inputs(cli_opts_t *o, job_t *j, err_t *e)
     if (kg) {
         if ((rc = io_read_kg(kg, &j->ids[STORE_ENTITY], &j->ids[STORE_RELATION], &j->kg, &st, e))) return rc;
         j->parse.kg_rows = st.rows;
-        if ((rc = io_rows_dedup(&j->kg, 1, &j->parse.kg_dup, e))) return rc;
+        if ((rc = io_rows_sort_dedup(&j->kg, 1, &j->parse.kg_dup, e))) return rc;
     }
     return ERR_OK;
 }
@@ -497,9 +513,7 @@ int cmd_build_graph(int argc, char **argv)
         (rc = cli_need_str(&o, "store", &dir, &e)) ||
         (rc = cli_get_bool(&o, "append", 0, &j.append, &e)))
         goto out;
-    int progress;   /* accepted like every command's; parsing is too fast to need it */
-    if ((rc = cli_get_bool(&o, "progress", 0, &progress, &e))) goto out;
-    (void)progress;
+    if ((rc = cli_get_bool(&o, "progress", 0, &j.progress, &e))) goto out;
 
     if (j.append) {
         /* the store's ids come first so known ids keep their dense ids */
@@ -544,6 +558,13 @@ int cmd_build_graph(int argc, char **argv)
         if ((rc = store_create_begin(&s, dir, &e))) goto out;
         store_open_ok = 1;
     }
+    /* room for the whole write up front: a map that fills mid-write makes
+     * store_write start over (a second pass over every row). Per edge at
+     * most key 12 + attr 13 + node 8 + index 2 bytes, doubled for half-full
+     * pages; per id two records of its name + 4 bytes + 10 */
+    uint64_t need = 70 * (j.train.n + j.test.n + j.social.n + j.kg.n) + ((uint64_t)1 << 20);
+    for (int n = 0; n < STORE_N_NODE; n++) need += 2 * (j.ids[n].arena_len + 30 * (uint64_t)j.ids[n].n);
+    if ((rc = store_reserve(&s, need, &e))) goto out;
     if ((rc = store_write(&s, write_job, &j, &e))) goto out;
     store_txn_t t;
     if ((rc = store_read_begin(&s, &t, &e))) goto out;
