@@ -581,3 +581,30 @@ int io_rows_sort_dedup(io_rows_t *rows, int with_r, uint64_t *dropped, err_t *e)
     rows->n = w;
     return ERR_OK;
 }
+
+/* --item-entities FILE: `item entity` per line, blank-separated. */
+int io_read_item_entities(const char *path, strmap_t *items, strmap_t *entities, io_rows_t *out,
+                           err_t *e)
+{
+    io_lines_t rd;
+    int rc = io_lines_open(&rd, path, IO_MAX_LINE, e);
+    if (rc) return rc;
+    char *line;
+    size_t len;
+    while ((rc = io_lines_next(&rd, &line, &len, e)) == 0 && line) {
+        char *f[3];
+        size_t fl[3];
+        int nf = io_split_fields(line, ' ', f, fl, 3);
+        if (nf == 0) continue;
+        if (nf != 2) { rc = err_set(e, ERR_INPUT, "%s:%ld: expected `item entity`, got %d fields", path, rd.line, nf); break; }
+        if ((rc = io_check_id("item", f[0], fl[0], path, rd.line, e)) ||
+            (rc = io_check_id("entity", f[1], fl[1], path, rd.line, e)))
+            break;
+        int added;
+        uint32_t it = strmap_intern(items, f[0], fl[0], &added), en = strmap_intern(entities, f[1], fl[1], &added);
+        if (it == STRMAP_NONE || en == STRMAP_NONE) { rc = err_set(e, ERR_NOMEM, "out of memory"); break; }
+        if ((rc = io_rows_push(out, it, en, 0, NAN, IO_NO_TIME, (uint32_t)rd.line, e))) break;
+    }
+    io_lines_close(&rd);
+    return rc;
+}

@@ -103,6 +103,10 @@ int io_read_social(const char *path, strmap_t *users, io_rows_t *out, io_read_st
 int io_read_kg(const char *path, strmap_t *entities, strmap_t *relations, io_rows_t *out,
                io_read_stats_t *st, err_t *e);
 
+/* `item entity` per line (build-graph --item-entities): which kg entity is
+ * which item; rows a = item, b = entity, line. */
+int io_read_item_entities(const char *path, strmap_t *items, strmap_t *entities, io_rows_t *out, err_t *e);
+
 /* Drop repeated (a, b[, r]) rows keeping the first occurrence and the order
  * of the rest; returns the number dropped in *dropped. Costs 25 bytes a row
  * of scratch; the reference twin of io_rows_sort_dedup, and what --split

@@ -210,4 +210,13 @@ int store_reserve(store_t *s, uint64_t bytes, err_t *e);
 /* Bytes used by the environment's data file. */
 int store_disk_size(const store_t *s, uint64_t *bytes, err_t *e);
 
+/* Merge n_new (item a[k], entity b[k]) pairs of file path (source lines
+ * line[k]; a and b are parse ids, mapped to dense ids by item_map and
+ * entity_map) with the stored alignment record and write it back; an item
+ * with two entities or an entity with two items is ERR_INPUT "PATH:LINE: ..."
+ * (an item is one kg node). *stored: the record's pairs afterwards. */
+int store_align_merge(store_txn_t *t, const uint32_t *a, const uint32_t *b, const uint32_t *line, uint64_t n_new,
+                      const uint32_t *item_map, const uint32_t *entity_map, uint32_t n_entities, const char *path,
+                      uint64_t *stored, err_t *e);
+
 #endif

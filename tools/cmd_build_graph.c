@@ -142,112 +142,6 @@ static int put_rows(store_txn_t *t, job_t *j, int edges, const io_rows_t *rows, 
     return rc;
 }
 
-/* ---- item-entity alignment (issue 5): --item-entities FILE, stored as the
- * meta record STORE_META_ITEM_ENTITY, (item, entity) u32 LE pairs by item ---- */
-
-static int read_item_entities(const char *path, strmap_t *items, strmap_t *entities, io_rows_t *out,
-                              err_t *e)
-{
-    io_lines_t rd;
-    int rc = io_lines_open(&rd, path, IO_MAX_LINE, e);
-    if (rc) return rc;
-    char *line;
-    size_t len;
-    while ((rc = io_lines_next(&rd, &line, &len, e)) == 0 && line) {
-        char *f[3];
-        size_t fl[3];
-        int nf = io_split_fields(line, ' ', f, fl, 3);
-        if (nf == 0) continue;
-        if (nf != 2) { rc = err_set(e, ERR_INPUT, "%s:%ld: expected `item entity`, got %d fields", path, rd.line, nf); break; }
-        if ((rc = io_check_id("item", f[0], fl[0], path, rd.line, e)) ||
-            (rc = io_check_id("entity", f[1], fl[1], path, rd.line, e)))
-            break;
-        int added;
-        uint32_t it = strmap_intern(items, f[0], fl[0], &added), en = strmap_intern(entities, f[1], fl[1], &added);
-        if (it == STRMAP_NONE || en == STRMAP_NONE) { rc = err_set(e, ERR_NOMEM, "out of memory"); break; }
-        if ((rc = io_rows_push(out, it, en, 0, NAN, IO_NO_TIME, (uint32_t)rd.line, e))) break;
-    }
-    io_lines_close(&rd);
-    return rc;
-}
-
-typedef struct { uint32_t item, entity, line; } pair_t;
-
-static int cmp_pair(const void *x, const void *y)
-{
-    const pair_t *a = x, *b = y;
-    if (a->item != b->item) return a->item < b->item ? -1 : 1;
-    if (a->entity != b->entity) return a->entity < b->entity ? -1 : 1;
-    return a->line < b->line ? -1 : a->line > b->line;
-}
-
-/* The external id of a stored dense id, for messages (buf: STORE_MAX_ID_LEN + 1). */
-static const char *stored_name(store_txn_t *t, int node, uint32_t id, char *buf)
-{
-    const char *p;
-    size_t len;
-    if (store_id_name(t, node, id, &p, &len, NULL) != ERR_OK) return "?";
-    snprintf(buf, STORE_MAX_ID_LEN + 1, "%.*s", (int)len, p);
-    return buf;
-}
-
-/* Merge the file's pairs with the stored record; an item with two entities
- * or an entity with two items is bad input (an item is one kg node). */
-static int write_item_entities(store_txn_t *t, job_t *j, const char *path, err_t *e)
-{
-    const void *p;
-    size_t len = 0;
-    int rc = store_meta_get(t, STORE_META_ITEM_ENTITY, &p, &len, NULL);
-    if (rc != ERR_OK && rc != ERR_NOTFOUND) return err_set(e, rc, "reading the item-entity record");
-    if (rc) len = 0;
-    rc = ERR_OK;
-    uint64_t n0 = len / 8, n = n0 + j->align.n;
-    pair_t *v = malloc((n ? n : 1) * sizeof *v);
-    if (!v) return err_set(e, ERR_NOMEM, "out of memory");
-    const unsigned char *b = p;
-    for (uint64_t k = 0; k < n0; k++) {
-        const unsigned char *q = b + 8 * k;
-        v[k] = (pair_t){(uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24,
-                        (uint32_t)q[4] | (uint32_t)q[5] << 8 | (uint32_t)q[6] << 16 | (uint32_t)q[7] << 24, 0};
-    }
-    for (uint64_t k = 0; k < j->align.n; k++)
-        v[n0 + k] = (pair_t){j->map[STORE_ITEM][j->align.a[k]], j->map[STORE_ENTITY][j->align.b[k]], j->align.line[k]};
-    qsort(v, n, sizeof *v, cmp_pair);
-    uint64_t m = 0;
-    for (uint64_t k = 0; k < n; k++) {
-        if (m && v[m - 1].item == v[k].item && v[m - 1].entity == v[k].entity) continue;
-        if (m && v[m - 1].item == v[k].item) {
-            char in[STORE_MAX_ID_LEN + 1], en[STORE_MAX_ID_LEN + 1];
-            rc = err_set(e, ERR_INPUT, "%s:%u: item '%s' already is entity '%s'", path, v[k].line ? v[k].line : v[m - 1].line,
-                         stored_name(t, STORE_ITEM, v[k].item, in), stored_name(t, STORE_ENTITY, v[m - 1].entity, en));
-            free(v);
-            return rc;
-        }
-        v[m++] = v[k];
-    }
-    uint32_t ne = j->total[STORE_ENTITY];
-    uint32_t *owner = malloc((ne ? ne : 1) * sizeof *owner);
-    unsigned char *out = malloc(m ? 8 * m : 1);
-    if (!owner || !out) { free(v); free(owner); free(out); return err_set(e, ERR_NOMEM, "out of memory"); }
-    for (uint32_t x = 0; x < ne; x++) owner[x] = UINT32_MAX;
-    for (uint64_t k = 0; k < m && !rc; k++) {
-        if (owner[v[k].entity] != UINT32_MAX) {
-            char en[STORE_MAX_ID_LEN + 1], in[STORE_MAX_ID_LEN + 1];
-            rc = err_set(e, ERR_INPUT, "%s:%u: entity '%s' is already item '%s'", path, v[k].line,
-                         stored_name(t, STORE_ENTITY, v[k].entity, en), stored_name(t, STORE_ITEM, owner[v[k].entity], in));
-        }
-        owner[v[k].entity] = v[k].item;
-        uint32_t w[2] = {v[k].item, v[k].entity};
-        for (int h = 0; h < 2; h++)
-            for (int by = 0; by < 4; by++) out[8 * k + 4 * h + by] = (unsigned char)(w[h] >> (8 * by));
-    }
-    if (!rc) rc = store_meta_put(t, STORE_META_ITEM_ENTITY, out, 8 * m, e);
-    j->align_stored = m;
-    free(v); free(owner); free(out);
-    return rc;
-}
-
-/* ---- end of the item-entity block ---- */
 
 /* Dense ids for the parsed ids of one node type, inside the write
  * transaction: ids below n0 are the store's own (ids are never removed or
@@ -302,7 +196,10 @@ static int write_job(store_txn_t *t, void *ctx, err_t *e)
     }
     progress_update(&j->pg, j->written);
     progress_done(&j->pg);
-    if (j->align.n && (rc = write_item_entities(t, j, j->align_path, e))) return rc;
+    if (j->align.n &&
+        (rc = store_align_merge(t, j->align.a, j->align.b, j->align.line, j->align.n, j->map[STORE_ITEM],
+                                j->map[STORE_ENTITY], j->total[STORE_ENTITY], j->align_path, &j->align_stored, e)))
+        return rc;
     if (j->test.n) {
         /* test interactions on items without any training interaction: kept,
          * but worth knowing (no model can rank them from interactions) */
@@ -475,7 +372,7 @@ static int parse_inputs(cli_opts_t *o, job_t *j, err_t *e)
     }
     if (cli_has(o, "item_entities")) {
         if ((rc = cli_get_str(o, "item_entities", NULL, &j->align_path, e)) ||
-            (rc = read_item_entities(j->align_path, &j->ids[STORE_ITEM], &j->ids[STORE_ENTITY], &j->align, e)))
+            (rc = io_read_item_entities(j->align_path, &j->ids[STORE_ITEM], &j->ids[STORE_ENTITY], &j->align, e)))
             return rc;
     }
     if (kg) {
