@@ -7,7 +7,7 @@
  * Usage: bench_train [--data DIR | --store DIR] [--epochs N] [--eval-every E]
  *                    [--arch A] [--dim D] [--layers K] [--batch B] [--steps S] [--neg J]
  *                    [--lr X] [--lr-warmup E] [--lr-decay cosine|linear] [--lr-min F]
- *                    [--reg R] [--threads T] [--seed S] [--no-profile] [--compare]
+ *                    [--reg R] [--threads T] [--seed S] [--node-order O] [--no-profile] [--compare]
  * Defaults: gowalla's files, 3 timed epochs, LightGCN's hyper-parameters, no eval.
  * --store DIR trains on a gnnrec store's graph instead (graph_load_interactions:
  * the command's node numbering, ids in order of first appearance), e.g. one
@@ -296,11 +296,15 @@ int main(int argc, char **argv)
         else if (!strcmp(k, "--lr-decay")) hp->lr_decay = !strcmp(v, "cosine") ? GNN_LR_COSINE
                                                         : !strcmp(v, "linear") ? GNN_LR_LINEAR : GNN_LR_CONSTANT;
         else if (!strcmp(k, "--lr-min")) hp->lr_min = (float)atof(v);
+        else if (!strcmp(k, "--node-order")) {
+            err_t oe;
+            if (graph_order_find(v, &o.order, &oe)) { fprintf(stderr, "bench_train: %s\n", oe.msg); return 2; }
+        }
         else { fprintf(stderr, "bench_train: unknown option %s\n", k); return 2; }
     }
     if (hp->arch == GNN_ARCH_MF) hp->layers = 0;
     hp->lr_epochs = (uint32_t)epochs;
-    graph_csr_t train, test, adj;
+    graph_csr_t train, test, adj, fit = {0};
     int lrc = load_graphs(dir, store_dir, &train, &test);
     if (lrc) {
         if (lrc == 77) fprintf(stderr, "bench_train: cannot load %s\n", store_dir ? store_dir : dir);
@@ -308,7 +312,15 @@ int main(int argc, char **argv)
     }
     const uint32_t nu = train.n_rows, ni = train.n_cols;
     err_t e = {0};
-    if (graph_norm_bipartite(&train, &adj, &e)) { fprintf(stderr, "%s\n", e.msg); return 1; }
+    /* the node order the command's run uses (gnn_trainer_order): fit and adj
+     * in training ids, test and train in the store's */
+    uint32_t *perm = NULL;
+    graph_order_id_t how;
+    double to = clock_now();
+    if (gnn_trainer_order(&o, &train, &fit, &perm, &how, &e)) { fprintf(stderr, "%s\n", e.msg); return 1; }
+    const graph_csr_t *fit_m = perm ? &fit : &train;
+    printf("node order: %s (%.2f s)\n", graph_order_info(how)->name, clock_now() - to);
+    if (graph_norm_bipartite(fit_m, &adj, &e)) { fprintf(stderr, "%s\n", e.msg); return 1; }
     {   /* threads as `gnnrec train` sets them (cli_set_threads): OpenMP and OpenBLAS */
         int nt = hp->threads > 0 ? hp->threads : omp_get_num_procs();
         omp_set_num_threads(nt);
@@ -321,7 +333,7 @@ int main(int argc, char **argv)
     spmm_figures(&adj, hp->dim);
     int rc = 0;
     if (compare) {
-        rc = compare_tables(hp, &train, &adj, epochs);
+        rc = compare_tables(hp, fit_m, &adj, epochs);
         goto out;
     }
     /* the trainer's run, as `gnnrec train --eval-every E` runs it (nothing saved) */
@@ -342,8 +354,8 @@ int main(int argc, char **argv)
     if (!eval_every) tm.unit_before = spmm_unit(&adj, hp->dim, tm.ux, tm.uy);
     o.on_epoch = on_epoch;
     o.ctx = &tm;
-    gnn_trainer_data_t d = {.n_users = nu, .n_items = ni, .fit = &train, .adj = &adj, .watch = &test,
-                            .watch_exclude = &train, .test = NULL, .train = &train};
+    gnn_trainer_data_t d = {.n_users = nu, .n_items = ni, .fit = fit_m, .adj = &adj, .watch = &test,
+                            .watch_exclude = &train, .test = NULL, .train = &train, .perm = perm};
     gnn_trainer_result_t res;
     tm.t_start = clock_now();
     tm.cpu_mark = cpu_now();
@@ -360,12 +372,13 @@ int main(int argc, char **argv)
         gnn_model_t m;
         if (gnn_model_init(&m, hp, nu, ni, &e)) { fprintf(stderr, "%s\n", e.msg); rc = 1; }
         else {
-            profile_epoch(&m, &train, &adj, (uint32_t)epochs);
+            profile_epoch(&m, fit_m, &adj, (uint32_t)epochs);
             gnn_model_destroy(&m);
         }
     }
     free(tm.times); free(tm.units); free(tm.cpus); free(tm.ux); free(tm.uy);
 out:
-    graph_csr_destroy(&train); graph_csr_destroy(&test); graph_csr_destroy(&adj);
+    graph_csr_destroy(&train); graph_csr_destroy(&test); graph_csr_destroy(&adj); graph_csr_destroy(&fit);
+    free(perm);
     return rc;
 }

@@ -28,6 +28,7 @@ void gnn_trainer_defaults(gnn_trainer_opts_t *o)
     o->epochs = 100;
     o->eval_every = o->checkpoint_every = 10;
     o->edges = (graph_typed_opts_t){.interaction = 1, .w_social = 1.0f, .w_knowledge = 1.0f};
+    o->order = GRAPH_ORDER_AUTO;
     gnn_gfcf_defaults(&o->gf);
 }
 
@@ -52,13 +53,13 @@ void gnn_trainer_config_text(const gnn_trainer_opts_t *o, char *buf, size_t n)
              "model: %s\ndim: %u\nlayers: %u\nepochs: %u\nbatch_size: %u\nsteps_per_epoch: %u\nlr: %g\n"
              "lr_warmup: %g\nlr_decay: %s\nlr_min: %g\nlr_decay_epochs: %u\nreg: %g\n"
              "negatives: %u\nseed: %llu\nthreads: %d\neval_every: %u\nvalid_fraction: %g\npatience: %u\n"
-             "edges: [interaction%s%s]\nweight_social: %g\nweight_knowledge: %g\nedge_norm: %s\n",
+             "edges: [interaction%s%s]\nweight_social: %g\nweight_knowledge: %g\nedge_norm: %s\nnode_order: %s\n",
              gnn_arch_get(h->arch)->name, h->dim, h->layers, o->epochs, h->batch_size, h->steps_per_epoch,
              (double)h->lr, (double)h->lr_warmup, decay_names[h->lr_decay], (double)h->lr_min, h->lr_epochs,
              (double)h->reg, h->negatives, (unsigned long long)h->seed, h->threads, o->eval_every,
              (double)o->valid_fraction, o->patience, o->edges.social ? ", social" : "",
              o->edges.knowledge ? ", knowledge" : "", (double)o->edges.w_social, (double)o->edges.w_knowledge,
-             o->edges.per_type_norm ? "per-type" : "joint");
+             o->edges.per_type_norm ? "per-type" : "joint", graph_order_info(o->order)->name);
 }
 
 static void note(const gnn_trainer_opts_t *o, const gnn_trainer_note_t *n)
@@ -124,6 +125,8 @@ typedef struct run {
                                * best is emb itself without a validation split (the last evaluation
                                * is the one kept): one [nodes x dim] table less on a large graph */
     uint32_t *watch_users, n_watch_users; /* eval_users: the sampled users of the watched split */
+    uint8_t *perm_seen;       /* [U + I] scratch of graph_permute_rows (d->perm only) */
+    float *perm_row;          /* [dim] */
     size_t n_emb, n_all;      /* (U + I) x dim, and with the entity rows */
     mlog_t log;
     uint32_t start, best_epoch, since_best;
@@ -185,6 +188,18 @@ static int check_resume(const run_t *r, const gnn_saved_meta_t *p, err_t *e)
     return ERR_OK;
 }
 
+/* The node rows of parameters and Adam state into training ids (to_new)
+ * or back to the store's (what is saved): a relabelled run saves exactly
+ * what a run in store ids would, so eval, infer and --resume never know. */
+static void permute_state(run_t *r, int to_new)
+{
+    const gnn_trainer_data_t *d = r->d;
+    if (!d->perm) return;
+    float *t[3] = {r->m.params, r->m.adam_m, r->m.adam_v};
+    for (int k = 0; k < 3; k++)
+        graph_permute_rows(t[k], d->n_users + d->n_items, r->o->hp.dim, d->perm, to_new, r->perm_seen, r->perm_row);
+}
+
 /* Restore the checkpoint --resume continues, every blob read in one
  * transaction. */
 static int resume_load(run_t *r, err_t *e)
@@ -202,6 +217,7 @@ static int resume_load(run_t *r, err_t *e)
     memcpy(r->m.params, c.params, c.n_params * sizeof(float));
     memcpy(r->m.adam_m, c.adam_m, c.n_params * sizeof(float));
     memcpy(r->m.adam_v, c.adam_v, c.n_params * sizeof(float));
+    permute_state(r, 1);   /* checkpoints are in store ids, the run in training ids */
     if (c.emb && c.n_emb == r->n_emb) memcpy(r->best, c.emb, r->n_emb * sizeof(float));
     if (c.emb_entities && c.n_emb_entities == r->n_all - r->n_emb)
         memcpy(r->best + r->n_emb, c.emb_entities, c.n_emb_entities * sizeof(float));
@@ -253,7 +269,10 @@ static int run_save(run_t *r, uint32_t epoch, int final, err_t *e)
         .n_params = r->m.n_params};
     snprintf(sm.meta.arch, sizeof sm.meta.arch, "%s", gnn_arch_get(h->arch)->name);
     save_t sv = {r->name, &sm, final};
-    return store_write(r->s, write_save, &sv, e);
+    permute_state(r, 0);
+    int rc = store_write(r->s, write_save, &sv, e);
+    permute_state(r, 1);
+    return rc;
 }
 
 /* The all-ranking metrics of final embeddings emb against truth: every
@@ -282,7 +301,12 @@ static int run_eval(run_t *r, uint32_t epoch, gnn_epoch_report_t *rep, err_t *e)
      * temporary table of gnn_model_embed's beside emb */
     const float *fin;
     if ((rc = gnn_model_final(&r->m, r->d->adj, &fin, e))) return rc;
-    memcpy(r->emb, fin, r->n_all * sizeof *r->emb);
+    if (r->d->perm) {   /* back to store ids on the way: emb is what eval and the save read */
+        const size_t dim = o->hp.dim, n = (size_t)r->d->n_users + r->d->n_items;
+        for (size_t v = 0; v < n; v++) memcpy(r->emb + v * dim, fin + (size_t)r->d->perm[v] * dim, dim * sizeof *fin);
+    } else {
+        memcpy(r->emb, fin, r->n_all * sizeof *r->emb);
+    }
     if ((rc = eval_emb(r, r->emb, r->d->watch_exclude, r->d->watch, r->watch_users, r->n_watch_users,
                        &rep->metrics, e)))
         return rc;
@@ -371,6 +395,10 @@ static int run_init(run_t *r, err_t *e)
     r->emb = calloc(r->n_all, sizeof *r->emb);
     r->best = split ? calloc(r->n_all, sizeof *r->best) : r->emb;
     if (!r->emb || !r->best) return err_set(e, ERR_NOMEM, "out of memory for embeddings");
+    if (d->perm && (!(r->perm_seen = malloc((size_t)d->n_users + d->n_items)) ||
+                    !(r->perm_row = malloc(o->hp.dim * sizeof *r->perm_row))))
+        return err_set(e, ERR_NOMEM, "out of memory");
+    if (d->perm && n_ent) return err_set(e, ERR_INTERNAL, "a relabelled run over a joint graph");
     if (o->eval_users &&
         (rc = gnn_eval_sample_users(d->watch, o->eval_users, o->hp.seed, &r->watch_users, &r->n_watch_users, e)))
         return rc;
@@ -446,6 +474,8 @@ out:;
     if (r->best != r->emb) free(r->best);
     free(r->emb);
     free(r->watch_users);
+    free(r->perm_seen);
+    free(r->perm_row);
     if (r->m.params) gnn_model_destroy(&r->m);
     free(r);
     return rc;
@@ -558,22 +588,67 @@ static int load_adjacency(store_t *s, const gnn_trainer_opts_t *o, const graph_c
     return ERR_OK;
 }
 
+int gnn_trainer_order(const gnn_trainer_opts_t *o, const graph_csr_t *fit, graph_csr_t *fit_out, uint32_t **perm,
+                      graph_order_id_t *how, err_t *e)
+{
+    const gnn_hparams_t *h = &o->hp;
+    const uint32_t nu = fit->n_rows, ni = fit->n_cols;
+    const int joint = o->edges.social || o->edges.knowledge;
+    *perm = NULL;
+    memset(fit_out, 0, sizeof *fit_out);
+    *how = o->order;
+    if (*how == GRAPH_ORDER_AUTO) {
+        /* a product gathers rows of the (users + items) x dim tables: below
+         * the cache they are all hits whatever the order, and an order
+         * would only change the run's numbers */
+        const double bytes = ((double)nu + ni) * h->dim * sizeof(float);
+        const int propagates = h->layers > 0 && h->arch != GNN_ARCH_MF;
+        *how = propagates && !joint && bytes > GNN_ORDER_CACHE_BYTES ? GRAPH_ORDER_COMMUNITY : GRAPH_ORDER_NONE;
+    }
+    if (*how == GRAPH_ORDER_NONE) return ERR_OK;
+    if (joint)
+        return err_set(e, ERR_USAGE, "node order %s: only a user-item graph is reordered (not social or "
+                       "knowledge edges); use node_order none or auto", graph_order_info(*how)->name);
+    uint32_t *p = malloc(((size_t)nu + ni) * sizeof *p);
+    if (!p) return err_set(e, ERR_NOMEM, "out of memory for a node order");
+    int rc = graph_order_bipartite(fit, *how, p, p + nu, e);
+    if (!rc) rc = graph_csr_relabel(fit, p, p + nu, fit_out, e);
+    if (rc) {
+        free(p);
+        return rc;
+    }
+    for (uint32_t i = 0; i < ni; i++) p[nu + i] += nu;   /* item ids as node ids */
+    *perm = p;
+    return ERR_OK;
+}
+
 static int run_embed(store_t *s, const char *name, const gnn_trainer_opts_t *o, const graph_interactions_t *g,
                      const graph_csr_t *fit, const graph_csr_t *valid, gnn_trainer_result_t *out, err_t *e)
 {
-    graph_csr_t adj = {0};
+    graph_csr_t adj = {0}, fit_o = {0};
     graph_typed_t typed = {0};
+    graph_order_id_t how;
+    uint32_t *perm = NULL;
     int joint = 0;
-    int rc = load_adjacency(s, o, fit, &adj, &typed, &joint, e);
+    double t0 = clock_now();
+    int rc = gnn_trainer_order(o, fit, &fit_o, &perm, &how, e);
+    if (!rc && perm) {
+        gnn_trainer_note_t n = {.kind = GNN_NOTE_ORDER, .order = how, .seconds = clock_now() - t0};
+        note(o, &n);
+    }
+    if (!rc) rc = load_adjacency(s, o, perm ? &fit_o : fit, &adj, &typed, &joint, e);
     if (!rc) {
-        gnn_trainer_data_t d = {.n_users = g->n_users, .n_items = g->n_items, .fit = fit,
+        gnn_trainer_data_t d = {.n_users = g->n_users, .n_items = g->n_items, .fit = perm ? &fit_o : fit,
                                 .adj = joint ? &typed.adj : &adj, .typed = joint ? &typed : NULL,
                                 .watch = valid ? valid : &g->test, .watch_exclude = valid ? fit : &g->train,
-                                .test = &g->test, .train = &g->train, .valid_users = valid ? valid->n_rows : 0};
+                                .test = &g->test, .train = &g->train, .valid_users = valid ? valid->n_rows : 0,
+                                .perm = perm};
         rc = gnn_trainer_fit(s, name, &d, o, out, e);
     }
     if (joint) graph_typed_destroy(&typed);   /* owns its adjacency */
     else graph_csr_destroy(&adj);
+    graph_csr_destroy(&fit_o);
+    free(perm);
     return rc;
 }
 

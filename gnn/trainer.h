@@ -36,6 +36,7 @@
 #include "gnn/gfcf.h"
 #include "gnn/model.h"
 #include "graph/csr.h"
+#include "graph/order.h"
 #include "graph/typed.h"
 #include "store/store.h"
 
@@ -57,7 +58,7 @@ typedef struct gnn_epoch_report {
 } gnn_epoch_report_t;
 
 /* Things worth a line before training starts. */
-typedef enum { GNN_NOTE_JOINT, GNN_NOTE_RESUME, GNN_NOTE_START, GNN_NOTE_FITTED } gnn_note_kind_t;
+typedef enum { GNN_NOTE_JOINT, GNN_NOTE_RESUME, GNN_NOTE_START, GNN_NOTE_FITTED, GNN_NOTE_ORDER } gnn_note_kind_t;
 
 typedef struct gnn_trainer_note {
     gnn_note_kind_t kind;
@@ -70,7 +71,8 @@ typedef struct gnn_trainer_note {
     double best_metric;           /* RESUME */
     const char *watch;            /* RESUME: "valid" or "test" */
     uint32_t svd_k;               /* FITTED: singular vectors kept */
-    double seconds;               /* FITTED: fit time */
+    double seconds;               /* FITTED: fit time; ORDER: time to order and relabel */
+    graph_order_id_t order;       /* ORDER: the node order the run trains in */
 } gnn_trainer_note_t;
 
 typedef struct gnn_trainer_opts {
@@ -88,6 +90,9 @@ typedef struct gnn_trainer_opts {
     int resume;                   /* continue the saved (or staged) checkpoint */
     int progress;                 /* progress line mode: 0 auto (terminal), 1 always, -1 never */
     graph_typed_opts_t edges;     /* edge types of the training graph and their weights */
+    graph_order_id_t order;       /* node numbering the steps run in (GRAPH_ORDER_AUTO; graph/order.h):
+                                   * a relabelling inside the run only, the saved model is in the
+                                   * store's ids whatever it is */
     gnn_gfcf_params_t gf;         /* gf-cf / bspm settings */
     void (*on_epoch)(void *ctx, const gnn_epoch_report_t *r);   /* NULL: none */
     void (*on_note)(void *ctx, const gnn_trainer_note_t *n);    /* NULL: none */
@@ -124,7 +129,21 @@ typedef struct gnn_trainer_data {
     const graph_csr_t *watch, *watch_exclude;   /* evaluated every eval_every epochs */
     const graph_csr_t *test, *train;            /* final report: test, excluding train (test NULL: none) */
     uint32_t valid_users;         /* rows of the validation split (0: none) */
+    const uint32_t *perm;         /* NULL: fit and adj in the store's ids; else [n_users + n_items]:
+                                   * the training id of each store node (users first, items at
+                                   * n_users + item; gnn_trainer_order), fit and adj are relabelled
+                                   * by it and everything else stays in store ids */
 } gnn_trainer_data_t;
+
+/* The node order a run on fit uses (o->order, AUTO resolved: community
+ * when the (users + items) x dim float tables exceed GNN_ORDER_CACHE_BYTES
+ * and the model propagates, none otherwise; joint graphs are not
+ * reordered). *perm = NULL for none; else *perm [n_users + n_items] as
+ * gnn_trainer_data_t.perm (free() it) and *fit_out = fit relabelled.
+ * *how says which order was used. */
+#define GNN_ORDER_CACHE_BYTES (32u << 20)
+int gnn_trainer_order(const gnn_trainer_opts_t *o, const graph_csr_t *fit, graph_csr_t *fit_out, uint32_t **perm,
+                      graph_order_id_t *how, err_t *e);
 
 /* The BPR epoch loop on d; s = NULL trains without saving anything (no
  * checkpoints, no resume). What gnn_trainer_run calls for GNN_KIND_EMBED. */

@@ -48,6 +48,9 @@ static const char usage_text[] =
     "  --negatives N        negatives per positive (1)\n"
     "  --seed N             seed of initialisation, sampling and the validation split (2020)\n"
     "  --threads N          threads (0 = all cores)\n"
+    "  --node-order O       auto (default), none, degree, community: the node numbering the steps\n"
+    "                       run in (auto: community once the tables outgrow the cache; the saved\n"
+    "                       model is in the store's ids either way; docs/scale.md)\n"
     "  --eval-every N       evaluate every N epochs (10; 0 = only at the end)\n"
     "  --k LIST             cut-offs for the metrics (20; the first one is watched)\n"
     "  --valid-fraction F   hold out F of each user's training items for validation (0)\n"
@@ -67,7 +70,7 @@ static const char *const known[] = {
     "lr_warmup", "lr_decay", "lr_min", "lr_decay_epochs",
     "negatives", "seed", "threads", "eval_every", "k", "valid_fraction", "eval_users", "patience",
     "checkpoint_every", "metrics_log", "resume", "help", "progress",
-    "edges", "weight_social", "weight_knowledge", "edge_norm",
+    "edges", "weight_social", "weight_knowledge", "edge_norm", "node_order",
     "alpha", "svd_k", "svd_oversample", "svd_iters", "bspm_beta", "bspm_t_s", "bspm_k_s", "bspm_solver", NULL};
 
 typedef struct run {
@@ -174,6 +177,9 @@ static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
         return cli_error(o, "patience", e,
                          "early stopping needs a validation split (--valid-fraction F); it never watches the test set");
     if ((rc = cli_get_str(o, "model", r->arch->name, &r->name, e))) return rc;
+    int order;
+    if ((rc = cli_get_choice(o, "node_order", graph_order_names(), GRAPH_ORDER_AUTO, &order, e))) return rc;
+    t->order = (graph_order_id_t)order;
     if ((rc = read_gfcf_settings(o, r, e))) return rc;
     return read_edges(o, r, e);
 }
@@ -206,6 +212,8 @@ static void on_note(void *ctx, const gnn_trainer_note_t *n)
                 (unsigned long long)n->n_train, n->split ? " (after the validation split)" : "", h->dim, h->layers,
                 (unsigned long long)gnn_batch_positives(h, n->n_train), extra, (double)h->lr, r->t.epochs);
     }
+    else if (n->kind == GNN_NOTE_ORDER)
+        fprintf(stderr, "node order: %s (%.2fs)\n", graph_order_info(n->order)->name, n->seconds);
     else if (n->kind == GNN_NOTE_FITTED)
         fprintf(stderr, "%s: %u users, %u items, SVD k %u fitted in %.2fs\n", r->arch->name, n->n_users, n->n_items,
                 n->svd_k, n->seconds);
