@@ -46,6 +46,12 @@ static uint32_t be32(const unsigned char *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+static const char *plural(int node)
+{
+    static const char *const p[STORE_N_NODE] = {"users", "items", "entities", "relations"};
+    return node >= 0 && node < STORE_N_NODE ? p[node] : "?";
+}
+
 static int lmdb_fail(int rc, const char *what, err_t *e)
 {
     return err_set(e, ERR_STORE, "check: %s: %s", what, mdb_strerror(rc));
@@ -143,8 +149,8 @@ static int check_nodes(store_txn_t *t, int node, store_check_t *c, err_t *e)
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT), i++) {
         if (d.mv_size != 4) table_bad(&ti, "%s: a record of %zu bytes (a dense id has 4)", tname, d.mv_size);
         else if (be32(d.mv_data) >= n_names)
-            table_bad(&ti, "%s: an external id maps to dense id %u, past the %llu %ss", tname, be32(d.mv_data),
-                      (unsigned long long)n_names, nn);
+            table_bad(&ti, "%s: an external id maps to dense id %u, past the %llu %s", tname, be32(d.mv_data),
+                      (unsigned long long)n_names, plural(node));
     }
     mdb_cursor_close(cur);
     if ((rc = scan_end(rc, "scan ids", e))) return rc;
@@ -195,8 +201,8 @@ static int check_edges(store_txn_t *t, int edges, store_check_t *c, err_t *e)
                 char ids[48];
                 if (kg) snprintf(ids, sizeof ids, "(%u, %u, %u)", id[0], id[1], id[2]);
                 else snprintf(ids, sizeof ids, "(%u, %u)", id[0], id[1]);
-                table_bad(&tb, "%s: edge %s: %s id %u is past the %llu %ss", tname, ids, store_node_name(type[j]),
-                          id[j], (unsigned long long)nd[type[j]], store_node_name(type[j]));
+                table_bad(&tb, "%s: edge %s: %s id %u is past the %llu %s", tname, ids, store_node_name(type[j]),
+                          id[j], (unsigned long long)nd[type[j]], plural(type[j]));
                 break;
             }
         if (social && id[0] >= id[1])
