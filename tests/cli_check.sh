@@ -7,15 +7,17 @@
 #    output) instead of serving other numbers; a flipped meta record too;
 #  - an edges:train key with a node id past the count, an id map whose
 #    external id maps to another dense id, a recorded entry count (LMDB's
-#    md_entries) one short of the entries: check exits 1 with that line;
+#    md_entries) one short of the entries: check exits 1 with that line
+#    (and eval, whose loader sizes its arrays by that count, says "corrupt
+#    store" instead of dropping an edge);
 #  - stores saved before checksums (the v1 fixture; a v2 store with its
 #    crc blobs removed) pass with "no checksum" noted, and evaluate exactly
 #    as before;
 #  - usage errors exit 2.
-# usage: cli_check.sh PATH/TO/gnnrec   (needs mdb_dump/mdb_load, perl)
+# usage: cli_check.sh PATH/TO/gnnrec   (needs mdb_dump/mdb_load/mdb_stat, perl)
 set -u
 . "$(dirname "$0")/lib.sh"
-for p in mdb_dump mdb_load perl; do
+for p in mdb_dump mdb_load mdb_stat perl; do
   command -v $p >/dev/null 2>&1 || { echo "$p not found (lmdb-utils, perl): skipped"; exit 77; }
 done
 fx="$(cd "$(dirname "$0")" && pwd)/data/store-v1"
@@ -33,7 +35,7 @@ $g train --store s --model m2 --arch mf --dim 8 --epochs 400 --eval-every 0 --ch
 pid=$!
 for _ in $(seq 100); do mdb_dump -s models s 2>/dev/null | grep -q '^ 6d327e72756e00' && break; sleep 0.1; done
 kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
-check "the interrupted run left a staging" grep -q '^ 6d327e72756e00' <(mdb_dump -s models s)
+check "the interrupted run left a staging" grep -q '^ 6d327e72756e00' <(mdb_dump -s models s 2>/dev/null)
 
 $g check --store s >out 2>err; rc=$?
 check "a fresh store: exit 0 (got $rc)" test $rc -eq 0
@@ -123,12 +125,18 @@ count_patch() {   # count_patch DATA.MDB DBNAME DELTA
 cp -r s count
 n_test=$(jget "$($g stats --store s --json)" test_interactions)
 check "edges:test's recorded count patched" count_patch count/data.mdb edges:test -1
-check "... stats now reports one fewer test interaction" \
-  test "$(jget "$($g stats --store count --json)" test_interactions)" = $((n_test - 1))
+check "... LMDB now records one entry fewer" \
+  test "$(mdb_stat -s edges:test count | sed -n 's/^ *Entries: //p')" = $((n_test - 1))
+$g stats --store count >/dev/null 2>err; rc=$?
+check "... stats, which loads the table for its degrees, stops: exit 1 (got $rc), 'corrupt store'" \
+  sh -c "test $rc -eq 1 && grep -q 'corrupt store' err"
 $g check --store count >out; rc=$?
 check "a recorded count one short: exit 1 (got $rc)" test $rc -eq 1
 check "... 'check: edges:test: $((n_test - 1)) entries recorded, $n_test found'" \
   grep -q "^check: edges:test: $((n_test - 1)) entries recorded, $n_test found" out
+$g eval --store count --model m >o 2>err; rc=$?
+check "... and eval, which sizes its arrays by the count, stops: exit 1 (got $rc), 'corrupt store', no output" \
+  sh -c "test $rc -eq 1 && grep -q 'corrupt store' err && test ! -s o"
 
 # ---- stores saved before checksums
 mkdir v1 && cp "$fx/data.mdb" v1/
