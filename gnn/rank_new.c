@@ -24,7 +24,7 @@ static int fold_in(const gnn_ranker_t *r, const graph_csr_t *train, const graph_
     int rc;
     if (r->arch->caps & GNN_CAP_PROPAGATES) {
         size_t np;
-        if ((rc = store_blob_get_floats(r->t, r->model, GNN_SAVED_KEY_PARAMS, &emb0, &np, e))) {
+        if ((rc = gnn_saved_floats(r->t, r->model, GNN_SAVED_KEY_PARAMS, &emb0, &np, e))) {
             if (rc == ERR_NOTFOUND)
                 rc = err_set(e, ERR_USAGE, "model '%s' has no saved layer-0 parameters (pruned?): fold-in needs them",
                              r->model);

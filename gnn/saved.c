@@ -8,10 +8,126 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/crc.h"
+
 _Static_assert(sizeof(gnn_saved_meta_t) == 176, "meta version 2 is a fixed 176-byte record");
 
 /* Meta version 1: the prefix of version 2 (the first 104 bytes). */
 #define META_V1_BYTES 104u
+
+/* ---- per-blob checksums: the blob GNN_SAVED_KEY_CRC (saved.h) ----
+ * Layout: u32 version (1), u32 n, n entries {char key[16] NUL-padded;
+ * u64 bytes; u32 crc32c; u32 zero}, then u32 crc32c of everything before
+ * it. A model without the blob (saved before checksums) reads unchecked. */
+#define CRC_VERSION 1u
+#define CRC_MAX 16
+
+typedef struct crc_entry {
+    char key[16];
+    uint64_t bytes;
+    uint32_t crc, zero;
+} crc_entry_t;
+
+typedef struct crc_table {
+    uint32_t n;
+    crc_entry_t e[CRC_MAX];
+} crc_table_t;
+
+_Static_assert(sizeof(crc_entry_t) == 32, "a checksum entry is 32 bytes");
+
+/* Record (or replace) key's checksum in tab. */
+static void crc_add(crc_table_t *tab, const char *key, const void *p, size_t len)
+{
+    uint32_t i = 0;
+    while (i < tab->n && strncmp(tab->e[i].key, key, sizeof tab->e[i].key)) i++;
+    if (i == CRC_MAX) return;   /* more blob keys than the format has: cannot happen (GNN_SAVED_KEY_*) */
+    if (i == tab->n) tab->n++;
+    memset(&tab->e[i], 0, sizeof tab->e[i]);
+    snprintf(tab->e[i].key, sizeof tab->e[i].key, "%s", key);
+    tab->e[i].bytes = len;
+    tab->e[i].crc = crc_32c(0, p, len);
+}
+
+static int crc_write(store_txn_t *t, const char *as, const crc_table_t *tab, err_t *e)
+{
+    unsigned char b[8 + sizeof tab->e + 4];
+    const uint32_t v = CRC_VERSION, n = tab->n;
+    memcpy(b, &v, 4);
+    memcpy(b + 4, &n, 4);
+    memcpy(b + 8, tab->e, n * sizeof tab->e[0]);
+    const size_t len = 8 + n * sizeof tab->e[0];
+    const uint32_t c = crc_32c(0, b, len);
+    memcpy(b + len, &c, 4);
+    return store_blob_put(t, as, GNN_SAVED_KEY_CRC, b, len + 4, e);
+}
+
+/* as's checksum table: ERR_NOTFOUND when it has none (saved before
+ * checksums were recorded), ERR_STORE when the table itself is damaged. */
+static int crc_read(store_txn_t *t, const char *as, crc_table_t *tab, err_t *e)
+{
+    const void *p;
+    size_t len;
+    err_t miss;
+    memset(tab, 0, sizeof *tab);
+    int rc = store_blob_get(t, as, GNN_SAVED_KEY_CRC, &p, &len, &miss);
+    if (rc == ERR_NOTFOUND) return rc;   /* e untouched: not an error for the callers */
+    if (rc) return err_set(e, rc, "%s", miss.msg);
+    const unsigned char *b = p;
+    uint32_t v = 0, n = 0, c = 0;
+    if (len >= 12) {
+        memcpy(&v, b, 4);
+        memcpy(&n, b + 4, 4);
+        memcpy(&c, b + len - 4, 4);
+    }
+    if (len < 12 || v != CRC_VERSION || n > CRC_MAX || len != 12 + (size_t)n * sizeof tab->e[0] ||
+        crc_32c(0, b, len - 4) != c)
+        return err_set(e, ERR_STORE, "model '%s': corrupt model blob %s (its checksum table is damaged): restore "
+                       "the store from a copy or retrain the model", as, GNN_SAVED_KEY_CRC);
+    tab->n = n;
+    memcpy(tab->e, b + 8, (size_t)n * sizeof tab->e[0]);
+    for (uint32_t i = 0; i < n; i++) tab->e[i].key[sizeof tab->e[i].key - 1] = 0;
+    return ERR_OK;
+}
+
+static const crc_entry_t *crc_find(const crc_table_t *tab, const char *key)
+{
+    for (uint32_t i = 0; i < tab->n; i++)
+        if (!strcmp(tab->e[i].key, key)) return &tab->e[i];
+    return NULL;
+}
+
+/* ERR_STORE "corrupt model blob KEY" when p[len] is not what was saved. */
+static int crc_verify(const char *as, const crc_entry_t *en, const void *p, size_t len, err_t *e)
+{
+    if (en->bytes != len)
+        return err_set(e, ERR_STORE, "model '%s': corrupt model blob %s (%zu bytes, saved with %llu): restore the "
+                       "store from a copy or retrain the model", as, en->key, len, (unsigned long long)en->bytes);
+    const uint32_t c = crc_32c(0, p, len);
+    if (c != en->crc)
+        return err_set(e, ERR_STORE, "model '%s': corrupt model blob %s (CRC-32C 0x%08x, saved with 0x%08x): "
+                       "restore the store from a copy or retrain the model", as, en->key, c, en->crc);
+    return ERR_OK;
+}
+
+int gnn_saved_blob(store_txn_t *t, const char *name, const char *key, const void **p, size_t *len, err_t *e)
+{
+    int rc = store_blob_get(t, name, key, p, len, e);
+    if (rc) return rc;
+    crc_table_t tab;
+    if ((rc = crc_read(t, name, &tab, e)) == ERR_NOTFOUND) return ERR_OK;   /* saved before checksums */
+    if (rc) return rc;
+    const crc_entry_t *en = crc_find(&tab, key);
+    return en ? crc_verify(name, en, *p, *len, e) : ERR_OK;
+}
+
+int gnn_saved_floats(store_txn_t *t, const char *name, const char *key, const float **p, size_t *n, err_t *e)
+{
+    const void *raw;
+    size_t len;
+    int rc = gnn_saved_blob(t, name, key, &raw, &len, e);
+    if (rc) return rc;
+    return store_blob_get_floats(t, name, key, p, n, e);   /* the aligned view of the bytes just checked */
+}
 
 /* The value of `key:` in YAML-ish text written by an old gnnrec (one
  * `key: value` per line), or 0. Only version-1 records need it. */
@@ -94,7 +210,7 @@ int gnn_saved_meta(store_txn_t *t, const char *name, gnn_saved_meta_t *meta, err
 {
     const void *p;
     size_t len;
-    int rc = store_blob_get(t, name, GNN_SAVED_KEY_META, &p, &len, e);
+    int rc = gnn_saved_blob(t, name, GNN_SAVED_KEY_META, &p, &len, e);
     if (rc == ERR_NOTFOUND) return not_found(name, e);
     if (rc) return rc;
     return meta_decode(t, name, p, len, meta, e);
@@ -118,7 +234,7 @@ int gnn_saved_embeddings(store_txn_t *t, const char *name, gnn_saved_meta_t *met
                        "model '%s' was trained on %u users and %u items; the store now has %llu and %llu: retrain it",
                        name, meta->n_users, meta->n_items, (unsigned long long)nu, (unsigned long long)ni);
     size_t n;
-    if ((rc = store_blob_get_floats(t, name, GNN_SAVED_KEY_EMB, emb, &n, e))) return rc;
+    if ((rc = gnn_saved_floats(t, name, GNN_SAVED_KEY_EMB, emb, &n, e))) return rc;
     if (n != ((size_t)meta->n_users + meta->n_items) * meta->dim)
         return err_set(e, ERR_STORE, "model '%s': embeddings have %zu floats, expected %zu", name, n,
                        ((size_t)meta->n_users + meta->n_items) * meta->dim);
@@ -139,7 +255,16 @@ static int stage_name(const char *name, char *out, size_t n, err_t *e)
     return ERR_OK;
 }
 
-/* The blobs of m under `as` (meta under meta_key). */
+/* Put one blob and record its checksum in tab (written by crc_write). */
+static int put(store_txn_t *t, const char *as, const char *key, const void *p, size_t len, crc_table_t *tab,
+               err_t *e)
+{
+    int rc = store_blob_put(t, as, key, p, len, e);
+    if (!rc) crc_add(tab, key, p, len);
+    return rc;
+}
+
+/* The blobs of m under `as` (meta under meta_key), with their checksums. */
 static int put_blobs(store_txn_t *t, const char *as, const char *meta_key, const gnn_saved_model_t *m, err_t *e)
 {
     gnn_saved_meta_t meta = m->meta;
@@ -147,22 +272,24 @@ static int put_blobs(store_txn_t *t, const char *as, const char *meta_key, const
     const size_t emb_bytes = ((size_t)meta.n_users + meta.n_items) * meta.dim * sizeof(float);
     const size_t ent_bytes = (size_t)meta.n_entities * meta.dim * sizeof(float);
     const char *cfg = m->config ? m->config : "";
+    crc_table_t tab = {0};
     int rc;
-    if ((rc = store_blob_put(t, as, meta_key, &meta, sizeof meta, e)) ||
-        (rc = store_blob_put(t, as, GNN_SAVED_KEY_CONFIG, cfg, strlen(cfg), e)) ||
-        (rc = store_blob_put(t, as, GNN_SAVED_KEY_METRICS, m->metrics ? m->metrics : "", m->metrics_len, e)))
+    if ((rc = put(t, as, meta_key, &meta, sizeof meta, &tab, e)) ||
+        (rc = put(t, as, GNN_SAVED_KEY_CONFIG, cfg, strlen(cfg), &tab, e)) ||
+        (rc = put(t, as, GNN_SAVED_KEY_METRICS, m->metrics ? m->metrics : "", m->metrics_len, &tab, e)))
         return rc;
-    if (m->emb && (rc = store_blob_put(t, as, GNN_SAVED_KEY_EMB, m->emb, emb_bytes, e))) return rc;
+    if (m->emb && (rc = put(t, as, GNN_SAVED_KEY_EMB, m->emb, emb_bytes, &tab, e))) return rc;
     if (m->emb && ent_bytes &&
-        (rc = store_blob_put(t, as, GNN_SAVED_KEY_EMB_ENTITIES, (const char *)m->emb + emb_bytes, ent_bytes, e)))
+        (rc = put(t, as, GNN_SAVED_KEY_EMB_ENTITIES, (const char *)m->emb + emb_bytes, ent_bytes, &tab, e)))
         return rc;
-    if (!m->params) return ERR_OK;
-    const size_t par_bytes = m->n_params * sizeof(float);
-    if ((rc = store_blob_put(t, as, GNN_SAVED_KEY_PARAMS, m->params, par_bytes, e)) ||
-        (rc = store_blob_put(t, as, GNN_SAVED_KEY_ADAM_M, m->adam_m, par_bytes, e)) ||
-        (rc = store_blob_put(t, as, GNN_SAVED_KEY_ADAM_V, m->adam_v, par_bytes, e)))
-        return rc;
-    return ERR_OK;
+    if (m->params) {
+        const size_t par_bytes = m->n_params * sizeof(float);
+        if ((rc = put(t, as, GNN_SAVED_KEY_PARAMS, m->params, par_bytes, &tab, e)) ||
+            (rc = put(t, as, GNN_SAVED_KEY_ADAM_M, m->adam_m, par_bytes, &tab, e)) ||
+            (rc = put(t, as, GNN_SAVED_KEY_ADAM_V, m->adam_v, par_bytes, &tab, e)))
+            return rc;
+    }
+    return crc_write(t, as, &tab, e);
 }
 
 int gnn_saved_unstage(store_txn_t *t, const char *name, err_t *e)
@@ -211,16 +338,17 @@ int gnn_gfcf_save(store_txn_t *t, const char *name, const gnn_gfcf_t *m, const c
     snprintf(meta.arch, sizeof meta.arch, "%s", gnn_arch_get(id)->name);
     gnn_gfcf_params_t p = m->p;
     p.svd_k = m->k;   /* what was kept (clipped to min(U, I)) */
+    crc_table_t tab = {0};
     int rc;
     if ((rc = store_model_delete(t, name, e)) || (rc = gnn_saved_unstage(t, name, e)) ||
-        (rc = store_blob_put(t, name, GNN_SAVED_KEY_META, &meta, sizeof meta, e)) ||
-        (rc = store_blob_put(t, name, GNN_SAVED_KEY_CONFIG, config, strlen(config), e)) ||
-        (rc = store_blob_put(t, name, GNN_SAVED_KEY_GFCF, &p, sizeof p, e)) ||
-        (rc = store_blob_put(t, name, GNN_SAVED_KEY_GFCF_V, m->v, (size_t)m->n_items * m->k * sizeof(float), e)) ||
-        (rc = store_blob_put(t, name, GNN_SAVED_KEY_GFCF_S, m->s_own, (size_t)m->k * sizeof(float), e)) ||
-        (rc = store_blob_put(t, name, GNN_SAVED_KEY_METRICS, "", 0, e)))
+        (rc = put(t, name, GNN_SAVED_KEY_META, &meta, sizeof meta, &tab, e)) ||
+        (rc = put(t, name, GNN_SAVED_KEY_CONFIG, config, strlen(config), &tab, e)) ||
+        (rc = put(t, name, GNN_SAVED_KEY_GFCF, &p, sizeof p, &tab, e)) ||
+        (rc = put(t, name, GNN_SAVED_KEY_GFCF_V, m->v, (size_t)m->n_items * m->k * sizeof(float), &tab, e)) ||
+        (rc = put(t, name, GNN_SAVED_KEY_GFCF_S, m->s_own, (size_t)m->k * sizeof(float), &tab, e)) ||
+        (rc = put(t, name, GNN_SAVED_KEY_METRICS, "", 0, &tab, e)))
         return rc;
-    return ERR_OK;
+    return crc_write(t, name, &tab, e);
 }
 
 /* ---- the checkpoint --resume reads ---- */
@@ -229,7 +357,7 @@ static int get_floats_opt(store_txn_t *t, const char *as, const char *key, const
 {
     *p = NULL;
     *n = 0;
-    int rc = store_blob_get_floats(t, as, key, p, n, e);
+    int rc = gnn_saved_floats(t, as, key, p, n, e);
     if (rc == ERR_NOTFOUND) {
         *p = NULL;
         *n = 0;
@@ -256,10 +384,10 @@ int gnn_saved_checkpoint(store_txn_t *t, const char *name, gnn_saved_checkpoint_
     memset(c, 0, sizeof *c);
     int rc = stage_name(name, st, sizeof st, e);
     const char *as = st;
-    if (!rc) rc = store_blob_get(t, st, GNN_SAVED_KEY_RUN_META, &p, &len, e);
+    if (!rc) rc = gnn_saved_blob(t, st, GNN_SAVED_KEY_RUN_META, &p, &len, e);
     if (rc == ERR_NOTFOUND) {
         as = name;
-        rc = store_blob_get(t, name, GNN_SAVED_KEY_META, &p, &len, e);
+        rc = gnn_saved_blob(t, name, GNN_SAVED_KEY_META, &p, &len, e);
         if (rc == ERR_NOTFOUND) return not_found(name, e);
     } else c->staged = 1;
     if (rc || (rc = meta_decode(t, as, p, len, &c->meta, e))) return rc;
@@ -267,7 +395,7 @@ int gnn_saved_checkpoint(store_txn_t *t, const char *name, gnn_saved_checkpoint_
     size_t n[3];
     static const char *const keys[3] = {GNN_SAVED_KEY_PARAMS, GNN_SAVED_KEY_ADAM_M, GNN_SAVED_KEY_ADAM_V};
     for (int k = 0; k < 3; k++) {
-        if ((rc = store_blob_get_floats(t, as, keys[k], &v[k], &n[k], e))) return rc;
+        if ((rc = gnn_saved_floats(t, as, keys[k], &v[k], &n[k], e))) return rc;
         if (n[k] != n[0]) return err_set(e, ERR_STORE, "model '%s': checkpoint blobs of different sizes", name);
     }
     c->params = v[0];
@@ -277,7 +405,7 @@ int gnn_saved_checkpoint(store_txn_t *t, const char *name, gnn_saved_checkpoint_
     if ((rc = get_floats_opt(t, as, GNN_SAVED_KEY_EMB, &c->emb, &c->n_emb, e)) ||
         (rc = get_floats_opt(t, as, GNN_SAVED_KEY_EMB_ENTITIES, &c->emb_entities, &c->n_emb_entities, e)))
         return rc;
-    rc = store_blob_get(t, as, GNN_SAVED_KEY_METRICS, &p, &len, e);
+    rc = gnn_saved_blob(t, as, GNN_SAVED_KEY_METRICS, &p, &len, e);
     if (rc == ERR_NOTFOUND) return ERR_OK;
     if (rc) return rc;
     c->metrics = p;
@@ -300,7 +428,13 @@ int gnn_saved_ivf_put(store_txn_t *t, const char *name, const gnn_ivf_t *ix, err
     memcpy(w, ix->list_ptr, (nl + 1) * sizeof *w); w += nl + 1;
     memcpy(w, ix->list_item, ni * sizeof *w); w += ni;
     memcpy(w, ix->list_emb, ni * d * sizeof(float));
-    int rc = store_blob_put(t, name, GNN_SAVED_KEY_IVF, blob, words * sizeof *blob, e);
+    /* the index joins the model's checksum table; a model saved before
+     * checksums gets a table holding only the index's (the rest stay
+     * unchecked, as before) */
+    crc_table_t tab;
+    int rc = crc_read(t, name, &tab, e);
+    if (rc == ERR_OK || rc == ERR_NOTFOUND) rc = put(t, name, GNN_SAVED_KEY_IVF, blob, words * sizeof *blob, &tab, e);
+    if (!rc) rc = crc_write(t, name, &tab, e);
     free(blob);
     return rc;
 }
@@ -309,7 +443,7 @@ int gnn_saved_ivf_get(store_txn_t *t, const char *name, const gnn_saved_meta_t *
 {
     const float *f;
     size_t n;
-    int rc = store_blob_get_floats(t, name, GNN_SAVED_KEY_IVF, &f, &n, e);
+    int rc = gnn_saved_floats(t, name, GNN_SAVED_KEY_IVF, &f, &n, e);
     if (rc == ERR_NOTFOUND)
         return err_set(e, ERR_NOTFOUND, "model '%s' has no index: run gnnrec index --model %s", name, name);
     if (rc) return rc;
@@ -370,4 +504,134 @@ int gnn_saved_ivf_build(store_t *s, const char *name, uint32_t nlist, uint32_t i
     ivf_put_t p = {name, out, &meta};
     if ((rc = store_write(s, write_ivf, &p, e))) gnn_ivf_destroy(out);
     return rc;
+}
+
+/* ---- `gnnrec check` of one model (saved.h) ---- */
+
+typedef struct blob_seen {
+    store_check_t *c;
+    const char *name;
+    const crc_table_t *tab;   /* NULL: the model has no checksum table */
+    int have_crc;
+    uint64_t unchecked;
+    uint32_t found;           /* bit i: tab->e[i] has its blob */
+    struct { char key[16]; size_t len; } sz[CRC_MAX];   /* the sizes of the known blobs */
+    uint32_t n_sz;
+} blob_seen_t;
+
+static void check_blob(const char *key, const void *p, size_t len, void *ctx)
+{
+    blob_seen_t *b = ctx;
+    if (!strcmp(key, GNN_SAVED_KEY_CRC)) return;
+    b->c->blobs++;
+    if (b->n_sz < CRC_MAX && strlen(key) < sizeof b->sz[0].key) {
+        snprintf(b->sz[b->n_sz].key, sizeof b->sz[0].key, "%s", key);
+        b->sz[b->n_sz++].len = len;
+    }
+    const crc_entry_t *en = b->tab ? crc_find(b->tab, key) : NULL;
+    if (!en) {
+        b->unchecked++;
+        b->c->blobs_unchecked++;
+        return;
+    }
+    b->found |= 1u << (en - b->tab->e);
+    err_t why;
+    if (crc_verify(b->name, en, p, len, &why)) store_check_problem(b->c, "%s", why.msg);
+    else b->c->blobs_checked++;
+}
+
+/* The size of blob key (SIZE_MAX: absent). */
+static size_t seen_len(const blob_seen_t *b, const char *key)
+{
+    for (uint32_t i = 0; i < b->n_sz; i++)
+        if (!strcmp(b->sz[i].key, key)) return b->sz[i].len;
+    return SIZE_MAX;
+}
+
+/* A blob's size against what the meta implies; absent is fine when optional. */
+static void want_len(const blob_seen_t *b, const char *key, size_t want, int optional)
+{
+    const size_t got = seen_len(b, key);
+    if (got == SIZE_MAX) {
+        if (!optional) store_check_problem(b->c, "model '%s': blob %s is missing", b->name, key);
+        return;
+    }
+    if (got != want)
+        store_check_problem(b->c, "model '%s': blob %s has %zu bytes, its meta implies %zu", b->name, key, got, want);
+}
+
+int gnn_saved_check(store_txn_t *t, const char *name, store_check_t *c, err_t *e)
+{
+    crc_table_t tab;
+    blob_seen_t b = {.c = c, .name = name};
+    err_t why;
+    int rc = crc_read(t, name, &tab, &why);
+    if (rc == ERR_OK) b.tab = &tab;
+    else if (rc != ERR_NOTFOUND) store_check_problem(c, "%s", why.msg);
+    if ((rc = store_blob_each(t, name, check_blob, &b, e))) return rc;
+    for (uint32_t i = 0; b.tab && i < tab.n; i++)
+        if (!(b.found >> i & 1u))
+            store_check_problem(c, "model '%s': blob %s has a checksum but is missing", name, tab.e[i].key);
+    if (b.unchecked)
+        store_check_remark(c, "model '%s': no checksum for %llu blob%s (saved before gnnrec recorded them): %s", name,
+                           (unsigned long long)b.unchecked, b.unchecked == 1 ? "" : "s",
+                           "checked against its meta only");
+    c->models++;
+
+    /* the meta record, under "meta" or, for a staging, "run_meta" */
+    const size_t sl = strlen(name), xl = sizeof GNN_SAVED_STAGE_SUFFIX - 1;
+    const int staging = sl > xl && !strcmp(name + sl - xl, GNN_SAVED_STAGE_SUFFIX) &&
+                        seen_len(&b, GNN_SAVED_KEY_RUN_META) != SIZE_MAX;
+    const char *mk = staging ? GNN_SAVED_KEY_RUN_META : GNN_SAVED_KEY_META;
+    const void *p;
+    size_t len;
+    gnn_saved_meta_t m;
+    if (store_blob_get(t, name, mk, &p, &len, &why) == ERR_NOTFOUND) {
+        store_check_problem(c, "model '%s': blobs without a meta record (%s)", name, mk);
+        return ERR_OK;
+    }
+    if (meta_decode(t, name, p, len, &m, &why)) {
+        store_check_problem(c, "model '%s': %s", name, why.msg);
+        return ERR_OK;
+    }
+    uint64_t nu = 0, ni = 0;
+    if ((rc = store_count_nodes(t, STORE_USER, &nu, e)) || (rc = store_count_nodes(t, STORE_ITEM, &ni, e))) return rc;
+    if (m.n_users > nu || m.n_items > ni)
+        store_check_problem(c, "model '%s': its meta names %u users and %u items, more than the store's %llu and %llu",
+                            name, m.n_users, m.n_items, (unsigned long long)nu, (unsigned long long)ni);
+    else if (m.n_users < nu || m.n_items < ni)
+        store_check_remark(c, "model '%s' was trained on %u users and %u items; the store now has %llu and %llu "
+                           "(appended since): retrain it to serve them", name, m.n_users, m.n_items,
+                           (unsigned long long)nu, (unsigned long long)ni);
+
+    const gnn_arch_t *a = gnn_arch_find(m.arch);
+    const size_t f = sizeof(float);
+    if (!a) {
+        store_check_problem(c, "model '%s': unknown architecture '%s' in its meta", name, m.arch);
+    } else if (a->kind == GNN_KIND_FILTER) {
+        want_len(&b, GNN_SAVED_KEY_GFCF, sizeof(gnn_gfcf_params_t), 0);
+        want_len(&b, GNN_SAVED_KEY_GFCF_V, (size_t)m.n_items * m.dim * f, 0);
+        want_len(&b, GNN_SAVED_KEY_GFCF_S, (size_t)m.dim * f, 0);
+    } else {
+        /* a staging has no embeddings until its first evaluation */
+        want_len(&b, GNN_SAVED_KEY_EMB, ((size_t)m.n_users + m.n_items) * m.dim * f, staging);
+        if (m.n_entities) want_len(&b, GNN_SAVED_KEY_EMB_ENTITIES, (size_t)m.n_entities * m.dim * f, 1);
+        const size_t np = seen_len(&b, GNN_SAVED_KEY_PARAMS);
+        if (np != SIZE_MAX && np % f)
+            store_check_problem(c, "model '%s': blob %s is not a float array (%zu bytes)", name, GNN_SAVED_KEY_PARAMS,
+                                np);
+        if (np != SIZE_MAX || a->kind == GNN_KIND_EMBED) {
+            want_len(&b, GNN_SAVED_KEY_PARAMS, np, 0);
+            want_len(&b, GNN_SAVED_KEY_ADAM_M, np, 0);
+            want_len(&b, GNN_SAVED_KEY_ADAM_V, np, 0);
+        }
+    }
+    if (seen_len(&b, GNN_SAVED_KEY_IVF) != SIZE_MAX) {
+        gnn_ivf_t ix;
+        memset(&ix, 0, sizeof ix);
+        if (gnn_saved_ivf_get(t, name, &m, &ix, &why) && why.code != ERR_NOTFOUND)
+            store_check_problem(c, "%s", why.msg);
+        gnn_ivf_destroy(&ix);
+    }
+    return ERR_OK;
 }

@@ -24,6 +24,17 @@
  *             list_item u32 [n_items], list_emb float [n_items x dim]. A
  *             retrained model is written whole, so an index never outlives
  *             the embeddings it was built from.
+ *   crc       a CRC-32C (base/crc.h) and the byte size of every other blob of
+ *             the model, meta included, written in the transaction that
+ *             writes them: u32 version (1), u32 n, n x {char key[16]; u64
+ *             bytes; u32 crc; u32 0}, u32 CRC-32C of the bytes before it.
+ *             Every reader here (gnn_saved_blob) checks a blob against it
+ *             and fails with ERR_STORE "corrupt model blob KEY" rather than
+ *             serve a damaged table. A model saved before checksums has no
+ *             crc blob (or, indexed since, one naming only "ivf"): its other
+ *             blobs read unchecked, exactly as before; `gnnrec check`
+ *             reports them as "no checksum". The meta version stays 2: the
+ *             table is a blob of its own, which an older gnnrec ignores.
  *
  * A run in progress checkpoints under the staging name NAME~run
  * (gnn_saved_stage), never over NAME: the model users serve stays the
@@ -51,6 +62,7 @@
 #include "gnn/gfcf.h"
 #include "gnn/ivf.h"
 #include "gnn/model.h"
+#include "store/check.h"
 #include "store/store.h"
 
 #define GNN_SAVED_VERSION 2u   /* what this gnnrec writes; version 1 still reads */
@@ -67,6 +79,7 @@
 #define GNN_SAVED_KEY_GFCF_V "gfcf_v"
 #define GNN_SAVED_KEY_GFCF_S "gfcf_s"
 #define GNN_SAVED_KEY_IVF "ivf"
+#define GNN_SAVED_KEY_CRC "crc"             /* the checksums of the other blobs */
 #define GNN_SAVED_KEY_RUN_META "run_meta"   /* the staging's meta (not listed as a model) */
 #define GNN_SAVED_STAGE_SUFFIX "~run"       /* staging name = model name + this */
 #define GNN_SAVED_NAME_MAX 200u             /* bytes of a model name in the store (store_blob_*) */
@@ -102,6 +115,26 @@ typedef struct gnn_saved_meta {
     uint32_t fp32_tables;
     uint32_t reserved[5];     /* zero; keeps the record a multiple of 8 bytes */
 } gnn_saved_meta_t;
+
+/* Blob key of model (or staging) name, checked against the model's
+ * checksum when one was recorded: ERR_STORE "corrupt model blob KEY" when
+ * its bytes are not what was saved, ERR_NOTFOUND when absent. Zero copy
+ * (valid while t is open); gnn_saved_floats is the float view of
+ * store_blob_get_floats. Every reader of a model blob goes through these. */
+int gnn_saved_blob(store_txn_t *t, const char *name, const char *key, const void **p, size_t *len, err_t *e);
+int gnn_saved_floats(store_txn_t *t, const char *name, const char *key, const float **p, size_t *n, err_t *e);
+
+/* `gnnrec check` of one model or staging (name as stored, NAME~run for a
+ * staging): every blob against the checksum table (a mismatch, a recorded
+ * blob that is missing, a damaged table: problems; a blob without a
+ * checksum: counted in c->blobs_unchecked and noted once per model), the
+ * meta record readable, blob sizes against the meta (embeddings (U + I) x
+ * dim, entities, params/adam_m/adam_v equal, gf-cf's V and s, the index's
+ * layout), the meta's users and items against the store's counts (more
+ * than the store has: a problem; fewer: a note, the model predates an
+ * append). Problems and notes go to c (store/check.h). ERR_OK unless the
+ * check itself could not run. */
+int gnn_saved_check(store_txn_t *t, const char *name, store_check_t *c, err_t *e);
 
 /* Read the meta record of model name (ERR_NOTFOUND names the model); a
  * version-1 record is converted (its config text supplies the version-2

@@ -20,7 +20,7 @@ static int open_gfcf(store_txn_t *t, const char *model, const gnn_saved_meta_t *
 {
     const void *pp;
     size_t len;
-    int rc = store_blob_get(t, model, GNN_SAVED_KEY_GFCF, &pp, &len, e);
+    int rc = gnn_saved_blob(t, model, GNN_SAVED_KEY_GFCF, &pp, &len, e);
     if (rc) return rc;
     gnn_gfcf_params_t p;
     if (len != sizeof p) return err_set(e, ERR_USAGE, "model '%s': gf-cf parameters of %zu bytes; retrain it", model, len);
@@ -34,7 +34,7 @@ static int open_gfcf(store_txn_t *t, const char *model, const gnn_saved_meta_t *
                        g->n_users, g->n_items, (unsigned long long)g->train.nnz);
     const float *v;
     size_t nv;
-    if ((rc = store_blob_get_floats(t, model, GNN_SAVED_KEY_GFCF_V, &v, &nv, e))) return rc;
+    if ((rc = gnn_saved_floats(t, model, GNN_SAVED_KEY_GFCF_V, &v, &nv, e))) return rc;
     if (nv != (size_t)p.n_items * meta->dim)
         return err_set(e, ERR_USAGE, "model '%s': singular vectors of %zu floats, expected %u x %u; retrain it",
                        model, nv, p.n_items, meta->dim);

@@ -576,6 +576,10 @@ int store_edges_load(store_txn_t *t, int edges, int want_attr, store_edge_list_t
         if (out->attr) attr_decode(&d, &out->attr[i]);
         i++;
     }
+    /* n is the table's recorded count: the loop's last MDB_NEXT finding an
+     * entry past it means the record is damaged, and the arrays sized by it
+     * would silently miss edges */
+    if (rc == 0 && i == n) rc = -1;
     mdb_cursor_close(c);
     if (rc == -1 || (rc != 0 && rc != MDB_NOTFOUND) || i != n) {
         store_edge_list_destroy(out);

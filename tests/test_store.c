@@ -10,6 +10,8 @@
  * and a newer schema version (ERR_USAGE). store_create_*: a new store put in
  * place at an absent and at an existing empty directory (its mode kept, no
  * staging left), and never over what appeared at DIR meanwhile.
+ * store_check (store/check.h): a sound store passes; edge ids past the
+ * counts, a social tie stored backwards, a flood of bad keys summed up.
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -18,6 +20,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "store/check.h"
 
 #include "store/store.h"
 #include "tests/check.h"
@@ -688,6 +692,96 @@ static void test_create(void)
     rm_store(dir);
 }
 
+
+/* ------------------------------------------------------------ store_check */
+
+typedef struct notes { int problems, remarks; char last[1024], all[16384]; } notes_t;
+
+static void note_cb(void *ctx, int problem, const char *msg)
+{
+    notes_t *n = ctx;
+    if (problem) n->problems++;
+    else n->remarks++;
+    snprintf(n->last, sizeof n->last, "%s", msg);
+    size_t l = strlen(n->all);
+    snprintf(n->all + l, sizeof n->all - l, "%s\n", msg);
+}
+
+static int run_check(store_t *s, store_check_t *c, notes_t *n)
+{
+    store_txn_t t;
+    err_t e = {0};
+    memset(n, 0, sizeof *n);
+    store_check_init(c, note_cb, n);
+    int rc = store_read_begin(s, &t, &e);
+    if (!rc) rc = store_check(&t, c, &e);
+    store_read_end(&t);
+    return rc;
+}
+
+/* A sound store passes with its counts; each kind of damage the API can
+ * write (store_edge_put does not range-check: the loaders and check do) is
+ * one problem naming it; more than STORE_CHECK_MAX_LINES bad keys in one
+ * table are summed up in one more line. */
+static void test_check(void)
+{
+    char dir[300];
+    path_in(dir, sizeof dir, "chk");
+    store_t s;
+    err_t e = {0};
+    CHECK_EQ_INT(store_open(&s, dir, STORE_CREATE, &e), ERR_OK);
+    static const char *const users[] = {"u0", "u1", "u2"}, *const items[] = {"i0", "i1"};
+    ids_job_t ju = {users, 3, STORE_USER, -1, 0}, ji = {items, 2, STORE_ITEM, -1, 0};
+    CHECK_EQ_INT(store_write(&s, add_ids, &ju, &e), ERR_OK);
+    CHECK_EQ_INT(store_write(&s, add_ids, &ji, &e), ERR_OK);
+    static const uint32_t tr[][3] = {{0, 0, 0}, {1, 1, 0}, {2, 0, 0}}, so[][3] = {{0, 2, 0}};
+    edge_job_t je = {STORE_TRAIN, 0, 3, 0, tr, NULL, {0}, {0}}, js = {STORE_SOCIAL, 0, 1, 0, so, NULL, {0}, {0}};
+    CHECK_EQ_INT(store_write(&s, put_edges, &je, &e), ERR_OK);
+    CHECK_EQ_INT(store_write(&s, put_edges, &js, &e), ERR_OK);
+    store_check_t c;
+    notes_t n;
+    CHECK_EQ_INT(run_check(&s, &c, &n), ERR_OK);
+    CHECK_EQ_INT(c.problems, 0);
+    CHECK_MSG(n.problems == 0, "%s", n.last);
+    CHECK(c.nodes[STORE_USER] == 3 && c.nodes[STORE_ITEM] == 2 && c.edges[STORE_TRAIN] == 3 && c.edges[STORE_SOCIAL] == 1);
+
+    /* an item id past the count */
+    static const uint32_t bad_item[][3] = {{1, 2, 0}};
+    edge_job_t jb = {STORE_TRAIN, 0, 1, 0, bad_item, NULL, {0}, {0}};
+    CHECK_EQ_INT(store_write(&s, put_edges, &jb, &e), ERR_OK);
+    CHECK_EQ_INT(run_check(&s, &c, &n), ERR_OK);
+    CHECK_EQ_INT(c.problems, 1);
+    CHECK_MSG(strstr(n.last, "edges:train: edge (1, 2): item id 2 is past the 2 items") != NULL, "%s", n.last);
+    /* a social tie stored the wrong way round, and one to a user past the count */
+    static const uint32_t bad_so[][3] = {{2, 1, 0}, {1, 7, 0}};
+    edge_job_t jbs = {STORE_SOCIAL, 0, 2, 0, bad_so, NULL, {0}, {0}};
+    CHECK_EQ_INT(store_write(&s, put_edges, &jbs, &e), ERR_OK);
+    CHECK_EQ_INT(run_check(&s, &c, &n), ERR_OK);
+    CHECK_EQ_INT(c.problems, 3);
+    /* a kg triple with a relation past the (zero) relations */
+    static const uint32_t bad_kg[][3] = {{0, 0, 0}};
+    edge_job_t jk = {STORE_KG, 0, 1, 0, bad_kg, NULL, {0}, {0}};
+    CHECK_EQ_INT(store_write(&s, put_edges, &jk, &e), ERR_OK);
+    CHECK_EQ_INT(run_check(&s, &c, &n), ERR_OK);
+    CHECK_EQ_INT(c.problems, 4);
+    CHECK_MSG(strstr(n.last, "edges:kg: edge (0, 0, 0): entity id 0 is past the 0 entities") != NULL, "%s", n.last);
+    /* 25 bad test keys: 10 lines and one "15 more" */
+    uint32_t many[25][3];
+    for (int i = 0; i < 25; i++) many[i][0] = 100 + (uint32_t)i, many[i][1] = many[i][2] = 0;
+    edge_job_t jm = {STORE_TEST, 0, 16, 0, (const uint32_t (*)[3])many, NULL, {0}, {0}};
+    CHECK_EQ_INT(store_write(&s, put_edges, &jm, &e), ERR_OK);
+    jm.ids = (const uint32_t (*)[3])(many + 16);
+    jm.n = 9;
+    CHECK_EQ_INT(store_write(&s, put_edges, &jm, &e), ERR_OK);
+    CHECK_EQ_INT(run_check(&s, &c, &n), ERR_OK);
+    CHECK_EQ_INT(c.problems, 4 + STORE_CHECK_MAX_LINES + 1);
+    CHECK_MSG(strstr(n.all, "edges:test: 15 more problems like these\n") != NULL, "%s", n.all);
+    CHECK_MSG(strstr(n.all, "edges:test: edge (109, 0): user id 109") != NULL, "%s", n.all);   /* the 10th */
+    CHECK_MSG(strstr(n.all, "edges:test: edge (110, 0)") == NULL, "%s", n.all);                /* the 11th: counted */
+    store_close(&s);
+    rm_store(dir);
+}
+
 int main(void)
 {
     const char *base = getenv("TMPDIR");
@@ -701,6 +795,7 @@ int main(void)
     test_blobs();
     test_open_errors();
     test_create();
+    test_check();
     rmdir(root);
     return check_report();
 }

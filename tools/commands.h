@@ -12,6 +12,7 @@
 
 int cmd_build_graph(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_infer(int argc, char **argv);

@@ -17,6 +17,7 @@ static const struct {
 } commands[] = {
     {"build-graph", cmd_build_graph, "load interactions, social ties and a knowledge graph into a store"},
     {"stats", cmd_stats, "counts, degrees and components of a store's graph"},
+    {"check", cmd_check, "check a store's ids, edges, counts and model checksums (exit 1 if corrupt)"},
     {"train", cmd_train, "train a GCN recommender (lightgcn, mf, gcn) and save it in the store"},
     {"eval", cmd_eval, "Recall/NDCG/Precision/Hit@K of a saved model on the test split"},
     {"infer", cmd_infer, "top-K recommendations for users from a saved model"},
