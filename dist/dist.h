@@ -71,6 +71,17 @@ int dist_chain_sum(const dist_t *d, const double *rows, uint64_t n, uint32_t wid
 /* Collective: the sum of v over ranks. */
 int dist_sum_u64(const dist_t *d, uint64_t v, uint64_t *sum, err_t *e);
 
+/* Collective: the bytes of ranks 1..size-1 to rank 0, one rank after the
+ * other in rank order (a distributed job's output joined in rank order).
+ * Ranks > 0 call rd(rctx, buf, cap, &n, e) until it gives n == 0, sending
+ * each chunk; rank 0 calls wr(wctx, chunk, n, e) for every chunk of rank 1,
+ * then rank 2, ... A failing rd ends that rank's stream; after a failing wr
+ * rank 0 still receives (and drops) the rest, so no rank waits forever.
+ * Returns this rank's first failure: agree on it (dist_agree) afterwards. */
+typedef int (*dist_read_fn)(void *ctx, void *buf, size_t cap, size_t *n, err_t *e);
+typedef int (*dist_write_fn)(void *ctx, const void *buf, size_t n, err_t *e);
+int dist_stream_to_root(const dist_t *d, dist_read_fn rd, void *rctx, dist_write_fn wr, void *wctx, err_t *e);
+
 /* Collective barrier. */
 int dist_barrier(const dist_t *d, err_t *e);
 

@@ -88,3 +88,39 @@ int dist_barrier(const dist_t *d, err_t *e)
     if (d->size > 1) MPI_Barrier(MPI_COMM_WORLD);
     return ERR_OK;
 }
+
+#define STREAM_CHUNK (1u << 20)
+
+int dist_stream_to_root(const dist_t *d, dist_read_fn rd, void *rctx, dist_write_fn wr, void *wctx, err_t *e)
+{
+    if (d->size <= 1) return ERR_OK;
+    char *buf = malloc(STREAM_CHUNK);
+    int rc = buf ? ERR_OK : err_set(e, ERR_NOMEM, "out of memory for a %u-byte stream buffer", STREAM_CHUNK);
+    /* a chunk is its length (int; 0 ends the stream) then its bytes; a rank
+     * without a buffer still sends its end so rank 0 does not wait */
+    if (d->rank > 0) {
+        for (;;) {
+            size_t n = 0;
+            if (!rc && (rc = rd(rctx, buf, STREAM_CHUNK, &n, e))) n = 0;
+            int len = (int)n;
+            MPI_Send(&len, 1, MPI_INT, 0, 1, MPI_COMM_WORLD);
+            if (len == 0) break;
+            MPI_Send(buf, len, MPI_BYTE, 0, 2, MPI_COMM_WORLD);
+        }
+    } else {
+        for (int r = 1; r < d->size; r++)
+            for (;;) {
+                int len = 0;
+                MPI_Recv(&len, 1, MPI_INT, r, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+                if (len <= 0) break;
+                if (!buf || len > (int)STREAM_CHUNK) {   /* cannot happen between two gnnrec ranks */
+                    MPI_Abort(MPI_COMM_WORLD, 1);
+                    return ERR_INTERNAL;
+                }
+                MPI_Recv(buf, len, MPI_BYTE, r, 2, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+                if (!rc) rc = wr(wctx, buf, (size_t)len, e);
+            }
+    }
+    free(buf);
+    return rc;
+}

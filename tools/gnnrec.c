@@ -21,7 +21,7 @@ static const struct {
     {"stats", cmd_stats, "counts, degrees and components of a store's graph", 0},
     {"train", cmd_train, "train a GCN recommender (lightgcn, mf, gcn) and save it in the store", 0},
     {"eval", cmd_eval, "Recall/NDCG/Precision/Hit@K of a saved model on the test split", 1},
-    {"infer", cmd_infer, "top-K recommendations for users from a saved model", 0},
+    {"infer", cmd_infer, "top-K recommendations for users from a saved model", 1},
     {"index", cmd_index, "build a model's approximate top-K index (infer --index ivf)", 0},
     {"partition", cmd_partition, "split the store's graph into parts for distributed jobs (METIS or hash)", 0},
     {"rank-feed", cmd_rank_feed, "rank each viewer's social-feed candidates (offline feed jobs)", 0},
@@ -81,7 +81,7 @@ int main(int argc, char **argv)
         if (ranks > 1 && !commands[i].dist) {
             if (dist_env_rank() == 0)
                 fprintf(stderr, "gnnrec %s: runs as one process, not as %d ranks under mpirun or srun "
-                                "(distributed: eval; docs/distributed.md)\n", commands[i].name, ranks);
+                                "(distributed: eval, infer; docs/distributed.md)\n", commands[i].name, ranks);
             return 2;
         }
         return finish(commands[i].name, commands[i].run(argc - 1, argv + 1));
