@@ -4,8 +4,10 @@
 
 int graph_partition_metis_built(void) { return 0; }
 
-int graph_partition_metis(const graph_csr_t *adj, uint32_t parts, uint64_t seed, uint32_t *part, err_t *e)
+int graph_partition_metis(const graph_csr_t *adj, uint32_t parts, uint64_t seed, int balance, uint32_t *part,
+                          err_t *e)
 {
+    (void)balance;
     (void)adj;
     (void)parts;
     (void)seed;

@@ -164,12 +164,13 @@ int graph_partition_run(store_t *s, const graph_part_opts_t *o, store_partition_
     rec->parts = o->parts;
     rec->method = (uint32_t)o->method;
     rec->seed = o->seed;
+    rec->balance = o->method == GRAPH_PART_METIS ? (uint32_t)o->balance : GRAPH_PART_BY_NODES;
     if (!(rec->part = malloc((size_t)(n ? n : 1) * sizeof *rec->part))) {
         rc = err_set(e, ERR_NOMEM, "partition: out of memory for %u nodes", n);
         goto out;
     }
     if (o->method == GRAPH_PART_HASH) rc = graph_partition_hash(n, o->parts, o->seed, rec->part);
-    else rc = graph_partition_metis(&g.adj, o->parts, o->seed, rec->part, e);
+    else rc = graph_partition_metis(&g.adj, o->parts, o->seed, o->balance, rec->part, e);
     if (rc || (rc = graph_partition_eval(&g.adj, rec->part, o->parts, st, e))) goto out;
     rec->edge_cut = st->edge_cut;
     rc = store_write(s, put_record, rec, e);

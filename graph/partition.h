@@ -9,8 +9,9 @@
  * node has no edges). Each node goes to one of P parts:
  *   hash   part = a seeded 64-bit mix of the node id, mapped to [0, P):
  *          the baseline (about (1 - 1/P) of the edges cut);
- *   metis  METIS_PartGraphKway (METIS 5.1, edge-cut objective, unit node
- *          and edge weights, its default 3% imbalance, seeded) on the
+ *   metis  METIS_PartGraphKway (METIS 5.1, edge-cut objective, unit edge
+ *          weights, its default 3% imbalance in nodes or in nodes and
+ *          adjacency entries (graph_part_balance), seeded) on the
  *          symmetric adjacency as idx_t xadj/adjncy (32-bit on Debian: more
  *          than 2^31 - 1 adjacency entries is ERR_USAGE). Built only with
  *          libmetis-dev (graph_partition_metis_built).
@@ -33,6 +34,11 @@
 #include "store/store.h"
 
 enum graph_part_method { GRAPH_PART_HASH = 1, GRAPH_PART_METIS = 2 };
+/* What METIS keeps even (within its 3%): the nodes of each part (memory),
+ * or the nodes and the adjacency entries of each part (memory and SpMM
+ * work: METIS's two balance constraints, node weights (1, degree)), which
+ * costs a larger edge cut. The hash is even in both in expectation. */
+enum graph_part_balance { GRAPH_PART_BY_NODES = 0, GRAPH_PART_BY_WORK = 1 };
 
 #define GRAPH_PART_MAX 65536u   /* parts: more ranks than any job here */
 
@@ -46,7 +52,8 @@ int graph_partition_metis_built(void);
 /* part [adj->n_rows] of parts; adj symmetric, no self-loops (values
  * ignored). hash never fails; metis without METIS built is ERR_USAGE. */
 int graph_partition_hash(uint32_t n_nodes, uint32_t parts, uint64_t seed, uint32_t *part);
-int graph_partition_metis(const graph_csr_t *adj, uint32_t parts, uint64_t seed, uint32_t *part, err_t *e);
+int graph_partition_metis(const graph_csr_t *adj, uint32_t parts, uint64_t seed, int balance, uint32_t *part,
+                          err_t *e);
 
 /* What a partition costs (see the top). Per-part arrays [parts], malloc'd:
  * graph_part_stats_destroy. */
@@ -67,6 +74,7 @@ void graph_part_stats_destroy(graph_part_stats_t *st);
 typedef struct graph_part_opts {
     uint32_t parts;
     int method;                       /* GRAPH_PART_* */
+    int balance;                      /* GRAPH_PART_BY_* (metis) */
     uint64_t seed;
 } graph_part_opts_t;
 

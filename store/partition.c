@@ -40,6 +40,7 @@ int store_partition_put(store_txn_t *t, const store_partition_t *p, err_t *e)
     put32(b, STORE_PARTITION_VERSION);
     put32(b + 4, p->parts);
     put32(b + 8, p->method);
+    put32(b + 12, p->balance);
     put64(b + 16, p->seed);
     put32(b + 24, p->n_users);
     put32(b + 28, p->n_items);
@@ -68,6 +69,7 @@ int store_partition_get(store_txn_t *t, store_partition_t *p, err_t *e)
                        len >= 4 ? get32(b) : 0);
     p->parts = get32(b + 4);
     p->method = get32(b + 8);
+    p->balance = get32(b + 12);
     p->seed = get64(b + 16);
     p->n_users = get32(b + 24);
     p->n_items = get32(b + 28);

@@ -227,12 +227,13 @@ int store_align_merge(store_txn_t *t, const uint32_t *a, const uint32_t *b, cons
  * U.., entities U+I..; graph/load.h's layout) belongs to, how it was made,
  * and the store's counts when it was made, so that a reader can tell a
  * partition of an older graph (build-graph --append since) from a current
- * one. Record, little-endian: u32 version (1), parts, method, 0; u64 seed;
+ * one. Record, little-endian: u32 version (1), parts, method, balance; u64 seed;
  * u32 n_users, n_items, n_entities, 0; u64 n_train, n_social, n_kg,
  * edge_cut; then u32 part [n_users + n_items + n_entities]. */
 #define STORE_PARTITION_VERSION 1u
 typedef struct store_partition {
     uint32_t parts, method;               /* method: the caller's code (graph/partition.h) */
+    uint32_t balance;                     /* the caller's code (0: nodes) */
     uint64_t seed;
     uint32_t n_users, n_items, n_entities;
     uint64_t n_train, n_social, n_kg;     /* edge counts of the store it was made for */

@@ -62,6 +62,13 @@ if [ $metis_built = 1 ]; then
   j=$($g partition --store "$s" --parts 4 --method metis --json)
   check "metis keeps the parts within 3% of even (balance $(jget "$j" balance))" \
     awk -v b="$(jget "$j" balance)" 'BEGIN { exit !(b <= 1.031) }'
+  w=$($g partition --store "$s" --parts 4 --method metis --balance work --json)
+  check "--balance work: said in the JSON" grep -q '"balance_by":"work"' <<<"$w"
+  check "--balance work: every node assigned" test "$(sum "$w" part_nodes)" = $((users + items))
+  check "--balance work: work as even as METIS promises ($(jget "$w" work_balance) <= 1.05)" \
+    awk -v b="$(jget "$w" work_balance)" 'BEGIN { exit !(b <= 1.05) }'
+  check "--balance work: still fewer edges cut than hash" \
+    test "$(jget "$w" edge_cut)" -lt "$(jget "$($g partition --store "$s" --parts 4 --method hash --json)" edge_cut)"
 fi
 
 # the same seed, the same partition; another seed, another one
@@ -80,7 +87,8 @@ check "hash: another seed gives other parts" test "$a" != "$c"
 
 # bad input: exit 2, the store exactly as it was
 before=$(sha256sum "$s/data.mdb")
-for bad in "--parts 0" "--parts -1" "--parts abc" "--parts 65537" "--parts $((users + items + 1))" "--method foo --parts 2" "" "--parts 2 --bogus 1"; do
+for bad in "--parts 0" "--parts -1" "--parts abc" "--parts 65537" "--parts $((users + items + 1))" "--method foo --parts 2" "" "--parts 2 --bogus 1" \
+           "--parts 2 --balance edges" "--parts 2 --method hash --balance work"; do
   # shellcheck disable=SC2086
   $g partition --store "$s" $bad >/dev/null 2>"$tmp/err"; rc=$?
   check "partition ${bad:-without --parts}: exit 2" test $rc -eq 2

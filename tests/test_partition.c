@@ -101,7 +101,7 @@ static void test_metis(void)
     sym(&m, 12, a, b, ne);
     uint32_t part[12], again[12];
     err_t e = {0};
-    int rc = graph_partition_metis(&m, 2, 1, part, &e);
+    int rc = graph_partition_metis(&m, 2, 1, GRAPH_PART_BY_NODES, part, &e);
     if (!graph_partition_metis_built()) {
         CHECK_EQ_INT(rc, ERR_USAGE);
         CHECK(strstr(e.msg, "without METIS") != NULL);
@@ -116,10 +116,15 @@ static void test_metis(void)
     CHECK_EQ_INT(st.part_nodes[0], 6);
     graph_part_stats_destroy(&st);
     for (uint32_t v = 2; v < 12; v++) CHECK_EQ_INT(part[v], part[v & 1]);
-    CHECK_EQ_INT(graph_partition_metis(&m, 2, 1, again, &e), ERR_OK);
+    CHECK_EQ_INT(graph_partition_metis(&m, 2, 1, GRAPH_PART_BY_NODES, again, &e), ERR_OK);
     CHECK(memcmp(part, again, sizeof part) == 0);
-    CHECK_EQ_INT(graph_partition_metis(&m, 13, 1, again, &e), ERR_USAGE);   /* more parts than nodes */
-    CHECK_EQ_INT(graph_partition_metis(&m, 1, 1, again, &e), ERR_OK);
+    /* balancing work too: the cliques have equal degrees, the same cut */
+    CHECK_EQ_INT(graph_partition_metis(&m, 2, 1, GRAPH_PART_BY_WORK, again, &e), ERR_OK);
+    CHECK_EQ_INT(graph_partition_eval(&m, again, 2, &st, &e), ERR_OK);
+    CHECK_EQ_INT(st.edge_cut, 1);
+    graph_part_stats_destroy(&st);
+    CHECK_EQ_INT(graph_partition_metis(&m, 13, 1, GRAPH_PART_BY_NODES, again, &e), ERR_USAGE);   /* more parts than nodes */
+    CHECK_EQ_INT(graph_partition_metis(&m, 1, 1, GRAPH_PART_BY_NODES, again, &e), ERR_OK);
     for (uint32_t v = 0; v < 12; v++) CHECK_EQ_INT(again[v], 0);
     graph_csr_destroy(&m);
 }

@@ -10,7 +10,8 @@
 #include "tools/common.h"
 
 static const char usage_text[] =
-    "usage: gnnrec partition --store DIR --parts P [--method metis|hash] [--seed N] [--json]\n"
+    "usage: gnnrec partition --store DIR --parts P [--method metis|hash] [--balance nodes|work]\n"
+    "                        [--seed N] [--json]\n"
     "\n"
     "Assigns every node of the store's graph (users, items, entities; the training\n"
     "interactions, social ties and knowledge triples as undirected edges) to one of P\n"
@@ -21,13 +22,19 @@ static const char usage_text[] =
     "  --parts P      parts (ranks of the job), 1..65536 and at most the nodes\n"
     "  --method M     metis (METIS k-way, minimum edge cut; the default; needs a build\n"
     "                 with libmetis-dev) or hash (a seeded hash of the node id)\n"
+    "  --balance B    what metis keeps even within 3%: nodes (the default: memory per\n"
+    "                 part) or work (nodes and adjacency entries: memory and SpMM time per\n"
+    "                 part, at a larger edge cut)\n"
     "  --seed N       seed of either method (1)\n"
-    "  --json         one JSON object: parts, method, seed, nodes, edges, edge_cut,\n"
-    "                 max_part_nodes, min_part_nodes, balance, max_halo_nodes,\n"
-    "                 total_halo_nodes, max_part_entries, part_nodes, halo_nodes\n";
+    "  --json         one JSON object: parts, method, balance_by, seed, nodes, edges,\n"
+    "                 edge_cut, max_part_nodes, min_part_nodes, balance, max_halo_nodes,\n"
+    "                 total_halo_nodes, max_part_entries, work_balance, part_nodes,\n"
+    "                 halo_nodes (balance: largest part / average part in nodes;\n"
+    "                 work_balance: the same in adjacency entries)\n";
 
 static const cli_flag_t flags[] = {"json", "help", NULL};
-static const char *const known[] = {"store", "parts", "method", "seed", "json", "help", NULL};
+static const char *const known[] = {"store", "parts", "method", "balance", "seed", "json", "help", NULL};
+static const char *const balances[] = {"nodes", "work", NULL};
 
 static void print_list(const char *key, const uint64_t *a, uint32_t n)
 {
@@ -52,10 +59,15 @@ int cmd_partition(int argc, char **argv)
         (rc = cli_get_u32(&o, "parts", 0, 1, GRAPH_PART_MAX, &po.parts, &e)) ||
         (rc = cli_get_str(&o, "method", "metis", &method_name, &e)) ||
         (rc = graph_part_method_parse(method_name, &po.method, &e)) ||
+        (rc = cli_get_choice(&o, "balance", balances, 0, &po.balance, &e)) ||
         (rc = cli_get_u64(&o, "seed", 1, 0, UINT64_MAX, &po.seed, &e)) ||
         (rc = cli_get_bool(&o, "json", 0, &json, &e)))
         goto out;
     if (!cli_has(&o, "parts")) { rc = err_set(&e, ERR_USAGE, "missing --parts (see --help)"); goto out; }
+    if (po.method == GRAPH_PART_HASH && po.balance != GRAPH_PART_BY_NODES) {
+        rc = err_set(&e, ERR_USAGE, "--balance applies to --method metis (a hash is even in both already)");
+        goto out;
+    }
     if (po.method == GRAPH_PART_METIS && !graph_partition_metis_built()) {
         rc = err_set(&e, ERR_USAGE, "--method metis: this gnnrec was built without METIS "
                                     "(install libmetis-dev and rebuild; or use --method hash)");
@@ -67,29 +79,31 @@ int cmd_partition(int argc, char **argv)
     if ((rc = graph_partition_run(&s, &po, &rec, &st, &e))) goto out;
     double secs = clock_now() - t0;
     double cut = st.edges ? (double)st.edge_cut / (double)st.edges : 0.0;
+    double work = st.edges ? (double)st.max_part_entries * st.parts / (2.0 * (double)st.edges) : 0.0;
+    const char *by = balances[po.balance];
     if (json) {
-        printf("{\"parts\":%u,\"method\":\"%s\",\"seed\":%llu,\"nodes\":%llu,\"users\":%u,\"items\":%u,"
+        printf("{\"parts\":%u,\"method\":\"%s\",\"balance_by\":\"%s\",\"seed\":%llu,\"nodes\":%llu,\"users\":%u,\"items\":%u,"
                "\"entities\":%u,\"edges\":%llu,\"edge_cut\":%llu,\"edge_cut_fraction\":%.6f,"
                "\"max_part_nodes\":%llu,\"min_part_nodes\":%llu,\"balance\":%.4f,\"max_halo_nodes\":%llu,"
-               "\"total_halo_nodes\":%llu,\"max_part_entries\":%llu",
-               st.parts, graph_part_method_name(po.method), (unsigned long long)po.seed,
+               "\"total_halo_nodes\":%llu,\"max_part_entries\":%llu,\"work_balance\":%.4f",
+               st.parts, graph_part_method_name(po.method), by, (unsigned long long)po.seed,
                (unsigned long long)st.nodes, rec.n_users, rec.n_items, rec.n_entities, (unsigned long long)st.edges,
                (unsigned long long)st.edge_cut, cut, (unsigned long long)st.max_part_nodes,
                (unsigned long long)st.min_part_nodes, st.balance, (unsigned long long)st.max_halo_nodes,
-               (unsigned long long)st.total_halo_nodes, (unsigned long long)st.max_part_entries);
+               (unsigned long long)st.total_halo_nodes, (unsigned long long)st.max_part_entries, work);
         print_list("part_nodes", st.part_nodes, st.parts);
         print_list("halo_nodes", st.halo_nodes, st.parts);
         printf(",\"seconds\":%.3f}\n", secs);
     } else {
-        printf("%u parts by %s (seed %llu) of %llu nodes (%u users, %u items, %u entities), %llu edges, in %.2fs\n",
-               st.parts, graph_part_method_name(po.method), (unsigned long long)po.seed,
+        printf("%u parts by %s (balance by %s, seed %llu) of %llu nodes (%u users, %u items, %u entities), %llu edges, in %.2fs\n",
+               st.parts, graph_part_method_name(po.method), by, (unsigned long long)po.seed,
                (unsigned long long)st.nodes, rec.n_users, rec.n_items, rec.n_entities, (unsigned long long)st.edges,
                secs);
         printf("edge cut %llu (%.2f%% of edges); halo nodes max %llu, total %llu; part nodes max %llu, min %llu "
-               "(balance %.3f)\n",
+               "(balance %.3f, work %.3f)\n",
                (unsigned long long)st.edge_cut, 100.0 * cut, (unsigned long long)st.max_halo_nodes,
                (unsigned long long)st.total_halo_nodes, (unsigned long long)st.max_part_nodes,
-               (unsigned long long)st.min_part_nodes, st.balance);
+               (unsigned long long)st.min_part_nodes, st.balance, work);
         printf("part\tnodes\thalo\tentries\n");
         for (uint32_t p = 0; p < st.parts; p++)
             printf("%u\t%llu\t%llu\t%llu\n", p, (unsigned long long)st.part_nodes[p],
