@@ -54,10 +54,12 @@ int gnn_eval_all_ranking(const float *user_emb, const float *item_emb, uint32_t 
 }
 
 /* The protocol over users[0..n_list) (NULL: every user with a test item,
- * in order); users without test items are skipped. */
+ * in order); users without test items are skipped. rows == NULL: the sums
+ * go into out and are averaged; else each evaluated user's values go to
+ * rows [n_eval x n_k x 4] (gnn_eval_scorer_rows) and out only counts. */
 static int eval_users(const gnn_scorer_t *s, const graph_csr_t *hist, const graph_csr_t *exclude,
                       const graph_csr_t *truth, const uint32_t *users, uint32_t n_list, const uint32_t *ks, int n_k,
-                      int threads, gnn_metrics_t *out, err_t *e)
+                      int threads, gnn_metrics_t *out, double *rows_out, err_t *e)
 {
     if (!s) return err_set(e, ERR_USAGE, "eval: no scorer");
     int rc = check_args((const float *)s, (const float *)s, 1, exclude, truth, ks, n_k, out, e);
@@ -108,11 +110,25 @@ static int eval_users(const gnn_scorer_t *s, const graph_csr_t *hist, const grap
         for (uint32_t j = 0; j < n; j++) {
             const uint32_t *t = truth->col + truth->ptr[rows[j]];
             uint32_t nt = (uint32_t)(truth->ptr[rows[j] + 1] - truth->ptr[rows[j]]);
-            for (int ki = 0; ki < n_k; ki++)
-                gnn_metrics_add_user(ranked + (size_t)j * kmax, kmax, t, nt, ks[ki], ki, out);
+            if (rows_out) {   /* the user's own values: 0 + v is v exactly */
+                gnn_metrics_t one;
+                memset(&one, 0, sizeof one);
+                double *row = rows_out + ((size_t)out->users_evaluated + j) * (size_t)n_k * GNN_EVAL_ROW;
+                for (int ki = 0; ki < n_k; ki++) {
+                    gnn_metrics_add_user(ranked + (size_t)j * kmax, kmax, t, nt, ks[ki], ki, &one);
+                    row[ki * GNN_EVAL_ROW + 0] = one.recall[ki];
+                    row[ki * GNN_EVAL_ROW + 1] = one.ndcg[ki];
+                    row[ki * GNN_EVAL_ROW + 2] = one.precision[ki];
+                    row[ki * GNN_EVAL_ROW + 3] = one.hit[ki];
+                }
+            } else {
+                for (int ki = 0; ki < n_k; ki++)
+                    gnn_metrics_add_user(ranked + (size_t)j * kmax, kmax, t, nt, ks[ki], ki, out);
+            }
         }
         out->users_evaluated += n;
     }
+    if (rows_out) goto done;
     for (int ki = 0; ki < n_k; ki++) {
         out->recall[ki] /= out->users_evaluated;
         out->precision[ki] /= out->users_evaluated;
@@ -129,7 +145,7 @@ int gnn_eval_scorer(const gnn_scorer_t *s, const graph_csr_t *hist, const graph_
                     const graph_csr_t *truth, const uint32_t *ks, int n_k, int threads,
                     gnn_metrics_t *out, err_t *e)
 {
-    return eval_users(s, hist, exclude, truth, NULL, 0, ks, n_k, threads, out, e);
+    return eval_users(s, hist, exclude, truth, NULL, 0, ks, n_k, threads, out, NULL, e);
 }
 
 int gnn_eval_scorer_users(const gnn_scorer_t *s, const graph_csr_t *hist, const graph_csr_t *exclude,
@@ -138,7 +154,54 @@ int gnn_eval_scorer_users(const gnn_scorer_t *s, const graph_csr_t *hist, const 
 {
     if (!users && n_users) return err_set(e, ERR_USAGE, "eval: no user list");
     static const uint32_t none = 0;
-    return eval_users(s, hist, exclude, truth, users ? users : &none, n_users, ks, n_k, threads, out, e);
+    return eval_users(s, hist, exclude, truth, users ? users : &none, n_users, ks, n_k, threads, out, NULL, e);
+}
+
+int gnn_eval_scorer_rows(const gnn_scorer_t *s, const graph_csr_t *hist, const graph_csr_t *exclude,
+                         const graph_csr_t *truth, const uint32_t *users, uint32_t n_users, const uint32_t *ks,
+                         int n_k, int threads, double *rows, uint32_t *n_rows, err_t *e)
+{
+    if ((!users && n_users) || !rows || !n_rows) return err_set(e, ERR_USAGE, "eval: no user list or rows");
+    static const uint32_t none = 0;
+    gnn_metrics_t m;
+    int rc = eval_users(s, hist, exclude, truth, users ? users : &none, n_users, ks, n_k, threads, &m, rows, e);
+    *n_rows = rc ? 0 : m.users_evaluated;
+    return rc;
+}
+
+int gnn_eval_test_users(const graph_csr_t *truth, const uint32_t *users, uint32_t n_list, uint32_t **out,
+                        uint32_t *n_out, err_t *e)
+{
+    uint32_t n_pos = users ? n_list : truth->n_rows, n = 0;
+    uint32_t *list = malloc(((size_t)n_pos + 1) * sizeof *list);
+    if (!list) return err_set(e, ERR_NOMEM, "eval: out of memory for %u users", n_pos);
+    for (uint32_t p = 0; p < n_pos; p++) {
+        uint32_t u = users ? users[p] : p;
+        if (u >= truth->n_rows) {
+            free(list);
+            return err_set(e, ERR_USAGE, "eval: user %u out of range (%u users)", u, truth->n_rows);
+        }
+        if (truth->ptr[u + 1] > truth->ptr[u]) list[n++] = u;
+    }
+    *out = list;
+    *n_out = n;
+    return ERR_OK;
+}
+
+void gnn_eval_metrics_from_sums(const double *sums, uint32_t n_users, const uint32_t *ks, int n_k,
+                                gnn_metrics_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->n_k = n_k;
+    out->users_evaluated = n_users;
+    for (int ki = 0; ki < n_k; ki++) {
+        out->k[ki] = ks[ki];
+        if (!n_users) continue;
+        out->recall[ki] = sums[ki * GNN_EVAL_ROW + 0] / n_users;
+        out->ndcg[ki] = sums[ki * GNN_EVAL_ROW + 1] / n_users;
+        out->precision[ki] = sums[ki * GNN_EVAL_ROW + 2] / n_users;
+        out->hit[ki] = sums[ki * GNN_EVAL_ROW + 3] / n_users;
+    }
 }
 
 static int cmp_u32(const void *a, const void *b)

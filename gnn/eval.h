@@ -138,4 +138,22 @@ int gnn_eval_scorer_users(const gnn_scorer_t *s, const graph_csr_t *hist, const 
                           const graph_csr_t *truth, const uint32_t *users, uint32_t n_users, const uint32_t *ks,
                           int n_k, int threads, gnn_metrics_t *out, err_t *e);
 
+/* The pieces of the protocol a distributed job (dist/eval.c) puts together.
+ * gnn_eval_test_users: the users of users[0..n_list) (NULL: 0..n_rows) that
+ * have a test item, in order, malloc'd in *out. gnn_eval_scorer_rows: for
+ * each of them (every user given must have a test item) its own metric
+ * values, rows [n x n_k x GNN_EVAL_ROW] (recall, ndcg, precision, hit at
+ * ks[ki]), *n_rows = n. gnn_eval_metrics_from_sums: the averages from the
+ * sums of such rows taken in user order (sums [n_k x GNN_EVAL_ROW]): adding
+ * the rows one after the other from 0 makes exactly the additions of
+ * gnn_eval_scorer, so the metrics are bit-identical to it. */
+#define GNN_EVAL_ROW 4
+int gnn_eval_test_users(const graph_csr_t *truth, const uint32_t *users, uint32_t n_list, uint32_t **out,
+                        uint32_t *n_out, err_t *e);
+int gnn_eval_scorer_rows(const gnn_scorer_t *s, const graph_csr_t *hist, const graph_csr_t *exclude,
+                         const graph_csr_t *truth, const uint32_t *users, uint32_t n_users, const uint32_t *ks,
+                         int n_k, int threads, double *rows, uint32_t *n_rows, err_t *e);
+void gnn_eval_metrics_from_sums(const double *sums, uint32_t n_users, const uint32_t *ks, int n_k,
+                                gnn_metrics_t *out);
+
 #endif

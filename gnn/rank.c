@@ -301,6 +301,23 @@ int gnn_rank_users(const gnn_ranker_t *r, const char *spec, const gnn_rank_opts_
     return rc;
 }
 
+int gnn_rank_users_share(const gnn_ranker_t *r, const char *spec, uint32_t share, uint32_t shares,
+                         const gnn_rank_opts_t *o, io_writer_t *w, err_t *e)
+{
+    if (shares == 0 || share >= shares) return err_set(e, ERR_INTERNAL, "share %u of %u", share, shares);
+    ids_t q = {0};
+    int rc = resolve_spec(r->t, STORE_USER, spec, r->meta.n_users, o, &q, e);
+    if (!rc) {
+        /* contiguous, in the order given; the first n % shares one longer */
+        size_t per = q.n / shares, extra = q.n % shares;
+        size_t lo = share * per + (share < extra ? share : extra), n = per + (share < extra);
+        ids_t mine = {.id = q.id + lo, .n = n, .all = q.all && shares == 1};
+        rc = rank_users(r, mine, o, w, e);
+    }
+    free(q.id);
+    return rc;
+}
+
 int gnn_rank_user_ids(const gnn_ranker_t *r, const uint32_t *ids, size_t n, const gnn_rank_opts_t *o,
                       io_writer_t *w, err_t *e)
 {

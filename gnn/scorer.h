@@ -132,6 +132,13 @@ int gnn_ranker_open(gnn_ranker_t *r, store_txn_t *t, const char *model, err_t *e
  * io/idlist.h (@FILE, a path with '/', or ID,ID,...); users in the order
  * given. */
 int gnn_rank_users(const gnn_ranker_t *r, const char *spec, const gnn_rank_opts_t *o, io_writer_t *w, err_t *e);
+/* gnn_rank_users for share `share` of `shares` of the users spec gives: the
+ * list split into contiguous pieces in the order given (the first n %
+ * shares one longer), so the shares' rows one after the other are
+ * gnn_rank_users's rows (a distributed infer, dist/infer.h). Every share
+ * resolves the whole spec (unknown ids fail or are noted the same way). */
+int gnn_rank_users_share(const gnn_ranker_t *r, const char *spec, uint32_t share, uint32_t shares,
+                         const gnn_rank_opts_t *o, io_writer_t *w, err_t *e);
 /* The same for dense user ids ids[0..n) (each < meta.n_users; the caller
  * resolved them): what gnn_rank_users runs once the spec is resolved. */
 int gnn_rank_user_ids(const gnn_ranker_t *r, const uint32_t *ids, size_t n, const gnn_rank_opts_t *o,

@@ -68,6 +68,19 @@ static int counts(store_txn_t *t, graph_stats_t *st, err_t *e)
     for (int k = 0; k < STORE_N_EDGES && !rc; k++) rc = store_count_edges(t, k, &st->edges[k], e);
     if (!rc) rc = store_model_list(t, count_model, &st->models, e);
     if (rc) return rc;
+    store_partition_t p;
+    rc = store_partition_get(t, &p, e);
+    if (rc == ERR_OK) {
+        st->partition_parts = p.parts;
+        st->partition_method = p.method;
+        st->partition_seed = p.seed;
+        st->partition_edge_cut = p.edge_cut;
+        rc = store_partition_current(t, &p, &st->partition_current, e);
+        store_partition_destroy(&p);
+    } else if (rc == ERR_NOTFOUND) {
+        rc = ERR_OK;
+    }
+    if (rc) return rc;
     graph_interactions_t g;
     graph_csr_t rt;
     if ((rc = graph_load_interactions(t, &g, e))) return rc;

@@ -1,7 +1,8 @@
 /* stats.h - what is in a store (`gnnrec stats`): node and edge counts per
  * type, degree summaries of users and items in training, the connected
  * components of the whole training graph (interactions, social ties, kg
- * triples; igraph, weak components) and the interaction density.
+ * triples; igraph, weak components), the interaction density and the
+ * recorded node partition (`gnnrec partition`), if any.
  * Read-only: one read transaction, nothing written. */
 #ifndef GNNREC_GRAPH_STATS_H
 #define GNNREC_GRAPH_STATS_H
@@ -27,6 +28,10 @@ typedef struct graph_stats {
     int64_t components, largest;     /* weak components, nodes in the largest */
     uint64_t total_nodes;            /* users + items + entities */
     double density;                  /* train interactions / (users x items), 0 if either is 0 */
+    /* the recorded partition (store_partition_get), parts 0 when none */
+    uint32_t partition_parts, partition_method;   /* method: graph/partition.h's GRAPH_PART_* */
+    uint64_t partition_seed, partition_edge_cut;
+    int partition_current;           /* made for the graph the store holds now */
 } graph_stats_t;
 
 /* The degree summary of m's rows (all zero for no rows). */

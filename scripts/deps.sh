@@ -2,7 +2,11 @@
 # deps.sh - install the Debian packages gnnrec needs, only those missing.
 # Safe to run again; needs root (or sudo) only when something is missing.
 set -euo pipefail
-pkgs=(gcc pkg-config meson ninja-build libigraph-dev liblmdb-dev libopenblas-dev libyaml-dev lmdb-utils)
+# libopenmpi-dev, openmpi-bin: distributed jobs (mpirun; meson -Dmpi=auto finds them);
+# libmetis-dev: graph partitions (partition --method metis). Both optional to
+# the build, installed here so that CI builds and tests them.
+pkgs=(gcc pkg-config meson ninja-build libigraph-dev liblmdb-dev libopenblas-dev libyaml-dev lmdb-utils
+      libopenmpi-dev openmpi-bin libmetis-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -17,6 +17,8 @@
  *   edges:social     min(u,v) BE . max(u,v) BE   -> attr   (undirected, weight in rating)
  *   edges:kg         head BE . relation BE . tail BE -> attr (entity ids)
  *   models           model name "\0" blob key    -> bytes  (config, params, ...)
+ *   meta "partition" (STORE_META_PARTITION) -> the node partition of `gnnrec
+ *                    partition` (store_partition_*, below; store/partition.c)
  * Counts are the databases' entry counts (mdb_stat), so they cannot drift.
  *
  * attr encoding: one flag byte (STORE_HAS_RATING, STORE_HAS_TIME) then the
@@ -54,6 +56,7 @@
 #define STORE_SCHEMA_VERSION 1u
 #define STORE_MAX_ID_LEN 256   /* bytes of an external id */
 #define STORE_META_ITEM_ENTITY "item_entity"   /* meta key of the item-entity alignment */
+#define STORE_META_PARTITION "partition"       /* meta key of the recorded node partition */
 
 enum store_node { STORE_USER, STORE_ITEM, STORE_ENTITY, STORE_RELATION, STORE_N_NODE };
 enum store_edges { STORE_TRAIN, STORE_TEST, STORE_SOCIAL, STORE_KG, STORE_N_EDGES };
@@ -218,5 +221,36 @@ int store_disk_size(const store_t *s, uint64_t *bytes, err_t *e);
 int store_align_merge(store_txn_t *t, const uint32_t *a, const uint32_t *b, const uint32_t *line, uint64_t n_new,
                       const uint32_t *item_map, const uint32_t *entity_map, uint32_t n_entities, const char *path,
                       uint64_t *stored, err_t *e);
+
+/* The recorded node partition (one per store; a new one replaces it):
+ * which part of `parts` each node of the joint graph (users 0..U-1, items
+ * U.., entities U+I..; graph/load.h's layout) belongs to, how it was made,
+ * and the store's counts when it was made, so that a reader can tell a
+ * partition of an older graph (build-graph --append since) from a current
+ * one. Record, little-endian: u32 version (1), parts, method, balance; u64 seed;
+ * u32 n_users, n_items, n_entities, 0; u64 n_train, n_social, n_kg,
+ * edge_cut; then u32 part [n_users + n_items + n_entities]. */
+#define STORE_PARTITION_VERSION 1u
+typedef struct store_partition {
+    uint32_t parts, method;               /* method: the caller's code (graph/partition.h) */
+    uint32_t balance;                     /* the caller's code (0: nodes) */
+    uint64_t seed;
+    uint32_t n_users, n_items, n_entities;
+    uint64_t n_train, n_social, n_kg;     /* edge counts of the store it was made for */
+    uint64_t edge_cut;
+    uint32_t *part;                       /* [n_users + n_items + n_entities], owned */
+} store_partition_t;
+
+/* Write p as the store's partition (inside a store_write callback). Every
+ * part[v] < parts is checked first (ERR_INTERNAL otherwise). */
+int store_partition_put(store_txn_t *t, const store_partition_t *p, err_t *e);
+/* Read it: ERR_NOTFOUND when none is recorded; a record of the wrong size,
+ * version or with a part out of range is ERR_STORE (corrupt store). p->part
+ * is malloc'd: store_partition_destroy. */
+int store_partition_get(store_txn_t *t, store_partition_t *p, err_t *e);
+/* 1 when p was made for the graph the store holds now (node and edge
+ * counts equal). */
+int store_partition_current(store_txn_t *t, const store_partition_t *p, int *current, err_t *e);
+void store_partition_destroy(store_partition_t *p);
 
 #endif

@@ -2,12 +2,15 @@
  * store's test split, for any saved model: embedding models and graph
  * filters (gf-cf, bspm) rank through the same scorer path (gnn/scorer.h).
  * Read-only; embeddings and singular vectors are read zero-copy from the
- * store's memory map. */
+ * store's memory map. Under mpirun every rank loads the same (its copy of
+ * the store) and ranks a share of the users (dist/eval.h); rank 0 prints
+ * what one process prints. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/clock.h"
+#include "dist/eval.h"
 #include "gnn/eval.h"
 #include "gnn/saved.h"
 #include "gnn/scorer.h"
@@ -29,7 +32,9 @@ static const char usage_text[] =
     "  --threads N    threads (0 = all cores)\n"
     "  --eval-users N a seeded random sample of N users with test items (0 = all);\n"
     "                 the same store, N and seed give the same sample\n"
-    "  --seed S       seed of the sample (2020)\n";
+    "  --seed S       seed of the sample (2020)\n"
+    "Under mpirun -np P (a build with MPI) each rank evaluates a share of the users and\n"
+    "rank 0 prints the same metrics one process prints (docs/distributed.md).\n";
 
 static const cli_flag_t flags[] = {"json", "help", NULL};
 static const char *const known[] = {"store", "model", "k", "json", "threads", "eval_users", "seed", "help", NULL};
@@ -48,7 +53,9 @@ int cmd_eval(int argc, char **argv)
     uint64_t seed;
     size_t n_k = 0;
     char name[256];
+    dist_t d;
     cli_opts_init(&o);
+    if ((rc = cli_dist_start(&d, &e))) goto out;
     if ((rc = cli_start(&o, argc, argv, flags, known, usage_text, &help, &e)) || help) goto out;
     if ((rc = cli_need_str(&o, "store", &dir, &e)) || (rc = cli_get_str(&o, "model", NULL, &given, &e)) ||
         (rc = cli_get_u32_list(&o, "k", "20", 1, 100000, &ks, &n_k, &e)) ||
@@ -59,28 +66,24 @@ int cmd_eval(int argc, char **argv)
         goto out;
     if (n_k > GNN_EVAL_MAX_K) { rc = cli_error(&o, "k", &e, "at most %d cut-offs", GNN_EVAL_MAX_K); goto out; }
     cli_set_threads((int)threads);
-    if ((rc = store_open(&s, dir, STORE_RDONLY, &e))) goto out;
-    opened = 1;
-    if ((rc = store_read_begin(&s, &t, &e))) goto out;
+    /* every rank loads; a failure anywhere is agreed before the collective eval */
     gnn_saved_meta_t meta;
-    if ((rc = gnn_ranker_pick_model(&t, given, name, sizeof name, &e)) ||
-        (rc = gnn_saved_meta(&t, name, &meta, &e)) ||
-        (rc = graph_load_interactions(&t, &g, &e)))
-        goto out;
-    have_g = 1;
-    if ((rc = gnn_scorer_open(&t, name, &g, &sc, &e))) goto out;
-    have_sc = 1;
-    if (g.test.nnz == 0) {
+    if (!(rc = store_open(&s, dir, STORE_RDONLY, &e))) opened = 1;
+    if (!rc) rc = store_read_begin(&s, &t, &e);
+    if (!rc && !(rc = gnn_ranker_pick_model(&t, given, name, sizeof name, &e)) &&
+        !(rc = gnn_saved_meta(&t, name, &meta, &e)) && !(rc = graph_load_interactions(&t, &g, &e)))
+        have_g = 1;
+    if (!rc && !(rc = gnn_scorer_open(&t, name, &g, &sc, &e))) have_sc = 1;
+    if (!rc && g.test.nnz == 0)
         rc = err_set(&e, ERR_USAGE, "%s: the store has no test interactions (build-graph --test or --split)", dir);
-        goto out;
-    }
+    if ((rc = dist_agree(&d, rc, &e))) goto out;
     gnn_metrics_t met;
     double t0 = clock_now();
-    if (n_sample && (rc = gnn_eval_sample_users(&g.test, n_sample, seed, &sample, &n_drawn, &e))) goto out;
-    if (n_sample) rc = gnn_eval_scorer_users(&sc, &g.train, &g.train, &g.test, sample, n_drawn, ks, (int)n_k,
-                                             (int)threads, &met, &e);
-    else rc = gnn_eval_scorer(&sc, &g.train, &g.train, &g.test, ks, (int)n_k, (int)threads, &met, &e);
-    if (rc) goto out;
+    if (n_sample) rc = gnn_eval_sample_users(&g.test, n_sample, seed, &sample, &n_drawn, &e);
+    if ((rc = dist_agree(&d, rc, &e))) goto out;
+    if ((rc = dist_eval_scorer(&d, &sc, &g.train, &g.train, &g.test, n_sample ? sample : NULL, n_drawn, ks,
+                               (int)n_k, (int)threads, &met, &e)))
+        goto out;
     double secs = clock_now() - t0;
     if (json) {
         printf("{\"model\":\"%s\",\"arch\":\"%s\",\"epoch\":%u,\"users_evaluated\":%u", name, meta.arch,
@@ -113,5 +116,5 @@ out:
     free(ks);
     free(sample);
     cli_opts_destroy(&o);
-    return rc ? cli_fail("eval", &e) : 0;
+    return cli_dist_end(&d, "eval", rc, &e);
 }

@@ -3,13 +3,16 @@
  * a user may know (docs/infer.md).
  *
  * Options in, one gnn_rank_* call (gnn/scorer.h: the one ranking path that
- * eval takes too), rows out through io_writer_t to stdout. Notes (ids
- * skipped, a fallback taken) go to stderr.
+ * eval takes too), rows out through io_writer_t to stdout or --out FILE
+ * (atomically). Notes (ids skipped, a fallback taken) go to stderr. Under
+ * mpirun the stored-users mode runs distributed (dist/infer.h): each rank
+ * a share of the users, the rows joined in rank order by rank 0.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dist/infer.h"
 #include "gnn/foldin.h"
 #include "gnn/scorer.h"
 #include "io/writer.h"
@@ -19,7 +22,7 @@
 static const char usage_text[] =
     "usage: gnnrec infer --store DIR [--model NAME] [--users all|FILE|ID,ID,...] [--k 20]\n"
     "                    [--format tsv|jsonl] [--include-seen] [--skip-unknown] [--threads N]\n"
-    "                    [--index ivf [--nprobe N]]\n"
+    "                    [--index ivf [--nprobe N]] [--out FILE]\n"
     "                    [--new-user-items FILE | --similar-items all|FILE|ID,... | --friends]\n"
     "\n"
     "Top-K items for each user, scored by the saved model's embeddings (dot product).\n"
@@ -31,6 +34,8 @@ static const char usage_text[] =
     "  --include-seen   keep the user's training items (excluded by default)\n"
     "  --skip-unknown   warn about and skip unknown ids instead of failing\n"
     "  --threads N      threads (0 = all cores)\n"
+    "  --out FILE       write the rows to FILE (atomically: FILE.tmp.PID, then renamed;\n"
+    "                   FILE is untouched on failure) instead of standard output\n"
     "  --index ivf      approximate top-K through the model's inverted-file index (built by\n"
     "                   `gnnrec index`): each user scores only the items of its --nprobe\n"
     "                   nearest lists (24); exact (every item) without it\n"
@@ -43,11 +48,14 @@ static const char usage_text[] =
     "                   itself): item<TAB>rank<TAB>item<TAB>score; jsonl {\"item\":..,\"items\":[..]}\n"
     "  --friends        people each --users user may know: cosine of the user embeddings,\n"
     "                   without the user and its social ties: user<TAB>rank<TAB>user<TAB>score;\n"
-    "                   jsonl {\"user\":..,\"users\":[{\"user\":..,\"score\":..},..]}\n";
+    "                   jsonl {\"user\":..,\"users\":[{\"user\":..,\"score\":..},..]}\n"
+    "Under mpirun -np P (a build with MPI) the top-K of stored users runs on P ranks,\n"
+    "each a contiguous share of the users; the output is what one process writes\n"
+    "(docs/distributed.md). The other modes run as one process.\n";
 
 static const cli_flag_t flags[] = {"include_seen", "skip_unknown", "friends", "help", NULL};
 static const char *const known[] = {"store", "model", "users", "k", "format", "include_seen", "skip_unknown",
-                                    "threads", "new_user_items", "similar_items", "friends", "index", "nprobe", "help",
+                                    "threads", "new_user_items", "similar_items", "friends", "index", "nprobe", "out", "help",
                                     NULL};
 
 static void note(void *ctx, const char *msg)
@@ -66,11 +74,13 @@ int cmd_infer(int argc, char **argv)
     gnn_rank_opts_t ro = {.note = note};
     gnn_ranker_t r;
     int rc, help = 0, opened = 0, friends = 0, have_w = 0;
-    const char *dir, *given, *users_spec, *new_items, *similar;
+    const char *dir, *given, *users_spec, *new_items, *similar, *out_path;
+    dist_t d;
     uint32_t threads;
     char name[256];
     static const char *const formats[] = {"tsv", "jsonl", NULL}, *const indexes[] = {"none", "ivf", NULL};
     cli_opts_init(&o);
+    if ((rc = cli_dist_start(&d, &e))) goto out;
     if ((rc = cli_start(&o, argc, argv, flags, known, usage_text, &help, &e)) || help) goto out;
     if ((rc = cli_need_str(&o, "store", &dir, &e)) || (rc = cli_get_str(&o, "model", NULL, &given, &e)) ||
         (rc = cli_get_str(&o, "users", "all", &users_spec, &e)) ||
@@ -83,8 +93,15 @@ int cmd_infer(int argc, char **argv)
         (rc = cli_get_str(&o, "similar_items", NULL, &similar, &e)) ||
         (rc = cli_get_u32(&o, "threads", 0, 0, 1024, &threads, &e)) ||
         (rc = cli_get_choice(&o, "index", indexes, 0, &ro.use_index, &e)) ||
-        (rc = cli_get_u32(&o, "nprobe", GNN_RANK_NPROBE, 1, 1u << 20, &ro.nprobe, &e)))
+        (rc = cli_get_u32(&o, "nprobe", GNN_RANK_NPROBE, 1, 1u << 20, &ro.nprobe, &e)) ||
+        (rc = cli_get_output_path(&o, "out", "-", &out_path, &e)))
         goto out;
+    if (d.size > 1 && (new_items || similar || friends)) {
+        rc = err_set(&e, ERR_USAGE, "--%s runs as one process; under mpirun only the top-K of stored users runs "
+                     "distributed", new_items ? "new-user-items" : similar ? "similar-items" : "friends");
+        goto out;
+    }
+    if (d.rank != 0) ro.note = NULL;   /* every rank resolves the same ids: rank 0 says it once */
     if (ro.use_index && (new_items || similar || friends)) {
         rc = err_set(&e, ERR_USAGE, "--index ranks stored users' items; it does not apply to the other modes");
         goto out;
@@ -101,21 +118,25 @@ int cmd_infer(int argc, char **argv)
     const char *rule = getenv("GNNREC_FOLDIN_RULE");   /* for bench/foldin_lastfm.sh's comparison */
     ro.foldin_rule = rule && !strcmp(rule, "zero") ? GNN_FOLDIN_ZERO0 : GNN_FOLDIN_MEAN0;
     cli_set_threads((int)threads);
-    if ((rc = store_open(&s, dir, STORE_RDONLY, &e))) goto out;
-    opened = 1;
-    if ((rc = store_read_begin(&s, &t, &e)) || (rc = gnn_ranker_pick_model(&t, given, name, sizeof name, &e)) ||
-        (rc = gnn_ranker_open(&r, &t, name, &e)) || (rc = io_writer_open(&w, "-", 0, &e)))
+    /* every rank opens its copy; a failure anywhere is agreed before the job */
+    if (!(rc = store_open(&s, dir, STORE_RDONLY, &e))) opened = 1;
+    if (!rc && !(rc = store_read_begin(&s, &t, &e)) && !(rc = gnn_ranker_pick_model(&t, given, name, sizeof name, &e)))
+        rc = gnn_ranker_open(&r, &t, name, &e);
+    if ((rc = dist_agree(&d, rc, &e))) goto out;
+    if (!new_items && !similar && !friends) {
+        rc = dist_rank_users(&d, &r, users_spec, &ro, out_path, &e);
         goto out;
+    }
+    if ((rc = io_writer_open(&w, out_path, 0, &e))) goto out;
     have_w = 1;
     if (new_items) rc = gnn_rank_new_users(&r, new_items, &ro, &w, &e);
     else if (similar) rc = gnn_rank_similar_items(&r, similar, &ro, &w, &e);
-    else if (friends) rc = gnn_rank_friends(&r, users_spec, &ro, &w, &e);
-    else rc = gnn_rank_users(&r, users_spec, &ro, &w, &e);
+    else rc = gnn_rank_friends(&r, users_spec, &ro, &w, &e);
     if (!rc) rc = io_writer_close(&w, &e), have_w = 0;
 out:
     if (have_w) io_writer_abort(&w);
     if (t.txn) store_read_end(&t);
     if (opened) store_close(&s);
     cli_opts_destroy(&o);
-    return rc ? cli_fail("infer", &e) : 0;
+    return cli_dist_end(&d, "infer", rc, &e);
 }

@@ -3,6 +3,7 @@
  * JSON object. Read-only: it never writes to the store. */
 #include <stdio.h>
 
+#include "graph/partition.h"
 #include "graph/stats.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
@@ -12,10 +13,12 @@ static const char usage_text[] =
     "\n"
     "Counts of nodes and edges per type, degree summaries (min / median / p99 / max)\n"
     "of users and items in training, connected components of the training graph\n"
-    "(interactions + social + kg, via igraph) and the interaction density.\n"
+    "(interactions + social + kg, via igraph), the interaction density and the node\n"
+    "partition `gnnrec partition` recorded, if any (stale when the graph changed since).\n"
     "  --json   one JSON object on stdout (keys: users, items, entities, relations,\n"
     "           train_interactions, test_interactions, social_edges, kg_triples,\n"
-    "           user_degree, item_degree, components, largest_component, density, models)\n";
+    "           user_degree, item_degree, components, largest_component, density, models;\n"
+    "           partition: {parts, method, seed, edge_cut, current} when one is recorded)\n";
 
 static const cli_flag_t flags[] = {"json", "help", NULL};
 static const char *const known[] = {"store", "json", "help", NULL};
@@ -36,9 +39,15 @@ static void print_json(const graph_stats_t *st)
                (unsigned long long)ds[k]->min, (unsigned long long)ds[k]->median,
                (unsigned long long)ds[k]->p99, (unsigned long long)ds[k]->max, ds[k]->mean);
     printf("\"components\":%lld,\"largest_component\":%lld,\"density\":%.6g,\"models\":%llu,"
-           "\"store_bytes\":%llu}\n",
+           "\"store_bytes\":%llu",
            (long long)st->components, (long long)st->largest, st->density, (unsigned long long)st->models,
            (unsigned long long)st->disk);
+    if (st->partition_parts)
+        printf(",\"partition\":{\"parts\":%u,\"method\":\"%s\",\"seed\":%llu,\"edge_cut\":%llu,\"current\":%s}",
+               st->partition_parts, graph_part_method_name((int)st->partition_method),
+               (unsigned long long)st->partition_seed, (unsigned long long)st->partition_edge_cut,
+               st->partition_current ? "true" : "false");
+    printf("}\n");
 }
 
 static void print_text(const char *dir, const graph_stats_t *st)
@@ -60,6 +69,11 @@ static void print_text(const char *dir, const graph_stats_t *st)
            (long long)st->largest, (unsigned long long)st->total_nodes,
            st->total_nodes ? 100.0 * (double)st->largest / (double)st->total_nodes : 0.0);
     printf("density        %.6g (train interactions / (users x items))\n", st->density);
+    if (st->partition_parts)
+        printf("partition      %u parts by %s (seed %llu), edge cut %llu%s\n", st->partition_parts,
+               graph_part_method_name((int)st->partition_method), (unsigned long long)st->partition_seed,
+               (unsigned long long)st->partition_edge_cut,
+               st->partition_current ? "" : "; stale: the graph changed since (run partition again)");
 }
 
 int cmd_stats(int argc, char **argv)

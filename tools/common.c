@@ -1,5 +1,6 @@
 /* common.c - see common.h. */
 #include "tools/common.h"
+#include "tools/commands.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -37,3 +38,19 @@ void cli_set_threads(int threads)
     openblas_set_num_threads(n);
 }
 
+
+int cli_dist_start(dist_t *d, err_t *e)
+{
+    int rc = dist_init(d, e);
+    if (d->rank != 0 && !freopen("/dev/null", "w", stdout) && !rc)
+        rc = err_set(e, ERR_IO, "rank %d: cannot send standard output to /dev/null", d->rank);
+    return rc;
+}
+
+int cli_dist_end(dist_t *d, const char *cmd, int rc, const err_t *e)
+{
+    int code = 0;
+    if (rc) code = d->rank == 0 ? cli_fail(cmd, e) : err_exit_code(e->code ? e->code : ERR_INTERNAL);
+    dist_finalize(d);
+    return code;
+}

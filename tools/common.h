@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "base/err.h"
+#include "dist/dist.h"
 #include "store/store.h"
 #include "tools/cli.h"
 
@@ -23,5 +24,14 @@ void cli_put_escaped(const char *s, FILE *f);
 
 /* OpenMP and OpenBLAS threads; 0 = all cores. */
 void cli_set_threads(int threads);
+
+/* The commands that run under mpirun (eval, infer): join the job
+ * (dist_init; size 1 when not launched) and, on ranks other than 0, send
+ * stdout to /dev/null, so that rank 0's output is what one process prints.
+ * cli_dist_end: leave the job (dist_finalize) and return the exit code for
+ * rc, printing e (cli_fail) on rank 0 only: errors are agreed across ranks
+ * (dist_agree), so one message says it. */
+int cli_dist_start(dist_t *d, err_t *e);
+int cli_dist_end(dist_t *d, const char *cmd, int rc, const err_t *e);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include <igraph.h>
 
+#include "dist/dist.h"
 #include "tools/commands.h"
 #include "tools/common.h"
 
@@ -14,16 +15,18 @@ static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *what;
+    int dist;   /* 1: runs under mpirun with several ranks (cli_dist_start) */
 } commands[] = {
-    {"build-graph", cmd_build_graph, "load interactions, social ties and a knowledge graph into a store"},
-    {"stats", cmd_stats, "counts, degrees and components of a store's graph"},
-    {"check", cmd_check, "check a store's ids, edges, counts and model checksums (exit 1 if corrupt)"},
-    {"train", cmd_train, "train a GCN recommender (lightgcn, mf, gcn) and save it in the store"},
-    {"eval", cmd_eval, "Recall/NDCG/Precision/Hit@K of a saved model on the test split"},
-    {"infer", cmd_infer, "top-K recommendations for users from a saved model"},
-    {"index", cmd_index, "build a model's approximate top-K index (infer --index ivf)"},
-    {"rank-feed", cmd_rank_feed, "rank each viewer's social-feed candidates (offline feed jobs)"},
-    {"generate", cmd_generate, "write the built-in synthetic dataset (igraph stochastic block model)"},
+    {"build-graph", cmd_build_graph, "load interactions, social ties and a knowledge graph into a store", 0},
+    {"stats", cmd_stats, "counts, degrees and components of a store's graph", 0},
+    {"check", cmd_check, "check a store's ids, edges, counts and model checksums (exit 1 if corrupt)", 0},
+    {"train", cmd_train, "train a GCN recommender (lightgcn, mf, gcn) and save it in the store", 0},
+    {"eval", cmd_eval, "Recall/NDCG/Precision/Hit@K of a saved model on the test split", 1},
+    {"infer", cmd_infer, "top-K recommendations for users from a saved model", 1},
+    {"index", cmd_index, "build a model's approximate top-K index (infer --index ivf)", 0},
+    {"partition", cmd_partition, "split the store's graph into parts for distributed jobs (METIS or hash)", 0},
+    {"rank-feed", cmd_rank_feed, "rank each viewer's social-feed candidates (offline feed jobs)", 0},
+    {"generate", cmd_generate, "write the built-in synthetic dataset (igraph stochastic block model)", 0},
 };
 
 static void usage(FILE *f)
@@ -71,8 +74,19 @@ int main(int argc, char **argv)
         return finish(NULL, 0);
     }
     if (!strcmp(argv[1], "--version")) { printf("gnnrec 0.1.0\n"); return finish(NULL, 0); }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name)) return finish(commands[i].name, commands[i].run(argc - 1, argv + 1));
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[1], commands[i].name)) continue;
+        /* one job started P times by mpirun would do the work P times (P
+         * writers of one store): only the distributed commands run so */
+        int ranks = dist_env_size();
+        if (ranks > 1 && !commands[i].dist) {
+            if (dist_env_rank() == 0)
+                fprintf(stderr, "gnnrec %s: runs as one process, not as %d ranks under mpirun or srun "
+                                "(distributed: eval, infer; docs/distributed.md)\n", commands[i].name, ranks);
+            return 2;
+        }
+        return finish(commands[i].name, commands[i].run(argc - 1, argv + 1));
+    }
     fprintf(stderr, "gnnrec: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;
