@@ -8,9 +8,11 @@
 # run:
 #   build-graph  seconds, peak RSS, store size
 #   train        seconds per epoch of configs/lightgcn-large.yaml (a fixed
-#                number of steps per epoch), peak RSS; and, up to OLD_MAX
-#                million, the old rule (batch 16,384 positives per step)
-#                for the same epoch: the quadratic cost this replaces
+#                number of steps per epoch, node order auto), peak RSS; up
+#                to NONE_MAX million the same epoch in the store's node
+#                order (--node-order none: what locality buys); and, up to
+#                OLD_MAX million, the old rule (batch 16,384 positives per
+#                step) for the same epoch: the quadratic cost this replaces
 #   eval         all test users, and a seeded sample (--eval-users 10000)
 #   infer        top-20 for every user, exact and with the IVF index
 #                (`gnnrec index`, `infer --index ivf`), and the recall of
@@ -19,7 +21,9 @@
 # then a table, and the linearity ratio: seconds per epoch per million
 # interactions at each size over that at the smallest, measured in this run.
 # Usage: bench/scale.sh GNNREC [SIZES...]    env: OUT (work dir, default a
-#        temp dir, removed), EPOCHS (1), OLD_MAX (4), THREADS (2), NPROBE (24)
+#        temp dir, removed), EPOCHS (1), OLD_MAX (4), NONE_MAX (16), THREADS (2),
+#        NPROBE (24), TRAIN_ONLY (0; 1: no eval/index/infer), NICE (unset; N:
+#        every command under `nice -n N`, e.g. -10 on a shared machine, as root)
 set -u
 
 GNNREC=${1:?usage: scale.sh PATH/TO/gnnrec [SIZES...]}
@@ -29,6 +33,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 CONF=$HERE/../configs/lightgcn-large.yaml
 EPOCHS=${EPOCHS:-1}
 OLD_MAX=${OLD_MAX:-4}
+NONE_MAX=${NONE_MAX:-16}
+TRAIN_ONLY=${TRAIN_ONLY:-0}
+PRE=()
+[ -n "${NICE:-}" ] && PRE=(nice -n "$NICE")
 THREADS=${THREADS:-2}
 NPROBE=${NPROBE:-24}
 if [ -n "${OUT:-}" ]; then T=$OUT; mkdir -p "$T"; else
@@ -43,7 +51,7 @@ echo "gnnrec:  $GNNREC ($("$GNNREC" --version 2>/dev/null || echo '?'))"
 # run NAME CMD...: time and peak RSS of one command into $T/NAME.{time,out,err}
 run() {
     local name=$1; shift
-    if ! /usr/bin/time -f '%e %M' -o "$T/$name.time" "$@" >"$T/$name.out" 2>"$T/$name.err"; then
+    if ! "${PRE[@]}" /usr/bin/time -f '%e %M' -o "$T/$name.time" "$@" >"$T/$name.out" 2>"$T/$name.err"; then
         echo "FAILED: $*" >&2; tail -5 "$T/$name.err" >&2; return 1
     fi
 }
@@ -67,13 +75,26 @@ for S in $SIZES; do
     run train$S "$GNNREC" train --store "$s" --config "$CONF" --epochs "$EPOCHS" --eval-every 0 --threads "$THREADS" \
         --model large --progress || exit 1
     ep=$(epoch_secs train$S)
-    echo "train (lightgcn-large): $ep s per epoch, $(mib train$S) MiB peak ($(secs train$S) s for the command)"
+    order=$(sed -n 's/^node order: \([a-z]*\).*/\1/p' "$T/train$S.err")
+    echo "train (lightgcn-large, node order ${order:-none}): $ep s per epoch, $(mib train$S) MiB peak ($(secs train$S) s for the command)"
+    none="-"
+    if [ "$S" -le "$NONE_MAX" ] && [ -n "$order" ]; then
+        run none$S "$GNNREC" train --store "$s" --config "$CONF" --node-order none --epochs 1 --eval-every 0 \
+            --threads "$THREADS" --model none || exit 1
+        none=$(epoch_secs none$S)
+        echo "train (the same epoch in the store's node order): $none s per epoch"
+    fi
     old="-"
     if [ "$S" -le "$OLD_MAX" ]; then
         run old$S "$GNNREC" train --store "$s" --config "$CONF" --steps-per-epoch 0 --batch-size 16384 --epochs 1 \
             --eval-every 0 --threads "$THREADS" --model old || exit 1
         old=$(epoch_secs old$S)
         echo "train (batch 16384 per step, the old rule): $old s per epoch"
+    fi
+    if [ "$TRAIN_ONLY" = 1 ]; then
+        rows+=("$S|$(secs build$S)|$(mib build$S)|$ep|$none|$old|$(mib train$S)|-|-|-|-|-")
+        rm -rf "$s"
+        continue
     fi
     run evalall$S "$GNNREC" eval --store "$s" --model large --threads "$THREADS" --json || exit 1
     run evals$S "$GNNREC" eval --store "$s" --model large --threads "$THREADS" --eval-users 10000 --json || exit 1
@@ -90,18 +111,18 @@ for S in $SIZES; do
               "$T/sample$S" "$T/inferx$S.out" "$T/inferi$S.out")
     echo "infer all users: exact $(secs inferx$S) s, ivf (nprobe $NPROBE) $(secs inferi$S) s (index built in $(secs index$S) s), recall@20 of ivf vs exact $rec"
     rm -f "$T"/infer?$S.out
-    rows+=("$S|$(secs build$S)|$(mib build$S)|$ep|$old|$(mib train$S)|$(secs evalall$S)|$(secs evals$S)|$(secs inferx$S)|$(secs inferi$S)|$rec")
+    rows+=("$S|$(secs build$S)|$(mib build$S)|$ep|$none|$old|$(mib train$S)|$(secs evalall$S)|$(secs evals$S)|$(secs inferx$S)|$(secs inferi$S)|$rec")
     rm -rf "$s"
 done
 
 echo
-echo "| train interactions | build-graph s | build MiB | epoch s | epoch s, old rule | train MiB | eval all s | eval 10k users s | infer exact s | infer ivf s | ivf recall@20 | epoch s per M | vs smallest |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| train interactions | build-graph s | build MiB | epoch s | epoch s, store order | epoch s, old rule | train MiB | eval all s | eval 10k users s | infer exact s | infer ivf s | ivf recall@20 | epoch s per M | vs smallest |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 base=""
 for r in "${rows[@]}"; do
-    IFS='|' read -r S b bm ep old tm ea es ix ii rec <<<"$r"
+    IFS='|' read -r S b bm ep none old tm ea es ix ii rec <<<"$r"
     per=$(awk -v e="$ep" -v s="$S" 'BEGIN { printf "%.2f", e / s }')
     [ -z "$base" ] && base=$per
     ratio=$(awk -v p="$per" -v b="$base" 'BEGIN { printf "%.2f", p / b }')
-    echo "| ${S}M | $b | $bm | $ep | $old | $tm | $ea | $es | $ix | $ii | $rec | $per | x$ratio |"
+    echo "| ${S}M | $b | $bm | $ep | $none | $old | $tm | $ea | $es | $ix | $ii | $rec | $per | x$ratio |"
 done
