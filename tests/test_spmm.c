@@ -207,7 +207,7 @@ static void test_products(const fixture_t *f)
                     }
                     CHECK_MSG(untouched && listed, "dim %u variant %d: rows written %d, others left %d", dim,
                               variant, listed, untouched);
-                    if (in16 || out16) continue;
+                    if (in16 || out16 || fma) continue;   /* fma 1 against fma 0: below */
                     double worst = 0;
                     for (uint32_t k = 0; k < n; k++)
                         for (uint32_t d = 0; d < dim; d++) {
@@ -217,8 +217,7 @@ static void test_products(const fixture_t *f)
                             const double v = formula(&s1, f->x, k, d, &mag), e = fabs(y1[o] - v) / (1e-30 + mag);
                             if (e > worst) worst = e;
                         }
-                    CHECK_MSG(worst < 1e-6, "dim %u fma %d variant %d: reference vs formula %g", dim, fma,
-                              variant, worst);
+                    CHECK_MSG(worst < 1e-6, "dim %u variant %d: reference vs formula %g", dim, variant, worst);
                 }
 
     /* the masked product must never read rows outside the mask: poison them */
