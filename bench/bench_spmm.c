@@ -34,14 +34,15 @@ static double time_kernel(int which, const graph_csr_t *a, const float *x, float
                           const uint32_t *rows, uint32_t n_rows, const uint8_t *mask)
 {
     double t[REPS];
+    /* rows and mask are NULL but for the subset and masked kernels */
+    const gnn_spmm_t s = {.a = a, .rows = rows, .n_rows = n_rows, .x32 = x, .mask = mask, .lim = 1,
+                          .y32 = y, .dim = dim};
     for (int i = 0; i < REPS; i++) {
         double t0 = clock_now();
         switch (which) {
-        case K_REF: gnn_spmm_ref(a, NULL, 0, x, NULL, NULL, 0, y, dim); break;
+        case K_REF: gnn_spmm_ref(&s); break;
         case K_PLAIN: bench_spmm_plain(a, x, y, dim); break;
-        case K_FAST: gnn_spmm(a, NULL, 0, x, NULL, NULL, 0, y, dim, 0); break;
-        case K_FAST_SUB: gnn_spmm(a, rows, n_rows, x, NULL, NULL, 0, y, dim, 0); break;
-        case K_FAST_MASK: gnn_spmm(a, NULL, 0, x, NULL, mask, 1, y, dim, 0); break;
+        case K_FAST: case K_FAST_SUB: case K_FAST_MASK: gnn_spmm(&s, 0); break;
         }
         t[i] = clock_now() - t0;
     }
@@ -116,7 +117,7 @@ int main(int argc, char **argv)
     double t_ref = time_kernel(K_REF, &a, x, y, dim, NULL, 0, NULL);
     double t_plain = time_kernel(K_PLAIN, &a, x, y, dim, NULL, 0, NULL);
     double t_fast = time_kernel(K_FAST, &a, x, y2, dim, NULL, 0, NULL);
-    gnn_spmm_ref(&a, NULL, 0, x, NULL, NULL, 0, y, dim);
+    gnn_spmm_ref(&(gnn_spmm_t){.a = &a, .x32 = x, .y32 = y, .dim = dim});
     double maxdiff = 0;
     for (size_t i = 0; i < (size_t)n * dim; i++) {
         double d = y[i] - y2[i];
@@ -142,13 +143,14 @@ int main(int argc, char **argv)
     {
         uint16_t *xh = malloc((size_t)n * dim * 2), *yh = malloc((size_t)n * dim * 2);
         gnn_f2h_table(xh, x, (size_t)n * dim, 0);
-        gnn_hspmm_t hs = {.a = &a, .x16 = xh, .y16 = yh, .dim = dim};
+        const gnn_spmm_t fs = {.a = &a, .x32 = x, .y32 = y2, .dim = dim};
+        const gnn_spmm_t hs = {.a = &a, .x16 = xh, .fma = 1, .y16 = yh, .dim = dim};
         double tf[REPS], th[REPS];
         for (int i = 0; i < REPS; i++) {
             double t0 = clock_now();
-            gnn_spmm(&a, NULL, 0, x, NULL, NULL, 0, y2, dim, 0);
+            gnn_spmm(&fs, 0);
             double t1 = clock_now();
-            gnn_hspmm(&hs, 0);
+            gnn_spmm(&hs, 0);
             th[i] = clock_now() - t1;
             tf[i] = t1 - t0;
         }

@@ -158,9 +158,9 @@ static void spmm_figures(const graph_csr_t *adj, uint32_t dim)
     double tr[5], to[5];
     for (int i = 0; i < 5; i++) {
         double a = clock_now();
-        gnn_spmm_ref(adj, NULL, 0, x, NULL, NULL, 0, y, dim);
+        gnn_spmm_ref(&(gnn_spmm_t){.a = adj, .x32 = x, .y32 = y, .dim = dim});
         double b = clock_now();
-        gnn_spmm(adj, NULL, 0, x, NULL, NULL, 0, y, dim, 0);
+        gnn_spmm(&(gnn_spmm_t){.a = adj, .x32 = x, .y32 = y, .dim = dim}, 0);
         double c = clock_now();
         tr[i] = b - a; to[i] = c - b;
     }

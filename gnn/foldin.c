@@ -62,7 +62,7 @@ int gnn_foldin_init(gnn_foldin_t *f, const char *arch, uint32_t n_users, uint32_
     const float *x = emb0;
     for (uint32_t k = 1; k < layers; k++) {
         float *y = (k & 1) ? a : b;
-        gnn_spmm(&adj, NULL, 0, x, NULL, NULL, GNN_GATHER_ALL, y, dim, threads);
+        gnn_spmm(&(gnn_spmm_t){.a = &adj, .x32 = x, .y32 = y, .dim = dim}, threads);
         memcpy(f->item_layers + k * isz, y + (size_t)n_users * dim, isz * sizeof *y);
         x = y;
     }

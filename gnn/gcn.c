@@ -41,7 +41,7 @@ void gnn_gcn_forward(const gnn_model_t *m, gnn_ws_t *w, const graph_csr_t *adj, 
     const float *prev = m->emb0;
     for (uint32_t k = 0; k < K; k++) {
         float *t = w->gcn_t + k * layer, *p = w->gcn_p + k * layer, *a = w->gcn_e + k * layer;
-        gnn_spmm(adj, NULL, 0, prev, NULL, NULL, 0, t, d, m->hp.threads);
+        gnn_spmm(&(gnn_spmm_t){.a = adj, .x32 = prev, .y32 = t, .dim = d}, m->hp.threads);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)d, (int)d, 1.0f,
                     t, (int)d, m->weights + (size_t)k * d * d, (int)d, 0.0f, p, (int)d);
         for (size_t q = 0; q < layer; q++) {
@@ -71,7 +71,7 @@ void gnn_gcn_backward(gnn_model_t *m, const graph_csr_t *adj)
                     t, (int)d, dp, (int)d, 0.0f, m->grads + layer + (size_t)k * d * d, (int)d);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)d, (int)d, 1.0f,
                     dp, (int)d, wk, (int)d, 0.0f, dt, (int)d);
-        gnn_spmm(adj, NULL, 0, dt, NULL, NULL, 0, de, d, m->hp.threads);
+        gnn_spmm(&(gnn_spmm_t){.a = adj, .x32 = dt, .y32 = de, .dim = d}, m->hp.threads);
         for (size_t q = 0; q < layer; q++) de[q] += s * w->g[q];
     }
     for (uint32_t r = 0; r < n; r++) {

@@ -250,12 +250,12 @@ const float *gnn_lgcn_forward(gnn_model_t *m, const graph_csr_t *adj, int half, 
         for (uint32_t j = 1; j <= K; j++) {
             uint32_t lev = K - j;
             float *out = w->buf[(j - 1) & 1];
-            gnn_hspmm_t s = {.a = adj, .rows = level_rows(w, lev), .n_rows = w->list_n[lev],
-                             .x16 = prev, .add = m->emb0, .dim = dim};
+            gnn_spmm_t s = {.a = adj, .rows = level_rows(w, lev), .n_rows = w->list_n[lev],
+                            .x16 = prev, .add = m->emb0, .fma = 1, .dim = dim};
             if (j == K) s.y32 = out;
             else s.y16 = (uint16_t *)out;
             double t0 = clock_now();
-            gnn_hspmm(&s, m->hp.threads);
+            gnn_spmm(&s, m->hp.threads);
             w->prof[j - 1] += clock_now() - t0;
             prev = (const uint16_t *)out;
         }
@@ -266,8 +266,8 @@ const float *gnn_lgcn_forward(gnn_model_t *m, const graph_csr_t *adj, int half, 
         uint32_t lev = K - j;
         float *out = w->buf[(j - 1) & 1];
         double t0 = clock_now();
-        gnn_spmm(adj, level_rows(w, lev), w->list_n[lev], prev, m->emb0, NULL, 0,
-                 out, dim, m->hp.threads);
+        gnn_spmm(&(gnn_spmm_t){.a = adj, .rows = level_rows(w, lev), .n_rows = w->list_n[lev],
+                               .x32 = prev, .add = m->emb0, .y32 = out, .dim = dim}, m->hp.threads);
         w->prof[j - 1] += clock_now() - t0;
         prev = out;
     }
@@ -310,18 +310,19 @@ static void backward_half(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam
         double t0 = clock_now();
         /* bcols holds only the batch's columns: nothing to skip */
         const uint8_t lim = j == 1 ? GNN_GATHER_ALL : widen_support(prev, w, (uint8_t)j, dim, m->hp.threads);
-        gnn_hspmm_t s = {.a = j == 1 ? w->y1 : adj, .rows = level_rows(w, j),
-                         .n_rows = w->list_n[j], .x32 = j == 1 ? w->g : NULL, .x16 = prev,
-                         .add = w->g, .mask = w->dist, .lim = lim, .y16 = out, .dim = dim};
-        gnn_hspmm(&s, m->hp.threads);
+        gnn_spmm_t s = {.a = j == 1 ? w->y1 : adj, .rows = level_rows(w, j),
+                        .n_rows = w->list_n[j], .x32 = j == 1 ? w->g : NULL, .x16 = prev,
+                        .add = w->g, .mask = w->dist, .lim = lim, .fma = 1, .y16 = out, .dim = dim};
+        gnn_spmm(&s, m->hp.threads);
         w->prof[GNN_MAX_LAYERS + j - 1] += clock_now() - t0;
         prev = out;
     }
     double t0 = clock_now();
     const uint8_t lim = K == 1 ? GNN_GATHER_ALL : widen_support(prev, w, (uint8_t)K, dim, m->hp.threads);
-    gnn_hspmm_adam(K == 1 ? w->y1 : adj, K == 1 ? w->g : NULL, prev, w->g, w->dist, lim,
-                   1.0f / ((float)(K + 1) * gmul), w->l2, m->emb0, m->adam_m, m->adam_v, w->e0h,
-                   dim, adam, m->hp.threads);
+    const gnn_spmm_t s = {.a = K == 1 ? w->y1 : adj, .x32 = K == 1 ? w->g : NULL, .x16 = prev,
+                          .add = w->g, .mask = w->dist, .lim = lim, .fma = 1, .dim = dim};
+    gnn_spmm_adam(&s, 1.0f / ((float)(K + 1) * gmul), w->l2, m->emb0, m->adam_m, m->adam_v, w->e0h,
+                  adam, m->hp.threads);
     w->prof[GNN_MAX_LAYERS + K - 1] += clock_now() - t0;
 }
 
@@ -337,8 +338,10 @@ void gnn_lgcn_backward(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam_t 
     for (uint32_t j = 1; j < K; j++) {
         float *out = w->buf[(j - 1) & 1];
         double t0 = clock_now();
-        gnn_spmm(j == 1 ? w->y1 : adj, level_rows(w, j), w->list_n[j], prev,
-                 w->g, w->dist, j == 1 ? GNN_GATHER_ALL : (uint8_t)j, out, dim, m->hp.threads);
+        gnn_spmm(&(gnn_spmm_t){.a = j == 1 ? w->y1 : adj, .rows = level_rows(w, j), .n_rows = w->list_n[j],
+                               .x32 = prev, .add = w->g, .mask = w->dist,
+                               .lim = j == 1 ? GNN_GATHER_ALL : (uint8_t)j, .y32 = out, .dim = dim},
+                 m->hp.threads);
         w->prof[GNN_MAX_LAYERS + j - 1] += clock_now() - t0;
         prev = out;
     }
@@ -347,16 +350,17 @@ void gnn_lgcn_backward(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam_t 
     /* the usual case on a dense-ish graph: Y_{K-1} lives everywhere, so the
      * last product need not test its neighbours */
     const uint8_t lim = K && w->list_n[K - 1] == w->n ? GNN_GATHER_ALL : (uint8_t)K;
+    gnn_spmm_t s = {.a = K == 1 ? w->y1 : adj, .x32 = x, .add = w->g, .mask = w->dist, .lim = lim,
+                    .dim = dim};
     if (adam) {
         double t0 = clock_now();
-        gnn_spmm_adam(K == 1 ? w->y1 : adj, x, w->g, w->dist, lim, scale, w->l2, m->emb0,
-                      m->adam_m, m->adam_v, dim, adam, m->hp.threads);
+        gnn_spmm_adam(&s, scale, w->l2, m->emb0, m->adam_m, m->adam_v, NULL, adam, m->hp.threads);
         w->prof[GNN_MAX_LAYERS + (K ? K - 1 : 0)] += clock_now() - t0;
         return;
     }
     float *ge = m->grads;
-    gnn_spmm(K == 1 ? w->y1 : adj, NULL, 0, x, w->g, w->dist, lim, ge, dim,
-             m->hp.threads);
+    s.y32 = ge;
+    gnn_spmm(&s, m->hp.threads);
     for (uint32_t r = 0; r < w->n; r++) {
         float c = w->l2[r];
         float *gr = ge + (size_t)r * dim;
@@ -375,7 +379,7 @@ void gnn_lgcn_embed_all(const gnn_model_t *m, const graph_csr_t *adj, float *out
     const float *prev = m->emb0;
     for (uint32_t j = 1; j <= K; j++) {
         float *o = bufs[(j - 1) & 1];
-        gnn_spmm(adj, NULL, 0, prev, m->emb0, NULL, 0, o, dim, m->hp.threads);
+        gnn_spmm(&(gnn_spmm_t){.a = adj, .x32 = prev, .add = m->emb0, .y32 = o, .dim = dim}, m->hp.threads);
         prev = o;
     }
     const float s = 1.0f / (float)(K + 1);

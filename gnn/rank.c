@@ -134,7 +134,13 @@ static int resolve_spec(store_txn_t *t, int node, const char *spec, uint32_t n_a
             rc = io_idlist_read_spec(&l, at, e);
         } else {
             if (f) fclose(f);
-            rc = ERR_OK;   /* the list as given: unknown ids fail or are skipped below */
+            /* the list as given: without --skip-unknown the probe's lookup
+             * was that resolution, its error the one to report */
+            if (!o->skip_unknown) {
+                if (e) *e = probe;
+                goto done;
+            }
+            rc = ERR_OK;   /* unknown ids are skipped below */
         }
     }
     if (!rc) rc = gnn_rank_resolve(t, node, &l, o->skip_unknown, o, out, NULL, e);

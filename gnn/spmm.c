@@ -1,10 +1,13 @@
 /* spmm.c - see spmm.h. The reference kernels are the definition; the
- * optimized ones differ only in speed: the row kernel is compiled for a
- * constant dim (64, 32, 128) so the accumulator row lives in registers, the
- * next neighbours' rows are prefetched (the gathered rows come from L2/L3 and
- * their latency, not arithmetic, is the cost), and threads take units of
- * equal work (non-zeros) dynamically because degrees are power-law. Summation
- * order is the reference's, so the results agree to rounding of contraction.
+ * optimized ones differ only in speed, and agree with them to the bit: on
+ * x86 with F16C the register kernels (a row's accumulators held in ymm
+ * registers, the width a compile-time constant), elsewhere and at widths
+ * that are not whole registers the portable loops (float tables, product
+ * then sum; other cases run the reference). Both prefetch the next
+ * neighbours' rows (the gathered rows come from L2/L3 and their latency,
+ * not arithmetic, is the cost) and take units of equal work (non-zeros)
+ * dynamically because degrees are power-law. Summation order is the
+ * reference's, and so is the multiply-add (fused or not, gnn_spmm_t.fma).
  */
 #include "gnn/spmm.h"
 
@@ -102,220 +105,6 @@ void gnn_adam(float *p, float *m, float *v, const float *g, size_t n, const gnn_
     }
 }
 
-/* ---- reference ---------------------------------------------------------- */
-
-static void row_ref(const graph_csr_t *a, uint32_t r, const float *x, const float *add,
-                    const uint8_t *mask, uint8_t lim, float *out, uint32_t dim)
-{
-    const int use_add = add && (!mask || mask[r] == 0);
-    for (uint32_t d = 0; d < dim; d++) out[d] = use_add ? add[(size_t)r * dim + d] : 0.0f;
-    if (!x) return;
-    for (uint64_t k = a->ptr[r]; k < a->ptr[r + 1]; k++) {
-        uint32_t j = a->col[k];
-        if (mask && lim != GNN_GATHER_ALL && mask[j] >= lim) continue;
-        float w = a->val ? a->val[k] : 1.0f;
-        for (uint32_t d = 0; d < dim; d++) out[d] += w * x[(size_t)j * dim + d];
-    }
-}
-
-void gnn_spmm_ref(const graph_csr_t *a, const uint32_t *rows, uint32_t n_rows,
-                  const float *x, const float *add, const uint8_t *mask, uint8_t lim,
-                  float *y, uint32_t dim)
-{
-    uint32_t n = rows ? n_rows : a->n_rows;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t r = rows ? rows[i] : i;
-        row_ref(a, r, x, add, mask, lim, y + (size_t)r * dim, dim);
-    }
-}
-
-void gnn_spmm_adam_ref(const graph_csr_t *a, const float *x, const float *add,
-                       const uint8_t *mask, uint8_t lim, float scale, const float *l2,
-                       float *p, float *m, float *v, uint32_t dim, const gnn_adam_t *ad)
-{
-    float g[GNN_MAX_DIM];
-    for (uint32_t r = 0; r < a->n_rows; r++) {
-        size_t o = (size_t)r * dim;
-        row_ref(a, r, x, add, mask, lim, g, dim);
-        for (uint32_t d = 0; d < dim; d++) g[d] = scale * g[d] + (l2 ? l2[r] : 0.0f) * p[o + d];
-        gnn_adam_ref(p + o, m + o, v + o, g, dim, ad);
-    }
-}
-
-/* ---- optimized ---------------------------------------------------------- */
-
-/* acc += sum_k w[k] x[c[k]] over a list of n neighbours, prefetching ahead
- * within the list. */
-static inline __attribute__((always_inline)) void
-gather(const uint32_t *restrict c, const float *restrict w, uint64_t n, const float *restrict x,
-       float *restrict acc, uint32_t D)
-{
-    for (uint64_t k = 0; k < n; k++) {
-        if (k + PF_DIST < n) {
-            const char *pf = (const char *)(x + (size_t)c[k + PF_DIST] * D);
-            for (uint32_t b = 0; b < D * 4; b += 64) __builtin_prefetch(pf + b, 0, 3);
-        }
-        const float wk = w[k];
-        const float *restrict xj = x + (size_t)c[k] * D;
-        for (uint32_t d = 0; d < D; d++) acc[d] += wk * xj[d];
-    }
-}
-
-#define MASK_BLOCK 256
-
-/* One output row; D is a compile-time constant at every call site that
- * matters, so acc[] is a handful of vector registers. With a mask the
- * surviving neighbours are first compacted (a cheap sequential scan), so
- * prefetches go only to rows that will be read: in a backward product most
- * neighbours are outside the support. */
-static inline __attribute__((always_inline)) void
-row_fast(const uint64_t *restrict ptr, const uint32_t *restrict col, const float *restrict val,
-         uint32_t r, const float *restrict x, const float *restrict addr,
-         const uint8_t *restrict mask, uint8_t lim, float *restrict acc, uint32_t D)
-{
-    for (uint32_t d = 0; d < D; d++) acc[d] = addr ? addr[d] : 0.0f;
-    if (!x) return;
-    uint64_t k0 = ptr[r], k1 = ptr[r + 1];
-    if (!mask || lim == GNN_GATHER_ALL) {
-        gather(col + k0, val + k0, k1 - k0, x, acc, D);
-        return;
-    }
-    uint32_t cc[MASK_BLOCK];
-    float cw[MASK_BLOCK];
-    for (uint64_t k = k0; k < k1;) {
-        uint32_t n = 0;
-        for (; k < k1 && n < MASK_BLOCK; k++) {
-            uint32_t j = col[k];
-            cc[n] = j;
-            cw[n] = val[k];
-            n += mask[j] < lim;
-        }
-        gather(cc, cw, n, x, acc, D);
-    }
-}
-
-static inline __attribute__((always_inline)) void
-spmm_chunk(const graph_csr_t *a, const uint32_t *rows, uint32_t lo, uint32_t hi,
-           const float *x, const float *add, const uint8_t *mask, uint8_t lim,
-           float *y, uint32_t D)
-{
-    float acc[D];
-    for (uint32_t i = lo; i < hi; i++) {
-        uint32_t r = rows ? rows[i] : i;
-        size_t o = (size_t)r * D;
-        const float *ar = add && (!mask || mask[r] == 0) ? add + o : NULL;
-        row_fast(a->ptr, a->col, a->val, r, x, ar, mask, lim, acc, D);
-        for (uint32_t d = 0; d < D; d++) y[o + d] = acc[d];
-    }
-}
-
-/* Work units of a product: ranges of about CHUNK_NNZ of a's non-zeros, and
- * of a row list the listed rows within such a range (a list is ascending).
- * Rows are power-law: a unit of 32 rows of popular items held 100x the work
- * of 32 users', and the last one kept the other thread waiting at the end
- * of every product. */
-#define CHUNK_NNZ 4096
-
-static uint32_t n_units(const graph_csr_t *a)
-{
-    const uint64_t u = (a->nnz + CHUNK_NNZ - 1) / CHUNK_NNZ;
-    return u ? (uint32_t)u : 1;
-}
-
-/* Rows (positions in the list, when there is one) [*lo, *hi) of unit c of nu. */
-static void unit_range(const graph_csr_t *a, const uint32_t *rows, uint32_t n_rows, uint32_t c,
-                       uint32_t nu, uint32_t *lo, uint32_t *hi)
-{
-    uint32_t r0 = c == 0 ? 0 : graph_csr_row_at(a, (uint64_t)c * a->nnz / nu);
-    uint32_t r1 = c + 1 == nu ? a->n_rows : graph_csr_row_at(a, (uint64_t)(c + 1) * a->nnz / nu);
-    *lo = rows ? graph_lower_bound(rows, n_rows, r0) : r0;
-    *hi = rows ? (c + 1 == nu ? n_rows : graph_lower_bound(rows, n_rows, r1)) : r1;
-}
-
-#ifdef __F16C__
-/* On x86 with AVX the float32 products run on the register kernels of the
- * half tables below (F = 0: unfused, this file's reference arithmetic);
- * the loops here are the portable fallback. */
-static void hspmm_run(const gnn_hspmm_t *s, int threads, const int F);
-static void hadam_run(const graph_csr_t *a, const float *x32, const uint16_t *x16,
-                      const float *add, const uint8_t *mask, uint8_t lim, float scale,
-                      const float *l2, float *p, float *m, float *v, uint16_t *p16,
-                      uint32_t dim, const gnn_adam_t *ad, int threads, const int F);
-#endif
-
-void gnn_spmm(const graph_csr_t *a, const uint32_t *rows, uint32_t n_rows,
-              const float *x, const float *add, const uint8_t *mask, uint8_t lim,
-              float *y, uint32_t dim, int threads)
-{
-    if (!a->val) { gnn_spmm_ref(a, rows, n_rows, x, add, mask, lim, y, dim); return; }
-#ifdef __F16C__
-    if (dim % 8 == 0) {
-        const gnn_hspmm_t s = {.a = a, .rows = rows, .n_rows = n_rows, .x32 = x, .add = add,
-                               .mask = mask, .lim = lim, .y32 = y, .dim = dim};
-        hspmm_run(&s, threads, 0);
-        return;
-    }
-#endif
-    const uint32_t n = rows ? n_rows : a->n_rows, nu = n_units(a);
-    #pragma omp parallel for schedule(dynamic, 1) num_threads(gnn_team(threads, product_work(a, n, dim)))
-    for (uint32_t c = 0; c < nu; c++) {
-        uint32_t lo, hi;
-        unit_range(a, rows, n_rows, c, nu, &lo, &hi);
-        switch (dim) {
-        case 32: spmm_chunk(a, rows, lo, hi, x, add, mask, lim, y, 32); break;
-        case 64: spmm_chunk(a, rows, lo, hi, x, add, mask, lim, y, 64); break;
-        case 128: spmm_chunk(a, rows, lo, hi, x, add, mask, lim, y, 128); break;
-        default: spmm_chunk(a, rows, lo, hi, x, add, mask, lim, y, dim); break;
-        }
-    }
-}
-
-static inline __attribute__((always_inline)) void
-adam_chunk(const graph_csr_t *a, uint32_t lo, uint32_t hi, const float *x, const float *add,
-           const uint8_t *mask, uint8_t lim, float scale, const float *l2,
-           float *p, float *m, float *v, const gnn_adam_t *ad, uint32_t D)
-{
-    float g[D];
-    for (uint32_t r = lo; r < hi; r++) {
-        size_t o = (size_t)r * D;
-        const float *ar = add && (!mask || mask[r] == 0) ? add + o : NULL;
-        row_fast(a->ptr, a->col, a->val, r, x, ar, mask, lim, g, D);
-        float c = l2 ? l2[r] : 0.0f;
-        for (uint32_t d = 0; d < D; d++) g[d] = scale * g[d] + c * p[o + d];
-        adam_span(p + o, m + o, v + o, g, D, ad);
-    }
-}
-
-void gnn_spmm_adam(const graph_csr_t *a, const float *x, const float *add,
-                   const uint8_t *mask, uint8_t lim, float scale, const float *l2,
-                   float *p, float *m, float *v, uint32_t dim, const gnn_adam_t *ad,
-                   int threads)
-{
-    if (!a->val && x) {
-        gnn_spmm_adam_ref(a, x, add, mask, lim, scale, l2, p, m, v, dim, ad);
-        return;
-    }
-#ifdef __F16C__
-    if (dim % 8 == 0) {
-        hadam_run(a, x, NULL, add, mask, lim, scale, l2, p, m, v, NULL, dim, ad, threads, 0);
-        return;
-    }
-#endif
-    const uint32_t n = a->n_rows, nu = n_units(a);
-    #pragma omp parallel for schedule(dynamic, 1) \
-        num_threads(gnn_team(threads, product_work(a, n, dim) + 4.0 * n * dim))
-    for (uint32_t c = 0; c < nu; c++) {
-        uint32_t lo, hi;
-        unit_range(a, NULL, 0, c, nu, &lo, &hi);
-        switch (dim) {
-        case 32: adam_chunk(a, lo, hi, x, add, mask, lim, scale, l2, p, m, v, ad, 32); break;
-        case 64: adam_chunk(a, lo, hi, x, add, mask, lim, scale, l2, p, m, v, ad, 64); break;
-        case 128: adam_chunk(a, lo, hi, x, add, mask, lim, scale, l2, p, m, v, ad, 128); break;
-        default: adam_chunk(a, lo, hi, x, add, mask, lim, scale, l2, p, m, v, ad, dim); break;
-        }
-    }
-}
-
 /* ---- float16 tables ----------------------------------------------------- */
 
 float gnn_h2f(uint16_t h)
@@ -379,31 +168,44 @@ void gnn_f2h_table(uint16_t *dst, const float *src, size_t n, int threads)
 #define HMADD(w, x, acc) ((acc) + (w) * (x))
 #endif
 
-/* reference: row_ref with the element loads and the store converted */
-static void hrow_ref(const graph_csr_t *a, uint32_t r, const float *x32, const uint16_t *x16,
-                     const float *add, const uint8_t *mask, uint8_t lim, float *out, uint32_t dim)
+/* ---- reference ---------------------------------------------------------- */
+
+/* Row r of s's product into out [dim] (before it is stored). The loop per
+ * table type and multiply-add, so that the float one stays a plain
+ * vectorized loop (the yardstick bench/ measures the kernels against). */
+static void row_ref(const gnn_spmm_t *s, uint32_t r, float *restrict out)
 {
-    const int use_add = add && (!mask || mask[r] == 0);
+    const graph_csr_t *a = s->a;
+    const uint32_t dim = s->dim;
+    const float *x32 = s->x32, *add = s->add;
+    const uint16_t *x16 = s->x16;
+    const int use_add = add && (!s->mask || s->mask[r] == 0), fma = s->fma;
     for (uint32_t d = 0; d < dim; d++) out[d] = use_add ? add[(size_t)r * dim + d] : 0.0f;
     if (!x32 && !x16) return;
     for (uint64_t k = a->ptr[r]; k < a->ptr[r + 1]; k++) {
         uint32_t j = a->col[k];
-        if (mask && lim != GNN_GATHER_ALL && mask[j] >= lim) continue;
-        float w = a->val ? a->val[k] : 1.0f;
-        for (uint32_t d = 0; d < dim; d++) {
-            size_t o = (size_t)j * dim + d;
-            out[d] = HMADD(w, x16 ? gnn_h2f(x16[o]) : x32[o], out[d]);
-        }
+        if (s->mask && s->lim != GNN_GATHER_ALL && s->mask[j] >= s->lim) continue;
+        const float w = a->val ? a->val[k] : 1.0f;
+        const size_t o = (size_t)j * dim;
+        if (x16)
+            for (uint32_t d = 0; d < dim; d++) {
+                const float xv = gnn_h2f(x16[o + d]);
+                out[d] = fma ? HMADD(w, xv, out[d]) : out[d] + w * xv;
+            }
+        else if (fma)
+            for (uint32_t d = 0; d < dim; d++) out[d] = HMADD(w, x32[o + d], out[d]);
+        else
+            for (uint32_t d = 0; d < dim; d++) out[d] += w * x32[o + d];
     }
 }
 
-void gnn_hspmm_ref(const gnn_hspmm_t *s)
+void gnn_spmm_ref(const gnn_spmm_t *s)
 {
     float out[GNN_MAX_DIM];
     const uint32_t n = s->rows ? s->n_rows : s->a->n_rows, dim = s->dim;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t r = s->rows ? s->rows[i] : i;
-        hrow_ref(s->a, r, s->x32, s->x16, s->add, s->mask, s->lim, out, dim);
+        row_ref(s, r, out);
         size_t o = (size_t)r * dim;
         for (uint32_t d = 0; d < dim; d++) {
             if (s->y16) s->y16[o + d] = gnn_f2h(out[d]);
@@ -412,21 +214,115 @@ void gnn_hspmm_ref(const gnn_hspmm_t *s)
     }
 }
 
-void gnn_hspmm_adam_ref(const graph_csr_t *a, const float *x32, const uint16_t *x16,
-                        const float *add, const uint8_t *mask, uint8_t lim, float scale,
-                        const float *l2, float *p, float *m, float *v, uint16_t *p16,
-                        uint32_t dim, const gnn_adam_t *ad)
+void gnn_spmm_adam_ref(const gnn_spmm_t *s, float scale, const float *l2, float *p, float *m,
+                       float *v, uint16_t *p16, const gnn_adam_t *ad)
 {
     float g[GNN_MAX_DIM];
-    for (uint32_t r = 0; r < a->n_rows; r++) {
+    const uint32_t dim = s->dim;
+    for (uint32_t r = 0; r < s->a->n_rows; r++) {
         size_t o = (size_t)r * dim;
-        hrow_ref(a, r, x32, x16, add, mask, lim, g, dim);
+        row_ref(s, r, g);
         for (uint32_t d = 0; d < dim; d++) g[d] = scale * g[d] + (l2 ? l2[r] : 0.0f) * p[o + d];
         gnn_adam_ref(p + o, m + o, v + o, g, dim, ad);
         if (p16)
             for (uint32_t d = 0; d < dim; d++) p16[o + d] = gnn_f2h(p[o + d]);
     }
 }
+
+/* ---- portable loops: float tables, a product then a sum ------------------ */
+
+/* acc += sum_k w[k] x[c[k]] over a list of n neighbours, prefetching ahead
+ * within the list. */
+static inline __attribute__((always_inline)) void
+gather(const uint32_t *restrict c, const float *restrict w, uint64_t n, const float *restrict x,
+       float *restrict acc, uint32_t D)
+{
+    for (uint64_t k = 0; k < n; k++) {
+        if (k + PF_DIST < n) {
+            const char *pf = (const char *)(x + (size_t)c[k + PF_DIST] * D);
+            for (uint32_t b = 0; b < D * 4; b += 64) __builtin_prefetch(pf + b, 0, 3);
+        }
+        const float wk = w[k];
+        const float *restrict xj = x + (size_t)c[k] * D;
+        for (uint32_t d = 0; d < D; d++) acc[d] += wk * xj[d];
+    }
+}
+
+#define MASK_BLOCK 256
+
+/* The neighbours k from *k on (before k1) with mask[col[k]] < lim, their
+ * columns and values into cc/cw until MASK_BLOCK of them are there; advances
+ * *k past the scanned ones and returns how many survived. */
+static inline __attribute__((always_inline)) uint32_t
+compact(const uint32_t *restrict col, const float *restrict val, const uint8_t *restrict mask, uint8_t lim,
+        uint64_t *k, uint64_t k1, uint32_t *restrict cc, float *restrict cw)
+{
+    uint32_t n = 0;
+    uint64_t q = *k;
+    for (; q < k1 && n < MASK_BLOCK; q++) {
+        const uint32_t j = col[q];
+        cc[n] = j;
+        cw[n] = val[q];
+        n += mask[j] < lim;
+    }
+    *k = q;
+    return n;
+}
+
+/* One output row; D is a compile-time constant at every call site that
+ * matters, so acc[] is a handful of vector registers. With a mask the
+ * surviving neighbours are first compacted (a cheap sequential scan), so
+ * prefetches go only to rows that will be read: in a backward product most
+ * neighbours are outside the support. */
+static inline __attribute__((always_inline)) void
+row_fast(const uint64_t *restrict ptr, const uint32_t *restrict col, const float *restrict val,
+         uint32_t r, const float *restrict x, const float *restrict addr,
+         const uint8_t *restrict mask, uint8_t lim, float *restrict acc, uint32_t D)
+{
+    for (uint32_t d = 0; d < D; d++) acc[d] = addr ? addr[d] : 0.0f;
+    if (!x) return;
+    uint64_t k0 = ptr[r], k1 = ptr[r + 1];
+    if (!mask || lim == GNN_GATHER_ALL) {
+        gather(col + k0, val + k0, k1 - k0, x, acc, D);
+        return;
+    }
+    uint32_t cc[MASK_BLOCK];
+    float cw[MASK_BLOCK];
+    for (uint64_t k = k0; k < k1;) {
+        const uint32_t n = compact(col, val, mask, lim, &k, k1, cc, cw);
+        gather(cc, cw, n, x, acc, D);
+    }
+}
+
+static inline __attribute__((always_inline)) void
+spmm_chunk(const gnn_spmm_t *s, uint32_t lo, uint32_t hi, uint32_t D)
+{
+    float acc[D];
+    for (uint32_t i = lo; i < hi; i++) {
+        uint32_t r = s->rows ? s->rows[i] : i;
+        size_t o = (size_t)r * D;
+        const float *ar = s->add && (!s->mask || s->mask[r] == 0) ? s->add + o : NULL;
+        row_fast(s->a->ptr, s->a->col, s->a->val, r, s->x32, ar, s->mask, s->lim, acc, D);
+        for (uint32_t d = 0; d < D; d++) s->y32[o + d] = acc[d];
+    }
+}
+
+static inline __attribute__((always_inline)) void
+adam_chunk(const gnn_spmm_t *s, uint32_t lo, uint32_t hi, float scale, const float *l2,
+           float *p, float *m, float *v, const gnn_adam_t *ad, uint32_t D)
+{
+    float g[D];
+    for (uint32_t r = lo; r < hi; r++) {
+        size_t o = (size_t)r * D;
+        const float *ar = s->add && (!s->mask || s->mask[r] == 0) ? s->add + o : NULL;
+        row_fast(s->a->ptr, s->a->col, s->a->val, r, s->x32, ar, s->mask, s->lim, g, D);
+        float c = l2 ? l2[r] : 0.0f;
+        for (uint32_t d = 0; d < D; d++) g[d] = scale * g[d] + c * p[o + d];
+        adam_span(p + o, m + o, v + o, g, D, ad);
+    }
+}
+
+/* ---- register kernels (x86, F16C) -------------------------------------- */
 
 #ifdef __F16C__
 /* Optimized: a row is computed in slabs of at most HSLAB columns, each slab's
@@ -459,7 +355,7 @@ void gnn_hspmm_adam_ref(const graph_csr_t *a, const float *x32, const uint16_t *
  * unprefetched, about half of them at gowalla's mean degree. H (the table
  * is halves) and F (fused multiply-add) are constants at every call site. */
 static inline __attribute__((always_inline)) void
-hgather(const uint32_t *restrict c, const float *restrict w, uint64_t n, const float *restrict x32,
+reg_gather(const uint32_t *restrict c, const float *restrict w, uint64_t n, const float *restrict x32,
         const uint16_t *restrict x16, __m256 *acc, uint32_t D, uint32_t off, uint32_t S, const int H,
         const int F, uint64_t plim)
 {
@@ -471,22 +367,19 @@ hgather(const uint32_t *restrict c, const float *restrict w, uint64_t n, const f
             for (uint32_t b = 0; b < S * esz; b += 64) __builtin_prefetch(pf + b, 0, 3);
         }
         const __m256 wk = _mm256_set1_ps(w[k]);
-        if (H) {
-            const uint16_t *restrict xj = x16 + (size_t)c[k] * D + off;
-            for (uint32_t q = 0; q < V8(S); q++)
-                acc[q] = VMADD(wk, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(xj + 8 * q))), acc[q]);
-        } else {
-            const float *restrict xj = x32 + (size_t)c[k] * D + off;
-            for (uint32_t q = 0; q < V8(S); q++)
-                acc[q] = F ? VMADD(wk, _mm256_loadu_ps(xj + 8 * q), acc[q])
-                           : _mm256_add_ps(acc[q], _mm256_mul_ps(wk, _mm256_loadu_ps(xj + 8 * q)));
+        const uint16_t *restrict hj = H ? x16 + (size_t)c[k] * D + off : NULL;
+        const float *restrict fj = H ? NULL : x32 + (size_t)c[k] * D + off;
+        for (uint32_t q = 0; q < V8(S); q++) {
+            const __m256 xq = H ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(hj + 8 * q)))
+                                : _mm256_loadu_ps(fj + 8 * q);
+            acc[q] = F ? VMADD(wk, xq, acc[q]) : _mm256_add_ps(acc[q], _mm256_mul_ps(wk, xq));
         }
     }
 }
 
 /* Columns [off, off+S) of one output row into acc (V8(S) registers). */
 static inline __attribute__((always_inline)) void
-hrow_fast(const graph_csr_t *a, uint32_t r, const float *x32, const uint16_t *x16,
+reg_row(const graph_csr_t *a, uint32_t r, const float *x32, const uint16_t *x16,
           const float *addr, const uint8_t *restrict mask, uint8_t lim, __m256 *acc, uint32_t D,
           uint32_t off, uint32_t S, const int F)
 {
@@ -495,27 +388,21 @@ hrow_fast(const graph_csr_t *a, uint32_t r, const float *x32, const uint16_t *x1
     if (!x32 && !x16) return;
     const uint64_t k0 = a->ptr[r], k1 = a->ptr[r + 1];
     if (!mask || lim == GNN_GATHER_ALL) {
-        if (x16) hgather(a->col + k0, a->val + k0, k1 - k0, NULL, x16, acc, D, off, S, 1, 1, a->nnz - k0);
-        else hgather(a->col + k0, a->val + k0, k1 - k0, x32, NULL, acc, D, off, S, 0, F, a->nnz - k0);
+        if (x16) reg_gather(a->col + k0, a->val + k0, k1 - k0, NULL, x16, acc, D, off, S, 1, F, a->nnz - k0);
+        else reg_gather(a->col + k0, a->val + k0, k1 - k0, x32, NULL, acc, D, off, S, 0, F, a->nnz - k0);
         return;
     }
     uint32_t cc[MASK_BLOCK];
     float cw[MASK_BLOCK];
     for (uint64_t k = k0; k < k1;) {
-        uint32_t n = 0;
-        for (; k < k1 && n < MASK_BLOCK; k++) {
-            uint32_t j = a->col[k];
-            cc[n] = j;
-            cw[n] = a->val[k];
-            n += mask[j] < lim;
-        }
-        if (x16) hgather(cc, cw, n, NULL, x16, acc, D, off, S, 1, 1, n);
-        else hgather(cc, cw, n, x32, NULL, acc, D, off, S, 0, F, n);
+        const uint32_t n = compact(a->col, a->val, mask, lim, &k, k1, cc, cw);
+        if (x16) reg_gather(cc, cw, n, NULL, x16, acc, D, off, S, 1, F, n);
+        else reg_gather(cc, cw, n, x32, NULL, acc, D, off, S, 0, F, n);
     }
 }
 
 static inline __attribute__((always_inline)) void
-hspmm_chunk(const gnn_hspmm_t *s, uint32_t lo, uint32_t hi, uint32_t D, const int F)
+reg_chunk(const gnn_spmm_t *s, uint32_t lo, uint32_t hi, uint32_t D, const int F)
 {
     __m256 acc[V8(HSLAB)];
     for (uint32_t i = lo; i < hi; i++) {
@@ -539,7 +426,7 @@ hspmm_chunk(const gnn_hspmm_t *s, uint32_t lo, uint32_t hi, uint32_t D, const in
         }
         for (uint32_t off = 0; off < D; off += HSLAB) {
             const uint32_t S = D - off < HSLAB ? D - off : HSLAB;
-            hrow_fast(s->a, r, s->x32, s->x16, ar, s->mask, s->lim, acc, D, off, S, F);
+            reg_row(s->a, r, s->x32, s->x16, ar, s->mask, s->lim, acc, D, off, S, F);
             if (s->y16)
                 for (uint32_t q = 0; q < V8(S); q++)
                     _mm_storeu_si128((__m128i *)(s->y16 + o + off + 8 * q),
@@ -550,9 +437,9 @@ hspmm_chunk(const gnn_hspmm_t *s, uint32_t lo, uint32_t hi, uint32_t D, const in
     }
 }
 
+
 static inline __attribute__((always_inline)) void
-hadam_chunk(const graph_csr_t *a, uint32_t lo, uint32_t hi, const float *x32, const uint16_t *x16,
-            const float *add, const uint8_t *mask, uint8_t lim, float scale, const float *l2,
+reg_adam_chunk(const gnn_spmm_t *s, uint32_t lo, uint32_t hi, float scale, const float *l2,
             float *p, float *m, float *v, uint16_t *p16, const gnn_adam_t *ad, uint32_t D, const int F)
 {
     __m256 acc[V8(HSLAB)];
@@ -570,11 +457,11 @@ hadam_chunk(const graph_csr_t *a, uint32_t lo, uint32_t hi, const float *x32, co
                 __builtin_prefetch((const char *)(v + on) + b, 1, 3);
             }
         }
-        const float *ar = add && (!mask || mask[r] == 0) ? add + o : NULL;
+        const float *ar = s->add && (!s->mask || s->mask[r] == 0) ? s->add + o : NULL;
         const __m256 vc = _mm256_set1_ps(l2 ? l2[r] : 0.0f);
         for (uint32_t off = 0; off < D; off += HSLAB) {
             const uint32_t S = D - off < HSLAB ? D - off : HSLAB;
-            hrow_fast(a, r, x32, x16, ar, mask, lim, acc, D, off, S, F);
+            reg_row(s->a, r, s->x32, s->x16, ar, s->mask, s->lim, acc, D, off, S, F);
             for (uint32_t q = 0; q < V8(S); q++)
                 _mm256_storeu_ps(g + off + 8 * q,
                                  _mm256_add_ps(_mm256_mul_ps(vs, acc[q]),
@@ -587,71 +474,110 @@ hadam_chunk(const graph_csr_t *a, uint32_t lo, uint32_t hi, const float *x32, co
                                  _mm256_cvtps_ph(_mm256_loadu_ps(p + o + 8 * q), _MM_FROUND_TO_NEAREST_INT));
     }
 }
-/* The optimized drivers. F: multiply-adds fused (the half kernels and
- * their reference, fmaf) or a product then a sum, as gnn_spmm's reference
- * computes them (C11 does not contract a * b + c). */
-static void hspmm_run(const gnn_hspmm_t *s, int threads, const int F)
+#endif
+
+/* Work units of a product: ranges of about CHUNK_NNZ of a's non-zeros, and
+ * of a row list the listed rows within such a range (a list is ascending).
+ * Rows are power-law: a unit of 32 rows of popular items held 100x the work
+ * of 32 users', and the last one kept the other thread waiting at the end
+ * of every product. */
+#define CHUNK_NNZ 4096
+
+static uint32_t n_units(const graph_csr_t *a)
 {
-    const uint32_t n = s->rows ? s->n_rows : s->a->n_rows, nu = n_units(s->a);
-    #pragma omp parallel for schedule(dynamic, 1) num_threads(gnn_team(threads, product_work(s->a, n, s->dim)))
+    const uint64_t u = (a->nnz + CHUNK_NNZ - 1) / CHUNK_NNZ;
+    return u ? (uint32_t)u : 1;
+}
+
+/* Rows (positions in the list, when there is one) [*lo, *hi) of unit c of nu. */
+static void unit_range(const graph_csr_t *a, const uint32_t *rows, uint32_t n_rows, uint32_t c,
+                       uint32_t nu, uint32_t *lo, uint32_t *hi)
+{
+    uint32_t r0 = c == 0 ? 0 : graph_csr_row_at(a, (uint64_t)c * a->nnz / nu);
+    uint32_t r1 = c + 1 == nu ? a->n_rows : graph_csr_row_at(a, (uint64_t)(c + 1) * a->nnz / nu);
+    *lo = rows ? graph_lower_bound(rows, n_rows, r0) : r0;
+    *hi = rows ? (c + 1 == nu ? n_rows : graph_lower_bound(rows, n_rows, r1)) : r1;
+}
+
+/* Which kernel runs a product: the reference for a pattern matrix (no
+ * values: the kernels read them), the register kernels where they exist,
+ * else the portable loops when they compute it (float tables, no fma). */
+enum { KERN_REF, KERN_PORTABLE, KERN_REG };
+
+static int kernel_of(const gnn_spmm_t *s, int half_out)
+{
+    if (!s->a->val) return KERN_REF;
+#ifdef __F16C__
+    if (s->dim % 8 == 0) return KERN_REG;
+#endif
+    return !s->x16 && !half_out && !s->fma ? KERN_PORTABLE : KERN_REF;
+}
+
+/* The width a compile-time constant for the widths that matter; F, the
+ * fma flag, one too. */
+#define BY_DIM(D, CALL) \
+    switch (D) { \
+    case 32: CALL(32); break; \
+    case 64: CALL(64); break; \
+    case 128: CALL(128); break; \
+    default: CALL(D); break; \
+    }
+
+void gnn_spmm(const gnn_spmm_t *s, int threads)
+{
+    const int kern = kernel_of(s, s->y16 != NULL);
+    if (kern == KERN_REF) {
+        gnn_spmm_ref(s);
+        return;
+    }
+    const uint32_t n = s->rows ? s->n_rows : s->a->n_rows, nu = n_units(s->a), dim = s->dim;
+    const int F = s->fma;
+    (void)F;   /* without F16C only the portable loops, which have no fma */
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(gnn_team(threads, product_work(s->a, n, dim)))
     for (uint32_t c = 0; c < nu; c++) {
         uint32_t lo, hi;
         unit_range(s->a, s->rows, s->n_rows, c, nu, &lo, &hi);
-        switch (s->dim) {
-        case 32: F ? hspmm_chunk(s, lo, hi, 32, 1) : hspmm_chunk(s, lo, hi, 32, 0); break;
-        case 64: F ? hspmm_chunk(s, lo, hi, 64, 1) : hspmm_chunk(s, lo, hi, 64, 0); break;
-        case 128: F ? hspmm_chunk(s, lo, hi, 128, 1) : hspmm_chunk(s, lo, hi, 128, 0); break;
-        default: F ? hspmm_chunk(s, lo, hi, s->dim, 1) : hspmm_chunk(s, lo, hi, s->dim, 0); break;
+#ifdef __F16C__
+#define REG(D) (F ? reg_chunk(s, lo, hi, D, 1) : reg_chunk(s, lo, hi, D, 0))
+        if (kern == KERN_REG) {
+            BY_DIM(dim, REG)
+            continue;
         }
+#undef REG
+#endif
+#define PORTABLE(D) spmm_chunk(s, lo, hi, D)
+        BY_DIM(dim, PORTABLE)
+#undef PORTABLE
     }
 }
 
-static void hadam_run(const graph_csr_t *a, const float *x32, const uint16_t *x16,
-                      const float *add, const uint8_t *mask, uint8_t lim, float scale,
-                      const float *l2, float *p, float *m, float *v, uint16_t *p16,
-                      uint32_t dim, const gnn_adam_t *ad, int threads, const int F)
+void gnn_spmm_adam(const gnn_spmm_t *s, float scale, const float *l2, float *p, float *m,
+                   float *v, uint16_t *p16, const gnn_adam_t *ad, int threads)
 {
-    const uint32_t n = a->n_rows, nu = n_units(a);
+    const int kern = kernel_of(s, p16 != NULL);
+    if (kern == KERN_REF) {
+        gnn_spmm_adam_ref(s, scale, l2, p, m, v, p16, ad);
+        return;
+    }
+    const uint32_t n = s->a->n_rows, nu = n_units(s->a), dim = s->dim;
+    const int F = s->fma;
+    (void)F;   /* without F16C only the portable loops, which have no fma */
     #pragma omp parallel for schedule(dynamic, 1) \
-        num_threads(gnn_team(threads, product_work(a, n, dim) + 4.0 * n * dim))
+        num_threads(gnn_team(threads, product_work(s->a, n, dim) + 4.0 * n * dim))
     for (uint32_t c = 0; c < nu; c++) {
         uint32_t lo, hi;
-        unit_range(a, NULL, 0, c, nu, &lo, &hi);
-#define HADAM(D, FF) hadam_chunk(a, lo, hi, x32, x16, add, mask, lim, scale, l2, p, m, v, p16, ad, D, FF)
-        switch (dim) {
-        case 32: F ? HADAM(32, 1) : HADAM(32, 0); break;
-        case 64: F ? HADAM(64, 1) : HADAM(64, 0); break;
-        case 128: F ? HADAM(128, 1) : HADAM(128, 0); break;
-        default: F ? HADAM(dim, 1) : HADAM(dim, 0); break;
+        unit_range(s->a, NULL, 0, c, nu, &lo, &hi);
+#ifdef __F16C__
+#define REG(D) (F ? reg_adam_chunk(s, lo, hi, scale, l2, p, m, v, p16, ad, D, 1) \
+                  : reg_adam_chunk(s, lo, hi, scale, l2, p, m, v, p16, ad, D, 0))
+        if (kern == KERN_REG) {
+            BY_DIM(dim, REG)
+            continue;
         }
-#undef HADAM
-    }
-}
+#undef REG
 #endif
-
-void gnn_hspmm(const gnn_hspmm_t *s, int threads)
-{
-#ifdef __F16C__
-    if (s->a->val && s->dim % 8 == 0) {
-        hspmm_run(s, threads, 1);
-        return;
+#define PORTABLE(D) adam_chunk(s, lo, hi, scale, l2, p, m, v, ad, D)
+        BY_DIM(dim, PORTABLE)
+#undef PORTABLE
     }
-#endif
-    (void)threads;
-    gnn_hspmm_ref(s);
-}
-
-void gnn_hspmm_adam(const graph_csr_t *a, const float *x32, const uint16_t *x16,
-                    const float *add, const uint8_t *mask, uint8_t lim, float scale,
-                    const float *l2, float *p, float *m, float *v, uint16_t *p16,
-                    uint32_t dim, const gnn_adam_t *ad, int threads)
-{
-#ifdef __F16C__
-    if (a->val && dim % 8 == 0) {
-        hadam_run(a, x32, x16, add, mask, lim, scale, l2, p, m, v, p16, dim, ad, threads, 1);
-        return;
-    }
-#endif
-    (void)threads;
-    gnn_hspmm_adam_ref(a, x32, x16, add, mask, lim, scale, l2, p, m, v, p16, dim, ad);
 }

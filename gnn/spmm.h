@@ -1,14 +1,18 @@
-/* spmm.h - the sparse x dense kernels of the training engine, each with a
- * plain reference twin that tests/test_spmm.c compares it against.
+/* spmm.h - the sparse x dense product of the training engine, one
+ * interface with float or half tables, each optimized entry with a plain
+ * reference twin (the _ref) that tests/test_spmm.c compares it against.
  *
- * Everything LightGCN does per step is one of these row-wise products with
- * the normalized adjacency A (square, n x n, symmetric, graph/csr.h):
+ * Everything LightGCN does per step is this row-wise product with the
+ * normalized adjacency A (square, n x n, symmetric, graph/csr.h):
  *
  *   y[r] = add[r] + sum over stored (r, j) with mask[j] < lim of  a_rj x[j]
  *
  * for the rows r listed in rows[0..n_rows), ascending (rows == NULL: every
- * row). A row is computed by one thread, in column order, so the result does
- * not depend on the number of threads; threads take units of about equal
+ * row). A gnn_spmm_t describes one product: the gathered table x is float
+ * (x32) or IEEE half (x16), or absent (no product: y = add), the result y
+ * float (y32) or half (y16, rounded once); sums are float32 either way. A
+ * row is computed by one thread, in column order, so the result does not
+ * depend on the number of threads; threads take units of about equal
  * non-zeros, since degrees are power-law.
  *
  * The mask restricts the gather to the support of a sparse operand (rows of
@@ -19,11 +23,17 @@
  * lim == GNN_GATHER_ALL gathers every neighbour (the mask then only selects
  * the add rows: the last backward product when the field is the graph).
  *
+ * fma picks the arithmetic of a multiply-add, and with it the exact bits:
+ * 0, a product then a sum (C11 does not contract a * b + c); 1, one rounding
+ * (fmaf) where the machine has FMA, half the instructions of a gathered row.
+ * The training steps on half tables use 1, every other product 0. A
+ * reference and its optimized twin agree to the bit for either value.
+ *
  * gnn_spmm_adam fuses the last backward product with the Adam update of the
  * same row (the gradient row is consumed as soon as it exists, so it never
  * goes to memory); the update itself is adam_span in spmm.c.
  *
- * Shapes: x, y, add [n x dim] row-major float32; mask [n] uint8.
+ * Shapes: x, y, add [n x dim] row-major; mask [n] uint8.
  * Assumes y does not alias x (y may alias add), dim <= GNN_MAX_DIM.
  */
 #ifndef GNNREC_GNN_SPMM_H
@@ -62,25 +72,6 @@ void gnn_adam_ref(float *p, float *m, float *v, const float *g, size_t n, const 
 void gnn_adam(float *p, float *m, float *v, const float *g, size_t n, const gnn_adam_t *a,
               int threads);
 
-void gnn_spmm_ref(const graph_csr_t *a, const uint32_t *rows, uint32_t n_rows,
-                  const float *x, const float *add, const uint8_t *mask, uint8_t lim,
-                  float *y, uint32_t dim);
-void gnn_spmm(const graph_csr_t *a, const uint32_t *rows, uint32_t n_rows,
-              const float *x, const float *add, const uint8_t *mask, uint8_t lim,
-              float *y, uint32_t dim, int threads);
-
-/* For every row r of a (all rows: dense Adam):
- *   grad[r] = scale * (add[r] + sum_{mask[j] < lim} a_rj x[j]) + l2[r] * p[r]
- * then Adam on row r of p, m, v. add may be NULL (zero), l2 [n] may be NULL.
- * x == NULL skips the product (a layer-free model). p, m, v [n x dim]. */
-void gnn_spmm_adam_ref(const graph_csr_t *a, const float *x, const float *add,
-                       const uint8_t *mask, uint8_t lim, float scale, const float *l2,
-                       float *p, float *m, float *v, uint32_t dim, const gnn_adam_t *ad);
-void gnn_spmm_adam(const graph_csr_t *a, const float *x, const float *add,
-                   const uint8_t *mask, uint8_t lim, float scale, const float *l2,
-                   float *p, float *m, float *v, uint32_t dim, const gnn_adam_t *ad,
-                   int threads);
-
 /* ---- float16 tables ------------------------------------------------------
  * The intermediate tables of a LightGCN step (Z_j, Y_j and a copy of E0) are
  * only ever gathered, and gathering is what a step costs: storing them as
@@ -94,38 +85,36 @@ float gnn_h2f(uint16_t h);
 /* dst[k] = f2h(src[k]), OpenMP-parallel (a table's refresh). */
 void gnn_f2h_table(uint16_t *dst, const float *src, size_t n, int threads);
 
-/* One product with either table type on either side:
- *   y[r] = add[r] + sum over stored (r, j) with mask[j] < lim of a_rj x[j]
- * as gnn_spmm (same rows, mask and add rules), where x is x32 (float) or
- * x16 (half) and the result goes to y32 or to y16 (rounded once).
- * Exactly one of x32/x16 and one of y32/y16 is non-NULL. */
-typedef struct gnn_hspmm {
+/* One product (the comment at the top of this file). At most one of
+ * x32/x16 is non-NULL; for gnn_spmm exactly one of y32/y16. */
+typedef struct gnn_spmm {
     const graph_csr_t *a;
-    const uint32_t *rows;       /* NULL: every row */
+    const uint32_t *rows;       /* [n_rows] ascending, or NULL: every row */
     uint32_t n_rows;
     const float *x32;           /* [n x dim] */
     const uint16_t *x16;        /* [n x dim] */
     const float *add;           /* [n x dim] or NULL */
     const uint8_t *mask;        /* [n] or NULL */
     uint8_t lim;
+    uint8_t fma;                /* 1: fused multiply-adds, 0: product then sum */
     float *y32;                 /* [n x dim] */
     uint16_t *y16;              /* [n x dim] */
     uint32_t dim;
-} gnn_hspmm_t;
+} gnn_spmm_t;
 
-void gnn_hspmm_ref(const gnn_hspmm_t *s);
-void gnn_hspmm(const gnn_hspmm_t *s, int threads);
+void gnn_spmm_ref(const gnn_spmm_t *s);
+void gnn_spmm(const gnn_spmm_t *s, int threads);
 
-/* gnn_spmm_adam with the gathered table x32 or x16 (both NULL: no product),
- * and, when p16 is non-NULL, p16[r] = f2h(updated p[r]) written on the way
- * (the half copy of E0 that the next step's first product gathers). */
-void gnn_hspmm_adam_ref(const graph_csr_t *a, const float *x32, const uint16_t *x16,
-                        const float *add, const uint8_t *mask, uint8_t lim, float scale,
-                        const float *l2, float *p, float *m, float *v, uint16_t *p16,
-                        uint32_t dim, const gnn_adam_t *ad);
-void gnn_hspmm_adam(const graph_csr_t *a, const float *x32, const uint16_t *x16,
-                    const float *add, const uint8_t *mask, uint8_t lim, float scale,
-                    const float *l2, float *p, float *m, float *v, uint16_t *p16,
-                    uint32_t dim, const gnn_adam_t *ad, int threads);
+/* The product fused with Adam, for every row r of s->a (s->rows must be
+ * NULL; y32/y16 are not used):
+ *   g[r] = scale * (add[r] + sum_{mask[j] < lim} a_rj x[j]) + l2[r] * p[r]
+ * then Adam on row r of p, m, v [n x dim], and, when p16 is non-NULL,
+ * p16[r] = f2h(updated p[r]) written on the way (the half copy of E0 that
+ * the next step's first product gathers). l2 [n] may be NULL (zero); no x
+ * (x32 and x16 NULL) skips the product (a layer-free model). */
+void gnn_spmm_adam_ref(const gnn_spmm_t *s, float scale, const float *l2, float *p, float *m,
+                       float *v, uint16_t *p16, const gnn_adam_t *ad);
+void gnn_spmm_adam(const gnn_spmm_t *s, float scale, const float *l2, float *p, float *m,
+                   float *v, uint16_t *p16, const gnn_adam_t *ad, int threads);
 
 #endif

@@ -279,8 +279,8 @@ static void check_embed(void)
     const size_t sz = (size_t)(NU + NI) * hp.dim;
     float *out = malloc(sz * 4), *l1 = malloc(sz * 4), *l2 = malloc(sz * 4);
     CHECK(gnn_model_embed(&m, &adj, out, &e) == 0);
-    gnn_spmm_ref(&adj, NULL, 0, m.emb0, NULL, NULL, 0, l1, hp.dim);
-    gnn_spmm_ref(&adj, NULL, 0, l1, NULL, NULL, 0, l2, hp.dim);
+    gnn_spmm_ref(&(gnn_spmm_t){.a = &adj, .x32 = m.emb0, .y32 = l1, .dim = hp.dim});
+    gnn_spmm_ref(&(gnn_spmm_t){.a = &adj, .x32 = l1, .y32 = l2, .dim = hp.dim});
     double worst = 0;
     for (size_t k = 0; k < sz; k++) {
         double d = fabs(out[k] - (m.emb0[k] + l1[k] + l2[k]) / 3.0);

@@ -1,10 +1,18 @@
 /* test_spmm.c - every optimized kernel of gnn/spmm.h against its plain
- * reference: full, row-subset, masked and with an added term; the widths
- * that have specialized code (32, 64, 128) and one that does not (17); the
- * fused product + Adam; dense Adam. Graphs are random bipartite ones
- * normalized by graph_norm_bipartite, with hubs so that rows vary a lot,
- * and with enough non-zeros (24,000) that the kernels split them into
- * several work units, whose bounds fall inside row lists. */
+ * reference twin, to the bit: gnn_spmm for every combination of gathered
+ * table (float, half) and result (float, half) and either multiply-add
+ * (fma 0 or 1): full, masked with an added term, gather-all, row subsets
+ * with and without a mask, rows outside the mask poisoned; the fused
+ * product + Adam with a float, half or no table, with and without the half
+ * copy of p; dense Adam. The reference itself against the formula (in
+ * double), the fused Adam reference against product-then-Adam, fma 1
+ * against fma 0 and half tables against float ones (rounding only). Widths
+ * with specialized code (32, 64, 128), ones that take the general path (16,
+ * and 17, not whole registers), wider than one register slab (136, 256).
+ * Graphs are random bipartite ones normalized by graph_norm_bipartite, with
+ * hubs so that rows vary a lot, and with enough non-zeros (24,000) that the
+ * kernels split them into several work units, whose bounds fall inside row
+ * lists. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,115 +47,6 @@ static float *randv(rng_t *r, size_t n)
     float *v = malloc(n * sizeof *v);
     for (size_t k = 0; k < n; k++) v[k] = rng_normal(r);
     return v;
-}
-
-/* max relative difference, over rows listed (or all) */
-static double maxrel(const float *a, const float *b, size_t n)
-{
-    double m = 0;
-    for (size_t k = 0; k < n; k++) {
-        double d = fabs((double)a[k] - b[k]) / (1e-6 + fabs((double)b[k]));
-        if (d > m) m = d;
-    }
-    return m;
-}
-
-static void test_dim(uint32_t dim)
-{
-    rng_t r;
-    rng_seed(&r, 42 + dim);
-    graph_csr_t a;
-    random_graph(&r, 300, 200, 12000, &a);
-    const uint32_t n = a.n_rows;
-    const size_t sz = (size_t)n * dim;
-    float *x = randv(&r, sz), *add = randv(&r, sz);
-    float *y1 = calloc(sz, 4), *y2 = calloc(sz, 4);
-    uint8_t *mask = malloc(n);
-    uint32_t *rows = malloc(n * sizeof *rows), nr = 0;
-    for (uint32_t k = 0; k < n; k++) {
-        mask[k] = (uint8_t)rng_below(&r, 4);
-        if (rng_below(&r, 3) == 0) rows[nr++] = k;
-    }
-
-    gnn_spmm_ref(&a, NULL, 0, x, NULL, NULL, 0, y1, dim);
-    gnn_spmm(&a, NULL, 0, x, NULL, NULL, 0, y2, dim, 0);
-    CHECK_MSG(maxrel(y2, y1, sz) < 1e-5, "dim %u plain: %g", dim, maxrel(y2, y1, sz));
-
-    gnn_spmm_ref(&a, NULL, 0, x, add, mask, 2, y1, dim);
-    gnn_spmm(&a, NULL, 0, x, add, mask, 2, y2, dim, 2);
-    CHECK_MSG(maxrel(y2, y1, sz) < 1e-5, "dim %u masked+add: %g", dim, maxrel(y2, y1, sz));
-
-    gnn_spmm_ref(&a, NULL, 0, x, add, mask, GNN_GATHER_ALL, y1, dim);
-    gnn_spmm(&a, NULL, 0, x, add, mask, GNN_GATHER_ALL, y2, dim, 0);
-    CHECK_MSG(maxrel(y2, y1, sz) < 1e-5, "dim %u gather-all: %g", dim, maxrel(y2, y1, sz));
-
-    /* row subset: listed rows agree, the others are left alone */
-    for (size_t k = 0; k < sz; k++) y1[k] = y2[k] = -7.0f;
-    gnn_spmm_ref(&a, rows, nr, x, add, NULL, 0, y1, dim);
-    gnn_spmm(&a, rows, nr, x, add, NULL, 0, y2, dim, 0);
-    CHECK_MSG(maxrel(y2, y1, sz) < 1e-5, "dim %u rows: %g", dim, maxrel(y2, y1, sz));
-    int untouched = 1;
-    for (uint32_t k = 0, q = 0; k < n; k++) {
-        if (q < nr && rows[q] == k) { q++; continue; }
-        if (y2[(size_t)k * dim] != -7.0f) untouched = 0;
-    }
-    CHECK(untouched);
-
-    /* the masked product must never read rows outside the mask: poison them */
-    float *xp = malloc(sz * 4);
-    memcpy(xp, x, sz * 4);
-    for (uint32_t k = 0; k < n; k++)
-        if (mask[k] >= 2)
-            for (uint32_t d = 0; d < dim; d++) xp[(size_t)k * dim + d] = NAN;
-    gnn_spmm(&a, NULL, 0, xp, NULL, mask, 2, y2, dim, 0);
-    gnn_spmm_ref(&a, NULL, 0, x, NULL, mask, 2, y1, dim);
-    CHECK_MSG(maxrel(y2, y1, sz) < 1e-5, "dim %u poisoned: %g", dim, maxrel(y2, y1, sz));
-
-    /* fused product + Adam against product, then Adam, by reference */
-    float *p1 = randv(&r, sz), *m1 = randv(&r, sz), *v1 = randv(&r, sz), *l2 = randv(&r, n);
-    for (size_t k = 0; k < sz; k++) v1[k] = v1[k] * v1[k];
-    float *p2 = malloc(sz * 4), *m2 = malloc(sz * 4), *v2 = malloc(sz * 4);
-    memcpy(p2, p1, sz * 4); memcpy(m2, m1, sz * 4); memcpy(v2, v1, sz * 4);
-    gnn_adam_t ad;
-    gnn_adam_setup(&ad, 0.01f, 3);
-    gnn_spmm_adam_ref(&a, x, add, mask, 2, 0.25f, l2, p1, m1, v1, dim, &ad);
-    gnn_spmm_adam(&a, x, add, mask, 2, 0.25f, l2, p2, m2, v2, dim, &ad, 0);
-    CHECK_MSG(maxrel(p2, p1, sz) < 1e-5, "dim %u fused adam p: %g", dim, maxrel(p2, p1, sz));
-    CHECK_MSG(maxrel(m2, m1, sz) < 1e-5, "dim %u fused adam m: %g", dim, maxrel(m2, m1, sz));
-    CHECK_MSG(maxrel(v2, v1, sz) < 1e-5, "dim %u fused adam v: %g", dim, maxrel(v2, v1, sz));
-    /* the fused reference itself equals product-then-Adam */
-    float *g = malloc(sz * 4), *p3 = malloc(sz * 4), *m3 = malloc(sz * 4), *v3 = malloc(sz * 4);
-    memcpy(p3, p2, sz * 4); memcpy(m3, m2, sz * 4); memcpy(v3, v2, sz * 4);
-    memcpy(p1, p2, sz * 4); memcpy(m1, m2, sz * 4); memcpy(v1, v2, sz * 4);
-    gnn_spmm_ref(&a, NULL, 0, x, add, mask, 2, g, dim);
-    for (uint32_t k = 0; k < n; k++)
-        for (uint32_t d = 0; d < dim; d++) {
-            size_t o = (size_t)k * dim + d;
-            g[o] = 0.25f * g[o] + l2[k] * p3[o];
-        }
-    gnn_adam_ref(p3, m3, v3, g, sz, &ad);
-    gnn_spmm_adam_ref(&a, x, add, mask, 2, 0.25f, l2, p1, m1, v1, dim, &ad);
-    CHECK_MSG(maxrel(p1, p3, sz) < 1e-6, "dim %u fused ref: %g", dim, maxrel(p1, p3, sz));
-    /* a layer-free model: no product, only add */
-    memcpy(p1, p3, sz * 4); memcpy(p2, p3, sz * 4);
-    memcpy(m1, m3, sz * 4); memcpy(m2, m3, sz * 4);
-    memcpy(v1, v3, sz * 4); memcpy(v2, v3, sz * 4);
-    gnn_spmm_adam_ref(&a, NULL, add, NULL, 0, 1.0f, NULL, p1, m1, v1, dim, &ad);
-    gnn_spmm_adam(&a, NULL, add, NULL, 0, 1.0f, NULL, p2, m2, v2, dim, &ad, 0);
-    CHECK_MSG(maxrel(p2, p1, sz) < 1e-6, "dim %u no product: %g", dim, maxrel(p2, p1, sz));
-
-    /* dense Adam */
-    memcpy(p1, p3, sz * 4); memcpy(p2, p3, sz * 4);
-    memcpy(m1, m3, sz * 4); memcpy(m2, m3, sz * 4);
-    memcpy(v1, v3, sz * 4); memcpy(v2, v3, sz * 4);
-    gnn_adam_ref(p1, m1, v1, g, sz, &ad);
-    gnn_adam(p2, m2, v2, g, sz, &ad, 0);
-    CHECK_MSG(maxrel(p2, p1, sz) < 1e-6, "dim %u adam: %g", dim, maxrel(p2, p1, sz));
-
-    free(x); free(add); free(y1); free(y2); free(mask); free(rows); free(xp);
-    free(p1); free(m1); free(v1); free(l2); free(p2); free(m2); free(v2);
-    free(g); free(p3); free(m3); free(v3);
-    graph_csr_destroy(&a);
 }
 
 /* The software conversions are the definition the reference kernels use;
@@ -192,6 +91,8 @@ static void test_half_conversions(void)
 #endif
 }
 
+static int same_bits(const void *a, const void *b, size_t n) { return !memcmp(a, b, n); }
+
 /* max |a - b| over max |b|: for results that differ by rounding only */
 static double normdiff(const float *a, const float *b, size_t n)
 {
@@ -204,102 +105,242 @@ static double normdiff(const float *a, const float *b, size_t n)
     return m / big;
 }
 
-static int same_bits(const void *a, const void *b, size_t n) { return !memcmp(a, b, n); }
+/* The operands of one width's tests. */
+typedef struct fixture {
+    graph_csr_t a;
+    uint32_t n, dim, nr;
+    size_t sz;
+    float *x, *add;
+    uint16_t *xh;
+    uint8_t *mask;
+    uint32_t *rows;
+} fixture_t;
 
-/* The half-table kernels against their references: bit-identical (same
- * operations in the same order, no contraction), for every combination of
- * table types, with row subsets, masks, poisoned rows and the fused Adam. */
-static void test_half_dim(uint32_t dim)
+static void fixture_init(fixture_t *f, uint32_t dim)
 {
     rng_t r;
-    rng_seed(&r, 99 + dim);
-    graph_csr_t a;
-    random_graph(&r, 300, 200, 12000, &a);
-    const uint32_t n = a.n_rows;
-    const size_t sz = (size_t)n * dim;
-    float *x = randv(&r, sz), *add = randv(&r, sz), *y1 = calloc(sz, 4), *y2 = calloc(sz, 4);
-    uint16_t *xh = malloc(sz * 2), *h1 = calloc(sz, 2), *h2 = calloc(sz, 2);
-    for (size_t k = 0; k < sz; k++) xh[k] = gnn_f2h(x[k]);
-    uint8_t *mask = malloc(n);
-    uint32_t *rows = malloc(n * sizeof *rows), nr = 0;
-    for (uint32_t k = 0; k < n; k++) {
-        mask[k] = (uint8_t)rng_below(&r, 4);
-        if (rng_below(&r, 3) == 0) rows[nr++] = k;
+    rng_seed(&r, 42 + dim);
+    random_graph(&r, 300, 200, 12000, &f->a);
+    f->n = f->a.n_rows;
+    f->dim = dim;
+    f->sz = (size_t)f->n * dim;
+    f->x = randv(&r, f->sz);
+    f->add = randv(&r, f->sz);
+    f->xh = malloc(f->sz * 2);
+    for (size_t k = 0; k < f->sz; k++) f->xh[k] = gnn_f2h(f->x[k]);
+    f->mask = malloc(f->n);
+    f->rows = malloc(f->n * sizeof *f->rows);
+    f->nr = 0;
+    for (uint32_t k = 0; k < f->n; k++) {
+        f->mask[k] = (uint8_t)rng_below(&r, 4);
+        if (rng_below(&r, 3) == 0) f->rows[f->nr++] = k;
     }
-    gnn_f2h_table(h2, x, sz, 2);
-    CHECK_MSG(same_bits(h2, xh, sz * 2), "dim %u f2h_table", dim);
-    for (int in16 = 0; in16 < 2; in16++)
-        for (int out16 = 0; out16 < 2; out16++)
-            for (int variant = 0; variant < 4; variant++) {
-                gnn_hspmm_t s = {.a = &a, .x32 = in16 ? NULL : x, .x16 = in16 ? xh : NULL, .dim = dim};
-                if (variant == 1) { s.add = add; s.mask = mask; s.lim = 2; }
-                if (variant == 2) { s.add = add; s.mask = mask; s.lim = GNN_GATHER_ALL; }
-                if (variant == 3) { s.rows = rows; s.n_rows = nr; s.add = add; }
-                for (size_t k = 0; k < sz; k++) { y1[k] = y2[k] = -7.0f; h1[k] = h2[k] = 0x7777; }
-                gnn_hspmm_t s1 = s, s2 = s;
-                if (out16) { s1.y16 = h1; s2.y16 = h2; } else { s1.y32 = y1; s2.y32 = y2; }
-                gnn_hspmm_ref(&s1);
-                gnn_hspmm(&s2, variant == 1 ? 2 : 0);
-                CHECK_MSG(out16 ? same_bits(h1, h2, sz * 2) : same_bits(y1, y2, sz * 4),
-                          "dim %u half kernel in16 %d out16 %d variant %d", dim, in16, out16, variant);
+}
+
+static void fixture_destroy(fixture_t *f)
+{
+    free(f->x); free(f->add); free(f->xh); free(f->mask); free(f->rows);
+    graph_csr_destroy(&f->a);
+}
+
+enum { V_PLAIN, V_MASK_ADD, V_GATHER_ALL, V_ROWS_ADD, V_ROWS_MASK_ADD, N_VARIANTS };
+
+/* The product's descriptor for a variant, gathering x (in16: its halves). */
+static gnn_spmm_t product(const fixture_t *f, int variant, int in16, int fma)
+{
+    gnn_spmm_t s = {.a = &f->a, .x32 = in16 ? NULL : f->x, .x16 = in16 ? f->xh : NULL, .fma = (uint8_t)fma,
+                    .dim = f->dim};
+    if (variant != V_PLAIN) s.add = f->add;
+    if (variant == V_MASK_ADD || variant == V_ROWS_MASK_ADD) { s.mask = f->mask; s.lim = 2; }
+    if (variant == V_GATHER_ALL) { s.mask = f->mask; s.lim = GNN_GATHER_ALL; }
+    if (variant == V_ROWS_ADD || variant == V_ROWS_MASK_ADD) { s.rows = f->rows; s.n_rows = f->nr; }
+    return s;
+}
+
+/* The product's definition in double, row r column d (mask and add rules
+ * of spmm.h); *mag: the sum of its terms' magnitudes, the scale of the
+ * float sum's rounding error. */
+static double formula(const gnn_spmm_t *s, const float *x, uint32_t r, uint32_t d, double *mag)
+{
+    const uint32_t dim = s->dim;
+    double v = s->add && (!s->mask || s->mask[r] == 0) ? s->add[(size_t)r * dim + d] : 0.0;
+    *mag = fabs(v);
+    for (uint64_t k = s->a->ptr[r]; k < s->a->ptr[r + 1]; k++) {
+        uint32_t j = s->a->col[k];
+        if (!s->mask || s->lim == GNN_GATHER_ALL || s->mask[j] < s->lim) {
+            const double t = (double)s->a->val[k] * x[(size_t)j * dim + d];
+            v += t;
+            *mag += fabs(t);
+        }
+    }
+    return v;
+}
+
+/* gnn_spmm against gnn_spmm_ref, every table type, variant and fma; the
+ * rows outside a row list are left alone; the reference against the
+ * formula; the masked product never reads rows outside the mask. */
+static void test_products(const fixture_t *f)
+{
+    const size_t sz = f->sz;
+    const uint32_t n = f->n, dim = f->dim;
+    float *y1 = malloc(sz * 4), *y2 = malloc(sz * 4);
+    uint16_t *h1 = malloc(sz * 2), *h2 = malloc(sz * 2);
+    for (int fma = 0; fma < 2; fma++)
+        for (int in16 = 0; in16 < 2; in16++)
+            for (int out16 = 0; out16 < 2; out16++)
+                for (int variant = 0; variant < N_VARIANTS; variant++) {
+                    gnn_spmm_t s1 = product(f, variant, in16, fma), s2 = s1;
+                    for (size_t k = 0; k < sz; k++) { y1[k] = y2[k] = -7.0f; h1[k] = h2[k] = 0x7777; }
+                    if (out16) { s1.y16 = h1; s2.y16 = h2; } else { s1.y32 = y1; s2.y32 = y2; }
+                    gnn_spmm_ref(&s1);
+                    gnn_spmm(&s2, variant == V_MASK_ADD ? 2 : 0);
+                    CHECK_MSG(out16 ? same_bits(h1, h2, sz * 2) : same_bits(y1, y2, sz * 4),
+                              "dim %u fma %d in16 %d out16 %d variant %d: kernel != reference", dim, fma,
+                              in16, out16, variant);
+                    int untouched = 1, listed = 1;
+                    for (uint32_t k = 0, q = 0; k < n; k++) {
+                        const int in_list = !s2.rows || (q < s2.n_rows && s2.rows[q] == k);
+                        q += in_list && s2.rows;
+                        const int fresh = out16 ? h2[(size_t)k * dim] == 0x7777 : y2[(size_t)k * dim] == -7.0f;
+                        if (!in_list && !fresh) untouched = 0;
+                        if (in_list && fresh) listed = 0;
+                    }
+                    CHECK_MSG(untouched && listed, "dim %u variant %d: rows written %d, others left %d", dim,
+                              variant, listed, untouched);
+                    if (in16 || out16 || fma) continue;   /* fma 1 against fma 0: below */
+                    double worst = 0;
+                    for (uint32_t k = 0; k < n; k++)
+                        for (uint32_t d = 0; d < dim; d++) {
+                            const size_t o = (size_t)k * dim + d;
+                            if (y1[o] == -7.0f) continue;
+                            double mag;
+                            const double v = formula(&s1, f->x, k, d, &mag), e = fabs(y1[o] - v) / (1e-30 + mag);
+                            if (e > worst) worst = e;
+                        }
+                    CHECK_MSG(worst < 1e-6, "dim %u variant %d: reference vs formula %g", dim, variant, worst);
+                }
+
+    /* the masked product must never read rows outside the mask: poison them */
+    float *xp = malloc(sz * 4);
+    uint16_t *xph = malloc(sz * 2);
+    memcpy(xp, f->x, sz * 4);
+    memcpy(xph, f->xh, sz * 2);
+    for (uint32_t k = 0; k < n; k++)
+        if (f->mask[k] >= 2)
+            for (uint32_t d = 0; d < dim; d++) {
+                xp[(size_t)k * dim + d] = NAN;
+                xph[(size_t)k * dim + d] = 0x7e00;   /* NaN */
             }
-    /* with float tables in and out, the half kernel is the float one (up
-     * to the rounding of a fused multiply-add) */
-    gnn_hspmm_t s = {.a = &a, .x32 = x, .add = add, .mask = mask, .lim = 2, .y32 = y1, .dim = dim};
-    gnn_hspmm_ref(&s);
-    gnn_spmm_ref(&a, NULL, 0, x, add, mask, 2, y2, dim);
-    CHECK_MSG(normdiff(y1, y2, sz) < 1e-6, "dim %u half ref = float ref: %g", dim, normdiff(y1, y2, sz));
+    for (int fma = 0; fma < 2; fma++)
+        for (int in16 = 0; in16 < 2; in16++)
+            for (int variant = V_MASK_ADD; variant <= V_ROWS_MASK_ADD; variant += V_ROWS_MASK_ADD - V_MASK_ADD) {
+                gnn_spmm_t s1 = product(f, variant, in16, fma), s2 = s1;
+                s1.y32 = y1;
+                s2.y32 = y2;
+                if (in16) s2.x16 = xph; else s2.x32 = xp;
+                for (size_t k = 0; k < sz; k++) y1[k] = y2[k] = -7.0f;
+                gnn_spmm_ref(&s1);
+                gnn_spmm(&s2, 0);
+                CHECK_MSG(same_bits(y1, y2, sz * 4), "dim %u fma %d in16 %d variant %d: poisoned", dim, fma,
+                          in16, variant);
+            }
+
+    /* fused multiply-adds round once per term: the same product to rounding */
+    gnn_spmm_t sf = product(f, V_MASK_ADD, 0, 1), su = product(f, V_MASK_ADD, 0, 0);
+    sf.y32 = y1;
+    su.y32 = y2;
+    gnn_spmm_ref(&sf);
+    gnn_spmm_ref(&su);
+    CHECK_MSG(normdiff(y1, y2, sz) < 1e-6, "dim %u fma 1 vs 0: %g", dim, normdiff(y1, y2, sz));
     /* rounding the gathered table costs ~2^-11 relative */
-    s.x32 = NULL; s.x16 = xh; s.mask = NULL; s.add = NULL;
-    gnn_hspmm_ref(&s);
-    gnn_spmm_ref(&a, NULL, 0, x, NULL, NULL, 0, y2, dim);
+    gnn_spmm_t sh = product(f, V_PLAIN, 1, 1), sx = product(f, V_PLAIN, 0, 0);
+    sh.y32 = y1;
+    sx.y32 = y2;
+    gnn_spmm_ref(&sh);
+    gnn_spmm_ref(&sx);
     double err = 0, nrm = 0;
     for (size_t k = 0; k < sz; k++) { err += fabs((double)y1[k] - y2[k]); nrm += fabs((double)y2[k]); }
     CHECK_MSG(err / nrm < 1e-3, "dim %u half table error %g", dim, err / nrm);
-    /* masked rows of the half table are never read */
-    uint16_t *xp = malloc(sz * 2);
-    memcpy(xp, xh, sz * 2);
-    for (uint32_t k = 0; k < n; k++)
-        if (mask[k] >= 2)
-            for (uint32_t d = 0; d < dim; d++) xp[(size_t)k * dim + d] = 0x7e00;   /* NaN */
-    gnn_hspmm_t sp = {.a = &a, .x16 = xp, .mask = mask, .lim = 2, .y32 = y2, .dim = dim};
-    gnn_hspmm(&sp, 0);
-    sp.x16 = xh; sp.y32 = y1;
-    gnn_hspmm_ref(&sp);
-    CHECK_MSG(same_bits(y1, y2, sz * 4), "dim %u half poisoned", dim);
+    free(y1); free(y2); free(h1); free(h2); free(xp); free(xph);
+}
 
-    /* fused Adam: half table in (or float, or none), half copy of p out */
-    float *p1 = randv(&r, sz), *m1 = randv(&r, sz), *v1 = randv(&r, sz), *l2 = randv(&r, n);
-    for (size_t k = 0; k < sz; k++) v1[k] = v1[k] * v1[k];
-    float *p2 = malloc(sz * 4), *m2 = malloc(sz * 4), *v2 = malloc(sz * 4);
+/* The fused product + Adam against its reference (float, half or no table,
+ * either fma, with and without the half copy of p); the reference against
+ * the product's reference then Adam's; dense Adam. */
+static void test_adam(const fixture_t *f)
+{
+    rng_t r;
+    rng_seed(&r, 7 + f->dim);
+    const size_t sz = f->sz;
+    const uint32_t n = f->n, dim = f->dim;
+    float *p0 = randv(&r, sz), *m0 = randv(&r, sz), *v0 = randv(&r, sz), *l2 = randv(&r, n);
+    for (size_t k = 0; k < sz; k++) v0[k] = v0[k] * v0[k];
+    float *p1 = malloc(sz * 4), *m1 = malloc(sz * 4), *v1 = malloc(sz * 4);
+    float *p2 = malloc(sz * 4), *m2 = malloc(sz * 4), *v2 = malloc(sz * 4), *g = malloc(sz * 4);
+    uint16_t *h1 = malloc(sz * 2), *h2 = malloc(sz * 2);
     gnn_adam_t ad;
     gnn_adam_setup(&ad, 0.01f, 3);
-    for (int in = 0; in < 3; in++) {
-        float *p0 = malloc(sz * 4), *m0 = malloc(sz * 4), *v0 = malloc(sz * 4);
-        memcpy(p0, p1, sz * 4); memcpy(m0, m1, sz * 4); memcpy(v0, v1, sz * 4);
-        memcpy(p2, p1, sz * 4); memcpy(m2, m1, sz * 4); memcpy(v2, v1, sz * 4);
-        const float *x32 = in == 1 ? x : NULL;
-        const uint16_t *x16 = in == 2 ? xh : NULL;
-        gnn_hspmm_adam_ref(&a, x32, x16, add, mask, GNN_GATHER_ALL, 0.25f, l2, p0, m0, v0, h1, dim, &ad);
-        gnn_hspmm_adam(&a, x32, x16, add, mask, GNN_GATHER_ALL, 0.25f, l2, p2, m2, v2, h2, dim, &ad, 2);
-        CHECK_MSG(maxrel(p2, p0, sz) < 1e-6 && maxrel(m2, m0, sz) < 1e-6 && maxrel(v2, v0, sz) < 1e-6,
-                  "dim %u half fused adam (input %d): %g", dim, in, maxrel(p2, p0, sz));
-        int hb = 0;
-        for (size_t k = 0; k < sz; k++) hb += h2[k] != gnn_f2h(p2[k]);
-        CHECK_MSG(hb == 0, "dim %u half copy of p: %d differ", dim, hb);
-        if (in == 1) {   /* float table in: the float fused kernel's result */
-            float *p3 = malloc(sz * 4), *m3 = malloc(sz * 4), *v3 = malloc(sz * 4);
-            memcpy(p3, p1, sz * 4); memcpy(m3, m1, sz * 4); memcpy(v3, v1, sz * 4);
-            gnn_spmm_adam_ref(&a, x, add, mask, GNN_GATHER_ALL, 0.25f, l2, p3, m3, v3, dim, &ad);
-            CHECK_MSG(normdiff(p3, p0, sz) < 1e-5, "dim %u half adam ref = float adam ref: %g", dim,
-                      normdiff(p3, p0, sz));
-            free(p3); free(m3); free(v3);
-        }
-        free(p0); free(m0); free(v0);
-    }
-    free(x); free(add); free(y1); free(y2); free(xh); free(h1); free(h2); free(xp);
-    free(mask); free(rows); free(p1); free(m1); free(v1); free(l2); free(p2); free(m2); free(v2);
-    graph_csr_destroy(&a);
+#define RESET()                                                                                  \
+    do {                                                                                         \
+        memcpy(p1, p0, sz * 4); memcpy(m1, m0, sz * 4); memcpy(v1, v0, sz * 4);                  \
+        memcpy(p2, p0, sz * 4); memcpy(m2, m0, sz * 4); memcpy(v2, v0, sz * 4);                  \
+        for (size_t k = 0; k < sz; k++) h1[k] = h2[k] = 0x7777;                                  \
+    } while (0)
+    for (int fma = 0; fma < 2; fma++)
+        for (int in = 0; in < 3; in++)          /* no table, float, half */
+            for (int half_p = 0; half_p < 2; half_p++)
+                for (int lim = 0; lim < 2; lim++) {
+                    RESET();
+                    gnn_spmm_t s = {.a = &f->a, .x32 = in == 1 ? f->x : NULL, .x16 = in == 2 ? f->xh : NULL,
+                                    .add = f->add, .mask = f->mask, .lim = lim ? GNN_GATHER_ALL : 2,
+                                    .fma = (uint8_t)fma, .dim = dim};
+                    gnn_spmm_adam_ref(&s, 0.25f, l2, p1, m1, v1, half_p ? h1 : NULL, &ad);
+                    gnn_spmm_adam(&s, 0.25f, l2, p2, m2, v2, half_p ? h2 : NULL, &ad, 2);
+                    CHECK_MSG(same_bits(p1, p2, sz * 4) && same_bits(m1, m2, sz * 4) && same_bits(v1, v2, sz * 4) &&
+                              same_bits(h1, h2, sz * 2),
+                              "dim %u fma %d input %d half p %d lim %d: fused adam != reference", dim, fma, in,
+                              half_p, lim);
+                    int hb = 0;
+                    for (size_t k = 0; k < sz; k++) hb += half_p ? h2[k] != gnn_f2h(p2[k]) : h2[k] != 0x7777;
+                    CHECK_MSG(hb == 0, "dim %u half copy of p: %d differ", dim, hb);
+                    /* the fused reference is the product's reference, then Adam's */
+                    s.y32 = g;
+                    gnn_spmm_ref(&s);
+                    for (uint32_t k = 0; k < n; k++)
+                        for (uint32_t d = 0; d < dim; d++) {
+                            size_t o = (size_t)k * dim + d;
+                            g[o] = 0.25f * g[o] + l2[k] * p0[o];
+                        }
+                    memcpy(p2, p0, sz * 4); memcpy(m2, m0, sz * 4); memcpy(v2, v0, sz * 4);
+                    gnn_adam_ref(p2, m2, v2, g, sz, &ad);
+                    CHECK_MSG(same_bits(p1, p2, sz * 4) && same_bits(m1, m2, sz * 4) && same_bits(v1, v2, sz * 4),
+                              "dim %u fma %d input %d: fused reference != product then adam", dim, fma, in);
+                }
+    /* the update moved p: a test that could not fail otherwise */
+    CHECK_MSG(!same_bits(p1, p0, sz * 4), "dim %u: adam left p alone", dim);
+
+    /* dense Adam */
+    RESET();
+    gnn_adam_ref(p1, m1, v1, g, sz, &ad);
+    gnn_adam(p2, m2, v2, g, sz, &ad, 0);
+    CHECK_MSG(same_bits(p1, p2, sz * 4) && same_bits(m1, m2, sz * 4) && same_bits(v1, v2, sz * 4),
+              "dim %u dense adam != reference", dim);
+#undef RESET
+    free(p0); free(m0); free(v0); free(l2); free(p1); free(m1); free(v1); free(p2); free(m2); free(v2);
+    free(g); free(h1); free(h2);
+}
+
+static void test_dim(uint32_t dim)
+{
+    fixture_t f;
+    fixture_init(&f, dim);
+    uint16_t *h = malloc(f.sz * 2);
+    gnn_f2h_table(h, f.x, f.sz, 2);
+    CHECK_MSG(same_bits(h, f.xh, f.sz * 2), "dim %u f2h_table", dim);
+    free(h);
+    test_products(&f);
+    test_adam(&f);
+    fixture_destroy(&f);
 }
 
 int main(void)
@@ -311,16 +352,14 @@ int main(void)
     gnn_adam_ref(&p, &m, &v, &g, 1, &ad);
     CHECK_NEAR(p, 0.9, 1e-6);
 
+    test_half_conversions();
     test_dim(64);
     test_dim(32);
     test_dim(128);
+    test_dim(16);
     test_dim(17);
-    test_half_conversions();
-    test_half_dim(64);
-    test_half_dim(16);
-    test_half_dim(17);
     /* wider than one register slab (HSLAB = 128): 128 + 8, and two slabs */
-    test_half_dim(136);
-    test_half_dim(256);
+    test_dim(136);
+    test_dim(256);
     return check_report();
 }
