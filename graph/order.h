@@ -7,8 +7,8 @@
  * that users who share items are consecutive, and items that share users
  * are consecutive, keeps a community's rows in cache while its rows are
  * processed: on a generated 16M-interaction graph one float32 product went
- * from 1.58 s in ingest order to 0.61 s in community order (bench/order.sh
- * gives the figures of the path `gnnrec train` runs).
+ * from 1.58 s in ingest order to 0.61 s in community order (bench/scale.sh
+ * times train's epoch both ways: the path `gnnrec train` runs).
  *
  * The orders (one table, graph_order_info):
  *   none       ids as the store numbers them (order of first appearance)
