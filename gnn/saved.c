@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/crc.h"
 
@@ -269,6 +270,7 @@ static int put_blobs(store_txn_t *t, const char *as, const char *meta_key, const
 {
     gnn_saved_meta_t meta = m->meta;
     meta.version = GNN_SAVED_VERSION;
+    meta.saved_at = (uint64_t)time(NULL);
     const size_t emb_bytes = ((size_t)meta.n_users + meta.n_items) * meta.dim * sizeof(float);
     const size_t ent_bytes = (size_t)meta.n_entities * meta.dim * sizeof(float);
     const char *cfg = m->config ? m->config : "";
@@ -334,7 +336,8 @@ int gnn_gfcf_save(store_txn_t *t, const char *name, const gnn_gfcf_t *m, const c
     const gnn_arch_id_t id = m->p.bspm ? GNN_ARCH_BSPM : GNN_ARCH_GFCF;
     gnn_saved_meta_t meta = {.version = GNN_SAVED_VERSION, .n_users = m->n_users, .n_items = m->n_items,
                              .dim = m->k, .seed = m->p.seed, .best_metric = -1.0,
-                             .train_seconds = fit_seconds, .arch_id = id, .edges = GNN_SAVED_EDGE_INTERACTION};
+                             .train_seconds = fit_seconds, .arch_id = id, .edges = GNN_SAVED_EDGE_INTERACTION,
+                             .saved_at = (uint64_t)time(NULL)};
     snprintf(meta.arch, sizeof meta.arch, "%s", gnn_arch_get(id)->name);
     gnn_gfcf_params_t p = m->p;
     p.svd_k = m->k;   /* what was kept (clipped to min(U, I)) */
@@ -374,6 +377,16 @@ int gnn_saved_staged(store_txn_t *t, const char *name)
     err_t ignore;
     return stage_name(name, st, sizeof st, &ignore) == ERR_OK &&
            store_blob_get(t, st, GNN_SAVED_KEY_RUN_META, &p, &len, &ignore) == ERR_OK;
+}
+
+int gnn_saved_stage_meta(store_txn_t *t, const char *name, gnn_saved_meta_t *meta, err_t *e)
+{
+    char st[256];
+    const void *p;
+    size_t len;
+    int rc = stage_name(name, st, sizeof st, e);
+    if (!rc) rc = gnn_saved_blob(t, st, GNN_SAVED_KEY_RUN_META, &p, &len, e);
+    return rc ? rc : meta_decode(t, st, p, len, meta, e);
 }
 
 int gnn_saved_checkpoint(store_txn_t *t, const char *name, gnn_saved_checkpoint_t *c, err_t *e)

@@ -51,6 +51,12 @@
  *      config text once (the only place the text is parsed).
  *   2  adds the settings typed: architecture id (and name), edge types,
  *      weights and normalization, lr schedule, steps_per_epoch, ...
+ *      Since issue 19 the writers also fill saved_at (bytes 160..167, zero
+ *      in older version-2 records: "not recorded"); the version stays 2,
+ *      the layout is unchanged, and an older gnnrec ignores the field.
+ *
+ * Model management (`gnnrec models`): gnn_saved_list describes every model
+ * and staging, gnn_saved_remove drops one with all its blobs.
  */
 #ifndef GNNREC_GNN_SAVED_H
 #define GNNREC_GNN_SAVED_H
@@ -62,6 +68,7 @@
 #include "gnn/gfcf.h"
 #include "gnn/ivf.h"
 #include "gnn/model.h"
+#include "io/writer.h"
 #include "store/check.h"
 #include "store/store.h"
 
@@ -113,7 +120,10 @@ typedef struct gnn_saved_meta {
     uint32_t n_relations;     /* learned relation weights (kglightgcn) */
     float valid_fraction;
     uint32_t fp32_tables;
-    uint32_t reserved[5];     /* zero; keeps the record a multiple of 8 bytes */
+    uint32_t reserved0;       /* zero */
+    uint64_t saved_at;        /* when the writer saved it, seconds since 1970 (UTC); 0: not recorded
+                               * (saved before issue 19: these bytes were reserved zeros) */
+    uint32_t reserved[2];     /* zero; keeps the record a multiple of 8 bytes */
 } gnn_saved_meta_t;
 
 /* Blob key of model (or staging) name, checked against the model's
@@ -173,6 +183,8 @@ int gnn_saved_unstage(store_txn_t *t, const char *name, err_t *e);
 
 /* Is there a staged checkpoint of name (an interrupted run)? */
 int gnn_saved_staged(store_txn_t *t, const char *name);
+/* The meta record of name's staging (NAME~run): ERR_NOTFOUND when none. */
+int gnn_saved_stage_meta(store_txn_t *t, const char *name, gnn_saved_meta_t *meta, err_t *e);
 
 /* A checkpoint as read for --resume: zero-copy views into t's memory map. */
 typedef struct gnn_saved_checkpoint {
@@ -218,5 +230,52 @@ int gnn_saved_ivf_get(store_txn_t *t, const char *name, const gnn_saved_meta_t *
 
 int gnn_gfcf_save(store_txn_t *t, const char *name, const gnn_gfcf_t *m, const char *config,
                   double fit_seconds, err_t *e);
+
+/* ---- model management (`gnnrec models`) ---- */
+
+/* One saved model or staging as gnn_saved_list describes it. */
+typedef struct gnn_saved_info {
+    char name[GNN_SAVED_NAME_MAX + 1];   /* as stored: NAME, or NAME~run for a staging */
+    int staged;               /* 1: the checkpoint of a run in progress or interrupted (NAME~run) */
+    gnn_saved_meta_t meta;    /* meta (run_meta for a staging); meta.saved_at 0: not recorded */
+    uint64_t bytes;           /* bytes of all its blobs (meta, config, emb, ..., ivf, crc) */
+    uint32_t blobs;           /* how many blobs */
+    /* the evaluated metrics of the metrics log's line for meta.best_epoch, as
+     * they were logged: `"valid_recall@20":0.123456,...` (JSON members, no
+     * braces; "" when the log has no evaluation of that epoch) */
+    char metrics[768];
+} gnn_saved_info_t;
+
+/* fn(info, ctx) for every model of the store (names holding a meta) and,
+ * when stagings != 0, every staging (NAME~run holding a run_meta), in byte
+ * order of the names. A name whose meta cannot be read is ERR_STORE (run
+ * gnnrec check). fn returns ERR_OK to go on, or a status that ends the
+ * listing and is returned (a failed write of the caller). */
+int gnn_saved_list(store_txn_t *t, int stagings, int (*fn)(const gnn_saved_info_t *info, void *ctx, err_t *e),
+                   void *ctx, err_t *e);
+
+/* Drop model name and every blob under it (meta, config, emb, metrics,
+ * params, Adam moments, gf-cf tables, ivf index, crc table) together with
+ * its staging, inside the caller's write transaction (store_write: all or
+ * nothing). A staging name NAME~run drops only the staging. ERR_NOTFOUND
+ * "no model named 'X' in this store (models: a, b)" when there is neither. */
+int gnn_saved_remove(store_txn_t *t, const char *name, err_t *e);
+
+/* What `gnnrec models` prints, appended to b (io/writer.h):
+ *   gnn_saved_info_header  the TSV header line: name kind arch dim layers
+ *                          epochs best_epoch users items metrics bytes saved
+ *   gnn_saved_info_format  one model as a TSV row (metrics as
+ *                          key=value,...; "-" for none; saved as
+ *                          YYYY-MM-DDTHH:MM:SSZ or "-") or, json != 0, a
+ *                          JSON line (metrics an object, saved null when
+ *                          not recorded, plus blobs). ERR_INPUT for a name
+ *                          a TSV field cannot hold (a TAB or newline).
+ *   gnn_saved_show         model (or staging) name: its meta record as
+ *                          `# key: value` comment lines, then its config
+ *                          text as saved (YAML), so the output reads as a
+ *                          config. ERR_NOTFOUND naming the models. */
+void gnn_saved_info_header(io_buf_t *b);
+int gnn_saved_info_format(const gnn_saved_info_t *in, int json, io_buf_t *b, err_t *e);
+int gnn_saved_show(store_txn_t *t, const char *name, io_buf_t *b, err_t *e);
 
 #endif

@@ -608,3 +608,43 @@ int io_read_item_entities(const char *path, strmap_t *items, strmap_t *entities,
     io_lines_close(&rd);
     return rc;
 }
+
+/* Move the rows with flag[i] set to *moved, keeping both in order. */
+int io_rows_partition(io_rows_t *rows, const uint8_t *flag, io_rows_t *moved, err_t *e)
+{
+    uint64_t w = 0;
+    for (uint64_t i = 0; i < rows->n; i++) {
+        if (flag[i]) {
+            int rc = io_rows_push(moved, rows->a[i], rows->b[i], rows->r ? rows->r[i] : 0,
+                                  rows->rating ? rows->rating[i] : NAN, rows->time ? rows->time[i] : IO_NO_TIME,
+                                  rows->line ? rows->line[i] : 0, e);
+            if (rc) return rc;
+            continue;
+        }
+        rows->a[w] = rows->a[i]; rows->b[w] = rows->b[i];
+        if (rows->r) rows->r[w] = rows->r[i];
+        if (rows->rating) rows->rating[w] = rows->rating[i];
+        if (rows->time) rows->time[w] = rows->time[i];
+        if (rows->line) rows->line[w] = rows->line[i];
+        w++;
+    }
+    rows->n = w;
+    return ERR_OK;
+}
+
+int io_rows_undirected(io_rows_t *rows, uint64_t *self_loops, err_t *e)
+{
+    uint8_t *self = calloc(rows->n ? rows->n : 1, 1);
+    if (!self) return err_set(e, ERR_NOMEM, "out of memory");
+    for (uint64_t i = 0; i < rows->n; i++) {
+        uint32_t a = rows->a[i], b = rows->b[i];
+        if (a == b) { self[i] = 1; (*self_loops)++; }
+        if (a > b) { rows->a[i] = b; rows->b[i] = a; }
+    }
+    io_rows_t dropped;
+    io_rows_init(&dropped);
+    int rc = io_rows_partition(rows, self, &dropped, e);
+    free(self);
+    io_rows_destroy(&dropped);
+    return rc;
+}

@@ -112,6 +112,12 @@ int io_read_item_entities(const char *path, strmap_t *items, strmap_t *entities,
  * of scratch; the reference twin of io_rows_sort_dedup, and what --split
  * uses (a split needs the file order). */
 int io_rows_dedup(io_rows_t *rows, int with_r, uint64_t *dropped, err_t *e);
+/* Move the rows with flag[i] set to *moved (appended), keeping both in
+ * file order (a split's test rows, social self-ties). */
+int io_rows_partition(io_rows_t *rows, const uint8_t *flag, io_rows_t *moved, err_t *e);
+/* Undirected ties (social): each pair as (min, max), self-ties dropped and
+ * counted into *self_loops. Order kept (sort afterwards). */
+int io_rows_undirected(io_rows_t *rows, uint64_t *self_loops, err_t *e);
 
 /* Sort rows into the store's key order (a, r, b) and drop repeated
  * (a, b[, r]) rows keeping the first occurrence (the smallest line, when

@@ -83,3 +83,17 @@ int io_split_rows(const io_rows_t *rows, uint32_t n_users, const io_split_t *sp,
     free(start); free(idx); free(tr); free(perm);
     return ERR_OK;
 }
+
+int io_split_apply(io_rows_t *train, io_rows_t *test, uint32_t n_users, const io_split_t *sp, uint64_t seed,
+                   uint64_t *dup, err_t *e)
+{
+    /* a split works on file order: dedup keeping it, split (then the caller sorts) */
+    int rc = io_rows_dedup(train, 0, dup, e);
+    if (rc) return rc;
+    uint8_t *is_test = malloc(train->n ? train->n : 1);
+    if (!is_test) return err_set(e, ERR_NOMEM, "out of memory");
+    rc = io_split_rows(train, n_users, sp, seed, is_test, e);
+    if (!rc) rc = io_rows_partition(train, is_test, test, e);
+    free(is_test);
+    return rc;
+}

@@ -33,5 +33,10 @@ int io_split_parse(const char *s, io_split_t *sp, err_t *e);
  * user ids in rows->a. */
 int io_split_rows(const io_rows_t *rows, uint32_t n_users, const io_split_t *sp, uint64_t seed,
                   uint8_t *is_test, err_t *e);
+/* The split of build-graph --split: duplicates of train dropped (counted in
+ * *dup, file order kept), then the rows io_split_rows picks moved to the
+ * end of test. */
+int io_split_apply(io_rows_t *train, io_rows_t *test, uint32_t n_users, const io_split_t *sp, uint64_t seed,
+                   uint64_t *dup, err_t *e);
 
 #endif

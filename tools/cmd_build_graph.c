@@ -15,7 +15,6 @@
  * A failure in either phase leaves the store as it was (a store this command
  * created is removed again).
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "io/ingest.h"
 #include "io/lines.h"
 #include "io/split.h"
+#include "store/ingest.h"
 #include "store/store.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
@@ -64,186 +64,7 @@ static const char *const known[] = {"store", "append", "config", "interactions",
                                     "header", "columns", "min_rating", "test", "split", "seed",
                                     "social", "kg", "help", "progress", "item_entities", NULL};
 
-typedef struct counts {
-    uint64_t dup_train, dup_test, test_in_train, train_in_test, below_min;
-    uint64_t social_rows, social_self, social_dup, kg_rows, kg_dup;
-    uint64_t test_unseen_item, split_test;
-    uint64_t new_train, new_test, new_social, new_kg;
-} counts_t;
-
-typedef struct job {
-    int append;
-    int progress;                   /* --progress: the reading line even off a terminal */
-    strmap_t ids[STORE_N_NODE];
-    uint32_t n0[STORE_N_NODE];      /* ids the store had when phase 1 read them */
-    uint32_t *map[STORE_N_NODE];    /* [ids[node].n] parse id -> stored dense id (set in phase 2) */
-    uint32_t added[STORE_N_NODE];   /* ids phase 2 added */
-    uint32_t total[STORE_N_NODE];   /* ids in the store after phase 2 */
-    io_rows_t train, test, social, kg;
-    io_rows_t align;                /* --item-entities: a = item, b = entity */
-    const char *align_path;
-    uint64_t align_stored;          /* pairs in the store's record after phase 2 */
-    counts_t parse;                 /* counts from phase 1 */
-    counts_t w;                     /* counts from phase 2 (reset at each try) */
-    progress_t pg;                  /* phase 2: edges written of all rows */
-    uint64_t written;               /* rows put so far in this try */
-} job_t;
-
-static store_attr_t row_attr(const io_rows_t *rows, uint64_t i)
-{
-    store_attr_t a = {0, 0.0f, 0};
-    if (rows->rating && !isnan(rows->rating[i])) { a.has |= STORE_HAS_RATING; a.rating = rows->rating[i]; }
-    if (rows->time && rows->time[i] != IO_NO_TIME) { a.has |= STORE_HAS_TIME; a.time = rows->time[i]; }
-    return a;
-}
-
-/* Put rows of one edge type; rows are in key order (io_rows_sort_dedup).
- * skip_if_in: another edge type whose stored pair makes this row a conflict
- * (test pair already in train), or -1. In a new store the parse ids are the
- * stored ids and the pairs of skip_rows (also sorted) are what that type
- * holds, so the check is a merge with them rather than a B-tree lookup per
- * row (which would pull the whole train table into memory), and the puts
- * append: keys arrive ascending into an empty database. */
-static int put_rows(store_txn_t *t, job_t *j, int edges, const io_rows_t *rows, int skip_if_in,
-                    const io_rows_t *skip_rows, uint64_t *skipped, uint64_t *dup, uint64_t *added, err_t *e)
-{
-    int kg = edges == STORE_KG;
-    int rc = ERR_OK;
-    /* the node types of a, b (and r for kg) */
-    const uint32_t *ma = j->map[kg ? STORE_ENTITY : STORE_USER];
-    const uint32_t *mb = j->map[kg ? STORE_ENTITY : edges == STORE_SOCIAL ? STORE_USER : STORE_ITEM];
-    const uint32_t *mr = j->map[STORE_RELATION];
-    uint64_t sk = 0;   /* merge position in skip_rows */
-    for (uint64_t i = 0; i < rows->n && !rc; i++) {
-        if (!(++j->written & 0xffff)) progress_update(&j->pg, j->written);
-        if (skip_if_in >= 0 && !j->append) {
-            uint64_t key = (uint64_t)rows->a[i] << 32 | rows->b[i];
-            while (sk < skip_rows->n && ((uint64_t)skip_rows->a[sk] << 32 | skip_rows->b[sk]) < key) sk++;
-            if (sk < skip_rows->n && ((uint64_t)skip_rows->a[sk] << 32 | skip_rows->b[sk]) == key) {
-                (*skipped)++;
-                continue;
-            }
-        }
-        /* a new store's map is the identity: skip its lookups */
-        uint32_t a = j->append ? ma[rows->a[i]] : rows->a[i], b = j->append ? mb[rows->b[i]] : rows->b[i];
-        if (edges == STORE_SOCIAL && a > b) { uint32_t x = a; a = b; b = x; }   /* stored as (min, max) */
-        uint32_t ids[3] = {a, kg ? (j->append ? mr[rows->r[i]] : rows->r[i]) : b, b};
-        if (skip_if_in >= 0 && j->append) {
-            int in = 0;
-            if ((rc = store_edge_exists(t, skip_if_in, ids, &in, e))) break;
-            if (in) { (*skipped)++; continue; }
-        }
-        store_attr_t at = row_attr(rows, i);
-        int existed = 0;
-        rc = store_edge_put(t, edges, ids, &at, !j->append, &existed, e);
-        if (existed) (*dup)++;
-        else if (!rc) (*added)++;
-    }
-    return rc;
-}
-
-
-/* Dense ids for the parsed ids of one node type, inside the write
- * transaction: ids below n0 are the store's own (ids are never removed or
- * renumbered); a new one gets the next dense id, unless another writer
- * added the same external id since phase 1 (then it is looked up). */
-static int assign_ids(store_txn_t *t, job_t *j, int node, err_t *e)
-{
-    uint64_t have;
-    int rc = store_count_nodes(t, node, &have, e);
-    if (rc) return rc;
-    if (have < j->n0[node])
-        return err_set(e, ERR_STORE, "the store has fewer %s ids than when this command started (replaced meanwhile?)",
-                       store_node_name(node));
-    const strmap_t *m = &j->ids[node];
-    uint32_t next = (uint32_t)have;
-    j->added[node] = 0;
-    for (uint32_t id = j->n0[node]; id < m->n; id++) {
-        const char *name = strmap_name(m, id);
-        size_t len = strmap_len(m, id);
-        if (have > j->n0[node]) {   /* others appended: this id may be theirs now */
-            uint32_t got;
-            rc = store_id_lookup(t, node, name, len, &got, NULL);
-            if (rc == ERR_OK) { j->map[node][id] = got; continue; }
-            if (rc != ERR_NOTFOUND) return store_id_lookup(t, node, name, len, &got, e);
-        }
-        if (next == UINT32_MAX) return err_set(e, ERR_NOMEM, "more than 2^32-1 %s ids", store_node_name(node));
-        if ((rc = store_id_add(t, node, next, name, len, e))) return rc;
-        j->map[node][id] = next++;
-        j->added[node]++;
-    }
-    j->total[node] = next;
-    return ERR_OK;
-}
-
-static int write_job(store_txn_t *t, void *ctx, err_t *e)
-{
-    job_t *j = ctx;
-    memset(&j->w, 0, sizeof j->w);
-    j->written = 0;
-    progress_init(&j->pg, "writing edges", j->train.n + j->test.n + j->social.n + j->kg.n, j->progress ? 1 : 0);
-    int rc;
-    for (int node = 0; node < STORE_N_NODE; node++)
-        if ((rc = assign_ids(t, j, node, e))) return rc;
-    if ((rc = put_rows(t, j, STORE_TRAIN, &j->train, j->append ? STORE_TEST : -1, NULL, &j->w.train_in_test,
-                       &j->w.dup_train, &j->w.new_train, e)) ||
-        (rc = put_rows(t, j, STORE_TEST, &j->test, STORE_TRAIN, &j->train, &j->w.test_in_train, &j->w.dup_test,
-                       &j->w.new_test, e)) ||
-        (rc = put_rows(t, j, STORE_SOCIAL, &j->social, -1, NULL, NULL, &j->w.social_dup, &j->w.new_social, e)) ||
-        (rc = put_rows(t, j, STORE_KG, &j->kg, -1, NULL, NULL, &j->w.kg_dup, &j->w.new_kg, e))) {
-        progress_done(&j->pg);
-        return rc;
-    }
-    progress_update(&j->pg, j->written);
-    progress_done(&j->pg);
-    if (j->align.n &&
-        (rc = store_align_merge(t, j->align.a, j->align.b, j->align.line, j->align.n, j->map[STORE_ITEM],
-                                j->map[STORE_ENTITY], j->total[STORE_ENTITY], j->align_path, &j->align_stored, e)))
-        return rc;
-    if (j->test.n) {
-        /* test interactions on items without any training interaction: kept,
-         * but worth knowing (no model can rank them from interactions) */
-        uint64_t n_items = j->total[STORE_ITEM];
-        uint8_t *seen = calloc(n_items ? n_items : 1, 1);
-        if (!seen) return err_set(e, ERR_NOMEM, "out of memory");
-        if (j->append) {   /* the stored train edges, older ones included */
-            store_edge_list_t tr;
-            if ((rc = store_edges_load(t, STORE_TRAIN, 0, &tr, e))) { free(seen); return rc; }
-            for (uint64_t i = 0; i < tr.n; i++) seen[tr.b[i]] = 1;
-            store_edge_list_destroy(&tr);
-        } else {           /* a new store's train edges are the train rows */
-            for (uint64_t i = 0; i < j->train.n; i++) seen[j->train.b[i]] = 1;
-        }
-        for (uint64_t i = 0; i < j->test.n; i++) j->w.test_unseen_item += !seen[j->map[STORE_ITEM][j->test.b[i]]];
-        free(seen);
-    }
-    return ERR_OK;
-}
-
-/* Move the rows with flag[i] set to *moved, keeping both in order. */
-static int partition_rows(io_rows_t *rows, const uint8_t *flag, io_rows_t *moved, err_t *e)
-{
-    uint64_t w = 0;
-    for (uint64_t i = 0; i < rows->n; i++) {
-        if (flag[i]) {
-            int rc = io_rows_push(moved, rows->a[i], rows->b[i], rows->r ? rows->r[i] : 0,
-                                  rows->rating ? rows->rating[i] : NAN, rows->time ? rows->time[i] : IO_NO_TIME,
-                                  rows->line ? rows->line[i] : 0, e);
-            if (rc) return rc;
-            continue;
-        }
-        rows->a[w] = rows->a[i]; rows->b[w] = rows->b[i];
-        if (rows->r) rows->r[w] = rows->r[i];
-        if (rows->rating) rows->rating[w] = rows->rating[i];
-        if (rows->time) rows->time[w] = rows->time[i];
-        if (rows->line) rows->line[w] = rows->line[i];
-        w++;
-    }
-    rows->n = w;
-    return ERR_OK;
-}
-
-static void print_summary(const job_t *j, const char *dir, store_t *s, store_txn_t *t, double secs)
+static void print_summary(const store_ingest_t *j, const char *dir, store_t *s, store_txn_t *t, double secs)
 {
     static const char *node_label[STORE_N_NODE] = {"users", "items", "entities", "relations"};
     err_t e = {0};
@@ -262,7 +83,7 @@ static void print_summary(const job_t *j, const char *dir, store_t *s, store_txn
         store_count_edges(t, k, &c, &e);
         printf("  %-20s %10llu  (+%llu)\n", edge_label[k], (unsigned long long)c, (unsigned long long)added[k]);
     }
-    const counts_t *p = &j->parse, *w = &j->w;
+    const store_ingest_counts_t *p = &j->parse, *w = &j->w;
     if (j->align.n)
         printf("  %-20s %10llu  (item-entity pairs)\n", "aligned items", (unsigned long long)j->align_stored);
     printf("dropped:\n");
@@ -284,7 +105,7 @@ static void print_summary(const job_t *j, const char *dir, store_t *s, store_txn
     printf("seconds %.2f\n", secs);
 }
 
-static int parse_inputs(cli_opts_t *o, job_t *j, err_t *e)
+static int parse_inputs(cli_opts_t *o, store_ingest_t *j, err_t *e)
 {
     const char *inter, *test, *split_s, *social, *kg, *fmt, *delim, *columns;
     int header, rc;
@@ -337,14 +158,7 @@ static int parse_inputs(cli_opts_t *o, job_t *j, err_t *e)
         j->parse.below_min += st.below_min_rating;
     }
     if (split.kind != IO_SPLIT_NONE) {
-        /* a split works on file order: dedup keeping it, split, then sort */
-        if ((rc = io_rows_dedup(&j->train, 0, &j->parse.dup_train, e))) return rc;
-        uint8_t *is_test = malloc(j->train.n ? j->train.n : 1);
-        if (!is_test) return err_set(e, ERR_NOMEM, "out of memory");
-        rc = io_split_rows(&j->train, users->n, &split, seed, is_test, e);
-        if (!rc) rc = partition_rows(&j->train, is_test, &j->test, e);
-        free(is_test);
-        if (rc) return rc;
+        if ((rc = io_split_apply(&j->train, &j->test, users->n, &split, seed, &j->parse.dup_train, e))) return rc;
         j->parse.split_test = j->test.n;
     }
     /* key order, in place: puts append, and the test-in-train check is a merge */
@@ -355,20 +169,9 @@ static int parse_inputs(cli_opts_t *o, job_t *j, err_t *e)
     if (social) {
         if ((rc = io_read_social(social, users, &j->social, &st, e))) return rc;
         j->parse.social_rows = st.rows;
-        /* undirected: store each tie once as (min, max); self-ties say nothing */
-        uint8_t *self = calloc(j->social.n ? j->social.n : 1, 1);
-        io_rows_t dropped;
-        io_rows_init(&dropped);
-        if (!self) return err_set(e, ERR_NOMEM, "out of memory");
-        for (uint64_t i = 0; i < j->social.n; i++) {
-            uint32_t a = j->social.a[i], b = j->social.b[i];
-            if (a == b) { self[i] = 1; j->parse.social_self++; }
-            if (a > b) { j->social.a[i] = b; j->social.b[i] = a; }
-        }
-        rc = partition_rows(&j->social, self, &dropped, e);
-        free(self);
-        io_rows_destroy(&dropped);
-        if (rc || (rc = io_rows_sort_dedup(&j->social, 0, &j->parse.social_dup, e))) return rc;
+        if ((rc = io_rows_undirected(&j->social, &j->parse.social_self, e)) ||
+            (rc = io_rows_sort_dedup(&j->social, 0, &j->parse.social_dup, e)))
+            return rc;
     }
     if (cli_has(o, "item_entities")) {
         if ((rc = cli_get_str(o, "item_entities", NULL, &j->align_path, e)) ||
@@ -388,7 +191,7 @@ int cmd_build_graph(int argc, char **argv)
     const char *cmd = "build-graph";
     err_t e = {0};
     cli_opts_t o;
-    job_t j;
+    store_ingest_t j;
     store_t s;
     int rc, help = 0, store_open_ok = 0;
     double t0 = clock_now();
@@ -462,7 +265,7 @@ int cmd_build_graph(int argc, char **argv)
     uint64_t need = 70 * (j.train.n + j.test.n + j.social.n + j.kg.n) + ((uint64_t)1 << 20);
     for (int n = 0; n < STORE_N_NODE; n++) need += 2 * (j.ids[n].arena_len + 30 * (uint64_t)j.ids[n].n);
     if ((rc = store_reserve(&s, need, &e))) goto out;
-    if ((rc = store_write(&s, write_job, &j, &e))) goto out;
+    if ((rc = store_write(&s, store_ingest_write, &j, &e))) goto out;
     store_txn_t t;
     if ((rc = store_read_begin(&s, &t, &e))) goto out;
     print_summary(&j, dir, &s, &t, clock_now() - t0);

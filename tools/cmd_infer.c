@@ -36,6 +36,10 @@ static const char usage_text[] =
     "  --threads N      threads (0 = all cores)\n"
     "  --out FILE       write the rows to FILE (atomically: FILE.tmp.PID, then renamed;\n"
     "                   FILE is untouched on failure) instead of standard output\n"
+    "  --shard I/N      only shard I (0..N-1) of the users asked for: a contiguous piece, in\n"
+    "                   order (the first n mod N one user longer), so shards 0..N-1 concatenated\n"
+    "                   give the whole output's users, ranks and items (for xargs, Slurm arrays);\n"
+    "                   a score's last printed digit may differ (tiles of other shapes)\n"
     "  --index ivf      approximate top-K through the model's inverted-file index (built by\n"
     "                   `gnnrec index`): each user scores only the items of its --nprobe\n"
     "                   nearest lists (24); exact (every item) without it\n"
@@ -55,8 +59,23 @@ static const char usage_text[] =
 
 static const cli_flag_t flags[] = {"include_seen", "skip_unknown", "friends", "help", NULL};
 static const char *const known[] = {"store", "model", "users", "k", "format", "include_seen", "skip_unknown",
-                                    "threads", "new_user_items", "similar_items", "friends", "index", "nprobe", "out", "help",
+                                    "threads", "new_user_items", "similar_items", "friends", "index", "nprobe", "out", "shard", "help",
                                     NULL};
+
+/* --shard I/N: 0 <= I < N <= 2^20 */
+static int get_shard(cli_opts_t *o, uint32_t *i, uint32_t *n, err_t *e)
+{
+    const char *v;
+    int rc = cli_get_str(o, "shard", NULL, &v, e);
+    char *end = NULL, *end2 = NULL;
+    *i = 0, *n = 1;
+    if (rc || !v) return rc;
+    unsigned long a = strtoul(v, &end, 10), b = *v >= '0' && *v <= '9' && *end == '/' ? strtoul(end + 1, &end2, 10) : 0;
+    if (!end2 || end2 == end + 1 || *end2 || b < 1 || b > (1ul << 20) || a >= b)
+        return err_set(e, ERR_USAGE, "--shard: expected I/N with 0 <= I < N <= 1048576, got \"%s\"", v);
+    *i = (uint32_t)a, *n = (uint32_t)b;
+    return ERR_OK;
+}
 
 static void note(void *ctx, const char *msg)
 {
@@ -76,7 +95,7 @@ int cmd_infer(int argc, char **argv)
     int rc, help = 0, opened = 0, friends = 0, have_w = 0;
     const char *dir, *given, *users_spec, *new_items, *similar, *out_path;
     dist_t d;
-    uint32_t threads;
+    uint32_t threads, shard, shards;
     char name[256];
     static const char *const formats[] = {"tsv", "jsonl", NULL}, *const indexes[] = {"none", "ivf", NULL};
     cli_opts_init(&o);
@@ -94,8 +113,13 @@ int cmd_infer(int argc, char **argv)
         (rc = cli_get_u32(&o, "threads", 0, 0, 1024, &threads, &e)) ||
         (rc = cli_get_choice(&o, "index", indexes, 0, &ro.use_index, &e)) ||
         (rc = cli_get_u32(&o, "nprobe", GNN_RANK_NPROBE, 1, 1u << 20, &ro.nprobe, &e)) ||
-        (rc = cli_get_output_path(&o, "out", "-", &out_path, &e)))
+        (rc = cli_get_output_path(&o, "out", "-", &out_path, &e)) || (rc = get_shard(&o, &shard, &shards, &e)))
         goto out;
+    if (cli_has(&o, "shard") && (d.size > 1 || new_items || similar || friends)) {
+        rc = err_set(&e, ERR_USAGE, "--shard splits the top-K of stored users in one process (not under mpirun, "
+                     "not with the other modes)");
+        goto out;
+    }
     if (d.size > 1 && (new_items || similar || friends)) {
         rc = err_set(&e, ERR_USAGE, "--%s runs as one process; under mpirun only the top-K of stored users runs "
                      "distributed", new_items ? "new-user-items" : similar ? "similar-items" : "friends");
@@ -123,6 +147,13 @@ int cmd_infer(int argc, char **argv)
     if (!rc && !(rc = store_read_begin(&s, &t, &e)) && !(rc = gnn_ranker_pick_model(&t, given, name, sizeof name, &e)))
         rc = gnn_ranker_open(&r, &t, name, &e);
     if ((rc = dist_agree(&d, rc, &e))) goto out;
+    if (!new_items && !similar && !friends && d.size <= 1 && shards > 1) {
+        if ((rc = io_writer_open(&w, out_path, 0, &e))) goto out;
+        have_w = 1;
+        if (!(rc = gnn_rank_users_share(&r, users_spec, shard, shards, &ro, &w, &e)))
+            rc = io_writer_close(&w, &e), have_w = 0;
+        goto out;
+    }
     if (!new_items && !similar && !friends) {
         rc = dist_rank_users(&d, &r, users_spec, &ro, out_path, &e);
         goto out;

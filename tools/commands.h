@@ -20,6 +20,8 @@ int cmd_index(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_rank_feed(int argc, char **argv);
 int cmd_partition(int argc, char **argv);
+int cmd_models(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /* Print "gnnrec CMD: message" to stderr and return the exit code for e. */
 int cli_fail(const char *cmd, const err_t *e);

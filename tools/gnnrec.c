@@ -23,6 +23,8 @@ static const struct {
     {"train", cmd_train, "train a GCN recommender (lightgcn, mf, gcn) and save it in the store", 0},
     {"eval", cmd_eval, "Recall/NDCG/Precision/Hit@K of a saved model on the test split", 1},
     {"infer", cmd_infer, "top-K recommendations for users from a saved model", 1},
+    {"models", cmd_models, "list the saved models of a store, show one, remove one (models rm NAME)", 0},
+    {"export", cmd_export, "write a model's user and item embeddings with their ids (.npy or TSV)", 0},
     {"index", cmd_index, "build a model's approximate top-K index (infer --index ivf)", 0},
     {"partition", cmd_partition, "split the store's graph into parts for distributed jobs (METIS or hash)", 0},
     {"rank-feed", cmd_rank_feed, "rank each viewer's social-feed candidates (offline feed jobs)", 0},
