@@ -1,7 +1,6 @@
-/* cli.c - see cli.h. The option table, the argv parser, the YAML loader
- * (libyaml's event API, whole file read into memory first so that reader
- * errors, which carry only a byte offset, can still be given a line) and the
- * validating getters.
+/* cli.c - see cli.h. The option table, the argv parser, the YAML adapter
+ * (io/config.h reads the file; here its entries become keys, with the model ->
+ * arch rename, precedence and duplicate checks) and the validating getters.
  *
  * Assumes configs are small (a size cap guards against pointing --config at
  * a data file). Getters look keys up linearly (a command reads tens of
@@ -20,10 +19,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include <yaml.h>
-
 #include "base/strmap.h"
 #include "io/file.h"
+#include "io/config.h"
 
 #define CLI_MAX_YAML_BYTES (16u << 20)
 #define CLI_MAX_SHOWN 60 /* longest value quoted back in a message */
@@ -272,14 +270,11 @@ int cli_parse_argv(cli_opts_t *o, int argc, char **argv, const cli_flag_t *flags
 
 /* ------------------------------------------------------------------ YAML */
 
+/* One cli_load_yaml(): io_config_read() does the syntax; this adds the keys. */
 typedef struct yload {
     cli_opts_t *o;
-    yaml_parser_t p;
     const char *file;  /* owned by o->files */
-    const char *buf;   /* file contents, for lines of reader errors */
-    size_t len;
     int load;          /* this load's number */
-    err_t *e;
     /* Every key seen so far, so a file of 200,000 keys is checked for
      * duplicates in linear time: keys[] gives each a dense id, and
      * first[id] is the index in o->v of this file's entry for it (-1: none
@@ -309,341 +304,66 @@ static uint32_t key_id(yload_t *y, const char *key, int *added)
     return id;
 }
 
-static long line_at(const yload_t *y, size_t off)
+/* Add a YAML key (an io_config_fn): duplicates within this file are errors; a
+ * key set on the command line or by an earlier file is kept but the entry is
+ * stored marked read, so this file's duplicates are still caught. */
+static int add_yaml(void *ctx, const io_config_entry_t *ye, err_t *e)
 {
-    long line = 1;
-    for (size_t i = 0; i < off && i < y->len; i++)
-        if (y->buf[i] == '\n') line++;
-    return line;
-}
-
-static int line_has_tab(const yload_t *y, long line)
-{
-    const char *s = y->buf, *end = y->buf + y->len;
-    for (long l = 1; l < line && s < end; s++)
-        if (*s == '\n') l++;
-    for (; s < end && *s != '\n'; s++)
-        if (*s == '\t') return 1;
-    return 0;
-}
-
-static int parser_error(yload_t *y)
-{
-    yaml_parser_t *p = &y->p;
-    if (p->error == YAML_MEMORY_ERROR)
-        return err_set(y->e, ERR_NOMEM, "out of memory reading %s", y->file);
-    if (p->error == YAML_READER_ERROR)
-        return err_input(y->e, y->file, line_at(y, p->problem_offset),
-                         "not a YAML text file (%s)", p->problem ? p->problem : "bad bytes");
-    long line = (long)p->problem_mark.line + 1;
-    const char *problem = p->problem ? p->problem : "error";
-    const char *tab = line_has_tab(y, line) && !strstr(problem, "tab")
-                      ? "; tabs cannot indent YAML" : "";
-    unsigned long col = (unsigned long)p->problem_mark.column + 1;
-    /* An unclosed bracket or quote is found at the end of the file; the
-     * context mark says where it was opened, which is what the user needs. */
-    long cline = (long)p->context_mark.line + 1;
-    if (p->context && cline != line)
-        return err_input(y->e, y->file, line, "malformed YAML: %s (column %lu; %s "
-                         "that starts at line %ld)%s", problem, col, p->context, cline, tab);
-    if (p->context)
-        return err_input(y->e, y->file, line, "malformed YAML: %s (column %lu; %s)%s",
-                         problem, col, p->context, tab);
-    return err_input(y->e, y->file, line, "malformed YAML: %s (column %lu)%s",
-                     problem, col, tab);
-}
-
-static int next(yload_t *y, yaml_event_t *ev)
-{
-    if (!yaml_parser_parse(&y->p, ev)) return parser_error(y);
-    return 0;
-}
-
-static long ev_line(const yaml_event_t *ev)
-{
-    return (long)ev->start_mark.line + 1;
-}
-
-static int is_null(const yaml_event_t *ev)
-{
-    if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) return 0;
-    const char *s = (const char *)ev->data.scalar.value;
-    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null")
-           || !strcmp(s, "NULL");
-}
-
-/* Join a sequence of scalars into "a,b,c". The SEQUENCE_START is consumed. */
-static int read_list(yload_t *y, const char *name, char **out)
-{
-    size_t len = 0, cap = 64;
-    char *s = malloc(cap);
-    if (!s) return err_set(y->e, ERR_NOMEM, "out of memory reading %s", y->file);
-    s[0] = '\0';
-    for (;;) {
-        yaml_event_t ev;
-        int rc = next(y, &ev);
-        if (rc) {
-            free(s);
-            return rc;
-        }
-        if (ev.type == YAML_SEQUENCE_END_EVENT) {
-            yaml_event_delete(&ev);
-            break;
-        }
-        long line = ev_line(&ev);
-        if (ev.type != YAML_SCALAR_EVENT) {
-            const char *what = ev.type == YAML_ALIAS_EVENT ? "an alias (*name)"
-                             : ev.type == YAML_SEQUENCE_START_EVENT ? "a list"
-                             : "a mapping";
-            yaml_event_delete(&ev);
-            free(s);
-            return err_input(y->e, y->file, line, "%s: a list may hold only plain "
-                             "values, not %s", name, what);
-        }
-        const char *v = (const char *)ev.data.scalar.value;
-        size_t vl = ev.data.scalar.length;
-        const char *bad = is_null(&ev) || !vl ? "an empty item"
-                        : memchr(v, ',', vl) ? "an item with a comma"
-                        : memchr(v, '\0', vl) ? "an item with a NUL byte" : NULL;
-        if (bad) {
-            yaml_event_delete(&ev);
-            free(s);
-            return err_input(y->e, y->file, line, "%s: %s in a list (lists are "
-                             "stored comma-separated)", name, bad);
-        }
-        if (len + vl + 2 > cap) {
-            while (len + vl + 2 > cap) cap *= 2;
-            char *t = realloc(s, cap);
-            if (!t) {
-                yaml_event_delete(&ev);
-                free(s);
-                return err_set(y->e, ERR_NOMEM, "out of memory reading %s", y->file);
-            }
-            s = t;
-        }
-        if (len) s[len++] = ',';
-        memcpy(s + len, v, vl);
-        len += vl;
-        s[len] = '\0';
-        yaml_event_delete(&ev);
-    }
-    *out = s;
-    return 0;
-}
-
-/* Add a YAML key: duplicates within this file are errors; a key set on the
- * command line or by an earlier file is kept but the entry is stored marked
- * read, so this file's duplicates are still caught. */
-static int add_yaml(yload_t *y, const char *keyname, const char *name, char *val,
-                    int has_val, long line)
-{
-    char *key = norm_key(keyname, strlen(keyname));
-    if (!key) {
-        free(val);
-        return err_set(y->e, ERR_NOMEM, "out of memory reading %s", y->file);
-    }
+    yload_t *y = ctx;
+    const char *name = ye->name;
+    /* The architecture is `model:` in a config but --arch on the command
+     * line, where --model names the saved model (SPEC.md). Messages still
+     * say "model", as the user wrote. Nested keys have a dot, so
+     * `model: {x: 1}` stays "model.x" (no clash with --model NAME). */
+    const char *kn = strcmp(name, "model") == 0 ? "arch" : name;
+    char *key = norm_key(kn, strlen(kn));
+    if (!key) return err_set(e, ERR_NOMEM, "out of memory reading %s", y->file);
     int added;
     uint32_t id = key_id(y, key, &added);
     if (id == STRMAP_NONE) {
         free(key);
-        free(val);
-        return err_set(y->e, ERR_NOMEM, "out of memory reading %s", y->file);
+        return err_set(e, ERR_NOMEM, "out of memory reading %s", y->file);
     }
     if (y->first[id] >= 0) {
         const cli_entry_t *en = &y->o->v[y->first[id]];
-        int rc = strcmp(en->name, name) == 0
-            ? err_input(y->e, y->file, line, "duplicate key %s (first at line %ld)",
-                        name, en->line)
-            : err_input(y->e, y->file, line, "duplicate key %s (%s at line %ld "
-                        "already sets it)", name, en->name, en->line);
         free(key);
-        free(val);
-        return rc;
+        return strcmp(en->name, name) == 0
+            ? err_input(e, y->file, ye->line, "duplicate key %s (first at line %ld)",
+                        name, en->line)
+            : err_input(e, y->file, ye->line, "duplicate key %s (%s at line %ld "
+                        "already sets it)", name, en->name, en->line);
     }
     int shadowed = y->prior[id];
-    int rc = push(y->o, key, dup_s(name), val, has_val, y->file, line, y->load, y->e);
+    int rc = push(y->o, key, dup_s(name), dup_s(ye->val), ye->val != NULL, y->file,
+                  ye->line, y->load, e);
     if (rc) return rc;
     y->first[id] = (long)(y->o->n - 1);
     if (shadowed) y->o->v[y->o->n - 1].used = 1;
     return 0;
 }
 
-/* Read a mapping's pairs; MAPPING_START is consumed. prefix is "" at the top
- * level or "parent." below. */
-static int read_mapping(yload_t *y, const char *prefix, int depth)
-{
-    if (depth > 32)
-        return err_input(y->e, y->file, line_at(y, y->p.mark.index), "mappings nested "
-                         "too deeply");
-    for (;;) {
-        yaml_event_t kev, vev;
-        int rc = next(y, &kev);
-        if (rc) return rc;
-        if (kev.type == YAML_MAPPING_END_EVENT) {
-            yaml_event_delete(&kev);
-            return 0;
-        }
-        long line = ev_line(&kev);
-        if (kev.type != YAML_SCALAR_EVENT || !kev.data.scalar.length
-            || memchr(kev.data.scalar.value, '\0', kev.data.scalar.length)) {
-            yaml_event_delete(&kev);
-            return err_input(y->e, y->file, line, "keys must be plain non-empty names");
-        }
-        const char *k = (const char *)kev.data.scalar.value;
-        size_t nl = strlen(prefix) + strlen(k) + 1;
-        char *name = malloc(nl);
-        if (!name) {
-            yaml_event_delete(&kev);
-            return err_set(y->e, ERR_NOMEM, "out of memory reading %s", y->file);
-        }
-        snprintf(name, nl, "%s%s", prefix, k);
-        yaml_event_delete(&kev);
-
-        if ((rc = next(y, &vev))) {
-            free(name);
-            return rc;
-        }
-        /* The architecture is `model:` in a config but --arch on the command
-         * line, where --model names the saved model (SPEC.md). Messages still
-         * say "model", as the user wrote. */
-        const char *keyname = !*prefix && strcmp(name, "model") == 0 ? "arch" : name;
-        switch (vev.type) {
-        case YAML_SCALAR_EVENT:
-            if (is_null(&vev)) {
-                rc = add_yaml(y, keyname, name, NULL, 0, line);
-            } else if (memchr(vev.data.scalar.value, '\0', vev.data.scalar.length)) {
-                rc = err_input(y->e, y->file, line, "%s: value contains a NUL byte", name);
-            } else {
-                char *v = dup_n((const char *)vev.data.scalar.value, vev.data.scalar.length);
-                rc = add_yaml(y, keyname, name, v, 1, line);
-            }
-            break;
-        case YAML_SEQUENCE_START_EVENT: {
-            char *v = NULL;
-            rc = read_list(y, name, &v);
-            if (!rc) rc = add_yaml(y, keyname, name, v, 1, line);
-            break;
-        }
-        case YAML_MAPPING_START_EVENT: {
-            /* Nested under its own name, even for model: (--model.x does not
-             * clash with --model NAME). */
-            size_t pl = strlen(name) + 2;
-            char *sub = malloc(pl);
-            if (!sub) {
-                rc = err_set(y->e, ERR_NOMEM, "out of memory reading %s", y->file);
-                break;
-            }
-            snprintf(sub, pl, "%s.", name);
-            rc = read_mapping(y, sub, depth + 1);
-            free(sub);
-            break;
-        }
-        default:
-            rc = err_input(y->e, y->file, line, "%s: aliases (*name) are not supported",
-                           name);
-            break;
-        }
-        yaml_event_delete(&vev);
-        free(name);
-        if (rc) return rc;
-    }
-}
-
-static int read_stream(yload_t *y)
-{
-    yaml_event_t ev;
-    int rc;
-    if ((rc = next(y, &ev))) return rc; /* STREAM_START */
-    yaml_event_delete(&ev);
-    if ((rc = next(y, &ev))) return rc;
-    if (ev.type == YAML_STREAM_END_EVENT) { /* empty or comments only */
-        yaml_event_delete(&ev);
-        return 0;
-    }
-    yaml_event_delete(&ev); /* DOCUMENT_START */
-    if ((rc = next(y, &ev))) return rc;
-    if (ev.type == YAML_MAPPING_START_EVENT) {
-        yaml_event_delete(&ev);
-        if ((rc = read_mapping(y, "", 0))) return rc;
-    } else if (ev.type == YAML_SCALAR_EVENT && is_null(&ev)) {
-        yaml_event_delete(&ev); /* a bare `---` */
-    } else {
-        long line = ev_line(&ev);
-        yaml_event_delete(&ev);
-        return err_input(y->e, y->file, line, "a config must be a mapping of "
-                         "`key: value` lines at the top level");
-    }
-    if ((rc = next(y, &ev))) return rc; /* DOCUMENT_END */
-    yaml_event_delete(&ev);
-    if ((rc = next(y, &ev))) return rc;
-    int more = ev.type != YAML_STREAM_END_EVENT;
-    long line = ev_line(&ev);
-    yaml_event_delete(&ev);
-    if (more)
-        return err_input(y->e, y->file, line, "a config holds one YAML document, "
-                         "found a second");
-    return 0;
-}
-
 int cli_load_yaml(cli_opts_t *o, const char *path, err_t *e)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    int rc = io_file_read(path, CLI_MAX_YAML_BYTES, "config", &buf, &len, e);
-    if (rc) return rc;
-
-    /* libyaml accepts UTF-16 with a BOM; anything else with NUL bytes is a
-     * binary file, better said so than "control characters not allowed". */
-    int utf16 = len >= 2 && (((unsigned char)buf[0] == 0xff && (unsigned char)buf[1] == 0xfe)
-                             || ((unsigned char)buf[0] == 0xfe && (unsigned char)buf[1] == 0xff));
-    const char *nul = utf16 ? NULL : memchr(buf, '\0', len);
-    if (nul) {
-        long line = 1;
-        for (const char *s = buf; s < nul; s++) line += *s == '\n';
-        free(buf);
-        return err_input(e, path, line, "binary data (a NUL byte); a config is YAML text");
-    }
-
     char **files = realloc(o->files, (o->nfiles + 1) * sizeof *files);
-    if (!files) {
-        free(buf);
-        return err_set(e, ERR_NOMEM, "out of memory reading %s", path);
-    }
+    if (!files) return err_set(e, ERR_NOMEM, "out of memory reading %s", path);
     o->files = files;
-    if (!(files[o->nfiles] = dup_s(path))) {
-        free(buf);
+    if (!(files[o->nfiles] = dup_s(path)))
         return err_set(e, ERR_NOMEM, "out of memory reading %s", path);
-    }
-    yload_t y = { .o = o, .file = files[o->nfiles], .buf = buf, .len = len,
-                  .load = (int)o->nfiles + 1, .e = e };
+    yload_t y = { .o = o, .file = files[o->nfiles], .load = (int)o->nfiles + 1 };
     o->nfiles++;
-    if (strmap_init(&y.keys) != 0) {
-        free(buf);
-        return err_set(e, ERR_NOMEM, "out of memory reading %s", path);
-    }
-    rc = 0;
+    if (strmap_init(&y.keys) != 0) return err_set(e, ERR_NOMEM, "out of memory reading %s", path);
+    int rc = 0;
     for (size_t i = 0; i < o->n && !rc; i++) {   /* keys set before this file */
         int added;
         uint32_t id = key_id(&y, o->v[i].key, &added);
         if (id == STRMAP_NONE) rc = err_set(e, ERR_NOMEM, "out of memory reading %s", path);
         else y.prior[id] = 1;
     }
-    if (!rc && !yaml_parser_initialize(&y.p)) rc = err_set(e, ERR_NOMEM, "out of memory reading %s", path);
-    if (rc) {
-        strmap_destroy(&y.keys);
-        free(y.first);
-        free(y.prior);
-        free(buf);
-        return rc;
-    }
-    yaml_parser_set_input_string(&y.p, (const unsigned char *)buf, len);
     size_t before = o->n;
-    rc = read_stream(&y);
-    yaml_parser_delete(&y.p);
+    if (!rc) rc = io_config_read(y.file, CLI_MAX_YAML_BYTES, add_yaml, &y, e);
     strmap_destroy(&y.keys);
     free(y.first);
     free(y.prior);
-    free(buf);
     if (rc) { /* all or nothing: a half-read config must not be used */
         for (size_t i = before; i < o->n; i++) {
             free(o->v[i].key);

@@ -26,6 +26,10 @@
  * A YAML null (`key:`, `key: ~`, `key: null`) counts as not set: getters
  * return their default and cli_has() says 0.
  *
+ * YAML syntax (libyaml, limits, list joining, FILE:LINE messages) is io/config.h's;
+ * this module adds what keys mean: normalisation, the rename, precedence and
+ * duplicate keys.
+ *
  * Errors: all functions return 0 or an err_code and fill err_t; nothing is
  * printed. Bad options or bad values (from argv or a config) are ERR_USAGE;
  * a malformed YAML file is ERR_INPUT; an unreadable file is ERR_IO.
