@@ -51,6 +51,13 @@
  *      config text once (the only place the text is parsed).
  *   2  adds the settings typed: architecture id (and name), edge types,
  *      weights and normalization, lr schedule, steps_per_epoch, ...
+ *      Later fields took reserved words, which older records have as zero,
+ *      so the version stays 2: loss, rating_mean, rating_min, rating_max
+ *      (issue 17). A rating model (loss mse, gnn/rating.h) keeps its
+ *      biases as two extra columns of "emb" (dim = factors + 2: user rows
+ *      [p_u, b_u, 1], item rows [q_i, 1, b_i]), so the dot product is
+ *      p.q + b_u + b_i: every reader ranks it correctly unchanged (an older
+ *      gnnrec too), and the predicted rating is rating_mean + that dot.
  */
 #ifndef GNNREC_GNN_SAVED_H
 #define GNNREC_GNN_SAVED_H
@@ -113,7 +120,11 @@ typedef struct gnn_saved_meta {
     uint32_t n_relations;     /* learned relation weights (kglightgcn) */
     float valid_fraction;
     uint32_t fp32_tables;
-    uint32_t reserved[5];     /* zero; keeps the record a multiple of 8 bytes */
+    /* ---- in words that were reserved (zero) in version 2: a record written before reads as bpr ---- */
+    uint32_t loss;            /* GNN_LOSS_BPR (0) or GNN_LOSS_MSE: a rating model (gnn/rating.h) */
+    float rating_mean;        /* mse: the global mean of the training ratings (mu) */
+    float rating_min, rating_max;   /* mse: the training ratings' range; predictions are clipped to it */
+    uint32_t reserved[1];     /* zero; keeps the record a multiple of 8 bytes */
 } gnn_saved_meta_t;
 
 /* Blob key of model (or staging) name, checked against the model's
