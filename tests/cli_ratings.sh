@@ -60,6 +60,20 @@ base=$(awk -F'\t' 'NR==FNR{s+=$3;n++;next}{d=$3-s/n;e+=d*d;k++}END{printf "%.4f"
 check "beats the global mean on the made-up ratings ($(jget "$e1" rmse) < $base)" lt "$(jget "$e1" rmse)" "$base"
 check "eval of a bpr model has no rmse" bash -c "! $g eval --store $im --model mf --json | grep -q rmse"
 
+# infer --pairs: the test pairs' predictions give eval's RMSE; unknown ids
+cut -f1,2 "$tmp/test.tsv" | tr '\t' ' ' >"$tmp/pairs"
+$g infer --store "$s" --model r1 --pairs "$tmp/pairs" >"$tmp/pred.tsv" 2>/dev/null
+check "infer --pairs: one row per pair" test "$(wc -l <"$tmp/pred.tsv")" -eq "$(wc -l <"$tmp/test.tsv")"
+check "infer --pairs: the pairs in file order" cmp -s <(cut -f1,2 "$tmp/pred.tsv") <(cut -f1,2 "$tmp/test.tsv")
+pr=$(paste "$tmp/pred.tsv" "$tmp/test.tsv" | awk -F'\t' '{ d = $3 - $6; s += d * d } END { printf "%.4f", sqrt(s / NR) }')
+check "infer --pairs: the predictions' RMSE is eval's ($pr)" test "$pr" = "$(printf '%.4f' "$(jget "$e1" rmse)")"
+check "infer --pairs: within the rating range" awk -F'\t' '$3 < 1 || $3 > 5 { exit 1 }' "$tmp/pred.tsv"
+printf 'u1 i0\nnobody i0\nu2 i3\n' >"$tmp/pairs2"
+check "infer --pairs: an unknown user fails (exit 2)" status 2 $g infer --store "$s" --model r1 --pairs "$tmp/pairs2"
+check "... naming the line" grep -q "pairs2:2: unknown user 'nobody'" "$tmp/err"
+out=$($g infer --store "$s" --model r1 --pairs "$tmp/pairs2" --skip-unknown 2>/dev/null)
+check "infer --pairs --skip-unknown: the other pairs" test "$(cut -f1,2 <<<"$out" | tr '\n' ' ')" = "u1	i0 u2	i3 "
+
 ml="$data/ml-100k"
 if [ ! -f "$ml/u1.base" ] || [ ! -f "$ml/u1.test" ]; then
   echo "SKIP the ml-100k part: no $ml/u1.base (../shared/data absent)"
