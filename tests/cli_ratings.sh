@@ -58,6 +58,8 @@ e2=$($g eval --store "$s" --model r2 --json --threads 2)
 check "the same numbers on 2 threads" test "$(jget "$e1" rmse) $(jget "$e1" mae)" = "$(jget "$e2" rmse) $(jget "$e2" mae)"
 base=$(awk -F'\t' 'NR==FNR{s+=$3;n++;next}{d=$3-s/n;e+=d*d;k++}END{printf "%.4f", sqrt(e/k)}' "$tmp/train.tsv" "$tmp/test.tsv")
 check "beats the global mean on the made-up ratings ($(jget "$e1" rmse) < $base)" lt "$(jget "$e1" rmse)" "$base"
+check "--resume of an mse model as bpr: exit 2" status 2 $g train --store "$s" --arch mf --model r1 --resume --epochs 20
+check "... naming the loss" grep -q "trained with --loss mse" "$tmp/err"
 check "eval of a bpr model has no rmse" bash -c "! $g eval --store $im --model mf --json | grep -q rmse"
 
 # infer --pairs: the test pairs' predictions give eval's RMSE; unknown ids
