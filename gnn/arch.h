@@ -37,6 +37,7 @@ enum {
     GNN_CAP_JOINT = 1u << 2,      /* may train on social/knowledge edges (graph/typed.h) */
     GNN_CAP_NEEDS_KG = 1u << 3,   /* needs knowledge edges in its graph */
     GNN_CAP_PROPAGATES = 1u << 4, /* final embeddings are propagated layer-0 rows (layers > 0) */
+    GNN_CAP_MSE = 1u << 5,        /* trains on explicit ratings with --loss mse (gnn/rating.h) */
 };
 
 typedef struct gnn_arch {

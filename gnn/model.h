@@ -57,6 +57,10 @@
 #include "gnn/arch.h"
 #include "graph/csr.h"
 
+/* What a run learns from (gnn_hparams_t.loss): BPR on implicit interactions
+ * (this header), or the squared error of explicit ratings (gnn/rating.h). */
+typedef enum { GNN_LOSS_BPR, GNN_LOSS_MSE } gnn_loss_t;
+
 typedef struct gnn_hparams {
     gnn_arch_id_t arch;    /* GNN_ARCH_LIGHTGCN, _MF, _GCN or _KGLIGHTGCN (gnn/arch.h) */
     uint32_t dim;          /* 64 */
@@ -80,6 +84,7 @@ typedef struct gnn_hparams {
     int lr_decay;          /* GNN_LR_CONSTANT, GNN_LR_COSINE or GNN_LR_LINEAR after the warm-up */
     float lr_min;          /* where the decay ends, as a fraction of lr (0) */
     uint32_t lr_epochs;    /* the epoch at which the decay reaches lr_min (the run's length) */
+    int loss;              /* GNN_LOSS_BPR (default) or GNN_LOSS_MSE (architectures with GNN_CAP_MSE) */
 } gnn_hparams_t;
 
 enum { GNN_LR_CONSTANT, GNN_LR_COSINE, GNN_LR_LINEAR };

@@ -270,7 +270,7 @@ static int put_blobs(store_txn_t *t, const char *as, const char *meta_key, const
 {
     gnn_saved_meta_t meta = m->meta;
     meta.version = GNN_SAVED_VERSION;
-    meta.saved_at = (uint64_t)time(NULL);
+    meta.saved_at = (uint32_t)time(NULL);
     const size_t emb_bytes = ((size_t)meta.n_users + meta.n_items) * meta.dim * sizeof(float);
     const size_t ent_bytes = (size_t)meta.n_entities * meta.dim * sizeof(float);
     const char *cfg = m->config ? m->config : "";
@@ -337,7 +337,7 @@ int gnn_gfcf_save(store_txn_t *t, const char *name, const gnn_gfcf_t *m, const c
     gnn_saved_meta_t meta = {.version = GNN_SAVED_VERSION, .n_users = m->n_users, .n_items = m->n_items,
                              .dim = m->k, .seed = m->p.seed, .best_metric = -1.0,
                              .train_seconds = fit_seconds, .arch_id = id, .edges = GNN_SAVED_EDGE_INTERACTION,
-                             .saved_at = (uint64_t)time(NULL)};
+                             .saved_at = (uint32_t)time(NULL)};
     snprintf(meta.arch, sizeof meta.arch, "%s", gnn_arch_get(id)->name);
     gnn_gfcf_params_t p = m->p;
     p.svd_k = m->k;   /* what was kept (clipped to min(U, I)) */

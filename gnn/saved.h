@@ -51,9 +51,14 @@
  *      config text once (the only place the text is parsed).
  *   2  adds the settings typed: architecture id (and name), edge types,
  *      weights and normalization, lr schedule, steps_per_epoch, ...
- *      Since issue 19 the writers also fill saved_at (bytes 160..167, zero
- *      in older version-2 records: "not recorded"); the version stays 2,
- *      the layout is unchanged, and an older gnnrec ignores the field.
+ *      Later fields took reserved words, which older records have as zero,
+ *      so the version stays 2 and the record 176 bytes: loss, rating_mean,
+ *      rating_min, rating_max (issue 17) and saved_at (issue 19). A rating
+ *      model (loss mse, gnn/rating.h) keeps its biases as two extra columns
+ *      of "emb" (dim = factors + 2: user rows [p_u, b_u, 1], item rows
+ *      [q_i, 1, b_i]), so the dot product is p.q + b_u + b_i: every reader
+ *      ranks it correctly unchanged (an older gnnrec too), and the predicted
+ *      rating is rating_mean + that dot.
  *
  * Model management (`gnnrec models`): gnn_saved_list describes every model
  * and staging, gnn_saved_remove drops one with all its blobs.
@@ -120,10 +125,13 @@ typedef struct gnn_saved_meta {
     uint32_t n_relations;     /* learned relation weights (kglightgcn) */
     float valid_fraction;
     uint32_t fp32_tables;
-    uint32_t reserved0;       /* zero */
-    uint64_t saved_at;        /* when the writer saved it, seconds since 1970 (UTC); 0: not recorded
-                               * (saved before issue 19: these bytes were reserved zeros) */
-    uint32_t reserved[2];     /* zero; keeps the record a multiple of 8 bytes */
+    /* ---- in words that were reserved (zero) in version 2: a record written before reads as bpr,
+     * saved_at 0 ---- */
+    uint32_t loss;            /* GNN_LOSS_BPR (0) or GNN_LOSS_MSE: a rating model (gnn/rating.h) */
+    float rating_mean;        /* mse: the global mean of the training ratings (mu) */
+    float rating_min, rating_max;   /* mse: the training ratings' range; predictions are clipped to it */
+    uint32_t saved_at;        /* when the writer saved it, seconds since 1970 (UTC, unsigned: to 2106);
+                               * 0: not recorded (saved before issue 19) */
 } gnn_saved_meta_t;
 
 /* Blob key of model (or staging) name, checked against the model's

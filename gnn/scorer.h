@@ -157,6 +157,14 @@ int gnn_rank_similar_items(const gnn_ranker_t *r, const char *spec, const gnn_ra
 /* The same for dense item ids ids[0..n) (each < meta.n_items). */
 int gnn_rank_similar_item_ids(const gnn_ranker_t *r, const uint32_t *ids, size_t n, const gnn_rank_opts_t *o,
                               io_writer_t *w, err_t *e);
+/* Predictions for the pairs of a file of `user item` lines (blank-separated;
+ * gnn/rank_pairs.c): one row user<TAB>item<TAB>prediction per pair in file
+ * order, the predicted rating of a rating model (loss mse: mean + dot,
+ * clipped to the training range) or the dot product of another embedding
+ * model. Unknown ids (or ids appended since training): ERR_NOTFOUND
+ * "FILE:LINE: unknown user 'x'", or with skip_unknown a note and the pair
+ * skipped. TSV only; graph filters: ERR_USAGE. */
+int gnn_rank_pairs(const gnn_ranker_t *r, const char *path, const gnn_rank_opts_t *o, io_writer_t *w, err_t *e);
 /* People a user may know: cosine of the final user embeddings, without the
  * user and its social ties (both directions). */
 int gnn_rank_friends(const gnn_ranker_t *r, const char *spec, const gnn_rank_opts_t *o, io_writer_t *w,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "gnn/rating.h"
 #include "gnn/saved.h"
 #include "gnn/scorer.h"
 #include "graph/load.h"
@@ -154,6 +155,10 @@ static int check_resume(const run_t *r, const gnn_saved_meta_t *p, err_t *e)
 {
     const gnn_hparams_t *h = &r->o->hp;
     const char *arch = gnn_arch_get(h->arch)->name;
+    if (p->loss != (uint32_t)h->loss)
+        return err_set(e, ERR_USAGE, "--resume: model '%s' was trained with --loss %s; this run asks --loss %s "
+                       "(--resume of a --loss mse run is not supported yet)", r->name,
+                       p->loss == GNN_LOSS_MSE ? "mse" : "bpr", h->loss == GNN_LOSS_MSE ? "mse" : "bpr");
     if (strcmp(p->arch, arch) || p->dim != h->dim || p->layers != h->layers || p->n_users != r->d->n_users ||
         p->n_items != r->d->n_items)
         return err_set(e, ERR_USAGE, "--resume: model '%s' is %s dim %u layers %u on %u users x %u items; "
@@ -659,6 +664,7 @@ int gnn_trainer_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, g
     graph_csr_t fit = {0}, valid = {0};
     store_txn_t t;
     const gnn_arch_t *a = gnn_arch_get(o->hp.arch);
+    if (o->hp.loss == GNN_LOSS_MSE) return gnn_rating_run(s, name, o, out, e);
     memset(out, 0, sizeof *out);
     out->kind = a->kind;
     int rc = store_read_begin(s, &t, e);

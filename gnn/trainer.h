@@ -52,6 +52,8 @@ typedef struct gnn_epoch_report {
     int evaluated;            /* metrics below are set */
     const char *watch;        /* "valid" or "test": what metrics measured */
     gnn_metrics_t metrics;
+    int rated;                /* --loss mse: rmse and mae below are the test ratings' */
+    double rmse, mae;
     double eval_seconds;
     gnn_stop_t stop;          /* GNN_STOP_PATIENCE: the run stops after this epoch */
     uint32_t best_epoch;      /* epoch of the saved embeddings so far */
@@ -109,6 +111,8 @@ typedef struct gnn_trainer_result {
     double eval_seconds;          /* filters: the test evaluation's time */
     int have_test;                /* test metrics below were computed */
     gnn_metrics_t test;           /* the saved model's test metrics (never used to select) */
+    uint64_t n_rated;             /* --loss mse: test ratings scored (0: none), their rmse and mae */
+    double rmse, mae;
 } gnn_trainer_result_t;
 
 /* Defaults of every option (the command's defaults); hp as gnn/model.h. */

@@ -11,15 +11,57 @@ static int corrupt(int edges, err_t *e)
     return err_set(e, ERR_STORE, "store: %s edge refers to an unknown node (corrupt store?)", store_edges_name(edges));
 }
 
-int graph_load_edges(store_txn_t *t, int edges, uint32_t n_a, uint32_t n_b, store_edge_list_t *out, err_t *e)
+static int load_edges(store_txn_t *t, int edges, uint32_t n_a, uint32_t n_b, int want_attr, store_edge_list_t *out,
+                      err_t *e)
 {
-    int rc = store_edges_load(t, edges, 0, out, e);
+    int rc = store_edges_load(t, edges, want_attr, out, e);
     if (rc) return rc;
     for (uint64_t i = 0; i < out->n; i++)
         if (out->a[i] >= n_a || out->b[i] >= n_b) {
             store_edge_list_destroy(out);
             return corrupt(edges, e);
         }
+    return ERR_OK;
+}
+
+int graph_load_edges(store_txn_t *t, int edges, uint32_t n_a, uint32_t n_b, store_edge_list_t *out, err_t *e)
+{
+    return load_edges(t, edges, n_a, n_b, 0, out, e);
+}
+
+void graph_ratings_destroy(graph_ratings_t *r)
+{
+    if (!r) return;
+    free(r->user); free(r->item); free(r->rating);
+    memset(r, 0, sizeof *r);
+}
+
+int graph_load_ratings(store_txn_t *t, int edges, graph_ratings_t *out, err_t *e)
+{
+    memset(out, 0, sizeof *out);
+    uint64_t nu, ni;
+    store_edge_list_t l;
+    int rc = store_count_nodes(t, STORE_USER, &nu, e);
+    if (!rc) rc = store_count_nodes(t, STORE_ITEM, &ni, e);
+    if (!rc) rc = load_edges(t, edges, (uint32_t)nu, (uint32_t)ni, 1, &l, e);
+    if (rc) return rc;
+    uint64_t n = 0;
+    for (uint64_t i = 0; i < l.n; i++) n += (l.attr[i].has & STORE_HAS_RATING) != 0;
+    out->user = malloc((n ? n : 1) * sizeof *out->user);
+    out->item = malloc((n ? n : 1) * sizeof *out->item);
+    out->rating = malloc((n ? n : 1) * sizeof *out->rating);
+    if (!out->user || !out->item || !out->rating) {
+        store_edge_list_destroy(&l);
+        graph_ratings_destroy(out);
+        return err_set(e, ERR_NOMEM, "out of memory loading %llu ratings", (unsigned long long)n);
+    }
+    for (uint64_t i = 0; i < l.n; i++) {
+        if (!(l.attr[i].has & STORE_HAS_RATING)) { out->n_unrated++; continue; }
+        out->user[out->n] = l.a[i];
+        out->item[out->n] = l.b[i];
+        out->rating[out->n++] = l.attr[i].rating;
+    }
+    store_edge_list_destroy(&l);
     return ERR_OK;
 }
 

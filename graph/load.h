@@ -33,6 +33,20 @@ int graph_load_rows(store_txn_t *t, int edges, const uint32_t *a, size_t n, uint
  * the store, so users or items without interactions have empty rows). */
 int graph_load_interactions(store_txn_t *t, graph_interactions_t *g, err_t *e);
 
+/* The rated interactions of one split (STORE_TRAIN or STORE_TEST), in
+ * the store's key order (by user, then item), ids checked against the node
+ * counts: user [n], item [n], rating [n] (one allocation each). Interactions
+ * without a rating (a store built without a rating column) are not in the
+ * arrays; n_unrated counts them. A store without ratings gives n = 0. */
+typedef struct graph_ratings {
+    uint64_t n, n_unrated;
+    uint32_t *user, *item;
+    float *rating;
+} graph_ratings_t;
+
+int graph_load_ratings(store_txn_t *t, int edges, graph_ratings_t *out, err_t *e);
+void graph_ratings_destroy(graph_ratings_t *r);
+
 /* The undirected training graph: train interactions, social ties and kg
  * triples (head-tail), as an igraph_t over users, items and entities. */
 int graph_load_igraph(store_txn_t *t, igraph_t *g, err_t *e);

@@ -60,6 +60,44 @@ static int components(store_txn_t *t, graph_stats_t *st, err_t *e)
     return rc;
 }
 
+void graph_rating_summary_add(const float *r, uint64_t n, graph_rating_summary_t *out)
+{
+    graph_rating_summary_t *s = out;
+    for (uint64_t i = 0; i < n; i++) {
+        const float v = r[i];
+        if (!s->n || v < s->min) s->min = v;
+        if (!s->n || v > s->max) s->max = v;
+        s->mean += ((double)v - s->mean) / (double)(s->n + 1);   /* running mean: no large sums */
+        s->n++;
+        if (s->n_values < 0) continue;
+        int k = 0;
+        while (k < s->n_values && s->value[k] < v) k++;
+        if (k < s->n_values && s->value[k] == v) { s->count[k]++; continue; }
+        if (s->n_values == GRAPH_RATING_VALUES) { s->n_values = -1; continue; }
+        memmove(s->value + k + 1, s->value + k, (size_t)(s->n_values - k) * sizeof *s->value);
+        memmove(s->count + k + 1, s->count + k, (size_t)(s->n_values - k) * sizeof *s->count);
+        s->value[k] = v;
+        s->count[k] = 1;
+        s->n_values++;
+    }
+}
+
+static int ratings(store_txn_t *t, graph_stats_t *st, err_t *e)
+{
+    graph_rating_summary_t *s = &st->ratings;
+    for (int k = STORE_TRAIN; k <= STORE_TEST; k++) {
+        graph_ratings_t r;
+        int rc = graph_load_ratings(t, k, &r, e);
+        if (rc) return rc;
+        graph_rating_summary_add(r.rating, r.n, s);
+        if (k == STORE_TRAIN) s->train = r.n;
+        else s->test = r.n;
+        graph_ratings_destroy(&r);
+    }
+    if (s->n_values < 0) s->n_values = 0;
+    return ERR_OK;
+}
+
 /* Counts and degrees within t. */
 static int counts(store_txn_t *t, graph_stats_t *st, err_t *e)
 {
@@ -89,7 +127,7 @@ static int counts(store_txn_t *t, graph_stats_t *st, err_t *e)
         graph_csr_destroy(&rt);
     }
     graph_interactions_destroy(&g);
-    return rc;
+    return rc ? rc : ratings(t, st, e);
 }
 
 int graph_stats(store_t *s, graph_stats_t *st, err_t *e)

@@ -12,6 +12,7 @@
 #include "base/clock.h"
 #include "dist/eval.h"
 #include "gnn/eval.h"
+#include "gnn/rating.h"
 #include "gnn/saved.h"
 #include "gnn/scorer.h"
 #include "graph/load.h"
@@ -25,10 +26,13 @@ static const char usage_text[] =
     "All-ranking evaluation (LightGCN protocol): for every user with a test item, all\n"
     "items are scored, the user's training items removed, the top K kept.\n"
     "Recall@K, NDCG@K (binary gains, log2 discounts), Precision@K and Hit@K, averaged\n"
-    "over evaluated users.\n"
+    "over evaluated users. A model trained on ratings (train --loss mse) also gets the\n"
+    "RMSE and MAE of its predicted ratings on the test ratings (clipped to the training\n"
+    "ratings' range).\n"
     "  --model NAME   saved model (default: the store's only model)\n"
     "  --k LIST       cut-offs (default 20)\n"
     "  --json         one JSON object: users_evaluated and recall@K, ndcg@K, precision@K, hit@K\n"
+    "                 (and rmse, mae, ratings_evaluated for a rating model)\n"
     "  --threads N    threads (0 = all cores)\n"
     "  --eval-users N a seeded random sample of N users with test items (0 = all);\n"
     "                 the same store, N and seed give the same sample\n"
@@ -74,6 +78,8 @@ int cmd_eval(int argc, char **argv)
         !(rc = gnn_saved_meta(&t, name, &meta, &e)) && !(rc = graph_load_interactions(&t, &g, &e)))
         have_g = 1;
     if (!rc && !(rc = gnn_scorer_open(&t, name, &g, &sc, &e))) have_sc = 1;
+    gnn_rating_metrics_t rm = {0};
+    if (!rc && meta.loss == GNN_LOSS_MSE) rc = gnn_rating_eval_saved(&t, name, &rm, &e);
     if (!rc && g.test.nnz == 0)
         rc = err_set(&e, ERR_USAGE, "%s: the store has no test interactions (build-graph --test or --split)", dir);
     if ((rc = dist_agree(&d, rc, &e))) goto out;
@@ -92,17 +98,23 @@ int cmd_eval(int argc, char **argv)
         for (int k = 0; k < met.n_k; k++)
             printf(",\"recall@%u\":%.6f,\"ndcg@%u\":%.6f,\"precision@%u\":%.6f,\"hit@%u\":%.6f", met.k[k],
                    met.recall[k], met.k[k], met.ndcg[k], met.k[k], met.precision[k], met.k[k], met.hit[k]);
+        if (rm.n) printf(",\"rmse\":%.6f,\"mae\":%.6f,\"ratings_evaluated\":%llu", rm.rmse, rm.mae,
+                         (unsigned long long)rm.n);
         printf(",\"seconds\":%.3f}\n", secs);
     } else {
         if (sc.score)   /* graph filters (gf-cf, bspm): no layers or epochs */
             printf("model %s (%s, svd_k %u, fitted in %.1fs): %u users evaluated in %.2fs\n", name, meta.arch,
                    meta.dim, meta.train_seconds, met.users_evaluated, secs);
         else
-            printf("model %s (%s, dim %u, %u layers, epoch %u): %u users evaluated in %.2fs\n", name, meta.arch,
-                   meta.dim, meta.layers, meta.best_epoch, met.users_evaluated, secs);
+            printf("model %s (%s, dim %u%s, %u layers, epoch %u): %u users evaluated in %.2fs\n", name, meta.arch,
+                   meta.dim, meta.loss == GNN_LOSS_MSE ? " with 2 bias columns" : "", meta.layers, meta.best_epoch,
+                   met.users_evaluated, secs);
         if (n_sample)
             printf("a sample of %u users with test items (--eval-users %u, seed %llu)\n", n_drawn, n_sample,
                    (unsigned long long)seed);
+        if (rm.n)
+            printf("rmse %.4f  mae %.4f  on %llu test ratings (predictions clipped to [%g, %g])\n", rm.rmse, rm.mae,
+                   (unsigned long long)rm.n, (double)meta.rating_min, (double)meta.rating_max);
         printf("%6s %10s %10s %10s %10s\n", "K", "recall", "ndcg", "precision", "hit");
         for (int k = 0; k < met.n_k; k++)
             printf("%6u %10.4f %10.4f %10.4f %10.4f\n", met.k[k], met.recall[k], met.ndcg[k], met.precision[k],

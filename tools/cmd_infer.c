@@ -23,7 +23,8 @@ static const char usage_text[] =
     "usage: gnnrec infer --store DIR [--model NAME] [--users all|FILE|ID,ID,...] [--k 20]\n"
     "                    [--format tsv|jsonl] [--include-seen] [--skip-unknown] [--threads N]\n"
     "                    [--index ivf [--nprobe N]] [--out FILE]\n"
-    "                    [--new-user-items FILE | --similar-items all|FILE|ID,... | --friends]\n"
+    "                    [--new-user-items FILE | --similar-items all|FILE|ID,... | --friends |\n"
+    "                     --pairs FILE]\n"
     "\n"
     "Top-K items for each user, scored by the saved model's embeddings (dot product).\n"
     "  --users U        all (default); @FILE or a path with a '/' (./FILE): one user id\n"
@@ -53,13 +54,17 @@ static const char usage_text[] =
     "  --friends        people each --users user may know: cosine of the user embeddings,\n"
     "                   without the user and its social ties: user<TAB>rank<TAB>user<TAB>score;\n"
     "                   jsonl {\"user\":..,\"users\":[{\"user\":..,\"score\":..},..]}\n"
+    "  --pairs FILE     lines `user item`: user<TAB>item<TAB>prediction per pair, in file order\n"
+    "                   (a model trained with --loss mse: the predicted rating, clipped to the\n"
+    "                   training range; other embedding models: the dot product they rank by)\n"
     "Under mpirun -np P (a build with MPI) the top-K of stored users runs on P ranks,\n"
     "each a contiguous share of the users; the output is what one process writes\n"
     "(docs/distributed.md). The other modes run as one process.\n";
 
 static const cli_flag_t flags[] = {"include_seen", "skip_unknown", "friends", "help", NULL};
 static const char *const known[] = {"store", "model", "users", "k", "format", "include_seen", "skip_unknown",
-                                    "threads", "new_user_items", "similar_items", "friends", "index", "nprobe", "out", "shard", "help",
+                                    "threads", "new_user_items", "similar_items", "friends", "pairs", "index", "nprobe",
+                                    "out", "shard", "help",
                                     NULL};
 
 /* --shard I/N: 0 <= I < N <= 2^20 */
@@ -93,7 +98,7 @@ int cmd_infer(int argc, char **argv)
     gnn_rank_opts_t ro = {.note = note};
     gnn_ranker_t r;
     int rc, help = 0, opened = 0, friends = 0, have_w = 0;
-    const char *dir, *given, *users_spec, *new_items, *similar, *out_path;
+    const char *dir, *given, *users_spec, *new_items, *similar, *out_path, *pairs;
     dist_t d;
     uint32_t threads, shard, shards;
     char name[256];
@@ -110,11 +115,13 @@ int cmd_infer(int argc, char **argv)
         (rc = cli_get_bool(&o, "friends", 0, &friends, &e)) ||
         (rc = cli_get_str(&o, "new_user_items", NULL, &new_items, &e)) ||
         (rc = cli_get_str(&o, "similar_items", NULL, &similar, &e)) ||
+        (rc = cli_get_str(&o, "pairs", NULL, &pairs, &e)) ||
         (rc = cli_get_u32(&o, "threads", 0, 0, 1024, &threads, &e)) ||
         (rc = cli_get_choice(&o, "index", indexes, 0, &ro.use_index, &e)) ||
         (rc = cli_get_u32(&o, "nprobe", GNN_RANK_NPROBE, 1, 1u << 20, &ro.nprobe, &e)) ||
         (rc = cli_get_output_path(&o, "out", "-", &out_path, &e)) || (rc = get_shard(&o, &shard, &shards, &e)))
         goto out;
+    friends |= (pairs != NULL) << 1;   /* the one-process modes: friends 1, pairs 2 */
     if (cli_has(&o, "shard") && (d.size > 1 || new_items || similar || friends)) {
         rc = err_set(&e, ERR_USAGE, "--shard splits the top-K of stored users in one process (not under mpirun, "
                      "not with the other modes)");
@@ -122,7 +129,7 @@ int cmd_infer(int argc, char **argv)
     }
     if (d.size > 1 && (new_items || similar || friends)) {
         rc = err_set(&e, ERR_USAGE, "--%s runs as one process; under mpirun only the top-K of stored users runs "
-                     "distributed", new_items ? "new-user-items" : similar ? "similar-items" : "friends");
+                     "distributed", new_items ? "new-user-items" : similar ? "similar-items" : friends & 2 ? "pairs" : "friends");
         goto out;
     }
     if (d.rank != 0) ro.note = NULL;   /* every rank resolves the same ids: rank 0 says it once */
@@ -130,12 +137,13 @@ int cmd_infer(int argc, char **argv)
         rc = err_set(&e, ERR_USAGE, "--index ranks stored users' items; it does not apply to the other modes");
         goto out;
     }
-    if ((new_items != NULL) + (similar != NULL) + friends > 1) {
-        rc = err_set(&e, ERR_USAGE, "--new-user-items, --similar-items and --friends are separate modes: pick one");
+    if ((new_items != NULL) + (similar != NULL) + (friends & 1) + (pairs != NULL) > 1) {
+        rc = err_set(&e, ERR_USAGE, "--new-user-items, --similar-items, --friends and --pairs are separate modes: pick one");
         goto out;
     }
-    if ((new_items || similar) && cli_has(&o, "users")) {
-        rc = err_set(&e, ERR_USAGE, "--users does not apply to --%s", new_items ? "new-user-items" : "similar-items");
+    if ((new_items || similar || pairs) && cli_has(&o, "users")) {
+        rc = err_set(&e, ERR_USAGE, "--users does not apply to --%s",
+                     new_items ? "new-user-items" : similar ? "similar-items" : "pairs");
         goto out;
     }
     ro.threads = (int)threads;
@@ -162,6 +170,7 @@ int cmd_infer(int argc, char **argv)
     have_w = 1;
     if (new_items) rc = gnn_rank_new_users(&r, new_items, &ro, &w, &e);
     else if (similar) rc = gnn_rank_similar_items(&r, similar, &ro, &w, &e);
+    else if (pairs) rc = gnn_rank_pairs(&r, pairs, &ro, &w, &e);
     else rc = gnn_rank_friends(&r, users_spec, &ro, &w, &e);
     if (!rc) rc = io_writer_close(&w, &e), have_w = 0;
 out:

@@ -14,11 +14,13 @@ static const char usage_text[] =
     "Counts of nodes and edges per type, degree summaries (min / median / p99 / max)\n"
     "of users and items in training, connected components of the training graph\n"
     "(interactions + social + kg, via igraph), the interaction density and the node\n"
-    "partition `gnnrec partition` recorded, if any (stale when the graph changed since).\n"
+    "partition `gnnrec partition` recorded, if any (stale when the graph changed since),\n"
+    "and the ratings when the store has them (build-graph --columns user,item,rating).\n"
     "  --json   one JSON object on stdout (keys: users, items, entities, relations,\n"
     "           train_interactions, test_interactions, social_edges, kg_triples,\n"
     "           user_degree, item_degree, components, largest_component, density, models;\n"
-    "           partition: {parts, method, seed, edge_cut, current} when one is recorded)\n";
+    "           partition: {parts, method, seed, edge_cut, current} when one is recorded;\n"
+    "           ratings: {train, test, min, mean, max, counts: {VALUE: N}} when there are)\n";
 
 static const cli_flag_t flags[] = {"json", "help", NULL};
 static const char *const known[] = {"store", "json", "help", NULL};
@@ -47,6 +49,14 @@ static void print_json(const graph_stats_t *st)
                st->partition_parts, graph_part_method_name((int)st->partition_method),
                (unsigned long long)st->partition_seed, (unsigned long long)st->partition_edge_cut,
                st->partition_current ? "true" : "false");
+    const graph_rating_summary_t *r = &st->ratings;
+    if (r->n) {
+        printf(",\"ratings\":{\"train\":%llu,\"test\":%llu,\"min\":%g,\"mean\":%.4f,\"max\":%g,\"counts\":{",
+               (unsigned long long)r->train, (unsigned long long)r->test, (double)r->min, r->mean, (double)r->max);
+        for (int k = 0; k < r->n_values; k++)
+            printf("%s\"%g\":%llu", k ? "," : "", (double)r->value[k], (unsigned long long)r->count[k]);
+        printf("}}");
+    }
     printf("}\n");
 }
 
@@ -74,6 +84,13 @@ static void print_text(const char *dir, const graph_stats_t *st)
                graph_part_method_name((int)st->partition_method), (unsigned long long)st->partition_seed,
                (unsigned long long)st->partition_edge_cut,
                st->partition_current ? "" : "; stale: the graph changed since (run partition again)");
+    const graph_rating_summary_t *r = &st->ratings;
+    if (!r->n) return;
+    printf("ratings        %llu (train %llu, test %llu): min %g  mean %.4f  max %g\n", (unsigned long long)r->n,
+           (unsigned long long)r->train, (unsigned long long)r->test, (double)r->min, r->mean, (double)r->max);
+    for (int k = 0; k < r->n_values; k++)
+        printf("%s%g: %llu", k ? "  " : "               ", (double)r->value[k], (unsigned long long)r->count[k]);
+    if (r->n_values) printf("\n");
 }
 
 int cmd_stats(int argc, char **argv)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gnn/rating.h"
 #include "gnn/trainer.h"
 #include "store/store.h"
 #include "tools/cli.h"
@@ -25,6 +26,9 @@ static const char usage_text[] =
     "                       --bspm-beta X (0.2), --bspm-t-s X (2.5), --bspm-k-s N (1),\n"
     "                       --bspm-solver rk4|euler (rk4)\n"
     "                       kglightgcn = lightgcn with a learned weight per knowledge relation\n"
+    "  --loss L             bpr (default): implicit feedback; mse: squared error of the ratings\n"
+    "                       (mf only: biased MF, mean + user bias + item bias + dot; the store\n"
+    "                       needs ratings: build-graph --columns user,item,rating)\n"
     "  --edges LIST         edge types in the training graph: interaction (default), social,\n"
     "                       knowledge (entities get embeddings too; docs/hetero.md)\n"
     "  --weight-social X    weight of a social edge in the joint adjacency (1)\n"
@@ -66,7 +70,7 @@ static const char usage_text[] =
 
 static const cli_flag_t flags[] = {"resume", "help", "progress", NULL};
 static const char *const known[] = {
-    "store", "config", "model", "arch", "dim", "layers", "epochs", "batch_size", "steps_per_epoch", "lr", "reg",
+    "store", "config", "model", "arch", "loss", "dim", "layers", "epochs", "batch_size", "steps_per_epoch", "lr", "reg",
     "lr_warmup", "lr_decay", "lr_min", "lr_decay_epochs",
     "negatives", "seed", "threads", "eval_every", "k", "valid_fraction", "eval_users", "patience",
     "checkpoint_every", "metrics_log", "resume", "help", "progress",
@@ -141,6 +145,7 @@ static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
     gnn_hparams_t *h = &t->hp;
     gnn_trainer_defaults(t);
     if ((rc = cli_get_choice(o, "arch", gnn_arch_names(), GNN_ARCH_LIGHTGCN, &arch, e)) ||
+        (rc = cli_get_choice(o, "loss", gnn_loss_names(), GNN_LOSS_BPR, &h->loss, e)) ||
         (rc = cli_get_u32(o, "dim", 64, 1, 1024, &h->dim, e)) ||
         (rc = cli_get_u32(o, "layers", gnn_arch_get((gnn_arch_id_t)arch)->default_layers, 0, 8, &h->layers, e)) ||
         (rc = cli_get_u32(o, "epochs", 100, 0, 1000000, &t->epochs, e)) ||
@@ -227,6 +232,7 @@ static void on_epoch(void *ctx, const gnn_epoch_report_t *p)
     for (int k = 0; p->evaluated && k < p->metrics.n_k; k++)
         fprintf(stderr, "  %s recall@%u %.4f ndcg@%u %.4f", p->watch, p->metrics.k[k], p->metrics.recall[k],
                 p->metrics.k[k], p->metrics.ndcg[k]);
+    if (p->rated) fprintf(stderr, "  test rmse %.4f mae %.4f", p->rmse, p->mae);
     if (p->stop == GNN_STOP_PATIENCE)
         fprintf(stderr, "  (no improvement in %u evaluations: stopping; best epoch %u)", r->t.patience, p->best_epoch);
     fprintf(stderr, "  eta %.0fs\n", p->eta);
@@ -247,6 +253,7 @@ static int print_result(const run_t *r, const gnn_trainer_result_t *res, err_t *
     else printf("model %s (%s, epoch %u of %u, %.1fs)", r->name, r->arch->name, res->best_epoch, res->epoch,
                 res->seconds);
     const gnn_metrics_t *met = &res->test;
+    if (res->n_rated) printf("  test rmse %.4f  mae %.4f", res->rmse, res->mae);
     printf("  test users %u", met->users_evaluated);
     for (int k = 0; k < met->n_k; k++)
         printf("  recall@%u %.4f  ndcg@%u %.4f", met->k[k], met->recall[k], met->k[k], met->ndcg[k]);

@@ -1,0 +1,399 @@
+/* rating.c - biased matrix factorization on explicit ratings (rating.h):
+ * the model, its loss and gradient, the epoch loop, RMSE/MAE, and the
+ * `train --loss mse` run with its saved model. Assumes ratings were loaded
+ * by graph_load_ratings (ids checked against the store's counts). Small
+ * problems (MovieLens: 10^5 ratings): the batch gradient is one thread's
+ * loop, which keeps the numbers independent of --threads. */
+#include "gnn/rating.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/rng.h"
+#include "gnn/saved.h"
+#include "gnn/spmm.h"
+
+static const char *const loss_names[] = {"bpr", "mse", NULL};
+
+const char *const *gnn_loss_names(void) { return loss_names; }
+
+void gnn_rating_destroy(gnn_rating_model_t *m)
+{
+    if (!m) return;
+    free(m->params); free(m->grads); free(m->adam_m); free(m->adam_v);
+    memset(m, 0, sizeof *m);
+}
+
+int gnn_rating_init(gnn_rating_model_t *m, uint32_t n_users, uint32_t n_items, uint32_t dim, float mu,
+                    uint64_t seed, err_t *e)
+{
+    memset(m, 0, sizeof *m);
+    if (dim < 1 || dim > 1024) return err_set(e, ERR_USAGE, "dim %u: must be 1..1024", dim);
+    m->n_users = n_users;
+    m->n_items = n_items;
+    m->dim = dim;
+    m->mu = mu;
+    m->n_params = ((size_t)n_users + n_items) * ((size_t)dim + 1);
+    size_t b = (m->n_params ? m->n_params : 1) * sizeof(float);
+    m->params = malloc(b);
+    m->grads = calloc(1, b);
+    m->adam_m = calloc(1, b);
+    m->adam_v = calloc(1, b);
+    if (!m->params || !m->grads || !m->adam_m || !m->adam_v) {
+        gnn_rating_destroy(m);
+        return err_set(e, ERR_NOMEM, "out of memory for a %u x %u rating model", n_users, n_items);
+    }
+    m->P = m->params;
+    m->Q = m->P + (size_t)n_users * dim;
+    m->bu = m->Q + (size_t)n_items * dim;
+    m->bi = m->bu + n_users;
+    rng_t r;
+    rng_seed(&r, seed);
+    const size_t nf = ((size_t)n_users + n_items) * dim;
+    for (size_t k = 0; k < nf; k++) m->params[k] = 0.1f * rng_normal(&r);
+    memset(m->bu, 0, ((size_t)n_users + n_items) * sizeof(float));
+    return ERR_OK;
+}
+
+float gnn_rating_predict(const gnn_rating_model_t *m, uint32_t u, uint32_t i)
+{
+    const float *p = m->P + (size_t)u * m->dim, *q = m->Q + (size_t)i * m->dim;
+    float d = 0.0f;
+    for (uint32_t k = 0; k < m->dim; k++) d += p[k] * q[k];
+    return m->mu + m->bu[u] + m->bi[i] + d;
+}
+
+static double sq(const float *x, uint32_t n)
+{
+    double s = 0.0;
+    for (uint32_t k = 0; k < n; k++) s += (double)x[k] * x[k];
+    return s;
+}
+
+double gnn_rating_loss_ref(const gnn_rating_model_t *m, const uint32_t *u, const uint32_t *i, const float *r,
+                           uint32_t n, float reg)
+{
+    double s = 0.0;
+    for (uint32_t t = 0; t < n; t++) {
+        const double err = (double)gnn_rating_predict(m, u[t], i[t]) - r[t];
+        const double l2 = sq(m->P + (size_t)u[t] * m->dim, m->dim) + sq(m->Q + (size_t)i[t] * m->dim, m->dim) +
+                          (double)m->bu[u[t]] * m->bu[u[t]] + (double)m->bi[i[t]] * m->bi[i[t]];
+        s += err * err + reg * l2;
+    }
+    return n ? s / n : 0.0;
+}
+
+/* The gradient summed in batch order by one thread (the same bits whatever
+ * --threads); the dense clear costs what the dense Adam step after it does. */
+void gnn_rating_loss_grad(gnn_rating_model_t *m, const uint32_t *u, const uint32_t *i, const float *r, uint32_t n,
+                          float reg, double *loss)
+{
+    const uint32_t d = m->dim;
+    float *gP = m->grads, *gQ = gP + (size_t)m->n_users * d, *gbu = gQ + (size_t)m->n_items * d,
+          *gbi = gbu + m->n_users;
+    memset(m->grads, 0, m->n_params * sizeof(float));
+    const float c = n ? 2.0f / (float)n : 0.0f;
+    double s = 0.0;
+    for (uint32_t t = 0; t < n; t++) {
+        const uint32_t a = u[t], b = i[t];
+        const float *p = m->P + (size_t)a * d, *q = m->Q + (size_t)b * d;
+        float *gp = gP + (size_t)a * d, *gq = gQ + (size_t)b * d;
+        float dot = 0.0f, l2 = m->bu[a] * m->bu[a] + m->bi[b] * m->bi[b];
+        for (uint32_t k = 0; k < d; k++) {
+            dot += p[k] * q[k];
+            l2 += p[k] * p[k] + q[k] * q[k];
+        }
+        const float err = m->mu + m->bu[a] + m->bi[b] + dot - r[t];
+        s += (double)err * err + (double)reg * l2;
+        for (uint32_t k = 0; k < d; k++) {
+            gp[k] += c * (err * q[k] + reg * p[k]);
+            gq[k] += c * (err * p[k] + reg * q[k]);
+        }
+        gbu[a] += c * (err + reg * m->bu[a]);
+        gbi[b] += c * (err + reg * m->bi[b]);
+    }
+    *loss = n ? s / n : 0.0;
+}
+
+int gnn_rating_epoch(gnn_rating_model_t *m, const gnn_hparams_t *hp, const graph_ratings_t *tr, uint32_t epoch,
+                     double *loss, err_t *e)
+{
+    const uint64_t n = tr->n, bs = hp->batch_size ? hp->batch_size : 1;
+    *loss = 0.0;
+    if (n > UINT32_MAX) return err_set(e, ERR_USAGE, "--loss mse: at most %u training ratings", UINT32_MAX);
+    uint32_t *ord = malloc((n ? n : 1) * sizeof *ord), *bu = malloc(bs * sizeof *bu), *bi = malloc(bs * sizeof *bi);
+    float *br = malloc(bs * sizeof *br);
+    if (!ord || !bu || !bi || !br) {
+        free(ord); free(bu); free(bi); free(br);
+        return err_set(e, ERR_NOMEM, "out of memory for an epoch's order");
+    }
+    for (uint64_t k = 0; k < n; k++) ord[k] = (uint32_t)k;
+    rng_t r;
+    rng_seed_stream(&r, hp->seed, epoch);
+    rng_shuffle_u32(&r, ord, n);
+    double sum = 0.0;
+    uint64_t steps = 0;
+    for (uint64_t b = 0; b < n; b += bs) {
+        const uint32_t cnt = (uint32_t)(n - b < bs ? n - b : bs);
+        for (uint32_t t = 0; t < cnt; t++) {
+            bu[t] = tr->user[ord[b + t]];
+            bi[t] = tr->item[ord[b + t]];
+            br[t] = tr->rating[ord[b + t]];
+        }
+        double l;
+        gnn_rating_loss_grad(m, bu, bi, br, cnt, hp->reg, &l);
+        gnn_adam_t ad;
+        gnn_adam_setup(&ad, gnn_lr_at(hp, epoch + (double)b / (double)n), ++m->step);
+        gnn_adam(m->params, m->adam_m, m->adam_v, m->grads, m->n_params, &ad, hp->threads);
+        sum += l;
+        steps++;
+    }
+    *loss = steps ? sum / (double)steps : 0.0;
+    free(ord); free(bu); free(bi); free(br);
+    return ERR_OK;
+}
+
+void gnn_rating_embed(const gnn_rating_model_t *m, float *emb)
+{
+    const uint32_t d = m->dim, w = d + 2;
+    for (uint32_t u = 0; u < m->n_users; u++) {
+        float *row = emb + (size_t)u * w;
+        memcpy(row, m->P + (size_t)u * d, d * sizeof *row);
+        row[d] = m->bu[u];
+        row[d + 1] = 1.0f;
+    }
+    for (uint32_t i = 0; i < m->n_items; i++) {
+        float *row = emb + ((size_t)m->n_users + i) * w;
+        memcpy(row, m->Q + (size_t)i * d, d * sizeof *row);
+        row[d] = 1.0f;
+        row[d + 1] = m->bi[i];
+    }
+}
+
+void gnn_rating_eval(const float *emb, uint32_t width, uint32_t n_users, uint32_t n_items, float mu, float lo,
+                     float hi, const graph_ratings_t *rt, gnn_rating_metrics_t *out)
+{
+    double se = 0.0, ae = 0.0;
+    uint64_t n = 0;
+    const float *items = emb + (size_t)n_users * width;
+    for (uint64_t k = 0; k < rt->n; k++) {
+        if (rt->user[k] >= n_users || rt->item[k] >= n_items) continue;
+        const float *p = emb + (size_t)rt->user[k] * width, *q = items + (size_t)rt->item[k] * width;
+        float d = 0.0f;
+        for (uint32_t j = 0; j < width; j++) d += p[j] * q[j];
+        float y = mu + d;
+        y = y < lo ? lo : y > hi ? hi : y;
+        const double err = (double)y - rt->rating[k];
+        se += err * err;
+        ae += fabs(err);
+        n++;
+    }
+    out->n = n;
+    out->rmse = n ? sqrt(se / (double)n) : 0.0;
+    out->mae = n ? ae / (double)n : 0.0;
+}
+
+int gnn_rating_eval_saved(store_txn_t *t, const char *name, gnn_rating_metrics_t *out, err_t *e)
+{
+    gnn_saved_meta_t meta;
+    const float *emb;
+    graph_ratings_t rt;
+    memset(out, 0, sizeof *out);
+    int rc = gnn_saved_embeddings(t, name, &meta, &emb, e);
+    if (rc) return rc;
+    if (meta.loss != GNN_LOSS_MSE)
+        return err_set(e, ERR_USAGE, "model '%s' was not trained on ratings (train --loss mse)", name);
+    if ((rc = graph_load_ratings(t, STORE_TEST, &rt, e))) return rc;
+    gnn_rating_eval(emb, meta.dim, meta.n_users, meta.n_items, meta.rating_mean, meta.rating_min, meta.rating_max,
+                    &rt, out);
+    graph_ratings_destroy(&rt);
+    return ERR_OK;
+}
+
+/* ---- the run ---- */
+
+typedef struct rsave {
+    const char *name;
+    const gnn_saved_model_t *m;
+} rsave_t;
+
+static int write_model(store_txn_t *t, void *ctx, err_t *e)
+{
+    const rsave_t *s = ctx;
+    return gnn_saved_write(t, s->name, s->m, e);
+}
+
+/* The training ratings: all of them rated, their mean and range. */
+static int load_train(store_txn_t *t, const char *dir, graph_ratings_t *tr, double *mu, float *lo, float *hi,
+                      err_t *e)
+{
+    int rc = graph_load_ratings(t, STORE_TRAIN, tr, e);
+    if (rc) return rc;
+    if (!tr->n || tr->n_unrated) {
+        rc = err_set(e, ERR_USAGE, "%s: --loss mse needs ratings, and %llu of the %llu training interactions have "
+                     "none (build-graph --columns user,item,rating)", dir, (unsigned long long)tr->n_unrated,
+                     (unsigned long long)(tr->n + tr->n_unrated));
+        graph_ratings_destroy(tr);
+        return rc;
+    }
+    double s = 0.0;
+    *lo = *hi = tr->rating[0];
+    for (uint64_t k = 0; k < tr->n; k++) {
+        s += tr->rating[k];
+        if (tr->rating[k] < *lo) *lo = tr->rating[k];
+        if (tr->rating[k] > *hi) *hi = tr->rating[k];
+    }
+    *mu = s / (double)tr->n;
+    return ERR_OK;
+}
+
+static int save(store_t *s, const char *name, const gnn_trainer_opts_t *o, const gnn_rating_model_t *m,
+                const float *emb, float lo, float hi, uint32_t epoch, double secs, const char *log, size_t log_len,
+                err_t *e)
+{
+    const gnn_hparams_t *h = &o->hp;
+    char config[1200];
+    gnn_trainer_config_text(o, config, sizeof config - 16);
+    strcat(config, "loss: mse\n");
+    gnn_saved_model_t sm = {
+        .meta = {.n_users = m->n_users, .n_items = m->n_items, .dim = m->dim + 2, .layers = 0,
+                 .batch_size = h->batch_size, .negatives = 0, .lr = h->lr, .reg = h->reg, .seed = h->seed,
+                 .step = m->step, .epoch = epoch, .best_epoch = epoch, .best_metric = -1.0, .train_seconds = secs,
+                 .arch_id = (uint32_t)h->arch, .edges = GNN_SAVED_EDGE_INTERACTION, .lr_warmup = h->lr_warmup,
+                 .lr_min = h->lr_min, .lr_decay = (uint32_t)h->lr_decay, .lr_epochs = h->lr_epochs,
+                 .loss = GNN_LOSS_MSE, .rating_mean = m->mu, .rating_min = lo, .rating_max = hi},
+        .config = config, .emb = emb, .metrics = log, .metrics_len = log_len, .params = m->params,
+        .adam_m = m->adam_m, .adam_v = m->adam_v, .n_params = m->n_params};
+    snprintf(sm.meta.arch, sizeof sm.meta.arch, "%s", gnn_arch_get(h->arch)->name);
+    rsave_t sv = {name, &sm};
+    return store_write(s, write_model, &sv, e);
+}
+
+/* One JSON line of the metrics log into buf (grown). */
+static int log_line(char **buf, size_t *len, size_t *cap, const gnn_epoch_report_t *r, err_t *e)
+{
+    char line[256];
+    int n = snprintf(line, sizeof line, "{\"epoch\":%u,\"loss\":%.6f,\"seconds\":%.3f", r->epoch, r->loss, r->seconds);
+    if (r->rated) n += snprintf(line + n, sizeof line - n, ",\"test_rmse\":%.6f,\"test_mae\":%.6f", r->rmse, r->mae);
+    n += snprintf(line + n, sizeof line - n, "}\n");
+    if (*len + (size_t)n + 1 > *cap) {
+        size_t c = *cap ? *cap * 2 : 4096;
+        while (c < *len + (size_t)n + 1) c *= 2;
+        char *p = realloc(*buf, c);
+        if (!p) return err_set(e, ERR_NOMEM, "out of memory");
+        *buf = p;
+        *cap = c;
+    }
+    memcpy(*buf + *len, line, (size_t)n + 1);
+    *len += (size_t)n;
+    return ERR_OK;
+}
+
+static int check_opts(const gnn_trainer_opts_t *o, err_t *e)
+{
+    const gnn_arch_t *a = gnn_arch_get(o->hp.arch);
+    if (!(a->caps & GNN_CAP_MSE))
+        return err_set(e, ERR_USAGE, "--loss mse: only --arch mf (biased matrix factorization) trains on ratings "
+                       "so far, not %s", a->name);
+    if (o->resume) return err_set(e, ERR_USAGE, "--loss mse: --resume is not supported yet (train from the start)");
+    if (o->valid_fraction > 0.0f)
+        return err_set(e, ERR_USAGE, "--loss mse: --valid-fraction is not supported yet (the test ratings are reported)");
+    if (o->edges.social || o->edges.knowledge)
+        return err_set(e, ERR_USAGE, "--loss mse: trains on the rated interactions only (--edges interaction)");
+    return ERR_OK;
+}
+
+/* Test RMSE/MAE of the current model into rep. */
+static void eval_now(const gnn_rating_model_t *m, float *emb, float lo, float hi, const graph_ratings_t *te,
+                     gnn_epoch_report_t *rep)
+{
+    gnn_rating_metrics_t met;
+    gnn_rating_embed(m, emb);
+    gnn_rating_eval(emb, m->dim + 2, m->n_users, m->n_items, m->mu, lo, hi, te, &met);
+    rep->rated = met.n > 0;
+    rep->rmse = met.rmse;
+    rep->mae = met.mae;
+}
+
+static int train_loop(store_t *s, const char *name, const gnn_trainer_opts_t *o, graph_ratings_t *tr,
+                      const graph_ratings_t *te, const graph_interactions_t *g, gnn_rating_model_t *m, float lo,
+                      float hi, gnn_trainer_result_t *out, err_t *e)
+{
+    const size_t n_emb = ((size_t)m->n_users + m->n_items) * (m->dim + 2);
+    float *emb = malloc((n_emb ? n_emb : 1) * sizeof *emb);
+    char *log = NULL;
+    size_t log_len = 0, log_cap = 0;
+    if (!emb) return err_set(e, ERR_NOMEM, "out of memory for the embeddings");
+    const double t0 = clock_now();
+    int rc = ERR_OK;
+    uint32_t epoch = 0;
+    for (; epoch < o->epochs && !rc; epoch++) {
+        gnn_epoch_report_t rep = {.epoch = epoch + 1, .epochs = o->epochs, .watch = "test"};
+        const double te0 = clock_now();
+        if ((rc = gnn_rating_epoch(m, &o->hp, tr, epoch, &rep.loss, e))) break;
+        rep.seconds = clock_now() - te0;
+        rep.lr = gnn_lr_at(&o->hp, epoch + 1.0 - 1e-9);
+        rep.eta = rep.seconds * (o->epochs - epoch - 1);
+        if ((o->eval_every && (epoch + 1) % o->eval_every == 0) || epoch + 1 == o->epochs) {
+            const double t1 = clock_now();
+            eval_now(m, emb, lo, hi, te, &rep);
+            rep.eval_seconds = clock_now() - t1;
+        }
+        rep.best_epoch = epoch + 1;
+        if ((rc = log_line(&log, &log_len, &log_cap, &rep, e))) break;
+        if (o->on_epoch) o->on_epoch(o->ctx, &rep);
+    }
+    out->epoch = out->best_epoch = epoch;
+    out->seconds = clock_now() - t0;
+    gnn_rating_embed(m, emb);
+    if (!rc) {
+        gnn_rating_metrics_t met;
+        gnn_rating_eval(emb, m->dim + 2, m->n_users, m->n_items, m->mu, lo, hi, te, &met);
+        out->n_rated = met.n;
+        out->rmse = met.rmse;
+        out->mae = met.mae;
+        rc = save(s, name, o, m, emb, lo, hi, epoch, out->seconds, log ? log : "", log_len, e);
+    }
+    if (!rc && g->test.nnz) {
+        rc = gnn_eval_all_ranking(emb, emb + (size_t)m->n_users * (m->dim + 2), m->dim + 2, &g->train, &g->test,
+                                  o->ks, (int)o->n_k, o->hp.threads, &out->test, e);
+        out->have_test = rc == 0;
+    }
+    free(emb);
+    free(log);
+    return rc;
+}
+
+int gnn_rating_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, gnn_trainer_result_t *out, err_t *e)
+{
+    graph_ratings_t tr = {0}, te = {0};
+    graph_interactions_t g;
+    gnn_rating_model_t m = {0};
+    store_txn_t t;
+    double mu = 0.0;
+    float lo = 0.0f, hi = 0.0f;
+    int have_g = 0;
+    memset(out, 0, sizeof *out);
+    out->kind = GNN_KIND_EMBED;
+    int rc = check_opts(o, e);
+    if (rc) return rc;
+    if ((rc = store_read_begin(s, &t, e))) return rc;
+    if (!(rc = graph_load_interactions(&t, &g, e))) have_g = 1;
+    if (!rc) rc = load_train(&t, s->dir, &tr, &mu, &lo, &hi, e);
+    if (!rc) rc = graph_load_ratings(&t, STORE_TEST, &te, e);
+    store_read_end(&t);
+    if (!rc) rc = gnn_rating_init(&m, g.n_users, g.n_items, o->hp.dim, (float)mu, o->hp.seed, e);
+    if (!rc) {
+        gnn_trainer_note_t n = {.kind = GNN_NOTE_START, .n_users = g.n_users, .n_items = g.n_items, .n_train = tr.n};
+        if (o->on_note) o->on_note(o->ctx, &n);
+        rc = train_loop(s, name, o, &tr, &te, &g, &m, lo, hi, out, e);
+    }
+    gnn_rating_destroy(&m);
+    graph_ratings_destroy(&tr);
+    graph_ratings_destroy(&te);
+    if (have_g) graph_interactions_destroy(&g);
+    return rc;
+}

@@ -1,0 +1,103 @@
+/* rating.h - explicit-rating models (`train --loss mse`): biased matrix
+ * factorization, Surprise's SVD trained by mini-batches and Adam, and its
+ * error measures (RMSE, MAE) for `eval`.
+ *
+ * Prediction:  r^(u,i) = mu + b_u + b_i + p_u . q_i
+ *   mu the global mean of the training ratings (fixed, not learned).
+ * Loss of a batch of B rated pairs (u_t, i_t, r_t):
+ *   L = (1/B) sum_t [ (r^(u_t,i_t) - r_t)^2
+ *                     + reg (|p_u|^2 + |q_i|^2 + b_u^2 + b_i^2) ]
+ * the L2 term on the batch's rows, once per occurrence (Surprise's SVD
+ * per-rating update, averaged over the batch). Optimizer: dense Adam over
+ * every parameter (gnn_adam, PyTorch's formulation), the learning rate of
+ * gnn_lr_at. Batches: the training ratings in a fresh seeded order each
+ * epoch (rng stream (seed, epoch)), consecutive runs of batch_size.
+ * Initialisation: p, q normal with std 0.1 (seeded), biases 0.
+ * Reproducibility: the gradient is summed by one thread in batch order and
+ * Adam is element-wise, so a seed gives the same numbers whatever --threads.
+ *
+ * Memory layout (one allocation per tensor):
+ *   params [n_params] = P [n_users x dim], Q [n_items x dim], bu [n_users], bi [n_items]
+ *   grads, adam_m, adam_v [n_params] side by side
+ * Saved (gnn/saved.h): "emb" [(n_users + n_items) x (dim + 2)] with user
+ * rows [p_u, b_u, 1] and item rows [q_i, 1, b_i], so the dot product of two
+ * rows is r^ - mu and the ranking path ranks by it unchanged; meta.loss =
+ * GNN_LOSS_MSE, meta.rating_mean = mu, rating_min/max the training range.
+ */
+#ifndef GNNREC_GNN_RATING_H
+#define GNNREC_GNN_RATING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "gnn/trainer.h"
+#include "graph/load.h"
+#include "store/store.h"
+
+typedef struct gnn_rating_model {
+    uint32_t n_users, n_items, dim;
+    size_t n_params;          /* (n_users + n_items) x (dim + 1) */
+    float mu;
+    float *params;            /* [n_params], layout above */
+    float *P, *Q, *bu, *bi;   /* views into params */
+    float *grads, *adam_m, *adam_v;   /* [n_params] */
+    uint64_t step;            /* Adam steps taken */
+} gnn_rating_model_t;
+
+/* Error of predictions against ratings: n pairs scored. */
+typedef struct gnn_rating_metrics {
+    uint64_t n;
+    double rmse, mae;
+} gnn_rating_metrics_t;
+
+/* --loss's names in GNN_LOSS_* order, NULL-terminated. */
+const char *const *gnn_loss_names(void);
+
+/* Allocate and initialise (seeded); dim 1..1024. */
+int gnn_rating_init(gnn_rating_model_t *m, uint32_t n_users, uint32_t n_items, uint32_t dim, float mu,
+                    uint64_t seed, err_t *e);
+void gnn_rating_destroy(gnn_rating_model_t *m);
+
+/* r^(u, i) from the parameters (no clipping). */
+float gnn_rating_predict(const gnn_rating_model_t *m, uint32_t u, uint32_t i);
+
+/* The batch loss L above from gnn_rating_predict, nothing else: the plain
+ * reference the gradient check differentiates. */
+double gnn_rating_loss_ref(const gnn_rating_model_t *m, const uint32_t *u, const uint32_t *i, const float *r,
+                           uint32_t n, float reg);
+
+/* L and its gradient: m->grads set (zero outside the batch's rows);
+ * parameters untouched. *loss = L. */
+void gnn_rating_loss_grad(gnn_rating_model_t *m, const uint32_t *u, const uint32_t *i, const float *r, uint32_t n,
+                          float reg, double *loss);
+
+/* One epoch (0-based) of mini-batch Adam over the training ratings tr
+ * (ids below the model's counts); *loss = mean batch loss. */
+int gnn_rating_epoch(gnn_rating_model_t *m, const gnn_hparams_t *hp, const graph_ratings_t *tr, uint32_t epoch,
+                     double *loss, err_t *e);
+
+/* The saved table: emb [(n_users + n_items) x (dim + 2)], rows as above. */
+void gnn_rating_embed(const gnn_rating_model_t *m, float *emb);
+
+/* RMSE and MAE of the predictions mu + dot(emb row u, emb row U + i) (the
+ * saved table, width columns), clipped to [lo, hi], against the ratings of
+ * rt. A pair whose user or item is past the table (ids appended since the
+ * model was trained) is not scored (out->n counts those scored). */
+void gnn_rating_eval(const float *emb, uint32_t width, uint32_t n_users, uint32_t n_items, float mu, float lo,
+                     float hi, const graph_ratings_t *rt, gnn_rating_metrics_t *out);
+
+/* Model name's RMSE and MAE on the store's test ratings (t open): the
+ * model must be a rating model (ERR_USAGE otherwise); out->n = 0 when the
+ * test split has no ratings. */
+int gnn_rating_eval_saved(store_txn_t *t, const char *name, gnn_rating_metrics_t *out, err_t *e);
+
+/* The whole `train --loss mse` run (what gnn_trainer_run dispatches to):
+ * the training ratings (ERR_USAGE when the store has none, or some
+ * training interactions have none), o->epochs epochs, test RMSE/MAE every
+ * o->eval_every epochs when the test split has ratings, the ranking
+ * metrics at the end, the model saved as name. No validation split and no
+ * --resume yet (ERR_USAGE). */
+int gnn_rating_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, gnn_trainer_result_t *out, err_t *e);
+
+#endif
