@@ -134,3 +134,15 @@ void io_user_items_destroy(io_user_items_t *u)
     free(u->start);
     memset(u, 0, sizeof *u);
 }
+
+int io_shard_parse(const char *v, uint32_t *i, uint32_t *n, err_t *e)
+{
+    char *end = NULL, *end2 = NULL;
+    *i = 0, *n = 1;
+    if (!v) return ERR_OK;
+    unsigned long a = strtoul(v, &end, 10), b = *v >= '0' && *v <= '9' && *end == '/' ? strtoul(end + 1, &end2, 10) : 0;
+    if (!end2 || end2 == end + 1 || *end2 || b < 1 || b > (1ul << 20) || a >= b)
+        return err_set(e, ERR_USAGE, "--shard: expected I/N with 0 <= I < N <= 1048576, got \"%s\"", v);
+    *i = (uint32_t)a, *n = (uint32_t)b;
+    return ERR_OK;
+}

@@ -51,6 +51,10 @@ int io_idlist_parse_list(io_idlist_t *l, const char *csv, err_t *e);
 /* The ids of a non-"all" value by the rule above. */
 int io_idlist_read_spec(io_idlist_t *l, const char *spec, err_t *e);
 
+/* `--shard I/N` (0 <= I < N <= 2^20) into *i, *n; spec NULL: 0 of 1.
+ * ERR_USAGE naming the value otherwise. */
+int io_shard_parse(const char *spec, uint32_t *i, uint32_t *n, err_t *e);
+
 /* A new-user file: one user per non-blank line, `user item item ...`
  * (blank-separated, lines up to 64 MiB). users[u]'s items are
  * items[start[u] .. start[u + 1]). A user id longer than max_user bytes is

@@ -128,6 +128,15 @@ int main(void)
         snprintf(p, sizeof p, "%s/%s", dir, names[i]);
         unlink(p);
     }
+    /* --shard I/N */
+    uint32_t si, sn;
+    CHECK(io_shard_parse(NULL, &si, &sn, &e) == 0 && si == 0 && sn == 1);
+    CHECK(io_shard_parse("2/7", &si, &sn, &e) == 0 && si == 2 && sn == 7);
+    CHECK(io_shard_parse("7/7", &si, &sn, &e) == ERR_USAGE);
+    CHECK(io_shard_parse("1/", &si, &sn, &e) == ERR_USAGE);
+    CHECK(io_shard_parse("-1/3", &si, &sn, &e) == ERR_USAGE);
+    CHECK(io_shard_parse("0/1048577", &si, &sn, &e) == ERR_USAGE);
+    CHECK(io_shard_parse("0/3x", &si, &sn, &e) == ERR_USAGE);
     rmdir(dir);
     return check_report();
 }

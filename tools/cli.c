@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "base/strmap.h"
+#include "base/text.h"
 #include "io/file.h"
 #include "io/config.h"
 
@@ -696,27 +697,6 @@ int cli_get_u32_list(cli_opts_t *o, const char *key, const char *def,
 
 /* ---------------------------------------------------------------- checks */
 
-/* Edit distance, capped: only to suggest a near miss. */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 63 || lb > 63) return 64;
-    size_t row[64];
-    for (size_t j = 0; j <= lb; j++) row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t sub = diag + (a[i - 1] != b[j - 1]);
-            size_t best = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
-            row[j] = sub < best ? sub : best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 static const char *suggest(const char *key, const char *const *known)
 {
     const char *best = NULL;
@@ -724,7 +704,7 @@ static const char *suggest(const char *key, const char *const *known)
     for (; *known; known++) {
         char *k = norm_key(*known, strlen(*known));
         if (!k) return NULL;
-        size_t d = edit_distance(key, k);
+        size_t d = text_edit_distance(key, k);
         free(k);
         if (d < bd && d * 3 <= len) {
             bd = d;

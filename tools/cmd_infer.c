@@ -15,6 +15,7 @@
 #include "dist/infer.h"
 #include "gnn/foldin.h"
 #include "gnn/scorer.h"
+#include "io/idlist.h"
 #include "io/writer.h"
 #include "tools/commands.h"
 #include "tools/common.h"
@@ -67,21 +68,6 @@ static const char *const known[] = {"store", "model", "users", "k", "format", "i
                                     "out", "shard", "help",
                                     NULL};
 
-/* --shard I/N: 0 <= I < N <= 2^20 */
-static int get_shard(cli_opts_t *o, uint32_t *i, uint32_t *n, err_t *e)
-{
-    const char *v;
-    int rc = cli_get_str(o, "shard", NULL, &v, e);
-    char *end = NULL, *end2 = NULL;
-    *i = 0, *n = 1;
-    if (rc || !v) return rc;
-    unsigned long a = strtoul(v, &end, 10), b = *v >= '0' && *v <= '9' && *end == '/' ? strtoul(end + 1, &end2, 10) : 0;
-    if (!end2 || end2 == end + 1 || *end2 || b < 1 || b > (1ul << 20) || a >= b)
-        return err_set(e, ERR_USAGE, "--shard: expected I/N with 0 <= I < N <= 1048576, got \"%s\"", v);
-    *i = (uint32_t)a, *n = (uint32_t)b;
-    return ERR_OK;
-}
-
 static void note(void *ctx, const char *msg)
 {
     (void)ctx;
@@ -98,7 +84,7 @@ int cmd_infer(int argc, char **argv)
     gnn_rank_opts_t ro = {.note = note};
     gnn_ranker_t r;
     int rc, help = 0, opened = 0, friends = 0, have_w = 0;
-    const char *dir, *given, *users_spec, *new_items, *similar, *out_path, *pairs;
+    const char *dir, *given, *users_spec, *new_items, *similar, *out_path, *pairs, *shard_spec;
     dist_t d;
     uint32_t threads, shard, shards;
     char name[256];
@@ -119,7 +105,8 @@ int cmd_infer(int argc, char **argv)
         (rc = cli_get_u32(&o, "threads", 0, 0, 1024, &threads, &e)) ||
         (rc = cli_get_choice(&o, "index", indexes, 0, &ro.use_index, &e)) ||
         (rc = cli_get_u32(&o, "nprobe", GNN_RANK_NPROBE, 1, 1u << 20, &ro.nprobe, &e)) ||
-        (rc = cli_get_output_path(&o, "out", "-", &out_path, &e)) || (rc = get_shard(&o, &shard, &shards, &e)))
+        (rc = cli_get_output_path(&o, "out", "-", &out_path, &e)) || (rc = cli_get_str(&o, "shard", NULL, &shard_spec, &e)) ||
+        (rc = io_shard_parse(shard_spec, &shard, &shards, &e)))
         goto out;
     friends |= (pairs != NULL) << 1;   /* the one-process modes: friends 1, pairs 2 */
     if (cli_has(&o, "shard") && (d.size > 1 || new_items || similar || friends)) {
