@@ -58,6 +58,15 @@ static inline int fuzz_names_file(const char *msg, const char *path)
     return strncmp(msg, path, l) == 0 && msg[l] == ':';
 }
 
+/* What a parser of outside input may fail with: ERR_INPUT (its message
+ * naming the file) or ERR_NOMEM, the code and a message in e. */
+#define FUZZ_CHECK_INPUT_ERROR(rc, e, path)                                            \
+    do {                                                                              \
+        FUZZ_CHECK((rc) == ERR_INPUT || (rc) == ERR_NOMEM);                           \
+        FUZZ_CHECK((e).code == (rc) && (e).msg[0]);                                   \
+        if ((rc) == ERR_INPUT) FUZZ_CHECK(fuzz_names_file((e).msg, (path)));          \
+    } while (0)
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #endif

@@ -50,9 +50,7 @@ static int fuzz_interactions(const uint8_t *data, size_t size, int format)
     FUZZ_CHECK(strmap_intern(&users, "u0", 2, NULL) == 0);
     int rc = io_read_interactions(path, &spec, &users, &items, &rows, &st, &e);
     if (rc) {
-        FUZZ_CHECK(rc == ERR_INPUT || rc == ERR_NOMEM);
-        FUZZ_CHECK(e.code == rc && e.msg[0]);
-        if (rc == ERR_INPUT) FUZZ_CHECK(fuzz_names_file(e.msg, path));
+        FUZZ_CHECK_INPUT_ERROR(rc, e, path);
     } else {
         FUZZ_CHECK(rows.n == st.rows && rows.n > 0);
         FUZZ_CHECK(strmap_get(&users, "u0", 2) == 0);

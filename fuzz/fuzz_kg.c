@@ -16,9 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     io_rows_init(&rows);
     int rc = io_read_kg(path, &ent, &rel, &rows, &st, &e);
     if (rc) {
-        FUZZ_CHECK(rc == ERR_INPUT || rc == ERR_NOMEM);
-        FUZZ_CHECK(e.code == rc && e.msg[0]);
-        if (rc == ERR_INPUT) FUZZ_CHECK(fuzz_names_file(e.msg, path));
+        FUZZ_CHECK_INPUT_ERROR(rc, e, path);
     } else {
         FUZZ_CHECK(rows.n == st.rows && rows.n > 0);
         for (uint64_t i = 0; i < rows.n; i++)

@@ -603,45 +603,12 @@ int cli_get_choice(cli_opts_t *o, const char *key, const char *const *choices,
 
 /* Split s into trimmed items in one block: pointers, then the strings.
  * Returns 0, -1 (empty item) or ERR_NOMEM. */
-static int split(const char *s, char ***items, size_t *n)
-{
-    size_t count = 0, len = strlen(s);
-    const char *p = s;
-    while (*p == ' ' || *p == '\t') p++;
-    if (*p) {
-        count = 1;
-        for (const char *c = s; *c; c++) count += *c == ',';
-    }
-    char **v = malloc((count + 1) * sizeof *v + len + 1);
-    if (!v) return ERR_NOMEM;
-    char *text = (char *)(v + count + 1);
-    memcpy(text, s, len + 1);
-    size_t k = 0;
-    for (char *t = text; count && k < count; k++) {
-        char *comma = strchr(t, ',');
-        if (comma) *comma = '\0';
-        while (*t == ' ' || *t == '\t') t++;
-        char *end = t + strlen(t);
-        while (end > t && (end[-1] == ' ' || end[-1] == '\t')) *--end = '\0';
-        if (!*t) {
-            free(v);
-            return -1;
-        }
-        v[k] = t;
-        t = comma ? comma + 1 : end;
-    }
-    v[count] = NULL;
-    *items = v;
-    *n = count;
-    return 0;
-}
-
 int cli_get_list(cli_opts_t *o, const char *key, const char *def,
                  char ***items, size_t *n, err_t *e)
 {
     cli_entry_t *en = take(o, key);
     const char *s = en ? en->val : def ? def : "";
-    int rc = split(s, items, n);
+    int rc = text_split_list(s, items, n);
     if (rc == ERR_NOMEM) return err_set(e, ERR_NOMEM, "out of memory reading options");
     if (rc) {
         char q[CLI_MAX_SHOWN + 8];

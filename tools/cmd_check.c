@@ -25,8 +25,6 @@ static const char usage_text[] =
     "           items, entities, relations, train_interactions, test_interactions,\n"
     "           social_edges, kg_triples, models, blobs, blobs_checked, blobs_unchecked)\n";
 
-static const cli_flag_t flags[] = {"json", "help", NULL};
-static const char *const known[] = {"store", "json", "help", NULL};
 
 typedef struct out {
     int json;
@@ -79,35 +77,25 @@ static void print_text(const char *dir, const store_check_t *c)
 
 int cmd_check(int argc, char **argv)
 {
-    err_t e = {0};
-    cli_opts_t o;
-    store_t s;
+    cli_job_t j;
     store_check_t c;
     out_t out = {0};
-    int rc, help = 0, opened = 0;
-    const char *dir;
-    cli_opts_init(&o);
+    int rc;
     store_check_init(&c, note, &out);
-    if ((rc = cli_start(&o, argc, argv, flags, known, usage_text, &help, &e)) || help) goto done;
-    if ((rc = cli_need_str(&o, "store", &dir, &e)) || (rc = cli_get_bool(&o, "json", 0, &out.json, &e)) ||
-        (rc = cli_check_unused(&o, &e)))
+    if ((rc = cli_job_start(&j, argc, argv, cli_report_flags, cli_report_keys, usage_text)) || j.help) goto done;
+    if ((rc = cli_get_bool(&j.o, "json", 0, &out.json, &j.e)) || (rc = cli_check_unused(&j.o, &j.e))) goto done;
+    if (out.json && ((rc = io_buf_init(&out.problems, 4096, &j.e)) || (rc = io_buf_init(&out.notes, 4096, &j.e))))
         goto done;
-    if (out.json && ((rc = io_buf_init(&out.problems, 4096, &e)) || (rc = io_buf_init(&out.notes, 4096, &e))))
-        goto done;
-    if ((rc = store_open(&s, dir, STORE_RDONLY, &e))) goto done;
-    opened = 1;
-    if ((rc = gnn_check_store(&s, &c, &e))) goto done;
+    if ((rc = cli_job_open(&j, STORE_RDONLY)) || (rc = gnn_check_store(&j.s, &c, &j.e))) goto done;
     if (out.json && (out.problems.oom || out.notes.oom)) {
-        rc = err_set(&e, ERR_NOMEM, "out of memory collecting the messages");
+        rc = err_set(&j.e, ERR_NOMEM, "out of memory collecting the messages");
         goto done;
     }
     if (out.json) print_json(&c, &out);
-    else print_text(dir, &c);
+    else print_text(j.dir, &c);
 done:
-    if (opened) store_close(&s);
     io_buf_destroy(&out.problems);
     io_buf_destroy(&out.notes);
-    cli_opts_destroy(&o);
-    if (rc) return cli_fail("check", &e);
-    return c.problems ? 1 : 0;
+    rc = cli_job_end(&j, "check", rc);
+    return rc ? rc : c.problems ? 1 : 0;
 }

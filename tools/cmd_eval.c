@@ -45,50 +45,46 @@ static const char *const known[] = {"store", "model", "k", "json", "threads", "e
 
 int cmd_eval(int argc, char **argv)
 {
-    err_t e = {0};
-    cli_opts_t o;
-    store_t s;
-    store_txn_t t = {0};
+    cli_job_t j = {0};
     graph_interactions_t g;
-    int rc, help = 0, json = 0, opened = 0, have_g = 0, have_sc = 0;
+    int rc, json = 0, have_g = 0, have_sc = 0;
     gnn_scorer_t sc;
-    const char *dir, *given;
+    const char *given;
     uint32_t *ks = NULL, threads, n_sample, *sample = NULL, n_drawn = 0;
     uint64_t seed;
     size_t n_k = 0;
     char name[256];
     dist_t d;
-    cli_opts_init(&o);
-    if ((rc = cli_dist_start(&d, &e))) goto out;
-    if ((rc = cli_start(&o, argc, argv, flags, known, usage_text, &help, &e)) || help) goto out;
-    if ((rc = cli_need_str(&o, "store", &dir, &e)) || (rc = cli_get_str(&o, "model", NULL, &given, &e)) ||
-        (rc = cli_get_u32_list(&o, "k", "20", 1, 100000, &ks, &n_k, &e)) ||
-        (rc = cli_get_bool(&o, "json", 0, &json, &e)) ||
-        (rc = cli_get_u32(&o, "threads", 0, 0, 1024, &threads, &e)) ||
-        (rc = cli_get_u32(&o, "eval_users", 0, 0, UINT32_MAX, &n_sample, &e)) ||
-        (rc = cli_get_u64(&o, "seed", 2020, 0, UINT64_MAX, &seed, &e)))
+    cli_opts_t *o = &j.o;
+    err_t *e = &j.e;
+    if ((rc = cli_dist_start(&d, e))) goto out;
+    if ((rc = cli_job_start(&j, argc, argv, flags, known, usage_text)) || j.help) goto out;
+    if ((rc = cli_get_str(o, "model", NULL, &given, e)) ||
+        (rc = cli_get_u32_list(o, "k", "20", 1, 100000, &ks, &n_k, e)) ||
+        (rc = cli_get_bool(o, "json", 0, &json, e)) ||
+        (rc = cli_get_u32(o, "threads", 0, 0, 1024, &threads, e)) ||
+        (rc = cli_get_u32(o, "eval_users", 0, 0, UINT32_MAX, &n_sample, e)) ||
+        (rc = cli_get_u64(o, "seed", 2020, 0, UINT64_MAX, &seed, e)))
         goto out;
-    if (n_k > GNN_EVAL_MAX_K) { rc = cli_error(&o, "k", &e, "at most %d cut-offs", GNN_EVAL_MAX_K); goto out; }
+    if (n_k > GNN_EVAL_MAX_K) { rc = cli_error(o, "k", e, "at most %d cut-offs", GNN_EVAL_MAX_K); goto out; }
     cli_set_threads((int)threads);
     /* every rank loads; a failure anywhere is agreed before the collective eval */
     gnn_saved_meta_t meta;
-    if (!(rc = store_open(&s, dir, STORE_RDONLY, &e))) opened = 1;
-    if (!rc) rc = store_read_begin(&s, &t, &e);
-    if (!rc && !(rc = gnn_ranker_pick_model(&t, given, name, sizeof name, &e)) &&
-        !(rc = gnn_saved_meta(&t, name, &meta, &e)) && !(rc = graph_load_interactions(&t, &g, &e)))
+    rc = cli_job_model(&j, STORE_RDONLY, given, 1, name, sizeof name);
+    if (!rc && !(rc = gnn_saved_meta(&j.t, name, &meta, e)) && !(rc = graph_load_interactions(&j.t, &g, e)))
         have_g = 1;
-    if (!rc && !(rc = gnn_scorer_open(&t, name, &g, &sc, &e))) have_sc = 1;
+    if (!rc && !(rc = gnn_scorer_open(&j.t, name, &g, &sc, e))) have_sc = 1;
     gnn_rating_metrics_t rm = {0};
-    if (!rc && meta.loss == GNN_LOSS_MSE) rc = gnn_rating_eval_saved(&t, name, &rm, &e);
+    if (!rc && meta.loss == GNN_LOSS_MSE) rc = gnn_rating_eval_saved(&j.t, name, &rm, e);
     if (!rc && g.test.nnz == 0)
-        rc = err_set(&e, ERR_USAGE, "%s: the store has no test interactions (build-graph --test or --split)", dir);
-    if ((rc = dist_agree(&d, rc, &e))) goto out;
+        rc = err_set(e, ERR_USAGE, "%s: the store has no test interactions (build-graph --test or --split)", j.dir);
+    if ((rc = dist_agree(&d, rc, e))) goto out;
     gnn_metrics_t met;
     double t0 = clock_now();
-    if (n_sample) rc = gnn_eval_sample_users(&g.test, n_sample, seed, &sample, &n_drawn, &e);
-    if ((rc = dist_agree(&d, rc, &e))) goto out;
+    if (n_sample) rc = gnn_eval_sample_users(&g.test, n_sample, seed, &sample, &n_drawn, e);
+    if ((rc = dist_agree(&d, rc, e))) goto out;
     if ((rc = dist_eval_scorer(&d, &sc, &g.train, &g.train, &g.test, n_sample ? sample : NULL, n_drawn, ks,
-                               (int)n_k, (int)threads, &met, &e)))
+                               (int)n_k, (int)threads, &met, e)))
         goto out;
     double secs = clock_now() - t0;
     if (json) {
@@ -123,10 +119,8 @@ int cmd_eval(int argc, char **argv)
 out:
     if (have_sc) gnn_scorer_destroy(&sc);
     if (have_g) graph_interactions_destroy(&g);
-    if (t.txn) store_read_end(&t);
-    if (opened) store_close(&s);
     free(ks);
     free(sample);
-    cli_opts_destroy(&o);
-    return cli_dist_end(&d, "eval", rc, &e);
+    cli_job_close(&j);
+    return cli_dist_end(&d, "eval", rc, e);
 }

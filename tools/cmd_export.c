@@ -27,35 +27,23 @@ static const char *const known[] = {"store", "model", "out", "format", "help", N
 
 int cmd_export(int argc, char **argv)
 {
-    err_t e = {0};
-    cli_opts_t o;
-    store_t s;
-    store_txn_t t = {0};
+    cli_job_t j;
     gnn_export_report_t r;
-    int rc, help = 0, opened = 0;
-    const char *dir, *given, *out, *fmt;
+    int rc;
+    const char *given, *out, *fmt;
     char name[256];
-    cli_opts_init(&o);
-    if ((rc = cli_start(&o, argc, argv, flags, known, usage_text, &help, &e)) || help) goto done;
-    if ((rc = cli_need_str(&o, "store", &dir, &e)) || (rc = cli_get_str(&o, "model", NULL, &given, &e)) ||
-        (rc = cli_need_output_path(&o, "out", &out, &e)) || (rc = cli_get_str(&o, "format", "npy", &fmt, &e)))
+    if ((rc = cli_job_start(&j, argc, argv, flags, known, usage_text)) || j.help) goto done;
+    if ((rc = cli_get_str(&j.o, "model", NULL, &given, &j.e)) || (rc = cli_need_output_path(&j.o, "out", &out, &j.e)) ||
+        (rc = cli_get_str(&j.o, "format", "npy", &fmt, &j.e)))
         goto done;
     if (strcmp(fmt, "npy") && strcmp(fmt, "tsv")) {
-        rc = err_set(&e, ERR_USAGE, "--format: expected npy or tsv, got \"%s\"", fmt);
+        rc = err_set(&j.e, ERR_USAGE, "--format: expected npy or tsv, got \"%s\"", fmt);
         goto done;
     }
-    if ((rc = store_open(&s, dir, STORE_RDONLY, &e))) goto done;
-    opened = 1;
-    if ((rc = store_read_begin(&s, &t, &e)) || (rc = gnn_ranker_pick_model(&t, given, name, sizeof name, &e)))
-        goto done;
-    store_read_end(&t);
-    t.txn = NULL;
-    if (!(rc = gnn_export(&s, name, out, strcmp(fmt, "tsv") ? GNN_EXPORT_NPY : GNN_EXPORT_TSV, &r, &e)))
+    if ((rc = cli_job_model(&j, STORE_RDONLY, given, 0, name, sizeof name))) goto done;
+    if (!(rc = gnn_export(&j.s, name, out, strcmp(fmt, "tsv") ? GNN_EXPORT_NPY : GNN_EXPORT_TSV, &r, &j.e)))
         printf("model %s: %u users and %u items x %u dims to %s (%s, %llu bytes%s)\n", name, r.n_users, r.n_items,
                r.dim, out, fmt, (unsigned long long)r.bytes, r.replaced ? ", replacing the earlier export" : "");
 done:
-    if (t.txn) store_read_end(&t);
-    if (opened) store_close(&s);
-    cli_opts_destroy(&o);
-    return rc ? cli_fail("export", &e) : 0;
+    return cli_job_end(&j, "export", rc);
 }

@@ -29,33 +29,26 @@ static const char *const known[] = {"store", "model", "nlist", "iters", "seed", 
 
 int cmd_index(int argc, char **argv)
 {
-    err_t e = {0};
-    cli_opts_t o;
-    store_t s;
-    store_txn_t t = {0};
+    cli_job_t j;
     gnn_ivf_t ix = {0};
-    int rc, help = 0, opened = 0;
-    const char *dir, *given;
+    int rc;
+    const char *given;
     uint32_t nlist, iters, threads;
     uint64_t seed;
     char name[256];
-    cli_opts_init(&o);
-    if ((rc = cli_start(&o, argc, argv, flags, known, usage_text, &help, &e)) || help) goto out;
-    if ((rc = cli_need_str(&o, "store", &dir, &e)) || (rc = cli_get_str(&o, "model", NULL, &given, &e)) ||
-        (rc = cli_get_u32(&o, "nlist", 0, 0, 1u << 24, &nlist, &e)) ||
-        (rc = cli_get_u32(&o, "iters", 10, 1, 1000, &iters, &e)) ||
-        (rc = cli_get_u64(&o, "seed", 2020, 0, UINT64_MAX, &seed, &e)) ||
-        (rc = cli_get_u32(&o, "threads", 0, 0, 1024, &threads, &e)) || (rc = cli_check_unused(&o, &e)))
+    cli_opts_t *o = &j.o;
+    err_t *e = &j.e;
+    if ((rc = cli_job_start(&j, argc, argv, flags, known, usage_text)) || j.help) goto out;
+    if ((rc = cli_get_str(o, "model", NULL, &given, e)) || (rc = cli_get_u32(o, "nlist", 0, 0, 1u << 24, &nlist, e)) ||
+        (rc = cli_get_u32(o, "iters", 10, 1, 1000, &iters, e)) ||
+        (rc = cli_get_u64(o, "seed", 2020, 0, UINT64_MAX, &seed, e)) ||
+        (rc = cli_get_u32(o, "threads", 0, 0, 1024, &threads, e)) || (rc = cli_check_unused(o, e)))
         goto out;
     cli_set_threads((int)threads);
-    if ((rc = store_open(&s, dir, 0, &e))) goto out;
-    opened = 1;
     double t0 = clock_now();
-    if ((rc = store_read_begin(&s, &t, &e)) || (rc = gnn_ranker_pick_model(&t, given, name, sizeof name, &e)))
+    if ((rc = cli_job_model(&j, 0, given, 0, name, sizeof name)) ||
+        (rc = gnn_saved_ivf_build(&j.s, name, nlist, iters, seed, (int)threads, &ix, e)))
         goto out;
-    store_read_end(&t);
-    t.txn = NULL;
-    if ((rc = gnn_saved_ivf_build(&s, name, nlist, iters, seed, (int)threads, &ix, &e))) goto out;
     uint32_t longest = 0;
     for (uint32_t l = 0; l < ix.nlist; l++)
         if (ix.list_ptr[l + 1] - ix.list_ptr[l] > longest) longest = ix.list_ptr[l + 1] - ix.list_ptr[l];
@@ -63,8 +56,5 @@ int cmd_index(int argc, char **argv)
            longest, clock_now() - t0);
 out:
     gnn_ivf_destroy(&ix);
-    if (t.txn) store_read_end(&t);
-    if (opened) store_close(&s);
-    cli_opts_destroy(&o);
-    return rc ? cli_fail("index", &e) : 0;
+    return cli_job_end(&j, "index", rc);
 }

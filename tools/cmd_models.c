@@ -24,8 +24,6 @@ static const char usage_text[] =
     "           and its staging, in one transaction; NAME~run removes only a staging.\n"
     "           An unknown NAME exits 2 naming the models; the store is then unchanged.\n";
 
-static const cli_flag_t flags[] = {"json", "help", NULL};
-static const char *const known[] = {"store", "json", "help", NULL};
 
 /* Take the one positional argument (NAME) out of argv: an argument that is
  * neither an option nor the value of a --key option. */
@@ -63,43 +61,35 @@ static int remove_one(store_txn_t *t, void *ctx, err_t *e) { return gnn_saved_re
 
 int cmd_models(int argc, char **argv)
 {
-    err_t e = {0};
-    cli_opts_t o;
-    store_t s;
-    store_txn_t t = {0};
+    cli_job_t j;
     io_writer_t w = {0};
-    int rc, help = 0, json = 0, opened = 0;
-    const char *dir, *name, *sub = argc > 1 && argv[1][0] != '-' ? argv[1] : "list";
+    int rc, json = 0;
+    const char *name, *sub = argc > 1 && argv[1][0] != '-' ? argv[1] : "list";
     if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "rm")) sub = "list";   /* NAME alone: an error below */
     else if (argc > 1 && argv[1][0] != '-') argc--, argv++;
-    cli_opts_init(&o);
     const int listing = !strcmp(sub, "list"), bad = take_name(&argc, argv, &name);
-    if ((rc = cli_start(&o, argc, argv, flags, known, usage_text, &help, &e)) || help) goto out;
+    if ((rc = cli_job_start(&j, argc, argv, cli_report_flags, cli_report_keys, usage_text)) || j.help) goto out;
     if (bad || listing != !name) {
-        rc = err_set(&e, ERR_USAGE, "%s", listing ? "models takes no NAME (models show NAME, models rm NAME)"
-                                                  : "models show and rm take one NAME (see --help)");
+        rc = err_set(&j.e, ERR_USAGE, "%s", listing ? "models takes no NAME (models show NAME, models rm NAME)"
+                                                    : "models show and rm take one NAME (see --help)");
         goto out;
     }
-    if ((rc = cli_need_str(&o, "store", &dir, &e)) || (rc = cli_get_bool(&o, "json", 0, &json, &e))) goto out;
-    if (json && !listing) { rc = err_set(&e, ERR_USAGE, "--json: only for the listing"); goto out; }
-    if ((rc = store_open(&s, dir, strcmp(sub, "rm") ? STORE_RDONLY : 0, &e))) goto out;
-    opened = 1;
+    if ((rc = cli_get_bool(&j.o, "json", 0, &json, &j.e))) goto out;
+    if (json && !listing) { rc = err_set(&j.e, ERR_USAGE, "--json: only for the listing"); goto out; }
+    if ((rc = cli_job_open(&j, strcmp(sub, "rm") ? STORE_RDONLY : 0))) goto out;
     if (!strcmp(sub, "rm")) {
-        if (!(rc = store_write(&s, remove_one, (void *)name, &e))) printf("removed model %s\n", name);
+        if (!(rc = store_write(&j.s, remove_one, (void *)name, &j.e))) printf("removed model %s\n", name);
         goto out;
     }
-    if ((rc = store_read_begin(&s, &t, &e)) || (rc = io_writer_open(&w, "-", 0, &e))) goto out;
-    if (!listing) rc = gnn_saved_show(&t, name, &w.buf, &e);
+    if ((rc = store_read_begin(&j.s, &j.t, &j.e)) || (rc = io_writer_open(&w, "-", 0, &j.e))) goto out;
+    if (!listing) rc = gnn_saved_show(&j.t, name, &w.buf, &j.e);
     else {
         list_out_t l = {&w, json};
         if (!json) gnn_saved_info_header(&w.buf);
-        rc = gnn_saved_list(&t, 1, print_one, &l, &e);
+        rc = gnn_saved_list(&j.t, 1, print_one, &l, &j.e);
     }
-    if (!rc) rc = io_writer_close(&w, &e);
+    if (!rc) rc = io_writer_close(&w, &j.e);
 out:
     io_writer_abort(&w);
-    if (t.txn) store_read_end(&t);
-    if (opened) store_close(&s);
-    cli_opts_destroy(&o);
-    return rc ? cli_fail("models", &e) : 0;
+    return cli_job_end(&j, "models", rc);
 }

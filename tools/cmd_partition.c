@@ -45,38 +45,35 @@ static void print_list(const char *key, const uint64_t *a, uint32_t n)
 
 int cmd_partition(int argc, char **argv)
 {
-    err_t e = {0};
-    cli_opts_t o;
-    store_t s;
+    cli_job_t j;
     store_partition_t rec = {0};
     graph_part_stats_t st = {0};
-    int rc, help = 0, json = 0, opened = 0;
-    const char *dir, *method_name;
+    int rc, json = 0;
+    const char *method_name;
     graph_part_opts_t po = {0};
-    cli_opts_init(&o);
-    if ((rc = cli_start(&o, argc, argv, flags, known, usage_text, &help, &e)) || help) goto out;
-    if ((rc = cli_need_str(&o, "store", &dir, &e)) ||
-        (rc = cli_get_u32(&o, "parts", 0, 1, GRAPH_PART_MAX, &po.parts, &e)) ||
-        (rc = cli_get_str(&o, "method", "metis", &method_name, &e)) ||
-        (rc = graph_part_method_parse(method_name, &po.method, &e)) ||
-        (rc = cli_get_choice(&o, "balance", balances, 0, &po.balance, &e)) ||
-        (rc = cli_get_u64(&o, "seed", 1, 0, UINT64_MAX, &po.seed, &e)) ||
-        (rc = cli_get_bool(&o, "json", 0, &json, &e)))
+    cli_opts_t *o = &j.o;
+    err_t *e = &j.e;
+    if ((rc = cli_job_start(&j, argc, argv, flags, known, usage_text)) || j.help) goto out;
+    if ((rc = cli_get_u32(o, "parts", 0, 1, GRAPH_PART_MAX, &po.parts, e)) ||
+        (rc = cli_get_str(o, "method", "metis", &method_name, e)) ||
+        (rc = graph_part_method_parse(method_name, &po.method, e)) ||
+        (rc = cli_get_choice(o, "balance", balances, 0, &po.balance, e)) ||
+        (rc = cli_get_u64(o, "seed", 1, 0, UINT64_MAX, &po.seed, e)) ||
+        (rc = cli_get_bool(o, "json", 0, &json, e)))
         goto out;
-    if (!cli_has(&o, "parts")) { rc = err_set(&e, ERR_USAGE, "missing --parts (see --help)"); goto out; }
+    if (!cli_has(o, "parts")) { rc = err_set(e, ERR_USAGE, "missing --parts (see --help)"); goto out; }
     if (po.method == GRAPH_PART_HASH && po.balance != GRAPH_PART_BY_NODES) {
-        rc = err_set(&e, ERR_USAGE, "--balance applies to --method metis (a hash is even in both already)");
+        rc = err_set(e, ERR_USAGE, "--balance applies to --method metis (a hash is even in both already)");
         goto out;
     }
     if (po.method == GRAPH_PART_METIS && !graph_partition_metis_built()) {
-        rc = err_set(&e, ERR_USAGE, "--method metis: this gnnrec was built without METIS "
+        rc = err_set(e, ERR_USAGE, "--method metis: this gnnrec was built without METIS "
                                     "(install libmetis-dev and rebuild; or use --method hash)");
         goto out;
     }
-    if ((rc = store_open(&s, dir, 0, &e))) goto out;
-    opened = 1;
+    if ((rc = cli_job_open(&j, 0))) goto out;
     double t0 = clock_now();
-    if ((rc = graph_partition_run(&s, &po, &rec, &st, &e))) goto out;
+    if ((rc = graph_partition_run(&j.s, &po, &rec, &st, e))) goto out;
     double secs = clock_now() - t0;
     double cut = st.edges ? (double)st.edge_cut / (double)st.edges : 0.0;
     double work = st.edges ? (double)st.max_part_entries * st.parts / (2.0 * (double)st.edges) : 0.0;
@@ -112,7 +109,5 @@ int cmd_partition(int argc, char **argv)
 out:
     store_partition_destroy(&rec);
     graph_part_stats_destroy(&st);
-    if (opened) store_close(&s);
-    cli_opts_destroy(&o);
-    return rc ? cli_fail("partition", &e) : 0;
+    return cli_job_end(&j, "partition", rc);
 }

@@ -7,6 +7,7 @@
 #include "graph/stats.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
+#include "tools/common.h"
 
 static const char usage_text[] =
     "usage: gnnrec stats --store DIR [--json]\n"
@@ -22,8 +23,6 @@ static const char usage_text[] =
     "           partition: {parts, method, seed, edge_cut, current} when one is recorded;\n"
     "           ratings: {train, test, min, mean, max, counts: {VALUE: N}} when there are)\n";
 
-static const cli_flag_t flags[] = {"json", "help", NULL};
-static const char *const known[] = {"store", "json", "help", NULL};
 
 static void print_json(const graph_stats_t *st)
 {
@@ -95,24 +94,15 @@ static void print_text(const char *dir, const graph_stats_t *st)
 
 int cmd_stats(int argc, char **argv)
 {
-    err_t e = {0};
-    cli_opts_t o;
-    store_t s;
+    cli_job_t j;
     graph_stats_t st;
-    int rc, help = 0, json = 0;
-    const char *dir;
-    cli_opts_init(&o);
-    if ((rc = cli_parse_argv(&o, argc, argv, flags, &e)) || (rc = cli_get_bool(&o, "help", 0, &help, &e)))
-        goto out;
-    if (help) { fputs(usage_text, stdout); goto out; }
-    if ((rc = cli_check_unknown(&o, known, &e)) || (rc = cli_need_str(&o, "store", &dir, &e)) ||
-        (rc = cli_get_bool(&o, "json", 0, &json, &e)) || (rc = store_open(&s, dir, STORE_RDONLY, &e)))
-        goto out;
-    rc = graph_stats(&s, &st, &e);
-    store_close(&s);
+    int rc, json = 0;
+    if ((rc = cli_job_start(&j, argc, argv, cli_report_flags, cli_report_keys, usage_text)) || j.help) goto out;
+    if ((rc = cli_get_bool(&j.o, "json", 0, &json, &j.e)) || (rc = cli_job_open(&j, STORE_RDONLY))) goto out;
+    rc = graph_stats(&j.s, &st, &j.e);
+    cli_job_close(&j);
     if (!rc && json) print_json(&st);
-    else if (!rc) print_text(dir, &st);
+    else if (!rc) print_text(j.dir, &st);
 out:
-    cli_opts_destroy(&o);
-    return rc ? cli_fail("stats", &e) : 0;
+    return cli_job_end(&j, "stats", rc);
 }

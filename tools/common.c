@@ -1,6 +1,7 @@
 /* common.c - see common.h. */
 #include "tools/common.h"
 #include "tools/commands.h"
+#include "gnn/scorer.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +22,54 @@ int cli_start(cli_opts_t *o, int argc, char **argv, const cli_flag_t *flags,
     if (takes_config && (rc = cli_get_str(o, "config", NULL, &config, e))) return rc;
     if (config && (rc = cli_load_yaml(o, config, e))) return rc;
     return cli_check_unknown(o, known, e);
+}
+
+const cli_flag_t cli_report_flags[] = {"json", "help", NULL};
+const char *const cli_report_keys[] = {"store", "json", "help", NULL};
+
+int cli_job_start(cli_job_t *j, int argc, char **argv, const cli_flag_t *flags, const char *const *known,
+                  const char *usage)
+{
+    memset(j, 0, sizeof *j);
+    cli_opts_init(&j->o);
+    int rc = cli_start(&j->o, argc, argv, flags, known, usage, &j->help, &j->e);
+    if (rc || j->help) return rc;
+    return cli_need_str(&j->o, "store", &j->dir, &j->e);
+}
+
+int cli_job_open(cli_job_t *j, unsigned flags)
+{
+    int rc = store_open(&j->s, j->dir, flags, &j->e);
+    if (!rc) j->opened = 1;
+    return rc;
+}
+
+int cli_job_model(cli_job_t *j, unsigned flags, const char *given, int keep_txn, char *name, size_t cap)
+{
+    int rc;
+    if ((!j->opened && (rc = cli_job_open(j, flags))) || (rc = store_read_begin(&j->s, &j->t, &j->e)) ||
+        (rc = gnn_ranker_pick_model(&j->t, given, name, cap, &j->e)))
+        return rc;
+    if (!keep_txn) {
+        store_read_end(&j->t);
+        j->t.txn = NULL;
+    }
+    return ERR_OK;
+}
+
+void cli_job_close(cli_job_t *j)
+{
+    if (j->t.txn) store_read_end(&j->t);
+    j->t.txn = NULL;
+    if (j->opened) store_close(&j->s);
+    j->opened = 0;
+    cli_opts_destroy(&j->o);
+}
+
+int cli_job_end(cli_job_t *j, const char *cmd, int rc)
+{
+    cli_job_close(j);
+    return rc ? cli_fail(cmd, &j->e) : 0;
 }
 
 void cli_put_escaped(const char *s, FILE *f)

@@ -16,16 +16,19 @@ static const struct {
     int (*run)(int argc, char **argv);
     const char *what;
     int dist;   /* 1: runs under mpirun with several ranks (cli_dist_start) */
-} commands[] = {
+} commands[] = {   /* in the order of --help: a store, its models, their upkeep, batch jobs */
     {"build-graph", cmd_build_graph, "load interactions, social ties and a knowledge graph into a store", 0},
     {"stats", cmd_stats, "counts, degrees and components of a store's graph", 0},
     {"check", cmd_check, "check a store's ids, edges, counts and model checksums (exit 1 if corrupt)", 0},
+    /* models */
     {"train", cmd_train, "train a GCN recommender (lightgcn, mf, gcn) and save it in the store", 0},
     {"eval", cmd_eval, "Recall/NDCG/Precision/Hit@K of a saved model on the test split", 1},
     {"infer", cmd_infer, "top-K recommendations for users from a saved model", 1},
+    /* upkeep of saved models */
     {"models", cmd_models, "list the saved models of a store, show one, remove one (models rm NAME)", 0},
     {"export", cmd_export, "write a model's user and item embeddings with their ids (.npy or TSV)", 0},
     {"index", cmd_index, "build a model's approximate top-K index (infer --index ivf)", 0},
+    /* distributed and batch jobs, synthetic data */
     {"partition", cmd_partition, "split the store's graph into parts for distributed jobs (METIS or hash)", 0},
     {"rank-feed", cmd_rank_feed, "rank each viewer's social-feed candidates (offline feed jobs)", 0},
     {"generate", cmd_generate, "write the built-in synthetic dataset (igraph stochastic block model)", 0},
