@@ -6,12 +6,12 @@
 #
 #   bench/crash.sh GNNREC [--points N] [--fills N] [--seed S]     (200, 20, 2020)
 #
-# Commands (point i runs command i mod 3):
+# Commands (point i runs command i mod 4):
 #   append  build-graph --append of new users, items, train/test and social edges
 #   train   train --model m over the served model m (mf, 6 epochs, evaluation
 #           every 2, a checkpoint every epoch: the staging m~run)
 #   feed    rank-feed of 1,000 viewers' candidates (100 each) to --out FILE
-#   (`models rm` does not exist in gnnrec yet: no points for it)
+#   rm      models rm m: the served model with all its blobs, one transaction
 # Each kill point: a copy of a small base store, the command in the
 # background, kill -9 after a seeded delay in [0, 1.2 x its uninterrupted
 # time] ms (every other point of a command in [0.6, 1.2] x: around the
@@ -21,14 +21,17 @@
 #   - train: the served model m evaluates exactly as the old m or as the
 #     finished new one (eval --json, "seconds" dropped);
 #   - feed: the output is absent or the whole uninterrupted output;
+#   - rm: m listed and evaluating exactly as before, or gone (models count
+#     one less, eval of m refused);
 #   - leftovers: no DIR.partial-* / DIR/.partial-*; a killed rank-feed's
 #     OUT.tmp.PID cannot be removed by the process that was killed: it is
-#     counted, and the next rank-feed must name it ("left over by a job
-#     that is no longer running"); a killed train's staging m~run is what
+#     counted, and the next rank-feed must remove it and say so ("left over
+#     by a job that is no longer running (killed?): removed"); a killed
+#     train's staging m~run is what
 #     --resume continues from, not a leftover (counted);
 #   - every 5th point that left the state before: the command run again
 #     gives exactly the after state.
-# Disk-full points (command j mod 3): the base store copied into a tmpfs of
+# Disk-full points (command j mod 4): the base store copied into a tmpfs of
 # a seeded size between the base store and twice its growth by the command (as
 # root, when `mount -t tmpfs` works), else under `ulimit -f` (a file size
 # limit, SIGXFSZ ignored, so writes fail with EFBIG); the command runs to
@@ -90,9 +93,11 @@ cmd_args() {   # cmd_args CMD STORE OUT: the command line
     train) echo train --store "$2" --model m --arch mf --dim 16 --epochs 6 --eval-every 2 --checkpoint-every 1 \
              --batch-size 512 --threads 1 --seed 7 ;;
     feed) echo rank-feed --store "$2" --model m --candidates "$tmp/c.tsv" --out "$3" --top 10 --threads 1 ;;
+    rm) echo models rm --store "$2" m ;;
   esac
 }
-cmds=(append train feed)
+cmds=(append train feed rm)
+nc=${#cmds[@]}
 declare -A t_ms c_after m_after out_ref kb_growth
 for c in "${cmds[@]}"; do
   best=
@@ -113,7 +118,6 @@ for c in "${cmds[@]}"; do
 done
 [ "${m_after[train]}" != "$m_before" ] || { echo "crash.sh: the retrain does not change the model" >&2; exit 1; }
 echo "base: $c_before ($(du -sk "$base" | cut -f1) KiB); seed $seed, $points kill points, $fills fill levels"
-echo "(models rm does not exist in gnnrec yet: no points for it)"
 
 # ---- the checks after one point; sets state=before|after|bad
 verify() {   # verify WHAT CMD STORE OUT RC(-1: killed)
@@ -124,7 +128,7 @@ verify() {   # verify WHAT CMD STORE OUT RC(-1: killed)
   fi
   n_check=$((n_check + 1))
   local cn; cn=$(counts "$s")
-  if [ "$cn" = "$c_before" ] && { [ $c != append ] || [ "$cn" != "${c_after[$c]}" ]; }; then state=before
+  if [ "$cn" = "$c_before" ] && { [ $c = train ] || [ $c = feed ] || [ "$cn" != "${c_after[$c]}" ]; }; then state=before
   elif [ "$cn" = "${c_after[$c]}" ]; then state=after
   else fail "$what: counts neither before nor after: $cn"; return; fi
   case $c in
@@ -143,6 +147,12 @@ verify() {   # verify WHAT CMD STORE OUT RC(-1: killed)
           { fail "$what: the output is not the whole uninterrupted output ($(wc -l <"$out") lines)"; state=bad; }
       else state=before; fi
       [ "$rc" -ne 0 ] || [ $state = after ] || { fail "$what: exit 0 without the output"; state=bad; } ;;
+    rm)   # before: m whole (its eval as before); after: m gone with every blob (check counted them)
+      if [ $state = before ]; then
+        [ "$(evalj "$s")" = "$m_before" ] || { fail "$what: m is listed but does not evaluate as before"; state=bad; }
+      elif "$g" eval --store "$s" --model m --json >/dev/null 2>&1; then fail "$what: m removed from the count but evaluates"; state=bad
+      fi
+      [ "$rc" -ne 0 ] || [ $state = after ] || { fail "$what: exit 0 but m is still there"; state=bad; } ;;
   esac
   local left; left=$(ls -d "$s".partial-* "$s"/.partial-* 2>/dev/null | wc -l)
   [ "$left" -eq 0 ] || { fail "$what: $left partial store directories left"; state=bad; }
@@ -150,10 +160,11 @@ verify() {   # verify WHAT CMD STORE OUT RC(-1: killed)
   if [ "$tmpf" -gt 0 ]; then
     if [ "$rc" -ge 0 ]; then fail "$what: a failed rank-feed left $(ls "$out".tmp.* | head -1)"; state=bad; return; fi
     n_tmp=$((n_tmp + 1))
-    # the next run of the job names it
+    # the next run of the job removes it and says so
+    local left1; left1=$(ls "$out".tmp.* | head -1)
     "$g" $(cmd_args feed "$s" "$out") >/dev/null 2>"$tmp/again.err"
-    grep -q 'is left over by a job that is no longer running' "$tmp/again.err" && n_tmp_named=$((n_tmp_named + 1)) ||
-      fail "$what: the next rank-feed does not name the killed job's $(ls "$out".tmp.* | head -1)"
+    grep -q 'is left over by a job that is no longer running.*removed' "$tmp/again.err" && [ ! -e "$left1" ] &&
+      n_tmp_named=$((n_tmp_named + 1)) || fail "$what: the next rank-feed does not remove the killed job's $left1"
   fi
 }
 
@@ -161,10 +172,10 @@ verify() {   # verify WHAT CMD STORE OUT RC(-1: killed)
 n_check=0 n_staging=0 n_tmp=0 n_tmp_named=0 hits=0 n_redo=0
 declare -A n_state
 for ((i = 0; i < points; i++)); do
-  c=${cmds[$((i % 3))]}
+  c=${cmds[$((i % nc))]}
   w=$tmp/w; rm -rf "$w"; mkdir -p "$w"; cp -a "$base" "$w/s"
   # every other point late, in [0.6, 1.2] x: around the write and the commit
-  lo=0; [ $((i / 3 % 2)) -eq 1 ] && lo=$(( t_ms[$c] * 6 / 10 ))
+  lo=0; [ $((i / nc % 2)) -eq 1 ] && lo=$(( t_ms[$c] * 6 / 10 ))
   d=$(( lo + $(rnd $(( t_ms[$c] * 12 / 10 - lo ))) ))
   "$g" $(cmd_args $c "$w/s" "$w/out.tsv") >/dev/null 2>&1 &
   pid=$!
@@ -194,7 +205,7 @@ base_kb=$(du -sk "$base" | cut -f1)
 base_file_kb=$(( $(stat -c %s "$base/data.mdb") / 1024 ))
 n_fill_ok=0 n_fill_fail=0 n_fill_msg=0
 for ((j = 0; j < fills; j++)); do
-  c=${cmds[$((j % 3))]}
+  c=${cmds[$((j % nc))]}
   gr=${kb_growth[$c]}; [ "$gr" -gt 64 ] || gr=64
   extra=$(rnd $(( gr * 2 )))
   if [ $how = tmpfs ]; then
@@ -228,7 +239,7 @@ for c in "${cmds[@]}"; do
   echo "  $c: ${n_state[$c,before]:-0} before, ${n_state[$c,after]:-0} after, ${n_state[$c,bad]:-0} bad" \
        "(of the kills that hit a running process: ${n_state[$c,hitbefore]:-0} before, ${n_state[$c,hitafter]:-0} after)"
 done
-echo "  reruns after a 'before' point: $n_redo; stagings left for --resume: $n_staging; rank-feed OUT.tmp.PID after a kill: $n_tmp (named by the next run: $n_tmp_named)"
+echo "  reruns after a 'before' point: $n_redo; stagings left for --resume: $n_staging; rank-feed OUT.tmp.PID after a kill: $n_tmp (removed by the next run: $n_tmp_named)"
 echo "disk full ($how): $fills levels, $n_fill_ok ran to the end, $n_fill_fail failed ($n_fill_msg saying no space / file too large)"
 for c in "${cmds[@]}"; do
   echo "  $c: ${n_state[fill$c,before]:-0} before, ${n_state[fill$c,after]:-0} after, ${n_state[fill$c,bad]:-0} bad"

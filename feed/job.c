@@ -184,7 +184,7 @@ static int run(feed_job_t *j, io_writer_t *out, err_t *e)
 int feed_job_run(feed_job_t *j, feed_report_t *r, err_t *e)
 {
     io_writer_t out;
-    feed_out_leftovers(j->s.out, j->r.leftover, FEED_N_REPORT, &j->r.leftovers);
+    io_writer_leftovers(j->s.out, j->r.leftover, FEED_N_REPORT, &j->r.leftovers);
     double t0 = clock_now();
     int rc = feed_out_open(&out, j->s.out, e);
     if (!rc) rc = run(j, &out, e);

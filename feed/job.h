@@ -65,7 +65,7 @@ typedef struct feed_report {
     uint64_t unk_viewer_cands, unk_author_cands, unk_content, author_content, no_content;
     char unk_author_name[FEED_N_REPORT][64];  /* the first ones, cut at 60 bytes */
     int n_unk_author_names;
-    uint32_t leftovers;                       /* temporary files of dead jobs (feed_out_leftovers) */
+    uint32_t leftovers;                       /* temporary files of dead jobs removed (io_writer_leftovers) */
     char leftover[FEED_N_REPORT][4096];
     double secs;                              /* the ranking pass, output included */
     /* the evaluation (with labels): means over viewers with a positive

@@ -4,11 +4,9 @@
  * handler gets no argument to find a job by), guarded by `armed`. The
  * temporary file exists a few instructions before the guard does (its name
  * is the writer's to choose); a signal in that window leaves it, and
- * feed_out_leftovers names it on the next run. */
+ * feed_out_leftovers removes it on the next run. */
 #include "feed/out.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,28 +90,4 @@ void feed_out_abort(io_writer_t *w)
     int guarded = w->tmp != NULL;
     io_writer_abort(w);
     if (guarded) guard_off();
-}
-
-void feed_out_leftovers(const char *path, char (*names)[4096], int max, uint32_t *n)
-{
-    *n = 0;
-    if (!strcmp(path, "-")) return;
-    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path + 1) : 1, slash ? path : ".");
-    size_t bl = strlen(base);
-    DIR *d = opendir(dir);
-    if (!d) return;
-    for (struct dirent *de; (de = readdir(d));) {
-        const char *s = de->d_name;
-        if (strncmp(s, base, bl) || strncmp(s + bl, ".tmp.", 5)) continue;
-        char *end;
-        errno = 0;
-        long pid = strtol(s + bl + 5, &end, 10);
-        if (*end || end == s + bl + 5 || errno || pid <= 0 || pid > 0x7fffffffL || pid == (long)getpid()) continue;
-        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
-        if ((int)*n < max) snprintf(names[*n], 4096, "%.3800s%.255s", slash ? dir : "", s);
-        (*n)++;
-    }
-    closedir(d);
 }

@@ -6,9 +6,9 @@
  *     a signal ignored when the job started stays ignored;
  *   - a missing or unwritable directory is a usage error (exit 2), not an
  *     I/O failure;
- *   - feed_out_leftovers finds what a SIGKILLed job left: PATH.tmp.PID files
- *     whose process is gone. They are named, not removed: the file of a job
- *     running on another machine that shares the directory looks the same.
+ *   - what a SIGKILLed job left (PATH.tmp.PID of a process that is gone) is
+ *     removed by io/writer.h's io_writer_leftovers, which feed/job.c calls
+ *     before the open to name the files it removes.
  * One output at a time per process (the signal handler has one path).
  */
 #ifndef GNNREC_FEED_OUT_H
@@ -25,10 +25,5 @@ int feed_out_open(io_writer_t *w, const char *path, err_t *e);
 int feed_out_close(io_writer_t *w, err_t *e);
 /* io_writer_abort (the temporary file is removed), guard lifted. */
 void feed_out_abort(io_writer_t *w);
-
-/* Temporary files of earlier jobs writing path whose process no longer runs
- * (PATH.tmp.PID with kill(PID, 0) failing with ESRCH): the count into *n and
- * the first `max` names into names [max][4096]. */
-void feed_out_leftovers(const char *path, char (*names)[4096], int max, uint32_t *n);
 
 #endif

@@ -7,7 +7,9 @@
  */
 #include "io/writer.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
@@ -142,6 +144,33 @@ int io_buf_tsv(io_buf_t *b, const char *s, size_t l, err_t *e)
 
 /* ---- the sink ---- */
 
+void io_writer_leftovers(const char *path, char (*names)[4096], int max, uint32_t *n)
+{
+    *n = 0;
+    if (!strcmp(path, "-")) return;
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path + 1) : 1, slash ? path : ".");
+    size_t bl = strlen(base);
+    DIR *d = opendir(dir);
+    if (!d) return;
+    for (struct dirent *de; (de = readdir(d));) {
+        const char *s = de->d_name;
+        if (strncmp(s, base, bl) || strncmp(s + bl, ".tmp.", 5)) continue;
+        char *end;
+        errno = 0;
+        long pid = strtol(s + bl + 5, &end, 10);
+        if (*end || end == s + bl + 5 || errno || pid <= 0 || pid > 0x7fffffffL || pid == (long)getpid()) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        char full[4096];
+        snprintf(full, sizeof full, "%.3800s%.255s", slash ? dir : "", s);
+        if (unlink(full)) continue;
+        if ((int)*n < max) memcpy(names[*n], full, sizeof full);
+        (*n)++;
+    }
+    closedir(d);
+}
+
 int io_writer_open(io_writer_t *w, const char *path, size_t buf_size, err_t *e)
 {
     memset(w, 0, sizeof *w);
@@ -156,6 +185,7 @@ int io_writer_open(io_writer_t *w, const char *path, size_t buf_size, err_t *e)
     size_t n = strlen(path) + 32;
     if (!(w->tmp = malloc(n))) { io_writer_abort(w); return err_set(e, ERR_NOMEM, "out of memory"); }
     snprintf(w->tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    io_writer_leftovers(path, NULL, 0, &w->leftovers);
     /* O_EXCL: never write through a file or link someone else put there; a
      * leftover of a killed process that had our pid is ours to replace */
     int fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);

@@ -68,10 +68,12 @@ typedef struct io_writer {
     io_buf_t buf;       /* rows are formatted here, written when full */
     size_t flush_at;    /* write buf out once it holds this many bytes */
     int failed;         /* a write failed: later writes are skipped */
+    uint32_t leftovers; /* dead jobs' PATH.tmp.PID files the open removed */
 } io_writer_t;
 
 /* Open a sink: path "-" is stdout, else PATH.tmp.PID is created (O_EXCL,
- * mode 0666 & ~umask). buf_size: bytes formatted before a write (0: 1 MiB).
+ * mode 0666 & ~umask), after the leftovers of killed jobs writing PATH are
+ * removed (io_writer_leftovers; their count in w->leftovers). buf_size: bytes formatted before a write (0: 1 MiB).
  * A directory that is missing, not a directory, read-only or not writable
  * is ERR_USAGE (the user named a bad path); other failures ERR_IO. */
 int io_writer_open(io_writer_t *w, const char *path, size_t buf_size, err_t *e);
@@ -90,5 +92,15 @@ int io_writer_close(io_writer_t *w, err_t *e);
 /* Give up: close and remove the temporary file, free w (no error). Safe
  * after a failed open or a close (then it does nothing). */
 void io_writer_abort(io_writer_t *w);
+
+/* Remove what killed jobs writing path left: PATH.tmp.PID files whose
+ * process no longer runs (kill(PID, 0) fails with ESRCH; our own PID is
+ * not a leftover), the rule store/create.c keeps for a killed build's
+ * DIR.partial-PID. The count removed into *n and the first `max` names into
+ * names [max][4096] (names may be NULL with max 0); a file that cannot be
+ * removed is left and not counted. A job writing PATH from another machine
+ * that shares the directory looks dead here, but two jobs writing one PATH
+ * already lose one result to the other's rename: one writer per output. */
+void io_writer_leftovers(const char *path, char (*names)[4096], int max, uint32_t *n);
 
 #endif

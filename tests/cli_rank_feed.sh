@@ -220,7 +220,13 @@ for sig in TERM INT; do
 done
 touch "$tmp/left.tsv.tmp.2147483646"
 rf --candidates "$tmp/c.tsv" --out "$tmp/left.tsv" --top 1 2>"$tmp/err"
-check "#11: a dead job's left.tsv.tmp.PID is named on stderr" grep -q 'left.tsv.tmp.2147483646 is left over' "$tmp/err"
+check "#11: a dead job's left.tsv.tmp.PID is named on stderr" grep -q 'left.tsv.tmp.2147483646 is left over.*removed' "$tmp/err"
+check "#11: ... and removed" test ! -e "$tmp/left.tsv.tmp.2147483646"
+sleep 30 & live=$!
+touch "$tmp/left.tsv.tmp.$live"
+rf --candidates "$tmp/c.tsv" --out "$tmp/left.tsv" --top 1 2>"$tmp/err"
+check "#11: a running process's left.tsv.tmp.PID is kept" test -e "$tmp/left.tsv.tmp.$live"
+kill $live; wait $live 2>/dev/null; rm -f "$tmp/left.tsv.tmp.$live"
 
 # usage errors
 $g rank-feed --help >/dev/null; check "--help exits 0" test $? -eq 0

@@ -154,6 +154,30 @@ static void test_files(err_t *e)
     io_buf_str(&w.buf, "x\n");
     CHECK_EQ_INT(io_writer_close(&w, e), ERR_OK);
     CHECK(stat(target, &st2) == 0 && st2.st_size == 4);
+    /* the leftovers of killed jobs writing path: a dead PID's file removed
+     * at open, a running process's (our parent's) kept, other names kept */
+    char dead[320], live[320], other[320];
+    snprintf(dead, sizeof dead, "%s.tmp.2147483646", path);
+    snprintf(live, sizeof live, "%s.tmp.%ld", path, (long)getppid());
+    snprintf(other, sizeof other, "%s.tmp.12x", path);
+    const char *made[3] = {dead, live, other};
+    for (int k = 0; k < 3; k++) {
+        sf = fopen(made[k], "w");
+        fclose(sf);
+    }
+    CHECK_EQ_INT(io_writer_open(&w, path, 0, e), ERR_OK);
+    CHECK_EQ_INT(w.leftovers, 1);
+    CHECK(stat(dead, &st2) != 0 && stat(live, &st2) == 0 && stat(other, &st2) == 0);
+    io_writer_abort(&w);
+    char names[2][4096];
+    uint32_t n_left = 9;
+    sf = fopen(dead, "w");
+    fclose(sf);
+    io_writer_leftovers(path, names, 2, &n_left);
+    CHECK_EQ_INT(n_left, 1);
+    CHECK(!strcmp(names[0], dead) && stat(dead, &st2) != 0);
+    unlink(live);
+    unlink(other);
     unlink(target);
     unlink(path);
     rmdir(dir);

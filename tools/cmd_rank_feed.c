@@ -192,9 +192,9 @@ int cmd_rank_feed(int argc, char **argv)
         fprintf(stderr, "gnnrec rank-feed: skipped %s\n", r.skipped[i]);
     for (uint32_t i = 0; i < r.leftovers && i < FEED_N_REPORT; i++)
         fprintf(stderr, "gnnrec rank-feed: note: %s is left over by a job that is no longer running "
-                "(killed?); remove it\n", r.leftover[i]);
+                "(killed?): removed\n", r.leftover[i]);
     if (r.leftovers > FEED_N_REPORT)
-        fprintf(stderr, "gnnrec rank-feed: note: %u such files in all\n", r.leftovers);
+        fprintf(stderr, "gnnrec rank-feed: note: %u such files removed in all\n", r.leftovers);
     if (rc) goto out;
     report(&r, fs.out, r.secs);
     fprintf(stderr, "gnnrec rank-feed: %.2f s in all (store and maps %.2f s)\n", clock_now() - t0, t1 - t0);
