@@ -15,6 +15,8 @@
 #include "base/rng.h"
 #include "gnn/saved.h"
 #include "gnn/spmm.h"
+#include "graph/csr.h"
+#include "graph/typed.h"
 
 static const char *const loss_names[] = {"bpr", "mse", NULL};
 
@@ -23,7 +25,7 @@ const char *const *gnn_loss_names(void) { return loss_names; }
 void gnn_rating_destroy(gnn_rating_model_t *m)
 {
     if (!m) return;
-    free(m->params); free(m->grads); free(m->adam_m); free(m->adam_v);
+    free(m->params); free(m->grads); free(m->adam_m); free(m->adam_v); free(m->F);
     memset(m, 0, sizeof *m);
 }
 
@@ -58,8 +60,18 @@ int gnn_rating_init(gnn_rating_model_t *m, uint32_t n_users, uint32_t n_items, u
     return ERR_OK;
 }
 
+/* r^ with the user and item rows of table f ([P; Q] or F). */
+static float predict_with(const gnn_rating_model_t *m, const float *f, uint32_t u, uint32_t i)
+{
+    const float *p = f + (size_t)u * m->dim, *q = f + ((size_t)m->n_users + i) * m->dim;
+    float d = 0.0f;
+    for (uint32_t k = 0; k < m->dim; k++) d += p[k] * q[k];
+    return m->mu + m->bu[u] + m->bi[i] + d;
+}
+
 float gnn_rating_predict(const gnn_rating_model_t *m, uint32_t u, uint32_t i)
 {
+    if (m->layers) return predict_with(m, m->F, u, i);
     const float *p = m->P + (size_t)u * m->dim, *q = m->Q + (size_t)i * m->dim;
     float d = 0.0f;
     for (uint32_t k = 0; k < m->dim; k++) d += p[k] * q[k];
@@ -76,21 +88,68 @@ static double sq(const float *x, uint32_t n)
 double gnn_rating_loss_ref(const gnn_rating_model_t *m, const uint32_t *u, const uint32_t *i, const float *r,
                            uint32_t n, float reg)
 {
+    float *f = m->layers ? gnn_rating_propagate_ref(m) : NULL;
+    if (m->layers && !f) return NAN;
     double s = 0.0;
     for (uint32_t t = 0; t < n; t++) {
-        const double err = (double)gnn_rating_predict(m, u[t], i[t]) - r[t];
+        const double err = (double)(f ? predict_with(m, f, u[t], i[t]) : gnn_rating_predict(m, u[t], i[t])) - r[t];
         const double l2 = sq(m->P + (size_t)u[t] * m->dim, m->dim) + sq(m->Q + (size_t)i[t] * m->dim, m->dim) +
                           (double)m->bu[u[t]] * m->bu[u[t]] + (double)m->bi[i[t]] * m->bi[i[t]];
         s += err * err + reg * l2;
     }
+    free(f);
     return n ? s / n : 0.0;
+}
+
+/* The propagated model's gradient: errors from F, dL/dF summed in batch
+ * order into grads' embedding rows, carried back to E0 by
+ * gnn_rating_backprop, then the L2 term on the batch's parameter rows. */
+static void loss_grad_graph(gnn_rating_model_t *m, const uint32_t *u, const uint32_t *i, const float *r,
+                            uint32_t n, float reg, int threads, double *loss)
+{
+    const uint32_t d = m->dim;
+    float *g = m->grads, *gbu = g + ((size_t)m->n_users + m->n_items) * d, *gbi = gbu + m->n_users;
+    memset(m->grads, 0, m->n_params * sizeof(float));
+    gnn_rating_propagate(m, threads);
+    const float c = n ? 2.0f / (float)n : 0.0f;
+    double s = 0.0;
+    for (uint32_t t = 0; t < n; t++) {
+        const uint32_t a = u[t], b = i[t];
+        const float *fp = m->F + (size_t)a * d, *fq = m->F + ((size_t)m->n_users + b) * d;
+        float *gp = g + (size_t)a * d, *gq = g + ((size_t)m->n_users + b) * d;
+        const float err = predict_with(m, m->F, a, b) - r[t];
+        const float *p = m->P + (size_t)a * d, *q = m->Q + (size_t)b * d;
+        float l2 = m->bu[a] * m->bu[a] + m->bi[b] * m->bi[b];
+        for (uint32_t k = 0; k < d; k++) l2 += p[k] * p[k] + q[k] * q[k];
+        s += (double)err * err + (double)reg * l2;
+        for (uint32_t k = 0; k < d; k++) {
+            gp[k] += c * err * fq[k];
+            gq[k] += c * err * fp[k];
+        }
+        gbu[a] += c * (err + reg * m->bu[a]);
+        gbi[b] += c * (err + reg * m->bi[b]);
+    }
+    gnn_rating_backprop(m, g, threads);
+    for (uint32_t t = 0; t < n; t++) {
+        const float *p = m->P + (size_t)u[t] * d, *q = m->Q + (size_t)i[t] * d;
+        float *gp = g + (size_t)u[t] * d, *gq = g + ((size_t)m->n_users + i[t]) * d;
+        for (uint32_t k = 0; k < d; k++) {
+            gp[k] += c * reg * p[k];
+            gq[k] += c * reg * q[k];
+        }
+    }
+    *loss = n ? s / n : 0.0;
 }
 
 /* The gradient summed in batch order by one thread (the same bits whatever
  * --threads); the dense clear costs what the dense Adam step after it does. */
 void gnn_rating_loss_grad(gnn_rating_model_t *m, const uint32_t *u, const uint32_t *i, const float *r, uint32_t n,
-                          float reg, double *loss)
+                          float reg, int threads, double *loss)
 {
+    if (m->layers) {
+        loss_grad_graph(m, u, i, r, n, reg, threads, loss);
+        return;
+    }
     const uint32_t d = m->dim;
     float *gP = m->grads, *gQ = gP + (size_t)m->n_users * d, *gbu = gQ + (size_t)m->n_items * d,
           *gbi = gbu + m->n_users;
@@ -144,7 +203,7 @@ int gnn_rating_epoch(gnn_rating_model_t *m, const gnn_hparams_t *hp, const graph
             br[t] = tr->rating[ord[b + t]];
         }
         double l;
-        gnn_rating_loss_grad(m, bu, bi, br, cnt, hp->reg, &l);
+        gnn_rating_loss_grad(m, bu, bi, br, cnt, hp->reg, hp->threads, &l);
         gnn_adam_t ad;
         gnn_adam_setup(&ad, gnn_lr_at(hp, epoch + (double)b / (double)n), ++m->step);
         gnn_adam(m->params, m->adam_m, m->adam_v, m->grads, m->n_params, &ad, hp->threads);
@@ -156,18 +215,20 @@ int gnn_rating_epoch(gnn_rating_model_t *m, const gnn_hparams_t *hp, const graph
     return ERR_OK;
 }
 
-void gnn_rating_embed(const gnn_rating_model_t *m, float *emb)
+void gnn_rating_embed(gnn_rating_model_t *m, float *emb)
 {
     const uint32_t d = m->dim, w = d + 2;
+    gnn_rating_propagate(m, 1);
+    const float *P = m->layers ? m->F : m->P, *Q = P + (size_t)m->n_users * d;
     for (uint32_t u = 0; u < m->n_users; u++) {
         float *row = emb + (size_t)u * w;
-        memcpy(row, m->P + (size_t)u * d, d * sizeof *row);
+        memcpy(row, P + (size_t)u * d, d * sizeof *row);
         row[d] = m->bu[u];
         row[d + 1] = 1.0f;
     }
     for (uint32_t i = 0; i < m->n_items; i++) {
         float *row = emb + ((size_t)m->n_users + i) * w;
-        memcpy(row, m->Q + (size_t)i * d, d * sizeof *row);
+        memcpy(row, Q + (size_t)i * d, d * sizeof *row);
         row[d] = 1.0f;
         row[d + 1] = m->bi[i];
     }
@@ -259,10 +320,12 @@ static int save(store_t *s, const char *name, const gnn_trainer_opts_t *o, const
     gnn_trainer_config_text(o, config, sizeof config - 16);
     strcat(config, "loss: mse\n");
     gnn_saved_model_t sm = {
-        .meta = {.n_users = m->n_users, .n_items = m->n_items, .dim = m->dim + 2, .layers = 0,
+        .meta = {.n_users = m->n_users, .n_items = m->n_items, .dim = m->dim + 2, .layers = m->layers,
                  .batch_size = h->batch_size, .negatives = 0, .lr = h->lr, .reg = h->reg, .seed = h->seed,
                  .step = m->step, .epoch = epoch, .best_epoch = epoch, .best_metric = -1.0, .train_seconds = secs,
-                 .arch_id = (uint32_t)h->arch, .edges = GNN_SAVED_EDGE_INTERACTION, .lr_warmup = h->lr_warmup,
+                 .arch_id = (uint32_t)h->arch,
+                 .edges = GNN_SAVED_EDGE_INTERACTION | (o->edges.social ? GNN_SAVED_EDGE_SOCIAL : 0u),
+                 .lr_warmup = h->lr_warmup,
                  .lr_min = h->lr_min, .lr_decay = (uint32_t)h->lr_decay, .lr_epochs = h->lr_epochs,
                  .loss = GNN_LOSS_MSE, .rating_mean = m->mu, .rating_min = lo, .rating_max = hi},
         .config = config, .emb = emb, .metrics = log, .metrics_len = log_len, .params = m->params,
@@ -296,18 +359,20 @@ static int check_opts(const gnn_trainer_opts_t *o, err_t *e)
 {
     const gnn_arch_t *a = gnn_arch_get(o->hp.arch);
     if (!(a->caps & GNN_CAP_MSE))
-        return err_set(e, ERR_USAGE, "--loss mse: only --arch mf (biased matrix factorization) trains on ratings "
-                       "so far, not %s", a->name);
+        return err_set(e, ERR_USAGE, "--loss mse: --arch mf (biased matrix factorization) and lightgcn train on "
+                       "ratings, not %s", a->name);
     if (o->resume) return err_set(e, ERR_USAGE, "--loss mse: --resume is not supported yet (train from the start)");
     if (o->valid_fraction > 0.0f)
         return err_set(e, ERR_USAGE, "--loss mse: --valid-fraction is not supported yet (the test ratings are reported)");
-    if (o->edges.social || o->edges.knowledge)
-        return err_set(e, ERR_USAGE, "--loss mse: trains on the rated interactions only (--edges interaction)");
+    if (o->edges.knowledge || (o->edges.social && o->hp.arch != GNN_ARCH_LIGHTGCN))
+        return err_set(e, ERR_USAGE, "--loss mse: %s", o->edges.knowledge
+                       ? "knowledge edges are not supported (--edges interaction or interaction,social)"
+                       : "social edges need a propagating model (--arch lightgcn)");
     return ERR_OK;
 }
 
 /* Test RMSE/MAE of the current model into rep. */
-static void eval_now(const gnn_rating_model_t *m, float *emb, float lo, float hi, const graph_ratings_t *te,
+static void eval_now(gnn_rating_model_t *m, float *emb, float lo, float hi, const graph_ratings_t *te,
                      gnn_epoch_report_t *rep)
 {
     gnn_rating_metrics_t met;
@@ -372,6 +437,8 @@ int gnn_rating_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, gn
     graph_ratings_t tr = {0}, te = {0};
     graph_interactions_t g;
     gnn_rating_model_t m = {0};
+    graph_typed_t typed = {0};
+    graph_csr_t adj = {0};
     store_txn_t t;
     double mu = 0.0;
     float lo = 0.0f, hi = 0.0f;
@@ -384,14 +451,20 @@ int gnn_rating_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, gn
     if (!(rc = graph_load_interactions(&t, &g, e))) have_g = 1;
     if (!rc) rc = load_train(&t, s->dir, &tr, &mu, &lo, &hi, e);
     if (!rc) rc = graph_load_ratings(&t, STORE_TEST, &te, e);
+    const uint32_t layers = gnn_arch_get(o->hp.arch)->caps & GNN_CAP_PROPAGATES ? o->hp.layers : 0;
+    if (!rc && layers && o->edges.social) rc = graph_typed_load(&t, &g.train, &o->edges, &typed, e);
+    else if (!rc && layers) rc = graph_norm_bipartite(&g.train, &adj, e);
     store_read_end(&t);
     if (!rc) rc = gnn_rating_init(&m, g.n_users, g.n_items, o->hp.dim, (float)mu, o->hp.seed, e);
+    if (!rc && layers) rc = gnn_rating_graph(&m, o->edges.social ? &typed.adj : &adj, layers, e);
     if (!rc) {
         gnn_trainer_note_t n = {.kind = GNN_NOTE_START, .n_users = g.n_users, .n_items = g.n_items, .n_train = tr.n};
         if (o->on_note) o->on_note(o->ctx, &n);
         rc = train_loop(s, name, o, &tr, &te, &g, &m, lo, hi, out, e);
     }
     gnn_rating_destroy(&m);
+    graph_typed_destroy(&typed);
+    graph_csr_destroy(&adj);
     graph_ratings_destroy(&tr);
     graph_ratings_destroy(&te);
     if (have_g) graph_interactions_destroy(&g);

@@ -1,9 +1,14 @@
 /* rating.h - explicit-rating models (`train --loss mse`): biased matrix
- * factorization, Surprise's SVD trained by mini-batches and Adam, and its
- * error measures (RMSE, MAE) for `eval`.
+ * factorization, Surprise's SVD trained by mini-batches and Adam, and the
+ * same with LightGCN's propagated embeddings (`--arch lightgcn`,
+ * rating_graph.c), and their error measures (RMSE, MAE) for `eval`.
  *
  * Prediction:  r^(u,i) = mu + b_u + b_i + p_u . q_i
  *   mu the global mean of the training ratings (fixed, not learned).
+ *   With layers K > 0 (lightgcn), p_u and q_i are rows of the propagated
+ *   F = mean_{k=0..K} A^k [P; Q] (A the normalized training graph, with
+ *   social edges when asked): LightGCN's final embeddings; the biases are
+ *   not propagated, the L2 term stays on the parameter rows (LightGCN's).
  * Loss of a batch of B rated pairs (u_t, i_t, r_t):
  *   L = (1/B) sum_t [ (r^(u_t,i_t) - r_t)^2
  *                     + reg (|p_u|^2 + |q_i|^2 + b_u^2 + b_i^2) ]
@@ -43,6 +48,9 @@ typedef struct gnn_rating_model {
     float *P, *Q, *bu, *bi;   /* views into params */
     float *grads, *adam_m, *adam_v;   /* [n_params] */
     uint64_t step;            /* Adam steps taken */
+    uint32_t layers;          /* 0: biased MF; K > 0: propagated (gnn_rating_graph) */
+    const graph_csr_t *adj;   /* [(U + I) x (U + I)] normalized adjacency, borrowed; layers > 0 only */
+    float *F;                 /* [3 x (U + I) x dim]: F, then two scratch tables; layers > 0 only */
 } gnn_rating_model_t;
 
 /* Error of predictions against ratings: n pairs scored. */
@@ -59,18 +67,31 @@ int gnn_rating_init(gnn_rating_model_t *m, uint32_t n_users, uint32_t n_items, u
                     uint64_t seed, err_t *e);
 void gnn_rating_destroy(gnn_rating_model_t *m);
 
-/* r^(u, i) from the parameters (no clipping). */
+/* Propagate through adj (borrowed, kept by the caller) with `layers` >= 1
+ * products: from now on predictions use F. ERR_NOMEM. (rating_graph.c) */
+int gnn_rating_graph(gnn_rating_model_t *m, const graph_csr_t *adj, uint32_t layers, err_t *e);
+/* F from the parameters (after they changed; nothing with layers 0). */
+void gnn_rating_propagate(gnn_rating_model_t *m, int threads);
+/* The plain reference twin: a new table [3 x (U + I) x dim] whose first
+ * part is F (NULL when out of memory); free() it. */
+float *gnn_rating_propagate_ref(const gnn_rating_model_t *m);
+/* g [(U + I) x dim] := mean_k A^k g (dL/dF -> dL/dE0); F is stale after. */
+void gnn_rating_backprop(gnn_rating_model_t *m, float *g, int threads);
+
+/* r^(u, i) from the parameters (layers > 0: from F as last propagated; no
+ * clipping). */
 float gnn_rating_predict(const gnn_rating_model_t *m, uint32_t u, uint32_t i);
 
-/* The batch loss L above from gnn_rating_predict, nothing else: the plain
- * reference the gradient check differentiates. */
+/* The batch loss L above from the parameters alone (layers > 0: through
+ * gnn_rating_propagate_ref): the plain reference the gradient check
+ * differentiates. */
 double gnn_rating_loss_ref(const gnn_rating_model_t *m, const uint32_t *u, const uint32_t *i, const float *r,
                            uint32_t n, float reg);
 
-/* L and its gradient: m->grads set (zero outside the batch's rows);
- * parameters untouched. *loss = L. */
+/* L and its gradient: m->grads set (MF: zero outside the batch's rows);
+ * parameters untouched. *loss = L. threads: the products of layers > 0. */
 void gnn_rating_loss_grad(gnn_rating_model_t *m, const uint32_t *u, const uint32_t *i, const float *r, uint32_t n,
-                          float reg, double *loss);
+                          float reg, int threads, double *loss);
 
 /* One epoch (0-based) of mini-batch Adam over the training ratings tr
  * (ids below the model's counts); *loss = mean batch loss. */
@@ -78,7 +99,8 @@ int gnn_rating_epoch(gnn_rating_model_t *m, const gnn_hparams_t *hp, const graph
                      double *loss, err_t *e);
 
 /* The saved table: emb [(n_users + n_items) x (dim + 2)], rows as above. */
-void gnn_rating_embed(const gnn_rating_model_t *m, float *emb);
+/* (layers > 0: propagates first, so F is current after.) */
+void gnn_rating_embed(gnn_rating_model_t *m, float *emb);
 
 /* RMSE and MAE of the predictions mu + dot(emb row u, emb row U + i) (the
  * saved table, width columns), clipped to [lo, hi], against the ratings of

@@ -42,8 +42,9 @@ quiet $g build-graph --store "$im" --delim tab --columns user,item --interaction
 check "stats: no ratings key without a rating column" bash -c "! $g stats --store $im --json | grep -q ratings"
 check "an implicit store refuses --loss mse (exit 2)" status 2 $g train --store "$im" --arch mf --loss mse --epochs 1
 check "... saying why" grep -q "needs ratings.*--columns user,item,rating" "$tmp/err"
-check "--loss mse with lightgcn: exit 2" status 2 $g train --store "$s" --arch lightgcn --loss mse --epochs 1
-check "... naming mf" grep -q "only --arch mf" "$tmp/err"
+check "--loss mse with gcn: exit 2" status 2 $g train --store "$s" --arch gcn --loss mse --epochs 1
+check "... naming mf and lightgcn" grep -q "arch mf (biased matrix factorization) and lightgcn train on ratings, not gcn" "$tmp/err"
+check "--loss mse with social edges and mf: exit 2" status 2 $g train --store "$s" --arch mf --loss mse --edges interaction,social --epochs 1
 check "--loss xyz: exit 2" status 2 $g train --store "$s" --arch mf --loss xyz --epochs 1
 check "bpr still trains on the implicit store" quiet $g train --store "$im" --arch mf --epochs 2
 
@@ -60,6 +61,15 @@ base=$(awk -F'\t' 'NR==FNR{s+=$3;n++;next}{d=$3-s/n;e+=d*d;k++}END{printf "%.4f"
 check "beats the global mean on the made-up ratings ($(jget "$e1" rmse) < $base)" lt "$(jget "$e1" rmse)" "$base"
 check "--resume of an mse model as bpr: exit 2" status 2 $g train --store "$s" --arch mf --model r1 --resume --epochs 20
 check "... naming the loss" grep -q "trained with --loss mse" "$tmp/err"
+# lightgcn on ratings: the propagated embeddings with biases (rating_graph.c)
+out=$($g train --store "$s" --arch lightgcn --layers 2 --loss mse --dim 8 --epochs 15 --batch-size 64 --lr 0.01 --reg 0.05 --threads 1 --model lg1 2>/dev/null)
+e3=$($g eval --store "$s" --model lg1 --json --threads 1)
+check "lightgcn --loss mse: eval's rmse is train's" test "$(printf '%.4f' "$(jget "$e3" rmse)")" = "$(sed -n 's/.*test rmse \([0-9.]*\).*/\1/p' <<<"$out")"
+check "lightgcn --loss mse beats the global mean ($(jget "$e3" rmse) < $base)" lt "$(jget "$e3" rmse)" "$base"
+quiet $g train --store "$s" --arch lightgcn --layers 2 --loss mse --dim 8 --epochs 15 --batch-size 64 --lr 0.01 --reg 0.05 --threads 2 --model lg2
+e4=$($g eval --store "$s" --model lg2 --json --threads 2)
+check "lightgcn --loss mse: the same numbers on 2 threads" test "$(jget "$e3" rmse)" = "$(jget "$e4" rmse)"
+check "lightgcn --loss mse is not mf's model ($(jget "$e3" rmse) vs $(jget "$e1" rmse))" test "$(jget "$e3" rmse)" != "$(jget "$e1" rmse)"
 check "eval of a bpr model has no rmse" bash -c "! $g eval --store $im --model mf --json | grep -q rmse"
 
 # infer --pairs: the test pairs' predictions give eval's RMSE; unknown ids

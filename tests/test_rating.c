@@ -2,7 +2,9 @@
  * analytic gradient against central finite differences of the plain
  * reference loss, the gradient's loss against the reference's, the saved
  * table's dot products against the model's predictions, RMSE/MAE on a
- * hand-computed case (with clipping and an id past the table), and an
+ * hand-computed case (with clipping and an id past the table), the same
+ * gradient check through LightGCN's propagation (layers 2, rating_graph.c)
+ * with its threaded products equal to the reference's bits, and an
  * epoch giving the same bits on 1 and 2 threads.
  *
  * Finite differences: the reference loss is summed in double from float
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "gnn/rating.h"
+#include "graph/csr.h"
 #include "tests/check.h"
 
 #define NU 4
@@ -29,17 +32,27 @@ static const float br[] = {4, 2, 5, 1, 3, 3.5f, 4};
 
 static int close_enough(double num, double ana) { return fabs(num - ana) <= 0.01 * fabs(num) + 5e-5; }
 
-static void gradcheck(void)
+/* layers 0: biased MF; layers 2: propagated through the normalized graph
+ * of the pairs below (LightGCN with ratings): the analytic gradient of
+ * rating_graph.c's products against differences of the reference twin. */
+static void gradcheck(uint32_t layers)
 {
     gnn_rating_model_t m;
     err_t e = {0};
     const float reg = 0.07f;
+    graph_csr_t r = {0}, adj = {0};
+    static const uint32_t gu[] = {0, 0, 1, 2, 2, 3, 3, 1}, gi[] = {1, 3, 1, 0, 4, 2, 4, 0};
     CHECK(gnn_rating_init(&m, NU, NI, DIM, 3.2f, 11, &e) == 0);
+    if (layers) {
+        CHECK(graph_csr_from_pairs(&r, NU, NI, gu, gi, 8, &e) == 0);
+        CHECK(graph_norm_bipartite(&r, &adj, &e) == 0);
+        CHECK(gnn_rating_graph(&m, &adj, layers, &e) == 0);
+    }
     for (size_t k = 0; k < m.n_params; k++) m.params[k] *= 4.0f;   /* std 0.4: informative products */
     for (uint32_t u = 0; u < NU; u++) m.bu[u] = 0.1f * (float)u - 0.15f;
     for (uint32_t i = 0; i < NI; i++) m.bi[i] = 0.2f - 0.07f * (float)i;
     double loss;
-    gnn_rating_loss_grad(&m, bu, bi, br, NB, reg, &loss);
+    gnn_rating_loss_grad(&m, bu, bi, br, NB, reg, 1, &loss);
     CHECK_NEAR(loss, gnn_rating_loss_ref(&m, bu, bi, br, NB, reg), 1e-5 * loss);
     float *ana = malloc(m.n_params * sizeof *ana);
     memcpy(ana, m.grads, m.n_params * sizeof *ana);
@@ -64,9 +77,12 @@ static void gradcheck(void)
     CHECK(informative > 20);
     CHECK_MSG(bad_scaled > informative / 2, "a 0.95-scaled gradient passed on %d of %d", informative - bad_scaled,
               informative);
-    /* user 3 and items 2 are in no rating of the batch: exactly zero */
-    CHECK(zero_ok);
-    CHECK(ana[(size_t)3 * DIM] == 0.0f && m.grads[(size_t)NU * DIM + 2 * DIM] == 0.0f);
+    /* user 3 and items 2 are in no rating of the batch: exactly zero in MF
+     * (propagated, their rows reach the batch's through the graph) */
+    if (!layers) {
+        CHECK(zero_ok);
+        CHECK(ana[(size_t)3 * DIM] == 0.0f && m.grads[(size_t)NU * DIM + 2 * DIM] == 0.0f);
+    } else CHECK_MSG(ana[(size_t)3 * DIM] != 0.0f, "user 3's row reaches the batch through item 4");
     CHECK(ana[(size_t)(NU + NI) * DIM + 3] == 0.0f);   /* bu[3] */
     free(ana);
 
@@ -80,7 +96,15 @@ static void gradcheck(void)
             CHECK_NEAR(m.mu + d, gnn_rating_predict(&m, u, i), 1e-5);
         }
     free(emb);
+    if (layers) {   /* the threaded products give the reference's bits */
+        float *ref = gnn_rating_propagate_ref(&m);
+        gnn_rating_propagate(&m, 2);
+        CHECK(ref && !memcmp(ref, m.F, (size_t)(NU + NI) * DIM * sizeof *ref));
+        free(ref);
+    }
     gnn_rating_destroy(&m);
+    graph_csr_destroy(&adj);
+    graph_csr_destroy(&r);
 }
 
 /* 2 users, 2 items, width 1 table: user rows 1, 2; item rows 0.5, -1; mu 3.
@@ -138,7 +162,8 @@ static void epoch_threads(void)
 
 int main(void)
 {
-    gradcheck();
+    gradcheck(0);
+    gradcheck(2);
     rmse_mae();
     epoch_threads();
     return check_report();
