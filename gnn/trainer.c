@@ -237,6 +237,25 @@ out:
     return rc;
 }
 
+/* --init-from: the node rows of a saved model (store ids, then into the
+ * run's training ids like a checkpoint's). */
+static int warm_load(run_t *r, err_t *e)
+{
+    if (r->d->typed && r->d->typed->n_entities)
+        return err_set(e, ERR_USAGE, "--init-from: a joint graph with knowledge entities is not supported");
+    store_txn_t t;
+    gnn_warm_report_t w;
+    int rc = store_read_begin(r->s, &t, e);
+    if (rc) return rc;
+    rc = gnn_warm_start(&t, r->o->init_from, &r->o->hp, r->d->train, r->m.params, &w, e);
+    store_read_end(&t);
+    if (rc) return rc;
+    permute_state(r, 1);
+    gnn_trainer_note_t n = {.kind = GNN_NOTE_WARM, .warm = &w, .watch = r->o->init_from};
+    note(r->o, &n);
+    return ERR_OK;
+}
+
 /* Save context (store_write may rerun the callback). */
 typedef struct save {
     const char *name;
@@ -410,6 +429,8 @@ static int run_init(run_t *r, err_t *e)
     r->best_metric = -1.0;
     r->watch = d->valid_users || o->valid_fraction > 0.0f ? "valid" : "test";
     gnn_trainer_config_text(o, r->config, sizeof r->config);
+    if (o->resume && o->init_from)
+        return err_set(e, ERR_USAGE, "--init-from starts a new run; --resume continues one: pick one");
     if (r->s && o->resume) {
         if ((rc = resume_load(r, e))) return rc;
         gnn_trainer_note_t n = {.kind = GNN_NOTE_RESUME, .start_epoch = r->start, .best_epoch = r->best_epoch,
@@ -423,6 +444,7 @@ static int run_init(run_t *r, err_t *e)
         /* a fresh run abandons the checkpoint of an interrupted one */
         if (staged && (rc = store_write(r->s, write_unstage, (void *)r->name, e))) return rc;
     }
+    if (r->s && o->init_from && (rc = warm_load(r, e))) return rc;
     if (r->s && o->checkpoint_every && strlen(r->name) + strlen(GNN_SAVED_STAGE_SUFFIX) > GNN_SAVED_NAME_MAX)
         return err_set(e, ERR_USAGE, "model name of %zu bytes: checkpoints need at most %zu (or --checkpoint-every 0)",
                        strlen(r->name), (size_t)GNN_SAVED_NAME_MAX - strlen(GNN_SAVED_STAGE_SUFFIX));

@@ -35,6 +35,7 @@
 #include "gnn/eval.h"
 #include "gnn/gfcf.h"
 #include "gnn/model.h"
+#include "gnn/warm.h"
 #include "graph/csr.h"
 #include "graph/order.h"
 #include "graph/typed.h"
@@ -60,7 +61,9 @@ typedef struct gnn_epoch_report {
 } gnn_epoch_report_t;
 
 /* Things worth a line before training starts. */
-typedef enum { GNN_NOTE_JOINT, GNN_NOTE_RESUME, GNN_NOTE_START, GNN_NOTE_FITTED, GNN_NOTE_ORDER } gnn_note_kind_t;
+typedef enum {
+    GNN_NOTE_JOINT, GNN_NOTE_RESUME, GNN_NOTE_START, GNN_NOTE_FITTED, GNN_NOTE_ORDER, GNN_NOTE_WARM
+} gnn_note_kind_t;
 
 typedef struct gnn_trainer_note {
     gnn_note_kind_t kind;
@@ -75,6 +78,7 @@ typedef struct gnn_trainer_note {
     uint32_t svd_k;               /* FITTED: singular vectors kept */
     double seconds;               /* FITTED: fit time; ORDER: time to order and relabel */
     graph_order_id_t order;       /* ORDER: the node order the run trains in */
+    const gnn_warm_report_t *warm;   /* WARM: what --init-from copied and placed (gnn/warm.h) */
 } gnn_trainer_note_t;
 
 typedef struct gnn_trainer_opts {
@@ -90,6 +94,7 @@ typedef struct gnn_trainer_opts {
     size_t n_k;
     const char *metrics_log;      /* NULL, or a file the log's lines also go to */
     int resume;                   /* continue the saved (or staged) checkpoint */
+    const char *init_from;        /* NULL, or a saved model whose node rows start the run (gnn/warm.h) */
     int progress;                 /* progress line mode: 0 auto (terminal), 1 always, -1 never */
     graph_typed_opts_t edges;     /* edge types of the training graph and their weights */
     graph_order_id_t order;       /* node numbering the steps run in (GRAPH_ORDER_AUTO; graph/order.h):

@@ -64,6 +64,8 @@ static const char usage_text[] =
     "  --checkpoint-every N save a resumable checkpoint every N epochs (= eval-every)\n"
     "  --metrics-log FILE   also write the metrics log (JSON lines) to FILE\n"
     "  --resume             continue the saved model's last checkpoint up to --epochs\n"
+    "  --init-from MODEL    start from a saved model's rows (same arch and dim; nodes appended since\n"
+    "                       start at their neighbours' mean): a warm start, new Adam state\n"
     "  --progress           show an in-place progress line even when stderr is not a terminal\n"
     "Writes one line per epoch to stderr (loss, seconds, metrics when evaluated) and,\n"
     "at the end, the saved model's test metrics to stdout.\n";
@@ -73,7 +75,7 @@ static const char *const known[] = {
     "store", "config", "model", "arch", "loss", "dim", "layers", "epochs", "batch_size", "steps_per_epoch", "lr", "reg",
     "lr_warmup", "lr_decay", "lr_min", "lr_decay_epochs",
     "negatives", "seed", "threads", "eval_every", "k", "valid_fraction", "eval_users", "patience",
-    "checkpoint_every", "metrics_log", "resume", "help", "progress",
+    "checkpoint_every", "metrics_log", "resume", "init_from", "help", "progress",
     "edges", "weight_social", "weight_knowledge", "edge_norm", "node_order",
     "alpha", "svd_k", "svd_oversample", "svd_iters", "bspm_beta", "bspm_t_s", "bspm_k_s", "bspm_solver", NULL};
 
@@ -165,7 +167,7 @@ static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
         (rc = cli_get_u32(o, "eval_users", 0, 0, UINT32_MAX, &t->eval_users, e)) ||
         (rc = cli_get_u32(o, "patience", 0, 0, 1000000, &t->patience, e)) ||
         (rc = cli_get_output_path(o, "metrics_log", NULL, &t->metrics_log, e)) ||
-        (rc = cli_get_bool(o, "resume", 0, &t->resume, e)) ||
+        (rc = cli_get_bool(o, "resume", 0, &t->resume, e)) || (rc = cli_get_str(o, "init_from", NULL, &t->init_from, e)) ||
         (rc = cli_get_bool(o, "progress", 0, &progress, e)) ||
         (rc = cli_get_u32(o, "checkpoint_every", t->eval_every, 0, 1000000, &t->checkpoint_every, e)))
         return rc;
@@ -202,6 +204,10 @@ static void on_note(void *ctx, const gnn_trainer_note_t *n)
                 ty->n_entities, ty->n_relations, (unsigned long long)ty->social_pairs,
                 (double)r->t.edges.w_social, (unsigned long long)ty->kg_pairs, (double)r->t.edges.w_knowledge,
                 ty->items_aligned);
+    else if (n->kind == GNN_NOTE_WARM)
+        fprintf(stderr, "warm start from '%s': %u users, %u items copied; new: %u users, %u items at their neighbours' "
+                "mean, %u, %u random\n", n->watch, n->warm->users_copied, n->warm->items_copied, n->warm->users_placed,
+                n->warm->items_placed, n->warm->users_random, n->warm->items_random);
     else if (n->kind == GNN_NOTE_RESUME)
         fprintf(stderr, "resuming model '%s' at epoch %u (best %s %.4f at epoch %u)\n", r->name, n->start_epoch,
                 n->watch, n->best_metric, n->best_epoch);
