@@ -76,6 +76,8 @@ typedef struct dt {
     uint64_t *smask;              /* [n_own] ranks that need an owned row this step */
     uint8_t *need;                /* [n] a remote row this rank needs */
     uint32_t *bidx;               /* [n] its row in zb */
+    uint32_t *where;              /* rank 0: [n] a node's row in a gathered table */
+    float *row;                   /* rank 0: [dim] */
     double *nrm;                  /* [zb_rows] squared norm of the layer-0 row (the loss's L2 term) */
     uint32_t *ub, *ib, *jb;       /* [cap_t] the step's triples in zb rows */
     size_t cap_t;
@@ -122,7 +124,7 @@ static void dt_destroy(dt_t *t)
     free(t->emb0); free(t->am); free(t->av); free(t->buf[0]); free(t->buf[1]);
     free(t->zb); free(t->g); free(t->l2); free(t->e0h); free(t->nrm);
     free(t->ws.active); free(t->ws.tu); free(t->ws.ti); free(t->ws.tj);
-    free(t->smask); free(t->need); free(t->bidx);
+    free(t->smask); free(t->need); free(t->bidx); free(t->where); free(t->row);
     free(t->ub); free(t->ib); free(t->jb); free(t->sbuf); free(t->rbuf);
 }
 
@@ -397,8 +399,10 @@ static int dt_epoch(dt_t *t, uint32_t epoch, double *loss, err_t *e)
 }
 
 /* Collective: rows [n_own x dim] of every rank into all [n x dim] on rank 0
- * in store ids (perm: training id of each store node, or NULL). */
-static int gather_rows(dt_t *t, const float *rows, const uint32_t *perm, float *all, float *tmp, err_t *e)
+ * in store ids (perm: training id of each store node, or NULL): gathered
+ * rank after rank, then moved into node order in place (graph_permute_rows
+ * by where each store node's row landed), so rank 0 holds no second table. */
+static int gather_rows(dt_t *t, const float *rows, const uint32_t *perm, float *all, err_t *e)
 {
     const dist_t *d = t->d;
     int cnt[DIST_TRAIN_MAX_RANKS] = {0}, dsp[DIST_TRAIN_MAX_RANKS];
@@ -408,13 +412,14 @@ static int gather_rows(dt_t *t, const float *rows, const uint32_t *perm, float *
         s += cnt[q];
     }
     const size_t dim = t->dim;
-    int rc = dist_gatherv(d, rows, (int)t->h.n_own, tmp, cnt, dsp, dim * sizeof(float), e);
+    int rc = dist_gatherv(d, rows, (int)t->h.n_own, all, cnt, dsp, dim * sizeof(float), e);
     if (d->rank != 0) t->eval_bytes += t->h.n_own * dim * sizeof(float);
     if (rc || d->rank != 0) return rc;
     for (uint32_t v = 0; v < t->n; v++) {
         uint32_t tv = perm ? perm[v] : v;
-        memcpy(all + v * dim, tmp + ((size_t)dsp[t->owner[tv]] + t->h.pos[tv]) * dim, dim * sizeof *all);
+        t->where[v] = (uint32_t)dsp[t->owner[tv]] + t->h.pos[tv];
     }
+    graph_permute_rows(all, t->n, t->dim, t->where, 0, t->need, t->row);
     return ERR_OK;
 }
 
@@ -528,7 +533,7 @@ typedef struct run {
     graph_interactions_t g;
     graph_csr_t fit_o;
     uint32_t *perm;
-    float *emb, *tmp;             /* rank 0: [n x dim] store-id final embeddings; gather scratch */
+    float *emb;                   /* rank 0: [n x dim] store-id final embeddings */
     uint32_t *eval_users, n_eval_users;
     char *log;
     size_t log_len, log_cap;
@@ -560,7 +565,7 @@ static int run_eval(run_t *r, gnn_metrics_t *met, err_t *e)
     const gnn_trainer_opts_t *o = t->o;
     const float *fin;
     int rc = final_rows(t, &fin, e);
-    if (!rc) rc = gather_rows(t, fin, r->perm, r->emb, r->tmp, e);
+    if (!rc) rc = gather_rows(t, fin, r->perm, r->emb, e);
     if (!rc && t->d->rank == 0) {
         const float *items = r->emb + (size_t)t->nu * t->dim;
         if (!r->eval_users) {
@@ -587,8 +592,8 @@ static int run_save(run_t *r, store_t *s, const char *name, uint32_t epoch, doub
                             !(v = malloc(sz * sizeof *v))))
         rc = err_set(e, ERR_NOMEM, "out of memory for the model's parameters");
     if ((rc = dist_agree(t->d, rc, e))) goto out;
-    if ((rc = gather_rows(t, t->emb0, r->perm, p, r->tmp, e)) || (rc = gather_rows(t, t->am, r->perm, m, r->tmp, e)) ||
-        (rc = gather_rows(t, t->av, r->perm, v, r->tmp, e)))
+    if ((rc = gather_rows(t, t->emb0, r->perm, p, e)) || (rc = gather_rows(t, t->am, r->perm, m, e)) ||
+        (rc = gather_rows(t, t->av, r->perm, v, e)))
         goto out;
     if (t->d->rank == 0) {
         char config[1024];
@@ -674,7 +679,8 @@ int dist_train_run(const dist_t *d, store_t *s, const char *name, const gnn_trai
     rc = dt_init(t, e);
     if (!rc && d->rank == 0) {
         const size_t sz = (size_t)t->n * t->dim;
-        if (!(r->emb = malloc(sz * sizeof *r->emb)) || !(r->tmp = malloc(sz * sizeof *r->tmp)))
+        if (!(r->emb = malloc(sz * sizeof *r->emb)) || !(t->where = malloc(((size_t)t->n + 1) * sizeof *t->where)) ||
+            !(t->row = malloc(t->dim * sizeof *t->row)))
             rc = err_set(e, ERR_NOMEM, "out of memory for the gathered embeddings");
         if (!rc && o->eval_users)
             rc = gnn_eval_sample_users(&r->g.test, o->eval_users, o->hp.seed, &r->eval_users, &r->n_eval_users, e);
@@ -733,7 +739,6 @@ out:
     if (r->logf && fclose(r->logf) == EOF && !rc) rc = err_set(e, ERR_IO, "--metrics-log: write failed");
     dt_destroy(t);
     free(r->emb);
-    free(r->tmp);
     free(r->eval_users);
     free(r->log);
     free(r->perm);
