@@ -641,6 +641,11 @@ static int run_load(run_t *r, store_t *s, err_t *e)
     t->ni = r->g.n_items;
     if ((uint64_t)t->nu + t->ni > UINT32_MAX) return err_set(e, ERR_USAGE, "too many nodes");
     t->n = t->nu + t->ni;
+    /* only rank 0 evaluates (test, and train in store ids as the exclusion) */
+    if (t->d->rank != 0) {
+        graph_csr_destroy(&r->g.test);
+        if (r->perm) graph_csr_destroy(&r->g.train);
+    }
     return ERR_OK;
 }
 
