@@ -5,7 +5,8 @@
 #     partition and at -np 3 with one made on the fly, mf at -np 2 with a
 #     recorded hash partition: the same per-epoch losses (6 decimals), the
 #     same test metrics, and the same saved embeddings byte for byte
-#     (export), which eval and infer then read as a one-process model;
+#     (export), which eval, infer and a one-process --resume then read as
+#     a one-process model;
 #   * the "dist {...}" line: every rank's nodes, halo and bytes, the
 #     partition used;
 #   * refused under mpirun (exit 2, one message, store unchanged): gcn,
@@ -57,6 +58,12 @@ for np in 2 3; do
   e1=$($g eval --store "$tmp/s1" --model lg --json | sed 's/,"seconds".*//')
   check "... eval reads it as one process's model" test "$e1" = "$($g eval --store "$s" --model lg --json | sed 's/,"seconds".*//')"
 done
+# shellcheck disable=SC2086
+$g train --store "$tmp/s1" $LG --epochs 4 --resume >"$tmp/r1.out" 2>/dev/null
+# shellcheck disable=SC2086
+$g train --store "$tmp/s2" $LG --epochs 4 --resume >"$tmp/r2.out" 2>/dev/null
+check "one process resumes the -np 2 model as its own ($(metrics "$tmp/r2.out"))" \
+  test "$(metrics "$tmp/r1.out")" = "$(metrics "$tmp/r2.out")" -a -s "$tmp/r2.out"
 check "-np 2 used the recorded partition" grep -q '"partition":"recorded' "$tmp/np2.err"
 check "-np 3 made one (none recorded for 3 parts)" grep -q '"partition":"[a-z]* (made now' "$tmp/np3.err"
 dist=$(grep '^dist ' "$tmp/np2.err")
