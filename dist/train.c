@@ -128,6 +128,23 @@ static void dt_destroy(dt_t *t)
     free(t->ub); free(t->ib); free(t->jb); free(t->sbuf); free(t->rbuf);
 }
 
+/* After the last epoch: the step's tables go before rank 0 gathers the
+ * model's (its peak is then E0, m, v local plus the four [N x dim] tables
+ * the save writes, not those on top of the training tables). */
+static void dt_free_work(dt_t *t)
+{
+    float **f[] = {&t->buf[0], &t->buf[1], &t->zb, &t->g, &t->l2};
+    for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
+        free(*f[k]);
+        *f[k] = NULL;
+    }
+    free(t->e0h); free(t->nrm); free(t->sbuf); free(t->rbuf); free(t->h.buf);
+    free(t->ws.tu); free(t->ws.ti); free(t->ws.tj);
+    t->e0h = NULL; t->nrm = NULL; t->sbuf = t->rbuf = NULL; t->h.buf = NULL;
+    t->ws.tu = t->ws.ti = t->ws.tj = NULL;
+    t->zb_rows = t->g_rows = t->sbuf_cap = t->rbuf_cap = t->h.buf_cap = t->ws.cap_triples = 0;
+}
+
 /* The rank's state: local rows, and E0 drawn as gnn_model_init_nodes draws
  * it (stream 0 of the seed over every node in order; a rank keeps its rows). */
 static int dt_init(dt_t *t, err_t *e)
@@ -727,6 +744,7 @@ int dist_train_run(const dist_t *d, store_t *s, const char *name, const gnn_trai
     st->epochs = epoch;
     out->epoch = out->best_epoch = epoch;
     out->seconds = clock_now() - t_run;
+    dt_free_work(t);
     if ((rc = run_save(r, s, name, epoch, best, out->seconds, e))) goto out;
     out->have_test = r->g.test.nnz > 0;
     /* the figures of every rank, to rank 0 */
