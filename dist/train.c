@@ -41,6 +41,25 @@ uint64_t dist_peak_rss_kb(void)
     return kb;
 }
 
+void dist_train_stats_json(const dist_train_stats_t *st, char *buf, size_t n)
+{
+    const uint64_t *rows[6] = {st->own, st->halo, st->halo_bytes, st->batch_bytes, st->eval_bytes, st->rss_kb};
+    static const char *const keys[6] = {"own_nodes", "halo_nodes", "halo_bytes_per_epoch", "batch_bytes_per_epoch",
+                                        "eval_save_bytes", "peak_rss_kb"};
+    size_t o = 0;
+#define PUT(...) (o += (size_t)snprintf(buf + (o < n ? o : n), o < n ? n - o : 0, __VA_ARGS__))
+    PUT("{\"ranks\":%d,\"partition\":\"%s\",\"edge_cut\":%llu,\"epochs\":%u,\"train_seconds\":%.2f", st->ranks,
+        st->partition, (unsigned long long)st->edge_cut, st->epochs, st->train_seconds);
+    for (int k = 0; k < 6; k++) {
+        PUT(",\"%s\":[", keys[k]);
+        for (int q = 0; q < st->ranks && q < DIST_TRAIN_MAX_RANKS; q++)
+            PUT("%s%llu", q ? "," : "", (unsigned long long)rows[k][q]);
+        PUT("]");
+    }
+    PUT("}");
+#undef PUT
+}
+
 int dist_train_supported(const dist_t *d, const gnn_trainer_opts_t *o, err_t *e)
 {
     const gnn_arch_t *a = gnn_arch_get(o->hp.arch);

@@ -37,6 +37,7 @@
 #ifndef GNNREC_DIST_TRAIN_H
 #define GNNREC_DIST_TRAIN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dist/dist.h"
@@ -68,6 +69,12 @@ int dist_train_supported(const dist_t *d, const gnn_trainer_opts_t *o, err_t *e)
  * status. out and st are filled on rank 0. */
 int dist_train_run(const dist_t *d, store_t *s, const char *name, const gnn_trainer_opts_t *o,
                    gnn_trainer_result_t *out, dist_train_stats_t *st, err_t *e);
+
+/* st as one JSON object (no newline) into buf [n]: ranks, partition,
+ * edge_cut, epochs, train_seconds and the per-rank arrays own_nodes,
+ * halo_nodes, halo_bytes_per_epoch, batch_bytes_per_epoch,
+ * eval_save_bytes, peak_rss_kb. Truncated to fit n. */
+void dist_train_stats_json(const dist_train_stats_t *st, char *buf, size_t n);
 
 /* This process's peak resident set in kB (VmHWM of /proc/self/status), 0
  * when unknown. */

@@ -2,9 +2,7 @@
  * (gnn/trainer.h: the epoch loop, evaluations, early stopping, checkpoints,
  * --resume, the metrics log, the fits of pop and the filters) and print
  * what it reports: one stderr line per epoch, the saved model's test
- * metrics on stdout. Under mpirun with several ranks (lightgcn, mf) the
- * distributed trainer of dist/train.h runs instead; rank 0 prints, and adds
- * one "dist {...}" stderr line with every rank's figures. */
+ * metrics on stdout; under mpirun (P > 1) dist/train.h's trainer instead. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,22 +263,6 @@ static int print_result(const run_t *r, const gnn_trainer_result_t *res, err_t *
     return ERR_OK;
 }
 
-/* The distributed job's figures, one JSON object on stderr. */
-static void print_dist(const dist_train_stats_t *st)
-{
-    const uint64_t *rows[6] = {st->own, st->halo, st->halo_bytes, st->batch_bytes, st->eval_bytes, st->rss_kb};
-    static const char *const keys[6] = {"own_nodes", "halo_nodes", "halo_bytes_per_epoch", "batch_bytes_per_epoch",
-                                        "eval_save_bytes", "peak_rss_kb"};
-    fprintf(stderr, "dist {\"ranks\":%d,\"partition\":\"%s\",\"edge_cut\":%llu,\"epochs\":%u,\"train_seconds\":%.2f",
-            st->ranks, st->partition, (unsigned long long)st->edge_cut, st->epochs, st->train_seconds);
-    for (int k = 0; k < 6; k++) {
-        fprintf(stderr, ",\"%s\":[", keys[k]);
-        for (int q = 0; q < st->ranks; q++) fprintf(stderr, "%s%llu", q ? "," : "", (unsigned long long)rows[k][q]);
-        fprintf(stderr, "]");
-    }
-    fprintf(stderr, "}\n");
-}
-
 int cmd_train(int argc, char **argv)
 {
     err_t e = {0};
@@ -302,20 +284,14 @@ int cmd_train(int argc, char **argv)
     r.t.on_epoch = on_epoch;
     r.t.on_note = on_note;
     r.t.ctx = &r;
-    if (d.size > 1) {
-        /* every rank reads its copy of the store; rank 0 alone writes */
+    if (d.size > 1) {   /* every rank reads its copy of the store; rank 0 alone writes (dist/train.h) */
         dist_train_stats_t st;
-        if ((rc = dist_train_supported(&d, &r.t, &e))) goto out;
-        if (!(rc = store_open(&s, dir, d.rank == 0 ? 0 : STORE_RDONLY, &e))) opened = 1;
-        if ((rc = dist_agree(&d, rc, &e))) goto out;
-        if (d.rank == 0 && r.t.checkpoint_every)
-            fprintf(stderr, "distributed training on %d ranks: no checkpoints are staged (the model is written "
-                    "once, at the end)\n", d.size);
-        if ((rc = dist_train_run(&d, &s, r.name, &r.t, &res, &st, &e))) goto out;
-        if (d.rank == 0) {
-            print_dist(&st);
-            rc = print_result(&r, &res, &e);
-        }
+        char js[16384];
+        if (!(rc = dist_train_supported(&d, &r.t, &e)) && !(rc = store_open(&s, dir, d.rank ? STORE_RDONLY : 0, &e)))
+            opened = 1;
+        if ((rc = dist_agree(&d, rc, &e)) || (rc = dist_train_run(&d, &s, r.name, &r.t, &res, &st, &e))) goto out;
+        dist_train_stats_json(&st, js, sizeof js);
+        if (d.rank == 0 && fprintf(stderr, "dist %s\n", js) >= 0) rc = print_result(&r, &res, &e);
         goto out;
     }
     if ((rc = store_open(&s, dir, 0, &e))) goto out;
