@@ -82,6 +82,29 @@ typedef int (*dist_read_fn)(void *ctx, void *buf, size_t cap, size_t *n, err_t *
 typedef int (*dist_write_fn)(void *ctx, const void *buf, size_t n, err_t *e);
 int dist_stream_to_root(const dist_t *d, dist_read_fn rd, void *rctx, dist_write_fn wr, void *wctx, err_t *e);
 
+/* Collective: rows of row_bytes bytes each from every rank to every rank
+ * (MPI_Alltoallv over a row datatype, so counts stay small): this rank
+ * sends scount[q] rows from send + sdispl[q] rows to rank q and receives
+ * rcount[q] rows from rank q at recv + rdispl[q] rows ([size] each, in
+ * rows). One rank: its own segment copied. *sent (may be NULL) gets the
+ * bytes this rank sent to other ranks (what crosses the network). */
+int dist_alltoallv(const dist_t *d, const void *send, const int *scount, const int *sdispl, void *recv,
+                   const int *rcount, const int *rdispl, size_t row_bytes, uint64_t *sent, err_t *e);
+
+/* Collective: n rows of row_bytes from every rank to rank 0, rank q's at
+ * recv + rdispl[q] rows (rcount, rdispl [size], read on rank 0 only). */
+int dist_gatherv(const dist_t *d, const void *send, int n, void *recv, const int *rcount, const int *rdispl,
+                 size_t row_bytes, err_t *e);
+
+/* Collective: rank 0's bytes [n] to every rank (any size; chunked). */
+int dist_bcast(const dist_t *d, void *buf, size_t n, err_t *e);
+
+/* Collective: v [n] summed over ranks, in place, on every rank. */
+int dist_sum_doubles(const dist_t *d, double *v, int n, err_t *e);
+
+/* Collective: v of every rank into all [size] on rank 0 (rank order). */
+int dist_gather_u64(const dist_t *d, uint64_t v, uint64_t *all, err_t *e);
+
 /* Collective barrier. */
 int dist_barrier(const dist_t *d, err_t *e);
 

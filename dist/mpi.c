@@ -124,3 +124,75 @@ int dist_stream_to_root(const dist_t *d, dist_read_fn rd, void *rctx, dist_write
     free(buf);
     return rc;
 }
+
+/* A contiguous type of row_bytes bytes: counts in rows, not bytes, so a
+ * halo of 10^8 rows does not overflow MPI's int counts. */
+static MPI_Datatype row_type(size_t row_bytes)
+{
+    MPI_Datatype t;
+    MPI_Type_contiguous((int)row_bytes, MPI_BYTE, &t);
+    MPI_Type_commit(&t);
+    return t;
+}
+
+int dist_alltoallv(const dist_t *d, const void *send, const int *scount, const int *sdispl, void *recv,
+                   const int *rcount, const int *rdispl, size_t row_bytes, uint64_t *sent, err_t *e)
+{
+    if (row_bytes == 0 || row_bytes > INT_MAX) return err_set(e, ERR_INTERNAL, "dist_alltoallv: row of %zu bytes", row_bytes);
+    uint64_t out = 0;
+    for (int q = 0; q < d->size; q++)
+        if (q != d->rank) out += (uint64_t)scount[q] * row_bytes;
+    if (sent) *sent = out;
+    if (d->size <= 1) {
+        if (scount[0]) memcpy((char *)recv + (size_t)rdispl[0] * row_bytes,
+                              (const char *)send + (size_t)sdispl[0] * row_bytes, (size_t)scount[0] * row_bytes);
+        return ERR_OK;
+    }
+    MPI_Datatype t = row_type(row_bytes);
+    MPI_Alltoallv(send, scount, sdispl, t, recv, rcount, rdispl, t, MPI_COMM_WORLD);
+    MPI_Type_free(&t);
+    return ERR_OK;
+}
+
+int dist_gatherv(const dist_t *d, const void *send, int n, void *recv, const int *rcount, const int *rdispl,
+                 size_t row_bytes, err_t *e)
+{
+    if (row_bytes == 0 || row_bytes > INT_MAX) return err_set(e, ERR_INTERNAL, "dist_gatherv: row of %zu bytes", row_bytes);
+    if (d->size <= 1) {
+        if (n) memcpy((char *)recv + (size_t)rdispl[0] * row_bytes, send, (size_t)n * row_bytes);
+        return ERR_OK;
+    }
+    MPI_Datatype t = row_type(row_bytes);
+    MPI_Gatherv(send, n, t, recv, rcount, rdispl, t, 0, MPI_COMM_WORLD);
+    MPI_Type_free(&t);
+    return ERR_OK;
+}
+
+int dist_bcast(const dist_t *d, void *buf, size_t n, err_t *e)
+{
+    (void)e;
+    if (d->size <= 1) return ERR_OK;
+    for (size_t o = 0; o < n; o += 1u << 30) {
+        size_t c = n - o < (1u << 30) ? n - o : (1u << 30);
+        MPI_Bcast((char *)buf + o, (int)c, MPI_BYTE, 0, MPI_COMM_WORLD);
+    }
+    return ERR_OK;
+}
+
+int dist_sum_doubles(const dist_t *d, double *v, int n, err_t *e)
+{
+    (void)e;
+    if (d->size > 1) MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    return ERR_OK;
+}
+
+int dist_gather_u64(const dist_t *d, uint64_t v, uint64_t *all, err_t *e)
+{
+    (void)e;
+    if (d->size <= 1) {
+        all[0] = v;
+        return ERR_OK;
+    }
+    MPI_Gather(&v, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+    return ERR_OK;
+}

@@ -269,29 +269,37 @@ static int write_save(store_txn_t *t, void *ctx, err_t *e)
     return s->final ? gnn_saved_write(t, s->name, s->m, e) : gnn_saved_stage(t, s->name, s->m, e);
 }
 
+void gnn_trainer_meta(const gnn_trainer_opts_t *o, const gnn_trainer_data_t *d, uint64_t step, uint32_t epoch,
+                      uint32_t best_epoch, double best_metric, double seconds, gnn_saved_meta_t *meta)
+{
+    const gnn_hparams_t *h = &o->hp;
+    const graph_typed_opts_t *g = &o->edges;
+    const graph_typed_t *ty = d->typed;
+    *meta = (gnn_saved_meta_t){
+        .n_users = d->n_users, .n_items = d->n_items, .dim = h->dim, .layers = h->layers,
+        .batch_size = h->batch_size, .negatives = h->negatives, .lr = h->lr, .reg = h->reg,
+        .seed = h->seed, .step = step, .epoch = epoch, .best_epoch = best_epoch,
+        .best_metric = best_metric, .train_seconds = seconds,
+        .valid_users = d->valid_users, .n_entities = ty ? ty->n_entities : 0,
+        .arch_id = (uint32_t)h->arch,
+        .edges = GNN_SAVED_EDGE_INTERACTION | (g->social ? GNN_SAVED_EDGE_SOCIAL : 0u) |
+                 (g->knowledge ? GNN_SAVED_EDGE_KNOWLEDGE : 0u),
+        .w_social = g->w_social, .w_knowledge = g->w_knowledge, .edge_norm = (uint32_t)g->per_type_norm,
+        .steps_per_epoch = h->steps_per_epoch, .lr_warmup = h->lr_warmup, .lr_min = h->lr_min,
+        .lr_decay = (uint32_t)h->lr_decay, .lr_epochs = h->lr_epochs,
+        .n_relations = ty ? ty->n_relations : 0, .valid_fraction = o->valid_fraction,
+        .fp32_tables = (uint32_t)h->fp32_tables};
+    snprintf(meta->arch, sizeof meta->arch, "%s", gnn_arch_get(h->arch)->name);
+}
+
 static int run_save(run_t *r, uint32_t epoch, int final, err_t *e)
 {
-    const gnn_hparams_t *h = &r->o->hp;
-    const graph_typed_opts_t *g = &r->o->edges;
-    const graph_typed_t *ty = r->d->typed;
     gnn_saved_model_t sm = {
-        .meta = {.n_users = r->d->n_users, .n_items = r->d->n_items, .dim = h->dim, .layers = h->layers,
-                 .batch_size = h->batch_size, .negatives = h->negatives, .lr = h->lr, .reg = h->reg,
-                 .seed = h->seed, .step = r->m.step, .epoch = epoch, .best_epoch = r->best_epoch,
-                 .best_metric = r->best_metric, .train_seconds = r->secs_before + clock_now() - r->t_run,
-                 .valid_users = r->d->valid_users, .n_entities = ty ? ty->n_entities : 0,
-                 .arch_id = (uint32_t)h->arch,
-                 .edges = GNN_SAVED_EDGE_INTERACTION | (g->social ? GNN_SAVED_EDGE_SOCIAL : 0u) |
-                          (g->knowledge ? GNN_SAVED_EDGE_KNOWLEDGE : 0u),
-                 .w_social = g->w_social, .w_knowledge = g->w_knowledge, .edge_norm = (uint32_t)g->per_type_norm,
-                 .steps_per_epoch = h->steps_per_epoch, .lr_warmup = h->lr_warmup, .lr_min = h->lr_min,
-                 .lr_decay = (uint32_t)h->lr_decay, .lr_epochs = h->lr_epochs,
-                 .n_relations = ty ? ty->n_relations : 0, .valid_fraction = r->o->valid_fraction,
-                 .fp32_tables = (uint32_t)h->fp32_tables},
         .config = r->config, .emb = r->best_epoch ? r->best : NULL, .metrics = r->log.buf,
         .metrics_len = r->log.len, .params = r->m.params, .adam_m = r->m.adam_m, .adam_v = r->m.adam_v,
         .n_params = r->m.n_params};
-    snprintf(sm.meta.arch, sizeof sm.meta.arch, "%s", gnn_arch_get(h->arch)->name);
+    gnn_trainer_meta(r->o, r->d, r->m.step, epoch, r->best_epoch, r->best_metric,
+                     r->secs_before + clock_now() - r->t_run, &sm.meta);
     save_t sv = {r->name, &sm, final};
     permute_state(r, 0);
     int rc = store_write(r->s, write_save, &sv, e);
@@ -350,8 +358,7 @@ static int run_eval(run_t *r, uint32_t epoch, gnn_epoch_report_t *rep, err_t *e)
     return ERR_OK;
 }
 
-/* The epoch's line of the metrics log. */
-static void log_line(const gnn_epoch_report_t *rep, char *line, size_t cap)
+void gnn_trainer_log_line(const gnn_epoch_report_t *rep, char *line, size_t cap)
 {
     int n = snprintf(line, cap, "{\"epoch\":%u,\"loss\":%.6f,\"lr\":%.6g,\"seconds\":%.3f", rep->epoch, rep->loss,
                      rep->lr, rep->seconds);
@@ -389,7 +396,7 @@ static int run_epoch(run_t *r, uint32_t epoch, int *stop, err_t *e)
         return rc;
     rep.best_epoch = r->best_epoch;
     char line[2048];
-    log_line(&rep, line, sizeof line);
+    gnn_trainer_log_line(&rep, line, sizeof line);
     if ((rc = mlog_line(&r->log, line, e))) return rc;
     if (o->on_epoch) o->on_epoch(o->ctx, &rep);
     *stop = last || rep.stop != GNN_STOP_NONE;

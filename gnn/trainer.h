@@ -35,6 +35,7 @@
 #include "gnn/eval.h"
 #include "gnn/gfcf.h"
 #include "gnn/model.h"
+#include "gnn/saved.h"
 #include "gnn/warm.h"
 #include "graph/csr.h"
 #include "graph/order.h"
@@ -158,6 +159,14 @@ int gnn_trainer_order(const gnn_trainer_opts_t *o, const graph_csr_t *fit, graph
  * checkpoints, no resume). What gnn_trainer_run calls for GNN_KIND_EMBED. */
 int gnn_trainer_fit(store_t *s, const char *name, const gnn_trainer_data_t *d, const gnn_trainer_opts_t *o,
                     gnn_trainer_result_t *out, err_t *e);
+
+/* The saved model's meta record of a BPR run on d after `step` Adam steps
+ * and `epoch` epochs (what gnn_trainer_fit saves; dist/train.c too). */
+void gnn_trainer_meta(const gnn_trainer_opts_t *o, const gnn_trainer_data_t *d, uint64_t step, uint32_t epoch,
+                      uint32_t best_epoch, double best_metric, double seconds, gnn_saved_meta_t *meta);
+
+/* The epoch's line of the metrics log (JSON, newline-terminated). */
+void gnn_trainer_log_line(const gnn_epoch_report_t *rep, char *line, size_t cap);
 
 /* --lr-decay's names in GNN_LR_* order, NULL-terminated. */
 const char *const *gnn_trainer_decay_names(void);

@@ -56,9 +56,12 @@ check "... one message, from rank 0" test "$(grep -c "gnnrec eval:" "$tmp/err")"
 check "... nothing on stdout" test ! -s "$tmp/out"
 run 2 eval --store "$tmp/none" >/dev/null 2>"$tmp/err"
 check "a missing store under mpirun: exit 2" test $? -eq 2
-run 2 train --store "$s" --model x --epochs 1 >/dev/null 2>"$tmp/err"; rc=$?
-check "train under mpirun -np 2 refuses: exit 2" test $rc -eq 2
+run 2 stats --store "$s" >/dev/null 2>"$tmp/err"; rc=$?
+check "stats under mpirun -np 2 refuses: exit 2" test $rc -eq 2
 check "... saying why, once" test "$(grep -c "runs as one process" "$tmp/err")" = 1
+run 2 train --store "$s" --model x --arch gcn --epochs 1 >/dev/null 2>"$tmp/err"; rc=$?
+check "train --arch gcn under mpirun -np 2 (not distributed): exit 2" test $rc -eq 2
+check "... saying why, once" test "$(grep -c "run it as one process" "$tmp/err")" = 1
 run 2 partition --store "$s" --parts 2 --method hash >/dev/null 2>&1
 check "partition under mpirun -np 2 refuses too" test $? -eq 2
 check "... and the store is as it was" test "$(sha256sum "$s/data.mdb")" = "$before"

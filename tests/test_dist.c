@@ -4,13 +4,21 @@
  * for bit) gnn_eval_scorer's metrics - what mpirun -np P eval relies on.
  * Run by mpirun (tests/mpi_eval.sh: mpirun -np 3 test_dist) it checks the
  * same across real ranks: dist_eval_scorer's metrics equal one process's
- * bit for bit on every rank, and the agreed error. */
+ * bit for bit on every rank, and the agreed error.
+ * dist/halo.h (what distributed training's products run on): for P = 1..4
+ * simulated ranks, every send list lands on the receiver's halo rows of
+ * the same nodes, and each rank's product over its own rows of A_hat (float
+ * and half tables, plain and fused multiply-adds) is bit for bit the
+ * whole-graph gnn_spmm's on those rows; under mpirun the same through a
+ * real dist_halo_exchange. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/rng.h"
 #include "dist/eval.h"
+#include "dist/halo.h"
+#include "gnn/spmm.h"
 #include "tests/check.h"
 
 static void test_share(void)
@@ -112,6 +120,122 @@ static void test_rows_equal_eval(const dist_t *mpi)
     graph_csr_destroy(&test);
 }
 
+/* A random user-item matrix and the rows of A_hat products to compare to. */
+enum { HU = 90, HI = 60, HD = 8 };
+
+static uint32_t owner_of(uint32_t v, int P) { return (uint32_t)((v * 2654435761u >> 7) % (uint32_t)P); }
+
+/* Rank r's local product (x local [n_loc x HD], own rows then halo) against
+ * the whole graph's rows ref [n x HD] (float, or half when h16). */
+static void check_local_product(const dist_halo_t *h, const float *x, const uint16_t *x16, const float *ref,
+                                const uint16_t *ref16, int fma)
+{
+    const size_t nl = (size_t)h->n_own + h->n_halo;
+    float *y = malloc((nl + 1) * HD * sizeof *y);
+    uint16_t *y16 = malloc((nl + 1) * HD * sizeof *y16);
+    gnn_spmm_t s = {.a = &h->a, .x32 = x16 ? NULL : x, .x16 = x16, .add = x, .fma = (uint8_t)fma, .dim = HD};
+    if (ref16) s.y16 = y16;
+    else s.y32 = y;
+    gnn_spmm(&s, 2);
+    int bad = 0;
+    for (uint32_t q = 0; q < h->n_own; q++) {
+        uint32_t v = h->own[q];
+        bad += ref16 ? memcmp(y16 + (size_t)q * HD, ref16 + (size_t)v * HD, HD * sizeof *y16) != 0
+                     : memcmp(y + (size_t)q * HD, ref + (size_t)v * HD, HD * sizeof *y) != 0;
+    }
+    CHECK_MSG(bad == 0, "%d of %u owned rows differ from the whole graph's product", bad, h->n_own);
+    free(y);
+    free(y16);
+}
+
+static void test_halo(const dist_t *mpi)
+{
+    uint32_t ru[HU * 12], rc_[HU * 12], nn = 0;
+    rng_t r;
+    rng_seed(&r, 9);
+    for (uint32_t u = 0; u < HU; u++)
+        for (uint32_t k = 0, d = 1 + rng_below(&r, 11); k < d; k++) { ru[nn] = u; rc_[nn++] = rng_below(&r, HI); }
+    graph_csr_t R, adj;
+    err_t e = {0};
+    CHECK_EQ_INT(graph_csr_from_pairs(&R, HU, HI, ru, rc_, nn, &e), ERR_OK);
+    CHECK_EQ_INT(graph_norm_bipartite(&R, &adj, &e), ERR_OK);
+    const uint32_t n = HU + HI;
+    float *X = malloc((size_t)n * HD * sizeof *X), *ref = malloc((size_t)n * HD * sizeof *ref);
+    uint16_t *X16 = malloc((size_t)n * HD * sizeof *X16), *ref16 = malloc((size_t)n * HD * sizeof *ref16);
+    for (size_t k = 0; k < (size_t)n * HD; k++) X[k] = rng_normal(&r);
+    gnn_f2h_table(X16, X, (size_t)n * HD, 1);
+    uint32_t owner[HU + HI];
+    for (int P = 1; P <= 4; P++) {
+        for (uint32_t v = 0; v < n; v++) owner[v] = owner_of(v, P);
+        dist_halo_t h[4];
+        for (int q = 0; q < P; q++) {
+            dist_t fake = {.rank = q, .size = P};
+            CHECK_EQ_INT(dist_halo_init(&h[q], &fake, &R, owner, &e), ERR_OK);
+        }
+        /* the exchange by hand: q's rows for p land on p's halo rows of the same nodes */
+        int mism = 0;
+        uint32_t owned = 0;
+        for (int q = 0; q < P; q++) {
+            owned += h[q].n_own;
+            for (int p = 0; p < P; p++)
+                for (int k = 0; p != q && k < h[q].scount[p]; k++) {
+                    uint32_t v = h[q].own[h[q].send[h[q].sdispl[p] + k]];
+                    mism += k >= h[p].rcount[q] || h[p].halo[h[p].rdispl[q] + k] != v;
+                }
+            for (int p = 0; p < P; p++) mism += p != q && h[q].rcount[p] != h[p].scount[q];
+        }
+        CHECK_MSG(mism == 0, "P=%d: %d send/receive mismatches", P, mism);
+        CHECK_EQ_INT(owned, n);
+        for (int pass = 0; pass < 3; pass++) {
+            /* 0: float, plain sums; 1: float, fma; 2: half tables, fma */
+            gnn_spmm_t s = {.a = &adj, .x32 = pass < 2 ? X : NULL, .x16 = pass == 2 ? X16 : NULL, .add = X,
+                            .fma = (uint8_t)(pass > 0), .dim = HD};
+            if (pass == 2) s.y16 = ref16;
+            else s.y32 = ref;
+            gnn_spmm_ref(&s);
+            for (int q = 0; q < P; q++) {
+                size_t nl = (size_t)h[q].n_own + h[q].n_halo;
+                float *x = malloc((nl + 1) * HD * sizeof *x);
+                uint16_t *x16 = malloc((nl + 1) * HD * sizeof *x16);
+                for (size_t k = 0; k < nl; k++) {
+                    uint32_t v = k < h[q].n_own ? h[q].own[k] : h[q].halo[k - h[q].n_own];
+                    memcpy(x + k * HD, X + (size_t)v * HD, HD * sizeof *x);
+                    memcpy(x16 + k * HD, X16 + (size_t)v * HD, HD * sizeof *x16);
+                }
+                check_local_product(&h[q], x, pass == 2 ? x16 : NULL, ref, pass == 2 ? ref16 : NULL, pass > 0);
+                free(x);
+                free(x16);
+            }
+        }
+        for (int q = 0; q < P; q++) dist_halo_destroy(&h[q]);
+    }
+    if (mpi->size > 1) {   /* a real exchange: the halo rows arrive from their owners */
+        gnn_spmm_ref(&(gnn_spmm_t){.a = &adj, .x32 = X, .add = X, .y32 = ref, .dim = HD});
+        for (uint32_t v = 0; v < n; v++) owner[v] = owner_of(v, mpi->size);
+        dist_halo_t h;
+        CHECK_EQ_INT(dist_halo_init(&h, mpi, &R, owner, &e), ERR_OK);
+        size_t nl = (size_t)h.n_own + h.n_halo;
+        float *x = calloc((nl + 1) * HD, sizeof *x);
+        for (uint32_t k = 0; k < h.n_own; k++) memcpy(x + (size_t)k * HD, X + (size_t)h.own[k] * HD, HD * sizeof *x);
+        CHECK_EQ_INT(dist_halo_exchange(&h, mpi, x, HD * sizeof *x, &e), ERR_OK);
+        int bad = 0;
+        for (uint32_t k = 0; k < h.n_halo; k++)
+            bad += memcmp(x + (h.n_own + (size_t)k) * HD, X + (size_t)h.halo[k] * HD, HD * sizeof *x) != 0;
+        CHECK_MSG(bad == 0, "rank %d: %d halo rows differ from their owners'", mpi->rank, bad);
+        CHECK_MSG(h.bytes == h.n_send * HD * sizeof *x, "rank %d: %llu bytes counted for %llu rows sent",
+                  mpi->rank, (unsigned long long)h.bytes, (unsigned long long)h.n_send);
+        check_local_product(&h, x, NULL, ref, NULL, 0);
+        free(x);
+        dist_halo_destroy(&h);
+    }
+    free(X);
+    free(X16);
+    free(ref);
+    free(ref16);
+    graph_csr_destroy(&R);
+    graph_csr_destroy(&adj);
+}
+
 int main(void)
 {
     dist_t d;
@@ -122,6 +246,7 @@ int main(void)
     }
     test_share();
     test_rows_equal_eval(&d);
+    test_halo(&d);
     if (d.size > 1) printf("rank %d of %d: ", d.rank, d.size);
     int rc = check_report();
     dist_finalize(&d);

@@ -2,14 +2,14 @@
  * (gnn/trainer.h: the epoch loop, evaluations, early stopping, checkpoints,
  * --resume, the metrics log, the fits of pop and the filters) and print
  * what it reports: one stderr line per epoch, the saved model's test
- * metrics on stdout. */
+ * metrics on stdout; under mpirun (P > 1) dist/train.h's trainer instead. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dist/train.h"
 #include "gnn/rating.h"
 #include "gnn/trainer.h"
-#include "store/store.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "tools/common.h"
@@ -211,8 +211,7 @@ static void on_note(void *ctx, const gnn_trainer_note_t *n)
     else if (n->kind == GNN_NOTE_RESUME)
         fprintf(stderr, "resuming model '%s' at epoch %u (best %s %.4f at epoch %u)\n", r->name, n->start_epoch,
                 n->watch, n->best_metric, n->best_epoch);
-    else if (n->kind == GNN_NOTE_START)
-    {
+    else if (n->kind == GNN_NOTE_START) {
         char extra[96] = "";
         if (h->steps_per_epoch) snprintf(extra, sizeof extra, " (%u steps per epoch)", h->steps_per_epoch);
         if (r->t.eval_users)
@@ -270,30 +269,32 @@ static int print_result(const run_t *r, const gnn_trainer_result_t *res, err_t *
 
 int cmd_train(int argc, char **argv)
 {
-    err_t e = {0};
-    cli_opts_t o;
+    cli_job_t j = {0};
     run_t r;
-    store_t s;
     gnn_trainer_result_t res;
-    int rc, help = 0, opened = 0;
-    const char *dir;
+    int rc;
+    dist_t d;
     memset(&r, 0, sizeof r);
-    cli_opts_init(&o);
-    if ((rc = cli_start(&o, argc, argv, flags, known, usage_text, &help, &e)) || help) goto out;
-    if ((rc = cli_need_str(&o, "store", &dir, &e)) || (rc = read_settings(&o, &r, &e)) ||
-        (rc = cli_check_unused(&o, &e)))
-        goto out;
+    if ((rc = cli_dist_start(&d, &j.e))) goto out;
+    if ((rc = cli_job_start(&j, argc, argv, flags, known, usage_text)) || j.help) goto out;
+    if ((rc = read_settings(&j.o, &r, &j.e)) || (rc = cli_check_unused(&j.o, &j.e))) goto out;
     cli_set_threads(r.t.hp.threads);
-    if ((rc = store_open(&s, dir, 0, &e))) goto out;
-    opened = 1;
     r.t.on_epoch = on_epoch;
     r.t.on_note = on_note;
     r.t.ctx = &r;
-    if ((rc = gnn_trainer_run(&s, r.name, &r.t, &res, &e))) goto out;
-    rc = print_result(&r, &res, &e);
+    if (d.size > 1) {   /* every rank reads its copy of the store; rank 0 alone writes (dist/train.h) */
+        dist_train_stats_t st;
+        char js[16384];
+        if (!(rc = dist_train_supported(&d, &r.t, &j.e))) rc = cli_job_open(&j, d.rank ? STORE_RDONLY : 0);
+        if ((rc = dist_agree(&d, rc, &j.e)) || (rc = dist_train_run(&d, &j.s, r.name, &r.t, &res, &st, &j.e))) goto out;
+        dist_train_stats_json(&st, js, sizeof js);
+        if (d.rank == 0 && fprintf(stderr, "dist %s\n", js) >= 0) rc = print_result(&r, &res, &j.e);
+        goto out;
+    }
+    if ((rc = cli_job_open(&j, 0)) || (rc = gnn_trainer_run(&j.s, r.name, &r.t, &res, &j.e))) goto out;
+    rc = print_result(&r, &res, &j.e);
 out:
     free(r.ks);
-    if (opened) store_close(&s);
-    cli_opts_destroy(&o);
-    return rc ? cli_fail("train", &e) : 0;
+    cli_job_close(&j);
+    return cli_dist_end(&d, "train", rc, &j.e);
 }

@@ -21,7 +21,7 @@ static const struct {
     {"stats", cmd_stats, "counts, degrees and components of a store's graph", 0},
     {"check", cmd_check, "check a store's ids, edges, counts and model checksums (exit 1 if corrupt)", 0},
     /* models */
-    {"train", cmd_train, "train a GCN recommender (lightgcn, mf, gcn) and save it in the store", 0},
+    {"train", cmd_train, "train a GCN recommender (lightgcn, mf, gcn) and save it in the store", 1},
     {"eval", cmd_eval, "Recall/NDCG/Precision/Hit@K of a saved model on the test split", 1},
     {"infer", cmd_infer, "top-K recommendations for users from a saved model", 1},
     /* upkeep of saved models */
@@ -87,7 +87,7 @@ int main(int argc, char **argv)
         if (ranks > 1 && !commands[i].dist) {
             if (dist_env_rank() == 0)
                 fprintf(stderr, "gnnrec %s: runs as one process, not as %d ranks under mpirun or srun "
-                                "(distributed: eval, infer; docs/distributed.md)\n", commands[i].name, ranks);
+                                "(distributed: eval, infer, train; docs/distributed.md)\n", commands[i].name, ranks);
             return 2;
         }
         return finish(commands[i].name, commands[i].run(argc - 1, argv + 1));
