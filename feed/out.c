@@ -94,14 +94,13 @@ void feed_out_abort(io_writer_t *w)
     if (guarded) guard_off();
 }
 
-void feed_out_leftovers(const char *path, char (*names)[4096], int max, uint32_t *n)
+/* Files DIR/BASE.tmp.PID[SUFFIX] of dead processes; spill: the suffix is
+ * ".sort..." and the file is removed, else there is none and it is named. */
+static void scan(const char *dir, const char *prefix, const char *base, int spill, char (*names)[4096], int max,
+                 uint32_t *n)
 {
-    *n = 0;
-    if (!strcmp(path, "-")) return;
-    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path + 1) : 1, slash ? path : ".");
     size_t bl = strlen(base);
+    *n = 0;
     DIR *d = opendir(dir);
     if (!d) return;
     for (struct dirent *de; (de = readdir(d));) {
@@ -110,10 +109,47 @@ void feed_out_leftovers(const char *path, char (*names)[4096], int max, uint32_t
         char *end;
         errno = 0;
         long pid = strtol(s + bl + 5, &end, 10);
-        if (*end || end == s + bl + 5 || errno || pid <= 0 || pid > 0x7fffffffL || pid == (long)getpid()) continue;
+        if ((spill ? strncmp(end, ".sort", 5) != 0 : *end != 0) || end == s + bl + 5 || errno || pid <= 0 ||
+            pid > 0x7fffffffL || pid == (long)getpid())
+            continue;
         if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
-        if ((int)*n < max) snprintf(names[*n], 4096, "%.3800s%.255s", slash ? dir : "", s);
+        char p[4400];
+        snprintf(p, sizeof p, "%s%s", prefix, s);
+        if (spill && unlink(p)) continue;
+        if (names && (int)*n < max) snprintf(names[*n], 4096, "%.3800s%.255s", prefix, s);
         (*n)++;
     }
     closedir(d);
+}
+
+static void split_path(const char *path, char *dir, char *prefix, const char **base)
+{
+    const char *slash = strrchr(path, '/');
+    *base = slash ? slash + 1 : path;
+    snprintf(dir, 4096, "%.*s", slash ? (int)(slash - path + 1) : 1, slash ? path : ".");
+    snprintf(prefix, 4096, "%s", slash ? dir : "");
+}
+
+void feed_out_leftovers(const char *path, char (*names)[4096], int max, uint32_t *n)
+{
+    char dir[4096], prefix[4096];
+    const char *base;
+    *n = 0;
+    if (!strcmp(path, "-")) return;
+    split_path(path, dir, prefix, &base);
+    scan(dir, prefix, base, 0, names, max, n);
+}
+
+void feed_out_spill_leftovers(const char *path, uint32_t *n)
+{
+    char dir[4096], prefix[4096];
+    const char *base, *tmp = getenv("TMPDIR");
+    if (!strcmp(path, "-")) {
+        snprintf(dir, sizeof dir, "%s/", tmp && *tmp ? tmp : "/tmp");
+        snprintf(prefix, sizeof prefix, "%s", dir);
+        base = FEED_SPILL_BASE;
+    } else {
+        split_path(path, dir, prefix, &base);
+    }
+    scan(dir, prefix, base, 1, NULL, 0, n);
 }
