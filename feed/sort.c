@@ -84,13 +84,15 @@ static int user_ranks(feed_job_t *j, err_t *e)
     return ERR_OK;
 }
 
+typedef struct spill_hdr { feed_rec_t r; feed_cand_t c; } spill_hdr_t;   /* then the line's bytes */
+
 typedef struct spill {
     int fd;
-    FILE *f;                  /* fd for reading back (pass 2) */
-    feed_rec_t r;             /* the current record */
+    char *buf;                /* [cap] read from the file: bytes lo..hi not used yet */
+    size_t cap, lo, hi, cur;  /* cur: bytes of the current record at lo */
+    feed_rec_t r;             /* the current record (copied out: the buffer is unaligned) */
     feed_cand_t c;
-    char *line;               /* [cap] its bytes */
-    size_t cap;
+    const char *line;         /* its bytes, in buf */
 } spill_t;
 
 typedef struct sorter {
@@ -210,8 +212,8 @@ static int spill_run(sorter_t *S, err_t *e)
     S->sp[S->ns++] = (spill_t){.fd = fd};
     for (size_t k = 0; k < R->n && !rc; k++) {
         const feed_rec_t *r = &R->rec[S->perm[k]];
-        io_buf_put(&S->wb, r, sizeof *r);
-        io_buf_put(&S->wb, &R->cand[S->perm[k]], sizeof R->cand[0]);
+        spill_hdr_t h = {*r, R->cand[S->perm[k]]};
+        io_buf_put(&S->wb, &h, sizeof h);
         io_buf_put(&S->wb, R->buf + r->start, r->len);
         if (S->wb.oom) rc = err_set(e, ERR_NOMEM, "out of memory");
         else if ((S->wb.n >= ((size_t)1 << 20) || k + 1 == R->n) && write_all(fd, S->wb.p, S->wb.n))
@@ -224,22 +226,48 @@ static int spill_run(sorter_t *S, err_t *e)
     return rc;
 }
 
+/* At least need bytes at s->buf + s->lo unless the file ends first. */
+static int refill(spill_t *s, size_t need, err_t *e)
+{
+    if (s->hi - s->lo >= need) return ERR_OK;
+    memmove(s->buf, s->buf + s->lo, s->hi - s->lo);
+    s->hi -= s->lo;
+    s->lo = 0;
+    if (need > s->cap) {
+        char *b = realloc(s->buf, need);
+        if (!b) return err_set(e, ERR_NOMEM, "out of memory");
+        s->buf = b;
+        s->cap = need;
+    }
+    while (s->hi < need) {
+        ssize_t got = read(s->fd, s->buf + s->hi, s->cap - s->hi);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) return err_set(e, ERR_IO, "reading a spill file of the sort back: %s", strerror(errno));
+        if (got == 0) break;
+        s->hi += (size_t)got;
+    }
+    return ERR_OK;
+}
+
 /* The next record of a spill file; *done at its end. */
 static int spill_next(spill_t *s, int *done, err_t *e)
 {
-    size_t got = fread(&s->r, 1, sizeof s->r, s->f);
-    *done = got == 0 && !ferror(s->f);
-    if (*done) return ERR_OK;
-    if (got != sizeof s->r || fread(&s->c, sizeof s->c, 1, s->f) != 1 || s->r.len > FEED_MAX_LINE)
-        return err_set(e, ERR_IO, "reading a spill file of the sort back: %s", ferror(s->f) ? strerror(errno) : "short");
-    if (s->r.len + (size_t)FEED_PAD > s->cap) {
-        char *l = realloc(s->line, s->r.len + (size_t)FEED_PAD);
-        if (!l) return err_set(e, ERR_NOMEM, "out of memory");
-        s->line = l;
-        s->cap = s->r.len + (size_t)FEED_PAD;
-    }
-    if (fread(s->line, 1, s->r.len, s->f) != s->r.len)
-        return err_set(e, ERR_IO, "reading a spill file of the sort back: short");
+    const size_t hdr = sizeof(spill_hdr_t);
+    spill_hdr_t h;
+    s->lo += s->cur;
+    s->cur = 0;
+    int rc = refill(s, hdr, e);
+    *done = !rc && s->hi == s->lo;
+    if (rc || *done) return rc;
+    if (s->hi - s->lo < hdr) return err_set(e, ERR_IO, "reading a spill file of the sort back: short");
+    memcpy(&h, s->buf + s->lo, hdr);
+    s->r = h.r;
+    s->c = h.c;
+    if (s->r.len > FEED_MAX_LINE) return err_set(e, ERR_IO, "reading a spill file of the sort back: damaged");
+    if ((rc = refill(s, hdr + s->r.len, e))) return rc;
+    if (s->hi - s->lo < hdr + s->r.len) return err_set(e, ERR_IO, "reading a spill file of the sort back: short");
+    s->line = s->buf + s->lo + hdr;
+    s->cur = hdr + s->r.len;
     s->r.start = 0;
     return ERR_OK;
 }
@@ -291,10 +319,9 @@ static int merge(sorter_t *S, feed_chunk_t *ck, io_writer_t *out, err_t *e)
     vbuf = vbuf < (64 << 10) ? (64 << 10) : vbuf > (1 << 20) ? (1 << 20) : vbuf;
     for (size_t r = 0; r < S->ns && !rc; r++) {
         spill_t *s = &S->sp[r];
-        if (lseek(s->fd, 0, SEEK_SET) || !(s->f = fdopen(s->fd, "rb")))
-            return err_set(e, ERR_IO, "reading a spill file of the sort back: %s", strerror(errno));
-        s->fd = -1;
-        setvbuf(s->f, NULL, _IOFBF, vbuf);
+        if (lseek(s->fd, 0, SEEK_SET)) return err_set(e, ERR_IO, "reading a spill file of the sort back: %s", strerror(errno));
+        if (!(s->buf = malloc(vbuf))) return err_set(e, ERR_NOMEM, "out of memory");
+        s->cap = vbuf;
         if (!(rc = spill_next(s, &done, e)) && !done) h[m++] = (uint32_t)r;
     }
     for (size_t i = m; i-- > 0;) sift(j, S->sp, h, m, i);
@@ -405,9 +432,8 @@ int feed_sort_job(feed_job_t *j, feed_chunk_t *ck, int eof, io_writer_t *out, er
     j->r.sort_runs = (uint32_t)S.ns;
     if (!rc) rc = S.ns ? merge(&S, ck, out, e) : rank_in_memory(&S, out, e);
     for (size_t r = 0; r < S.ns; r++) {
-        if (S.sp[r].f) fclose(S.sp[r].f);
-        else if (S.sp[r].fd >= 0) close(S.sp[r].fd);
-        free(S.sp[r].line);
+        close(S.sp[r].fd);
+        free(S.sp[r].buf);
     }
     free(S.sp); free(S.perm); free(S.tmp); free(S.unk); free(S.count);
     io_buf_destroy(&S.wb);
