@@ -141,7 +141,7 @@ int gnn_rank_users(const gnn_ranker_t *r, const char *spec, const gnn_rank_opts_
  * shares), so the shares' rows one after the other are gnn_rank_users's
  * rows byte for byte (a distributed infer, dist/infer.h). Every share
  * resolves the whole spec (unknown ids fail or are noted the same way). */
-#define GNN_SHARD_ALIGN 1024   /* GNN_TOPK_TILE_USERS (gnn/eval.h; rank.c checks) */
+#define GNN_SHARD_ALIGN 1024   /* a multiple of GNN_TOPK_TILE_USERS (gnn/eval.h; rank.c checks) */
 int gnn_rank_users_share(const gnn_ranker_t *r, const char *spec, uint32_t share, uint32_t shares,
                          const gnn_rank_opts_t *o, io_writer_t *w, err_t *e);
 /* The same for dense user ids ids[0..n) (each < meta.n_users; the caller

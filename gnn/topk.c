@@ -31,10 +31,11 @@
 #include <string.h>
 
 /* Big user blocks matter most: OpenBLAS re-packs the item panel once per
- * user block (10% of the time at 128 users, ~2% at 1024). A 1024 x 1024
- * tile (4 MiB per thread) lives in L3, not L2, yet measured fastest; the
- * optimum is flat from 512 x 512 up (bench_eval --sweep,
- * docs/evaluation.md). */
+ * user block (10% of the time at 128 users, ~2% at 1024); the optimum is
+ * flat from 512 x 512 up (bench_eval --sweep, docs/evaluation.md). The
+ * user tile is GNN_TOPK_TILE_USERS = 512 for every call: what the old
+ * per-call shrink gave all-user jobs on two threads (blocks of 4096
+ * queries / 8); 1024 took ~20% more CPU there (bench/infer_ab.sh). */
 #define DEF_BLOCK_USERS GNN_TOPK_TILE_USERS
 #define DEF_BLOCK_ITEMS 1024
 /* Scores tested against the heap threshold per vector pass; a rejected
