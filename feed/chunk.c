@@ -50,6 +50,10 @@ static void parse_range(const feed_job_t *j, feed_chunk_t *ck, size_t lo, size_t
                                bt->tok + nt + 2, &nc, NULL))
                 continue;
             r->bad = 0;
+            if (j->s.shards > 1 && feed_shard_of(s + r->f.vo, r->f.vl, j->s.shards) != j->s.shard) {
+                r->blank = 1;   /* another shard's viewer */
+                continue;
+            }
             feed_tok_t *t = bt->tok + nt;
             t[0] = (feed_tok_t){s + r->f.vo, r->f.vl, 0, 0};
             t[1] = (feed_tok_t){s + r->f.ao, r->f.al, 0, 0};

@@ -43,6 +43,8 @@ struct feed_job {
     uint64_t *unk_first;            /* [unk_viewers.n] their first lines */
     size_t unk_cap;
     feed_report_t r;                /* counts; ndcg/auc hold sums until the end */
+    uint64_t not_grouped;           /* the line where a viewer came back (rank.c), 0 = none yet */
+    uint32_t *rank;                 /* [n_users] each user's place in byte order of the ids (sort.c) */
 };
 
 /* The lines in flight. */
@@ -76,10 +78,17 @@ static inline int feed_same_viewer(const feed_chunk_t *ck, const feed_rec_t *a, 
     return a->f.vl == b->f.vl && !memcmp(ck->buf + a->start + a->f.vo, ck->buf + b->start + b->f.vo, a->f.vl);
 }
 void feed_chunk_free(feed_chunk_t *ck);
+/* job.c: fill ck->buf from the input up to ck->cap (sets *eof at its end). */
+int feed_read_more(feed_job_t *j, feed_chunk_t *ck, int *eof, err_t *e);
 
 /* rank.c: report bad lines and cut rec[0..cut) into viewer groups; then
  * rank the groups and write them in order. */
 int feed_group_chunk(feed_job_t *j, feed_chunk_t *ck, size_t cut, err_t *e);
 int feed_rank_chunk(feed_job_t *j, feed_chunk_t *ck, io_writer_t *out, err_t *e);
+
+/* sort.c: rank candidates that are not grouped by viewer (an external
+ * sort, job.h). ck holds what was read from the input's start (its first
+ * ck->have bytes, eof: nothing more) and is reused. */
+int feed_sort_job(feed_job_t *j, feed_chunk_t *ck, int eof, io_writer_t *out, err_t *e);
 
 #endif

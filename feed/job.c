@@ -31,6 +31,25 @@ void feed_settings_default(feed_settings_t *s)
     feed_weights_default(&s->w);
     s->now = FEED_NO_TIME;
     s->chunk = CHUNK;
+    s->sort_memory = (uint64_t)256 << 20;
+    s->shards = 1;
+}
+
+int feed_settings_now(feed_settings_t *s, const char *v, err_t *e)
+{
+    if (!strcmp(v, "auto")) { s->now = FEED_NO_TIME; return ERR_OK; }
+    char *end;
+    errno = 0;
+    long long t = strtoll(v, &end, 10);
+    if (end == v || *end || errno || t == FEED_NO_TIME)
+        return err_set(e, ERR_USAGE, "expected an integer time or auto, got \"%s\"", v);
+    s->now = t;
+    return ERR_OK;
+}
+
+uint32_t feed_shard_of(const char *id, size_t len, uint32_t n)
+{
+    return n > 1 ? (uint32_t)(strmap_hash(id, len) % n) : 0;
 }
 
 int feed_job_open(feed_job_t **out, const feed_settings_t *s, err_t *e)
@@ -137,45 +156,90 @@ int feed_job_load(feed_job_t *j, store_txn_t *t, const char *model, err_t *e)
     return feed_labels_load(j->s.labels, &j->labels, &j->r.labels_loaded, e);
 }
 
+int feed_read_more(feed_job_t *j, feed_chunk_t *ck, int *eof, err_t *e)
+{
+    if (*eof || ck->have >= ck->cap) return ERR_OK;
+    size_t got = fread(ck->buf + ck->have, 1, ck->cap - ck->have, j->in);
+    if (got < ck->cap - ck->have) {
+        if (ferror(j->in)) return err_input(e, j->s.cols.path, 0, "read error: %s", strerror(errno));
+        *eof = 1;
+    }
+    ck->have += got;
+    return ERR_OK;
+}
+
+/* The grouped path: chunk after chunk, each viewer's group ranked once it
+ * is complete. *line0: the line the chunk in ck begins at. */
+static int stream(feed_job_t *j, feed_chunk_t *ck, io_writer_t *out, int *eof, uint64_t *line0, err_t *e)
+{
+    progress_t pg;
+    int rc = ERR_OK;
+    uint64_t consumed = 0;
+    progress_init(&pg, "rank-feed", j->in_size, j->s.progress ? 1 : 0);
+    while (!rc) {
+        if ((rc = feed_read_more(j, ck, eof, e))) break;
+        size_t used = 0;
+        if ((rc = feed_scan_chunk(j, ck, *eof, *line0, j->s.header, &used, e))) break;
+        size_t cut = *eof ? ck->n : feed_last_run(ck);
+        if (cut == 0 && !*eof) {   /* one viewer fills the buffer: make room for the rest of it */
+            char *b = realloc(ck->buf, 2 * ck->cap + FEED_PAD);
+            if (!b) { rc = err_set(e, ERR_NOMEM, "out of memory for one viewer's candidates"); break; }
+            memset(b + ck->cap + FEED_PAD, 0, ck->cap);
+            ck->buf = b;
+            ck->cap *= 2;
+            continue;
+        }
+        if ((rc = feed_group_chunk(j, ck, cut, e)) || (rc = feed_rank_chunk(j, ck, out, e))) break;
+        size_t keep = cut < ck->n ? ck->rec[cut].start : used;
+        memmove(ck->buf, ck->buf + keep, ck->have - keep);
+        ck->have -= keep;
+        consumed += keep;
+        *line0 += cut;
+        progress_update(&pg, consumed);
+        if (*eof && ck->have == 0) break;
+    }
+    progress_done(&pg);
+    return rc;
+}
+
+/* Everything of the grouped attempt undone but the output (the caller's). */
+static int reset(feed_job_t *j, err_t *e)
+{
+    feed_report_t r = {0};
+    r.leftovers = j->r.leftovers;
+    r.spills_removed = j->r.spills_removed;
+    memcpy(r.leftover, j->r.leftover, sizeof r.leftover);
+    r.labels_loaded = j->r.labels_loaded;
+    j->r = r;
+    memset(j->first_line, 0, (j->m.n_users ? j->m.n_users : 1) * sizeof *j->first_line);
+    strmap_destroy(&j->unk_viewers);
+    j->not_grouped = 0;
+    return strmap_init(&j->unk_viewers) ? err_set(e, ERR_NOMEM, "out of memory") : ERR_OK;
+}
+
 static int run(feed_job_t *j, io_writer_t *out, err_t *e)
 {
     feed_chunk_t ck = {0};
-    progress_t pg;
-    int rc = ERR_OK, eof = 0, header = j->s.header;   /* skip line 1 */
-    uint64_t line0 = 0, consumed = 0;
+    int eof = 0;
+    uint64_t line0 = 0;
     ck.cap = j->s.chunk;
     if (!(ck.buf = calloc(1, ck.cap + FEED_PAD))) return err_set(e, ERR_NOMEM, "out of memory");
-    progress_init(&pg, "rank-feed", j->in_size, j->s.progress ? 1 : 0);
-    while (!rc) {
-        if (!eof && ck.have < ck.cap) {
-            size_t got = fread(ck.buf + ck.have, 1, ck.cap - ck.have, j->in);
-            if (got < ck.cap - ck.have) {
-                if (ferror(j->in)) { rc = err_input(e, j->s.cols.path, 0, "read error: %s", strerror(errno)); break; }
-                eof = 1;
-            }
-            ck.have += got;
+    int rc = stream(j, &ck, out, &eof, &line0, e);
+    if (rc == ERR_INPUT && j->not_grouped) {
+        /* a viewer came back: start over through the sort, if the input can
+         * be read again and no row went where it cannot be taken back */
+        int again = line0 == 0 || fseek(j->in, 0, SEEK_SET) == 0, clean = out->tmp || !j->r.groups;
+        if (!again || !clean) {
+            size_t l = strlen(e->msg);
+            snprintf(e->msg + l, sizeof e->msg - l, "; the input is not grouped by viewer and %s, or group it "
+                     "first (sort -s -k1,1)", !again ? "standard input cannot be read again to sort it: name "
+                     "the file" : "rows already went to stdout: write to a file with --out");
+        } else if (!(rc = reset(j, e)) && !(rc = out->tmp ? io_writer_rewind(out, e) : ERR_OK)) {
+            if (line0) ck.have = 0, eof = 0;   /* else the chunk in hand is the file's start */
+            j->r.sorted = 1;
+            rc = feed_sort_job(j, &ck, eof, out, e);
         }
-        size_t used = 0;
-        if ((rc = feed_scan_chunk(j, &ck, eof, line0, header, &used, e))) break;
-        size_t cut = eof ? ck.n : feed_last_run(&ck);
-        if (cut == 0 && !eof) {   /* one viewer fills the buffer: make room for the rest of it */
-            char *b = realloc(ck.buf, 2 * ck.cap + FEED_PAD);
-            if (!b) { rc = err_set(e, ERR_NOMEM, "out of memory for one viewer's candidates"); break; }
-            memset(b + ck.cap + FEED_PAD, 0, ck.cap);
-            ck.buf = b;
-            ck.cap *= 2;
-            continue;
-        }
-        if ((rc = feed_group_chunk(j, &ck, cut, e)) || (rc = feed_rank_chunk(j, &ck, out, e))) break;
-        size_t keep = cut < ck.n ? ck.rec[cut].start : used;
-        memmove(ck.buf, ck.buf + keep, ck.have - keep);
-        ck.have -= keep;
-        consumed += keep;
-        line0 += cut;
-        progress_update(&pg, consumed);
-        if (eof && ck.have == 0) break;
     }
-    progress_done(&pg);
     feed_chunk_free(&ck);
     return rc;
 }
@@ -185,6 +249,7 @@ int feed_job_run(feed_job_t *j, feed_report_t *r, err_t *e)
 {
     io_writer_t out;
     io_writer_leftovers(j->s.out, j->r.leftover, FEED_N_REPORT, &j->r.leftovers);
+    feed_out_spill_leftovers(j->s.out, &j->r.spills_removed);
     double t0 = clock_now();
     int rc = feed_out_open(&out, j->s.out, e);
     if (!rc) rc = run(j, &out, e);
@@ -213,6 +278,6 @@ void feed_job_close(feed_job_t *j)
     strmap_destroy(&j->unk_viewers);
     if (j->have_labels) strmap_destroy(&j->labels);
     if (j->have_ties) graph_csr_destroy(&j->ties);
-    free(j->popularity); free(j->first_line); free(j->unk_first); free(j->emb_copy);
+    free(j->popularity); free(j->first_line); free(j->unk_first); free(j->emb_copy); free(j->rank);
     free(j);
 }

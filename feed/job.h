@@ -2,9 +2,8 @@
  * candidates with a saved model and write the top N per viewer
  * (docs/feed.md).
  *
- * Streaming: the candidates file must be grouped by viewer (one run of
- * consecutive lines per viewer; a viewer that comes back later is an input
- * error naming both lines). The file is read in chunks of whole lines; each
+ * Streaming: a file grouped by viewer (one run of consecutive lines per
+ * viewer) streams. The file is read in chunks of whole lines; each
  * chunk is parsed, looked up and scored in parallel (OpenMP over lines), cut
  * into viewer groups, the groups ranked in parallel, and the output written
  * in input order. The last group of a chunk may continue in the next one, so
@@ -48,11 +47,19 @@ typedef struct feed_settings {
     uint64_t max_bad;        /* malformed lines skipped before failing */
     size_t chunk;            /* bytes read at a time */
     int progress;            /* a progress line on stderr */
+    uint64_t sort_memory;    /* bytes a run of the sort holds (ungrouped input) */
+    uint32_t shard, shards;  /* rank only the viewers whose id hashes to shard mod shards (0 of 1: all) */
 } feed_settings_t;
 
 /* The defaults the command documents (columns viewer,post,author,content,
- * time, tab, top 50, cap 3, 16 MiB reads, feed_weights_default). */
+ * time, tab, top 50, cap 3, 16 MiB reads, 256 MiB sort runs,
+ * feed_weights_default). */
 void feed_settings_default(feed_settings_t *s);
+/* --now: "auto" or an integer time (else ERR_USAGE "expected ..."). */
+int feed_settings_now(feed_settings_t *s, const char *v, err_t *e);
+/* The shard of a viewer id (--shard I/N: the viewers with
+ * feed_shard_of(id, N) == I): strmap_hash, a fixed 64-bit hash, mod N. */
+uint32_t feed_shard_of(const char *id, size_t len, uint32_t n);
 
 #define FEED_N_SKIPPED 10         /* skipped bad lines whose message is kept */
 
@@ -68,6 +75,9 @@ typedef struct feed_report {
     uint32_t leftovers;                       /* temporary files of dead jobs removed (io_writer_leftovers) */
     char leftover[FEED_N_REPORT][4096];
     double secs;                              /* the ranking pass, output included */
+    int sorted;                               /* the input was not grouped: it went through the sort */
+    uint32_t sort_runs;                       /* runs spilled by the sort (0: it fitted in memory) */
+    uint32_t spills_removed;                  /* spill files of dead jobs removed */
     /* the evaluation (with labels): means over viewers with a positive
      * (NDCG@FEED_EVAL_K) and with a positive and a negative (AUC) */
     int have_labels;

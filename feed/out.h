@@ -19,11 +19,23 @@
 #include "base/err.h"
 #include "io/writer.h"
 
+/* The name spill files of the sort (sort.c) take, in $TMPDIR, when the
+ * output is stdout. */
+#define FEED_SPILL_BASE "gnnrec-rank-feed"
+
 /* io_writer_open, guarded. "-" is stdout (nothing to guard). */
 int feed_out_open(io_writer_t *w, const char *path, err_t *e);
 /* io_writer_close (flush, fsync, rename), then the guard is lifted. */
 int feed_out_close(io_writer_t *w, err_t *e);
 /* io_writer_abort (the temporary file is removed), guard lifted. */
 void feed_out_abort(io_writer_t *w);
+
+/* Spill files of the sort whose process no longer runs (PATH.tmp.PID.sort*
+ * beside path; $TMPDIR/FEED_SPILL_BASE.tmp.PID.sort* for "-"; a job made
+ * them only where O_TMPFILE is missing, and a kill between creating and
+ * unlinking one leaves it): removed, their number into *n. A spill file is
+ * never wanted after its job, wherever that job ran. (PATH.tmp.PID, the
+ * output's own temporary file, is io_writer_leftovers'.) */
+void feed_out_spill_leftovers(const char *path, uint32_t *n);
 
 #endif

@@ -167,10 +167,9 @@ int feed_group_chunk(feed_job_t *j, feed_chunk_t *ck, size_t cut, err_t *e)
                 int rc = unknown_viewer_seen(j, vs, r->f.vl, line, &first, e);
                 if (rc) return rc;
             }
-            if (first)
+            if (first && (j->not_grouped = line))
                 return err_input(e, j->s.cols.path, (long)line,
-                                 "viewer '%.*s' already had its candidates at line %llu: the file must be grouped "
-                                 "by viewer (sort -s -k1,1 groups it)",
+                                 "viewer '%.*s' already had its candidates at line %llu",
                                  (int)r->f.vl, vs, (unsigned long long)first);
             if (ck->ng + 2 > ck->gcap) {
                 size_t cap = ck->gcap ? 2 * ck->gcap : 4096;

@@ -74,6 +74,11 @@ typedef struct gnn_topk_tuning {
                                are left untouched) - the bench's floor */
 } gnn_topk_tuning_t;
 
+/* Users per SGEMM tile by default: fixed, whatever the query count (so a
+ * user's scores are the same bits in any run whose tiles start at the same
+ * multiples of it: infer --shard, gnn/scorer.h). */
+#define GNN_TOPK_TILE_USERS 512
+
 int gnn_topk_tuned(const float *q, uint32_t n_q, const float *items, uint32_t n_items,
                    uint32_t dim, const graph_csr_t *exclude, const uint32_t *exclude_row,
                    uint32_t k, int threads, const gnn_topk_tuning_t *tuning,

@@ -154,8 +154,10 @@ done:
 
 /* One query's results: TSV rows or one JSON line. */
 static int put_results(io_writer_t *w, int fmt, const job_t *j, const char *qn, size_t ql, const uint32_t *top,
-                       const float *sc, uint32_t k, err_t *e)
+                       const float *sc, uint32_t k, const store_names_t *labels, err_t *e)
 {
+    const char *ln;
+    size_t ll = 0;
     io_buf_t *b = &w->buf;
     const char *cn;
     size_t cl;
@@ -178,6 +180,12 @@ static int put_results(io_writer_t *w, int fmt, const job_t *j, const char *qn, 
             io_buf_json_str(b, cn, cl);
             io_buf_str(b, ",\"score\":");
             io_buf_g6(b, sc[r]);
+            if (labels && (ln = store_names_find(labels, top[r], &ll))) {
+                io_buf_str(b, ",\"name\":");
+                io_buf_json_str(b, ln, ll);
+            } else if (labels) {
+                io_buf_str(b, ",\"name\":null");
+            }
             io_buf_put(b, "}", 1);
             continue;
         }
@@ -188,6 +196,10 @@ static int put_results(io_writer_t *w, int fmt, const job_t *j, const char *qn, 
         if ((rc = io_buf_tsv(b, cn, cl, e))) break;
         io_buf_put(b, "\t", 1);
         io_buf_g6(b, sc[r]);
+        if (labels) {   /* names hold no TAB or newline (io_read_item_names) */
+            io_buf_put(b, "\t", 1);
+            if ((ln = store_names_find(labels, top[r], &ll))) io_buf_put(b, ln, ll);
+        }
         io_buf_put(b, "\n", 1);
     }
     if (!rc && fmt == GNN_RANK_JSONL) io_buf_str(b, "]}\n");
@@ -210,6 +222,9 @@ int gnn_rank_run_job(const job_t *j, const gnn_rank_opts_t *o, io_writer_t *w, e
     float *qb = j->ivf ? malloc(block * dim * sizeof *qb) : NULL;
     int rc = ERR_OK, threads = o->threads;
     if (!top || !sc || !exr || (j->ivf && !qb)) rc = err_set(e, ERR_NOMEM, "out of memory");
+    store_names_t labels = {0};   /* --names, when the candidates are items */
+    int named = o->names && j->cnames && j->cnames->node == STORE_ITEM;
+    if (!rc && named) rc = store_names_load(j->cnames->t, &labels, e);
     /* a small embedding job (a few users) runs on one thread: waking a
      * second costs more than its share of ~10 ms of work, and on a busy
      * machine waiting for it to be scheduled dominated the time to first line */
@@ -235,9 +250,10 @@ int gnn_rank_run_job(const job_t *j, const gnn_rank_opts_t *o, io_writer_t *w, e
             int fb = j->fallback && j->fallback[b + r];
             if (!rc)
                 rc = put_results(w, o->format, j, qn, ql, fb ? j->fb_top : top + (size_t)r * kk,
-                                 fb ? j->fb_sc : sc + (size_t)r * kk, kk, e);
+                                 fb ? j->fb_sc : sc + (size_t)r * kk, kk, named ? &labels : NULL, e);
         }
     }
+    store_names_destroy(&labels);
     free(top); free(sc); free(exr); free(qb);
     return rc;
 }
@@ -307,6 +323,8 @@ int gnn_rank_users(const gnn_ranker_t *r, const char *spec, const gnn_rank_opts_
     return rc;
 }
 
+_Static_assert(GNN_SHARD_ALIGN % GNN_TOPK_TILE_USERS == 0, "a share must start where a tile does");
+
 int gnn_rank_users_share(const gnn_ranker_t *r, const char *spec, uint32_t share, uint32_t shares,
                          const gnn_rank_opts_t *o, io_writer_t *w, err_t *e)
 {
@@ -314,9 +332,15 @@ int gnn_rank_users_share(const gnn_ranker_t *r, const char *spec, uint32_t share
     ids_t q = {0};
     int rc = resolve_spec(r->t, STORE_USER, spec, r->meta.n_users, o, &q, e);
     if (!rc) {
-        /* contiguous, in the order given; the first n % shares one longer */
-        size_t per = q.n / shares, extra = q.n % shares;
-        size_t lo = share * per + (share < extra ? share : extra), n = per + (share < extra);
+        /* contiguous, in the order given, in whole pieces of GNN_SHARD_ALIGN
+         * users (the last one shorter): a share's SGEMM tiles are then the
+         * whole run's, so the scores are the same bits */
+        size_t units = (q.n + GNN_SHARD_ALIGN - 1) / GNN_SHARD_ALIGN, per = units / shares, extra = units % shares;
+        size_t lo = (share * per + (share < extra ? share : extra)) * GNN_SHARD_ALIGN;
+        size_t hi = lo + (per + (share < extra)) * GNN_SHARD_ALIGN;
+        if (lo > q.n) lo = q.n;
+        if (hi > q.n) hi = q.n;
+        size_t n = hi - lo;
         ids_t mine = {.id = q.id + lo, .n = n, .all = q.all && shares == 1};
         rc = rank_users(r, mine, o, w, e);
     }

@@ -101,6 +101,8 @@ typedef struct gnn_rank_opts {
     int use_index;            /* stored users of an embedding model: rank through the model's IVF
                                * index (gnnrec index; approximate), not every item */
     uint32_t nprobe;          /* lists each user probes with use_index (0: 24) */
+    int names;                /* a name column after each item (TSV) / a "name" key (JSON): the
+                               * store's item names (build-graph --item-names); empty / null if none */
     /* notes for the user (ids skipped, a fallback taken); NULL: dropped */
     void (*note)(void *ctx, const char *msg);
     void *note_ctx;
@@ -133,10 +135,13 @@ int gnn_ranker_open(gnn_ranker_t *r, store_txn_t *t, const char *model, err_t *e
  * given. */
 int gnn_rank_users(const gnn_ranker_t *r, const char *spec, const gnn_rank_opts_t *o, io_writer_t *w, err_t *e);
 /* gnn_rank_users for share `share` of `shares` of the users spec gives: the
- * list split into contiguous pieces in the order given (the first n %
- * shares one longer), so the shares' rows one after the other are
- * gnn_rank_users's rows (a distributed infer, dist/infer.h). Every share
+ * list split into contiguous pieces in the order given, each a whole number
+ * of GNN_SHARD_ALIGN users but the last (the first units % shares pieces
+ * one unit longer; a piece may be empty when there are fewer units than
+ * shares), so the shares' rows one after the other are gnn_rank_users's
+ * rows byte for byte (a distributed infer, dist/infer.h). Every share
  * resolves the whole spec (unknown ids fail or are noted the same way). */
+#define GNN_SHARD_ALIGN 1024   /* a multiple of GNN_TOPK_TILE_USERS (gnn/eval.h; rank.c checks) */
 int gnn_rank_users_share(const gnn_ranker_t *r, const char *spec, uint32_t share, uint32_t shares,
                          const gnn_rank_opts_t *o, io_writer_t *w, err_t *e);
 /* The same for dense user ids ids[0..n) (each < meta.n_users; the caller

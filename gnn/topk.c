@@ -31,11 +31,12 @@
 #include <string.h>
 
 /* Big user blocks matter most: OpenBLAS re-packs the item panel once per
- * user block (10% of the time at 128 users, ~2% at 1024). A 1024 x 1024
- * tile (4 MiB per thread) lives in L3, not L2, yet measured fastest; the
- * optimum is flat from 512 x 512 up (bench_eval --sweep,
- * docs/evaluation.md). */
-#define DEF_BLOCK_USERS 1024
+ * user block (10% of the time at 128 users, ~2% at 1024); the optimum is
+ * flat from 512 x 512 up (bench_eval --sweep, docs/evaluation.md). The
+ * user tile is GNN_TOPK_TILE_USERS = 512 for every call: what the old
+ * per-call shrink gave all-user jobs on two threads (blocks of 4096
+ * queries / 8); 1024 took ~20% more CPU there (bench/infer_ab.sh). */
+#define DEF_BLOCK_USERS GNN_TOPK_TILE_USERS
 #define DEF_BLOCK_ITEMS 1024
 /* Scores tested against the heap threshold per vector pass; a rejected
  * chunk costs a few compares, so the heap is touched only on a hit. */
@@ -343,12 +344,11 @@ int gnn_topk_tuned(const float *q, uint32_t n_q, const float *items, uint32_t n_
         return ERR_OK;
     }
     if (j.bi > n_items) j.bi = n_items;
-    /* Few queries (infer for a handful of users): smaller blocks so every
-     * thread gets some; the floor keeps SGEMM calls worth their overhead. */
-    if (!tu.block_users && !tu.blas_parallel) {
-        uint32_t fair = (n_q + 4 * (uint32_t)nt - 1) / (4 * (uint32_t)nt);
-        if (fair < j.bu) j.bu = fair < 16 ? 16 : fair;
-    }
+    /* The tile does not depend on the query count (it used to shrink for few
+     * queries): rows scored in tiles of other shapes may differ in the last
+     * bit (SGEMM kernels treat a tile's remainder rows apart), and infer
+     * --shard promises the whole run's bytes (gnn/scorer.h). The price: a
+     * query of fewer than 2 tiles of users runs on one thread. */
     if (j.bu > n_q) j.bu = n_q;
 
     int n_ws = tu.blas_parallel ? 1 : nt;
@@ -508,8 +508,7 @@ int gnn_topk_scorer(const gnn_scorer_t *s, const graph_csr_t *hist, const uint32
         }
         return ERR_OK;
     }
-    uint32_t fair = (n_q + 2 * (uint32_t)nt - 1) / (2 * (uint32_t)nt);
-    if (fair < j.bu) j.bu = fair ? fair : 1;
+    if (j.bu > n_q) j.bu = n_q;   /* the tile does not follow n_q (see gnn_topk_tuned) */
     ws_t *wss = calloc((size_t)nt, sizeof *wss);
     uint32_t *ids = malloc((size_t)nt * j.bu * sizeof *ids);
     if (!wss || !ids) {

@@ -648,3 +648,70 @@ int io_rows_undirected(io_rows_t *rows, uint64_t *self_loops, err_t *e)
     io_rows_destroy(&dropped);
     return rc;
 }
+
+/* ---- --item-names ---------------------------------------------------- */
+
+void io_item_names_destroy(io_item_names_t *n)
+{
+    io_idlist_destroy(&n->names);
+    free(n->item);
+    memset(n, 0, sizeof *n);
+}
+
+static int check_name(const char *s, size_t len, const char *path, long line, err_t *e)
+{
+    if (len == 0) return err_input(e, path, line, "empty name");
+    if (len > IO_MAX_NAME_LEN) return err_input(e, path, line, "name longer than %d bytes", IO_MAX_NAME_LEN);
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return err_input(e, path, line, "control byte 0x%02x in the name", (unsigned char)s[i]);
+    return ERR_OK;
+}
+
+int io_read_item_names(const char *path, const strmap_t *items, io_item_names_t *out, err_t *e)
+{
+    io_lines_t rd;
+    uint32_t *named = calloc(items->n ? items->n : 1, sizeof *named);   /* line that named each item */
+    if (!named) return err_set(e, ERR_NOMEM, "out of memory");
+    io_idlist_init(&out->names);
+    int rc = io_lines_open(&rd, path, IO_MAX_LINE, e), opened = !rc;
+    char *line;
+    size_t len;
+    while (!rc && (rc = io_lines_next(&rd, &line, &len, e)) == 0 && line) {
+        char *f[2];
+        size_t fl[2];
+        size_t b = 0;
+        while (b < len && (line[b] == ' ' || line[b] == '\t')) b++;
+        if (b == len) continue;
+        if (io_split_fields(line, '\t', f, fl, 2) < 2) {
+            rc = err_input(e, path, rd.line, "expected `item<TAB>name`, got one field");
+            break;
+        }
+        if ((rc = io_check_id("item", f[0], fl[0], path, rd.line, e)) ||
+            (rc = check_name(f[1], fl[1], path, rd.line, e)))
+            break;
+        uint32_t it = strmap_get(items, f[0], fl[0]);
+        if (it == STRMAP_NONE) {
+            rc = err_input(e, path, rd.line, "item '%.*s' is not in the store or the interactions", (int)fl[0], f[0]);
+            break;
+        }
+        if (named[it]) {
+            rc = err_input(e, path, rd.line, "item '%.*s' already named at line %u", (int)fl[0], f[0], named[it]);
+            break;
+        }
+        named[it] = (uint32_t)rd.line;
+        size_t n = out->names.n;
+        if (n == out->cap) {
+            size_t cap = out->cap ? 2 * out->cap : 1024;
+            uint32_t *p = realloc(out->item, cap * sizeof *p);
+            if (!p) { rc = err_set(e, ERR_NOMEM, "out of memory"); break; }
+            out->item = p;
+            out->cap = cap;
+        }
+        if ((rc = io_idlist_push(&out->names, f[1], fl[1], rd.line, e))) break;
+        out->item[n] = it;
+    }
+    if (opened) io_lines_close(&rd);
+    free(named);
+    return rc;
+}

@@ -27,6 +27,7 @@
 
 #include "base/err.h"
 #include "base/strmap.h"
+#include "io/idlist.h"
 
 #define IO_MAX_ID_LEN 256                 /* bytes of one external id */
 #define IO_MAX_LINE ((size_t)1 << 16)      /* edges, social, kg lines */
@@ -126,5 +127,20 @@ int io_rows_undirected(io_rows_t *rows, uint64_t *self_loops, err_t *e);
  * user's rows sorted on their own, so the scratch is the largest user's
  * rows, not a copy of the table. The row order among other keys is lost. */
 int io_rows_sort_dedup(io_rows_t *rows, int with_r, uint64_t *dropped, err_t *e);
+
+/* --item-names FILE: `item<TAB>name` per line (blank lines skipped, fields
+ * after the second ignored). names.text[j] is the name of parse item
+ * item[j], from names.line[j]. Every item must be in items (the store's and
+ * the job's items): an unknown one, an item named twice, an empty name, one
+ * longer than IO_MAX_NAME_LEN bytes or holding a control byte is ERR_INPUT
+ * "FILE:LINE: ...". */
+#define IO_MAX_NAME_LEN 1024
+typedef struct io_item_names {
+    io_idlist_t names;
+    uint32_t *item;   /* [cap] */
+    size_t cap;
+} io_item_names_t;
+int io_read_item_names(const char *path, const strmap_t *items, io_item_names_t *out, err_t *e);
+void io_item_names_destroy(io_item_names_t *n);
 
 #endif

@@ -235,6 +235,17 @@ int io_writer_maybe_flush(io_writer_t *w, err_t *e)
     return w->buf.n >= w->flush_at || w->buf.oom ? io_writer_flush(w, e) : ERR_OK;
 }
 
+int io_writer_rewind(io_writer_t *w, err_t *e)
+{
+    if (!w->tmp) return err_set(e, ERR_IO, "cannot start %s over: it is standard output", w->path);
+    w->buf.n = 0;
+    w->buf.oom = 0;
+    errno = 0;
+    if (fflush(w->f) || ftruncate(fileno(w->f), 0) || fseek(w->f, 0, SEEK_SET)) return write_fail(w, e);
+    w->failed = 0;
+    return ERR_OK;
+}
+
 int io_writer_close(io_writer_t *w, err_t *e)
 {
     int rc = io_writer_flush(w, e);

@@ -89,6 +89,9 @@ int io_writer_write(io_writer_t *w, const void *p, size_t n, err_t *e);
  * On failure the temporary file is removed and the target is untouched.
  * stdout is flushed and checked, not closed. */
 int io_writer_close(io_writer_t *w, err_t *e);
+/* Start the file over: what was written is dropped (buffer, file
+ * truncated), the writer stays open. Files only: stdout is ERR_IO. */
+int io_writer_rewind(io_writer_t *w, err_t *e);
 /* Give up: close and remove the temporary file, free w (no error). Safe
  * after a failed open or a close (then it does nothing). */
 void io_writer_abort(io_writer_t *w);

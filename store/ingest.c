@@ -119,6 +119,14 @@ int store_ingest_write(store_txn_t *t, void *ctx, err_t *e)
         (rc = store_align_merge(t, j->align.a, j->align.b, j->align.line, j->align.n, j->map[STORE_ITEM],
                                 j->map[STORE_ENTITY], j->total[STORE_ENTITY], j->align_path, &j->align_stored, e)))
         return rc;
+    if (j->names.names.n) {
+        uint32_t *dense = malloc(j->names.names.n * sizeof *dense);
+        if (!dense) return err_set(e, ERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < j->names.names.n; i++) dense[i] = j->map[STORE_ITEM][j->names.item[i]];
+        rc = store_names_merge(t, dense, &j->names.names, &j->names_stored, e);
+        free(dense);
+        if (rc) return rc;
+    }
     if (j->test.n) {
         /* test interactions on items without any training interaction: kept,
          * but worth knowing (no model can rank them from interactions) */

@@ -42,6 +42,8 @@ typedef struct store_ingest {
     io_rows_t align;                /* --item-entities: a = item, b = entity */
     const char *align_path;
     uint64_t align_stored;          /* pairs in the store's record after phase 2 */
+    io_item_names_t names;          /* --item-names (items are parse ids) */
+    uint64_t names_stored;          /* names in the store's record after phase 2 */
     store_ingest_counts_t parse;                 /* counts from phase 1 */
     store_ingest_counts_t w;                     /* counts from phase 2 (reset at each try) */
     progress_t pg;                  /* phase 2: edges written of all rows */

@@ -17,6 +17,9 @@
  *   edges:social     min(u,v) BE . max(u,v) BE   -> attr   (undirected, weight in rating)
  *   edges:kg         head BE . relation BE . tail BE -> attr (entity ids)
  *   models           model name "\0" blob key    -> bytes  (config, params, ...)
+ *   meta "item_names" (STORE_META_ITEM_NAMES) -> display names of items
+ *                    (build-graph --item-names; infer --names): u32 LE count,
+ *                    then per item in id order u32 LE item, u32 LE length, bytes
  *   meta "partition" (STORE_META_PARTITION) -> the node partition of `gnnrec
  *                    partition` (store_partition_*, below; store/partition.c)
  * Counts are the databases' entry counts (mdb_stat), so they cannot drift.
@@ -52,11 +55,13 @@
 
 #include "base/err.h"
 #include "base/strmap.h"
+#include "io/idlist.h"
 
 #define STORE_SCHEMA_VERSION 1u
 #define STORE_MAX_ID_LEN 256   /* bytes of an external id */
 #define STORE_META_ITEM_ENTITY "item_entity"   /* meta key of the item-entity alignment */
 #define STORE_META_PARTITION "partition"       /* meta key of the recorded node partition */
+#define STORE_META_ITEM_NAMES "item_names"     /* meta key of the item names (store/names.c) */
 
 enum store_node { STORE_USER, STORE_ITEM, STORE_ENTITY, STORE_RELATION, STORE_N_NODE };
 enum store_edges { STORE_TRAIN, STORE_TEST, STORE_SOCIAL, STORE_KG, STORE_N_EDGES };
@@ -252,5 +257,22 @@ int store_partition_get(store_txn_t *t, store_partition_t *p, err_t *e);
  * counts equal). */
 int store_partition_current(store_txn_t *t, const store_partition_t *p, int *current, err_t *e);
 void store_partition_destroy(store_partition_t *p);
+
+/* Item names (build-graph --item-names, store/names.c): n names sorted by
+ * item; item[j]'s is text[off[j] .. off[j + 1]). Owned copies. */
+typedef struct store_names {
+    uint32_t n;
+    uint32_t *item;   /* [n] ascending */
+    uint64_t *off;    /* [n + 1] */
+    char *text;
+} store_names_t;
+/* The store's names (none: n = 0). ERR_STORE for a damaged record. */
+int store_names_load(store_txn_t *t, store_names_t *nm, err_t *e);
+void store_names_destroy(store_names_t *nm);
+/* item's name and its length, or NULL. */
+const char *store_names_find(const store_names_t *nm, uint32_t item, size_t *len);
+/* In a write transaction: names->text[j] becomes the name of dense item
+ * item[j] (distinct items), over any stored name; *stored = names after. */
+int store_names_merge(store_txn_t *t, const uint32_t *item, const io_idlist_t *names, uint64_t *stored, err_t *e);
 
 #endif

@@ -3,7 +3,7 @@
 # generated store: the output format and its invariants (ranks, top N, the
 # per-author cap, score = sum of the terms), determinism across threads,
 # configs, bad lines reported as FILE:LINE, an empty file, unknown ids, a
-# viewer that is not grouped, the labelled evaluation, and the atomic output
+# viewer that is not grouped (sorted, or refused from stdin), the labelled evaluation, and the atomic output
 # (a failed or killed job leaves the old file or none).
 # usage: cli_rank_feed.sh PATH/TO/gnnrec
 set -u
@@ -60,8 +60,17 @@ awk 'NR == 1000 { print "u24\tpx\tu1\ti1\tnoon"; next } 1' "$tmp/c.tsv" > "$tmp/
 rf --candidates "$tmp/bad1000.tsv" --out "$tmp/x" --chunk-bytes 4096 2>"$tmp/err"
 check "4 KiB reads: a bad line is still bad1000.tsv:1000" grep -q 'bad1000.tsv:1000: time' "$tmp/err"
 { cat "$tmp/c.tsv"; head -1 "$tmp/c.tsv"; } > "$tmp/late.tsv"
-rf --candidates "$tmp/late.tsv" --out "$tmp/x" --chunk-bytes 4096 2>"$tmp/err"
-check "4 KiB reads: a viewer back at line 1201 is caught" grep -q "late.tsv:1201: viewer 'u0' already had its candidates at line 1" "$tmp/err"
+cat "$tmp/late.tsv" | rf --candidates - --out "$tmp/x" --chunk-bytes 4096 2>"$tmp/err"
+check "4 KiB reads from a pipe: a viewer back at line 1201 cannot be sorted (exit 2)" \
+  sh -c "test ${PIPESTATUS[1]} -eq 2 && grep -q \"stdin:1201: viewer 'u0' already had its candidates at line 1; the input is not grouped by viewer and standard input cannot be read again\" '$tmp/err'"
+rf --candidates "$tmp/late.tsv" --out - --chunk-bytes 4096 2>"$tmp/err" >/dev/null
+check "... nor a file whose rows went to stdout already (exit 2)" \
+  sh -c "test $? -eq 2 && grep -q \"late.tsv:1201: viewer 'u0' already had .*rows already went to stdout\" '$tmp/err'"
+rf --candidates "$tmp/late.tsv" --out "$tmp/late.out" --chunk-bytes 4096 --top 10 --author-cap 2 2>"$tmp/err"
+check "... but a file to --out FILE is sorted (exit 0, said on stderr)" \
+  sh -c "test $? -eq 0 && grep -q 'not grouped by viewer: sorted' '$tmp/err'"
+check "... u0's rows: those of its 41 candidates, in one group" \
+  sh -c "test \$(grep -c '^u0	' '$tmp/late.out') -eq 10 && test \$(cut -f1 '$tmp/late.out' | uniq | wc -l) -eq 30"
 
 # weights and the clock: recency alone is reverse-chronological order
 rf --candidates "$tmp/c.tsv" --out "$tmp/rec.tsv" --top 40 --author-cap 0 --weights.content 0 --weights.author 0 \
@@ -127,9 +136,11 @@ check "... reporting both lines" sh -c "grep -q 'bad2.tsv:4:' '$tmp/err' && grep
 rf --candidates "$tmp/bad2.tsv" --out "$tmp/b2.tsv" --max-bad-lines 1 >/dev/null 2>&1
 check "--max-bad-lines 1 with 2 bad lines exits 2" test $? -eq 2
 { head -50 "$tmp/c.tsv"; head -1 "$tmp/c.tsv"; } > "$tmp/ungrouped.tsv"
+{ head -50 "$tmp/c.tsv"; head -1 "$tmp/c.tsv"; } | LC_ALL=C sort -s -t"$(printf '\t')" -k1,1 > "$tmp/regrouped.tsv"
 rf --candidates "$tmp/ungrouped.tsv" --out "$tmp/u.tsv" 2>"$tmp/err"
-check "a viewer coming back exits 2 naming both lines" \
-  sh -c "test $? -eq 2 && grep -q \"ungrouped.tsv:51: viewer 'u0' already had its candidates at line 1\" '$tmp/err'"
+rf --candidates "$tmp/regrouped.tsv" --out "$tmp/u2.tsv" 2>/dev/null
+check "a viewer coming back: the output of the file grouped by sort -s" \
+  sh -c "test $? -eq 0 && cmp -s '$tmp/u.tsv' '$tmp/u2.tsv'"
 printf 'u0\tp1\tu1\ti1\t1\n\0\n' > "$tmp/bin.tsv"
 rf --candidates "$tmp/bin.tsv" --out "$tmp/bin.out" 2>"$tmp/err"
 check "a NUL byte is bin.tsv:2" sh -c "test $? -eq 2 && grep -q 'bin.tsv:2: binary data' '$tmp/err'"

@@ -54,6 +54,7 @@ static const char usage_text[] =
     "  --item-entities FILE `item entity` per line: which kg entity each item is (KGCN's\n"
     "                       item_index2entity_id.txt); without it an entity whose id equals\n"
     "                       an item's id is that item (KGAT's convention)\n"
+    "  --item-names FILE    `item<TAB>name` per line: names infer --names prints (docs/infer.md)\n"
     "  --progress           progress lines on stderr (done/total, rate, ETA) while reading the\n"
     "                       interactions and test files and while writing the edges, also when\n"
     "                       stderr is not a terminal (on a terminal they are always shown)\n"
@@ -62,7 +63,7 @@ static const char usage_text[] =
 static const cli_flag_t flags[] = {"append", "header", "help", "progress", NULL};
 static const char *const known[] = {"store", "append", "config", "interactions", "format", "delim",
                                     "header", "columns", "min_rating", "test", "split", "seed",
-                                    "social", "kg", "help", "progress", "item_entities", NULL};
+                                    "social", "kg", "help", "progress", "item_entities", "item_names", NULL};
 
 static void print_summary(const store_ingest_t *j, const char *dir, store_t *s, store_txn_t *t, double secs)
 {
@@ -86,6 +87,7 @@ static void print_summary(const store_ingest_t *j, const char *dir, store_t *s, 
     const store_ingest_counts_t *p = &j->parse, *w = &j->w;
     if (j->align.n)
         printf("  %-20s %10llu  (item-entity pairs)\n", "aligned items", (unsigned long long)j->align_stored);
+    if (j->names.names.n) printf("  %-20s %10llu\n", "named items", (unsigned long long)j->names_stored);
     printf("dropped:\n");
     printf("  %-46s %llu\n", "duplicate training interactions",
            (unsigned long long)(p->dup_train + w->dup_train));
@@ -107,7 +109,7 @@ static void print_summary(const store_ingest_t *j, const char *dir, store_t *s, 
 
 static int parse_inputs(cli_opts_t *o, store_ingest_t *j, err_t *e)
 {
-    const char *inter, *test, *split_s, *social, *kg, *fmt, *delim, *columns;
+    const char *inter, *test, *split_s, *social, *kg, *fmt, *delim, *columns, *names;
     int header, rc;
     float min_rating;
     uint64_t seed;
@@ -178,6 +180,9 @@ static int parse_inputs(cli_opts_t *o, store_ingest_t *j, err_t *e)
             (rc = io_read_item_entities(j->align_path, &j->ids[STORE_ITEM], &j->ids[STORE_ENTITY], &j->align, e)))
             return rc;
     }
+    if (cli_has(o, "item_names") && ((rc = cli_get_str(o, "item_names", NULL, &names, e)) ||
+                                     (rc = io_read_item_names(names, &j->ids[STORE_ITEM], &j->names, e))))
+        return rc;
     if (kg) {
         if ((rc = io_read_kg(kg, &j->ids[STORE_ENTITY], &j->ids[STORE_RELATION], &j->kg, &st, e))) return rc;
         j->parse.kg_rows = st.rows;
@@ -282,6 +287,7 @@ out:
     for (int n = 0; n < STORE_N_NODE; n++) { strmap_destroy(&j.ids[n]); free(j.map[n]); }
     io_rows_destroy(&j.train); io_rows_destroy(&j.test);
     io_rows_destroy(&j.social); io_rows_destroy(&j.kg); io_rows_destroy(&j.align);
+    io_item_names_destroy(&j.names);
     cli_opts_destroy(&o);
     return rc ? cli_fail(cmd, &e) : 0;
 }

@@ -35,13 +35,13 @@ static const char usage_text[] =
     "                   jsonl: {\"user\":..,\"items\":[{\"item\":..,\"score\":..},..]} per user\n"
     "  --include-seen   keep the user's training items (excluded by default)\n"
     "  --skip-unknown   warn about and skip unknown ids instead of failing\n"
+    "  --names          a name column after each item (jsonl: \"name\"), from build-graph --item-names\n"
     "  --threads N      threads (0 = all cores)\n"
     "  --out FILE       write the rows to FILE (atomically: FILE.tmp.PID, then renamed;\n"
     "                   FILE is untouched on failure) instead of standard output\n"
     "  --shard I/N      only shard I (0..N-1) of the users asked for: a contiguous piece, in\n"
-    "                   order (the first n mod N one user longer), so shards 0..N-1 concatenated\n"
-    "                   give the whole output's users, ranks and items (for xargs, Slurm arrays);\n"
-    "                   a score's last printed digit may differ (tiles of other shapes)\n"
+    "                   order, of whole blocks of 1024 users, so shards 0..N-1 concatenated\n"
+    "                   are the whole output byte for byte (for xargs, Slurm arrays)\n"
     "  --index ivf      approximate top-K through the model's inverted-file index (built by\n"
     "                   `gnnrec index`): each user scores only the items of its --nprobe\n"
     "                   nearest lists (24); exact (every item) without it\n"
@@ -62,11 +62,10 @@ static const char usage_text[] =
     "each a contiguous share of the users; the output is what one process writes\n"
     "(docs/distributed.md). The other modes run as one process.\n";
 
-static const cli_flag_t flags[] = {"include_seen", "skip_unknown", "friends", "help", NULL};
+static const cli_flag_t flags[] = {"include_seen", "skip_unknown", "friends", "help", "names", NULL};
 static const char *const known[] = {"store", "model", "users", "k", "format", "include_seen", "skip_unknown",
                                     "threads", "new_user_items", "similar_items", "friends", "pairs", "index", "nprobe",
-                                    "out", "shard", "help",
-                                    NULL};
+                                    "out", "shard", "help", "names", NULL};
 
 static void note(void *ctx, const char *msg)
 {
@@ -98,6 +97,7 @@ int cmd_infer(int argc, char **argv)
         (rc = cli_get_choice(&o, "format", formats, 0, &ro.format, &e)) ||
         (rc = cli_get_bool(&o, "include_seen", 0, &ro.include_seen, &e)) ||
         (rc = cli_get_bool(&o, "skip_unknown", 0, &ro.skip_unknown, &e)) ||
+        (rc = cli_get_bool(&o, "names", 0, &ro.names, &e)) ||
         (rc = cli_get_bool(&o, "friends", 0, &friends, &e)) ||
         (rc = cli_get_str(&o, "new_user_items", NULL, &new_items, &e)) ||
         (rc = cli_get_str(&o, "similar_items", NULL, &similar, &e)) ||
@@ -109,6 +109,8 @@ int cmd_infer(int argc, char **argv)
         (rc = io_shard_parse(shard_spec, &shard, &shards, &e)))
         goto out;
     friends |= (pairs != NULL) << 1;   /* the one-process modes: friends 1, pairs 2 */
+    if (ro.names && friends && (rc = err_set(&e, ERR_USAGE, "--names prints item names: not with --friends or --pairs")))
+        goto out;
     if (cli_has(&o, "shard") && (d.size > 1 || new_items || similar || friends)) {
         rc = err_set(&e, ERR_USAGE, "--shard splits the top-K of stored users in one process (not under mpirun, "
                      "not with the other modes)");

@@ -13,6 +13,7 @@
 #include "base/clock.h"
 #include "feed/job.h"
 #include "gnn/scorer.h"
+#include "io/idlist.h"
 #include "tools/commands.h"
 #include "tools/common.h"
 
@@ -22,7 +23,8 @@ static const char usage_text[] =
     "Ranks each viewer's candidate posts with a saved model and writes the top N per viewer\n"
     "with the score and its terms. Keys (YAML config or --key value; the command line wins):\n"
     "  --store DIR            the store; --model NAME the saved model (default: the only one)\n"
-    "  --candidates FILE      one candidate per line, grouped by viewer ('-' = stdin)\n"
+    "  --candidates FILE      one candidate per line, any order ('-' = stdin); a file not grouped by\n"
+    "                         viewer is sorted (--sort-memory BYTES per run, 256 MiB), viewers in byte order\n"
     "  --columns LIST         its columns (viewer,post,author,content,time); `_` ignores one;\n"
     "                         content is a '|'-separated list of item ids, may be empty\n"
     "  --delim D              tab (default), comma or space (runs of blanks)\n"
@@ -44,13 +46,14 @@ static const char usage_text[] =
     "  --max-bad-lines N      skip up to N malformed lines, reporting them (0: the first one fails)\n"
     "  --chunk-bytes N        read size (16 MiB); memory: a read + ~100 bytes a line\n"
     "  --threads N            threads (0 = all cores); --progress shows a progress line\n"
+    "  --shard I/N            only the viewers whose id hashes to I mod N (docs/feed.md)\n"
     "Exit codes: 0 ok, 2 bad usage or bad input (FILE:LINE: what is wrong), 1 other failure.\n";
 
 static const cli_flag_t flags[] = {"header", "json", "progress", "help", NULL};
 static const char *const known[] = {"config", "store", "model", "arch", "candidates", "columns", "delim", "header",
                                     "out", "format", "top", "author_cap", "weights.content", "weights.author",
                                     "weights.tie", "weights.recency", "half_life", "now", "labels", "json",
-                                    "max_bad_lines", "chunk_bytes", "threads", "progress", "help", NULL};
+                                    "max_bad_lines", "chunk_bytes", "threads", "progress", "help", "sort_memory", "shard", NULL};
 
 static void report(const feed_report_t *j, const char *out, double secs)
 {
@@ -76,6 +79,7 @@ static void report(const feed_report_t *j, const char *out, double secs)
                 "scored by their author's embedding, %llu with no content term\n", (unsigned long long)j->unk_content,
                 (unsigned long long)j->author_content, (unsigned long long)j->no_content);
     if (j->bad) fprintf(stderr, "gnnrec rank-feed: skipped %llu bad lines\n", (unsigned long long)j->bad);
+    if (j->sorted) fprintf(stderr, "gnnrec rank-feed: not grouped by viewer: sorted (%u runs spilled)\n", j->sort_runs);
 }
 
 static void report_eval(const feed_report_t *j, FILE *f, int json)
@@ -103,7 +107,7 @@ static int get_settings(cli_opts_t *o, feed_settings_t *j, int *json, err_t *e)
 {
     static const char *const formats[] = {"tsv", "jsonl", NULL};
     static const char *const delims[] = {"tab", "comma", "space", NULL};
-    const char *columns, *now;
+    const char *columns, *now, *shard;
     int rc, d;
     uint32_t top, cap;
     uint64_t max_bad, chunk;
@@ -122,7 +126,9 @@ static int get_settings(cli_opts_t *o, feed_settings_t *j, int *json, err_t *e)
         (rc = cli_get_str(o, "now", "auto", &now, e)) || (rc = cli_get_str(o, "labels", NULL, &j->labels, e)) ||
         (rc = cli_get_bool(o, "json", 0, json, e)) ||
         (rc = cli_get_u64(o, "max_bad_lines", 0, 0, UINT64_MAX - 1, &max_bad, e)) ||
-        (rc = cli_get_u64(o, "chunk_bytes", j->chunk, 4096, (uint64_t)1 << 32, &chunk, e)))
+        (rc = cli_get_u64(o, "chunk_bytes", j->chunk, 4096, (uint64_t)1 << 32, &chunk, e)) ||
+        (rc = cli_get_u64(o, "sort_memory", j->sort_memory, 4096, (uint64_t)3 << 30, &j->sort_memory, e)) ||
+        (rc = cli_get_str(o, "shard", NULL, &shard, e)) || (rc = io_shard_parse(shard, &j->shard, &j->shards, e)))
         return rc;
     j->chunk = (size_t)chunk;
     j->cols.delim = "\t, "[d];
@@ -130,15 +136,10 @@ static int get_settings(cli_opts_t *o, feed_settings_t *j, int *json, err_t *e)
     j->cap = cap;
     j->max_bad = max_bad;
     j->w.half_life = hl;
-        if (strcmp(now, "auto")) {
-        char *end;
-        errno = 0;
-        long long v = strtoll(now, &end, 10);
-        if (end == now || *end || errno || v == FEED_NO_TIME)
-            return cli_error(o, "now", e, "expected an integer time or auto, got \"%s\"", now);
-        j->now = v;
-    }
-    return ERR_OK;
+    char why[sizeof e->msg];
+    if (!feed_settings_now(j, now, e)) return ERR_OK;
+    snprintf(why, sizeof why, "%s", e->msg);
+    return cli_error(o, "now", e, "%s", why);
 }
 
 /* The saved model: --model NAME, or a job config's `model: NAME` (which
@@ -193,6 +194,7 @@ int cmd_rank_feed(int argc, char **argv)
     for (uint32_t i = 0; i < r.leftovers && i < FEED_N_REPORT; i++)
         fprintf(stderr, "gnnrec rank-feed: note: %s is left over by a job that is no longer running "
                 "(killed?): removed\n", r.leftover[i]);
+    if (r.spills_removed) fprintf(stderr, "gnnrec rank-feed: note: removed %u spill files of dead jobs\n", r.spills_removed);
     if (r.leftovers > FEED_N_REPORT)
         fprintf(stderr, "gnnrec rank-feed: note: %u such files removed in all\n", r.leftovers);
     if (rc) goto out;
