@@ -8,6 +8,7 @@
  *                    [--arch A] [--dim D] [--layers K] [--batch B] [--steps S] [--neg J]
  *                    [--lr X] [--lr-warmup E] [--lr-decay cosine|linear] [--lr-min F]
  *                    [--reg R] [--threads T] [--seed S] [--node-order O] [--no-profile] [--compare]
+ *                    [--profile-steps N]
  * Defaults: gowalla's files, 3 timed epochs, LightGCN's hyper-parameters, no eval.
  * --store DIR trains on a gnnrec store's graph instead (graph_load_interactions:
  * the command's node numbering, ids in order of first appearance), e.g. one
@@ -15,7 +16,8 @@
  * Each timed epoch is also given in "plain SpMM" units (bench_spmm_plain
  * timed just before and after it); then one more epoch runs stage by stage
  * (profile) on a fresh model of the same graph and settings: a profiler
- * beside the trainer, not the trainer's path.
+ * beside the trainer, not the trainer's path; --profile-steps N stops it
+ * after N steps (a large graph's breakdown without a whole epoch).
  * --compare alternates float16- and float32-table epochs of two models
  * (gnn_train_epoch directly: a kernel comparison, not the command's path).
  * Loads the LightGCN adj format itself (`user item item ...`, 0-based ids);
@@ -67,7 +69,7 @@ static double median(double *v, int n)
  * time goes and how large the receptive field is. Same arithmetic as
  * gnn_train_step (which it mirrors), so the model keeps training. */
 static void profile_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_csr_t *adj,
-                          uint32_t epoch)
+                          uint32_t epoch, uint64_t max_steps)
 {
     gnn_ws_t *w = m->ws;
     err_t e = {0};
@@ -79,8 +81,10 @@ static void profile_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_
     double prof0[2 * GNN_MAX_LAYERS], bcols0 = w->prof_bcols;
     memcpy(prof0, w->prof, sizeof prof0);
     uint64_t steps = 0;
-    for (uint64_t b = 0; b < train->nnz; b += m->hp.batch_size, steps++) {
-        uint64_t cnt = train->nnz - b < m->hp.batch_size ? train->nnz - b : m->hp.batch_size;
+    /* the trainer's batch (--steps: the batch grows with the graph) */
+    const uint64_t bs = gnn_batch_positives(&m->hp, train->nnz);
+    for (uint64_t b = 0; b < train->nnz && (!max_steps || steps < max_steps); b += bs, steps++) {
+        uint64_t cnt = train->nnz - b < bs ? train->nnz - b : bs;
         size_t o = (size_t)b * neg;
         uint32_t t = (uint32_t)(cnt * neg);
         double a = clock_now();
@@ -95,8 +99,8 @@ static void profile_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_
         float zs;
         const float *z = gnn_lgcn_forward(m, adj, half, &zs);
         double c = clock_now();
-        gnn_bpr(z, zs, m->emb0, d, m->n_users, w->tu + o, w->ti + o, w->tj + o, t, m->hp.reg,
-                w->g, w->l2, m->hp.threads);
+        gnn_bpr_rows(z, zs, m->emb0, d, m->n_users, w->tu + o, w->ti + o, w->tj + o, t, m->hp.reg, w->lists,
+                     w->list_n[0], &w->bpr, w->g, w->l2, m->hp.threads);
         double dd = clock_now();
         gnn_adam_t ad;
         gnn_adam_setup(&ad, gnn_lr_at(&m->hp, epoch + (double)b / (double)train->nnz), ++m->step);
@@ -114,7 +118,7 @@ static void profile_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_
         }
     }
     double tot = ts + tf + tfw + tb + tbw;
-    printf("profile (one epoch, %llu steps): total %.2f s\n", (unsigned long long)steps, tot);
+    printf("profile (%llu steps of one epoch): total %.2f s\n", (unsigned long long)steps, tot);
     printf("  sample epoch      %7.3f s  %5.1f%%\n", ts, 100 * ts / tot);
     printf("  receptive field   %7.3f s  %5.1f%%  (of which A[:, batch] for Y_1 %.3f s)\n", tf, 100 * tf / tot,
            w->prof_bcols - bcols0);
@@ -267,6 +271,7 @@ int main(int argc, char **argv)
     gnn_hparams_t *hp = &o.hp;
     hp->lr_min = 0.0f;   /* as before the trainer: a decay ends at 0 unless --lr-min */
     int epochs = 3, eval_every = 0, profile = 1, compare = 0;
+    uint64_t profile_steps = 0;   /* 0: the whole epoch */
     for (int a = 1; a < argc; a++) {
         const char *k = argv[a], *v = a + 1 < argc ? argv[a + 1] : NULL;
         if (!strcmp(k, "--no-profile")) { profile = 0; continue; }
@@ -276,6 +281,7 @@ int main(int argc, char **argv)
         if (!strcmp(k, "--data")) dir = v;
         else if (!strcmp(k, "--store")) store_dir = v;
         else if (!strcmp(k, "--epochs")) epochs = atoi(v);
+        else if (!strcmp(k, "--profile-steps")) profile_steps = strtoull(v, NULL, 10);
         else if (!strcmp(k, "--eval-every")) eval_every = atoi(v);
         else if (!strcmp(k, "--arch")) {
             const gnn_arch_t *ar = gnn_arch_find(v);
@@ -372,7 +378,7 @@ int main(int argc, char **argv)
         gnn_model_t m;
         if (gnn_model_init(&m, hp, nu, ni, &e)) { fprintf(stderr, "%s\n", e.msg); rc = 1; }
         else {
-            profile_epoch(&m, fit_m, &adj, (uint32_t)epochs);
+            profile_epoch(&m, fit_m, &adj, (uint32_t)epochs, profile_steps);
             gnn_model_destroy(&m);
         }
     }

@@ -24,7 +24,16 @@
 
 #define GNN_MAX_LAYERS 8
 #define GNN_DIST_FAR 255   /* dist[] of a node outside the receptive field */
-#define GNN_WIDE_BATCH 2   /* a batch on more than 1/2 of the nodes skips bcols (prop.c) */
+#define GNN_WIDE_BATCH 4   /* a batch on more than 1/4 of the nodes skips bcols (prop.c) */
+
+/* gnn_bpr_rows' scratch: nrm [n] squared layer-0 norms (valid on the
+ * batch's rows during a call), cz [cap] and lk [2 cap] per triple. */
+typedef struct gnn_bpr_ws {
+    double *nrm;
+    float *cz;
+    double *lk;
+    size_t cap;
+} gnn_bpr_ws_t;
 
 typedef struct gnn_ws {
     uint32_t n;               /* nodes = n_users + n_items */
@@ -57,6 +66,7 @@ typedef struct gnn_ws {
      * [j-1] forward Z_j, [GNN_MAX_LAYERS + j-1] backward Y_j (Y_K with Adam) */
     double prof[2 * GNN_MAX_LAYERS];
     double prof_bcols;        /* ... and building bcols (part of gnn_prop_field) */
+    gnn_bpr_ws_t bpr;         /* gnn_bpr_rows' scratch (lightgcn/mf steps) */
     /* the epoch's triples, [cap_triples] each (sampler output) */
     uint32_t *tu, *ti, *tj;
     size_t cap_triples;
@@ -97,6 +107,16 @@ void gnn_prop_clear(gnn_ws_t *w, uint32_t dim);
 double gnn_bpr(const float *z, float zscale, const float *emb0, uint32_t dim, uint32_t n_users,
                const uint32_t *u, const uint32_t *i, const uint32_t *j, uint32_t t, float reg,
                float *g, float *l2, int threads);
+
+/* The same from a batch whose distinct nodes are rows[0..n_rows) ascending
+ * (prop's level 0), with scratch kept between steps (s->nrm [n] is the
+ * caller's; NULL, or a failed allocation, falls back to gnn_bpr): the same
+ * bits as gnn_bpr, its reference twin, with the layer-0 norms computed once
+ * per distinct row instead of gathered per triple. */
+double gnn_bpr_rows(const float *z, float zscale, const float *emb0, uint32_t dim, uint32_t n_users,
+                    const uint32_t *u, const uint32_t *i, const uint32_t *j, uint32_t t, float reg,
+                    const uint32_t *rows, uint32_t n_rows, gnn_bpr_ws_t *s, float *g, float *l2, int threads);
+void gnn_bpr_ws_free(gnn_bpr_ws_t *s);
 
 /* sampler.c */
 /* Users with >= 1 training item and >= 1 item outside their row. */

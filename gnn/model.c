@@ -22,6 +22,7 @@ static void ws_free(gnn_ws_t *w)
     free(w->dist); free(w->lists); free(w->frontier); free(w->fill); free(w->e0h);
     graph_csr_destroy(&w->bcols);
     free(w->tu); free(w->ti); free(w->tj); free(w->active);
+    gnn_bpr_ws_free(&w->bpr);
     free(w->gcn_t); free(w->gcn_p); free(w->gcn_e); free(w->gcn_f);
     free(w->gcn_dt); free(w->gcn_dp); free(w->gcn_de);
     free(w);
@@ -121,6 +122,7 @@ int gnn_model_init_nodes(gnn_model_t *m, const gnn_hparams_t *hp, uint32_t n_use
     w->lists = malloc((size_t)GNN_MAX_LAYERS * n * sizeof(uint32_t));
     w->frontier = malloc((size_t)n * sizeof(uint32_t));
     w->fill = malloc(((size_t)n + 1) * sizeof *w->fill);
+    w->bpr.nrm = malloc((size_t)n * sizeof *w->bpr.nrm);   /* NULL: gnn_bpr_rows falls back */
     if (a == GNN_ARCH_LIGHTGCN && K > 0 && !hp->fp32_tables && !(w->e0h = mem_alloc_hot((size_t)n * d * sizeof *w->e0h)))
         goto nomem;
     if (!w->g || !w->l2 || !w->buf[0] || !w->buf[1] || !w->dist || !w->lists || !w->frontier
@@ -201,7 +203,8 @@ static int forward_loss(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *
     }
     float zs;
     const float *z = gnn_lgcn_forward(m, adj, half, &zs);
-    *loss = gnn_bpr(z, zs, m->emb0, d, m->n_users, u, i, j, t, m->hp.reg, w->g, w->l2, m->hp.threads);
+    *loss = gnn_bpr_rows(z, zs, m->emb0, d, m->n_users, u, i, j, t, m->hp.reg, w->lists, w->list_n[0], &w->bpr,
+                         w->g, w->l2, m->hp.threads);
     return ERR_OK;
 }
 

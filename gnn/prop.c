@@ -146,13 +146,16 @@ int gnn_prop_field(gnn_ws_t *w, const graph_csr_t *adj, uint32_t n_users,
         w->list_n[0] = n0;
         if (w->wide && (uint64_t)n0 * w->wide > w->n) {
             /* A batch this wide (a large graph at a fixed number of steps
-             * per epoch) reaches nearly everything in one hop: every other
-             * row is called level 1, which is exact (Z_1..Z_{K-1} and Y_1..
-             * are then computed on every row, from tables valid on every
-             * row), and Y_1 gathers G through adj itself (G is zero off the
-             * batch's rows, so the extra terms add exact zeros: the same
-             * sums as through bcols). No bcols: neither its build, a pass
-             * over most of the edges, nor its nnz x 8 bytes. */
+             * per epoch: ~40% of the nodes, every item among them, at 1M to
+             * 16M interactions) reaches nearly everything in one hop: every
+             * other row is called level 1, which is exact (Z_1..Z_{K-1} and
+             * Y_1.. are then computed on every row, from tables valid on
+             * every row), and Y_1 gathers G through adj itself, only from
+             * the batch's columns (y1_lim: the same terms in the same order
+             * as through bcols). No bcols: neither its build, two scattered
+             * passes over the batch rows' edges that cost more than Y_1
+             * itself at 16M (2.3 s against 1.2 s a step, loaded machine),
+             * nor its nnz x 8 bytes. */
             for (uint32_t r = 0; r < w->n; r++)
                 if (dist[r] != 0) dist[r] = 1;
             lev0 = levels;
@@ -290,6 +293,17 @@ static uint8_t widen_support(uint16_t *y, const gnn_ws_t *w, uint8_t lim, uint32
     return GNN_GATHER_ALL;
 }
 
+/* The mask limit of Y_1's gather from G. Through bcols every column is a
+ * batch node: gather all. Through adj itself (a wide batch) only the batch's
+ * columns (dist 0) hold non-zero G: the kernel's compaction is a sequential
+ * scan of the row's columns against dist (n bytes, cached), far cheaper than
+ * gathering the zero rows (at 16M interactions ~60% of the batch-free
+ * entries); the sums are the same, the skipped terms being exact zeros. */
+static uint8_t y1_lim(const gnn_ws_t *w, const graph_csr_t *adj)
+{
+    return w->y1 == adj ? 1 : GNN_GATHER_ALL;
+}
+
 /* The half path: G is multiplied by gmul (a power of two, so exactly) before
  * it is stored as halves: dL/dF is ~1/T per occurrence and would otherwise
  * fall into float16's subnormals; the product is linear, so the last,
@@ -309,7 +323,7 @@ static void backward_half(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam
         uint16_t *out = (uint16_t *)w->buf[(j - 1) & 1];
         double t0 = clock_now();
         /* bcols holds only the batch's columns: nothing to skip */
-        const uint8_t lim = j == 1 ? GNN_GATHER_ALL : widen_support(prev, w, (uint8_t)j, dim, m->hp.threads);
+        const uint8_t lim = j == 1 ? y1_lim(w, adj) : widen_support(prev, w, (uint8_t)j, dim, m->hp.threads);
         gnn_spmm_t s = {.a = j == 1 ? w->y1 : adj, .rows = level_rows(w, j),
                         .n_rows = w->list_n[j], .x32 = j == 1 ? w->g : NULL, .x16 = prev,
                         .add = w->g, .mask = w->dist, .lim = lim, .fma = 1, .y16 = out, .dim = dim};
@@ -318,7 +332,7 @@ static void backward_half(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam
         prev = out;
     }
     double t0 = clock_now();
-    const uint8_t lim = K == 1 ? GNN_GATHER_ALL : widen_support(prev, w, (uint8_t)K, dim, m->hp.threads);
+    const uint8_t lim = K == 1 ? y1_lim(w, adj) : widen_support(prev, w, (uint8_t)K, dim, m->hp.threads);
     const gnn_spmm_t s = {.a = K == 1 ? w->y1 : adj, .x32 = K == 1 ? w->g : NULL, .x16 = prev,
                           .add = w->g, .mask = w->dist, .lim = lim, .fma = 1, .dim = dim};
     gnn_spmm_adam(&s, 1.0f / ((float)(K + 1) * gmul), w->l2, m->emb0, m->adam_m, m->adam_v, w->e0h,
@@ -340,7 +354,7 @@ void gnn_lgcn_backward(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam_t 
         double t0 = clock_now();
         gnn_spmm(&(gnn_spmm_t){.a = j == 1 ? w->y1 : adj, .rows = level_rows(w, j), .n_rows = w->list_n[j],
                                .x32 = prev, .add = w->g, .mask = w->dist,
-                               .lim = j == 1 ? GNN_GATHER_ALL : (uint8_t)j, .y32 = out, .dim = dim},
+                               .lim = j == 1 ? y1_lim(w, adj) : (uint8_t)j, .y32 = out, .dim = dim},
                  m->hp.threads);
         w->prof[GNN_MAX_LAYERS + j - 1] += clock_now() - t0;
         prev = out;
