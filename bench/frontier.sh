@@ -11,6 +11,8 @@
 #   MODELS_amazon_book, MODELS_lastfm, MODELS_gowalla: the --arch list of each
 #     (defaults below; lightgcn only when LIGHTGCN_ARGS is set)
 #   ARGS_<arch> (e.g. ARGS_chebycf="--cheby-order 6"), MF_ARGS, LIGHTGCN_ARGS
+#   SWEEP_<arch>="ARGS|ARGS|...": run the arch once per setting (the sweep;
+#     with VALID=F it picks settings without reading the test set)
 #   VALID=F: tuning. Each user's training items are split (awk, seeded) into
 #     a held-out fraction F and the rest; the store is built from the rest
 #     with the held-out items as its test set, so every figure printed is a
@@ -70,17 +72,20 @@ models() {
 }
 
 metric() { sed -n "s/.*$1@20 \([0-9.]*\).*/\1/p" "$2" | head -1; }
+eval_metric() { awk -v c="$1" '$1 == 20 { print $c; exit }' "$2"; }   # eval's table: K recall ndcg ...
 load() { cut -d' ' -f1 /proc/loadavg; }
 [ "$VALID" != 0 ] && echo "VALID=$VALID: every figure below is on the validation split carved from train"
-printf '%-11s %-9s %8s %8s %8s %8s %8s %8s %8s %5s\n' dataset model wall_s user_s rss_MiB recall20 ndcg20 \
-    eval_r20 eval_n20 load
+printf '%-11s %-9s %8s %8s %8s %8s %8s %8s %8s %5s  %s\n' dataset model wall_s user_s rss_MiB recall20 ndcg20 \
+    eval_r20 eval_n20 load settings
 for ds in $DATASETS; do
     build "$ds"; rc=$?
     [ $rc = 77 ] && { echo "$ds: no data under $DATA (skipped)"; continue; }
     [ $rc != 0 ] && { echo "build-graph $ds failed: $(tail -2 "$T/build.err")" >&2; exit 1; }
     for arch in $(models "$ds"); do
-        var="ARGS_${arch//-/_}"
-        extra=${!var:-}
+        var="ARGS_${arch//-/_}" svar="SWEEP_${arch//-/_}"
+        IFS='|' read -r -a settings <<<"${!svar:-${!var:-}}"
+        [ ${#settings[@]} = 0 ] && settings=("")
+        for extra in "${settings[@]}"; do
         [ "$arch" = mf ] && extra="$MF_ARGS $extra"
         [ "$arch" = lightgcn ] && extra="$LIGHTGCN_ARGS $extra"
         l0=$(load)
@@ -94,9 +99,10 @@ for ds in $DATASETS; do
         er="-" en="-"
         if [ "$EVAL" = 1 ]; then
             "$GNNREC" eval --store "$T/$ds" --model "$arch" --k 20 >"$T/eval" 2>"$T/eval.err" &&
-                { er=$(metric recall "$T/eval"); en=$(metric ndcg "$T/eval"); }
+                { er=$(eval_metric 2 "$T/eval"); en=$(eval_metric 3 "$T/eval"); }
         fi
-        printf '%-11s %-9s %8.1f %8s %8s %8s %8s %8s %8s %5s\n' "$ds" "$arch" "$wall" "$usr" "$rss" \
-            "$(metric recall "$T/out")" "$(metric ndcg "$T/out")" "$er" "$en" "$l0"
+        printf '%-11s %-9s %8.1f %8s %8s %8s %8s %8s %8s %5s  %s\n' "$ds" "$arch" "$wall" "$usr" "$rss" \
+            "$(metric recall "$T/out")" "$(metric ndcg "$T/out")" "$er" "$en" "$l0" "$extra"
+        done
     done
 done

@@ -227,8 +227,8 @@ static void on_note(void *ctx, const gnn_trainer_note_t *n)
     else if (n->kind == GNN_NOTE_ORDER)
         fprintf(stderr, "node order: %s (%.2fs)\n", graph_order_info(n->order)->name, n->seconds);
     else if (n->kind == GNN_NOTE_FITTED)
-        fprintf(stderr, "%s: %u users, %u items, SVD k %u fitted in %.2fs\n", r->arch->name, n->n_users, n->n_items,
-                n->svd_k, n->seconds);
+        fprintf(stderr, "%s: %u users, %u items, %s %u fitted in %.2fs\n", r->arch->name, n->n_users, n->n_items,
+                r->arch->id == GNN_ARCH_ITEMKNN ? "neighbours" : "SVD k", n->svd_k, n->seconds);
 }
 
 static void on_epoch(void *ctx, const gnn_epoch_report_t *p)
