@@ -8,7 +8,8 @@
  *                    products of the saved final embeddings
  *   GNN_KIND_COUNT   no training: popularity counts saved as 1-dim embeddings
  *   GNN_KIND_FILTER  training-free graph filters (gnn/gfcf.h); scored from
- *                    the training graph and a saved SVD factor
+ *                    the training graph and a saved SVD factor (itemknn: a
+ *                    saved neighbour table)
  */
 #ifndef GNNREC_GNN_ARCH_H
 #define GNNREC_GNN_ARCH_H
@@ -25,6 +26,8 @@ typedef enum gnn_arch_id {
     GNN_ARCH_KGLIGHTGCN,
     GNN_ARCH_GFCF,
     GNN_ARCH_BSPM,
+    GNN_ARCH_CHEBYCF,
+    GNN_ARCH_ITEMKNN,
     GNN_ARCH_N            /* the number of architectures; not one */
 } gnn_arch_id_t;
 

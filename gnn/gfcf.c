@@ -45,6 +45,54 @@ void gnn_gfcf_defaults(gnn_gfcf_params_t *p)
     p->t_s = 2.5f;
     p->k_s = 1;
     p->rk4 = 1;
+    p->cheby_order = 8;
+    p->cheby_phi = 1.5f;
+    p->cheby_beta = 0.4f;
+}
+
+void gnn_gfcf_defaults_variant(gnn_gfcf_params_t *p, uint32_t variant)
+{
+    gnn_gfcf_defaults(p);
+    p->variant = variant;
+    if (variant == GNN_GFCF_CHEBYCF) {
+        p->alpha = 0.2f;
+        p->svd_k = 512;
+    }
+    if (variant == GNN_GFCF_ITEMKNN) {
+        p->svd_k = 100;
+        p->knn_shrink = 10.0f;
+    }
+}
+
+static const char *const variant_names[] = {"gf-cf", "bspm", "chebycf", "itemknn"};
+
+int gnn_gfcf_variant_of(const char *arch)
+{
+    for (int v = 0; v <= GNN_GFCF_ITEMKNN; v++)
+        if (!strcmp(arch, variant_names[v])) return v;
+    return -1;
+}
+
+const char *gnn_gfcf_variant_name(uint32_t variant)
+{
+    return variant <= GNN_GFCF_ITEMKNN ? variant_names[variant] : "gf-cf";
+}
+
+int gnn_gfcf_params_read(const void *blob, size_t len, const char *model, gnn_gfcf_params_t *p, err_t *e)
+{
+    uint32_t version = 0;
+    if (len >= sizeof version) memcpy(&version, blob, sizeof version);
+    /* version 1 is version 2's prefix: its models are gf-cf or bspm */
+    if (!(version == GNN_GFCF_VERSION && len == sizeof *p) && !(version == 1 && len == GNN_GFCF_V1_SIZE))
+        return err_set(e, ERR_USAGE, "model '%s': graph-filter parameters of %zu bytes (version %u); retrain it",
+                       model, len, version);
+    gnn_gfcf_defaults(p);
+    memcpy(p, blob, len);
+    if (p->variant > GNN_GFCF_ITEMKNN || (p->variant == GNN_GFCF_CHEBYCF &&
+                                          (p->cheby_order < 1 || p->cheby_order > GNN_CHEBY_MAX_ORDER)))
+        return err_set(e, ERR_USAGE, "model '%s': bad graph-filter parameters; retrain it", model);
+    p->version = GNN_GFCF_VERSION;
+    return ERR_OK;
 }
 
 int gnn_gfcf_init(gnn_gfcf_t *m, const graph_csr_t *r, const gnn_gfcf_params_t *p, err_t *e)
@@ -62,7 +110,10 @@ int gnn_gfcf_init(gnn_gfcf_t *m, const graph_csr_t *r, const gnn_gfcf_params_t *
     m->du_inv = malloc(((size_t)m->n_users + 1) * sizeof(float));
     m->di_is = malloc(((size_t)m->n_items + 1) * sizeof(float));
     m->di_s = malloc(((size_t)m->n_items + 1) * sizeof(float));
-    if (!m->du_inv || !m->di_is || !m->di_s) {
+    m->di_pre = malloc(((size_t)m->n_items + 1) * sizeof(float));
+    m->di_post = malloc(((size_t)m->n_items + 1) * sizeof(float));
+    m->di_pre_is = malloc(((size_t)m->n_items + 1) * sizeof(float));
+    if (!m->du_inv || !m->di_is || !m->di_s || !m->di_pre || !m->di_post || !m->di_pre_is) {
         gnn_gfcf_destroy(m);
         return err_set(e, ERR_NOMEM, "gf-cf: out of memory for degrees");
     }
@@ -74,6 +125,16 @@ int gnn_gfcf_init(gnn_gfcf_t *m, const graph_csr_t *r, const gnn_gfcf_params_t *
         uint64_t d = m->rt.ptr[i + 1] - m->rt.ptr[i];
         m->di_is[i] = d ? 1.0f / sqrtf((float)d) : 0.0f;
         m->di_s[i] = d ? sqrtf((float)d) : 0.0f;
+        m->di_pre[i] = d ? (float)pow((double)d, -(double)p->cheby_beta) : 0.0f;
+        m->di_post[i] = d ? (float)pow((double)d, (double)p->cheby_beta) : 0.0f;
+        m->di_pre_is[i] = d ? (float)pow((double)d, -(double)p->cheby_beta - 0.5) : 0.0f;
+    }
+    if (p->variant == GNN_GFCF_CHEBYCF) {
+        if (p->cheby_order < 1 || p->cheby_order > GNN_CHEBY_MAX_ORDER) {
+            gnn_gfcf_destroy(m);
+            return err_set(e, ERR_USAGE, "chebycf: order %u out of 1..%u", p->cheby_order, GNN_CHEBY_MAX_ORDER);
+        }
+        gnn_chebycf_coeffs(p->cheby_order, p->cheby_phi, m->coef);
     }
     return ERR_OK;
 }
@@ -90,6 +151,13 @@ void gnn_gfcf_destroy(gnn_gfcf_t *m)
     free(m->du_inv);
     free(m->di_is);
     free(m->di_s);
+    free(m->di_pre);
+    free(m->di_post);
+    free(m->di_pre_is);
+    free(m->idx_own);
+    free(m->rev_ptr);
+    free(m->rev_item);
+    free(m->rev_w);
     free(m->v_own);
     free(m->s_own);
     memset(m, 0, sizeof *m);
@@ -277,15 +345,33 @@ done:
 
 /* ---- scoring ---- */
 
-/* y [I] += (r Di^-1/2 R^T Du^-1 R) for the binary row r = hist row (not yet
- * scaled by Di^-1/2 on the right). w [U] zero on entry and exit. */
-static void sparse_rp(const gnn_gfcf_t *m, const uint32_t *items, uint64_t n_it, float *w, uint32_t *touched,
-                      float *y)
+void gnn_gfcf_ideal(const gnn_gfcf_t *m, const float *wi, const graph_csr_t *hist, const uint32_t *rows, uint32_t n,
+                    float *x, float *out)
+{
+    const uint32_t k = m->k, ni = m->n_items;
+    for (uint32_t q = 0; q < n; q++) {
+        float *xq = x + (size_t)q * k;
+        for (uint64_t c = hist->ptr[rows[q]]; c < hist->ptr[rows[q] + 1]; c++) {
+            const uint32_t i = hist->col[c];
+            const float d = wi[i];
+            const float *vi = m->v + (size_t)i * k;
+            for (uint32_t t = 0; t < k; t++) xq[t] += d * vi[t];
+        }
+    }
+    if (k)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)ni, (int)k, 1.0f, x, (int)k, m->v,
+                    (int)k, 0.0f, out, (int)ni);
+    else
+        memset(out, 0, (size_t)n * ni * sizeof *out);
+}
+
+void gnn_gfcf_sparse_rp(const gnn_gfcf_t *m, const float *wi, const uint32_t *items, uint64_t n_it, float *w,
+                        uint32_t *touched, float *y)
 {
     uint32_t nt = 0;
     for (uint64_t a = 0; a < n_it; a++) {
         uint32_t i = items[a];
-        float c = m->di_is[i];
+        float c = wi[i];
         if (c == 0.0f) continue;
         for (uint64_t b = m->rt.ptr[i]; b < m->rt.ptr[i + 1]; b++) {
             uint32_t v = m->rt.col[b];
@@ -340,8 +426,10 @@ static void dense_p_block(const gnn_gfcf_t *m, const float *yt, float *zt, float
 int gnn_gfcf_score(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32_t *rows, uint32_t n, float *out,
                    err_t *e)
 {
+    if (m->p.variant == GNN_GFCF_CHEBYCF) return gnn_chebycf_score(m, hist, rows, n, out, e);
+    if (m->p.variant == GNN_GFCF_ITEMKNN) return gnn_itemknn_score(m, hist, rows, n, out, e);
     uint32_t ni = m->n_items, nu = m->n_users, k = m->k;
-    int bspm = m->p.bspm != 0, rc = ERR_OK;
+    int bspm = m->p.variant == GNN_GFCF_BSPM, rc = ERR_OK;
     uint32_t sw = n < SHARP_W ? n : SHARP_W;
     float *w = calloc((size_t)nu + 1, sizeof *w);
     uint32_t *touched = malloc(((size_t)nu + 1) * sizeof *touched);
@@ -366,25 +454,12 @@ int gnn_gfcf_score(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32_t 
         rc = err_set(e, ERR_NOMEM, "%s: out of memory for %u queries", bspm ? "bspm" : "gf-cf", n);
         goto done;
     }
-    /* ideal term: x [n x k] = r Di^-1/2 V, then out = x V^T (scaled by Di^1/2 below) */
-    for (uint32_t q = 0; q < n; q++) {
-        float *xq = x + (size_t)q * k;
-        for (uint64_t c = hist->ptr[rows[q]]; c < hist->ptr[rows[q] + 1]; c++) {
-            uint32_t i = hist->col[c];
-            float d = m->di_is[i];
-            const float *vi = m->v + (size_t)i * k;
-            for (uint32_t t = 0; t < k; t++) xq[t] += d * vi[t];
-        }
-    }
-    if (k)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)ni, (int)k, 1.0f, x, (int)k, m->v,
-                    (int)k, 0.0f, out, (int)ni);
-    else
-        memset(out, 0, (size_t)n * ni * sizeof *out);
+    /* ideal term: out = r Di^-1/2 V V^T (scaled by Di^1/2 below) */
+    gnn_gfcf_ideal(m, m->di_is, hist, rows, n, x, out);
     float wi = bspm ? m->p.beta : m->p.alpha;
     for (uint32_t q = 0; q < n; q++) {
         const uint32_t *items = hist->col + hist->ptr[rows[q]];
-        sparse_rp(m, items, hist->ptr[rows[q] + 1] - hist->ptr[rows[q]], w, touched, y);
+        gnn_gfcf_sparse_rp(m, m->di_is, items, hist->ptr[rows[q] + 1] - hist->ptr[rows[q]], w, touched, y);
         float *o = out + (size_t)q * ni;
         for (uint32_t j = 0; j < ni; j++) {
             o[j] = wi * m->di_s[j] * o[j] + m->di_is[j] * y[j];
@@ -434,7 +509,7 @@ static int score_cb(const gnn_scorer_t *s, const graph_csr_t *hist, const uint32
 void gnn_gfcf_scorer(gnn_gfcf_t *m, gnn_scorer_t *s)
 {
     memset(s, 0, sizeof *s);
-    snprintf(s->arch, sizeof s->arch, "%s", m->p.bspm ? "bspm" : "gf-cf");
+    snprintf(s->arch, sizeof s->arch, "%s", gnn_gfcf_variant_name(m->p.variant));
     s->n_users = m->n_users;
     s->n_items = m->n_items;
     s->dim = m->k;
@@ -464,6 +539,8 @@ static void mul_p(const double *p, const double *y, double *z, uint32_t ni)
 int gnn_gfcf_score_ref(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32_t *rows, uint32_t n,
                        float *out, err_t *e)
 {
+    if (m->p.variant == GNN_GFCF_CHEBYCF) return gnn_chebycf_score_ref(m, hist, rows, n, out, e);
+    if (m->p.variant == GNN_GFCF_ITEMKNN) return gnn_itemknn_score_ref(m, hist, rows, n, out, e);
     uint32_t ni = m->n_items, k = m->k;
     double *p = calloc((size_t)ni * ni + 1, sizeof *p);
     double *r = malloc(((size_t)ni + 1) * sizeof *r), *y = malloc(((size_t)ni + 1) * sizeof *y);
@@ -482,7 +559,7 @@ int gnn_gfcf_score_ref(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint3
                 uint32_t i = R->col[a], j = R->col[b];
                 p[(size_t)i * ni + j] += (double)m->du_inv[v] * m->di_is[i] * m->di_is[j];
             }
-    int bspm = m->p.bspm != 0;
+    int bspm = m->p.variant == GNN_GFCF_BSPM;
     double wi = bspm ? m->p.beta : m->p.alpha;
     for (uint32_t q = 0; q < n; q++) {
         memset(r, 0, ni * sizeof *r);

@@ -1,5 +1,5 @@
-/* gfcf.h - training-free graph-filter models: GF-CF (Shen et al. 2021) and
- * BSPM (Choi et al. 2023), docs/gfcf.md.
+/* gfcf.h - training-free graph-filter models: GF-CF (Shen et al. 2021),
+ * BSPM (Choi et al. 2023) and ChebyCF (Kim et al. 2025), docs/gfcf.md.
  *
  * R [U x I] is the binary training matrix, Du, Di its user and item degrees,
  * R~ = Du^-1/2 R Di^-1/2 and P = R~^T R~ [I x I] the normalized item graph.
@@ -13,6 +13,11 @@
  *              RK4:   y <- y + h/6 (k1 + 2 k2 + 2 k3 + k4), k1 = -y P,
  *                     k2 = -(y + h/2 k1) P, k3 = -(y + h/2 k2) P, k4 = -(y + h k3) P
  *            s = y_{K_s}
+ *   chebycf: s0 = r Di^-b (b = cheby_beta), L~ = I - 2P (spectrum in [-1, 1]),
+ *            s = (sum_{k=0..K} c_k T_k(L~) s0 + alpha s0 V V^T) Di^b
+ *            T_k the Chebyshev polynomials (T_k = 2 L~ T_{k-1} - T_{k-2}), c_k
+ *            the interpolation of a flat low-pass plateau of flatness phi
+ *            (gnn_chebycf_coeffs); V holds svd_k (eta) singular vectors.
  * Items with no training interaction have Di = 0: their Di^-1/2 and Di^1/2 are
  * taken as 0, so they score 0 in every term.
  *
@@ -28,6 +33,7 @@
  * Saved models (gnn/saved.h conventions): meta (arch "gf-cf" or "bspm",
  * dim = svd_k), config (YAML text), gfcf (gnn_gfcf_params_t), gfcf_v
  * float32 [n_items x svd_k], gfcf_s float32 [svd_k] (singular values).
+ * chebycf saves the same records (arch "chebycf").
  */
 #ifndef GNNREC_GNN_GFCF_H
 #define GNNREC_GNN_GFCF_H
@@ -37,12 +43,17 @@
 #include "base/err.h"
 #include "graph/csr.h"
 
-#define GNN_GFCF_VERSION 1u
+#define GNN_GFCF_VERSION 2u      /* 1: the same record without the cheby_* fields (64 bytes) */
+#define GNN_GFCF_V1_SIZE 64u
+#define GNN_CHEBY_MAX_ORDER 32u
+
+/* gnn_gfcf_params_t.variant */
+enum { GNN_GFCF_PLAIN = 0, GNN_GFCF_BSPM = 1, GNN_GFCF_CHEBYCF = 2, GNN_GFCF_ITEMKNN = 3 };
 
 typedef struct gnn_gfcf_params {
     uint32_t version;
-    uint32_t bspm;            /* 0: gf-cf, 1: bspm */
-    float alpha;              /* gf-cf: weight of the ideal low-pass term (0.3) */
+    uint32_t variant;         /* GNN_GFCF_PLAIN (gf-cf), _BSPM, _CHEBYCF */
+    float alpha;              /* gf-cf, chebycf: weight of the ideal low-pass term (0.3; chebycf 0.2) */
     uint32_t svd_k;           /* singular vectors kept (256) */
     uint32_t svd_oversample;  /* extra columns of the randomized SVD (64) */
     uint32_t svd_iters;       /* subspace iterations, each one product with P (8) */
@@ -53,6 +64,11 @@ typedef struct gnn_gfcf_params {
     uint32_t rk4;             /* bspm: 1 = RK4 steps, 0 = Euler steps (1) */
     uint32_t n_users, n_items;
     uint64_t nnz;             /* training interactions fitted on (detects appended data) */
+    /* version 2 */
+    uint32_t cheby_order;     /* chebycf: Chebyshev order K (8) */
+    float cheby_phi;          /* chebycf: flatness of the plateau (1.5) */
+    float cheby_beta;         /* chebycf: exponent of the degree normalization (0.4) */
+    float knn_shrink;         /* itemknn: shrinkage of the cosine (10); svd_k is its k (100) */
 } gnn_gfcf_params_t;
 
 typedef struct gnn_gfcf {
@@ -64,10 +80,38 @@ typedef struct gnn_gfcf {
     float *di_is, *di_s;      /* [I] Di^-1/2, Di^1/2 (0 for an empty column) */
     const float *v;           /* [I x k] right singular vectors (owned or borrowed) */
     float *v_own, *s_own;     /* [I x k], [k] when fitted here */
+    float *di_pre, *di_post;  /* chebycf: [I] Di^-b, Di^b (0 for an empty column) */
+    float *di_pre_is;         /* chebycf: [I] Di^-b-1/2 (s0 Di^-1/2, the first hop of s0 P) */
+    double coef[GNN_CHEBY_MAX_ORDER + 1];   /* chebycf: c_0..c_K */
+    /* itemknn: v [I x k] the similarities of each item's k neighbours, best
+     * first, idx [I x k] their items (padding: weight 0); rev the reversed
+     * lists: for item i, the (j, sim) with i among j's neighbours */
+    const uint32_t *idx;
+    uint32_t *idx_own;
+    uint64_t *rev_ptr;        /* [I + 1] */
+    uint32_t *rev_item;
+    float *rev_w;
 } gnn_gfcf_t;
 
-/* Defaults above into p. */
+/* Defaults above into p (variant gf-cf). */
 void gnn_gfcf_defaults(gnn_gfcf_params_t *p);
+/* The defaults of variant: chebycf takes the paper's gowalla values
+ * (alpha 0.2, svd_k = eta 512, order 8, phi 1.5, beta 0.4). */
+void gnn_gfcf_defaults_variant(gnn_gfcf_params_t *p, uint32_t variant);
+
+/* A saved parameter record (len bytes, version 1 or 2) into p; ERR_USAGE
+ * naming model when it is neither. */
+int gnn_gfcf_params_read(const void *blob, size_t len, const char *model, gnn_gfcf_params_t *p, err_t *e);
+
+/* ChebyCF's coefficients c[0..order] (order 1..GNN_CHEBY_MAX_ORDER): the
+ * degree-order polynomial sum c_k T_k(x) through the values of the plateau
+ * h(x) = 1/2 + 1/2 |x|^phi (x < 0), 1/2 - 1/2 x^phi (x >= 0), taken at the
+ * points cos((order - j) pi / order) and rounded to 3 decimals, placed at
+ * the Chebyshev nodes x_j = cos((order + 1/2 - j) pi / (order + 1)),
+ * j = 0..order (what the authors' code computes; docs/gfcf.md). */
+void gnn_chebycf_coeffs(uint32_t order, double phi, double *c);
+/* The plateau target values f[0..order] and the nodes x[0..order] above. */
+void gnn_chebycf_targets(uint32_t order, double phi, double *f, double *x);
 
 /* Degrees and R^T of r (borrowed: must outlive m); no SVD yet. */
 int gnn_gfcf_init(gnn_gfcf_t *m, const graph_csr_t *r, const gnn_gfcf_params_t *p, err_t *e);
@@ -88,6 +132,41 @@ void gnn_gfcf_scorer(gnn_gfcf_t *m, struct gnn_scorer *s);
 /* The scorer's callback: out [n x I] for history rows rows[0..n) of hist. */
 int gnn_gfcf_score(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32_t *rows, uint32_t n,
                    float *out, err_t *e);
+
+/* Building block of the scorers: out [n x I] = (r w) V V^T for the rows of
+ * hist with item weights w [I]; x [n x k] zero on entry (scratch). */
+void gnn_gfcf_ideal(const gnn_gfcf_t *m, const float *w, const graph_csr_t *hist, const uint32_t *rows, uint32_t n,
+                    float *x, float *out);
+
+/* Building block of the scorers: y [I] += ((r w) R^T Du^-1) R for the row
+ * r = items[0..n_it) with item weights w [I] (the caller scales the result
+ * by Di^-1/2 on the right). acc [U] zero on entry and exit, touched [U]. */
+void gnn_gfcf_sparse_rp(const gnn_gfcf_t *m, const float *w, const uint32_t *items, uint64_t n_it, float *acc,
+                        uint32_t *touched, float *y);
+
+/* chebycf's scorer and its reference (gnn/chebycf.c); gnn_gfcf_score and
+ * gnn_gfcf_score_ref call them for the chebycf variant. */
+int gnn_chebycf_score(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32_t *rows, uint32_t n, float *out,
+                      err_t *e);
+int gnn_chebycf_score_ref(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32_t *rows, uint32_t n,
+                          float *out, err_t *e);
+
+/* itemknn (gnn/itemknn.c): the neighbour tables of the fit (v_own, idx_own,
+ * s_own = the mean similarity of the t-th neighbour), or saved tables
+ * (borrowed; checked: ERR_USAGE when an item is out of range), and their
+ * reversed lists; the scorer and the brute-force reference (dense counts,
+ * a full sort per item). */
+int gnn_itemknn_fit(gnn_gfcf_t *m, int threads, err_t *e);
+int gnn_itemknn_set(gnn_gfcf_t *m, const float *w, const uint32_t *idx, uint32_t k, err_t *e);
+int gnn_itemknn_score(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32_t *rows, uint32_t n, float *out,
+                      err_t *e);
+int gnn_itemknn_score_ref(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32_t *rows, uint32_t n,
+                          float *out, err_t *e);
+
+/* The variant of an architecture name (gf-cf, bspm, chebycf, itemknn; -1
+ * for any other) and back. */
+int gnn_gfcf_variant_of(const char *arch);
+const char *gnn_gfcf_variant_name(uint32_t variant);
 
 /* Plain reference: forms P densely (I x I, tiny inputs only) and applies the
  * equations above literally, in double. out [n x I]. */

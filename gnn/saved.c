@@ -333,7 +333,8 @@ int gnn_saved_write_pop(store_txn_t *t, const char *name, uint32_t n_users, uint
 int gnn_gfcf_save(store_txn_t *t, const char *name, const gnn_gfcf_t *m, const char *config,
                   double fit_seconds, err_t *e)
 {
-    const gnn_arch_id_t id = m->p.bspm ? GNN_ARCH_BSPM : GNN_ARCH_GFCF;
+    const gnn_arch_t *a = gnn_arch_find(gnn_gfcf_variant_name(m->p.variant));
+    const gnn_arch_id_t id = a ? a->id : GNN_ARCH_GFCF;
     gnn_saved_meta_t meta = {.version = GNN_SAVED_VERSION, .n_users = m->n_users, .n_items = m->n_items,
                              .dim = m->k, .seed = m->p.seed, .best_metric = -1.0,
                              .train_seconds = fit_seconds, .arch_id = id, .edges = GNN_SAVED_EDGE_INTERACTION,
@@ -349,6 +350,7 @@ int gnn_gfcf_save(store_txn_t *t, const char *name, const gnn_gfcf_t *m, const c
         (rc = put(t, name, GNN_SAVED_KEY_GFCF, &p, sizeof p, &tab, e)) ||
         (rc = put(t, name, GNN_SAVED_KEY_GFCF_V, m->v, (size_t)m->n_items * m->k * sizeof(float), &tab, e)) ||
         (rc = put(t, name, GNN_SAVED_KEY_GFCF_S, m->s_own, (size_t)m->k * sizeof(float), &tab, e)) ||
+        (m->idx && (rc = put(t, name, GNN_SAVED_KEY_KNN_IDX, m->idx, (size_t)m->n_items * m->k * 4, &tab, e))) ||
         (rc = put(t, name, GNN_SAVED_KEY_METRICS, "", 0, &tab, e)))
         return rc;
     return crc_write(t, name, &tab, e);
@@ -622,9 +624,11 @@ int gnn_saved_check(store_txn_t *t, const char *name, store_check_t *c, err_t *e
     if (!a) {
         store_check_problem(c, "model '%s': unknown architecture '%s' in its meta", name, m.arch);
     } else if (a->kind == GNN_KIND_FILTER) {
-        want_len(&b, GNN_SAVED_KEY_GFCF, sizeof(gnn_gfcf_params_t), 0);
+        if (seen_len(&b, GNN_SAVED_KEY_GFCF) != GNN_GFCF_V1_SIZE)   /* version 1 records stay readable */
+            want_len(&b, GNN_SAVED_KEY_GFCF, sizeof(gnn_gfcf_params_t), 0);
         want_len(&b, GNN_SAVED_KEY_GFCF_V, (size_t)m.n_items * m.dim * f, 0);
         want_len(&b, GNN_SAVED_KEY_GFCF_S, (size_t)m.dim * f, 0);
+        if (a->id == GNN_ARCH_ITEMKNN) want_len(&b, GNN_SAVED_KEY_KNN_IDX, (size_t)m.n_items * m.dim * 4, 0);
     } else {
         /* a staging has no embeddings until its first evaluation */
         want_len(&b, GNN_SAVED_KEY_EMB, ((size_t)m.n_users + m.n_items) * m.dim * f, staging);

@@ -17,7 +17,10 @@
  *   metrics   the metrics log, JSON lines (one per epoch)
  *   params, adam_m, adam_v   float32 [n_params]: the latest checkpoint,
  *             which --resume continues from
- *   gfcf, gfcf_v, gfcf_s     gf-cf/bspm: gnn_gfcf_params_t, V [I x k], s [k]
+ *   gfcf, gfcf_v, gfcf_s     gf-cf/bspm/chebycf: gnn_gfcf_params_t, V [I x k], s [k];
+ *             itemknn: the same record, gfcf_v = the similarities [I x k],
+ *             gfcf_s = the mean similarity of the t-th neighbour [k], and
+ *   knn_idx   itemknn: u32 [I x k], each item's neighbours, best first
  *   ivf       the model's approximate top-K index (`gnnrec index`, gnn/ivf.h),
  *             one blob of 32-bit words: u32 [4] (1, nlist, dim, n_items),
  *             centroids float [nlist x dim], list_ptr u32 [nlist + 1],
@@ -90,6 +93,7 @@
 #define GNN_SAVED_KEY_GFCF "gfcf"
 #define GNN_SAVED_KEY_GFCF_V "gfcf_v"
 #define GNN_SAVED_KEY_GFCF_S "gfcf_s"
+#define GNN_SAVED_KEY_KNN_IDX "knn_idx"
 #define GNN_SAVED_KEY_IVF "ivf"
 #define GNN_SAVED_KEY_CRC "crc"             /* the checksums of the other blobs */
 #define GNN_SAVED_KEY_RUN_META "run_meta"   /* the staging's meta (not listed as a model) */

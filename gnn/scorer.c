@@ -23,10 +23,7 @@ static int open_gfcf(store_txn_t *t, const char *model, const gnn_saved_meta_t *
     int rc = gnn_saved_blob(t, model, GNN_SAVED_KEY_GFCF, &pp, &len, e);
     if (rc) return rc;
     gnn_gfcf_params_t p;
-    if (len != sizeof p) return err_set(e, ERR_USAGE, "model '%s': gf-cf parameters of %zu bytes; retrain it", model, len);
-    memcpy(&p, pp, sizeof p);
-    if (p.version != GNN_GFCF_VERSION)
-        return err_set(e, ERR_USAGE, "model '%s' was saved by another gnnrec version; retrain it", model);
+    if ((rc = gnn_gfcf_params_read(pp, len, model, &p, e))) return rc;
     if (p.n_users != g->n_users || p.n_items != g->n_items || p.nnz != g->train.nnz)
         return err_set(e, ERR_USAGE,
                        "model '%s' was fitted on %u users, %u items, %llu interactions; the store now has "
@@ -45,6 +42,17 @@ static int open_gfcf(store_txn_t *t, const char *model, const gnn_saved_meta_t *
         return rc;
     }
     gnn_gfcf_set_v(m, v, meta->dim);
+    const float *idx = NULL;   /* u32 words: the aligned view of the blob */
+    size_t ni = 0;
+    if (p.variant == GNN_GFCF_ITEMKNN &&
+        ((rc = gnn_saved_floats(t, model, GNN_SAVED_KEY_KNN_IDX, &idx, &ni, e)) ||
+         (ni != (size_t)p.n_items * meta->dim &&
+          (rc = err_set(e, ERR_USAGE, "model '%s': neighbour table of %zu bytes; retrain it", model, ni))) ||
+         (rc = gnn_itemknn_set(m, v, (const void *)idx, meta->dim, e)))) {
+        gnn_gfcf_destroy(m);
+        free(m);
+        return rc;
+    }
     gnn_gfcf_scorer(m, out);
     out->destroy = gfcf_destroy;
     return ERR_OK;

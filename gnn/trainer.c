@@ -36,11 +36,18 @@ void gnn_trainer_defaults(gnn_trainer_opts_t *o)
 static void gfcf_config(const gnn_trainer_opts_t *o, uint32_t k, char *buf, size_t n)
 {
     const gnn_gfcf_params_t *g = &o->gf;
+    if (o->hp.arch == GNN_ARCH_ITEMKNN) {
+        snprintf(buf, n, "model: itemknn\nknn_k: %u\nknn_shrink: %g\nseed: %llu\n", k, (double)g->knn_shrink,
+                 (unsigned long long)g->seed);
+        return;
+    }
     snprintf(buf, n,
              "model: %s\nalpha: %g\nsvd_k: %u\nsvd_oversample: %u\nsvd_iters: %u\nseed: %llu\n"
-             "bspm_beta: %g\nbspm_t_s: %g\nbspm_k_s: %u\nbspm_solver: %s\n",
+             "bspm_beta: %g\nbspm_t_s: %g\nbspm_k_s: %u\nbspm_solver: %s\n"
+             "cheby_order: %u\ncheby_phi: %g\ncheby_beta: %g\n",
              gnn_arch_get(o->hp.arch)->name, (double)g->alpha, k, g->svd_oversample, g->svd_iters,
-             (unsigned long long)g->seed, (double)g->beta, (double)g->t_s, g->k_s, g->rk4 ? "rk4" : "euler");
+             (unsigned long long)g->seed, (double)g->beta, (double)g->t_s, g->k_s, g->rk4 ? "rk4" : "euler",
+             g->cheby_order, (double)g->cheby_phi, (double)g->cheby_beta);
 }
 
 void gnn_trainer_config_text(const gnn_trainer_opts_t *o, char *buf, size_t n)
@@ -575,11 +582,12 @@ static int run_gfcf(store_t *s, const char *name, const gnn_trainer_opts_t *o, c
 {
     gnn_gfcf_t m;
     gnn_gfcf_params_t p = o->gf;
-    p.bspm = o->hp.arch == GNN_ARCH_BSPM;
+    p.variant = (uint32_t)gnn_gfcf_variant_of(gnn_arch_get(o->hp.arch)->name);
     double t0 = clock_now();
     int rc = gnn_gfcf_init(&m, fit, &p, e);
     if (rc) return rc;
-    if ((rc = gnn_gfcf_fit(&m, o->hp.threads, e))) goto out;
+    if ((rc = p.variant == GNN_GFCF_ITEMKNN ? gnn_itemknn_fit(&m, o->hp.threads, e) : gnn_gfcf_fit(&m, o->hp.threads, e)))
+        goto out;
     out->seconds = clock_now() - t0;
     char cfg[512];
     gfcf_config(o, m.k, cfg, sizeof cfg);

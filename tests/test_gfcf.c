@@ -103,6 +103,7 @@ static double rel_err(const float *a, const float *b, size_t n)
     return num / (den > 0 ? den : 1);
 }
 
+/* bspm: 0 gf-cf, 1 bspm, 2 chebycf (k_s = its order, rk4 = 1: beta 0.5, alpha 0) */
 static void check_scores(int bspm, uint32_t k_s, int rk4)
 {
     uint32_t nu = 40, ni = 30;
@@ -110,7 +111,10 @@ static void check_scores(int bspm, uint32_t k_s, int rk4)
     make_r(&r, nu, ni, 0.15, 99);
     gnn_gfcf_params_t p;
     gnn_gfcf_defaults(&p);
-    p.svd_k = 8; p.svd_oversample = 10; p.bspm = (uint32_t)bspm; p.k_s = k_s; p.t_s = 1.5f; p.rk4 = (uint32_t)rk4;
+    p.svd_k = 8; p.svd_oversample = 10; p.variant = (uint32_t)bspm; p.k_s = k_s; p.t_s = 1.5f; p.rk4 = (uint32_t)rk4;
+    if (bspm == GNN_GFCF_CHEBYCF) {
+        p.cheby_order = k_s; p.cheby_phi = 1.5f; p.cheby_beta = rk4 ? 0.5f : 0.4f; p.alpha = rk4 ? 0.0f : 0.2f;
+    }
     gnn_gfcf_t m;
     err_t e = {0};
     CHECK(gnn_gfcf_init(&m, &r, &p, &e) == 0);
@@ -120,8 +124,7 @@ static void check_scores(int bspm, uint32_t k_s, int rk4)
     CHECK(gnn_gfcf_score(&m, &r, rows, 5, a, &e) == 0);
     CHECK(gnn_gfcf_score_ref(&m, &r, rows, 5, b, &e) == 0);
     double err = rel_err(a, b, (size_t)5 * ni);
-    CHECK_MSG(err < 1e-5, "%s (k_s %u, rk4 %d) vs reference: relative error %g", bspm ? "bspm" : "gf-cf", k_s,
-              rk4, err);
+    CHECK_MSG(err < 1e-5, "variant %d (k_s %u, rk4 %d) vs reference: relative error %g", bspm, k_s, rk4, err);
     for (uint32_t j = 0; j < ni; j++) CHECK_NEAR(a[2 * ni + j], 0.0, 1e-7);   /* no history, no score */
     /* all rows at once: several sharpening passes per call */
     {
@@ -226,8 +229,116 @@ static void check_eval_same(void)
     graph_csr_destroy(&t);
 }
 
+/* ChebyCF's coefficients interpolate the plateau's values at the nodes
+ * (sum c_k T_k(x_j) = f_j), the plateau runs from 1 (x = -1, the lowest
+ * frequencies) to 0 (x = 1), and phi changes it */
+static void check_cheby_coeffs(void)
+{
+    for (uint32_t K = 1; K <= GNN_CHEBY_MAX_ORDER; K += 3) {
+        double c[GNN_CHEBY_MAX_ORDER + 1], f[GNN_CHEBY_MAX_ORDER + 1], x[GNN_CHEBY_MAX_ORDER + 1];
+        gnn_chebycf_coeffs(K, 1.5, c);
+        gnn_chebycf_targets(K, 1.5, f, x);
+        CHECK_NEAR(f[0], 1.0, 1e-12);
+        CHECK_NEAR(f[K], 0.0, 1e-12);
+        double worst = 0;
+        for (uint32_t j = 0; j <= K; j++) {
+            double s = 0, t0 = 1, t1 = x[j];   /* T_k(x) by its recurrence, not by cos(k acos x) */
+            for (uint32_t k = 0; k <= K; k++) {
+                s += c[k] * (k == 0 ? t0 : t1);
+                if (k) { double t2 = 2 * x[j] * t1 - t0; t0 = t1; t1 = t2; }
+            }
+            worst = fmax(worst, fabs(s - f[j]));
+            if (j) CHECK(x[j] > x[j - 1] && f[j] <= f[j - 1]);
+        }
+        CHECK_MSG(worst < 1e-9, "order %u: interpolation error %g", K, worst);
+    }
+    double f1[9], f2[9], x[9];
+    gnn_chebycf_targets(8, 1.0, f1, x);
+    gnn_chebycf_targets(8, 3.0, f2, x);
+    CHECK(f2[2] < f1[2] && f2[6] > f1[6]);   /* a larger phi: flatter, nearer 1/2 away from the ends */
+    CHECK_NEAR(f1[2], 0.5 + 0.5 * 0.707, 1e-3);
+}
+
+/* a version-1 record (64 bytes, no cheby fields) still reads, as gf-cf or
+ * bspm; anything else is refused */
+static void check_params_read(void)
+{
+    gnn_gfcf_params_t p, q;
+    gnn_gfcf_defaults_variant(&p, GNN_GFCF_BSPM);
+    p.version = 1; p.alpha = 0.7f; p.cheby_order = 99;
+    err_t e = {0};
+    CHECK(gnn_gfcf_params_read(&p, GNN_GFCF_V1_SIZE, "m", &q, &e) == 0);
+    CHECK(q.version == GNN_GFCF_VERSION && q.variant == GNN_GFCF_BSPM && q.alpha == 0.7f && q.cheby_order == 8);
+    CHECK(gnn_gfcf_params_read(&p, sizeof p, "m", &q, &e) == ERR_USAGE);   /* v1 tag on a v2 size */
+    p.version = GNN_GFCF_VERSION; p.variant = GNN_GFCF_CHEBYCF;
+    CHECK(gnn_gfcf_params_read(&p, sizeof p, "m", &q, &e) == ERR_USAGE);   /* order 99 */
+    p.cheby_order = 4; p.variant = GNN_GFCF_CHEBYCF;
+    CHECK(gnn_gfcf_params_read(&p, sizeof p, "m", &q, &e) == 0 && q.cheby_order == 4);
+    CHECK(gnn_gfcf_params_read(&p, 10, "m", &q, &e) == ERR_USAGE);
+}
+
+/* ItemKNN: the scorer against the brute-force reference (dense counts, a
+ * full sort per item), the neighbour table best first without the item
+ * itself, new-user rows, and a corrupt saved table refused */
+static void check_itemknn(uint32_t k, float shrink)
+{
+    uint32_t nu = 40, ni = 30;
+    graph_csr_t r;
+    make_r(&r, nu, ni, 0.2, 31);
+    gnn_gfcf_params_t p;
+    gnn_gfcf_defaults_variant(&p, GNN_GFCF_ITEMKNN);
+    p.svd_k = k; p.knn_shrink = shrink;
+    gnn_gfcf_t m;
+    err_t e = {0};
+    CHECK(gnn_gfcf_init(&m, &r, &p, &e) == 0);
+    CHECK(gnn_itemknn_fit(&m, 2, &e) == 0);
+    CHECK_EQ_INT(m.k, k < ni ? k : ni);
+    int bad = 0;
+    for (uint32_t j = 0; j < ni; j++)
+        for (uint32_t t = 0; t < m.k; t++) {
+            const float w = m.v[(size_t)j * m.k + t];
+            bad += w < 0 || (w > 0 && m.idx[(size_t)j * m.k + t] == j);
+            if (t) bad += w > m.v[(size_t)j * m.k + t - 1];
+        }
+    CHECK_EQ_INT(bad, 0);
+    CHECK(m.v[(size_t)(ni - 1) * m.k] == 0.0f);   /* the empty item has no neighbours */
+    uint32_t all[40];
+    for (uint32_t u = 0; u < nu; u++) all[u] = u;
+    float *a = malloc((size_t)nu * ni * sizeof *a), *b = malloc((size_t)nu * ni * sizeof *b);
+    CHECK(gnn_gfcf_score(&m, &r, all, nu, a, &e) == 0);
+    CHECK(gnn_gfcf_score_ref(&m, &r, all, nu, b, &e) == 0);
+    double err = rel_err(a, b, (size_t)nu * ni);
+    CHECK_MSG(err < 1e-5, "itemknn k %u shrink %g vs brute force: relative error %g", k, (double)shrink, err);
+    uint32_t hr[4] = {0, 0, 1, 1}, hc[4] = {2, 7, 7, 29};
+    graph_csr_t h;
+    CHECK(graph_csr_from_pairs(&h, 2, ni, hr, hc, 4, &e) == 0);
+    CHECK(gnn_gfcf_score(&m, &h, all, 2, a, &e) == 0);
+    CHECK(gnn_gfcf_score_ref(&m, &h, all, 2, b, &e) == 0);
+    CHECK(rel_err(a, b, (size_t)2 * ni) < 1e-5);
+    uint32_t *idx = malloc((size_t)ni * m.k * sizeof *idx);
+    memcpy(idx, m.idx, (size_t)ni * m.k * sizeof *idx);
+    idx[5] = ni;   /* out of range */
+    gnn_gfcf_t m2;
+    CHECK(gnn_gfcf_init(&m2, &r, &p, &e) == 0);
+    CHECK(gnn_itemknn_set(&m2, m.v, idx, m.k, &e) == ERR_USAGE);
+    free(idx); free(a); free(b);
+    gnn_gfcf_destroy(&m2);
+    gnn_gfcf_destroy(&m);
+    graph_csr_destroy(&h);
+    graph_csr_destroy(&r);
+}
+
 int main(void)
 {
+    check_itemknn(3, 0.0f);
+    check_itemknn(5, 10.0f);
+    check_itemknn(100, 2.0f);   /* k > items: every candidate kept */
+    check_cheby_coeffs();
+    check_params_read();
+    check_scores(2, 1, 0);    /* chebycf order 1: only the sparse T_1 */
+    check_scores(2, 2, 0);
+    check_scores(2, 8, 0);    /* the paper's order */
+    check_scores(2, 5, 1);    /* beta 0.5, no ideal term */
     check_svd(12, 9, 4, 100, 2, 1e-4);    /* l = min(U, I): exact */
     check_svd(60, 45, 6, 20, 4, 1e-3);    /* l < min(U, I): subspace iterations */
     check_svd(45, 60, 6, 20, 4, 1e-3);    /* more items than users */

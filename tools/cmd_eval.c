@@ -99,8 +99,8 @@ int cmd_eval(int argc, char **argv)
         printf(",\"seconds\":%.3f}\n", secs);
     } else {
         if (sc.score)   /* graph filters (gf-cf, bspm): no layers or epochs */
-            printf("model %s (%s, svd_k %u, fitted in %.1fs): %u users evaluated in %.2fs\n", name, meta.arch,
-                   meta.dim, meta.train_seconds, met.users_evaluated, secs);
+            printf("model %s (%s, %s %u, fitted in %.1fs): %u users evaluated in %.2fs\n", name, meta.arch,
+                   strcmp(meta.arch, "itemknn") ? "svd_k" : "neighbours", meta.dim, meta.train_seconds, met.users_evaluated, secs);
         else
             printf("model %s (%s, dim %u%s, %u layers, epoch %u): %u users evaluated in %.2fs\n", name, meta.arch,
                    meta.dim, meta.loss == GNN_LOSS_MSE ? " with 2 bias columns" : "", meta.layers, meta.best_epoch,

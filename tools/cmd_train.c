@@ -24,7 +24,9 @@ static const char usage_text[] =
     "                       gf-cf, bspm = training-free graph filters (docs/gfcf.md): --alpha X (0.3),\n"
     "                       --svd-k N (256), --svd-oversample N (64), --svd-iters N (8); bspm:\n"
     "                       --bspm-beta X (0.2), --bspm-t-s X (2.5), --bspm-k-s N (1),\n"
-    "                       --bspm-solver rk4|euler (rk4)\n"
+    "                       --bspm-solver rk4|euler (rk4); chebycf: --cheby-order K (8), --cheby-phi X\n"
+    "                       (1.5), --cheby-beta X (0.4), --alpha (0.2), --svd-k = eta (512); itemknn =\n"
+    "                       item cosine, top --knn-k N (100) neighbours, --knn-shrink X (10)\n"
     "                       kglightgcn = lightgcn with a learned weight per knowledge relation\n"
     "  --loss L             bpr (default): implicit feedback; mse: squared error of the ratings\n"
     "                       (mf only: biased MF, mean + user bias + item bias + dot; the store\n"
@@ -77,7 +79,8 @@ static const char *const known[] = {
     "negatives", "seed", "threads", "eval_every", "k", "valid_fraction", "eval_users", "patience",
     "checkpoint_every", "metrics_log", "resume", "init_from", "help", "progress",
     "edges", "weight_social", "weight_knowledge", "edge_norm", "node_order",
-    "alpha", "svd_k", "svd_oversample", "svd_iters", "bspm_beta", "bspm_t_s", "bspm_k_s", "bspm_solver", NULL};
+    "alpha", "svd_k", "svd_oversample", "svd_iters", "bspm_beta", "bspm_t_s", "bspm_k_s", "bspm_solver",
+    "cheby_order", "cheby_phi", "cheby_beta", "knn_k", "knn_shrink", NULL};
 
 typedef struct run {
     gnn_trainer_opts_t t;
@@ -121,8 +124,8 @@ static int read_gfcf_settings(cli_opts_t *o, run_t *r, err_t *e)
 {
     static const char *const solvers[] = {"euler", "rk4", NULL};
     gnn_gfcf_params_t *p = &r->t.gf;
-    gnn_gfcf_defaults(p);
-    int rc, solver;
+    int rc, solver, variant = gnn_gfcf_variant_of(r->arch->name);
+    gnn_gfcf_defaults_variant(p, variant < 0 ? GNN_GFCF_PLAIN : (uint32_t)variant);
     if ((rc = cli_get_float(o, "alpha", p->alpha, 0.0, 1e6, &p->alpha, e)) ||
         (rc = cli_get_u32(o, "svd_k", p->svd_k, 0, 4096, &p->svd_k, e)) ||
         (rc = cli_get_u32(o, "svd_oversample", p->svd_oversample, 0, 4096, &p->svd_oversample, e)) ||
@@ -130,10 +133,14 @@ static int read_gfcf_settings(cli_opts_t *o, run_t *r, err_t *e)
         (rc = cli_get_float(o, "bspm_beta", p->beta, 0.0, 1e6, &p->beta, e)) ||
         (rc = cli_get_float(o, "bspm_t_s", p->t_s, 0.0, 1e3, &p->t_s, e)) ||
         (rc = cli_get_u32(o, "bspm_k_s", p->k_s, 0, 100, &p->k_s, e)) ||
-        (rc = cli_get_choice(o, "bspm_solver", solvers, (int)p->rk4, &solver, e)))
+        (rc = cli_get_choice(o, "bspm_solver", solvers, (int)p->rk4, &solver, e)) ||
+        (rc = cli_get_u32(o, "cheby_order", p->cheby_order, 1, GNN_CHEBY_MAX_ORDER, &p->cheby_order, e)) ||
+        (rc = cli_get_float(o, "cheby_phi", p->cheby_phi, 0.0, 100.0, &p->cheby_phi, e)) ||
+        (rc = cli_get_float(o, "cheby_beta", p->cheby_beta, -2.0, 2.0, &p->cheby_beta, e)) ||
+        (rc = cli_get_u32(o, "knn_k", p->svd_k, 1, 100000, &p->svd_k, e)) ||
+        (rc = cli_get_float(o, "knn_shrink", p->knn_shrink, 0.0, 1e9, &p->knn_shrink, e)))
         return rc;
     p->rk4 = (uint32_t)solver;
-    p->bspm = r->arch->id == GNN_ARCH_BSPM;
     p->seed = r->t.hp.seed;
     return ERR_OK;
 }
@@ -225,8 +232,8 @@ static void on_note(void *ctx, const gnn_trainer_note_t *n)
     else if (n->kind == GNN_NOTE_ORDER)
         fprintf(stderr, "node order: %s (%.2fs)\n", graph_order_info(n->order)->name, n->seconds);
     else if (n->kind == GNN_NOTE_FITTED)
-        fprintf(stderr, "%s: %u users, %u items, SVD k %u fitted in %.2fs\n", r->arch->name, n->n_users, n->n_items,
-                n->svd_k, n->seconds);
+        fprintf(stderr, "%s: %u users, %u items, %s %u fitted in %.2fs\n", r->arch->name, n->n_users, n->n_items,
+                r->arch->id == GNN_ARCH_ITEMKNN ? "neighbours" : "SVD k", n->svd_k, n->seconds);
 }
 
 static void on_epoch(void *ctx, const gnn_epoch_report_t *p)
