@@ -168,6 +168,16 @@ void gnn_trainer_meta(const gnn_trainer_opts_t *o, const gnn_trainer_data_t *d, 
 /* The epoch's line of the metrics log (JSON, newline-terminated). */
 void gnn_trainer_log_line(const gnn_epoch_report_t *rep, char *line, size_t cap);
 
+/* The lines `gnnrec train` prints (trainer_text.c), '\n'-terminated, cut at
+ * cap bytes (1024 holds any of them): a note before training; an epoch's
+ * report; the result, empty when there is nothing to report (no test
+ * split, or nothing_to_do). */
+void gnn_trainer_note_text(const gnn_trainer_opts_t *o, const char *name, const gnn_trainer_note_t *n, char *buf,
+                           size_t cap);
+void gnn_trainer_epoch_text(const gnn_trainer_opts_t *o, const gnn_epoch_report_t *p, char *buf, size_t cap);
+void gnn_trainer_result_text(const gnn_trainer_opts_t *o, const char *name, const gnn_trainer_result_t *res,
+                             char *buf, size_t cap);
+
 /* --lr-decay's names in GNN_LR_* order, NULL-terminated. */
 const char *const *gnn_trainer_decay_names(void);
 

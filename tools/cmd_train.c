@@ -203,73 +203,28 @@ static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
 static void on_note(void *ctx, const gnn_trainer_note_t *n)
 {
     const run_t *r = ctx;
-    const gnn_hparams_t *h = &r->t.hp;
-    const graph_typed_t *ty = n->typed;
-    if (n->kind == GNN_NOTE_JOINT)
-        fprintf(stderr, "joint graph: %u users, %u items, %u entities, %u relations; %llu social pairs (weight %g), "
-                "%llu knowledge pairs (weight %g), %u items aligned to entities\n", ty->n_users, ty->n_items,
-                ty->n_entities, ty->n_relations, (unsigned long long)ty->social_pairs,
-                (double)r->t.edges.w_social, (unsigned long long)ty->kg_pairs, (double)r->t.edges.w_knowledge,
-                ty->items_aligned);
-    else if (n->kind == GNN_NOTE_WARM)
-        fprintf(stderr, "warm start from '%s': %u users, %u items copied; new: %u users, %u items at their neighbours' "
-                "mean, %u, %u random\n", n->watch, n->warm->users_copied, n->warm->items_copied, n->warm->users_placed,
-                n->warm->items_placed, n->warm->users_random, n->warm->items_random);
-    else if (n->kind == GNN_NOTE_RESUME)
-        fprintf(stderr, "resuming model '%s' at epoch %u (best %s %.4f at epoch %u)\n", r->name, n->start_epoch,
-                n->watch, n->best_metric, n->best_epoch);
-    else if (n->kind == GNN_NOTE_START) {
-        char extra[96] = "";
-        if (h->steps_per_epoch) snprintf(extra, sizeof extra, " (%u steps per epoch)", h->steps_per_epoch);
-        if (r->t.eval_users)
-            snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ", evaluations on %u sampled users",
-                     r->t.eval_users);
-        fprintf(stderr, "train %s '%s': %u users, %u items, %llu training interactions%s, dim %u, %u layers, "
-                "batch %llu%s, lr %g, %u epochs\n", r->arch->name, r->name, n->n_users, n->n_items,
-                (unsigned long long)n->n_train, n->split ? " (after the validation split)" : "", h->dim, h->layers,
-                (unsigned long long)gnn_batch_positives(h, n->n_train), extra, (double)h->lr, r->t.epochs);
-    }
-    else if (n->kind == GNN_NOTE_ORDER)
-        fprintf(stderr, "node order: %s (%.2fs)\n", graph_order_info(n->order)->name, n->seconds);
-    else if (n->kind == GNN_NOTE_FITTED)
-        fprintf(stderr, "%s: %u users, %u items, %s %u fitted in %.2fs\n", r->arch->name, n->n_users, n->n_items,
-                r->arch->id == GNN_ARCH_ITEMKNN ? "neighbours" : "SVD k", n->svd_k, n->seconds);
+    char line[1024];
+    gnn_trainer_note_text(&r->t, r->name, n, line, sizeof line);
+    fputs(line, stderr);
 }
 
 static void on_epoch(void *ctx, const gnn_epoch_report_t *p)
 {
     const run_t *r = ctx;
-    fprintf(stderr, "epoch %4u/%u  loss %.5f  %6.2fs", p->epoch, p->epochs, p->loss, p->seconds);
-    if (r->t.hp.lr_warmup > 0.0f || r->t.hp.lr_decay != GNN_LR_CONSTANT) fprintf(stderr, "  lr %.3g", p->lr);
-    for (int k = 0; p->evaluated && k < p->metrics.n_k; k++)
-        fprintf(stderr, "  %s recall@%u %.4f ndcg@%u %.4f", p->watch, p->metrics.k[k], p->metrics.recall[k],
-                p->metrics.k[k], p->metrics.ndcg[k]);
-    if (p->rated) fprintf(stderr, "  test rmse %.4f mae %.4f", p->rmse, p->mae);
-    if (p->stop == GNN_STOP_PATIENCE)
-        fprintf(stderr, "  (no improvement in %u evaluations: stopping; best epoch %u)", r->t.patience, p->best_epoch);
-    fprintf(stderr, "  eta %.0fs\n", p->eta);
+    char line[1024];
+    gnn_trainer_epoch_text(&r->t, p, line, sizeof line);
+    fputs(line, stderr);
 }
 
 /* The saved model's test metrics: the one stdout line. */
 static int print_result(const run_t *r, const gnn_trainer_result_t *res, err_t *e)
 {
-    if (res->nothing_to_do) {
+    char line[1024];
+    if (res->nothing_to_do)
         fprintf(stderr, "nothing to do: model '%s' has already run %u epochs (raise --epochs)\n", r->name,
                 res->start_epoch);
-        return ERR_OK;
-    }
-    if (!res->have_test) return ERR_OK;
-    if (res->kind == GNN_KIND_COUNT) printf("model %s (pop)", r->name);
-    else if (res->kind == GNN_KIND_FILTER)
-        printf("model %s (%s, fit %.1fs, eval %.1fs)", r->name, r->arch->name, res->seconds, res->eval_seconds);
-    else printf("model %s (%s, epoch %u of %u, %.1fs)", r->name, r->arch->name, res->best_epoch, res->epoch,
-                res->seconds);
-    const gnn_metrics_t *met = &res->test;
-    if (res->n_rated) printf("  test rmse %.4f  mae %.4f", res->rmse, res->mae);
-    printf("  test users %u", met->users_evaluated);
-    for (int k = 0; k < met->n_k; k++)
-        printf("  recall@%u %.4f  ndcg@%u %.4f", met->k[k], met->recall[k], met->k[k], met->ndcg[k]);
-    printf("\n");
+    gnn_trainer_result_text(&r->t, r->name, res, line, sizeof line);
+    fputs(line, stdout);
     if (fflush(stdout) == EOF || ferror(stdout)) return err_set(e, ERR_IO, "stdout: write failed");
     return ERR_OK;
 }
