@@ -7,8 +7,6 @@
  * io_writer_leftovers (io/writer.h) removes it on the next run. */
 #include "feed/out.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,43 +92,10 @@ void feed_out_abort(io_writer_t *w)
     if (guarded) guard_off();
 }
 
-/* Spill files DIR/BASE.tmp.PID.sort* of dead processes, removed. */
-static void scan(const char *dir, const char *prefix, const char *base, uint32_t *n)
-{
-    size_t bl = strlen(base);
-    *n = 0;
-    DIR *d = opendir(dir);
-    if (!d) return;
-    for (struct dirent *de; (de = readdir(d));) {
-        const char *s = de->d_name;
-        if (strncmp(s, base, bl) || strncmp(s + bl, ".tmp.", 5)) continue;
-        char *end;
-        errno = 0;
-        long pid = strtol(s + bl + 5, &end, 10);
-        if (strncmp(end, ".sort", 5) != 0 || end == s + bl + 5 || errno || pid <= 0 || pid > 0x7fffffffL ||
-            pid == (long)getpid())
-            continue;
-        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
-        char p[4400];
-        snprintf(p, sizeof p, "%s%s", prefix, s);
-        if (!unlink(p)) (*n)++;
-    }
-    closedir(d);
-}
-
 void feed_out_spill_leftovers(const char *path, uint32_t *n)
 {
-    char dir[4096], prefix[4096];
-    const char *base, *tmp = getenv("TMPDIR");
-    if (!strcmp(path, "-")) {
-        snprintf(dir, sizeof dir, "%s/", tmp && *tmp ? tmp : "/tmp");
-        snprintf(prefix, sizeof prefix, "%s", dir);
-        base = FEED_SPILL_BASE;
-    } else {
-        const char *slash = strrchr(path, '/');
-        base = slash ? slash + 1 : path;
-        snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path + 1) : 1, slash ? path : ".");
-        snprintf(prefix, sizeof prefix, "%s", slash ? dir : "");
-    }
-    scan(dir, prefix, base, n);
+    char spill[4096];
+    const char *tmp = getenv("TMPDIR");
+    if (!strcmp(path, "-")) snprintf(spill, sizeof spill, "%s/%s", tmp && *tmp ? tmp : "/tmp", FEED_SPILL_BASE);
+    io_leftovers_remove(strcmp(path, "-") ? path : spill, ".sort", NULL, 0, n);
 }

@@ -17,32 +17,30 @@
 
 #include "gnn/spmm.h"
 
-/* y = A x over every row, x and y [n x d]: the reference (one thread). */
-static void product_ref(const graph_csr_t *a, const float *x, float *y, uint32_t d)
+/* Row r of y = A x (x, y [n x d]): the sum in column order. */
+static void product_row(const graph_csr_t *a, const float *x, float *y, uint32_t d, uint32_t r)
 {
-    for (uint32_t r = 0; r < a->n_rows; r++) {
-        float *yr = y + (size_t)r * d;
-        memset(yr, 0, d * sizeof *yr);
-        for (uint64_t k = a->ptr[r]; k < a->ptr[r + 1]; k++) {
-            const float v = a->val[k], *xr = x + (size_t)a->col[k] * d;
-            for (uint32_t j = 0; j < d; j++) yr[j] += v * xr[j];
-        }
+    float *yr = y + (size_t)r * d;
+    memset(yr, 0, d * sizeof *yr);
+    for (uint64_t k = a->ptr[r]; k < a->ptr[r + 1]; k++) {
+        const float v = a->val[k], *xr = x + (size_t)a->col[k] * d;
+        for (uint32_t j = 0; j < d; j++) yr[j] += v * xr[j];
     }
 }
 
-/* The same product, rows shared among threads (the same bits). */
+/* y = A x over every row: the reference takes the rows in order on one
+ * thread, the product used in training shares them among threads (a row is
+ * one thread's, so the bits are the same: test_rating checks). */
+static void product_ref(const graph_csr_t *a, const float *x, float *y, uint32_t d)
+{
+    for (uint32_t r = 0; r < a->n_rows; r++) product_row(a, x, y, d, r);
+}
+
 static void product(const graph_csr_t *a, const float *x, float *y, uint32_t d, int threads)
 {
     const int team = gnn_team(threads, (double)a->nnz * d);
 #pragma omp parallel for schedule(dynamic, 256) num_threads(team)
-    for (uint32_t r = 0; r < a->n_rows; r++) {
-        float *yr = y + (size_t)r * d;
-        memset(yr, 0, d * sizeof *yr);
-        for (uint64_t k = a->ptr[r]; k < a->ptr[r + 1]; k++) {
-            const float v = a->val[k], *xr = x + (size_t)a->col[k] * d;
-            for (uint32_t j = 0; j < d; j++) yr[j] += v * xr[j];
-        }
-    }
+    for (uint32_t r = 0; r < a->n_rows; r++) product_row(a, x, y, d, r);
 }
 
 /* out = mean_{k=0..K} A^k x, x and out [n x d]; t0, t1 scratch [n x d].

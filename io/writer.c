@@ -144,14 +144,14 @@ int io_buf_tsv(io_buf_t *b, const char *s, size_t l, err_t *e)
 
 /* ---- the sink ---- */
 
-void io_writer_leftovers(const char *path, char (*names)[4096], int max, uint32_t *n)
+void io_leftovers_remove(const char *path, const char *suffix, char (*names)[4096], int max, uint32_t *n)
 {
     *n = 0;
     if (!strcmp(path, "-")) return;
     const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
     char dir[4096];
     snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path + 1) : 1, slash ? path : ".");
-    size_t bl = strlen(base);
+    size_t bl = strlen(base), sl = strlen(suffix);
     DIR *d = opendir(dir);
     if (!d) return;
     for (struct dirent *de; (de = readdir(d));) {
@@ -160,7 +160,9 @@ void io_writer_leftovers(const char *path, char (*names)[4096], int max, uint32_
         char *end;
         errno = 0;
         long pid = strtol(s + bl + 5, &end, 10);
-        if (*end || end == s + bl + 5 || errno || pid <= 0 || pid > 0x7fffffffL || pid == (long)getpid()) continue;
+        if ((sl ? strncmp(end, suffix, sl) != 0 : *end != 0) || end == s + bl + 5 || errno || pid <= 0 ||
+            pid > 0x7fffffffL || pid == (long)getpid())
+            continue;
         if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
         char full[4096];
         snprintf(full, sizeof full, "%.3800s%.255s", slash ? dir : "", s);
@@ -169,6 +171,11 @@ void io_writer_leftovers(const char *path, char (*names)[4096], int max, uint32_
         (*n)++;
     }
     closedir(d);
+}
+
+void io_writer_leftovers(const char *path, char (*names)[4096], int max, uint32_t *n)
+{
+    io_leftovers_remove(path, "", names, max, n);
 }
 
 int io_writer_open(io_writer_t *w, const char *path, size_t buf_size, err_t *e)

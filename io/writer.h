@@ -105,5 +105,9 @@ void io_writer_abort(io_writer_t *w);
  * that shares the directory looks dead here, but two jobs writing one PATH
  * already lose one result to the other's rename: one writer per output. */
 void io_writer_leftovers(const char *path, char (*names)[4096], int max, uint32_t *n);
+/* The same for PATH.tmp.PID<suffix>... files (suffix "" is
+ * io_writer_leftovers: nothing after the PID), the rule for any temporary
+ * file a job names after its output and its PID (rank-feed's spills). */
+void io_leftovers_remove(const char *path, const char *suffix, char (*names)[4096], int max, uint32_t *n);
 
 #endif

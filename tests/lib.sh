@@ -16,3 +16,30 @@ report() {
   echo "$n checks, $failed failed"
   [ "$failed" -eq 0 ]
 }
+# mpi_kill_rank MP RANK SETTLE: once rank RANK of the background mpirun MP
+# runs, wait SETTLE more seconds and kill -9 it; sets kill_rc (the job's exit
+# status) and kill_ms (how long the job took to end after the kill). Returns
+# 1, having waited for the job, when it ended before the kill could land.
+mpi_kill_rank() {
+  local mp=$1 rank=$2 settle=$3 victim= c t0
+  for _ in $(seq 50); do
+    sleep 0.2
+    for c in $(pgrep -P "$mp"); do
+      tr '\0' '\n' <"/proc/$c/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$rank" && victim=$c
+    done
+    [ -n "$victim" ] && break
+  done
+  sleep "$settle"
+  if [ -z "$victim" ] || ! kill -0 "$victim" 2>/dev/null; then wait "$mp"; return 1; fi
+  kill -9 "$victim"
+  t0=$(date +%s%N)
+  wait "$mp"; kill_rc=$?
+  kill_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+}
+# mpi_kill_checks MP ERRFILE: what every rank-kill test asks of the job's end.
+mpi_kill_checks() {
+  check "rank 1 killed mid-run: the job exits non-zero ($kill_rc)" test "$kill_rc" -ne 0
+  check "... within 10 s (${kill_ms} ms)" test "$kill_ms" -lt 10000
+  check "... no rank left running" test -z "$(pgrep -P "$1")"
+  check "... mpirun names the rank" grep -q "rank 1" "$2"
+}

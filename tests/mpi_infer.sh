@@ -86,27 +86,10 @@ before=$(sha256sum "$b/data.mdb")
 mpirun --oversubscribe -np 2 "$g" infer --store "$b" --model m --k 50 --threads 1 --out "$tmp/big.tsv" \
   >/dev/null 2>"$tmp/kill.err" &
 mp=$!
-victim=
-for _ in $(seq 50); do
-  sleep 0.2
-  for c in $(pgrep -P $mp); do
-    tr '\0' '\n' <"/proc/$c/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1' && victim=$c
-  done
-  [ -n "$victim" ] && break
-done
-sleep 1
-if [ -z "$victim" ] || ! kill -0 "$victim" 2>/dev/null; then
-  wait $mp
+if ! mpi_kill_rank $mp 1 1; then
   echo "SKIP (kill): the job finished before rank 1 could be killed"
 else
-  kill -9 "$victim"
-  t0=$(date +%s%N)
-  wait $mp; rc=$?
-  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-  check "rank 1 killed: the job exits non-zero ($rc)" test $rc -ne 0
-  check "... within 10 s (${ms} ms)" test $ms -lt 10000
-  check "... no rank left running" test -z "$(pgrep -P $mp)"
-  check "... mpirun names the rank" grep -q "rank 1" "$tmp/kill.err"
+  mpi_kill_checks $mp "$tmp/kill.err"
   check "... FILE as it was" test "$(cat "$tmp/big.tsv")" = keep
   check "... the store unchanged" test "$(sha256sum "$b/data.mdb")" = "$before"
   run 2 infer --store "$b" --model m --users u1,u2,u3 --out "$tmp/big.tsv" 2>/dev/null

@@ -99,27 +99,10 @@ before=$(sha256sum "$b/data.mdb")
 mpirun --oversubscribe -np 2 "$g" train --store "$b" --model m --epochs 200 --dim 32 --layers 2 --eval-every 0 \
   --eval-users 100 --threads 1 >/dev/null 2>"$tmp/kill.err" &
 mp=$!
-victim=
-for _ in $(seq 50); do
-  sleep 0.2
-  for c in $(pgrep -P $mp); do
-    tr '\0' '\n' <"/proc/$c/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1' && victim=$c
-  done
-  [ -n "$victim" ] && break
-done
-sleep 2
-if [ -z "$victim" ] || ! kill -0 "$victim" 2>/dev/null; then
-  wait $mp
+if ! mpi_kill_rank $mp 1 2; then
   echo "SKIP (kill): the job finished before rank 1 could be killed"
 else
-  kill -9 "$victim"
-  t0=$(date +%s%N)
-  wait $mp; rc=$?
-  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-  check "rank 1 killed mid-run: the job exits non-zero ($rc)" test $rc -ne 0
-  check "... within 10 s (${ms} ms)" test $ms -lt 10000
-  check "... no rank left running" test -z "$(pgrep -P $mp)"
-  check "... mpirun names the rank" grep -q "rank 1" "$tmp/kill.err"
+  mpi_kill_checks $mp "$tmp/kill.err"
   check "... the store's models unchanged" test "$($g models --store "$b" 2>/dev/null | md5sum)" = "$models_before"
   check "... the store file unchanged" test "$(sha256sum "$b/data.mdb")" = "$before"
   run 2 train --store "$b" --model m --arch mf --epochs 1 --dim 8 --eval-every 0 --eval-users 100 --threads 1 \

@@ -159,36 +159,32 @@ static int pick_model_name(cli_opts_t *o, const char **given, err_t *e)
 
 int cmd_rank_feed(int argc, char **argv)
 {
-    err_t e = {0};
-    cli_opts_t o;
+    cli_job_t c = {0};
+    cli_opts_t *o = &c.o;
+    err_t *e = &c.e;
     feed_settings_t fs;
     feed_report_t r;
     feed_job_t *j = NULL;
-    store_t s;
-    store_txn_t t = {0};
     char name[256];
-    const char *dir, *given;
-    int rc, help = 0, opened = 0, json = 0;
+    const char *given;
+    int rc, json = 0;
     uint32_t threads;
-    cli_opts_init(&o);
     feed_settings_default(&fs);
-    if ((rc = cli_start(&o, argc, argv, flags, known, usage_text, &help, &e)) || help) goto out;
-    if ((rc = cli_need_str(&o, "store", &dir, &e)) || (rc = pick_model_name(&o, &given, &e)) ||
-        (rc = cli_need_str(&o, "candidates", &fs.candidates, &e)) ||
-        (rc = cli_get_output_path(&o, "out", NULL, &fs.out, &e)) ||
-        (!fs.out && (rc = cli_need_str(&o, "out", &fs.out, &e))) || (rc = get_settings(&o, &fs, &json, &e)) ||
-        (rc = cli_get_u32(&o, "threads", 0, 0, 1024, &threads, &e)) ||
-        (rc = cli_get_bool(&o, "progress", 0, &fs.progress, &e)))
+    if ((rc = cli_job_start(&c, argc, argv, flags, known, usage_text)) || c.help) goto out;
+    if ((rc = pick_model_name(o, &given, e)) ||
+        (rc = cli_need_str(o, "candidates", &fs.candidates, e)) ||
+        (rc = cli_get_output_path(o, "out", NULL, &fs.out, e)) ||
+        (!fs.out && (rc = cli_need_str(o, "out", &fs.out, e))) || (rc = get_settings(o, &fs, &json, e)) ||
+        (rc = cli_get_u32(o, "threads", 0, 0, 1024, &threads, e)) ||
+        (rc = cli_get_bool(o, "progress", 0, &fs.progress, e)))
         goto out;
     cli_set_threads((int)threads);
     double t0 = clock_now();
-    if ((rc = feed_job_open(&j, &fs, &e)) || (rc = store_open(&s, dir, STORE_RDONLY, &e))) goto out;
-    opened = 1;
-    if ((rc = store_read_begin(&s, &t, &e)) || (rc = gnn_ranker_pick_model(&t, given, name, sizeof name, &e)) ||
-        (rc = feed_job_load(j, &t, name, &e)))
+    if ((rc = feed_job_open(&j, &fs, e)) || (rc = cli_job_model(&c, STORE_RDONLY, given, 1, name, sizeof name)) ||
+        (rc = feed_job_load(j, &c.t, name, e)))
         goto out;
     double t1 = clock_now();
-    rc = feed_job_run(j, &r, &e);
+    rc = feed_job_run(j, &r, e);
     for (int i = 0; i < r.n_skipped; i++)
         fprintf(stderr, "gnnrec rank-feed: skipped %s\n", r.skipped[i]);
     for (uint32_t i = 0; i < r.leftovers && i < FEED_N_REPORT; i++)
@@ -203,8 +199,5 @@ int cmd_rank_feed(int argc, char **argv)
     if (fs.labels) report_eval(&r, strcmp(fs.out, "-") ? stdout : stderr, json);
 out:
     feed_job_close(j);
-    if (t.txn) store_read_end(&t);
-    if (opened) store_close(&s);
-    cli_opts_destroy(&o);
-    return rc ? cli_fail("rank-feed", &e) : 0;
+    return cli_job_end(&c, "rank-feed", rc);
 }

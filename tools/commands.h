@@ -11,21 +11,14 @@
 #include "base/err.h"
 
 /* Data in: files into a store, synthetic files. */
-int cmd_build_graph(int argc, char **argv);
-int cmd_generate(int argc, char **argv);
+int cmd_build_graph(int argc, char **argv), cmd_generate(int argc, char **argv);
 /* Reports on a store. */
-int cmd_stats(int argc, char **argv);
-int cmd_check(int argc, char **argv);
-int cmd_models(int argc, char **argv);
+int cmd_stats(int argc, char **argv), cmd_check(int argc, char **argv), cmd_models(int argc, char **argv);
 /* Models: fit, measure, serve. */
-int cmd_train(int argc, char **argv);
-int cmd_eval(int argc, char **argv);
-int cmd_infer(int argc, char **argv);
-int cmd_index(int argc, char **argv);
+int cmd_train(int argc, char **argv), cmd_eval(int argc, char **argv), cmd_infer(int argc, char **argv),
+    cmd_index(int argc, char **argv);
 /* Batch jobs and hand-offs. */
-int cmd_rank_feed(int argc, char **argv);
-int cmd_export(int argc, char **argv);
-int cmd_partition(int argc, char **argv);
+int cmd_rank_feed(int argc, char **argv), cmd_export(int argc, char **argv), cmd_partition(int argc, char **argv);
 
 /* Print "gnnrec CMD: message" to stderr and return the exit code for e. */
 int cli_fail(const char *cmd, const err_t *e);
