@@ -25,6 +25,7 @@ int cmd_index(int argc, char **argv);
 /* Batch jobs and hand-offs. */
 int cmd_rank_feed(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_partition(int argc, char **argv);
 
 /* Print "gnnrec CMD: message" to stderr and return the exit code for e. */
