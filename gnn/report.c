@@ -380,7 +380,8 @@ static int popularity(store_txn_t *t, io_buf_t *b, gnn_saved_info_t *const *m, s
         io_buf_u64(b, o->seed);
         io_buf_str(b, ", training items excluded, ranked as <code>gnnrec infer</code> ranks). Coverage: share of the ");
         io_buf_u64(b, ni);
-        io_buf_str(b, " items recommended to anyone; Gini of the recommendation counts over all items; top-1%: share of "
+        io_buf_str(b, " items recommended to anyone; Gini of the recommendation counts over all items; "
+                      "top-1%: share of "
                       "the recommendations going to the ");
         io_buf_u64(b, (ni + 99) / 100);
         io_buf_str(b, " most popular items in training. The first row is the training interactions themselves.</p>"
@@ -434,7 +435,10 @@ int gnn_report_write(store_t *s, const char *const *models, size_t n, const char
         }
         pick[i] = &l.v[j];
     }
-    if (!np) { rc = err_set(e, ERR_NOTFOUND, "no trained model in this store (train one with gnnrec train)"); goto out; }
+    if (!np) {
+        rc = err_set(e, ERR_NOTFOUND, "no trained model in this store (train one with gnnrec train)");
+        goto out;
+    }
     if ((rc = graph_load_interactions(&t, &g, e))) goto out;
     if ((rc = io_writer_open(&w, out_path, 0, e))) goto out;
     have_w = 1;

@@ -94,8 +94,14 @@ static void range(const gnn_svg_chart_t *c, int y, axis_t *a)
             if (v > a->hi) a->hi = v;
         }
     if (!(a->lo <= a->hi)) { a->lo = 0; a->hi = 1; }
-    if (a->hi - a->lo < 1e-12) { a->lo -= a->log ? 0.5 : 0.5 * (fabs(a->lo) + 1); a->hi += a->log ? 0.5 : 0.5 * (fabs(a->hi) + 1); }
-    else if (!a->log && y) { const double pad = 0.05 * (a->hi - a->lo); a->lo -= pad; a->hi += pad; }
+    if (a->hi - a->lo < 1e-12) {   /* one value: a unit (or a decade) around it */
+        a->lo -= a->log ? 0.5 : 0.5 * (fabs(a->lo) + 1);
+        a->hi += a->log ? 0.5 : 0.5 * (fabs(a->hi) + 1);
+    } else if (!a->log && y) {   /* a margin so that curves do not run along the frame */
+        const double pad = 0.05 * (a->hi - a->lo);
+        a->lo -= pad;
+        a->hi += pad;
+    }
 }
 
 /* The points of s in pixels: "x,y " pairs (col NULL, a polyline's points)
@@ -138,7 +144,8 @@ void gnn_svg_chart(io_buf_t *b, const gnn_svg_chart_t *c)
     io_buf_str(b, "<text x=\"237\" y=\"292\" text-anchor=\"middle\" font-size=\"12\">");
     gnn_svg_esc(b, c->xlabel, strlen(c->xlabel));
     io_buf_str(b, c->log_x ? " (log)" : "");
-    io_buf_str(b, "</text><text x=\"14\" y=\"142\" text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 14 142)\">");
+    io_buf_str(b, "</text><text x=\"14\" y=\"142\" text-anchor=\"middle\" font-size=\"12\""
+                  " transform=\"rotate(-90 14 142)\">");
     gnn_svg_esc(b, c->ylabel, strlen(c->ylabel));
     io_buf_str(b, c->log_y ? " (log)" : "");
     io_buf_str(b, "</text>");

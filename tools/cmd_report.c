@@ -1,5 +1,4 @@
-/* cmd_report.c - `gnnrec report`: one self-contained HTML page (inline SVG)
- * on a store's models; gnn/report.h does the work. */
+/* cmd_report.c - `gnnrec report`: one self-contained HTML page on a store's models (gnn/report.h). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,14 +8,11 @@
 #include "tools/common.h"
 
 static const char usage_text[] =
-    "usage: gnnrec report --store DIR --out FILE.html [--model NAME,NAME,...] [--users N] [--seed S] [--threads T]\n"
-    "\n"
-    "One HTML file, no scripts or downloads: the models' metrics side by side, their training curves\n"
-    "(loss and evaluated metrics per epoch), the training degree distributions (log-log) and the\n"
-    "popularity bias of each model's top-20 for N sampled users (default 2000): item coverage, Gini\n"
-    "of the recommendation counts, share going to the top-1% items. Written atomically.\n"
-    "  --model   models to show, comma-separated (default: every model of the store)\n";
-
+    "usage: gnnrec report --store DIR --out FILE.html [--model NAME,...] [--users 2000] [--seed 1]\n"
+    "                     [--threads N]\n\n"
+    "One HTML file (inline SVG, no scripts or downloads), written atomically: the models' metrics, training\n"
+    "curves, training degree distributions and the popularity bias of each model's top-20 for --users sampled\n"
+    "users (coverage, Gini, top-1% share). --model: these models (default: every model of the store).\n";
 static const cli_flag_t flags[] = {"help", NULL};
 static const char *const known[] = {"store", "model", "out", "users", "seed", "threads", "help", NULL};
 
@@ -30,8 +26,9 @@ int cmd_report(int argc, char **argv)
     uint32_t threads;
     const char *out;
     int rc;
-    if ((rc = cli_job_start(&j, argc, argv, flags, known, usage_text)) || j.help) goto done;
-    if ((rc = cli_get_list(&j.o, "model", NULL, &models, &n, &j.e)) || (rc = cli_need_output_path(&j.o, "out", &out, &j.e)) ||
+    if ((rc = cli_job_start(&j, argc, argv, flags, known, usage_text)) || j.help ||
+        (rc = cli_get_list(&j.o, "model", NULL, &models, &n, &j.e)) ||
+        (rc = cli_need_output_path(&j.o, "out", &out, &j.e)) ||
         (rc = cli_get_u32(&j.o, "users", 2000, 1, 100000000, &o.users, &j.e)) ||
         (rc = cli_get_u64(&j.o, "seed", 1, 0, UINT64_MAX, &o.seed, &j.e)) ||
         (rc = cli_get_u32(&j.o, "threads", 0, 0, 1024, &threads, &j.e)) || (rc = cli_job_open(&j, STORE_RDONLY)))
