@@ -7,6 +7,10 @@ set -euo pipefail
 # the build, installed here so that CI builds and tests them.
 pkgs=(gcc pkg-config meson ninja-build libigraph-dev liblmdb-dev libopenblas-dev libyaml-dev lmdb-utils
       libopenmpi-dev openmpi-bin libmetis-dev)
+# chromium: only for the browser test of `gnnrec report` (tests/browser_report.sh,
+# suite 'browser'; skipped without it). A large download (~100 MB with its
+# libraries), so installed only when asked: GNNREC_BROWSER=1 scripts/deps.sh.
+[ "${GNNREC_BROWSER:-0}" = 1 ] && pkgs+=(chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -18,7 +18,8 @@ int cmd_stats(int argc, char **argv), cmd_check(int argc, char **argv), cmd_mode
 int cmd_train(int argc, char **argv), cmd_eval(int argc, char **argv), cmd_infer(int argc, char **argv),
     cmd_index(int argc, char **argv);
 /* Batch jobs and hand-offs. */
-int cmd_rank_feed(int argc, char **argv), cmd_export(int argc, char **argv), cmd_partition(int argc, char **argv);
+int cmd_rank_feed(int argc, char **argv), cmd_export(int argc, char **argv), cmd_report(int argc, char **argv),
+    cmd_partition(int argc, char **argv);
 
 /* Print "gnnrec CMD: message" to stderr and return the exit code for e. */
 int cli_fail(const char *cmd, const err_t *e);

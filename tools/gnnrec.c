@@ -27,6 +27,7 @@ static const struct {
     /* upkeep of saved models */
     {"models", cmd_models, "list the saved models of a store, show one, remove one (models rm NAME)", 0},
     {"export", cmd_export, "write a model's user and item embeddings with their ids (.npy or TSV)", 0},
+    {"report", cmd_report, "write an HTML report: metrics, training curves, degrees, popularity bias", 0},
     {"index", cmd_index, "build a model's approximate top-K index (infer --index ivf)", 0},
     /* distributed and batch jobs, synthetic data */
     {"partition", cmd_partition, "split the store's graph into parts for distributed jobs (METIS or hash)", 0},
