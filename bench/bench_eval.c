@@ -80,15 +80,15 @@ typedef struct ctx {
     double cpu;          /* median CPU seconds of the last timing */
 } ctx_t;
 
-/* Median seconds of gnn_topk_tuned over all users (the `infer` workload). */
-static double time_topk(ctx_t *c, const gnn_topk_tuning_t *tu)
+/* Median wall seconds of `runs` calls of run after one warm-up call (the
+ * median CPU seconds into c->cpu); a failure ends the benchmark. */
+static double timed(ctx_t *c, int (*run)(ctx_t *c, const void *arg, err_t *e), const void *arg)
 {
     double t[64], cp[64];
     err_t e = {0};
     for (int r = -1; r < c->runs; r++) {
         double t0 = clock_now(), c0 = cpu_now();
-        if (gnn_topk_tuned(c->ue, c->train->n_rows, c->ie, c->train->n_cols, DIM, c->train,
-                           NULL, c->k, c->threads, tu, c->out_i, c->out_s, &e)) {
+        if (run(c, arg, &e)) {
             fprintf(stderr, "bench_eval: %s\n", e.msg);
             exit(1);
         }
@@ -101,25 +101,22 @@ static double time_topk(ctx_t *c, const gnn_topk_tuning_t *tu)
     return median(t, c->runs);
 }
 
-static double time_eval(ctx_t *c, gnn_metrics_t *m)
+static int run_topk(ctx_t *c, const void *tu, err_t *e)
 {
-    double t[64], cp[64];
-    err_t e = {0};
-    for (int r = -1; r < c->runs; r++) {
-        double t0 = clock_now(), c0 = cpu_now();
-        if (gnn_eval_all_ranking(c->ue, c->ie, DIM, c->train, c->test, &c->k, 1, c->threads, m,
-                                 &e)) {
-            fprintf(stderr, "bench_eval: %s\n", e.msg);
-            exit(1);
-        }
-        if (r >= 0) {
-            t[r] = clock_now() - t0;
-            cp[r] = cpu_now() - c0;
-        }
-    }
-    c->cpu = median(cp, c->runs);
-    return median(t, c->runs);
+    return gnn_topk_tuned(c->ue, c->train->n_rows, c->ie, c->train->n_cols, DIM, c->train, NULL, c->k, c->threads,
+                          tu, c->out_i, c->out_s, e);
 }
+
+static int run_eval(ctx_t *c, const void *m, err_t *e)
+{
+    return gnn_eval_all_ranking(c->ue, c->ie, DIM, c->train, c->test, &c->k, 1, c->threads, (gnn_metrics_t *)m, e);
+}
+
+/* Median seconds of gnn_topk_tuned over all users (the `infer` workload). */
+static double time_topk(ctx_t *c, const gnn_topk_tuning_t *tu) { return timed(c, run_topk, tu); }
+
+/* Median seconds of the all-ranking evaluation (the `eval` workload). */
+static double time_eval(ctx_t *c, gnn_metrics_t *m) { return timed(c, run_eval, m); }
 
 static void sweep(ctx_t *c)
 {

@@ -34,20 +34,10 @@ void sgesdd_(const char *jobz, const int *m, const int *n, float *a, const int *
 
 void gnn_gfcf_defaults(gnn_gfcf_params_t *p)
 {
-    memset(p, 0, sizeof *p);
-    p->version = GNN_GFCF_VERSION;
-    p->alpha = 0.3f;
-    p->svd_k = 256;
-    p->svd_oversample = 64;
-    p->svd_iters = 8;
-    p->seed = 2020;
-    p->beta = 0.2f;
-    p->t_s = 2.5f;
-    p->k_s = 1;
-    p->rk4 = 1;
-    p->cheby_order = 8;
-    p->cheby_phi = 1.5f;
-    p->cheby_beta = 0.4f;
+    /* gf-cf's alpha and k, BSPM's ODE (beta, T_s, K_s, RK4), ChebyCF's order, plateau and degree exponent */
+    *p = (gnn_gfcf_params_t){.version = GNN_GFCF_VERSION, .alpha = 0.3f, .svd_k = 256, .svd_oversample = 64,
+                             .svd_iters = 8, .seed = 2020, .beta = 0.2f, .t_s = 2.5f, .k_s = 1, .rk4 = 1,
+                             .cheby_order = 8, .cheby_phi = 1.5f, .cheby_beta = 0.4f};
 }
 
 void gnn_gfcf_defaults_variant(gnn_gfcf_params_t *p, uint32_t variant)

@@ -83,21 +83,20 @@ $g check --store flipcrc >out; rc=$?
 check "a damaged checksum table: exit 1 (got $rc)" sh -c "test $rc -eq 1 && grep -q 'corrupt model blob crc' out"
 
 # ---- an out-of-range node id in an edge key (user 2 -> 2 + 2^16, as in infer_store_checks.sh)
-cp -r s bad
-mdb_dump -s edges:train bad > dump
-key=$(grep -m1 '^ 00000002' dump)
-awk -v k="$key" -v f=" 00010002${key:9}" '{ print } $0 == k { getline; print; print f; print }' dump > dump2
-mdb_load -s edges:train -f dump2 bad 2>/dev/null
+add_edge() {   # add_edge STORE TABLE KEY_PREFIX NEW_KEY_AWK: s copied to STORE, one more key after KEY_PREFIX's
+  cp -r s "$1"
+  mdb_dump -s "$2" "$1" > dump
+  key=$(grep -m1 "^ $3" dump)
+  awk -v k="$key" -v f="$(eval "echo \"$4\"")" '{ print } $0 == k { getline; print; print f; print }' dump > dump2
+  mdb_load -s "$2" -f dump2 "$1" 2>/dev/null
+}
+add_edge bad edges:train 00000002 ' 00010002${key:9}'
 $g check --store bad >out; rc=$?
 check "a user id past the count in edges:train: exit 1 (got $rc)" test $rc -eq 1
 check "... 'check: edges:train: edge (65538, ...): user id 65538 is past the 200 users'" \
   grep -q '^check: edges:train: edge (65538, [0-9]*): user id 65538 is past the 200 users' out
 # an item id past the count in edges:test
-cp -r s bad2
-mdb_dump -s edges:test bad2 > dump
-key=$(grep -m1 '^ 00000001' dump)
-awk -v k="$key" -v f=" 00000001${key:9:4}0100" '{ print } $0 == k { getline; print; print f; print }' dump > dump2
-mdb_load -s edges:test -f dump2 bad2 2>/dev/null
+add_edge bad2 edges:test 00000001 ' 00000001${key:9:4}0100'
 $g check --store bad2 >out; rc=$?
 check "an item id past the count in edges:test: exit 1, named" \
   sh -c "test $rc -eq 1 && grep -q '^check: edges:test: edge (1, [0-9]*): item id [0-9]* is past the 120 items' out"

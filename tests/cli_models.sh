@@ -10,10 +10,8 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-$g generate --out "$tmp/g" --interactions 20000 --users 1000 --items 500 --communities 5 --test-fraction 0.2 \
-  --seed 3 2>/dev/null
 s="$tmp/s"
-$g build-graph --store "$s" --format adj --interactions "$tmp/g/train.txt" --test "$tmp/g/test.txt" >/dev/null
+small_store "$s" "$tmp/g"
 $g train --store "$s" --model m1 --arch mf --epochs 3 --dim 16 --eval-every 1 > "$tmp/train1" 2>&1
 $g train --store "$s" --model m2 --arch lightgcn --layers 2 --epochs 2 --dim 8 --eval-every 0 >/dev/null 2>&1
 $g train --store "$s" --model p --arch pop >/dev/null 2>&1

@@ -177,23 +177,20 @@ check "eval: the text table lists three methods" test "$(grep -cE '^(gnnrec|reve
 
 # atomic output: a job killed mid-way leaves no file (and keeps an old one)
 mkfifo "$tmp/fifo"
-( head -600 "$tmp/c.tsv"; sleep 30 ) > "$tmp/fifo" &
-feeder=$!
-$g rank-feed --store "$s" --candidates "$tmp/fifo" --out "$tmp/killed.tsv" 2>/dev/null &
-job=$!
-sleep 1
-kill -9 $job 2>/dev/null; wait $job 2>/dev/null
-kill $feeder 2>/dev/null; wait $feeder 2>/dev/null
+killed_job() {   # killed_job OUT: a job fed 600 lines and then nothing, SIGKILLed after 1 s
+  ( head -600 "$tmp/c.tsv"; sleep 30 ) > "$tmp/fifo" &
+  local feeder=$!
+  $g rank-feed --store "$s" --candidates "$tmp/fifo" --out "$1" 2>/dev/null &
+  local job=$!
+  sleep 1
+  kill -9 $job 2>/dev/null; wait $job 2>/dev/null
+  kill $feeder 2>/dev/null; wait $feeder 2>/dev/null
+}
+killed_job "$tmp/killed.tsv"
 check "a killed job leaves no output file" test ! -e "$tmp/killed.tsv"
 check "... (it was running: its temporary file is there)" test -n "$(ls "$tmp" | grep 'killed.tsv.tmp')"
 echo "old" > "$tmp/killed2.tsv"
-( head -600 "$tmp/c.tsv"; sleep 30 ) > "$tmp/fifo" &
-feeder=$!
-$g rank-feed --store "$s" --candidates "$tmp/fifo" --out "$tmp/killed2.tsv" 2>/dev/null &
-job=$!
-sleep 1
-kill -9 $job 2>/dev/null; wait $job 2>/dev/null
-kill $feeder 2>/dev/null; wait $feeder 2>/dev/null
+killed_job "$tmp/killed2.tsv"
 check "... and keeps the previous one whole" test "$(cat "$tmp/killed2.tsv")" = old
 
 # issue 20 #5: a config may not name an output outside its directory

@@ -43,8 +43,9 @@ mpi_kill_checks() {
   check "... no rank left running" test -z "$(pgrep -P "$1")"
   check "... mpirun names the rank" grep -q "rank 1" "$2"
 }
-small_store() {   # small_store STORE: 1,000 users x 500 items in 5 communities (generate seed 3), 20% test
-  $g generate --out "$tmp/gen.$$" --interactions 20000 --users 1000 --items 500 --communities 5 \
+small_store() {   # small_store STORE [DATA_DIR]: 1,000 users x 500 items in 5 communities (generate seed 3), 20% test
+  local d=${2:-$tmp/gen.$$}
+  $g generate --out "$d" --interactions 20000 --users 1000 --items 500 --communities 5 \
     --test-fraction 0.2 --seed 3 2>/dev/null &&
-  $g build-graph --store "$1" --format adj --interactions "$tmp/gen.$$/train.txt" --test "$tmp/gen.$$/test.txt" >/dev/null
+  $g build-graph --store "$1" --format adj --interactions "$d/train.txt" --test "$d/test.txt" >/dev/null
 }
