@@ -99,8 +99,7 @@ int cmd_stats(int argc, char **argv)
     int rc, json = 0;
     if ((rc = cli_job_start(&j, argc, argv, cli_report_flags, cli_report_keys, usage_text)) || j.help) goto out;
     if ((rc = cli_get_bool(&j.o, "json", 0, &json, &j.e)) || (rc = cli_job_open(&j, STORE_RDONLY))) goto out;
-    rc = graph_stats(&j.s, &st, &j.e);
-    cli_job_close(&j);
+    rc = graph_stats(&j.s, &st, &j.e);   /* (j.dir lives in the options: print before cli_job_end) */
     if (!rc && json) print_json(&st);
     else if (!rc) print_text(j.dir, &st);
 out:
