@@ -488,17 +488,6 @@ static int final_rows(dt_t *t, const float **out, err_t *e)
 
 /* ---- the run ---- */
 
-typedef struct save_ctx {
-    const char *name;
-    const gnn_saved_model_t *m;
-} save_ctx_t;
-
-static int write_model(store_txn_t *t, void *ctx, err_t *e)
-{
-    const save_ctx_t *s = ctx;
-    return gnn_saved_write(t, s->name, s->m, e);
-}
-
 /* The owner of every training id: the recorded partition when made for P
  * parts on this graph, else METIS on rank 0 (broadcast), else the hash. */
 static int pick_owner(dt_t *t, store_t *s, const uint32_t *perm, dist_train_stats_t *st, err_t *e)
@@ -638,8 +627,7 @@ static int run_save(run_t *r, store_t *s, const char *name, uint32_t epoch, doub
         gnn_saved_model_t sm = {.config = config, .emb = r->emb, .metrics = r->log, .metrics_len = r->log_len,
                                 .params = p, .adam_m = m, .adam_v = v, .n_params = sz};
         gnn_trainer_meta(t->o, &dd, t->step, epoch, epoch, best, secs, &sm.meta);
-        save_ctx_t sv = {name, &sm};
-        rc = store_write(s, write_model, &sv, e);
+        rc = gnn_saved_put(s, name, &sm, e);
     }
     rc = dist_agree(t->d, rc, e);
 out:

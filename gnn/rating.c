@@ -276,17 +276,6 @@ int gnn_rating_eval_saved(store_txn_t *t, const char *name, gnn_rating_metrics_t
 
 /* ---- the run ---- */
 
-typedef struct rsave {
-    const char *name;
-    const gnn_saved_model_t *m;
-} rsave_t;
-
-static int write_model(store_txn_t *t, void *ctx, err_t *e)
-{
-    const rsave_t *s = ctx;
-    return gnn_saved_write(t, s->name, s->m, e);
-}
-
 /* The training ratings: all of them rated, their mean and range. */
 static int load_train(store_txn_t *t, const char *dir, graph_ratings_t *tr, double *mu, float *lo, float *hi,
                       err_t *e)
@@ -331,8 +320,7 @@ static int save(store_t *s, const char *name, const gnn_trainer_opts_t *o, const
         .config = config, .emb = emb, .metrics = log, .metrics_len = log_len, .params = m->params,
         .adam_m = m->adam_m, .adam_v = m->adam_v, .n_params = m->n_params};
     snprintf(sm.meta.arch, sizeof sm.meta.arch, "%s", gnn_arch_get(h->arch)->name);
-    rsave_t sv = {name, &sm};
-    return store_write(s, write_model, &sv, e);
+    return gnn_saved_put(s, name, &sm, e);
 }
 
 /* One JSON line of the metrics log into buf (grown). */

@@ -652,3 +652,22 @@ int gnn_saved_check(store_txn_t *t, const char *name, store_check_t *c, err_t *e
     }
     return ERR_OK;
 }
+
+/* ---- gnn_saved_put: one model, one write transaction ---- */
+
+typedef struct put_ctx {
+    const char *name;
+    const gnn_saved_model_t *m;
+} put_ctx_t;
+
+static int put_model(store_txn_t *t, void *ctx, err_t *e)
+{
+    const put_ctx_t *p = ctx;
+    return gnn_saved_write(t, p->name, p->m, e);
+}
+
+int gnn_saved_put(store_t *s, const char *name, const gnn_saved_model_t *m, err_t *e)
+{
+    put_ctx_t p = {name, m};
+    return store_write(s, put_model, &p, e);
+}

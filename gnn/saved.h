@@ -186,6 +186,9 @@ typedef struct gnn_saved_model {
 /* Save m as model name, replacing a model of that name whole and dropping
  * its staging (the finished run takes over in this one transaction). */
 int gnn_saved_write(store_txn_t *t, const char *name, const gnn_saved_model_t *m, err_t *e);
+/* gnn_saved_write in a write transaction of its own (store_write: aborted
+ * on failure, rerun when the map grows). */
+int gnn_saved_put(store_t *s, const char *name, const gnn_saved_model_t *m, err_t *e);
 /* Save m as the checkpoint of a run in progress (staging NAME~run),
  * leaving model name untouched. ERR_USAGE when name is too long for a
  * staging name (more than GNN_SAVED_NAME_MAX - 4 bytes). */

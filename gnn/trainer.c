@@ -258,7 +258,7 @@ static int warm_load(run_t *r, err_t *e)
     store_read_end(&t);
     if (rc) return rc;
     permute_state(r, 1);
-    gnn_trainer_note_t n = {.kind = GNN_NOTE_WARM, .warm = &w, .watch = r->o->init_from};
+    gnn_trainer_note_t n = {.kind = GNN_NOTE_WARM, .warm = &w, .from = r->o->init_from};
     note(r->o, &n);
     return ERR_OK;
 }

@@ -80,6 +80,7 @@ typedef struct gnn_trainer_note {
     double seconds;               /* FITTED: fit time; ORDER: time to order and relabel */
     graph_order_id_t order;       /* ORDER: the node order the run trains in */
     const gnn_warm_report_t *warm;   /* WARM: what --init-from copied and placed (gnn/warm.h) */
+    const char *from;                /* WARM: the model it started from */
 } gnn_trainer_note_t;
 
 typedef struct gnn_trainer_opts {

@@ -41,7 +41,7 @@ void gnn_trainer_note_text(const gnn_trainer_opts_t *o, const char *name, const 
             (unsigned long long)ty->kg_pairs, (double)o->edges.w_knowledge, ty->items_aligned);
     else if (n->kind == GNN_NOTE_WARM)
         put(&t, "warm start from '%s': %u users, %u items copied; new: %u users, %u items at their neighbours' "
-            "mean, %u, %u random\n", n->watch, n->warm->users_copied, n->warm->items_copied, n->warm->users_placed,
+            "mean, %u, %u random\n", n->from, n->warm->users_copied, n->warm->items_copied, n->warm->users_placed,
             n->warm->items_placed, n->warm->users_random, n->warm->items_random);
     else if (n->kind == GNN_NOTE_RESUME)
         put(&t, "resuming model '%s' at epoch %u (best %s %.4f at epoch %u)\n", name, n->start_epoch, n->watch,
