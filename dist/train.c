@@ -70,6 +70,7 @@ int dist_train_supported(const dist_t *d, const gnn_trainer_opts_t *o, err_t *e)
     else if (o->edges.social || o->edges.knowledge) why = "social or knowledge edges (the joint graph)";
     else if (o->resume) why = "--resume";
     else if (o->valid_fraction > 0.0f || o->patience) why = "a validation split (--valid-fraction, --patience)";
+    else if (o->time_limit > 0.0f) why = "--time-limit (each rank has its own clock)";
     else if (d->size > DIST_TRAIN_MAX_RANKS) why = "more than 64 ranks";
     if (!why) return ERR_OK;
     return err_set(e, ERR_USAGE, "distributed training (%d ranks) supports lightgcn and mf with --loss bpr on the "

@@ -28,6 +28,54 @@ static void ws_free(gnn_ws_t *w)
     free(w);
 }
 
+/* The step's big scratch tables, in one list for release and regrow. */
+static void ws_tables(gnn_ws_t *w, void **t[4])
+{
+    t[0] = (void **)&w->g;
+    t[1] = (void **)&w->buf[0];
+    t[2] = (void **)&w->buf[1];
+    t[3] = (void **)&w->e0h;
+}
+
+void gnn_model_release(gnn_model_t *m, const float *keep)
+{
+    gnn_ws_t *w = m->ws;
+    if (!w || m->hp.arch == GNN_ARCH_GCN) return;   /* gcn's own tables are small: kept */
+    void **t[4];
+    ws_tables(w, t);
+    for (int k = 0; k < 4; k++)
+        if (*t[k] && *t[k] != (const void *)keep) {
+            free(*t[k]);
+            *t[k] = NULL;
+            if (k == 3) w->released_e0h = 1;
+        }
+    w->e0h_ok = 0;
+}
+
+/* Allocate again what gnn_model_release freed (zeroed, as at init: G must
+ * be zero outside a batch, and E0's half copy is rebuilt from E0). */
+static int ws_regrow(gnn_model_t *m, err_t *e)
+{
+    gnn_ws_t *w = m->ws;
+    if (!w) return ERR_OK;
+    const size_t bytes = (size_t)w->n * m->hp.dim * sizeof(float);
+    void **t[4];
+    ws_tables(w, t);
+    for (int k = 0; k < 4; k++) {
+        if (*t[k] || (k == 3 && !w->released_e0h)) continue;
+        if (!(*t[k] = mem_alloc_hot(k == 3 ? bytes / 2 : bytes)))
+            return err_set(e, ERR_NOMEM, "out of memory for the training buffers (%zu MiB)", bytes >> 20);
+        if (k == 3) w->released_e0h = 0;
+    }
+    return ERR_OK;
+}
+
+float *gnn_model_spare(gnn_model_t *m, const float *out)
+{
+    gnn_ws_t *w = m->ws;
+    return out == w->buf[0] || out == w->buf[1] ? (float *)out : w->buf[0];
+}
+
 static int check_hparams(const gnn_hparams_t *hp, err_t *e)
 {
     const gnn_arch_t *a = gnn_arch_get(hp->arch);
@@ -212,7 +260,7 @@ int gnn_loss_grad(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *users,
                   const uint32_t *pos, const uint32_t *neg, uint32_t t, double *loss, err_t *e)
 {
     int rc = check_graph(m, adj, e);
-    if (rc || (rc = check_batch(m, users, pos, neg, t, e))) return rc;
+    if (rc || (rc = check_batch(m, users, pos, neg, t, e)) || (rc = ws_regrow(m, e))) return rc;
     if (m->hp.arch == GNN_ARCH_KGLIGHTGCN) return gnn_rel_loss_grad(m, adj, users, pos, neg, t, loss, e);
     if ((rc = forward_loss(m, adj, users, pos, neg, t, 0, loss, e))) return rc;
     if (m->hp.arch == GNN_ARCH_GCN) gnn_gcn_backward(m, adj);
@@ -226,7 +274,7 @@ static int train_step(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *us
                       err_t *e)
 {
     int rc = check_graph(m, adj, e);
-    if (rc || (rc = check_batch(m, users, pos, neg, t, e))) return rc;
+    if (rc || (rc = check_batch(m, users, pos, neg, t, e)) || (rc = ws_regrow(m, e))) return rc;
     gnn_adam_t ad;
     if (m->hp.arch == GNN_ARCH_KGLIGHTGCN) {
         /* full-graph gradient into grads, then dense Adam (as gcn) */
@@ -313,7 +361,7 @@ int gnn_train_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_csr_t 
 int gnn_model_final(gnn_model_t *m, const graph_csr_t *adj, const float **out, err_t *e)
 {
     int rc = check_graph(m, adj, e);
-    if (rc) return rc;
+    if (rc || (rc = ws_regrow(m, e))) return rc;
     gnn_ws_t *w = m->ws;
     if (m->hp.layers == 0 && m->hp.arch != GNN_ARCH_KGLIGHTGCN && m->hp.arch != GNN_ARCH_GCN) {
         *out = m->emb0;   /* mf: the final embeddings are the parameters */

@@ -177,5 +177,19 @@ int gnn_model_embed(const gnn_model_t *m, const graph_csr_t *adj, float *out, er
  * evaluates and saves from, so that a large graph's run holds no extra
  * [nodes x dim] tables (docs/scale.md's memory plan). */
 int gnn_model_final(gnn_model_t *m, const graph_csr_t *adj, const float **out, err_t *e);
+/* A table of the model's workspace that the caller may fill with the final
+ * embeddings ([(n_users + n_items + n_extra) x dim] floats) until the next
+ * training call: out itself when gnn_model_final left them in a training
+ * buffer, else (mf, whose out is its parameters) the first buffer. Call it
+ * right after gnn_model_final. */
+float *gnn_model_spare(gnn_model_t *m, const float *out);
+/* Free the step's scratch tables (G, the two Horner buffers, E0's float16
+ * copy: 896 bytes a node at dim 64), all but keep (one of them, or NULL):
+ * they hold nothing between steps but what gnn_model_final or
+ * gnn_model_spare left. The next training call or gnn_model_final
+ * allocates them again, zeroed as at init, so a run's numbers do not
+ * change. A trainer calls it before a save, which would otherwise hold
+ * them beside the store's copy of the model (docs/scale.md). */
+void gnn_model_release(gnn_model_t *m, const float *keep);
 
 #endif

@@ -284,12 +284,15 @@ static int put_blobs(store_txn_t *t, const char *as, const char *meta_key, const
     if (m->emb && ent_bytes &&
         (rc = put(t, as, GNN_SAVED_KEY_EMB_ENTITIES, (const char *)m->emb + emb_bytes, ent_bytes, &tab, e)))
         return rc;
+    if (m->emb && m->copied) m->copied(m->copied_ctx, m->emb);
     if (m->params) {
         const size_t par_bytes = m->n_params * sizeof(float);
-        if ((rc = put(t, as, GNN_SAVED_KEY_PARAMS, m->params, par_bytes, &tab, e)) ||
-            (rc = put(t, as, GNN_SAVED_KEY_ADAM_M, m->adam_m, par_bytes, &tab, e)) ||
-            (rc = put(t, as, GNN_SAVED_KEY_ADAM_V, m->adam_v, par_bytes, &tab, e)))
-            return rc;
+        static const char *const keys[3] = {GNN_SAVED_KEY_PARAMS, GNN_SAVED_KEY_ADAM_M, GNN_SAVED_KEY_ADAM_V};
+        const float *tabs[3] = {m->params, m->adam_m, m->adam_v};
+        for (int k = 0; k < 3; k++) {
+            if ((rc = put(t, as, keys[k], tabs[k], par_bytes, &tab, e))) return rc;
+            if (m->copied) m->copied(m->copied_ctx, tabs[k]);
+        }
     }
     return crc_write(t, as, &tab, e);
 }

@@ -181,6 +181,14 @@ typedef struct gnn_saved_model {
     size_t metrics_len;
     const float *params, *adam_m, *adam_v;   /* [n_params] each; NULL: no parameters (pop) */
     size_t n_params;
+    /* Optional: called with emb, params, adam_m and adam_v, each right after
+     * it was copied into the transaction, so a caller done with it frees it:
+     * the final save of a large run then never holds a table twice (the
+     * transaction's copy is as big as the model). A save that frees its
+     * tables cannot run again, so the caller reserves the map first
+     * (store_reserve) and fails rather than reruns (trainer.c). */
+    void (*copied)(void *ctx, const float *table);
+    void *copied_ctx;
 } gnn_saved_model_t;
 
 /* Save m as model name, replacing a model of that name whole and dropping

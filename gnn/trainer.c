@@ -129,9 +129,13 @@ typedef struct run {
     store_t *s;
     const char *name;
     gnn_model_t m;
-    float *emb, *best;        /* [n_all] current and best final embeddings (entities after the items);
-                               * best is emb itself without a validation split (the last evaluation
-                               * is the one kept): one [nodes x dim] table less on a large graph */
+    float *emb;               /* [n_all] the last evaluation's final embeddings in store ids (entities
+                               * after the items), in a table of the model's workspace (gnn_model_spare)
+                               * until the next step: the run holds no [nodes x dim] table of its own */
+    float *best;              /* what a save writes: emb itself without a validation split (the last
+                               * evaluation is the one kept), else best_own */
+    float *best_own;          /* [n_all] the best evaluation's embeddings (validation split only) */
+    int model_ok;             /* r->m was initialized */
     uint32_t *watch_users, n_watch_users; /* eval_users: the sampled users of the watched split */
     uint8_t *perm_seen;       /* [U + I] scratch of graph_permute_rows (d->perm only) */
     float *perm_row;          /* [dim] */
@@ -209,7 +213,8 @@ static void permute_state(run_t *r, int to_new)
     if (!d->perm) return;
     float *t[3] = {r->m.params, r->m.adam_m, r->m.adam_v};
     for (int k = 0; k < 3; k++)
-        graph_permute_rows(t[k], d->n_users + d->n_items, r->o->hp.dim, d->perm, to_new, r->perm_seen, r->perm_row);
+        if (t[k])   /* a final save may have freed them (save_copied) */
+            graph_permute_rows(t[k], d->n_users + d->n_items, r->o->hp.dim, d->perm, to_new, r->perm_seen, r->perm_row);
 }
 
 /* Restore the checkpoint --resume continues, every blob read in one
@@ -230,8 +235,9 @@ static int resume_load(run_t *r, err_t *e)
     memcpy(r->m.adam_m, c.adam_m, c.n_params * sizeof(float));
     memcpy(r->m.adam_v, c.adam_v, c.n_params * sizeof(float));
     permute_state(r, 1);   /* checkpoints are in store ids, the run in training ids */
-    if (c.emb && c.n_emb == r->n_emb) memcpy(r->best, c.emb, r->n_emb * sizeof(float));
-    if (c.emb_entities && c.n_emb_entities == r->n_all - r->n_emb)
+    /* without a validation split the next evaluation replaces them before any save */
+    if (r->best_own && c.emb && c.n_emb == r->n_emb) memcpy(r->best, c.emb, r->n_emb * sizeof(float));
+    if (r->best_own && c.emb_entities && c.n_emb_entities == r->n_all - r->n_emb)
         memcpy(r->best + r->n_emb, c.emb_entities, c.n_emb_entities * sizeof(float));
     if (c.metrics_len && (rc = mlog_add(&r->log, c.metrics, c.metrics_len, e))) goto out;
     r->m.step = c.meta.step;
@@ -268,11 +274,39 @@ typedef struct save {
     const char *name;
     const gnn_saved_model_t *m;
     int final;                /* 1: the finished model; 0: a staged checkpoint */
+    run_t *r;
+    int freed;                /* save_copied freed a table: no rerun */
 } save_t;
+
+/* A final save of at least this many bytes frees each table once the
+ * transaction has its copy: at 10^7 nodes a second copy of parameters,
+ * moments and embeddings (1 KiB a node) is what would not fit. */
+enum { SAVE_MOVE_BYTES = 256 << 20 };
+
+static void save_copied(void *ctx, const float *table)
+{
+    save_t *sv = ctx;
+    gnn_model_t *m = &sv->r->m;
+    sv->freed = 1;
+    if (table == sv->r->best && !sv->r->best_own) {
+        gnn_model_release(m, NULL);   /* the embeddings sat in the workspace */
+        sv->r->best = sv->r->emb = NULL;
+    }
+    float **own[3] = {&m->params, &m->adam_m, &m->adam_v};
+    for (int k = 0; k < 3; k++)
+        if (*own[k] == table) {
+            free(*own[k]);
+            *own[k] = NULL;
+        }
+    if (!m->params) m->emb0 = NULL;
+}
 
 static int write_save(store_txn_t *t, void *ctx, err_t *e)
 {
     const save_t *s = ctx;
+    if (s->freed)
+        return err_set(e, ERR_STORE, "the store's map filled up during the final save, after the model's tables "
+                       "had been freed: the model is lost, the store unchanged (check the disk's free space)");
     return s->final ? gnn_saved_write(t, s->name, s->m, e) : gnn_saved_stage(t, s->name, s->m, e);
 }
 
@@ -301,15 +335,35 @@ void gnn_trainer_meta(const gnn_trainer_opts_t *o, const gnn_trainer_data_t *d, 
 
 static int run_save(run_t *r, uint32_t epoch, int final, err_t *e)
 {
+    /* a checkpoint without a validation split keeps no embeddings: --resume
+     * does not read them (the last epoch evaluates again) */
+    const float *emb = r->best_epoch && (final || r->best_own) ? r->best : NULL;
     gnn_saved_model_t sm = {
-        .config = r->config, .emb = r->best_epoch ? r->best : NULL, .metrics = r->log.buf,
+        .config = r->config, .emb = emb, .metrics = r->log.buf,
         .metrics_len = r->log.len, .params = r->m.params, .adam_m = r->m.adam_m, .adam_v = r->m.adam_v,
         .n_params = r->m.n_params};
     gnn_trainer_meta(r->o, r->d, r->m.step, epoch, r->best_epoch, r->best_metric,
                      r->secs_before + clock_now() - r->t_run, &sm.meta);
-    save_t sv = {r->name, &sm, final};
+    save_t sv = {r->name, &sm, final, r, 0};
+    /* the step's scratch holds nothing now (but emb, when it is saved from
+     * there): no second copy of it beside the transaction's */
+    const int keep = emb && emb == r->emb;
+    gnn_model_release(&r->m, keep ? emb : NULL);
+    if (!keep) {
+        r->emb = NULL;
+        if (!r->best_own) r->best = NULL;
+    }
+    const uint64_t bytes = ((uint64_t)r->m.n_params * 3 + (emb ? r->n_all : 0)) * sizeof(float);
+    int rc = ERR_OK;
+    /* GNNREC_SAVE_MOVE_MB: the test hook that runs this path on a small graph */
+    const char *hook = getenv("GNNREC_SAVE_MOVE_MB");
+    const uint64_t move = hook ? strtoull(hook, NULL, 10) << 20 : (uint64_t)SAVE_MOVE_BYTES;
+    if (final && bytes >= move && !(rc = store_reserve(r->s, bytes + bytes / 8 + (64u << 20), e))) {
+        sm.copied = save_copied;
+        sm.copied_ctx = &sv;
+    }
     permute_state(r, 0);
-    int rc = store_write(r->s, write_save, &sv, e);
+    if (!rc) rc = store_write(r->s, write_save, &sv, e);
     permute_state(r, 1);
     return rc;
 }
@@ -340,12 +394,15 @@ static int run_eval(run_t *r, uint32_t epoch, gnn_epoch_report_t *rep, err_t *e)
      * temporary table of gnn_model_embed's beside emb */
     const float *fin;
     if ((rc = gnn_model_final(&r->m, r->d->adj, &fin, e))) return rc;
-    if (r->d->perm) {   /* back to store ids on the way: emb is what eval and the save read */
-        const size_t dim = o->hp.dim, n = (size_t)r->d->n_users + r->d->n_items;
+    r->emb = gnn_model_spare(&r->m, fin);
+    const size_t dim = o->hp.dim, n = (size_t)r->d->n_users + r->d->n_items;
+    /* back to store ids on the way: emb is what eval and the save read */
+    if (r->d->perm && r->emb == fin)
+        graph_permute_rows(r->emb, (uint32_t)n, (uint32_t)dim, r->d->perm, 0, r->perm_seen, r->perm_row);
+    else if (r->d->perm)
         for (size_t v = 0; v < n; v++) memcpy(r->emb + v * dim, fin + (size_t)r->d->perm[v] * dim, dim * sizeof *fin);
-    } else {
+    else if (r->emb != fin)
         memcpy(r->emb, fin, r->n_all * sizeof *r->emb);
-    }
     if ((rc = eval_emb(r, r->emb, r->d->watch_exclude, r->d->watch, r->watch_users, r->n_watch_users,
                        &rep->metrics, e)))
         return rc;
@@ -357,7 +414,8 @@ static int run_eval(run_t *r, uint32_t epoch, gnn_epoch_report_t *rep, err_t *e)
         r->best_epoch = epoch;
         r->best_metrics = rep->metrics;
         r->have_best_metrics = 1;
-        if (r->best != r->emb) memcpy(r->best, r->emb, r->n_all * sizeof *r->best);
+        if (r->best_own) memcpy(r->best_own, r->emb, r->n_all * sizeof *r->best_own);
+        else r->best = r->emb;
         r->since_best = 0;
     } else if (o->patience && ++r->since_best >= o->patience) {
         rep->stop = GNN_STOP_PATIENCE;
@@ -395,7 +453,9 @@ static int run_epoch(run_t *r, uint32_t epoch, int *stop, err_t *e)
     progress_done(&r->prog);
     if (rc) return rc;
     rep.seconds = clock_now() - t0;
-    const int last = epoch + 1 == o->epochs;
+    const int timed_out = o->time_limit > 0.0f && clock_now() - r->t_run >= o->time_limit;
+    const int last = epoch + 1 == o->epochs || timed_out;
+    if (timed_out && epoch + 1 < o->epochs) rep.stop = GNN_STOP_TIME;
     /* the rate the epoch's last step used: what a plot of the schedule needs */
     rep.lr = gnn_lr_at(&r->m.hp, epoch + 1.0 - 1e-9);
     rep.eta = (clock_now() - r->t_run) / (double)(epoch + 1 - r->start) * (double)(o->epochs - epoch - 1);
@@ -424,15 +484,15 @@ static int run_init(run_t *r, err_t *e)
     int rc = gnn_model_init_nodes(&r->m, &o->hp, d->n_users, d->n_items, n_ent,
                                   d->typed ? d->typed->n_relations : 0, e);
     if (rc) return rc;
+    r->model_ok = 1;
     if (d->typed) gnn_model_set_relations(&r->m, d->typed->rel);
     r->m.step_hook = step_hook;
     r->m.step_ctx = r;
     r->n_emb = ((size_t)d->n_users + d->n_items) * o->hp.dim;
     r->n_all = r->n_emb + (size_t)n_ent * o->hp.dim;
     const int split = d->valid_users > 0 || o->valid_fraction > 0.0f;
-    r->emb = calloc(r->n_all, sizeof *r->emb);
-    r->best = split ? calloc(r->n_all, sizeof *r->best) : r->emb;
-    if (!r->emb || !r->best) return err_set(e, ERR_NOMEM, "out of memory for embeddings");
+    if (split && !(r->best = r->best_own = calloc(r->n_all, sizeof *r->best_own)))
+        return err_set(e, ERR_NOMEM, "out of memory for embeddings");
     if (d->perm && (!(r->perm_seen = malloc((size_t)d->n_users + d->n_items)) ||
                     !(r->perm_row = malloc(o->hp.dim * sizeof *r->perm_row))))
         return err_set(e, ERR_NOMEM, "out of memory");
@@ -500,7 +560,7 @@ int gnn_trainer_fit(store_t *s, const char *name, const gnn_trainer_data_t *d, c
          * (at 10^6 users a second one costs minutes) */
         out->test = r->best_metrics;
         out->have_test = 1;
-    } else if (d->test && d->test->nnz) {
+    } else if (d->test && d->test->nnz && r->best) {
         uint32_t *tu = NULL, nt = 0;
         if (o->eval_users && (rc = gnn_eval_sample_users(d->test, o->eval_users, o->hp.seed, &tu, &nt, e))) goto out;
         rc = eval_emb(r, r->best, d->train, d->test, tu, nt, &out->test, e);
@@ -512,12 +572,11 @@ int gnn_trainer_fit(store_t *s, const char *name, const gnn_trainer_data_t *d, c
 out:;
     int rc2 = mlog_close(&r->log, e);
     if (!rc) rc = rc2;
-    if (r->best != r->emb) free(r->best);
-    free(r->emb);
+    free(r->best_own);
     free(r->watch_users);
     free(r->perm_seen);
     free(r->perm_row);
-    if (r->m.params) gnn_model_destroy(&r->m);
+    if (r->model_ok) gnn_model_destroy(&r->m);
     free(r);
     return rc;
 }
@@ -713,6 +772,8 @@ int gnn_trainer_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, g
         rc = gnn_saved_meta(&t, name, &prev, e);
     }
     store_read_end(&t);
+    /* the load read every edge record once: not the run's memory */
+    store_drop_pages(s);
     if (rc) goto out;
     if (g.train.nnz == 0) {
         rc = err_set(e, ERR_USAGE, "%s: the store has no training interactions", s->dir);

@@ -42,7 +42,7 @@
 #include "graph/typed.h"
 #include "store/store.h"
 
-typedef enum { GNN_STOP_NONE, GNN_STOP_PATIENCE } gnn_stop_t;
+typedef enum { GNN_STOP_NONE, GNN_STOP_PATIENCE, GNN_STOP_TIME } gnn_stop_t;
 
 /* What the run tells its caller once per epoch. */
 typedef struct gnn_epoch_report {
@@ -57,7 +57,7 @@ typedef struct gnn_epoch_report {
     int rated;                /* --loss mse: rmse and mae below are the test ratings' */
     double rmse, mae;
     double eval_seconds;
-    gnn_stop_t stop;          /* GNN_STOP_PATIENCE: the run stops after this epoch */
+    gnn_stop_t stop;          /* GNN_STOP_PATIENCE, _TIME: the run stops after this epoch */
     uint32_t best_epoch;      /* epoch of the saved embeddings so far */
 } gnn_epoch_report_t;
 
@@ -88,6 +88,8 @@ typedef struct gnn_trainer_opts {
     uint32_t epochs;              /* run up to this epoch (100) */
     uint32_t eval_every;          /* evaluate every N epochs, 0 = only at the end (10) */
     uint32_t patience;            /* stop after N evaluations without improvement, 0 = never */
+    float time_limit;             /* seconds: the epoch that ends past them is the last (evaluated and
+                                   * saved as the last epoch is), 0 = none; this run's time only */
     uint32_t checkpoint_every;    /* stage a checkpoint every N epochs, 0 = never */
     float valid_fraction;         /* 0: papers' protocol; > 0: validation split */
     uint32_t eval_users;          /* 0: every user with held-out items; N: a seeded sample of N of

@@ -73,6 +73,7 @@ void gnn_trainer_epoch_text(const gnn_trainer_opts_t *o, const gnn_epoch_report_
     if (p->rated) put(&t, "  test rmse %.4f mae %.4f", p->rmse, p->mae);
     if (p->stop == GNN_STOP_PATIENCE)
         put(&t, "  (no improvement in %u evaluations: stopping; best epoch %u)", o->patience, p->best_epoch);
+    if (p->stop == GNN_STOP_TIME) put(&t, "  (time limit %gs reached: stopping)", (double)o->time_limit);
     put(&t, "  eta %.0fs\n", p->eta);
 }
 

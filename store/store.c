@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -768,6 +769,17 @@ int store_reserve(store_t *s, uint64_t bytes, err_t *e)
     if ((rc = mdb_env_set_mapsize(s->env, (size_t)want)))
         return err_set(e, ERR_STORE, "%s: cannot grow the map: %s", sname(s), mdb_strerror(rc));
     return ERR_OK;
+}
+
+void store_drop_pages(store_t *s)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    if (mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &st) || !info.me_mapaddr) return;
+    /* the map is a read-only shared file mapping (no MDB_WRITEMAP): dropping
+     * its pages loses nothing, they are read from the file again */
+    size_t used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
+    madvise(info.me_mapaddr, used < info.me_mapsize ? used : info.me_mapsize, MADV_DONTNEED);
 }
 
 int store_disk_size(const store_t *s, uint64_t *bytes, err_t *e)

@@ -215,6 +215,14 @@ int store_model_list(store_txn_t *t, void (*fn)(const char *name, void *ctx), vo
  * exercises the growth path). No transaction may be open in this process. */
 int store_reserve(store_t *s, uint64_t bytes, err_t *e);
 
+/* Give back the memory-map pages this process has touched so far (loading
+ * the graph reads every edge record once): they stay in the page cache,
+ * but no longer count in the process's resident set, which is what a large
+ * training run is budgeted in (docs/scale.md's memory plan). Pages read
+ * later fault in again. Advice only: nothing can fail. Call it with no
+ * transaction open whose views are still in use. */
+void store_drop_pages(store_t *s);
+
 /* Bytes used by the environment's data file. */
 int store_disk_size(const store_t *s, uint64_t *bytes, err_t *e);
 

@@ -75,6 +75,15 @@ check "valid split: the test set is only reported at the end" test "$(grep -c 't
 $g train --store "$s" --model v2 --epochs 3 --patience 2 >/dev/null 2>&1
 check "patience without a validation split is refused (exit 2)" test $? -eq 2
 
+# --time-limit: the epoch that ends past the limit is the last, evaluated and saved as one
+out=$($g train --store "$s" --model tl --epochs 50 --dim 16 --batch-size 256 --eval-every 0 --time-limit 0.000001 2>&1)
+check "time limit: one epoch run, then stops with a note" grep -q "epoch    1/50 .*time limit 1e-06s reached: stopping" <<<"$out"
+check "time limit: that epoch was evaluated" grep -q "epoch    1/50 .*test recall@20" <<<"$out"
+check "time limit: no second epoch" test "$(grep -c '^epoch ' <<<"$out")" -eq 1
+check "time limit: the model is saved at epoch 1" grep -q "^tl	model	lightgcn	16	3	1	1	" <<<"$($g models --store "$s")"
+$g train --store "$s" --model tl2 --epochs 3 --time-limit -1 >/dev/null 2>&1
+check "a negative time limit is refused (exit 2)" test $? -eq 2
+
 # infer: format, exclusion of training items, agreement with eval
 $g infer --store "$s" --model lg --k 20 > "$tmp/recs.tsv"
 check "infer tsv has 4 columns" awk -F'\t' 'NF != 4 { exit 1 }' "$tmp/recs.tsv"

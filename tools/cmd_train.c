@@ -63,6 +63,7 @@ static const char usage_text[] =
     "  --eval-users N       evaluate on a seeded sample of N users (the same at every evaluation\n"
     "                       and in `gnnrec eval --eval-users N`; 0 = all users, the default)\n"
     "  --patience N         stop after N evaluations without validation improvement (0 = never)\n"
+    "  --time-limit S       make the epoch that ends past S seconds the last (evaluated, saved; 0 = none)\n"
     "  --checkpoint-every N save a resumable checkpoint every N epochs (= eval-every)\n"
     "  --metrics-log FILE   also write the metrics log (JSON lines) to FILE\n"
     "  --resume             continue the saved model's last checkpoint up to --epochs\n"
@@ -76,7 +77,7 @@ static const cli_flag_t flags[] = {"resume", "help", "progress", NULL};
 static const char *const known[] = {
     "store", "config", "model", "arch", "loss", "dim", "layers", "epochs", "batch_size", "steps_per_epoch", "lr", "reg",
     "lr_warmup", "lr_decay", "lr_min", "lr_decay_epochs",
-    "negatives", "seed", "threads", "eval_every", "k", "valid_fraction", "eval_users", "patience",
+    "negatives", "seed", "threads", "eval_every", "k", "valid_fraction", "eval_users", "patience", "time_limit",
     "checkpoint_every", "metrics_log", "resume", "init_from", "help", "progress",
     "edges", "weight_social", "weight_knowledge", "edge_norm", "node_order",
     "alpha", "svd_k", "svd_oversample", "svd_iters", "bspm_beta", "bspm_t_s", "bspm_k_s", "bspm_solver",
@@ -173,6 +174,7 @@ static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
         (rc = cli_get_float(o, "valid_fraction", 0.0f, 0.0, 0.9, &t->valid_fraction, e)) ||
         (rc = cli_get_u32(o, "eval_users", 0, 0, UINT32_MAX, &t->eval_users, e)) ||
         (rc = cli_get_u32(o, "patience", 0, 0, 1000000, &t->patience, e)) ||
+        (rc = cli_get_float(o, "time_limit", 0.0f, 0.0, 1e9, &t->time_limit, e)) ||
         (rc = cli_get_output_path(o, "metrics_log", NULL, &t->metrics_log, e)) ||
         (rc = cli_get_bool(o, "resume", 0, &t->resume, e)) || (rc = cli_get_str(o, "init_from", NULL, &t->init_from, e)) ||
         (rc = cli_get_bool(o, "progress", 0, &progress, e)) ||
