@@ -22,7 +22,8 @@
 # interactions at each size over that at the smallest, measured in this run.
 # Usage: bench/scale.sh GNNREC [SIZES...]    env: OUT (work dir, default a
 #        temp dir, removed), EPOCHS (1), OLD_MAX (4), NONE_MAX (16), THREADS (2),
-#        NPROBE (24), TRAIN_ONLY (0; 1: no eval/index/infer), NICE (unset; N:
+#        NPROBE (24), TRAIN_ONLY (0; 1: no eval/index/infer), EVAL_USERS (10000: the
+#        sampled test users train evaluates its last epoch on), NICE (unset; N:
 #        every command under `nice -n N`, e.g. -10 on a shared machine, as root)
 set -u
 
@@ -39,6 +40,7 @@ PRE=()
 [ -n "${NICE:-}" ] && PRE=(nice -n "$NICE")
 THREADS=${THREADS:-2}
 NPROBE=${NPROBE:-24}
+EVAL_USERS=${EVAL_USERS:-10000}
 if [ -n "${OUT:-}" ]; then T=$OUT; mkdir -p "$T"; else
     T=$(mktemp -d "${TMPDIR:-/tmp}/gnnrec-scale-XXXXXX") || exit 1
     trap 'rm -rf "$T"' EXIT
@@ -73,7 +75,7 @@ for S in $SIZES; do
     store_mb=$(du -sm "$s" | cut -f1)
     echo "build-graph: $(secs build$S) s, $(mib build$S) MiB peak, store $store_mb MB"
     run train$S "$GNNREC" train --store "$s" --config "$CONF" --epochs "$EPOCHS" --eval-every 0 --threads "$THREADS" \
-        --model large --progress || exit 1
+        --eval-users "$EVAL_USERS" --model large --progress || exit 1
     ep=$(epoch_secs train$S)
     order=$(sed -n 's/^node order: \([a-z]*\).*/\1/p' "$T/train$S.err")
     echo "train (lightgcn-large, node order ${order:-none}): $ep s per epoch, $(mib train$S) MiB peak ($(secs train$S) s for the command)"

@@ -583,6 +583,22 @@ out:;
 
 /* ---- the fits without BPR ---- */
 
+/* The test metrics of a fitted scorer: every test user, or the run's
+ * --eval-users sample (the one a BPR run and `eval --eval-users` draw). */
+static int eval_fitted(const gnn_trainer_opts_t *o, const gnn_scorer_t *sc, const graph_interactions_t *g,
+                       gnn_metrics_t *out, err_t *e)
+{
+    if (!o->eval_users)
+        return gnn_eval_scorer(sc, &g->train, &g->train, &g->test, o->ks, (int)o->n_k, o->hp.threads, out, e);
+    uint32_t *tu = NULL, nt = 0;
+    int rc = gnn_eval_sample_users(&g->test, o->eval_users, o->hp.seed, &tu, &nt, e);
+    if (!rc)
+        rc = gnn_eval_scorer_users(sc, &g->train, &g->train, &g->test, tu, nt, o->ks, (int)o->n_k, o->hp.threads,
+                                   out, e);
+    free(tu);
+    return rc;
+}
+
 typedef struct pop_save {
     const char *name;
     const graph_interactions_t *g;
@@ -612,9 +628,14 @@ static int run_pop(store_t *s, const char *name, const gnn_trainer_opts_t *o, co
     gnn_trainer_config_text(o, cfg, sizeof cfg);
     pop_save_t sv = {name, g, o->hp.seed, emb, cfg};
     int rc = store_write(s, write_pop, &sv, e);
-    if (!rc && g->test.nnz) {
+    if (!rc && g->test.nnz && !o->eval_users) {
         rc = gnn_eval_all_ranking(emb, emb + g->n_users, 1, &g->train, &g->test, o->ks, (int)o->n_k, o->hp.threads,
                                   &out->test, e);
+        out->have_test = rc == 0;
+    } else if (!rc && g->test.nnz) {
+        gnn_scorer_t sc;
+        gnn_scorer_emb(&sc, "pop", emb, g->n_users, emb + g->n_users, g->n_items, 1);
+        rc = eval_fitted(o, &sc, g, &out->test, e);
         out->have_test = rc == 0;
     }
     free(emb);
@@ -659,7 +680,7 @@ static int run_gfcf(store_t *s, const char *name, const gnn_trainer_opts_t *o, c
         gnn_scorer_t sc;
         gnn_gfcf_scorer(&m, &sc);
         double t1 = clock_now();
-        rc = gnn_eval_scorer(&sc, &g->train, &g->train, &g->test, o->ks, (int)o->n_k, o->hp.threads, &out->test, e);
+        rc = eval_fitted(o, &sc, g, &out->test, e);
         out->eval_seconds = clock_now() - t1;
         out->have_test = rc == 0;
     }

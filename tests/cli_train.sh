@@ -81,6 +81,12 @@ check "time limit: one epoch run, then stops with a note" grep -q "epoch    1/50
 check "time limit: that epoch was evaluated" grep -q "epoch    1/50 .*test recall@20" <<<"$out"
 check "time limit: no second epoch" test "$(grep -c '^epoch ' <<<"$out")" -eq 1
 check "time limit: the model is saved at epoch 1" grep -q "^tl	model	lightgcn	16	3	1	1	" <<<"$($g models --store "$s")"
+# pop (and the filters) evaluate on the --eval-users sample too, the one eval draws
+out=$($g train --store "$s" --model pe --arch pop --eval-users 30 2>&1)
+check "pop with --eval-users 30 evaluates 30 users" grep -q "test users 30 " <<<"$out"
+ev=$($g eval --store "$s" --model pe --eval-users 30 --json)
+check "... with eval --eval-users 30's Recall@20" \
+  test "$(sed -n 's/.*recall@20 \([0-9.]*\).*/\1/p' <<<"$out")" = "$(printf '%.4f' "$(jget "$ev" 'recall@20')")"
 $g train --store "$s" --model tl2 --epochs 3 --time-limit -1 >/dev/null 2>&1
 check "a negative time limit is refused (exit 2)" test $? -eq 2
 
