@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -773,13 +774,27 @@ int store_reserve(store_t *s, uint64_t bytes, err_t *e)
 
 void store_drop_pages(store_t *s)
 {
-    MDB_envinfo info;
-    MDB_stat st;
-    if (mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &st) || !info.me_mapaddr) return;
-    /* the map is a read-only shared file mapping (no MDB_WRITEMAP): dropping
-     * its pages loses nothing, they are read from the file again */
-    size_t used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
-    madvise(info.me_mapaddr, used < info.me_mapsize ? used : info.me_mapsize, MADV_DONTNEED);
+    /* LMDB does not say where it mapped the file (MDB_envinfo's me_mapaddr is
+     * the address recorded for MDB_FIXEDMAP, not this process's map), so the
+     * mapping is found by its file in /proc/self/maps */
+    char path[4200], real[PATH_MAX], line[PATH_MAX + 256];
+    snprintf(path, sizeof path, "%s/data.mdb", s->dir);
+    FILE *f = realpath(path, real) ? fopen("/proc/self/maps", "r") : NULL;
+    if (!f) return;
+    const size_t rl = strlen(real);
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        char perm[8];
+        size_t n = strlen(line);
+        if (n && line[n - 1] == '\n') line[--n] = '\0';
+        /* only the read-only shared map: dropping its pages loses nothing,
+         * they are read from the file again */
+        if (n < rl || strcmp(line + n - rl, real) || sscanf(line, "%lx-%lx %7s", &lo, &hi, perm) != 3 ||
+            strcmp(perm, "r--s"))
+            continue;
+        madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    }
+    fclose(f);
 }
 
 int store_disk_size(const store_t *s, uint64_t *bytes, err_t *e)
