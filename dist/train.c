@@ -67,6 +67,7 @@ int dist_train_supported(const dist_t *d, const gnn_trainer_opts_t *o, err_t *e)
     if (o->hp.arch != GNN_ARCH_LIGHTGCN && o->hp.arch != GNN_ARCH_MF)
         why = a && a->kind == GNN_KIND_EMBED ? "this architecture" : "a model without BPR training";
     else if (o->hp.loss != GNN_LOSS_BPR) why = "--loss mse";
+    else if (o->hp.head) why = "--head mlp";
     else if (o->edges.social || o->edges.knowledge) why = "social or knowledge edges (the joint graph)";
     else if (o->resume) why = "--resume";
     else if (o->valid_fraction > 0.0f || o->patience) why = "a validation split (--valid-fraction, --patience)";

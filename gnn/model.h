@@ -85,6 +85,9 @@ typedef struct gnn_hparams {
     float lr_min;          /* where the decay ends, as a fraction of lr (0) */
     uint32_t lr_epochs;    /* the epoch at which the decay reaches lr_min (the run's length) */
     int loss;              /* GNN_LOSS_BPR (default) or GNN_LOSS_MSE (architectures with GNN_CAP_MSE) */
+    int head;              /* GNN_HEAD_DOT (default) or GNN_HEAD_MLP (gnn/head.h; trained by gnn/rating.h) */
+    uint32_t mlp[4];       /* the MLP head's layer widths (GNN_HEAD_MAX_LAYERS) */
+    uint32_t n_mlp;        /* how many; 0 with GNN_HEAD_MLP: 64,32 */
 } gnn_hparams_t;
 
 enum { GNN_LR_CONSTANT, GNN_LR_COSINE, GNN_LR_LINEAR };

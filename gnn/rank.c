@@ -307,7 +307,9 @@ int gnn_ranker_open(gnn_ranker_t *r, store_txn_t *t, const char *model, err_t *e
         return err_set(e, ERR_USAGE, "model '%s' has architecture '%s', which this gnnrec does not know", model,
                        r->meta.arch);
     if (r->arch->kind == GNN_KIND_FILTER) return ERR_OK;
-    return gnn_saved_embeddings(t, model, &r->meta, &r->emb, e);
+    if ((rc = gnn_saved_embeddings(t, model, &r->meta, &r->emb, e))) return rc;
+    rc = gnn_saved_head(t, model, &r->meta, &r->head, &r->head_w, e);
+    return rc == ERR_NOTFOUND ? ERR_OK : rc;
 }
 
 /* ---- stored users ---- */
@@ -366,7 +368,9 @@ static int rank_users(const gnn_ranker_t *r, ids_t q, const gnn_rank_opts_t *o, 
     gnn_scorer_t s = {0};
     names_t un = {0}, in = {0};
     uint32_t nu = r->meta.n_users, ni = r->meta.n_items, dim = r->meta.dim;
-    int filter = r->arch->kind == GNN_KIND_FILTER, rc = ERR_OK, have_g = 0;
+    /* a filter or an mlp head: a callback scorer (the training rows are its
+     * history and what is seen) */
+    int filter = r->arch->kind == GNN_KIND_FILTER || r->head_w, rc = ERR_OK, have_g = 0;
     if (filter) {   /* scored from the training rows, which are also what is seen */
         if ((rc = graph_load_interactions(r->t, &g, e))) goto out;
         have_g = 1;
@@ -390,8 +394,8 @@ static int rank_users(const gnn_ranker_t *r, ids_t q, const gnn_rank_opts_t *o, 
     gnn_ivf_t ix = {0};
     if (o->use_index) {
         if (filter) {
-            rc = err_set(e, ERR_USAGE, "model '%s' (%s) is a graph filter: --index needs an embedding model",
-                         r->model, r->meta.arch);
+            rc = err_set(e, ERR_USAGE, "model '%s' (%s) is %s: --index needs an embedding model ranked by dot "
+                         "products", r->model, r->meta.arch, r->head_w ? "scored by an mlp head" : "a graph filter");
             goto out;
         }
         if ((rc = gnn_saved_ivf_get(r->t, r->model, &r->meta, &ix, e))) goto out;

@@ -72,6 +72,9 @@ int gnn_rank_new_users(const gnn_ranker_t *r, const char *path, const gnn_rank_o
 {
     uint32_t nu = r->meta.n_users, ni = r->meta.n_items, dim = r->meta.dim, kk = o->k;
     int filter = r->arch->kind == GNN_KIND_FILTER, joint = !filter && gnn_saved_joint(&r->meta);
+    if (r->head_w)
+        return err_set(e, ERR_USAGE, "model '%s' (%s with an mlp head): fold-in of new users is defined for dot "
+                       "products only", r->model, r->meta.arch);
     if (!(r->arch->caps & GNN_CAP_FOLDIN) || joint)
         return err_set(e, ERR_USAGE, "model '%s' (%s%s): fold-in of new users is defined for lightgcn, mf and pop "
                        "models trained on interactions only", r->model, r->meta.arch, joint ? " on a joint graph" : "");

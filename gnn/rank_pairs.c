@@ -2,7 +2,8 @@
  * model's prediction for given (user, item) pairs, one output row per input
  * pair in file order. Embedding models only: a rating model (loss mse)
  * predicts the rating (mean + dot, clipped to the training range), others
- * print the dot product they rank by. Assumes r was opened by
+ * print the dot product they rank by; an MLP head's score (gnn/head.h,
+ * plus the bias columns' dot) takes the dot product's place. Assumes r was opened by
  * gnn_ranker_open (its embeddings are the store's current ids). */
 #include <stdio.h>
 #include <string.h>
@@ -29,7 +30,9 @@ static float predict(const gnn_ranker_t *r, uint32_t u, uint32_t i)
     const uint32_t d = r->meta.dim;
     const float *p = r->emb + (size_t)u * d, *q = r->emb + ((size_t)r->meta.n_users + i) * d;
     float y = 0.0f;
-    for (uint32_t k = 0; k < d; k++) y += p[k] * q[k];
+    if (r->head_w) y = gnn_head_pair(&r->head, r->head_w, p, q, d);
+    else
+        for (uint32_t k = 0; k < d; k++) y += p[k] * q[k];
     if (r->meta.loss != GNN_LOSS_MSE) return y;
     y += r->meta.rating_mean;
     return y < r->meta.rating_min ? r->meta.rating_min : y > r->meta.rating_max ? r->meta.rating_max : y;

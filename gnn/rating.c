@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/rng.h"
 #include "gnn/saved.h"
+#include "gnn/scorer.h"
 #include "gnn/spmm.h"
 #include "graph/csr.h"
 #include "graph/typed.h"
@@ -32,13 +33,24 @@ void gnn_rating_destroy(gnn_rating_model_t *m)
 int gnn_rating_init(gnn_rating_model_t *m, uint32_t n_users, uint32_t n_items, uint32_t dim, float mu,
                     uint64_t seed, err_t *e)
 {
+    return gnn_rating_init_head(m, n_users, n_items, dim, mu, NULL, seed, e);
+}
+
+int gnn_rating_init_head(gnn_rating_model_t *m, uint32_t n_users, uint32_t n_items, uint32_t dim, float mu,
+                         const gnn_head_t *head, uint64_t seed, err_t *e)
+{
     memset(m, 0, sizeof *m);
     if (dim < 1 || dim > 1024) return err_set(e, ERR_USAGE, "dim %u: must be 1..1024", dim);
+    if (head && head->n_layers && head->in != dim)
+        return err_set(e, ERR_USAGE, "mlp head over %u columns on a model of dim %u", head->in, dim);
     m->n_users = n_users;
     m->n_items = n_items;
     m->dim = dim;
     m->mu = mu;
-    m->n_params = ((size_t)n_users + n_items) * ((size_t)dim + 1);
+    m->loss = GNN_LOSS_MSE;
+    if (head) m->head = *head;
+    const size_t n_rows = ((size_t)n_users + n_items) * ((size_t)dim + 1);
+    m->n_params = n_rows + m->head.n_params;
     size_t b = (m->n_params ? m->n_params : 1) * sizeof(float);
     m->params = malloc(b);
     m->grads = calloc(1, b);
@@ -52,11 +64,13 @@ int gnn_rating_init(gnn_rating_model_t *m, uint32_t n_users, uint32_t n_items, u
     m->Q = m->P + (size_t)n_users * dim;
     m->bu = m->Q + (size_t)n_items * dim;
     m->bi = m->bu + n_users;
+    m->hw = m->params + n_rows;
     rng_t r;
     rng_seed(&r, seed);
     const size_t nf = ((size_t)n_users + n_items) * dim;
     for (size_t k = 0; k < nf; k++) m->params[k] = 0.1f * rng_normal(&r);
     memset(m->bu, 0, ((size_t)n_users + n_items) * sizeof(float));
+    if (m->head.n_layers) gnn_head_init(&m->head, m->hw, seed + 1);
     return ERR_OK;
 }
 
@@ -64,6 +78,7 @@ int gnn_rating_init(gnn_rating_model_t *m, uint32_t n_users, uint32_t n_items, u
 static float predict_with(const gnn_rating_model_t *m, const float *f, uint32_t u, uint32_t i)
 {
     const float *p = f + (size_t)u * m->dim, *q = f + ((size_t)m->n_users + i) * m->dim;
+    if (m->head.n_layers) return m->mu + m->bu[u] + m->bi[i] + gnn_head_score_ref(&m->head, m->hw, p, q);
     float d = 0.0f;
     for (uint32_t k = 0; k < m->dim; k++) d += p[k] * q[k];
     return m->mu + m->bu[u] + m->bi[i] + d;
@@ -71,7 +86,7 @@ static float predict_with(const gnn_rating_model_t *m, const float *f, uint32_t 
 
 float gnn_rating_predict(const gnn_rating_model_t *m, uint32_t u, uint32_t i)
 {
-    if (m->layers) return predict_with(m, m->F, u, i);
+    if (m->layers || m->head.n_layers) return predict_with(m, m->layers ? m->F : m->params, u, i);
     const float *p = m->P + (size_t)u * m->dim, *q = m->Q + (size_t)i * m->dim;
     float d = 0.0f;
     for (uint32_t k = 0; k < m->dim; k++) d += p[k] * q[k];
@@ -88,6 +103,7 @@ static double sq(const float *x, uint32_t n)
 double gnn_rating_loss_ref(const gnn_rating_model_t *m, const uint32_t *u, const uint32_t *i, const float *r,
                            uint32_t n, float reg)
 {
+    if (m->head.n_layers) return gnn_rating_head_loss_ref(m, u, i, r, n, reg);
     float *f = m->layers ? gnn_rating_propagate_ref(m) : NULL;
     if (m->layers && !f) return NAN;
     double s = 0.0;
@@ -146,6 +162,10 @@ static void loss_grad_graph(gnn_rating_model_t *m, const uint32_t *u, const uint
 void gnn_rating_loss_grad(gnn_rating_model_t *m, const uint32_t *u, const uint32_t *i, const float *r, uint32_t n,
                           float reg, int threads, double *loss)
 {
+    if (m->head.n_layers) {
+        if (gnn_rating_head_grad(m, u, i, r, n, reg, threads, loss)) *loss = NAN;
+        return;
+    }
     if (m->layers) {
         loss_grad_graph(m, u, i, r, n, reg, threads, loss);
         return;
@@ -177,14 +197,26 @@ void gnn_rating_loss_grad(gnn_rating_model_t *m, const uint32_t *u, const uint32
     *loss = n ? s / n : 0.0;
 }
 
+/* bpr: a uniform item the user has no training interaction with (a few
+ * tries; a user who has every item keeps the last draw). */
+static uint32_t negative(const gnn_rating_model_t *m, rng_t *r, uint32_t u)
+{
+    uint32_t j = rng_below(r, m->n_items);
+    for (int k = 0; k < 100 && graph_csr_has(m->train, u, j); k++) j = rng_below(r, m->n_items);
+    return j;
+}
+
 int gnn_rating_epoch(gnn_rating_model_t *m, const gnn_hparams_t *hp, const graph_ratings_t *tr, uint32_t epoch,
                      double *loss, err_t *e)
 {
     const uint64_t n = tr->n, bs = hp->batch_size ? hp->batch_size : 1;
+    const int bpr = m->loss == GNN_LOSS_BPR;
     *loss = 0.0;
     if (n > UINT32_MAX) return err_set(e, ERR_USAGE, "--loss mse: at most %u training ratings", UINT32_MAX);
-    uint32_t *ord = malloc((n ? n : 1) * sizeof *ord), *bu = malloc(bs * sizeof *bu), *bi = malloc(bs * sizeof *bi);
-    float *br = malloc(bs * sizeof *br);
+    if (bpr && (!m->train || !m->n_items)) return err_set(e, ERR_USAGE, "bpr: no training interactions");
+    uint32_t *ord = malloc((n ? n : 1) * sizeof *ord), *bu = malloc(2 * bs * sizeof *bu),
+             *bi = malloc(2 * bs * sizeof *bi);
+    float *br = malloc(2 * bs * sizeof *br);
     if (!ord || !bu || !bi || !br) {
         free(ord); free(bu); free(bi); free(br);
         return err_set(e, ERR_NOMEM, "out of memory for an epoch's order");
@@ -195,15 +227,25 @@ int gnn_rating_epoch(gnn_rating_model_t *m, const gnn_hparams_t *hp, const graph
     rng_shuffle_u32(&r, ord, n);
     double sum = 0.0;
     uint64_t steps = 0;
-    for (uint64_t b = 0; b < n; b += bs) {
+    int rc = ERR_OK;
+    for (uint64_t b = 0; b < n && !rc; b += bs) {
         const uint32_t cnt = (uint32_t)(n - b < bs ? n - b : bs);
         for (uint32_t t = 0; t < cnt; t++) {
             bu[t] = tr->user[ord[b + t]];
             bi[t] = tr->item[ord[b + t]];
             br[t] = tr->rating[ord[b + t]];
         }
+        for (uint32_t t = 0; bpr && t < cnt; t++) {   /* the negatives: the batch's second half */
+            bu[cnt + t] = bu[t];
+            bi[cnt + t] = negative(m, &r, bu[t]);
+            br[cnt + t] = 0.0f;
+        }
         double l;
-        gnn_rating_loss_grad(m, bu, bi, br, cnt, hp->reg, hp->threads, &l);
+        if (m->head.n_layers) {
+            if (gnn_rating_head_grad(m, bu, bi, br, bpr ? 2 * cnt : cnt, hp->reg, hp->threads, &l))
+                rc = err_set(e, ERR_NOMEM, "out of memory for a batch of %u through the mlp head", cnt);
+        } else gnn_rating_loss_grad(m, bu, bi, br, cnt, hp->reg, hp->threads, &l);
+        if (rc) break;
         gnn_adam_t ad;
         gnn_adam_setup(&ad, gnn_lr_at(hp, epoch + (double)b / (double)n), ++m->step);
         gnn_adam(m->params, m->adam_m, m->adam_v, m->grads, m->n_params, &ad, hp->threads);
@@ -212,7 +254,7 @@ int gnn_rating_epoch(gnn_rating_model_t *m, const gnn_hparams_t *hp, const graph
     }
     *loss = steps ? sum / (double)steps : 0.0;
     free(ord); free(bu); free(bi); free(br);
-    return ERR_OK;
+    return rc;
 }
 
 void gnn_rating_embed(gnn_rating_model_t *m, float *emb)
@@ -237,6 +279,13 @@ void gnn_rating_embed(gnn_rating_model_t *m, float *emb)
 void gnn_rating_eval(const float *emb, uint32_t width, uint32_t n_users, uint32_t n_items, float mu, float lo,
                      float hi, const graph_ratings_t *rt, gnn_rating_metrics_t *out)
 {
+    gnn_rating_eval_head(emb, width, n_users, n_items, mu, lo, hi, NULL, NULL, rt, out);
+}
+
+void gnn_rating_eval_head(const float *emb, uint32_t width, uint32_t n_users, uint32_t n_items, float mu, float lo,
+                          float hi, const gnn_head_t *h, const float *w, const graph_ratings_t *rt,
+                          gnn_rating_metrics_t *out)
+{
     double se = 0.0, ae = 0.0;
     uint64_t n = 0;
     const float *items = emb + (size_t)n_users * width;
@@ -244,7 +293,9 @@ void gnn_rating_eval(const float *emb, uint32_t width, uint32_t n_users, uint32_
         if (rt->user[k] >= n_users || rt->item[k] >= n_items) continue;
         const float *p = emb + (size_t)rt->user[k] * width, *q = items + (size_t)rt->item[k] * width;
         float d = 0.0f;
-        for (uint32_t j = 0; j < width; j++) d += p[j] * q[j];
+        if (h && h->n_layers) d = gnn_head_pair(h, w, p, q, width);
+        else
+            for (uint32_t j = 0; j < width; j++) d += p[j] * q[j];
         float y = mu + d;
         y = y < lo ? lo : y > hi ? hi : y;
         const double err = (double)y - rt->rating[k];
@@ -267,14 +318,38 @@ int gnn_rating_eval_saved(store_txn_t *t, const char *name, gnn_rating_metrics_t
     if (rc) return rc;
     if (meta.loss != GNN_LOSS_MSE)
         return err_set(e, ERR_USAGE, "model '%s' was not trained on ratings (train --loss mse)", name);
+    gnn_head_t h = {0};
+    const float *w = NULL;
+    if ((rc = gnn_saved_head(t, name, &meta, &h, &w, e)) && rc != ERR_NOTFOUND) return rc;
     if ((rc = graph_load_ratings(t, STORE_TEST, &rt, e))) return rc;
-    gnn_rating_eval(emb, meta.dim, meta.n_users, meta.n_items, meta.rating_mean, meta.rating_min, meta.rating_max,
-                    &rt, out);
+    gnn_rating_eval_head(emb, meta.dim, meta.n_users, meta.n_items, meta.rating_mean, meta.rating_min,
+                         meta.rating_max, &h, w, &rt, out);
     graph_ratings_destroy(&rt);
     return ERR_OK;
 }
 
 /* ---- the run ---- */
+
+/* bpr: the training interactions as pairs (rating 1, unused). */
+static int pairs_of(const graph_csr_t *r, graph_ratings_t *tr, err_t *e)
+{
+    const size_t n = r->nnz ? r->nnz : 1;
+    tr->n = r->nnz;
+    tr->user = malloc(n * sizeof *tr->user);
+    tr->item = malloc(n * sizeof *tr->item);
+    tr->rating = malloc(n * sizeof *tr->rating);
+    if (!tr->user || !tr->item || !tr->rating) {
+        graph_ratings_destroy(tr);
+        return err_set(e, ERR_NOMEM, "out of memory for %llu training pairs", (unsigned long long)r->nnz);
+    }
+    for (uint32_t u = 0; u < r->n_rows; u++)
+        for (uint64_t k = r->ptr[u]; k < r->ptr[u + 1]; k++) {
+            tr->user[k] = u;
+            tr->item[k] = r->col[k];
+            tr->rating[k] = 1.0f;
+        }
+    return ERR_OK;
+}
 
 /* The training ratings: all of them rated, their mean and range. */
 static int load_train(store_txn_t *t, const char *dir, graph_ratings_t *tr, double *mu, float *lo, float *hi,
@@ -305,20 +380,26 @@ static int save(store_t *s, const char *name, const gnn_trainer_opts_t *o, const
                 err_t *e)
 {
     const gnn_hparams_t *h = &o->hp;
-    char config[1200];
-    gnn_trainer_config_text(o, config, sizeof config - 16);
-    strcat(config, "loss: mse\n");
+    char config[1400];
+    gnn_trainer_config_text(o, config, sizeof config - 200);
+    if (h->loss == GNN_LOSS_MSE) strcat(config, "loss: mse\n");
+    if (m->head.n_layers) strcat(config, "head: mlp\nmlp_layers: ");
+    for (uint32_t l = 0; l < m->head.n_layers; l++)
+        snprintf(config + strlen(config), 16, "%s%u%s", l ? "," : "", m->head.width[l],
+                 l + 1 == m->head.n_layers ? "\n" : "");
     gnn_saved_model_t sm = {
         .meta = {.n_users = m->n_users, .n_items = m->n_items, .dim = m->dim + 2, .layers = m->layers,
-                 .batch_size = h->batch_size, .negatives = 0, .lr = h->lr, .reg = h->reg, .seed = h->seed,
+                 .batch_size = h->batch_size,
+                 .negatives = m->loss == GNN_LOSS_BPR, .lr = h->lr, .reg = h->reg, .seed = h->seed,
                  .step = m->step, .epoch = epoch, .best_epoch = epoch, .best_metric = -1.0, .train_seconds = secs,
                  .arch_id = (uint32_t)h->arch,
                  .edges = GNN_SAVED_EDGE_INTERACTION | (o->edges.social ? GNN_SAVED_EDGE_SOCIAL : 0u),
                  .lr_warmup = h->lr_warmup,
                  .lr_min = h->lr_min, .lr_decay = (uint32_t)h->lr_decay, .lr_epochs = h->lr_epochs,
-                 .loss = GNN_LOSS_MSE, .rating_mean = m->mu, .rating_min = lo, .rating_max = hi},
+                 .loss = (uint32_t)m->loss, .rating_mean = m->mu, .rating_min = lo, .rating_max = hi},
         .config = config, .emb = emb, .metrics = log, .metrics_len = log_len, .params = m->params,
-        .adam_m = m->adam_m, .adam_v = m->adam_v, .n_params = m->n_params};
+        .adam_m = m->adam_m, .adam_v = m->adam_v, .n_params = m->n_params,
+        .head = m->head.n_layers ? &m->head : NULL, .head_w = m->hw};
     snprintf(sm.meta.arch, sizeof sm.meta.arch, "%s", gnn_arch_get(h->arch)->name);
     return gnn_saved_put(s, name, &sm, e);
 }
@@ -329,6 +410,9 @@ static int log_line(char **buf, size_t *len, size_t *cap, const gnn_epoch_report
     char line[256];
     int n = snprintf(line, sizeof line, "{\"epoch\":%u,\"loss\":%.6f,\"seconds\":%.3f", r->epoch, r->loss, r->seconds);
     if (r->rated) n += snprintf(line + n, sizeof line - n, ",\"test_rmse\":%.6f,\"test_mae\":%.6f", r->rmse, r->mae);
+    for (int k = 0; r->evaluated && k < r->metrics.n_k && n < 200; k++)
+        n += snprintf(line + n, sizeof line - n, ",\"test_recall@%u\":%.6f,\"test_ndcg@%u\":%.6f", r->metrics.k[k],
+                      r->metrics.recall[k], r->metrics.k[k], r->metrics.ndcg[k]);
     n += snprintf(line + n, sizeof line - n, "}\n");
     if (*len + (size_t)n + 1 > *cap) {
         size_t c = *cap ? *cap * 2 : 4096;
@@ -346,17 +430,36 @@ static int log_line(char **buf, size_t *len, size_t *cap, const gnn_epoch_report
 static int check_opts(const gnn_trainer_opts_t *o, err_t *e)
 {
     const gnn_arch_t *a = gnn_arch_get(o->hp.arch);
+    const char *what = o->hp.loss == GNN_LOSS_MSE ? "--loss mse" : "--head mlp";
     if (!(a->caps & GNN_CAP_MSE))
-        return err_set(e, ERR_USAGE, "--loss mse: --arch mf (biased matrix factorization) and lightgcn train on "
-                       "ratings, not %s", a->name);
-    if (o->resume) return err_set(e, ERR_USAGE, "--loss mse: --resume is not supported yet (train from the start)");
+        return err_set(e, ERR_USAGE, "%s: --arch mf (biased matrix factorization) and lightgcn train on ratings, "
+                       "not %s", what, a->name);
+    if (o->resume) return err_set(e, ERR_USAGE, "%s: --resume is not supported yet (train from the start)", what);
+    if (o->init_from) return err_set(e, ERR_USAGE, "%s: --init-from is not supported yet", what);
     if (o->valid_fraction > 0.0f)
-        return err_set(e, ERR_USAGE, "--loss mse: --valid-fraction is not supported yet (the test ratings are reported)");
+        return err_set(e, ERR_USAGE, "%s: --valid-fraction is not supported yet (the test split is reported)", what);
     if (o->edges.knowledge || (o->edges.social && o->hp.arch != GNN_ARCH_LIGHTGCN))
-        return err_set(e, ERR_USAGE, "--loss mse: %s", o->edges.knowledge
+        return err_set(e, ERR_USAGE, "%s: %s", what, o->edges.knowledge
                        ? "knowledge edges are not supported (--edges interaction or interaction,social)"
                        : "social edges need a propagating model (--arch lightgcn)");
     return ERR_OK;
+}
+
+/* Ranking metrics of the saved table emb on the test split: dot products,
+ * or the head through its scorer (what eval and infer rank with). */
+static int rank_eval(const gnn_rating_model_t *m, const float *emb, const graph_interactions_t *g,
+                     const gnn_trainer_opts_t *o, gnn_metrics_t *out, err_t *e)
+{
+    const uint32_t w = m->dim + 2;
+    const float *items = emb + (size_t)m->n_users * w;
+    if (!m->head.n_layers)
+        return gnn_eval_all_ranking(emb, items, w, &g->train, &g->test, o->ks, (int)o->n_k, o->hp.threads, out, e);
+    gnn_scorer_t sc;
+    int rc = gnn_scorer_head(&sc, "mlp", emb, m->n_users, items, m->n_items, w, &m->head, m->hw, e);
+    if (rc) return rc;
+    rc = gnn_eval_scorer(&sc, &g->train, &g->train, &g->test, o->ks, (int)o->n_k, o->hp.threads, out, e);
+    gnn_scorer_destroy(&sc);
+    return rc;
 }
 
 /* Test RMSE/MAE of the current model into rep. */
@@ -365,7 +468,7 @@ static void eval_now(gnn_rating_model_t *m, float *emb, float lo, float hi, cons
 {
     gnn_rating_metrics_t met;
     gnn_rating_embed(m, emb);
-    gnn_rating_eval(emb, m->dim + 2, m->n_users, m->n_items, m->mu, lo, hi, te, &met);
+    gnn_rating_eval_head(emb, m->dim + 2, m->n_users, m->n_items, m->mu, lo, hi, &m->head, m->hw, te, &met);
     rep->rated = met.n > 0;
     rep->rmse = met.rmse;
     rep->mae = met.mae;
@@ -381,7 +484,8 @@ static int train_loop(store_t *s, const char *name, const gnn_trainer_opts_t *o,
     size_t log_len = 0, log_cap = 0;
     if (!emb) return err_set(e, ERR_NOMEM, "out of memory for the embeddings");
     const double t0 = clock_now();
-    int rc = ERR_OK;
+    int rc = ERR_OK, ranked_last = 0;   /* the last epoch's ranking is the final one (nothing changed) */
+    gnn_metrics_t last = {0};
     uint32_t epoch = 0;
     for (; epoch < o->epochs && !rc; epoch++) {
         gnn_epoch_report_t rep = {.epoch = epoch + 1, .epochs = o->epochs, .watch = "test"};
@@ -393,7 +497,12 @@ static int train_loop(store_t *s, const char *name, const gnn_trainer_opts_t *o,
         if ((o->eval_every && (epoch + 1) % o->eval_every == 0) || epoch + 1 == o->epochs) {
             const double t1 = clock_now();
             eval_now(m, emb, lo, hi, te, &rep);
+            if (m->loss == GNN_LOSS_BPR && g->test.nnz && !(rc = rank_eval(m, emb, g, o, &rep.metrics, e)))
+                rep.evaluated = 1;
+            ranked_last = rep.evaluated && epoch + 1 == o->epochs;
+            last = rep.metrics;
             rep.eval_seconds = clock_now() - t1;
+            if (rc) break;
         }
         rep.best_epoch = epoch + 1;
         if ((rc = log_line(&log, &log_len, &log_cap, &rep, e))) break;
@@ -404,15 +513,15 @@ static int train_loop(store_t *s, const char *name, const gnn_trainer_opts_t *o,
     gnn_rating_embed(m, emb);
     if (!rc) {
         gnn_rating_metrics_t met;
-        gnn_rating_eval(emb, m->dim + 2, m->n_users, m->n_items, m->mu, lo, hi, te, &met);
+        gnn_rating_eval_head(emb, m->dim + 2, m->n_users, m->n_items, m->mu, lo, hi, &m->head, m->hw, te, &met);
         out->n_rated = met.n;
         out->rmse = met.rmse;
         out->mae = met.mae;
         rc = save(s, name, o, m, emb, lo, hi, epoch, out->seconds, log ? log : "", log_len, e);
     }
     if (!rc && g->test.nnz) {
-        rc = gnn_eval_all_ranking(emb, emb + (size_t)m->n_users * (m->dim + 2), m->dim + 2, &g->train, &g->test,
-                                  o->ks, (int)o->n_k, o->hp.threads, &out->test, e);
+        if (ranked_last) out->test = last;
+        else rc = rank_eval(m, emb, g, o, &out->test, e);
         out->have_test = rc == 0;
     }
     free(emb);
@@ -436,14 +545,23 @@ int gnn_rating_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, gn
     int rc = check_opts(o, e);
     if (rc) return rc;
     if ((rc = store_read_begin(s, &t, e))) return rc;
+    const int bpr = o->hp.loss != GNN_LOSS_MSE;
     if (!(rc = graph_load_interactions(&t, &g, e))) have_g = 1;
-    if (!rc) rc = load_train(&t, s->dir, &tr, &mu, &lo, &hi, e);
-    if (!rc) rc = graph_load_ratings(&t, STORE_TEST, &te, e);
+    if (!rc) rc = bpr ? pairs_of(&g.train, &tr, e) : load_train(&t, s->dir, &tr, &mu, &lo, &hi, e);
+    if (!rc && !bpr) rc = graph_load_ratings(&t, STORE_TEST, &te, e);
     const uint32_t layers = gnn_arch_get(o->hp.arch)->caps & GNN_CAP_PROPAGATES ? o->hp.layers : 0;
     if (!rc && layers && o->edges.social) rc = graph_typed_load(&t, &g.train, &o->edges, &typed, e);
     else if (!rc && layers) rc = graph_norm_bipartite(&g.train, &adj, e);
     store_read_end(&t);
-    if (!rc) rc = gnn_rating_init(&m, g.n_users, g.n_items, o->hp.dim, (float)mu, o->hp.seed, e);
+    gnn_head_t head = {0};
+    static const uint32_t mlp_default[] = {64, 32};
+    if (!rc && o->hp.head == GNN_HEAD_MLP)
+        rc = gnn_head_setup(&head, o->hp.dim, o->hp.n_mlp ? o->hp.mlp : mlp_default, o->hp.n_mlp ? o->hp.n_mlp : 2, e);
+    if (!rc) rc = gnn_rating_init_head(&m, g.n_users, g.n_items, o->hp.dim, (float)mu, &head, o->hp.seed, e);
+    if (!rc && bpr) {
+        m.loss = GNN_LOSS_BPR;
+        m.train = &g.train;
+    }
     if (!rc && layers) rc = gnn_rating_graph(&m, o->edges.social ? &typed.adj : &adj, layers, e);
     if (!rc) {
         gnn_trainer_note_t n = {.kind = GNN_NOTE_START, .n_users = g.n_users, .n_items = g.n_items, .n_train = tr.n};

@@ -28,6 +28,16 @@
  * rows [p_u, b_u, 1] and item rows [q_i, 1, b_i], so the dot product of two
  * rows is r^ - mu and the ranking path ranks by it unchanged; meta.loss =
  * GNN_LOSS_MSE, meta.rating_mean = mu, rating_min/max the training range.
+ *
+ * With an MLP head (`--head mlp`, gnn/head.h; rating_head.c) the dot
+ * product p_u . q_i becomes s(p_u, q_i), the head over the two rows (or
+ * F's), and the model also trains with BPR on implicit interactions
+ * (loss = GNN_LOSS_BPR: negatives sampled uniformly among the items the
+ * user has not interacted with, seeded by (seed, epoch); mu = 0). The
+ * head's weights follow bi in params and train with the same Adam; the
+ * saved table is the same [(U + I) x (dim + 2)] and the head is blob
+ * "head" (its input: the first dim columns of a row; the bias columns add
+ * their dot product, so a ranking by the head's score is one by r^).
  */
 #ifndef GNNREC_GNN_RATING_H
 #define GNNREC_GNN_RATING_H
@@ -36,15 +46,20 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "gnn/head.h"
 #include "gnn/trainer.h"
 #include "graph/load.h"
 #include "store/store.h"
 
 typedef struct gnn_rating_model {
     uint32_t n_users, n_items, dim;
-    size_t n_params;          /* (n_users + n_items) x (dim + 1) */
+    size_t n_params;          /* (n_users + n_items) x (dim + 1) + head.n_params */
     float mu;
-    float *params;            /* [n_params], layout above */
+    int loss;                 /* GNN_LOSS_MSE, or GNN_LOSS_BPR (an MLP head only) */
+    gnn_head_t head;          /* head.n_layers 0: the dot product */
+    float *params;            /* [n_params], layout above, then the head's weights */
+    float *hw;                /* view: the head's weights [head.n_params] */
+    const graph_csr_t *train; /* bpr: the training interactions (borrowed), what negatives avoid */
     float *P, *Q, *bu, *bi;   /* views into params */
     float *grads, *adam_m, *adam_v;   /* [n_params] */
     uint64_t step;            /* Adam steps taken */
@@ -66,6 +81,10 @@ const char *const *gnn_loss_names(void);
 int gnn_rating_init(gnn_rating_model_t *m, uint32_t n_users, uint32_t n_items, uint32_t dim, float mu,
                     uint64_t seed, err_t *e);
 void gnn_rating_destroy(gnn_rating_model_t *m);
+/* The same with a head (NULL or n_layers 0: the dot product; in = dim),
+ * its weights initialised by gnn_head_init from seed + 1. */
+int gnn_rating_init_head(gnn_rating_model_t *m, uint32_t n_users, uint32_t n_items, uint32_t dim, float mu,
+                         const gnn_head_t *head, uint64_t seed, err_t *e);
 
 /* Propagate through adj (borrowed, kept by the caller) with `layers` >= 1
  * products: from now on predictions use F. ERR_NOMEM. (rating_graph.c) */
@@ -89,9 +108,18 @@ double gnn_rating_loss_ref(const gnn_rating_model_t *m, const uint32_t *u, const
                            uint32_t n, float reg);
 
 /* L and its gradient: m->grads set (MF: zero outside the batch's rows);
- * parameters untouched. *loss = L. threads: the products of layers > 0. */
+ * parameters untouched. *loss = L. threads: the products of layers > 0.
+ * With a head: gnn_rating_head_grad (*loss NaN when it ran out of memory). */
 void gnn_rating_loss_grad(gnn_rating_model_t *m, const uint32_t *u, const uint32_t *i, const float *r, uint32_t n,
                           float reg, int threads, double *loss);
+
+/* The head's loss and gradient, the batch's pairs as rating_head.c says
+ * (bpr: positives, then their negatives); ERR_NOMEM. And its reference
+ * loss (what gnn_rating_loss_ref returns for a model with a head). */
+int gnn_rating_head_grad(gnn_rating_model_t *m, const uint32_t *u, const uint32_t *i, const float *r, uint32_t n,
+                         float reg, int threads, double *loss);
+double gnn_rating_head_loss_ref(const gnn_rating_model_t *m, const uint32_t *u, const uint32_t *i, const float *r,
+                                uint32_t n, float reg);
 
 /* One epoch (0-based) of mini-batch Adam over the training ratings tr
  * (ids below the model's counts); *loss = mean batch loss. */
@@ -103,18 +131,24 @@ int gnn_rating_epoch(gnn_rating_model_t *m, const gnn_hparams_t *hp, const graph
 void gnn_rating_embed(gnn_rating_model_t *m, float *emb);
 
 /* RMSE and MAE of the predictions mu + dot(emb row u, emb row U + i) (the
- * saved table, width columns), clipped to [lo, hi], against the ratings of
+ * saved table, width columns; gnn_rating_eval_head: mu + gnn_head_pair of
+ * the rows, head h with weights w), clipped to [lo, hi], against the ratings of
  * rt. A pair whose user or item is past the table (ids appended since the
  * model was trained) is not scored (out->n counts those scored). */
 void gnn_rating_eval(const float *emb, uint32_t width, uint32_t n_users, uint32_t n_items, float mu, float lo,
                      float hi, const graph_ratings_t *rt, gnn_rating_metrics_t *out);
+void gnn_rating_eval_head(const float *emb, uint32_t width, uint32_t n_users, uint32_t n_items, float mu, float lo,
+                          float hi, const gnn_head_t *h, const float *w, const graph_ratings_t *rt,
+                          gnn_rating_metrics_t *out);
 
 /* Model name's RMSE and MAE on the store's test ratings (t open): the
  * model must be a rating model (ERR_USAGE otherwise); out->n = 0 when the
  * test split has no ratings. */
 int gnn_rating_eval_saved(store_txn_t *t, const char *name, gnn_rating_metrics_t *out, err_t *e);
 
-/* The whole `train --loss mse` run (what gnn_trainer_run dispatches to):
+/* The whole `train --loss mse` run, and `--head mlp` with either loss
+ * (what gnn_trainer_run dispatches to; bpr: on the training interactions,
+ * the ranking metrics every o->eval_every epochs through the head):
  * the training ratings (ERR_USAGE when the store has none, or some
  * training interactions have none), o->epochs epochs, test RMSE/MAE every
  * o->eval_every epochs when the test split has ratings, the ranking

@@ -242,6 +242,20 @@ int gnn_saved_embeddings(store_txn_t *t, const char *name, gnn_saved_meta_t *met
     return ERR_OK;
 }
 
+int gnn_saved_head(store_txn_t *t, const char *name, const gnn_saved_meta_t *meta, gnn_head_t *h, const float **w,
+                   err_t *e)
+{
+    const float *p;
+    size_t n;
+    memset(h, 0, sizeof *h);
+    *w = NULL;
+    err_t le = {0};
+    int rc = gnn_saved_floats(t, name, GNN_SAVED_KEY_HEAD, &p, &n, &le);
+    if (rc == ERR_NOTFOUND) return rc;   /* no head: the dot product, not an error to report */
+    if (rc && e) *e = le;
+    return rc ? rc : gnn_head_blob_read(p, n, name, meta->dim, h, w, e);
+}
+
 /* ---- writers ---- */
 
 /* The staging name of model name; ERR_NOTFOUND when name is too long to
@@ -293,6 +307,14 @@ static int put_blobs(store_txn_t *t, const char *as, const char *meta_key, const
             if ((rc = put(t, as, keys[k], tabs[k], par_bytes, &tab, e))) return rc;
             if (m->copied) m->copied(m->copied_ctx, tabs[k]);
         }
+    }
+    if (m->head) {
+        void *hb = malloc(gnn_head_blob_bytes(m->head));
+        if (!hb) return err_set(e, ERR_NOMEM, "out of memory");
+        gnn_head_blob_write(m->head, m->head_w, hb);
+        rc = put(t, as, GNN_SAVED_KEY_HEAD, hb, gnn_head_blob_bytes(m->head), &tab, e);
+        free(hb);
+        if (rc) return rc;
     }
     return crc_write(t, as, &tab, e);
 }
@@ -653,6 +675,10 @@ int gnn_saved_check(store_txn_t *t, const char *name, store_check_t *c, err_t *e
             store_check_problem(c, "%s", why.msg);
         gnn_ivf_destroy(&ix);
     }
+    gnn_head_t h;
+    const float *hw;
+    if (seen_len(&b, GNN_SAVED_KEY_HEAD) != SIZE_MAX && gnn_saved_head(t, name, &m, &h, &hw, &why))
+        store_check_problem(c, "%s", why.msg);
     return ERR_OK;
 }
 

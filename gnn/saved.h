@@ -27,6 +27,11 @@
  *             list_item u32 [n_items], list_emb float [n_items x dim]. A
  *             retrained model is written whole, so an index never outlives
  *             the embeddings it was built from.
+ *   head      an MLP scoring head (`train --head mlp`, gnn/head.h: its words
+ *             and weights), only for such a model; its absence means the
+ *             dot product, so every model saved before it reads unchanged
+ *             (an older gnnrec ignores the blob and ranks by the dot of
+ *             "emb": a different ranking, not a failure)
  *   crc       a CRC-32C (base/crc.h) and the byte size of every other blob of
  *             the model, meta included, written in the transaction that
  *             writes them: u32 version (1), u32 n, n x {char key[16]; u64
@@ -74,6 +79,7 @@
 
 #include "base/err.h"
 #include "gnn/gfcf.h"
+#include "gnn/head.h"
 #include "gnn/ivf.h"
 #include "gnn/model.h"
 #include "io/writer.h"
@@ -95,6 +101,7 @@
 #define GNN_SAVED_KEY_GFCF_S "gfcf_s"
 #define GNN_SAVED_KEY_KNN_IDX "knn_idx"
 #define GNN_SAVED_KEY_IVF "ivf"
+#define GNN_SAVED_KEY_HEAD "head"
 #define GNN_SAVED_KEY_CRC "crc"             /* the checksums of the other blobs */
 #define GNN_SAVED_KEY_RUN_META "run_meta"   /* the staging's meta (not listed as a model) */
 #define GNN_SAVED_STAGE_SUFFIX "~run"       /* staging name = model name + this */
@@ -152,7 +159,7 @@ int gnn_saved_floats(store_txn_t *t, const char *name, const char *key, const fl
  * checksum: counted in c->blobs_unchecked and noted once per model), the
  * meta record readable, blob sizes against the meta (embeddings (U + I) x
  * dim, entities, params/adam_m/adam_v equal, gf-cf's V and s, the index's
- * layout), the meta's users and items against the store's counts (more
+ * layout, an MLP head's words and size), the meta's users and items against the store's counts (more
  * than the store has: a problem; fewer: a note, the model predates an
  * append). Problems and notes go to c (store/check.h). ERR_OK unless the
  * check itself could not run. */
@@ -172,6 +179,13 @@ int gnn_saved_joint(const gnn_saved_meta_t *meta);
 int gnn_saved_embeddings(store_txn_t *t, const char *name, gnn_saved_meta_t *meta,
                          const float **emb, err_t *e);
 
+/* Model name's MLP head (blob "head"), its weights a zero-copy view:
+ * ERR_NOTFOUND when it has none (it ranks by the dot product; e is left
+ * as it was), ERR_STORE
+ * when the blob is damaged or does not fit meta's embedding width. */
+int gnn_saved_head(store_txn_t *t, const char *name, const gnn_saved_meta_t *meta, gnn_head_t *h, const float **w,
+                   err_t *e);
+
 /* An embedding model (or checkpoint) to write; pointers borrowed. */
 typedef struct gnn_saved_model {
     gnn_saved_meta_t meta;    /* version is set by the writer */
@@ -189,6 +203,8 @@ typedef struct gnn_saved_model {
      * (store_reserve) and fails rather than reruns (trainer.c). */
     void (*copied)(void *ctx, const float *table);
     void *copied_ctx;
+    const gnn_head_t *head;   /* NULL: the dot product; else the MLP head with weights head_w */
+    const float *head_w;
 } gnn_saved_model_t;
 
 /* Save m as model name, replacing a model of that name whole and dropping

@@ -1,7 +1,9 @@
-/* scorer.c - saved models as scorers (scorer.h); the gf-cf/bspm writer is
- * gnn_gfcf_save in gnn/saved.c. */
+/* scorer.c - saved models as scorers (scorer.h): embeddings (dot
+ * products), an MLP head (gnn/head.h), gf-cf/bspm; the gf-cf/bspm writer
+ * is gnn_gfcf_save in gnn/saved.c. */
 #include "gnn/scorer.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,68 @@ static int open_gfcf(store_txn_t *t, const char *model, const gnn_saved_meta_t *
     return ERR_OK;
 }
 
+/* ---- the MLP head: one user against every item per call ---- */
+
+typedef struct head_ctx {
+    gnn_head_t h;
+    const float *w;          /* [h.n_params], borrowed */
+    float *B;                /* [n_items x w_1]: the item half of layer 1 (gnn_head_item_part) */
+} head_ctx_t;
+
+static void head_destroy(gnn_scorer_t *s)
+{
+    head_ctx_t *c = s->ctx;
+    free(c->B);
+    free(c);
+}
+
+static int head_score(const gnn_scorer_t *s, const graph_csr_t *hist, const uint32_t *rows, uint32_t n, float *out,
+                      err_t *e)
+{
+    const head_ctx_t *c = s->ctx;
+    const uint32_t ni = s->n_items, d = s->dim;
+    (void)hist;
+    float *scratch = malloc(((size_t)2 * ni * c->h.max_width + 1) * sizeof *scratch);
+    if (!scratch) return err_set(e, ERR_NOMEM, "out of memory for the mlp head's %u x %u activations", ni,
+                                 c->h.max_width);
+    for (uint32_t j = 0; j < n; j++) {
+        const uint32_t u = rows ? rows[j] : j;
+        float *o = out + (size_t)j * ni;
+        if (u >= s->n_users) {   /* a user appended since the model was trained: nothing to rank by */
+            for (uint32_t i = 0; i < ni; i++) o[i] = 0.0f;
+            continue;
+        }
+        const float *eu = s->user_emb + (size_t)u * d;
+        gnn_head_score_items(&c->h, c->w, eu, c->B, ni, scratch, o);
+        for (uint32_t i = 0; d > c->h.in && i < ni; i++) {   /* the columns after the head's: biases */
+            const float *ei = s->item_emb + (size_t)i * d;
+            for (uint32_t k = c->h.in; k < d; k++) o[i] += eu[k] * ei[k];
+        }
+    }
+    free(scratch);
+    return ERR_OK;
+}
+
+int gnn_scorer_head(gnn_scorer_t *s, const char *arch, const float *user_emb, uint32_t n_users, const float *item_emb,
+                    uint32_t n_items, uint32_t dim, const gnn_head_t *h, const float *w, err_t *e)
+{
+    gnn_scorer_emb(s, arch, user_emb, n_users, item_emb, n_items, dim);
+    head_ctx_t *c = calloc(1, sizeof *c);
+    if (c) c->B = malloc(((size_t)n_items * h->width[0] + 1) * sizeof *c->B);
+    if (!c || !c->B) {
+        free(c);
+        return err_set(e, ERR_NOMEM, "out of memory for the mlp head's %u x %u item table", n_items, h->width[0]);
+    }
+    c->h = *h;
+    c->w = w;
+    gnn_head_item_part(h, w, item_emb, dim, n_items, c->B);
+    s->ctx = c;
+    s->score = head_score;
+    s->destroy = head_destroy;
+    s->block = 16;   /* queries per call: the tile is [16 x n_items] */
+    return ERR_OK;
+}
+
 int gnn_scorer_open(store_txn_t *t, const char *model, const graph_interactions_t *g, gnn_scorer_t *out,
                     err_t *e)
 {
@@ -69,6 +133,12 @@ int gnn_scorer_open(store_txn_t *t, const char *model, const graph_interactions_
     if (a && a->kind == GNN_KIND_FILTER) return open_gfcf(t, model, &meta, g, out, e);
     const float *emb;
     if ((rc = gnn_saved_embeddings(t, model, &meta, &emb, e))) return rc;
+    gnn_head_t h;
+    const float *w;
+    if (!(rc = gnn_saved_head(t, model, &meta, &h, &w, e)))
+        return gnn_scorer_head(out, meta.arch, emb, meta.n_users, emb + (size_t)meta.n_users * meta.dim,
+                               meta.n_items, meta.dim, &h, w, e);
+    if (rc != ERR_NOTFOUND) return rc;
     gnn_scorer_emb(out, meta.arch, emb, meta.n_users, emb + (size_t)meta.n_users * meta.dim, meta.n_items,
                    meta.dim);
     return ERR_OK;

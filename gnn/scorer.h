@@ -41,7 +41,8 @@
  *   embedding  score(j, i) = user_emb[rows[j]] . item_emb[i]; hist unused
  *              (rows index user_emb). Ranked by gnn_topk (gnn/eval.h).
  *   callback   score() fills out [n x n_items] (row-major) for n queries;
- *              gf-cf and bspm (gnn/gfcf.h) score from the history rows.
+ *              gf-cf and bspm (gnn/gfcf.h) score from the history rows, an
+ *              MLP head (gnn/head.h, gnn_scorer_head) from the user's row.
  * score() is called concurrently from several OpenMP threads, each with its
  * own out, with OpenBLAS set to one thread: it must be reentrant. */
 typedef struct gnn_scorer gnn_scorer_t;
@@ -61,6 +62,14 @@ struct gnn_scorer {
 void gnn_scorer_emb(gnn_scorer_t *s, const char *arch, const float *user_emb, uint32_t n_users,
                     const float *item_emb, uint32_t n_items, uint32_t dim);
 void gnn_scorer_destroy(gnn_scorer_t *s);
+/* A callback scorer for an MLP head h (weights w, borrowed like the
+ * tables) over embedding rows of width dim >= h->in: score(u, i) =
+ * gnn_head_pair of the rows, a user against every item per call by
+ * gnn_head_score_items (SGEMM per layer). Users past n_users score 0.
+ * hist is only checked (any matrix of n_items columns with the query rows).
+ * ERR_NOMEM. */
+int gnn_scorer_head(gnn_scorer_t *s, const char *arch, const float *user_emb, uint32_t n_users, const float *item_emb,
+                    uint32_t n_items, uint32_t dim, const gnn_head_t *h, const float *w, err_t *e);
 
 /* gnn_topk for any scorer: queries (hist, rows[0..n_q)), same exclusion,
  * output and tie rules as gnn_topk (one selection code for both kinds). */
@@ -122,6 +131,8 @@ typedef struct gnn_ranker {
     gnn_saved_meta_t meta;
     const gnn_arch_t *arch;
     const float *emb;         /* [(U + I) x dim] or NULL */
+    gnn_head_t head;          /* an MLP head (gnn/head.h) when head_w != NULL */
+    const float *head_w;      /* its weights (zero-copy), NULL: the dot product */
 } gnn_ranker_t;
 
 /* The model to use: `given` if set, else the store's only model; an error

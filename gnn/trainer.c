@@ -781,7 +781,7 @@ int gnn_trainer_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, g
     graph_csr_t fit = {0}, valid = {0};
     store_txn_t t;
     const gnn_arch_t *a = gnn_arch_get(o->hp.arch);
-    if (o->hp.loss == GNN_LOSS_MSE) return gnn_rating_run(s, name, o, out, e);
+    if (o->hp.loss == GNN_LOSS_MSE || o->hp.head == GNN_HEAD_MLP) return gnn_rating_run(s, name, o, out, e);
     memset(out, 0, sizeof *out);
     out->kind = a->kind;
     int rc = store_read_begin(s, &t, e);

@@ -20,6 +20,7 @@
 #include "gnn/rating.h"
 #include "graph/csr.h"
 #include "tests/check.h"
+#include "tests/rating_fd.h"
 
 #define NU 4
 #define NI 5
@@ -29,8 +30,6 @@ static const uint32_t bu[] = {0, 0, 1, 2, 2, 2, 0};
 static const uint32_t bi[] = {1, 3, 1, 0, 4, 4, 1};   /* repeats (0,1) and (2,4): rows met twice */
 static const float br[] = {4, 2, 5, 1, 3, 3.5f, 4};
 #define NB 7
-
-static int close_enough(double num, double ana) { return fabs(num - ana) <= 0.01 * fabs(num) + 5e-5; }
 
 /* layers 0: biased MF; layers 2: propagated through the normalized graph
  * of the pairs below (LightGCN with ratings): the analytic gradient of
@@ -55,28 +54,17 @@ static void gradcheck(uint32_t layers)
     gnn_rating_loss_grad(&m, bu, bi, br, NB, reg, 1, &loss);
     CHECK_NEAR(loss, gnn_rating_loss_ref(&m, bu, bi, br, NB, reg), 1e-5 * loss);
     float *ana = malloc(m.n_params * sizeof *ana);
-    memcpy(ana, m.grads, m.n_params * sizeof *ana);
-    int bad = 0, bad_scaled = 0, informative = 0, zero_ok = 1;
-    const float h = 1e-3f;
-    for (size_t k = 0; k < m.n_params; k++) {
-        const float x = m.params[k];
-        m.params[k] = x + h;
-        const double lp = gnn_rating_loss_ref(&m, bu, bi, br, NB, reg);
-        m.params[k] = x - h;
-        const double lm = gnn_rating_loss_ref(&m, bu, bi, br, NB, reg);
-        m.params[k] = x;
-        const double num = (lp - lm) / (2.0 * h);
-        if (!close_enough(num, ana[k])) bad++;
-        if (fabs(num) > 1e-2) {
-            informative++;
-            if (!close_enough(num, 0.95 * ana[k])) bad_scaled++;
-        }
-        if (fabs(num) < 1e-9 && ana[k] != 0.0f) zero_ok = 0;
-    }
-    CHECK_MSG(bad == 0, "%d of %zu coordinates off", bad, m.n_params);
-    CHECK(informative > 20);
-    CHECK_MSG(bad_scaled > informative / 2, "a 0.95-scaled gradient passed on %d of %d", informative - bad_scaled,
-              informative);
+    double *num = malloc(m.n_params * sizeof *num);
+    fd_count_t c;
+    fd_check(&m, bu, bi, br, NB, reg, ana, num, &c);
+    int zero_ok = 1;
+    for (size_t k = 0; k < m.n_params; k++)
+        if (fabs(num[k]) < 1e-9 && ana[k] != 0.0f) zero_ok = 0;
+    free(num);
+    CHECK_MSG(c.bad == 0, "%d of %zu coordinates off", c.bad, m.n_params);
+    CHECK(c.informative > 20);
+    CHECK_MSG(c.bad_scaled > c.informative / 2, "a 0.95-scaled gradient passed on %d of %d",
+              c.informative - c.bad_scaled, c.informative);
     /* user 3 and items 2 are in no rating of the batch: exactly zero in MF
      * (propagated, their rows reach the batch's through the graph) */
     if (!layers) {
@@ -127,8 +115,9 @@ static void rmse_mae(void)
     CHECK_NEAR(met.mae, 1.5 / 4.0, 1e-9);
 }
 
-/* An epoch is the same bits whatever the threads, and training lowers the loss. */
-static void epoch_threads(void)
+/* An epoch is the same bits whatever the threads, and training lowers the
+ * loss; with an MLP head (gnn/head.h, h != NULL: its batch SGEMMs) too. */
+static void epoch_threads(const gnn_head_t *h)
 {
     enum { N = 400 };
     uint32_t *u = malloc(N * sizeof *u), *i = malloc(N * sizeof *i);
@@ -142,8 +131,8 @@ static void epoch_threads(void)
     gnn_hparams_t hp = {.dim = 8, .batch_size = 32, .lr = 0.01f, .reg = 0.02f, .seed = 5, .lr_epochs = 10};
     gnn_rating_model_t a, b;
     err_t e = {0};
-    CHECK(gnn_rating_init(&a, 20, 30, 8, 3.0f, 5, &e) == 0);
-    CHECK(gnn_rating_init(&b, 20, 30, 8, 3.0f, 5, &e) == 0);
+    CHECK(gnn_rating_init_head(&a, 20, 30, 8, 3.0f, h, 5, &e) == 0);
+    CHECK(gnn_rating_init_head(&b, 20, 30, 8, 3.0f, h, 5, &e) == 0);
     double la = 0, lb = 0, first = 0;
     for (uint32_t ep = 0; ep < 10; ep++) {
         hp.threads = 1;
@@ -165,6 +154,11 @@ int main(void)
     gradcheck(0);
     gradcheck(2);
     rmse_mae();
-    epoch_threads();
+    epoch_threads(NULL);
+    gnn_head_t h;
+    err_t e = {0};
+    const uint32_t width[] = {16, 8};
+    CHECK(gnn_head_setup(&h, 8, width, 2, &e) == 0);
+    epoch_threads(&h);
     return check_report();
 }

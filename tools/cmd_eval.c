@@ -98,7 +98,7 @@ int cmd_eval(int argc, char **argv)
                          (unsigned long long)rm.n);
         printf(",\"seconds\":%.3f}\n", secs);
     } else {
-        if (sc.score)   /* graph filters (gf-cf, bspm): no layers or epochs */
+        if (sc.score && !gnn_arch_can(meta.arch, GNN_CAP_MSE))   /* graph filters: no layers or epochs (not a head) */
             printf("model %s (%s, %s %u, fitted in %.1fs): %u users evaluated in %.2fs\n", name, meta.arch,
                    strcmp(meta.arch, "itemknn") ? "svd_k" : "neighbours", meta.dim, meta.train_seconds, met.users_evaluated, secs);
         else

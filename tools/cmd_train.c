@@ -31,6 +31,8 @@ static const char usage_text[] =
     "  --loss L             bpr (default): implicit feedback; mse: squared error of the ratings\n"
     "                       (mf only: biased MF, mean + user bias + item bias + dot; the store\n"
     "                       needs ratings: build-graph --columns user,item,rating)\n"
+    "  --head H             dot (default) or mlp: the user's and item's embeddings through ReLU\n"
+    "                       layers of --mlp-layers widths (64,32) to the score (mf, lightgcn; bpr, mse)\n"
     "  --edges LIST         edge types in the training graph: interaction (default), social,\n"
     "                       knowledge (entities get embeddings too; docs/hetero.md)\n"
     "  --weight-social X    weight of a social edge in the joint adjacency (1)\n"
@@ -78,7 +80,7 @@ static const char *const known[] = {
     "store", "config", "model", "arch", "loss", "dim", "layers", "epochs", "batch_size", "steps_per_epoch", "lr", "reg",
     "lr_warmup", "lr_decay", "lr_min", "lr_decay_epochs",
     "negatives", "seed", "threads", "eval_every", "k", "valid_fraction", "eval_users", "patience", "time_limit",
-    "checkpoint_every", "metrics_log", "resume", "init_from", "help", "progress",
+    "checkpoint_every", "metrics_log", "resume", "init_from", "help", "progress", "head", "mlp_layers",
     "edges", "weight_social", "weight_knowledge", "edge_norm", "node_order",
     "alpha", "svd_k", "svd_oversample", "svd_iters", "bspm_beta", "bspm_t_s", "bspm_k_s", "bspm_solver",
     "cheby_order", "cheby_phi", "cheby_beta", "knn_k", "knn_shrink", NULL};
@@ -149,6 +151,7 @@ static int read_gfcf_settings(cli_opts_t *o, run_t *r, err_t *e)
 static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
 {
     int arch, rc, progress;
+    const char *mlp;
     uint64_t seed;
     uint32_t threads;
     gnn_trainer_opts_t *t = &r->t;
@@ -156,6 +159,8 @@ static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
     gnn_trainer_defaults(t);
     if ((rc = cli_get_choice(o, "arch", gnn_arch_names(), GNN_ARCH_LIGHTGCN, &arch, e)) ||
         (rc = cli_get_choice(o, "loss", gnn_loss_names(), GNN_LOSS_BPR, &h->loss, e)) ||
+        (rc = cli_get_choice(o, "head", gnn_head_names(), GNN_HEAD_DOT, &h->head, e)) ||
+        (rc = cli_get_str(o, "mlp_layers", "64,32", &mlp, e)) || (rc = gnn_head_parse(mlp, h->mlp, &h->n_mlp, e)) ||
         (rc = cli_get_u32(o, "dim", 64, 1, 1024, &h->dim, e)) ||
         (rc = cli_get_u32(o, "layers", gnn_arch_get((gnn_arch_id_t)arch)->default_layers, 0, 8, &h->layers, e)) ||
         (rc = cli_get_u32(o, "epochs", 100, 0, 1000000, &t->epochs, e)) ||

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# cli_head.sh - the MLP scoring head end to end (`train --head mlp`,
+# gnn/head.h): trained with mse on a rated store and with bpr on an
+# implicit one; eval's RMSE and ranking metrics equal what train printed
+# (eval ranks through the head's scorer, train through the same); the same
+# numbers on 1 and 2 threads; infer's top item of a user has the score
+# `infer --pairs` predicts for that pair (the ranking kernel and the pair
+# path agree); the model's config names the head; a head model is not a dot
+# model (different metrics); refusals (gcn, bad --mlp-layers, fold-in of
+# new users) exit 2 with a reason.
+# usage: cli_head.sh PATH/TO/gnnrec
+set -u
+. "$(dirname "$0")/lib.sh"
+quiet() { "$@" >/dev/null 2>&1; }
+status() { local want=$1; shift; "$@" >/dev/null 2>"$tmp/err"; [ $? -eq "$want" ]; }
+close() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; exit !(d < 2e-4 && d > -2e-4) }'; }
+
+# 60 users x 50 items, ratings 1..5 with a user and an item effect; a tenth as test
+awk 'BEGIN { for (u = 0; u < 60; u++) for (i = 0; i < 50; i++) if ((u * 7 + i * 3) % 4 == 0) {
+    r = 1 + int((u % 5 + i % 3 + (u * i) % 2) * 4 / 7); printf "u%d\ti%d\t%d\n", u, i, r } }' >"$tmp/all.tsv"
+awk 'NR % 10 == 0' "$tmp/all.tsv" >"$tmp/test.tsv"
+awk 'NR % 10 != 0' "$tmp/all.tsv" >"$tmp/train.tsv"
+s="$tmp/rated"; im="$tmp/implicit"
+quiet $g build-graph --store "$s" --delim tab --columns user,item,rating --interactions "$tmp/train.tsv" --test "$tmp/test.tsv"
+quiet $g build-graph --store "$im" --delim tab --columns user,item --interactions "$tmp/train.tsv" --test "$tmp/test.tsv"
+common="--dim 8 --epochs 10 --batch-size 64 --lr 0.01 --reg 0.05 --eval-every 0"
+
+out=$($g train --store "$s" --arch mf --loss mse --head mlp --mlp-layers 16,8 $common --threads 1 --model h1 2>/dev/null)
+check "train --head mlp --loss mse prints test rmse" grep -q "test rmse [0-9.]*  mae [0-9.]*" <<<"$out"
+e1=$($g eval --store "$s" --model h1 --json --threads 1)
+check "eval's rmse is train's" test "$(printf '%.4f' "$(jget "$e1" rmse)")" = "$(sed -n 's/.*test rmse \([0-9.]*\).*/\1/p' <<<"$out")"
+check "eval's recall@20 is train's" test "$(printf '%.4f' "$(jget "$e1" 'recall@20')")" = "$(sed -n 's/.*recall@20 \([0-9.]*\).*/\1/p' <<<"$out")"
+quiet $g train --store "$s" --arch mf --loss mse --head mlp --mlp-layers 16,8 $common --threads 2 --model h2
+e2=$($g eval --store "$s" --model h2 --json --threads 2)
+check "the same numbers on 2 threads" test "$(jget "$e1" rmse) $(jget "$e1" 'ndcg@20')" = "$(jget "$e2" rmse) $(jget "$e2" 'ndcg@20')"
+quiet $g train --store "$s" --arch mf --loss mse $common --threads 1 --model dot
+e3=$($g eval --store "$s" --model dot --json --threads 1)
+check "the head is not the dot product ($(jget "$e1" rmse) vs $(jget "$e3" rmse))" test "$(jget "$e1" rmse)" != "$(jget "$e3" rmse)"
+check "the saved config names the head" grep -q "mlp_layers: 16,8" <<<"$($g models show --store "$s" h1)"
+
+# the ranking kernel against the pair path: user u3's top item and its score
+top=$($g infer --store "$s" --model h1 --users u3 --k 1)
+item=$(cut -f3 <<<"$top"); score=$(cut -f4 <<<"$top")
+echo "u3 $item" >"$tmp/pair"
+pred=$($g infer --store "$s" --model h1 --pairs "$tmp/pair" | cut -f3)
+mu=$(awk -F'\t' '{ s += $3 } END { printf "%.6f", s / NR }' "$tmp/train.tsv")
+check "infer's top score + mean is --pairs' prediction ($score + $mu vs $pred)" \
+  close "$(awk -v a="$score" -v b="$mu" 'BEGIN { v = a + b; print (v > 5 ? 5 : v < 1 ? 1 : v) }')" "$pred"
+
+# bpr through the head on the implicit store
+out=$($g train --store "$im" --arch mf --head mlp $common --threads 1 --model hb 2>/dev/null)
+eb=$($g eval --store "$im" --model hb --json --threads 1)
+check "bpr --head mlp: eval's recall@20 is train's" test "$(printf '%.4f' "$(jget "$eb" 'recall@20')")" = "$(sed -n 's/.*recall@20 \([0-9.]*\).*/\1/p' <<<"$out")"
+check "bpr --head mlp: no rmse" bash -c "! grep -q rmse <<<'$eb'"
+top=$($g infer --store "$im" --model hb --users u5 --k 3)
+check "bpr --head mlp: infer ranks 3 unseen items" test "$(cut -f3 <<<"$top" | sort -u | wc -l)" -eq 3
+cut -f3 <<<"$top" >"$tmp/top"
+check "... none of them u5's training items" awk -F'\t' 'NR == FNR { if ($1 == "u5") seen[$2] = 1; next } seen[$1] { exit 1 }' "$tmp/train.tsv" "$tmp/top"
+quiet $g train --store "$im" --arch lightgcn --layers 2 --head mlp $common --threads 1 --model hl
+check "lightgcn --head mlp trains and evaluates" bash -c "$g eval --store $im --model hl --json | grep -q 'recall@20'"
+
+check "--head mlp with gcn: exit 2" status 2 $g train --store "$im" --arch gcn --head mlp --epochs 1
+check "... naming mf and lightgcn" grep -q "head mlp: --arch mf .* and lightgcn" "$tmp/err"
+check "--mlp-layers 0: exit 2" status 2 $g train --store "$im" --arch mf --head mlp --mlp-layers 0 --epochs 1
+check "... naming the option" grep -q "mlp-layers '0'" "$tmp/err"
+printf 'new1 i0 i1\n' >"$tmp/new"
+check "fold-in with a head: exit 2" status 2 $g infer --store "$im" --model hb --new-user-items "$tmp/new"
+check "... saying why" grep -q "mlp head" "$tmp/err"
+report
