@@ -30,7 +30,7 @@ export OMPI_MCA_btl_vader_single_copy_mechanism=none
 SO=$(cd "$(dirname "$SO")" && pwd)/$(basename "$SO")
 mkdir -p "$W"
 load() { cut -d' ' -f1-3 /proc/loadavg; }
-mb() { awk -v l="$1" 'BEGIN { n = split(l, a, ","); for (k = 1; k <= n; k++) printf "%s%.0f", k > 1 ? "/" : "", a[k] / 1e6 }'; }
+mb() { awk -v l="$1" 'BEGIN { n = split(l, a, ","); for (k = 1; k <= n; k++) printf "%s%.0f", (k > 1 ? "/" : ""), a[k] / 1e6 }'; }
 arr() { grep -o "\"$2\":\[[0-9,]*\]" "$1" | sed 's/.*\[//; s/\]//'; }   # arr FILE KEY: a dist-line array
 bad=0
 printf '%-2s %-6s %9s %9s %-36s %-28s %6s  %-17s %s\n' P method edge_cut max_halo "halo MB/epoch per rank" \
