@@ -57,7 +57,7 @@ run np4 mpirun "${MF[@]}" --oversubscribe -np 4 "$G" train --store "$W/s4" "${A[
 wait
 
 bad=0
-losses() { jq -r '.loss' "$W/$1.jsonl" | awk '{ printf "%s%.5f", NR > 1 ? " " : "", $1 }'; }
+losses() { jq -r '.loss' "$W/$1.jsonl" | awk '{ printf "%s%.5f", (NR > 1 ? " " : ""), $1 }'; }
 evals() { jq -r 'select(.["test_recall@20"] != null) | "epoch \(.epoch): recall@20 \(.["test_recall@20"]) ndcg@20 \(.["test_ndcg@20"])"' "$W/$1.jsonl" | paste -sd';'; }
 echo "gowalla LightGCN, $(basename "$CONF"), $EPOCHS epochs; one process --threads $THREADS1, ranks --threads 1; mpirun ${MF[*]}"
 for r in one np2 np4; do
