@@ -494,12 +494,14 @@ static int train_loop(store_t *s, const char *name, const gnn_trainer_opts_t *o,
         rep.seconds = clock_now() - te0;
         rep.lr = gnn_lr_at(&o->hp, epoch + 1.0 - 1e-9);
         rep.eta = rep.seconds * (o->epochs - epoch - 1);
-        if ((o->eval_every && (epoch + 1) % o->eval_every == 0) || epoch + 1 == o->epochs) {
+        const int timed_out = o->time_limit > 0.0f && clock_now() - t0 >= o->time_limit;
+        if (timed_out && epoch + 1 < o->epochs) rep.stop = GNN_STOP_TIME;
+        if ((o->eval_every && (epoch + 1) % o->eval_every == 0) || epoch + 1 == o->epochs || timed_out) {
             const double t1 = clock_now();
             eval_now(m, emb, lo, hi, te, &rep);
             if (m->loss == GNN_LOSS_BPR && g->test.nnz && !(rc = rank_eval(m, emb, g, o, &rep.metrics, e)))
                 rep.evaluated = 1;
-            ranked_last = rep.evaluated && epoch + 1 == o->epochs;
+            ranked_last = rep.evaluated && (epoch + 1 == o->epochs || timed_out);
             last = rep.metrics;
             rep.eval_seconds = clock_now() - t1;
             if (rc) break;
@@ -507,6 +509,10 @@ static int train_loop(store_t *s, const char *name, const gnn_trainer_opts_t *o,
         rep.best_epoch = epoch + 1;
         if ((rc = log_line(&log, &log_len, &log_cap, &rep, e))) break;
         if (o->on_epoch) o->on_epoch(o->ctx, &rep);
+        if (timed_out) {
+            epoch++;
+            break;
+        }
     }
     out->epoch = out->best_epoch = epoch;
     out->seconds = clock_now() - t0;
