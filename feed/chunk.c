@@ -79,6 +79,10 @@ static void parse_range(const feed_job_t *j, feed_chunk_t *ck, size_t lo, size_t
             lookup(&j->users, &t[1]);
             for (uint32_t k = 2; k < n; k++) lookup(&j->items, &t[k]);
             if (t[0].id == FEED_NONE) continue;
+            if (!bt->same_viewer[b]) {   /* a new viewer (every line of an unsorted file): its row and ties */
+                prefetch_row(j->m.users + (size_t)t[0].id * dim, dim);
+                if (j->m.ties) __builtin_prefetch(j->m.ties->ptr + t[0].id);
+            }
             for (uint32_t k = 1; k < n; k++)
                 if (t[k].id != FEED_NONE)
                     prefetch_row(k == 1 ? j->m.users + (size_t)t[1].id * dim

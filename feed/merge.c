@@ -38,7 +38,12 @@ static int src_next(const feed_run_t *R, feed_src_t *s, int *done, err_t *e)
 {
     if (s->fd < 0) {   /* the last run, in memory */
         if ((*done = s->k == R->n)) return ERR_OK;
-        const char *p = R->arena + R->off[R->perm[s->k++]];
+        if (s->k + 16 < R->n) {   /* records in file order read in key order: fetch ahead */
+            const char *q = R->arena + R->soff[s->k + 16];
+            __builtin_prefetch(q);
+            __builtin_prefetch(q + 64);
+        }
+        const char *p = R->arena + R->soff[s->k++];
         memcpy(&s->h, p, FEED_SREC_SIZE);
         s->bytes = p + FEED_SREC_SIZE;
         return ERR_OK;

@@ -40,7 +40,7 @@ typedef struct feed_run {
     char *arena;              /* [acap] the records, in file order */
     size_t have, acap;
     uint32_t *key, *perm, *tmp;    /* [cap] sort key of record i; the order; radix scratch */
-    uint64_t *off;            /* [cap] where record i starts in arena */
+    uint64_t *off, *soff;     /* [cap] where record i starts in arena; where the k-th in order does */
     size_t n, cap;
 } feed_run_t;
 
