@@ -88,6 +88,13 @@ static void parse_range(const feed_job_t *j, feed_chunk_t *ck, size_t lo, size_t
                     prefetch_row(k == 1 ? j->m.users + (size_t)t[1].id * dim
                                         : j->m.content + (size_t)t[k].id * dim, dim);
         }
+        /* 2b: the first probe of each new viewer's tie search (its row start arrived in stage 2) */
+        for (uint32_t b = 0; b < nb && j->m.ties; b++) {
+            uint32_t v = bt->tok[bt->first[b]].id;
+            if (v == FEED_NONE || bt->same_viewer[b] || v >= j->m.ties->n_rows) continue;
+            const uint64_t *ptr = j->m.ties->ptr + v;
+            __builtin_prefetch(j->m.ties->col + ptr[0] + (ptr[1] - ptr[0]) / 2);
+        }
         /* 3: the terms */
         for (uint32_t b = 0; b < nb; b++) {
             feed_tok_t *t = bt->tok + bt->first[b];
