@@ -10,12 +10,15 @@
 #   3. the same job shuffled (shuf with a fixed --random-source): through the
 #      external sort, against the grouped file in byte order of the viewers
 #      (LC_ALL=C sort -s, so both give the same bytes), runs alternating, in
-#      the same run: cmp of the outputs, wall/CPU ratio, peak RSS.
+#      the same run: cmp of the outputs, wall/CPU ratio, peak RSS;
+#   4. (after 3, with mpirun) the grouped and the shuffled job under
+#      `mpirun -np 2 --threads 1` against one process with --threads 2: cmp
+#      of the outputs, wall time and the ranks' CPU.
 # The machine's load average is printed too: on a shared machine it decides
 # the wall times.
 # Usage: bench/rank_feed.sh PATH/TO/gnnrec [DATA_DIR]   (default ../shared/data)
 #   env: EPOCHS (LightGCN epochs, 100), RUNS (5), N (10000000), KEEP=1 keeps the files,
-#        PARTS (123: which parts run)
+#        PARTS (123: which parts run; 4 needs 3)
 set -u
 GNNREC=${1:?usage: rank_feed.sh PATH/TO/gnnrec [DATA_DIR]}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -93,6 +96,21 @@ if [ "${PARTS#*3}" != "$PARTS" ]; then
     echo "  medians of $RUNS: grouped $mgw s wall / $mgc s CPU, shuffled $msw s wall / $msc s CPU;" \
          "ratio shuffled/grouped $(awk -v a="$msw" -v b="$mgw" 'BEGIN { printf "%.2f", a / b }') wall," \
          "$(awk -v a="$msc" -v b="$mgc" 'BEGIN { printf "%.2f", a / b }') CPU; shuffled peak RSS (max) $((mrss / 1024)) MiB"
+fi
+if [ "${PARTS#*4}" != "$PARTS" ] && [ "${PARTS#*3}" != "$PARTS" ]; then
+    echo "== 4. under mpirun -np 2 (--threads 1 each) against one process (--threads 2)"
+    if ! command -v mpirun >/dev/null; then
+        echo "  skipped: no mpirun"
+    else
+        [ "$(id -u)" -eq 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+        for f in g s; do
+            /usr/bin/time -f '%e %U %S' -o "$T/time" mpirun -np 2 $G rank-feed --store "$T/big" --model mf --threads 1 \
+                --candidates "$T/$f.tsv" --out "$T/mpi_$f.tsv" 2>"$T/err" || { cat "$T/err"; die "mpirun rank-feed"; }
+            read -r w u sy <"$T/time"
+            echo "  $([ $f = g ] && echo grouped || echo shuffled): $w s wall, $(awk -v a="$u" -v b="$sy" 'BEGIN { print a + b }') s CPU (both ranks), load $(cut -d' ' -f1 /proc/loadavg);" \
+                 "$(cmp -s "$T/o$f.tsv" "$T/mpi_$f.tsv" && echo "byte-identical to one process" || echo "OUTPUT DIFFERS from one process")"
+        done
+    fi
 fi
 [ "${PARTS#*2}" = "$PARTS" ] && exit 0
 secs=(); rss=(); cpus=()

@@ -1,8 +1,12 @@
 /* common.c - what dist.h needs in both builds (with MPI and the one-rank
- * stub): the launcher's environment and the contiguous split. */
+ * stub): the launcher's environment, the contiguous split, a file streamed
+ * to rank 0. */
 #include "dist/dist.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* A positive decimal integer from the environment, or -1. */
 static long env_long(const char *name)
@@ -41,4 +45,25 @@ void dist_share(uint64_t n, int rank, int size, uint64_t *lo, uint64_t *hi)
     uint64_t q = n / p, extra = n % p;
     *lo = r * q + (r < extra ? r : extra);
     *hi = *lo + q + (r < extra);
+}
+
+typedef struct file_reader { FILE *f; const char *path; } file_reader_t;
+
+static int read_chunk(void *ctx, void *buf, size_t cap, size_t *n, err_t *e)
+{
+    file_reader_t *fr = ctx;
+    *n = fr->f ? fread(buf, 1, cap, fr->f) : 0;   /* no file (it failed to open): an empty stream */
+    if (*n == 0 && ferror(fr->f)) return err_set(e, ERR_IO, "%s: %s", fr->path, strerror(errno));
+    return ERR_OK;
+}
+
+int dist_stream_file_to_root(const dist_t *d, const char *path, dist_write_fn wr, void *wctx, err_t *e)
+{
+    file_reader_t fr = {NULL, path};
+    int rc = ERR_OK;
+    if (d->rank > 0 && !(fr.f = fopen(path, "rb"))) rc = err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+    /* a rank that cannot open its file still takes part: it sends nothing */
+    int rs = dist_stream_to_root(d, read_chunk, &fr, wr, wctx, e);
+    if (fr.f) fclose(fr.f);
+    return rc ? rc : rs;
 }

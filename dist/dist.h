@@ -81,6 +81,10 @@ int dist_sum_u64(const dist_t *d, uint64_t v, uint64_t *sum, err_t *e);
 typedef int (*dist_read_fn)(void *ctx, void *buf, size_t cap, size_t *n, err_t *e);
 typedef int (*dist_write_fn)(void *ctx, const void *buf, size_t n, err_t *e);
 int dist_stream_to_root(const dist_t *d, dist_read_fn rd, void *rctx, dist_write_fn wr, void *wctx, err_t *e);
+/* Collective: dist_stream_to_root of a file: every rank > 0 sends the bytes
+ * of its file `path` (a rank's output on its own machine); rank 0's wr gets
+ * them (its own path is not read). ERR_IO when a file cannot be read. */
+int dist_stream_file_to_root(const dist_t *d, const char *path, dist_write_fn wr, void *wctx, err_t *e);
 
 /* Collective: rows of row_bytes bytes each from every rank to every rank
  * (MPI_Alltoallv over a row datatype, so counts stay small): this rank

@@ -3,23 +3,12 @@
  * contents and options (the user list resolves the same everywhere). */
 #include "dist/infer.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "io/writer.h"
-
-typedef struct file_reader { FILE *f; const char *path; } file_reader_t;
-
-static int read_chunk(void *ctx, void *buf, size_t cap, size_t *n, err_t *e)
-{
-    file_reader_t *fr = ctx;
-    *n = fread(buf, 1, cap, fr->f);
-    if (*n == 0 && ferror(fr->f)) return err_set(e, ERR_IO, "%s: %s", fr->path, strerror(errno));
-    return ERR_OK;
-}
 
 /* rank 0's own rows may still sit in the writer's buffer: they go first */
 static int write_chunk(void *ctx, const void *buf, size_t n, err_t *e)
@@ -57,11 +46,7 @@ int dist_rank_users(const dist_t *d, const gnn_ranker_t *r, const char *spec, co
         if (!(rc = io_writer_close(&w, e))) have_mine = 1;
     }
     if ((rc = dist_agree(d, rc, e))) goto out;
-    file_reader_t fr = {NULL, mine};
-    if (d->rank > 0 && !(fr.f = fopen(mine, "rb"))) rc = err_set(e, ERR_IO, "%s: %s", mine, strerror(errno));
-    int rs = dist_stream_to_root(d, read_chunk, &fr, write_chunk, &w, e);
-    if (!rc) rc = rs;
-    if (fr.f) fclose(fr.f);
+    rc = dist_stream_file_to_root(d, mine, write_chunk, &w, e);
     if ((rc = dist_agree(d, rc, e))) goto out;
     if (d->rank == 0) {   /* every rank's rows are in: the output goes into place */
         have_w = 0;

@@ -79,10 +79,21 @@ static void parse_range(const feed_job_t *j, feed_chunk_t *ck, size_t lo, size_t
             lookup(&j->users, &t[1]);
             for (uint32_t k = 2; k < n; k++) lookup(&j->items, &t[k]);
             if (t[0].id == FEED_NONE) continue;
+            if (!bt->same_viewer[b]) {   /* a new viewer (every line of an unsorted file): its row and ties */
+                prefetch_row(j->m.users + (size_t)t[0].id * dim, dim);
+                if (j->m.ties) __builtin_prefetch(j->m.ties->ptr + t[0].id);
+            }
             for (uint32_t k = 1; k < n; k++)
                 if (t[k].id != FEED_NONE)
                     prefetch_row(k == 1 ? j->m.users + (size_t)t[1].id * dim
                                         : j->m.content + (size_t)t[k].id * dim, dim);
+        }
+        /* 2b: the first probe of each new viewer's tie search (its row start arrived in stage 2) */
+        for (uint32_t b = 0; b < nb && j->m.ties; b++) {
+            uint32_t v = bt->tok[bt->first[b]].id;
+            if (v == FEED_NONE || bt->same_viewer[b] || v >= j->m.ties->n_rows) continue;
+            const uint64_t *ptr = j->m.ties->ptr + v;
+            __builtin_prefetch(j->m.ties->col + ptr[0] + (ptr[1] - ptr[0]) / 2);
         }
         /* 3: the terms */
         for (uint32_t b = 0; b < nb; b++) {

@@ -45,6 +45,7 @@ struct feed_job {
     feed_report_t r;                /* counts; ndcg/auc hold sums until the end */
     uint64_t not_grouped;           /* the line where a viewer came back (rank.c), 0 = none yet */
     uint32_t *rank;                 /* [n_users] each user's place in byte order of the ids (sort.c) */
+    int ran;                        /* feed_job_run ran: a next run starts the input again */
 };
 
 /* The lines in flight. */
@@ -85,6 +86,9 @@ int feed_read_more(feed_job_t *j, feed_chunk_t *ck, int *eof, err_t *e);
  * rank the groups and write them in order. */
 int feed_group_chunk(feed_job_t *j, feed_chunk_t *ck, size_t cut, err_t *e);
 int feed_rank_chunk(feed_job_t *j, feed_chunk_t *ck, io_writer_t *out, err_t *e);
+/* One viewer's NDCG and AUC per method, gm [2 x FEED_N_METHOD] (NaN:
+ * undefined), added to r's sums. */
+void feed_report_add(feed_report_t *r, const double *gm);
 
 /* sort.c: rank candidates that are not grouped by viewer (an external
  * sort, job.h). ck holds what was read from the input's start (its first

@@ -224,8 +224,11 @@ static int run(feed_job_t *j, io_writer_t *out, err_t *e)
     uint64_t line0 = 0;
     ck.cap = j->s.chunk;
     if (!(ck.buf = calloc(1, ck.cap + FEED_PAD))) return err_set(e, ERR_NOMEM, "out of memory");
-    int rc = stream(j, &ck, out, &eof, &line0, e);
-    if (rc == ERR_INPUT && j->not_grouped) {
+    int rc = j->s.sort ? ERR_OK : stream(j, &ck, out, &eof, &line0, e);
+    if (j->s.sort) {
+        j->r.sorted = 1;
+        rc = feed_sort_job(j, &ck, eof, out, e);
+    } else if (rc == ERR_INPUT && j->not_grouped) {
         /* a viewer came back: start over through the sort, if the input can
          * be read again and no row went where it cannot be taken back */
         int again = line0 == 0 || fseek(j->in, 0, SEEK_SET) == 0, clean = out->tmp || !j->r.groups;
@@ -245,13 +248,47 @@ static int run(feed_job_t *j, io_writer_t *out, err_t *e)
 }
 
 
+void feed_job_part(feed_job_t *j, uint32_t part, uint32_t parts, const char *out, int sort)
+{
+    j->s.shard = part;
+    j->s.shards = parts;
+    j->s.out = out;
+    j->s.framed = 1;
+    j->s.sort = sort;
+}
+
+void feed_report_means(feed_report_t *r)
+{
+    double nn = r->eval_ndcg_n ? (double)r->eval_ndcg_n : 1, na = r->eval_auc_n ? (double)r->eval_auc_n : 1;
+    for (int m = 0; m < FEED_N_METHOD; m++) {
+        r->ndcg[m] /= nn;
+        r->auc[m] /= na;
+    }
+}
+
+/* A second run (feed_job_part's rerun): the input from its start, the
+ * counts of the first run forgotten. */
+static int again(feed_job_t *j, err_t *e)
+{
+    if (!j->ran++) return ERR_OK;
+    if (fseek(j->in, 0, SEEK_SET))
+        return err_input(e, j->s.cols.path, 0, "cannot be read again: %s", strerror(errno));
+    clearerr(j->in);
+    return reset(j, e);
+}
+
 int feed_job_run(feed_job_t *j, feed_report_t *r, err_t *e)
 {
     io_writer_t out;
+    int rc = again(j, e);
+    if (rc) {
+        *r = j->r;
+        return rc;
+    }
     io_writer_leftovers(j->s.out, j->r.leftover, FEED_N_REPORT, &j->r.leftovers);
     feed_out_spill_leftovers(j->s.out, &j->r.spills_removed);
     double t0 = clock_now();
-    int rc = feed_out_open(&out, j->s.out, e);
+    rc = feed_out_open(&out, j->s.out, e);
     if (!rc) rc = run(j, &out, e);
     if (!rc) rc = feed_out_close(&out, e);
     else feed_out_abort(&out);
@@ -262,11 +299,7 @@ int feed_job_run(feed_job_t *j, feed_report_t *r, err_t *e)
     for (uint32_t i = 0; i < FEED_N_REPORT; i++)
         x->unk_viewer_name[i] = i < j->unk_viewers.n ? strmap_name(&j->unk_viewers, i) : NULL;
     *r = *x;
-    double nn = x->eval_ndcg_n ? (double)x->eval_ndcg_n : 1, na = x->eval_auc_n ? (double)x->eval_auc_n : 1;
-    for (int m = 0; m < FEED_N_METHOD; m++) {
-        r->ndcg[m] /= nn;
-        r->auc[m] /= na;
-    }
+    feed_report_means(r);
     return rc;
 }
 

@@ -23,9 +23,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdio.h>
+
 #include "base/err.h"
 #include "feed/candidates.h"
 #include "feed/feed.h"
+#include "io/writer.h"
 #include "store/store.h"
 
 #define FEED_EVAL_K 10
@@ -49,6 +52,8 @@ typedef struct feed_settings {
     int progress;            /* a progress line on stderr */
     uint64_t sort_memory;    /* bytes a run of the sort holds (ungrouped input) */
     uint32_t shard, shards;  /* rank only the viewers whose id hashes to shard mod shards (0 of 1: all) */
+    int framed;              /* a part of a distributed job: a feed_frame_t before each viewer's rows */
+    int sort;                /* through the external sort even when the input is grouped */
 } feed_settings_t;
 
 /* The defaults the command documents (columns viewer,post,author,content,
@@ -98,5 +103,38 @@ int feed_job_load(feed_job_t *j, store_txn_t *t, const char *model, err_t *e);
  * r->leftovers is worth printing either way). */
 int feed_job_run(feed_job_t *j, feed_report_t *r, err_t *e);
 void feed_job_close(feed_job_t *j);
+
+/* ---- parts of a distributed job (dist/feed.h) ----------------------------
+ * Each part ranks one shard of the viewers into a file of its own, framed:
+ * every viewer's rows come after a feed_frame_t and the viewer's id, so
+ * feed_frames_merge can put the parts' viewers back in the one-process
+ * order (the order of their first lines for a grouped input, byte order of
+ * the ids for a sorted one) and add their evaluation in that order. Frames
+ * are raw structs: read back by the same build. */
+typedef struct feed_frame {
+    uint64_t first;                      /* the viewer's first input line */
+    uint32_t vlen, rlen;                 /* bytes of the id and of the rows that follow */
+    uint32_t rows, pad;                  /* rows in them */
+    double gm[2 * FEED_N_METHOD];        /* NDCG@FEED_EVAL_K, AUC per method (NaN: undefined; 0 without labels) */
+} feed_frame_t;
+
+/* Make j part `part` of `parts`: its viewers are shard part/parts, its
+ * output is `out` (a path that must stay valid), framed; sort != 0: through
+ * the external sort even if the input is grouped (so every part orders its
+ * viewers alike). A job that ran already starts again from the input's
+ * beginning (ERR_INPUT if it cannot be read again). */
+void feed_job_part(feed_job_t *j, uint32_t part, uint32_t parts, const char *out, int sort);
+
+/* One part's framed output: bytes [off, off + size) of f. */
+typedef struct feed_part { FILE *f; uint64_t off, size; } feed_part_t;
+
+/* The framed outputs of n parts merged into out in the one-process order
+ * (sorted: by the viewers' ids, else by their first lines); r->rows, the
+ * groups and the evaluation (means, as feed_job_run's) are recomputed from
+ * the frames. ERR_IO on a short or damaged part. */
+int feed_frames_merge(feed_part_t *parts, int n, int sorted, int have_labels, io_writer_t *out, feed_report_t *r,
+                      err_t *e);
+/* ndcg/auc of r: sums over viewers into means (feed_job_run does it). */
+void feed_report_means(feed_report_t *r);
 
 #endif

@@ -101,6 +101,12 @@ static int rank_group(const feed_job_t *j, feed_chunk_t *ck, size_t g, io_buf_t 
     feed_score(&j->s.w, now, c, n);
     uint32_t got = feed_top(c, n, j->s.top, j->s.cap, s->top, s->idx);
     const char *vs = ck->buf + r->start + r->f.vo;
+    size_t at = o->n;   /* a framed part: the frame and the id before the rows (job.h) */
+    feed_frame_t fr = {.first = c[0].order, .vlen = r->f.vl};
+    if (j->s.framed) {
+        io_buf_put(o, &fr, sizeof fr);
+        io_buf_put(o, vs, r->f.vl);
+    }
     if (j->s.format == FEED_JSONL) { LIT(o, "{\"viewer\":"); io_buf_json_str(o, vs, r->f.vl); LIT(o, ",\"posts\":["); }
     for (uint32_t k = 0; k < got; k++) {
         const feed_rec_t *y = &r[s->top[k]];
@@ -109,6 +115,12 @@ static int rank_group(const feed_job_t *j, feed_chunk_t *ck, size_t g, io_buf_t 
     if (j->s.format == FEED_JSONL) LIT(o, "]}\n");
     *rows += got;
     if (j->have_labels) evaluate(j, c, r, n, ck->gm + g * 2 * FEED_N_METHOD, s);
+    if (j->s.framed && !o->oom) {
+        fr.rlen = (uint32_t)(o->n - at - sizeof fr - r->f.vl);
+        fr.rows = got;
+        if (j->have_labels) memcpy(fr.gm, ck->gm + g * 2 * FEED_N_METHOD, sizeof fr.gm);
+        memcpy(o->p + at, &fr, sizeof fr);
+    }
     return o->oom ? -1 : 0;
 }
 
@@ -247,17 +259,19 @@ int feed_rank_chunk(feed_job_t *j, feed_chunk_t *ck, io_writer_t *out, err_t *e)
     for (size_t p = 0; p < want; p++)
         if ((rc = io_writer_write(out, ck->parts[p].p, ck->parts[p].n, e))) return rc;
     if (j->have_labels)   /* summed in viewer order: the same result for any thread count */
-        for (size_t g = 0; g < ck->ng; g++) {
-            const double *gm = ck->gm + g * 2 * FEED_N_METHOD;
-            if (!isnan(gm[0])) {
-                j->r.eval_ndcg_n++;
-                for (int m = 0; m < FEED_N_METHOD; m++) j->r.ndcg[m] += gm[m];
-            }
-            if (!isnan(gm[FEED_N_METHOD])) {
-                j->r.eval_auc_n++;
-                for (int m = 0; m < FEED_N_METHOD; m++) j->r.auc[m] += gm[FEED_N_METHOD + m];
-            }
-        }
+        for (size_t g = 0; g < ck->ng; g++) feed_report_add(&j->r, ck->gm + g * 2 * FEED_N_METHOD);
     return ERR_OK;
+}
+
+void feed_report_add(feed_report_t *r, const double *gm)
+{
+    if (!isnan(gm[0])) {
+        r->eval_ndcg_n++;
+        for (int m = 0; m < FEED_N_METHOD; m++) r->ndcg[m] += gm[m];
+    }
+    if (!isnan(gm[FEED_N_METHOD])) {
+        r->eval_auc_n++;
+        for (int m = 0; m < FEED_N_METHOD; m++) r->auc[m] += gm[FEED_N_METHOD + m];
+    }
 }
 

@@ -16,6 +16,18 @@ report() {
   echo "$n checks, $failed failed"
   [ "$failed" -eq 0 ]
 }
+# mpi_setup: what an MPI suite script needs first: skip without mpirun, Open
+# MPI's run-as-root variables, no single-copy transport (containers), a
+# TMPDIR of the test's own (so a test sees the ranks' files), and
+# `run NP ARGS...` for `mpirun -np NP gnnrec ARGS...`.
+mpi_setup() {
+  command -v mpirun >/dev/null || { echo "SKIP: no mpirun (apt-get install openmpi-bin)"; exit 77; }
+  [ "$(id -u)" -eq 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  export OMPI_MCA_btl_vader_single_copy_mechanism=none
+  mkdir -p "$tmp/tmpdir"
+  export TMPDIR=$tmp/tmpdir
+  run() { local np=$1; shift; mpirun --oversubscribe -np "$np" "$g" "$@"; }
+}
 # mpi_kill_rank MP RANK SETTLE: once rank RANK of the background mpirun MP
 # runs, wait SETTLE more seconds and kill -9 it; sets kill_rc (the job's exit
 # status) and kill_ms (how long the job took to end after the kill). Returns
@@ -42,6 +54,12 @@ mpi_kill_checks() {
   check "... within 10 s (${kill_ms} ms)" test "$kill_ms" -lt 10000
   check "... no rank left running" test -z "$(pgrep -P "$1")"
   check "... mpirun names the rank" grep -q "rank 1" "$2"
+}
+# mpi_kill_test MP ERRFILE: rank 1 of the background mpirun MP killed after
+# 1 s and mpi_kill_checks; returns 1 (saying SKIP) when the job ended first.
+mpi_kill_test() {
+  mpi_kill_rank "$1" 1 1 || { echo "SKIP (kill): the job finished before rank 1 could be killed"; return 1; }
+  mpi_kill_checks "$1" "$2"
 }
 small_store() {   # small_store STORE [DATA_DIR]: 1,000 users x 500 items in 5 communities (generate seed 3), 20% test
   local d=${2:-$tmp/gen.$$}

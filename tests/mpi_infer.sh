@@ -15,12 +15,7 @@
 # usage: mpi_infer.sh PATH/TO/gnnrec
 set -u
 . "$(dirname "$0")/lib.sh"
-command -v mpirun >/dev/null || { echo "SKIP: no mpirun (apt-get install openmpi-bin)"; exit 77; }
-[ "$(id -u)" -eq 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_btl_vader_single_copy_mechanism=none
-mkdir -p "$tmp/tmpdir"
-export TMPDIR=$tmp/tmpdir
-run() { local np=$1; shift; mpirun --oversubscribe -np "$np" "$g" "$@"; }
+mpi_setup
 
 $g generate --out "$tmp/data" --users 700 --items 400 --communities 4 --min-items 6 --max-items 25 2>/dev/null
 s=$tmp/s
@@ -85,11 +80,7 @@ echo keep >"$tmp/big.tsv"
 before=$(sha256sum "$b/data.mdb")
 mpirun --oversubscribe -np 2 "$g" infer --store "$b" --model m --k 50 --threads 1 --out "$tmp/big.tsv" \
   >/dev/null 2>"$tmp/kill.err" &
-mp=$!
-if ! mpi_kill_rank $mp 1 1; then
-  echo "SKIP (kill): the job finished before rank 1 could be killed"
-else
-  mpi_kill_checks $mp "$tmp/kill.err"
+if mpi_kill_test $! "$tmp/kill.err"; then
   check "... FILE as it was" test "$(cat "$tmp/big.tsv")" = keep
   check "... the store unchanged" test "$(sha256sum "$b/data.mdb")" = "$before"
   run 2 infer --store "$b" --model m --users u1,u2,u3 --out "$tmp/big.tsv" 2>/dev/null

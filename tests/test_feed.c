@@ -2,13 +2,15 @@
  * model, recency, the top N with a per-author cap (against a brute-force
  * reference on random cases, including the path where the cap rejects more
  * than the first selection holds), NDCG/AUC on hand-computed cases and the
- * tie CSR (graph_social_sym). */
+ * tie CSR (graph_social_sym); the merge of a distributed job's framed
+ * parts (feed_frames_merge: order, sums, a damaged part). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "feed/feed.h"
+#include "feed/job.h"
 #include "graph/typed.h"
 
 /* users: u0 = (1,0), u1 = (0,1), u2 = (1,1); content: c0 = (2,0), c1 = (0,3) */
@@ -195,9 +197,63 @@ static void test_metrics(void)
     CHECK_NEAR(ndcg, (1 / log2(4.0) + 1 / log2(5.0)) / idcg, 1e-12);
 }
 
+/* One framed viewer (as rank.c writes it) appended to f. */
+static void put_frame(FILE *f, uint64_t first, const char *id, const char *rows, uint32_t nrows, double ndcg)
+{
+    feed_frame_t fr = {.first = first, .vlen = (uint32_t)strlen(id), .rlen = (uint32_t)strlen(rows), .rows = nrows};
+    for (int m = 0; m < 2 * FEED_N_METHOD; m++) fr.gm[m] = m < FEED_N_METHOD ? ndcg + m : NAN;
+    fwrite(&fr, sizeof fr, 1, f);
+    fputs(id, f);
+    fputs(rows, f);
+}
+
+static int merged(feed_part_t *p, int n, int sorted, char *got, size_t cap, feed_report_t *r)
+{
+    FILE *o = tmpfile();
+    io_writer_t w = {.f = o, .path = "merged"};   /* io_writer_write: straight to the file */
+    memset(r, 0, sizeof *r);
+    int rc = feed_frames_merge(p, n, sorted, 1, &w, r, NULL);
+    fflush(o);
+    rewind(o);
+    size_t k = fread(got, 1, cap - 1, o);
+    got[k] = 0;
+    fclose(o);
+    return rc;
+}
+
+static void test_frames(void)
+{
+    /* part 0: viewers b (line 1) and d (line 9); part 1: a (line 4), c (line 6), both in one file after junk */
+    FILE *f0 = tmpfile(), *f1 = tmpfile();
+    put_frame(f0, 1, "b", "b1\nb2\n", 2, 0.5);
+    put_frame(f0, 9, "d", "d1\n", 1, 0.25);
+    fputs("junk", f1);
+    long off = ftell(f1);
+    put_frame(f1, 4, "a", "a1\n", 1, 1.0);
+    put_frame(f1, 6, "c", "c1\n", 1, NAN);   /* no positive: out of the NDCG mean */
+    feed_part_t p[2] = {{f0, 0, (uint64_t)ftell(f0)}, {f1, (uint64_t)off, (uint64_t)(ftell(f1) - off)}};
+    char got[256];
+    feed_report_t r;
+    CHECK(merged(p, 2, 0, got, sizeof got, &r) == ERR_OK);
+    CHECK(!strcmp(got, "b1\nb2\na1\nc1\nd1\n"));   /* by first line: 1 4 6 9 */
+    CHECK_EQ_INT(r.groups, 4);
+    CHECK_EQ_INT(r.rows, 5);
+    CHECK_EQ_INT(r.eval_ndcg_n, 3);
+    CHECK_NEAR(r.ndcg[0], (0.5 + 1.0 + 0.25) / 3, 1e-12);
+    CHECK_NEAR(r.ndcg[2], (2.5 + 3.0 + 2.25) / 3, 1e-12);
+    CHECK_EQ_INT(r.eval_auc_n, 0);
+    CHECK(merged(p, 2, 1, got, sizeof got, &r) == ERR_OK);
+    CHECK(!strcmp(got, "a1\nb1\nb2\nc1\nd1\n"));   /* by id */
+    p[1].size -= 2;   /* the last frame cut short */
+    CHECK(merged(p, 2, 0, got, sizeof got, &r) == ERR_IO);
+    fclose(f0);
+    fclose(f1);
+}
+
 int main(void)
 {
     test_terms();
+    test_frames();
     test_score();
     test_top();
     test_metrics();

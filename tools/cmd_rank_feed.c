@@ -11,6 +11,7 @@
 #include <omp.h>
 
 #include "base/clock.h"
+#include "dist/feed.h"
 #include "feed/job.h"
 #include "gnn/scorer.h"
 #include "io/idlist.h"
@@ -47,6 +48,7 @@ static const char usage_text[] =
     "  --chunk-bytes N        read size (16 MiB); memory: a read + ~100 bytes a line\n"
     "  --threads N            threads (0 = all cores); --progress shows a progress line\n"
     "  --shard I/N            only the viewers whose id hashes to I mod N (docs/feed.md)\n"
+    "Under mpirun -np P the ranks split the viewers; --out is one process's, byte for byte (docs/distributed.md).\n"
     "Exit codes: 0 ok, 2 bad usage or bad input (FILE:LINE: what is wrong), 1 other failure.\n";
 
 static const cli_flag_t flags[] = {"header", "json", "progress", "help", NULL};
@@ -65,8 +67,9 @@ static void report(const feed_report_t *j, const char *out, double secs)
     if (j->unk_viewers) {
         fprintf(stderr, "gnnrec rank-feed: %u unknown viewers (%llu candidates, ranked by recency only):",
                 j->unk_viewers, (unsigned long long)j->unk_viewer_cands);
-        for (uint32_t i = 0; i < j->unk_viewers && i < FEED_N_REPORT; i++) fprintf(stderr, " %s", j->unk_viewer_name[i]);
-        fprintf(stderr, "%s\n", j->unk_viewers > FEED_N_REPORT ? " ..." : "");
+        uint32_t i = 0;   /* under mpirun rank 0's names only */
+        for (; i < j->unk_viewers && i < FEED_N_REPORT && j->unk_viewer_name[i]; i++) fprintf(stderr, " %s", j->unk_viewer_name[i]);
+        fprintf(stderr, "%s\n", j->unk_viewers > i ? " ..." : "");
     }
     if (j->unk_author_cands) {
         fprintf(stderr, "gnnrec rank-feed: %llu candidates by unknown authors (no author or tie term):",
@@ -169,7 +172,9 @@ int cmd_rank_feed(int argc, char **argv)
     const char *given;
     int rc, json = 0;
     uint32_t threads;
+    dist_t d;
     feed_settings_default(&fs);
+    if ((rc = cli_dist_start(&d, e))) goto out;
     if ((rc = cli_job_start(&c, argc, argv, flags, known, usage_text)) || c.help) goto out;
     if ((rc = pick_model_name(o, &given, e)) ||
         (rc = cli_need_str(o, "candidates", &fs.candidates, e)) ||
@@ -178,13 +183,19 @@ int cmd_rank_feed(int argc, char **argv)
         (rc = cli_get_u32(o, "threads", 0, 0, 1024, &threads, e)) ||
         (rc = cli_get_bool(o, "progress", 0, &fs.progress, e)))
         goto out;
+    if (d.size > 1 && (cli_has(o, "shard") || !strcmp(fs.candidates, "-")) &&
+        (rc = err_set(e, ERR_USAGE, cli_has(o, "shard") ? "--shard splits the viewers in one process (under mpirun "
+                      "the ranks split them)" : "under mpirun --candidates must name a file every rank can read")))
+        goto out;
+    if (d.rank != 0) fs.progress = 0;
     cli_set_threads((int)threads);
     double t0 = clock_now();
-    if ((rc = feed_job_open(&j, &fs, e)) || (rc = cli_job_model(&c, STORE_RDONLY, given, 1, name, sizeof name)) ||
-        (rc = feed_job_load(j, &c.t, name, e)))
-        goto out;
+    if (!(rc = feed_job_open(&j, &fs, e)) && !(rc = cli_job_model(&c, STORE_RDONLY, given, 1, name, sizeof name)))
+        rc = feed_job_load(j, &c.t, name, e);
+    if ((rc = dist_agree(&d, rc, e))) goto out;
     double t1 = clock_now();
-    rc = feed_job_run(j, &r, e);
+    rc = dist_rank_feed(&d, j, fs.out, &r, e);
+    if (d.rank != 0) goto out;   /* rank 0 reports the job */
     for (int i = 0; i < r.n_skipped; i++)
         fprintf(stderr, "gnnrec rank-feed: skipped %s\n", r.skipped[i]);
     for (uint32_t i = 0; i < r.leftovers && i < FEED_N_REPORT; i++)
@@ -199,5 +210,6 @@ int cmd_rank_feed(int argc, char **argv)
     if (fs.labels) report_eval(&r, strcmp(fs.out, "-") ? stdout : stderr, json);
 out:
     feed_job_close(j);
-    return cli_job_end(&c, "rank-feed", rc);
+    cli_job_close(&c);
+    return cli_dist_end(&d, "rank-feed", rc, e);
 }

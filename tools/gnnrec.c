@@ -31,7 +31,7 @@ static const struct {
     {"index", cmd_index, "build a model's approximate top-K index (infer --index ivf)", 0},
     /* distributed and batch jobs, synthetic data */
     {"partition", cmd_partition, "split the store's graph into parts for distributed jobs (METIS or hash)", 0},
-    {"rank-feed", cmd_rank_feed, "rank each viewer's social-feed candidates (offline feed jobs)", 0},
+    {"rank-feed", cmd_rank_feed, "rank each viewer's social-feed candidates (offline feed jobs)", 1},
     {"generate", cmd_generate, "write the built-in synthetic dataset (igraph stochastic block model)", 0},
 };
 
@@ -88,7 +88,7 @@ int main(int argc, char **argv)
         if (ranks > 1 && !commands[i].dist) {
             if (dist_env_rank() == 0)
                 fprintf(stderr, "gnnrec %s: runs as one process, not as %d ranks under mpirun or srun "
-                                "(distributed: eval, infer, train; docs/distributed.md)\n", commands[i].name, ranks);
+                                "(distributed: eval, infer, rank-feed, train; docs/distributed.md)\n", commands[i].name, ranks);
             return 2;
         }
         return finish(commands[i].name, commands[i].run(argc - 1, argv + 1));
