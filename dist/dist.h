@@ -70,6 +70,8 @@ int dist_chain_sum(const dist_t *d, const double *rows, uint64_t n, uint32_t wid
 
 /* Collective: the sum of v over ranks. */
 int dist_sum_u64(const dist_t *d, uint64_t v, uint64_t *sum, err_t *e);
+/* Collective: the largest v over ranks. */
+int dist_max_u64(const dist_t *d, uint64_t v, uint64_t *max, err_t *e);
 
 /* Collective: the bytes of ranks 1..size-1 to rank 0, one rank after the
  * other in rank order (a distributed job's output joined in rank order).

@@ -16,8 +16,9 @@
  *     (A_hat is symmetric, so the owner knows them without asking).
  * The rows are built from R directly (one pass over its entries), never
  * from the whole A_hat. dist_halo_exchange fills the halo rows of a table
- * [(n_own + n_halo) x row_bytes] from their owners (one dist_alltoallv) and
- * counts the bytes this rank sent.
+ * [(n_own + n_halo) x row_bytes] from their owners (dist_alltoallv in
+ * rounds of at most 4 MiB of rows per destination, so the pack buffer stays
+ * small) and counts the bytes this rank sent.
  */
 #ifndef GNNREC_DIST_HALO_H
 #define GNNREC_DIST_HALO_H
@@ -40,7 +41,9 @@ typedef struct dist_halo {
     int *scount, *sdispl, *rcount, *rdispl;   /* [size] rows sent to / received from each rank */
     uint32_t *send;                   /* [n_send] local ids of owned rows, grouped by destination */
     uint64_t n_send;
-    void *buf;                        /* pack buffer */
+    void *buf;                        /* pack buffer: one round of rows to every rank */
+    uint64_t most;                    /* the most rows any rank sends any other (all ranks) */
+    int most_known;                   /* most computed (at the first exchange: collective) */
     size_t buf_cap;
     uint64_t bytes;                   /* bytes this rank sent to other ranks in exchanges so far */
     uint64_t exchanges;

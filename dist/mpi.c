@@ -82,6 +82,14 @@ int dist_sum_u64(const dist_t *d, uint64_t v, uint64_t *sum, err_t *e)
     return ERR_OK;
 }
 
+int dist_max_u64(const dist_t *d, uint64_t v, uint64_t *max, err_t *e)
+{
+    (void)e;
+    *max = v;
+    if (d->size > 1) MPI_Allreduce(&v, max, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD);
+    return ERR_OK;
+}
+
 int dist_barrier(const dist_t *d, err_t *e)
 {
     (void)e;

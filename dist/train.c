@@ -2,14 +2,22 @@
  * and mf, the epoch loop, evaluation and the save from rank 0.
  *
  * A rank's tables, in local ids (dist/halo.h: owned rows, then the halo):
- *   emb0 [n_loc x dim]   layer-0 rows (owned; halo rows for fp32 products)
- *   am, av [n_own x dim] Adam moments
+ *   emb0, am, av [n_own x dim]  layer-0 rows and Adam moments
  *   e0h [n_loc x dim]    E0 as float16 (lightgcn, K >= 1, float16 tables)
- *   buf[2] [n_loc x dim] the forward and backward Horner tables
+ *   buf[2] [n_loc x dim] the forward and backward Horner tables, float16
+ *                        or float32 as the products' tables, one block
+ *                        (lightgcn only); in float32 runs buf[1] first
+ *                        holds E0 with its halo rows for the first product
  *   zb [zb_rows x dim]   Z_K on the owned rows, then the step's fetched
- *                        batch rows, then one zero row (non-touching triples)
+ *                        batch rows, then one zero row (non-touching
+ *                        triples); after an evaluation, the final
+ *                        embeddings on the owned rows (what the save writes)
  *   g [g_rows x dim], l2 [g_rows]  G and the L2 coefficients (owned rows
  *                        zero between steps; rows past n_own are scratch)
+ * An evaluation propagates in float32 through buf's block (as one [n_loc x
+ * dim] float32 table) and buf[1] or, in float16 runs, g; rank 0 then reads
+ * the final rows it needs block by block (dist/rows.h), as the save reads
+ * E0, m and v, so no rank holds a whole [N x dim] table.
  * Assumes every rank loaded the same store (same R, same partition) and
  * got the same options. Uses the training engine's sampler and BPR kernel
  * (gnn/internal.h) unchanged, so a step's arithmetic is one process's.
@@ -24,6 +32,7 @@
 #include "base/clock.h"
 #include "base/rng.h"
 #include "dist/halo.h"
+#include "dist/rows.h"
 #include "gnn/internal.h"
 #include "gnn/scorer.h"
 #include "graph/load.h"
@@ -88,7 +97,7 @@ typedef struct dt {
     int half;
     uint32_t *owner;              /* [n] rank of each training id */
     dist_halo_t h;
-    float *emb0, *am, *av, *buf[2], *zb, *g, *l2;
+    float *emb0, *am, *av, *buf[2], *zb, *g, *l2;   /* buf[1] points into buf[0]'s block */
     uint16_t *e0h;
     size_t zb_rows, g_rows;
     gnn_ws_t ws;                  /* the sampler's part only */
@@ -97,13 +106,12 @@ typedef struct dt {
     uint64_t *smask;              /* [n_own] ranks that need an owned row this step */
     uint8_t *need;                /* [n] a remote row this rank needs */
     uint32_t *bidx;               /* [n] its row in zb */
-    uint32_t *where;              /* rank 0: [n] a node's row in a gathered table */
-    float *row;                   /* rank 0: [dim] */
     double *nrm;                  /* [zb_rows] squared norm of the layer-0 row (the loss's L2 term) */
-    uint32_t *ub, *ib, *jb;       /* [cap_t] the step's triples in zb rows */
-    size_t cap_t;
-    char *sbuf, *rbuf;
-    size_t sbuf_cap, rbuf_cap;
+    uint32_t *slist;              /* [n_send] owned rows to send, grouped by destination */
+    double *snrm;                 /* [n_send] their norms */
+    float *sbuf;                  /* [size x round x dim] one round of rows to send */
+    size_t slist_cap, snrm_cap, sbuf_cap;
+    uint32_t round;               /* rows per destination per exchange of batch rows */
     uint64_t batch_bytes, eval_bytes;
 } dt_t;
 
@@ -142,28 +150,24 @@ static void dt_destroy(dt_t *t)
 {
     dist_halo_destroy(&t->h);
     free(t->owner);
-    free(t->emb0); free(t->am); free(t->av); free(t->buf[0]); free(t->buf[1]);
+    free(t->emb0); free(t->am); free(t->av); free(t->buf[0]);
     free(t->zb); free(t->g); free(t->l2); free(t->e0h); free(t->nrm);
     free(t->ws.active); free(t->ws.tu); free(t->ws.ti); free(t->ws.tj);
-    free(t->smask); free(t->need); free(t->bidx); free(t->where); free(t->row);
-    free(t->ub); free(t->ib); free(t->jb); free(t->sbuf); free(t->rbuf);
+    free(t->smask); free(t->need); free(t->bidx);
+    free(t->slist); free(t->snrm); free(t->sbuf);
 }
 
-/* After the last epoch: the step's tables go before rank 0 gathers the
- * model's (its peak is then E0, m, v local plus the four [N x dim] tables
- * the save writes, not those on top of the training tables). */
+/* After the last epoch: the step's tables go before the save (zb keeps
+ * the final rows the save writes). */
 static void dt_free_work(dt_t *t)
 {
-    float **f[] = {&t->buf[0], &t->buf[1], &t->zb, &t->g, &t->l2};
-    for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
-        free(*f[k]);
-        *f[k] = NULL;
-    }
-    free(t->e0h); free(t->nrm); free(t->sbuf); free(t->rbuf); free(t->h.buf);
+    free(t->buf[0]); free(t->g); free(t->l2); free(t->e0h); free(t->nrm); free(t->h.buf);
+    free(t->slist); free(t->snrm); free(t->sbuf);
     free(t->ws.tu); free(t->ws.ti); free(t->ws.tj);
-    t->e0h = NULL; t->nrm = NULL; t->sbuf = t->rbuf = NULL; t->h.buf = NULL;
+    t->buf[0] = t->buf[1] = t->g = t->l2 = NULL;
+    t->e0h = NULL; t->nrm = NULL; t->h.buf = NULL; t->slist = NULL; t->snrm = NULL; t->sbuf = NULL;
     t->ws.tu = t->ws.ti = t->ws.tj = NULL;
-    t->zb_rows = t->g_rows = t->sbuf_cap = t->rbuf_cap = t->h.buf_cap = t->ws.cap_triples = 0;
+    t->g_rows = t->slist_cap = t->snrm_cap = t->sbuf_cap = t->h.buf_cap = t->ws.cap_triples = 0;
 }
 
 /* The rank's state: local rows, and E0 drawn as gnn_model_init_nodes draws
@@ -173,18 +177,27 @@ static int dt_init(dt_t *t, err_t *e)
     int rc = dist_halo_init(&t->h, t->d, t->fit, t->owner, e);
     if (rc) return rc;
     const size_t dim = t->dim, no = t->h.n_own, nl = no + t->h.n_halo;
-    t->emb0 = malloc((nl + 1) * dim * sizeof *t->emb0);
+    t->emb0 = malloc((no + 1) * dim * sizeof *t->emb0);
     t->am = calloc((no + 1) * dim, sizeof *t->am);
     t->av = calloc((no + 1) * dim, sizeof *t->av);
-    t->buf[0] = malloc((nl + 1) * dim * sizeof(float));
-    t->buf[1] = malloc((nl + 1) * dim * sizeof(float));
+    if (t->K > 0) {   /* two tables of float16 or float32 rows in one block */
+        const size_t tb = (nl + 1) * dim * (t->half ? 2 : 4);
+        t->buf[0] = malloc(2 * tb);
+        t->buf[1] = t->buf[0] ? (float *)((char *)t->buf[0] + tb) : NULL;
+    }
     t->smask = malloc((no + 1) * sizeof *t->smask);
     t->need = malloc(t->n);
     t->bidx = malloc((size_t)t->n * sizeof *t->bidx);
     if (t->half) t->e0h = malloc((nl + 1) * dim * sizeof *t->e0h);
-    if (!t->emb0 || !t->am || !t->av || !t->buf[0] || !t->buf[1] || !t->smask || !t->need || !t->bidx ||
+    if (!t->emb0 || !t->am || !t->av || (t->K > 0 && !t->buf[0]) || !t->smask || !t->need || !t->bidx ||
         (t->half && !t->e0h))
         return err_set(e, ERR_NOMEM, "out of memory for a rank's tables (%zu rows x %zu)", nl, dim);
+    /* 4 MiB of rows per destination per round of batch rows (the tests'
+     * GNNREC_DIST_BLOCK_ROWS makes it small, so a step takes several) */
+    uint64_t rr = (4u << 20) / (dim * sizeof(float));
+    const char *env = getenv("GNNREC_DIST_BLOCK_ROWS");
+    if (env && atol(env) > 0) rr = (uint64_t)atol(env);
+    t->round = (uint32_t)(rr ? rr : 1);
     if ((rc = grow_rows(t, no + 1, nl + 1, e))) return rc;
     memset(t->g, 0, t->g_rows * dim * sizeof *t->g);
     memset(t->l2, 0, t->g_rows * sizeof *t->l2);
@@ -214,8 +227,11 @@ static int forward(dt_t *t, err_t *e)
         memcpy(t->zb, t->emb0, (size_t)t->h.n_own * dim * sizeof *t->zb);
         return ERR_OK;
     }
-    int rc = t->half ? xchg(t, t->e0h, 2, e) : xchg(t, t->emb0, 4, e);
-    const void *prev = t->half ? (const void *)t->e0h : (const void *)t->emb0;
+    /* float32 tables: E0 with its halo rows in buf[1], which Z_2 overwrites
+     * only after Z_1 (in buf[0]) has read it */
+    if (!t->half) memcpy(t->buf[1], t->emb0, (size_t)t->h.n_own * dim * sizeof *t->emb0);
+    int rc = t->half ? xchg(t, t->e0h, 2, e) : xchg(t, t->buf[1], 4, e);
+    const void *prev = t->half ? (const void *)t->e0h : (const void *)t->buf[1];
     for (uint32_t j = 1; j <= K && !rc; j++) {
         gnn_spmm_t s = {.a = &t->h.a, .add = t->emb0, .fma = (uint8_t)t->half, .dim = dim};
         if (t->half) s.x16 = prev;
@@ -245,12 +261,65 @@ static float dotf(const float *a, const float *b, uint32_t dim)
     return s;
 }
 
+/* Collective: the owned Z_K rows the other ranks need this step (smask)
+ * to them, and the rows this rank needs (need) from their owners into zb
+ * rows no.. with their layer-0 norms in nrm, in (owner, node) order: sc/sd
+ * rows to send per rank, rcn/rd rows to receive. The norms go in one
+ * exchange, the rows in rounds of at most t->round rows per destination
+ * (the send buffer is [size x round x dim], not every copy of every row). */
+static int fetch_rows(dt_t *t, const int *sc, const int *sd, const int *rcn, const int *rd, size_t ns, err_t *e)
+{
+    const dist_t *d = t->d;
+    const int P = d->size;
+    const uint32_t dim = t->dim, no = t->h.n_own;
+    int rc = grow((void **)&t->slist, &t->slist_cap, ns + 1, sizeof *t->slist, e);
+    if (!rc) rc = grow((void **)&t->snrm, &t->snrm_cap, ns + 1, sizeof *t->snrm, e);
+    if (!rc) rc = grow((void **)&t->sbuf, &t->sbuf_cap, ((size_t)P * t->round + 1) * dim, sizeof *t->sbuf, e);
+    if (rc) return rc;
+    /* to each rank, its rows in ascending node order */
+    int fill[DIST_TRAIN_MAX_RANKS];
+    memcpy(fill, sd, (size_t)P * sizeof *fill);
+    for (uint32_t r = 0; r < no; r++) {
+        if (!t->smask[r]) continue;
+        double nn = sqd(t->emb0 + (size_t)r * dim, dim);
+        for (uint64_t m = t->smask[r]; m; m &= m - 1) {
+            int k = fill[__builtin_ctzll(m)]++;
+            t->slist[k] = r;
+            t->snrm[k] = nn;
+        }
+    }
+    uint64_t sent = 0, most = 0;
+    if ((rc = dist_alltoallv(d, t->snrm, sc, sd, t->nrm + no, rcn, rd, sizeof(double), &sent, e))) return rc;
+    t->batch_bytes += sent;
+    for (int q = 0; q < P; q++) most = (uint64_t)sc[q] > most ? (uint64_t)sc[q] : most;
+    if ((rc = dist_max_u64(d, most, &most, e))) return rc;
+    const int C = (int)t->round;
+    for (int r0 = 0; (uint64_t)r0 < most && !rc; r0 += C) {
+        int c1[DIST_TRAIN_MAX_RANKS], d1[DIST_TRAIN_MAX_RANKS], c2[DIST_TRAIN_MAX_RANKS], d2[DIST_TRAIN_MAX_RANKS];
+        int o = 0;
+        for (int q = 0; q < P; q++) {
+            int n = sc[q] - r0 < 0 ? 0 : sc[q] - r0 > C ? C : sc[q] - r0;
+            c1[q] = n;
+            d1[q] = o;
+            for (int k = 0; k < n; k++)
+                memcpy(t->sbuf + (size_t)(o + k) * dim, t->zb + (size_t)t->slist[sd[q] + r0 + k] * dim,
+                       (size_t)dim * sizeof *t->sbuf);
+            o += n;
+            c2[q] = rcn[q] - r0 < 0 ? 0 : rcn[q] - r0 > C ? C : rcn[q] - r0;
+            d2[q] = rd[q] + r0;
+        }
+        rc = dist_alltoallv(d, t->sbuf, c1, d1, t->zb + (size_t)no * dim, c2, d2, (size_t)dim * sizeof(float),
+                            &sent, e);
+        t->batch_bytes += sent;
+    }
+    return rc;
+}
+
 /* The step's batch: fetch the rows of Z_K (and layer-0 norms) that the
- * triples touching this rank need from their owners, lay the triples out
- * in zb rows, run gnn_bpr (its gradient on the owned rows is complete and
- * in triple order), and sum this rank's part of the loss. */
-static int batch_bpr(dt_t *t, const uint32_t *u, const uint32_t *ii, const uint32_t *jj, uint32_t T, double lsum[2],
-                     err_t *e)
+ * triples touching this rank need from their owners, rewrite the triples
+ * in place as zb rows, run gnn_bpr (its gradient on the owned rows is
+ * complete and in triple order), and sum this rank's part of the loss. */
+static int batch_bpr(dt_t *t, uint32_t *u, uint32_t *ii, uint32_t *jj, uint32_t T, double lsum[2], err_t *e)
 {
     const dist_t *d = t->d;
     const int me = d->rank, P = d->size;
@@ -279,46 +348,15 @@ static int batch_bpr(dt_t *t, const uint32_t *u, const uint32_t *ii, const uint3
         ns += (size_t)sc[q];
         nr += (size_t)rcn[q];
     }
-    const size_t rb = (size_t)dim * sizeof(float) + sizeof(double);
-    int rc = grow((void **)&t->sbuf, &t->sbuf_cap, (ns + 1) * rb, 1, e);
-    if (!rc) rc = grow((void **)&t->rbuf, &t->rbuf_cap, (nr + 1) * rb, 1, e);
-    if (!rc) rc = grow_rows(t, no + nr + 1, no + nr + 1, e);
+    int rc = grow_rows(t, no + nr + 1, no + nr + 1, e);
+    if (!rc) rc = fetch_rows(t, sc, sd, rcn, rd, ns, e);
     if (rc) return rc;
-    /* pack: to each rank, its rows in ascending node order */
     int fill[DIST_TRAIN_MAX_RANKS];
-    memcpy(fill, sd, sizeof fill);
-    for (uint32_t r = 0; r < no; r++) {
-        if (!t->smask[r]) continue;
-        double nn = sqd(t->emb0 + (size_t)r * dim, dim);
-        for (uint64_t m = t->smask[r]; m; m &= m - 1) {
-            char *p = t->sbuf + (size_t)fill[__builtin_ctzll(m)]++ * rb;
-            memcpy(p, t->zb + (size_t)r * dim, (size_t)dim * sizeof(float));
-            memcpy(p + (size_t)dim * sizeof(float), &nn, sizeof nn);
-        }
-    }
-    uint64_t sent = 0;
-    if ((rc = dist_alltoallv(d, t->sbuf, sc, sd, t->rbuf, rcn, rd, rb, &sent, e))) return rc;
-    t->batch_bytes += sent;
-    /* unpack into zb rows no.., in (owner, node) order as sent */
-    memcpy(fill, rd, sizeof fill);
-    for (uint32_t v = 0; v < t->n; v++) {
-        if (!t->need[v]) continue;
-        uint32_t k = (uint32_t)fill[owner[v]]++;
-        const char *p = t->rbuf + (size_t)k * rb;
-        t->bidx[v] = no + k;
-        memcpy(t->zb + (size_t)(no + k) * dim, p, (size_t)dim * sizeof(float));
-        memcpy(&t->nrm[no + k], p + (size_t)dim * sizeof(float), sizeof(double));
-    }
+    memcpy(fill, rd, (size_t)P * sizeof *fill);
+    for (uint32_t v = 0; v < t->n; v++)
+        if (t->need[v]) t->bidx[v] = no + (uint32_t)fill[owner[v]]++;
     const uint32_t dummy = no + (uint32_t)nr;
     memset(t->zb + (size_t)dummy * dim, 0, (size_t)dim * sizeof *t->zb);
-    if (T > t->cap_t) {
-        free(t->ub); free(t->ib); free(t->jb);
-        t->ub = malloc((size_t)T * sizeof *t->ub);
-        t->ib = malloc((size_t)T * sizeof *t->ib);
-        t->jb = malloc((size_t)T * sizeof *t->jb);
-        t->cap_t = t->ub && t->ib && t->jb ? T : 0;
-        if (!t->cap_t) return err_set(e, ERR_NOMEM, "out of memory for %u triples", T);
-    }
     const float zs = 1.0f / (float)(t->K + 1), s2 = zs * zs;
     double L = 0.0, N = 0.0;
     for (uint32_t k = 0; k < T; k++) {
@@ -331,9 +369,9 @@ static int batch_bpr(dt_t *t, const uint32_t *u, const uint32_t *ii, const uint3
             row[q] = mine ? pos[x[q]] : t->bidx[x[q]];
         }
         if (!touch) row[0] = row[1] = row[2] = dummy;
-        t->ub[k] = row[0];
-        t->ib[k] = row[1];
-        t->jb[k] = row[2];
+        u[k] = row[0];
+        ii[k] = row[1];
+        jj[k] = row[2];
         if ((int)owner[x[0]] != me) continue;
         /* this rank's share of the loss: the triples of its users, with
          * gnn_bpr's expressions */
@@ -347,7 +385,7 @@ static int batch_bpr(dt_t *t, const uint32_t *u, const uint32_t *ii, const uint3
     memset(t->g + (size_t)no * dim, 0, (size_t)(nr + 1) * dim * sizeof *t->g);
     memset(t->l2 + no, 0, (nr + 1) * sizeof *t->l2);
     /* emb0 only feeds gnn_bpr's own loss value, which is not used */
-    (void)gnn_bpr(t->zb, zs, t->zb, dim, 0, t->ub, t->ib, t->jb, T, t->hp.reg, t->g, t->l2, t->hp.threads);
+    (void)gnn_bpr(t->zb, zs, t->zb, dim, 0, u, ii, jj, T, t->hp.reg, t->g, t->l2, t->hp.threads);
     lsum[0] = L;
     lsum[1] = N;
     return ERR_OK;
@@ -393,8 +431,7 @@ static int backward(dt_t *t, const gnn_adam_t *ad, uint32_t T, err_t *e)
     return rc;
 }
 
-static int dt_step(dt_t *t, const uint32_t *u, const uint32_t *i, const uint32_t *j, uint32_t T, float lr,
-                   double *loss, err_t *e)
+static int dt_step(dt_t *t, uint32_t *u, uint32_t *i, uint32_t *j, uint32_t T, float lr, double *loss, err_t *e)
 {
     gnn_adam_t ad;
     double ls[2] = {0, 0};
@@ -436,55 +473,35 @@ static int dt_epoch(dt_t *t, uint32_t epoch, double *loss, err_t *e)
     return ERR_OK;
 }
 
-/* Collective: rows [n_own x dim] of every rank into all [n x dim] on rank 0
- * in store ids (perm: training id of each store node, or NULL): gathered
- * rank after rank, then moved into node order in place (graph_permute_rows
- * by where each store node's row landed), so rank 0 holds no second table. */
-static int gather_rows(dt_t *t, const float *rows, const uint32_t *perm, float *all, err_t *e)
+/* Collective: the final embeddings (gnn_lgcn_embed_all's products, in
+ * float32) on the owned rows, into zb (mf: E0's rows). The products run
+ * through A = buf's block as one float32 table (E0 with its halo first)
+ * and B = buf[1] (float32 runs) or g (float16 runs, whose g is then
+ * cleared again: its owned rows are zero between steps). */
+static int final_rows(dt_t *t, err_t *e)
 {
-    const dist_t *d = t->d;
-    int cnt[DIST_TRAIN_MAX_RANKS] = {0}, dsp[DIST_TRAIN_MAX_RANKS];
-    for (uint32_t v = 0; v < t->n; v++) cnt[t->owner[v]]++;
-    for (int q = 0, s = 0; q < d->size; q++) {
-        dsp[q] = s;
-        s += cnt[q];
-    }
-    const size_t dim = t->dim;
-    int rc = dist_gatherv(d, rows, (int)t->h.n_own, all, cnt, dsp, dim * sizeof(float), e);
-    if (d->rank != 0) t->eval_bytes += t->h.n_own * dim * sizeof(float);
-    if (rc || d->rank != 0) return rc;
-    for (uint32_t v = 0; v < t->n; v++) {
-        uint32_t tv = perm ? perm[v] : v;
-        t->where[v] = (uint32_t)dsp[t->owner[tv]] + t->h.pos[tv];
-    }
-    graph_permute_rows(all, t->n, t->dim, t->where, 0, t->need, t->row);
-    return ERR_OK;
-}
-
-/* Collective: final embeddings (gnn_lgcn_embed_all's products) on the
- * owned rows, in buf[(K-1) & 1] (mf: emb0). */
-static int final_rows(dt_t *t, const float **out, err_t *e)
-{
-    const uint32_t K = t->K, dim = t->dim;
+    const uint32_t K = t->K, dim = t->dim, no = t->h.n_own;
     if (K == 0) {
-        *out = t->emb0;
+        memcpy(t->zb, t->emb0, (size_t)no * dim * sizeof *t->zb);
         return ERR_OK;
     }
     uint64_t b0 = t->h.bytes;
-    int rc = xchg(t, t->emb0, 4, e);
-    const float *prev = t->emb0;
+    float *prev = t->buf[0], *other = t->half ? t->g : t->buf[1];
+    memcpy(prev, t->emb0, (size_t)no * dim * sizeof *prev);
+    int rc = xchg(t, prev, 4, e);
     for (uint32_t j = 1; j <= K && !rc; j++) {
-        float *o = t->buf[(j - 1) & 1];
+        float *o = j == K ? t->zb : other;
         gnn_spmm(&(gnn_spmm_t){.a = &t->h.a, .x32 = prev, .add = t->emb0, .y32 = o, .dim = dim}, t->hp.threads);
-        if (j < K) rc = xchg(t, o, 4, e);
+        if (j == K) break;
+        rc = xchg(t, o, 4, e);
+        other = prev;
         prev = o;
     }
     const float s = 1.0f / (float)(K + 1);
-    float *o = t->buf[(K - 1) & 1];
-    for (size_t k = 0; k < (size_t)t->h.n_own * dim; k++) o[k] *= s;
+    for (size_t k = 0; k < (size_t)no * dim; k++) t->zb[k] *= s;
+    if (t->half) memset(t->g, 0, (size_t)no * dim * sizeof *t->g);
     t->eval_bytes += t->h.bytes - b0;
     t->h.bytes = b0;
-    *out = o;
     return rc;
 }
 
@@ -560,8 +577,11 @@ typedef struct run {
     graph_interactions_t g;
     graph_csr_t fit_o;
     uint32_t *perm;
-    float *emb;                   /* rank 0: [n x dim] store-id final embeddings */
-    uint32_t *eval_users, n_eval_users;
+    dist_rows_t rows;             /* rank 0's reads of the ranks' rows (its list: the evaluated users) */
+    uint32_t *eval_list;          /* [n_eval] the evaluated users (store ids, with test items), every rank */
+    uint64_t n_eval;
+    float *items, *q;             /* rank 0: [n_items x dim] final item rows, [eval_block x dim] users' */
+    uint32_t *ranked, eval_block; /* rank 0: [eval_block x kmax] */
     char *log;
     size_t log_len, log_cap;
     FILE *logf;
@@ -585,63 +605,183 @@ static int log_add(run_t *r, const char *line, err_t *e)
     return ERR_OK;
 }
 
-/* Collective: evaluate the current model (rank 0 computes the metrics). */
-static int run_eval(run_t *r, gnn_metrics_t *met, err_t *e)
+enum { TAB_FINAL, TAB_E0, TAB_M, TAB_V };
+
+static uint32_t kmax_of(const gnn_trainer_opts_t *o)
+{
+    uint32_t k = 1;
+    for (uint32_t q = 0; q < o->n_k; q++) k = o->ks[q] > k ? o->ks[q] : k;
+    return k;
+}
+
+/* Rank 0: the metrics from the final rows the ranks hold, read in blocks:
+ * the items once, then the evaluated users in the runs gnn_eval_scorer
+ * ranks them in (gnn_eval_chunk), cut at multiples of the SGEMM tile, so
+ * every user's scores and the sums in user order are one process's bits
+ * (eval_users in gnn/eval.c: the same gnn_topk call per run of users). */
+static int eval_root(run_t *r, gnn_metrics_t *out, err_t *e)
 {
     dt_t *t = &r->t;
     const gnn_trainer_opts_t *o = t->o;
-    const float *fin;
-    int rc = final_rows(t, &fin, e);
-    if (!rc) rc = gather_rows(t, fin, r->perm, r->emb, e);
-    if (!rc && t->d->rank == 0) {
-        const float *items = r->emb + (size_t)t->nu * t->dim;
-        if (!r->eval_users) {
-            rc = gnn_eval_all_ranking(r->emb, items, t->dim, &r->g.train, &r->g.test, o->ks, (int)o->n_k,
-                                      o->hp.threads, met, e);
-        } else {
-            gnn_scorer_t sc;
-            gnn_scorer_emb(&sc, gnn_arch_get(o->hp.arch)->name, r->emb, t->nu, items, t->ni, t->dim);
-            rc = gnn_eval_scorer_users(&sc, &r->g.train, &r->g.train, &r->g.test, r->eval_users, r->n_eval_users,
-                                       o->ks, (int)o->n_k, o->hp.threads, met, e);
+    const size_t dim = t->dim;
+    const uint32_t kmax = kmax_of(o);
+    memset(out, 0, sizeof *out);
+    out->n_k = (int)o->n_k;
+    for (uint32_t q = 0; q < o->n_k; q++) out->k[q] = o->ks[q];
+    if (r->n_eval == 0) return ERR_OK;
+    int rc = dist_rows_get_range(&r->rows, TAB_FINAL, t->nu, (uint64_t)t->nu + t->ni, r->items, e);
+    const uint64_t chunk = gnn_eval_chunk(kmax, (uint32_t)r->n_eval), B = r->rows.block;
+    const graph_csr_t *truth = &r->g.test;
+    for (uint64_t c0 = 0; c0 < r->n_eval && !rc; c0 += chunk) {
+        const uint64_t c1 = r->n_eval - c0 < chunk ? r->n_eval : c0 + chunk;
+        for (uint64_t b0 = c0; b0 < c1 && !rc; b0 += r->eval_block) {
+            const uint64_t b1 = c1 - b0 < r->eval_block ? c1 : b0 + r->eval_block;
+            for (uint64_t k = b0; k < b1 && !rc; k += B)
+                rc = dist_rows_get(&r->rows, TAB_FINAL, 1, k, b1 - k < B ? b1 : k + B, r->q + (k - b0) * dim, e);
+            const uint32_t n = (uint32_t)(b1 - b0), *users = r->eval_list + b0;
+            if (!rc)
+                rc = gnn_topk(r->q, n, r->items, t->ni, t->dim, &r->g.train, users, kmax, o->hp.threads, r->ranked,
+                              NULL, e);
+            for (uint32_t j = 0; j < n && !rc; j++) {
+                const uint32_t *tc = truth->col + truth->ptr[users[j]];
+                uint32_t nt = (uint32_t)(truth->ptr[users[j] + 1] - truth->ptr[users[j]]);
+                for (uint32_t ki = 0; ki < o->n_k; ki++)
+                    gnn_metrics_add_user(r->ranked + (size_t)j * kmax, kmax, tc, nt, o->ks[ki], (int)ki, out);
+            }
+            out->users_evaluated += n;
         }
     }
-    return dist_agree(t->d, rc, e);
+    if (rc) {
+        err_prefix(e, "eval");
+        return rc;
+    }
+    for (uint32_t ki = 0; ki < o->n_k; ki++) {
+        out->recall[ki] /= out->users_evaluated;
+        out->precision[ki] /= out->users_evaluated;
+        out->ndcg[ki] /= out->users_evaluated;
+        out->hit[ki] /= out->users_evaluated;
+    }
+    return ERR_OK;
 }
 
-/* Collective: gather parameters and Adam state, rank 0 writes the model. */
+/* Collective: rank 0 runs fn(ctx) reading rows (dist/rows.h) while the
+ * other ranks serve them; the status agreed. */
+static int with_rows(run_t *r, int (*fn)(run_t *, void *, err_t *), void *ctx, err_t *e)
+{
+    const dist_t *d = r->t.d;
+    dt_t *t = &r->t;
+    r->rows.tab[TAB_FINAL] = t->zb;
+    r->rows.tab[TAB_E0] = t->emb0;
+    r->rows.tab[TAB_M] = t->am;
+    r->rows.tab[TAB_V] = t->av;
+    int rc;
+    if (d->rank == 0) {
+        err_t e2;
+        rc = fn(r, ctx, e);
+        int rc2 = dist_rows_stop(&r->rows, &e2);
+        if (!rc && rc2) {
+            rc = rc2;
+            *e = e2;
+        }
+    } else {
+        rc = dist_rows_serve(&r->rows, e);
+    }
+    return dist_agree(d, rc, e);
+}
+
+static int eval_fn(run_t *r, void *ctx, err_t *e)
+{
+    return eval_root(r, ctx, e);
+}
+
+/* Collective: evaluate the current model (rank 0 computes the metrics);
+ * zb keeps the final rows (the save's "emb"). */
+static int run_eval(run_t *r, gnn_metrics_t *met, err_t *e)
+{
+    int rc = dist_agree(r->t.d, final_rows(&r->t, e), e);
+    return rc ? rc : with_rows(r, eval_fn, met, e);
+}
+
+/* gnn_saved_fill_t: a table of the saved model, block by block from the
+ * ranks, straight into the blob LMDB reserved (store ids, node order). */
+static int fill_table(void *ctx, int table, float *dst, size_t n, err_t *e)
+{
+    run_t *r = ctx;
+    static const int tab[4] = {[GNN_SAVED_TABLE_EMB] = TAB_FINAL, [GNN_SAVED_TABLE_PARAMS] = TAB_E0,
+                               [GNN_SAVED_TABLE_ADAM_M] = TAB_M, [GNN_SAVED_TABLE_ADAM_V] = TAB_V};
+    if (table < 0 || table > 3 || n != (size_t)r->t.n * r->t.dim)
+        return err_set(e, ERR_INTERNAL, "save: table %d of %zu floats", table, n);
+    return dist_rows_get_range(&r->rows, tab[table], 0, r->t.n, dst, e);
+}
+
+typedef struct save_ctx {
+    store_t *s;
+    const char *name;
+    uint32_t epoch;
+    double best, secs;
+} save_ctx_t;
+
+static int save_fn(run_t *r, void *ctx, err_t *e)
+{
+    const save_ctx_t *c = ctx;
+    dt_t *t = &r->t;
+    char config[1024];
+    gnn_trainer_config_text(t->o, config, sizeof config);
+    gnn_trainer_data_t dd = {.n_users = t->nu, .n_items = t->ni};
+    gnn_saved_model_t sm = {.config = config, .metrics = r->log, .metrics_len = r->log_len,
+                            .n_params = (size_t)t->n * t->dim};
+    gnn_trainer_meta(t->o, &dd, t->step, c->epoch, c->epoch, c->best, c->secs, &sm.meta);
+    gnn_saved_fill_t f = {fill_table, r};
+    return gnn_saved_put_filled(c->s, c->name, &sm, &f, e);
+}
+
+/* Collective: rank 0 writes the model in one transaction, the tables
+ * streamed into it from the ranks' rows (E0, m, v; the final rows in zb). */
 static int run_save(run_t *r, store_t *s, const char *name, uint32_t epoch, double best, double secs, err_t *e)
 {
-    dt_t *t = &r->t;
-    const size_t sz = (size_t)t->n * t->dim;
-    float *p = NULL, *m = NULL, *v = NULL;
-    int rc = ERR_OK;
-    if (t->d->rank == 0 && (!(p = malloc(sz * sizeof *p)) || !(m = malloc(sz * sizeof *m)) ||
-                            !(v = malloc(sz * sizeof *v))))
-        rc = err_set(e, ERR_NOMEM, "out of memory for the model's parameters");
-    if ((rc = dist_agree(t->d, rc, e))) goto out;
-    if ((rc = gather_rows(t, t->emb0, r->perm, p, e)) || (rc = gather_rows(t, t->am, r->perm, m, e)) ||
-        (rc = gather_rows(t, t->av, r->perm, v, e)))
-        goto out;
-    if (t->d->rank == 0) {
-        char config[1024];
-        gnn_trainer_config_text(t->o, config, sizeof config);
-        gnn_trainer_data_t dd = {.n_users = t->nu, .n_items = t->ni};
-        gnn_saved_model_t sm = {.config = config, .emb = r->emb, .metrics = r->log, .metrics_len = r->log_len,
-                                .params = p, .adam_m = m, .adam_v = v, .n_params = sz};
-        gnn_trainer_meta(t->o, &dd, t->step, epoch, epoch, best, secs, &sm.meta);
-        rc = gnn_saved_put(s, name, &sm, e);
-    }
-    rc = dist_agree(t->d, rc, e);
-out:
-    free(p);
-    free(m);
-    free(v);
-    return rc;
+    save_ctx_t c = {s, name, epoch, best, secs};
+    return with_rows(r, save_fn, &c, e);
 }
 
 static void note(const gnn_trainer_opts_t *o, const dist_t *d, const gnn_trainer_note_t *n)
 {
     if (d->rank == 0 && o->on_note) o->on_note(o->ctx, n);
+}
+
+/* Collective: the rows reader, the evaluated users (rank 0 lists them
+ * from the test split, every rank gets the list), rank 0's evaluation
+ * blocks and metrics log. */
+static int run_setup(run_t *r, err_t *e)
+{
+    dt_t *t = &r->t;
+    const dist_t *d = t->d;
+    const gnn_trainer_opts_t *o = t->o;
+    int rc = dist_rows_init(&r->rows, d, t->n, t->dim, t->owner, t->h.pos, r->perm, e);
+    uint32_t *sample = NULL, n_sample = 0, n_list = 0;
+    if (!rc && d->rank == 0) {
+        if (o->eval_users)
+            rc = gnn_eval_sample_users(&r->g.test, o->eval_users, o->hp.seed, &sample, &n_sample, e);
+        if (!rc) rc = gnn_eval_test_users(&r->g.test, sample, o->eval_users ? n_sample : 0, &r->eval_list, &n_list, e);
+        r->n_eval = n_list;
+        const uint32_t tile = GNN_TOPK_TILE_USERS;
+        r->eval_block = r->rows.block / tile * tile;
+        if (r->eval_block < tile) r->eval_block = tile;
+        if (!rc && (!(r->items = malloc(((size_t)t->ni + 1) * t->dim * sizeof *r->items)) ||
+                    !(r->q = malloc((size_t)r->eval_block * t->dim * sizeof *r->q)) ||
+                    !(r->ranked = malloc((size_t)r->eval_block * kmax_of(o) * sizeof *r->ranked))))
+            rc = err_set(e, ERR_NOMEM, "out of memory for the evaluation's blocks");
+        if (!rc && o->metrics_log && !(r->logf = fopen(o->metrics_log, "w")))
+            rc = err_set(e, ERR_USAGE, "--metrics-log %s: cannot write", o->metrics_log);
+    }
+    free(sample);
+    if ((rc = dist_agree(d, rc, e)) || (rc = dist_bcast(d, &r->n_eval, sizeof r->n_eval, e))) return rc;
+    if (d->rank != 0 && !(r->eval_list = malloc(((size_t)r->n_eval + 1) * sizeof *r->eval_list)))
+        rc = err_set(e, ERR_NOMEM, "out of memory for %llu users", (unsigned long long)r->n_eval);
+    if ((rc = dist_agree(d, rc, e)) || (rc = dist_bcast(d, r->eval_list, r->n_eval * sizeof *r->eval_list, e)))
+        return rc;
+    r->rows.list = r->eval_list;
+    r->rows.n_list = r->n_eval;
+    return ERR_OK;
 }
 
 static int run_load(run_t *r, store_t *s, err_t *e)
@@ -708,17 +848,7 @@ int dist_train_run(const dist_t *d, store_t *s, const char *name, const gnn_trai
     if ((rc = dist_agree(d, rc, e))) goto out;
     if ((rc = pick_owner(t, s, r->perm, st, e))) goto out;
     rc = dt_init(t, e);
-    if (!rc && d->rank == 0) {
-        const size_t sz = (size_t)t->n * t->dim;
-        if (!(r->emb = malloc(sz * sizeof *r->emb)) || !(t->where = malloc(((size_t)t->n + 1) * sizeof *t->where)) ||
-            !(t->row = malloc(t->dim * sizeof *t->row)))
-            rc = err_set(e, ERR_NOMEM, "out of memory for the gathered embeddings");
-        if (!rc && o->eval_users)
-            rc = gnn_eval_sample_users(&r->g.test, o->eval_users, o->hp.seed, &r->eval_users, &r->n_eval_users, e);
-        if (!rc && o->metrics_log && !(r->logf = fopen(o->metrics_log, "w")))
-            rc = err_set(e, ERR_USAGE, "--metrics-log %s: cannot write", o->metrics_log);
-    }
-    if ((rc = dist_agree(d, rc, e))) goto out;
+    if ((rc = dist_agree(d, rc, e)) || (rc = run_setup(r, e))) goto out;
     gnn_trainer_note_t n = {.kind = GNN_NOTE_START, .n_users = t->nu, .n_items = t->ni, .n_train = t->fit->nnz};
     note(o, d, &n);
     double t_run = clock_now(), best = -1.0;
@@ -758,7 +888,7 @@ int dist_train_run(const dist_t *d, store_t *s, const char *name, const gnn_trai
     out->have_test = r->g.test.nnz > 0;
     /* the figures of every rank, to rank 0 */
     const uint64_t E = epoch ? epoch : 1;
-    uint64_t mine[6] = {t->h.n_own, t->h.n_halo, t->h.bytes / E, t->batch_bytes / E, t->eval_bytes,
+    uint64_t mine[6] = {t->h.n_own, t->h.n_halo, t->h.bytes / E, t->batch_bytes / E, t->eval_bytes + r->rows.bytes,
                         dist_peak_rss_kb()};
     uint64_t *dst[6] = {st->own, st->halo, st->halo_bytes, st->batch_bytes, st->eval_bytes, st->rss_kb};
     for (int k = 0; k < 6 && !rc; k++) rc = dist_gather_u64(d, mine[k], dst[k], e);
@@ -770,8 +900,11 @@ int dist_train_run(const dist_t *d, store_t *s, const char *name, const gnn_trai
 out:
     if (r->logf && fclose(r->logf) == EOF && !rc) rc = err_set(e, ERR_IO, "--metrics-log: write failed");
     dt_destroy(t);
-    free(r->emb);
-    free(r->eval_users);
+    dist_rows_destroy(&r->rows);
+    free(r->eval_list);
+    free(r->items);
+    free(r->q);
+    free(r->ranked);
     free(r->log);
     free(r->perm);
     graph_csr_destroy(&r->fit_o);

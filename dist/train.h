@@ -25,10 +25,13 @@
  * parameters are bit-identical to one process's (the summation order is
  * the same; only the loss's reduction differs in its last bits).
  * Evaluation (every eval_every epochs and at the end): final embeddings by
- * the same owner-computes propagation, gathered to rank 0 in node order,
- * metrics computed there; rank 0 writes the finished model with
- * gnn_saved_write in one transaction, so eval/infer/rank-feed read it as
- * today. No checkpoints are staged; a killed rank makes MPI stop the job
+ * the same owner-computes propagation, kept on their owners; rank 0 reads
+ * the item rows and then the evaluated users' rows block by block
+ * (dist/rows.h) and computes the metrics with one process's gnn_topk runs.
+ * The save: rank 0 writes the finished model in one transaction
+ * (gnn_saved_put_filled), each table's blob reserved in LMDB and filled
+ * block by block from the ranks' rows, so no rank holds a whole [N x dim]
+ * table and eval/infer/rank-feed read it as today. No checkpoints are staged; a killed rank makes MPI stop the job
  * and nothing is written.
  * Supported: lightgcn and mf, --loss bpr, the papers' protocol
  * (valid_fraction 0), interactions only, no --resume, at most

@@ -53,6 +53,13 @@ int gnn_eval_all_ranking(const float *user_emb, const float *item_emb, uint32_t 
     return gnn_eval_scorer(&s, NULL, exclude, truth, ks, n_k, threads, out, e);
 }
 
+uint32_t gnn_eval_chunk(uint32_t kmax, uint32_t n_eval)
+{
+    uint32_t chunk = EVAL_BUDGET / (kmax ? kmax : 1);
+    if (chunk < EVAL_MIN_CHUNK) chunk = EVAL_MIN_CHUNK;
+    return chunk > n_eval ? n_eval : chunk;
+}
+
 /* The protocol over users[0..n_list) (NULL: every user with a test item,
  * in order); users without test items are skipped. rows == NULL: the sums
  * go into out and are averaged; else each evaluated user's values go to
@@ -85,9 +92,7 @@ static int eval_users(const gnn_scorer_t *s, const graph_csr_t *hist, const grap
     }
     if (n_eval == 0) return ERR_OK;
 
-    uint32_t chunk = EVAL_BUDGET / kmax;
-    if (chunk < EVAL_MIN_CHUNK) chunk = EVAL_MIN_CHUNK;
-    if (chunk > n_eval) chunk = n_eval;
+    uint32_t chunk = gnn_eval_chunk(kmax, n_eval);
     uint32_t *rows = malloc((size_t)chunk * sizeof *rows);
     uint32_t *ranked = malloc((size_t)chunk * kmax * sizeof *ranked);
     if (!rows || !ranked) {

@@ -153,6 +153,12 @@ int gnn_eval_scorer_users(const gnn_scorer_t *s, const graph_csr_t *hist, const 
  * the rows one after the other from 0 makes exactly the additions of
  * gnn_eval_scorer, so the metrics are bit-identical to it. */
 #define GNN_EVAL_ROW 4
+/* The evaluated users per gnn_topk call of gnn_eval_scorer (n_eval users,
+ * top kmax): the list is ranked in runs of this many users, each run's
+ * tiles (GNN_TOPK_TILE_USERS) starting at its first user, so a caller that
+ * ranks the same runs (or pieces of them cut at multiples of the tile)
+ * gets the same scores bit for bit (dist/train.c's evaluation). */
+uint32_t gnn_eval_chunk(uint32_t kmax, uint32_t n_eval);
 int gnn_eval_test_users(const graph_csr_t *truth, const uint32_t *users, uint32_t n_list, uint32_t **out,
                         uint32_t *n_out, err_t *e);
 int gnn_eval_scorer_rows(const gnn_scorer_t *s, const graph_csr_t *hist, const graph_csr_t *exclude,

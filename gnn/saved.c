@@ -279,8 +279,22 @@ static int put(store_txn_t *t, const char *as, const char *key, const void *p, s
     return rc;
 }
 
-/* The blobs of m under `as` (meta under meta_key), with their checksums. */
-static int put_blobs(store_txn_t *t, const char *as, const char *meta_key, const gnn_saved_model_t *m, err_t *e)
+/* One table blob: put from src, or (f) reserved and filled by f->fn. */
+static int put_table(store_txn_t *t, const char *as, const char *key, int which, const float *src, size_t len,
+                     const gnn_saved_fill_t *f, crc_table_t *tab, err_t *e)
+{
+    if (!f) return put(t, as, key, src, len, tab, e);
+    void *p = NULL;
+    int rc = store_blob_reserve(t, as, key, len, &p, e);
+    if (!rc) rc = f->fn(f->ctx, which, p, len / sizeof(float), e);
+    if (!rc) crc_add(tab, key, p, len);
+    return rc;
+}
+
+/* The blobs of m under `as` (meta under meta_key), with their checksums;
+ * f: the tables come from f instead of m's pointers (no entity rows). */
+static int put_blobs(store_txn_t *t, const char *as, const char *meta_key, const gnn_saved_model_t *m,
+                     const gnn_saved_fill_t *f, err_t *e)
 {
     gnn_saved_meta_t meta = m->meta;
     meta.version = GNN_SAVED_VERSION;
@@ -294,18 +308,20 @@ static int put_blobs(store_txn_t *t, const char *as, const char *meta_key, const
         (rc = put(t, as, GNN_SAVED_KEY_CONFIG, cfg, strlen(cfg), &tab, e)) ||
         (rc = put(t, as, GNN_SAVED_KEY_METRICS, m->metrics ? m->metrics : "", m->metrics_len, &tab, e)))
         return rc;
-    if (m->emb && (rc = put(t, as, GNN_SAVED_KEY_EMB, m->emb, emb_bytes, &tab, e))) return rc;
-    if (m->emb && ent_bytes &&
+    if ((m->emb || f) && (rc = put_table(t, as, GNN_SAVED_KEY_EMB, GNN_SAVED_TABLE_EMB, m->emb, emb_bytes, f, &tab, e)))
+        return rc;
+    if (m->emb && !f && ent_bytes &&
         (rc = put(t, as, GNN_SAVED_KEY_EMB_ENTITIES, (const char *)m->emb + emb_bytes, ent_bytes, &tab, e)))
         return rc;
     if (m->emb && m->copied) m->copied(m->copied_ctx, m->emb);
-    if (m->params) {
+    if (m->params || (f && m->n_params)) {
         const size_t par_bytes = m->n_params * sizeof(float);
         static const char *const keys[3] = {GNN_SAVED_KEY_PARAMS, GNN_SAVED_KEY_ADAM_M, GNN_SAVED_KEY_ADAM_V};
+        static const int ids[3] = {GNN_SAVED_TABLE_PARAMS, GNN_SAVED_TABLE_ADAM_M, GNN_SAVED_TABLE_ADAM_V};
         const float *tabs[3] = {m->params, m->adam_m, m->adam_v};
         for (int k = 0; k < 3; k++) {
-            if ((rc = put(t, as, keys[k], tabs[k], par_bytes, &tab, e))) return rc;
-            if (m->copied) m->copied(m->copied_ctx, tabs[k]);
+            if ((rc = put_table(t, as, keys[k], ids[k], tabs[k], par_bytes, f, &tab, e))) return rc;
+            if (m->copied && tabs[k]) m->copied(m->copied_ctx, tabs[k]);
         }
     }
     if (m->head) {
@@ -327,12 +343,18 @@ int gnn_saved_unstage(store_txn_t *t, const char *name, err_t *e)
     return stage_name(name, st, sizeof st, &ignore) ? ERR_OK : store_model_delete(t, st, e);
 }
 
-int gnn_saved_write(store_txn_t *t, const char *name, const gnn_saved_model_t *m, err_t *e)
+static int write_model(store_txn_t *t, const char *name, const gnn_saved_model_t *m, const gnn_saved_fill_t *f,
+                       err_t *e)
 {
     int rc;
     /* a model saved again under the same name replaces the old one whole */
     if ((rc = store_model_delete(t, name, e)) || (rc = gnn_saved_unstage(t, name, e))) return rc;
-    return put_blobs(t, name, GNN_SAVED_KEY_META, m, e);
+    return put_blobs(t, name, GNN_SAVED_KEY_META, m, f, e);
+}
+
+int gnn_saved_write(store_txn_t *t, const char *name, const gnn_saved_model_t *m, err_t *e)
+{
+    return write_model(t, name, m, NULL, e);
 }
 
 int gnn_saved_stage(store_txn_t *t, const char *name, const gnn_saved_model_t *m, err_t *e)
@@ -341,7 +363,7 @@ int gnn_saved_stage(store_txn_t *t, const char *name, const gnn_saved_model_t *m
     int rc;
     if ((rc = stage_name(name, st, sizeof st, e))) return ERR_USAGE;
     if ((rc = store_model_delete(t, st, e))) return rc;
-    return put_blobs(t, st, GNN_SAVED_KEY_RUN_META, m, e);
+    return put_blobs(t, st, GNN_SAVED_KEY_RUN_META, m, NULL, e);
 }
 
 int gnn_saved_write_pop(store_txn_t *t, const char *name, uint32_t n_users, uint32_t n_items, uint64_t seed,
@@ -687,16 +709,24 @@ int gnn_saved_check(store_txn_t *t, const char *name, store_check_t *c, err_t *e
 typedef struct put_ctx {
     const char *name;
     const gnn_saved_model_t *m;
+    const gnn_saved_fill_t *f;
 } put_ctx_t;
 
 static int put_model(store_txn_t *t, void *ctx, err_t *e)
 {
     const put_ctx_t *p = ctx;
-    return gnn_saved_write(t, p->name, p->m, e);
+    return write_model(t, p->name, p->m, p->f, e);
 }
 
 int gnn_saved_put(store_t *s, const char *name, const gnn_saved_model_t *m, err_t *e)
 {
-    put_ctx_t p = {name, m};
+    put_ctx_t p = {name, m, NULL};
+    return store_write(s, put_model, &p, e);
+}
+
+int gnn_saved_put_filled(store_t *s, const char *name, const gnn_saved_model_t *m, const gnn_saved_fill_t *f,
+                         err_t *e)
+{
+    put_ctx_t p = {name, m, f};
     return store_write(s, put_model, &p, e);
 }

@@ -213,6 +213,25 @@ int gnn_saved_write(store_txn_t *t, const char *name, const gnn_saved_model_t *m
 /* gnn_saved_write in a write transaction of its own (store_write: aborted
  * on failure, rerun when the map grows). */
 int gnn_saved_put(store_t *s, const char *name, const gnn_saved_model_t *m, err_t *e);
+/* gnn_saved_put with the tables written piece by piece: each of "emb"
+ * ((n_users + n_items) x dim floats; no entity rows), "params", "adam_m"
+ * and "adam_v" (m->n_params floats each) is reserved in the transaction
+ * (store_blob_reserve) and f->fn(f->ctx, GNN_SAVED_TABLE_*, dst, n, e)
+ * fills its n floats before the next blob is put; m's table pointers are
+ * not read. fn runs again for every table when store_write reruns the
+ * transaction (the map grew). The distributed trainer's save: rank 0
+ * streams the ranks' rows into the blobs (dist/train.c) without holding a
+ * whole table. */
+#define GNN_SAVED_TABLE_EMB 0
+#define GNN_SAVED_TABLE_PARAMS 1
+#define GNN_SAVED_TABLE_ADAM_M 2
+#define GNN_SAVED_TABLE_ADAM_V 3
+typedef struct gnn_saved_fill {
+    int (*fn)(void *ctx, int table, float *dst, size_t n, err_t *e);
+    void *ctx;
+} gnn_saved_fill_t;
+int gnn_saved_put_filled(store_t *s, const char *name, const gnn_saved_model_t *m, const gnn_saved_fill_t *f,
+                         err_t *e);
 /* Save m as the checkpoint of a run in progress (staging NAME~run),
  * leaving model name untouched. ERR_USAGE when name is too long for a
  * staging name (more than GNN_SAVED_NAME_MAX - 4 bytes). */

@@ -672,6 +672,20 @@ int store_blob_put(store_txn_t *t, const char *model, const char *key, const voi
     return rc ? mdb_fail(t, rc, e, "put model") : ERR_OK;
 }
 
+int store_blob_reserve(store_txn_t *t, const char *model, const char *key, size_t len, void **data,
+                       err_t *e)
+{
+    unsigned char kb[300];
+    size_t kl = 0;
+    int rc = blob_key(model, key, kb, &kl, e);
+    if (rc) return rc;
+    MDB_val k = {kl, kb}, d = {len, NULL};
+    rc = mdb_put(t->txn, t->s->models, &k, &d, MDB_RESERVE);
+    if (rc) return mdb_fail(t, rc, e, "put model");
+    *data = d.mv_data;
+    return ERR_OK;
+}
+
 int store_blob_get(store_txn_t *t, const char *model, const char *key, const void **data,
                    size_t *len, err_t *e)
 {

@@ -197,6 +197,12 @@ int store_meta_get(store_txn_t *t, const char *key, const void **data, size_t *l
 /* Model blobs: (model name, blob key) -> bytes. */
 int store_blob_put(store_txn_t *t, const char *model, const char *key, const void *data,
                    size_t len, err_t *e);
+/* The space of a blob of len bytes, put in t and handed back in *data for
+ * the caller to fill before its next write in t (LMDB's MDB_RESERVE): a
+ * large blob written without a second copy of it in memory (the
+ * distributed save streams the ranks' rows into it). */
+int store_blob_reserve(store_txn_t *t, const char *model, const char *key, size_t len, void **data,
+                       err_t *e);
 int store_blob_get(store_txn_t *t, const char *model, const char *key, const void **data,
                    size_t *len, err_t *e);                      /* ERR_NOTFOUND */
 int store_blob_get_floats(store_txn_t *t, const char *model, const char *key,

@@ -7,6 +7,8 @@
 #     same test metrics, and the same saved embeddings byte for byte
 #     (export), which eval, infer and a one-process --resume then read as
 #     a one-process model;
+#   * the same in blocks of 7 rows (GNNREC_DIST_BLOCK_ROWS) with a save
+#     whose transaction is rerun (a map that must grow);
 #   * the "dist {...}" line: every rank's nodes, halo and bytes, the
 #     partition used;
 #   * refused under mpirun (exit 2, one message, store unchanged): gcn,
@@ -58,6 +60,22 @@ for np in 2 3; do
   e1=$($g eval --store "$tmp/s1" --model lg --json | sed 's/,"seconds".*//')
   check "... eval reads it as one process's model" test "$e1" = "$($g eval --store "$s" --model lg --json | sed 's/,"seconds".*//')"
 done
+# rank 0 reads the evaluation's and the save's rows in blocks of 7 (dist/rows.h),
+# the halo and batch rows move in rounds of 7 per rank, and the store's map
+# starts at twice its file (GNNREC_MAPSIZE_MB=1), less than this dim-128
+# model's 1.9 MB, so the save's transaction fills it, grows it and runs
+# again (the rows streamed a second time): the same model, byte for byte
+BIG="--model big --epochs 2 --dim 128 --layers 2 --batch-size 256 --negatives 2 --eval-every 1 --threads 1"
+cp -r "$tmp/s1" "$tmp/s5"
+# shellcheck disable=SC2086
+$g train --store "$tmp/s1" $BIG >"$tmp/big1.out" 2>"$tmp/big1.err"
+# shellcheck disable=SC2086
+GNNREC_DIST_BLOCK_ROWS=7 GNNREC_MAPSIZE_MB=1 run 2 train --store "$tmp/s5" $BIG >"$tmp/big2.out" 2>"$tmp/big2.err"
+check "lightgcn dim 128 -np 2 in blocks of 7 rows, a map that must grow: exit 0" test $? -eq 0
+check "... the losses of one process" test "$(losses "$tmp/big1.err")" = "$(losses "$tmp/big2.err")"
+check "... its test metrics" test "$(metrics "$tmp/big1.out")" = "$(metrics "$tmp/big2.out")" -a -s "$tmp/big1.out"
+check "... its saved embeddings, byte for byte" same_model "$tmp/s1" "$tmp/s5" big
+check "... every blob's checksum holds" "$g" check --store "$tmp/s5"
 # shellcheck disable=SC2086
 $g train --store "$tmp/s1" $LG --epochs 4 --resume >"$tmp/r1.out" 2>/dev/null
 # shellcheck disable=SC2086

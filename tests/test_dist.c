@@ -10,7 +10,9 @@
  * the same nodes, and each rank's product over its own rows of A_hat (float
  * and half tables, plain and fused multiply-adds) is bit for bit the
  * whole-graph gnn_spmm's on those rows; under mpirun the same through a
- * real dist_halo_exchange. */
+ * real dist_halo_exchange.
+ * dist/rows.h: rank 0's block reads of rows the ranks own, in store order
+ * and by a list, at one rank and under mpirun. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 #include "base/rng.h"
 #include "dist/eval.h"
 #include "dist/halo.h"
+#include "dist/rows.h"
 #include "gnn/spmm.h"
 #include "tests/check.h"
 
@@ -236,6 +239,56 @@ static void test_halo(const dist_t *mpi)
     graph_csr_destroy(&adj);
 }
 
+/* dist/rows.h: rank 0 reads rows spread over the ranks, in store-id
+ * order through a permutation, in blocks of 7 rows, and by a list; a bad
+ * request fails on rank 0 while the others keep serving. */
+static void test_rows(const dist_t *d)
+{
+    enum { N = 100, D = 3 };
+    uint32_t owner[N], pos[N], perm[N], cnt[64] = {0}, list[5] = {42, 0, 99, 7, 42};
+    for (uint32_t v = 0; v < N; v++) {
+        owner[v] = owner_of(v, d->size);
+        pos[v] = cnt[owner[v]]++;
+        perm[v] = (v * 37 + 11) % N;   /* store id -> training id */
+    }
+    float own[N * D];
+    for (uint32_t v = 0, k = 0; v < N; v++) {
+        if ((int)owner[v] != d->rank) continue;
+        for (uint32_t c = 0; c < D; c++) own[k * D + c] = (float)(v * 10 + c);
+        k++;
+    }
+    setenv("GNNREC_DIST_BLOCK_ROWS", "7", 1);
+    dist_rows_t r;
+    err_t e = {0};
+    CHECK_EQ_INT(dist_rows_init(&r, d, N, D, owner, pos, perm, &e), ERR_OK);
+    unsetenv("GNNREC_DIST_BLOCK_ROWS");
+    CHECK_EQ_INT(r.block, 7);
+    r.tab[1] = own;
+    r.list = list;
+    r.n_list = 5;
+    if (d->rank == 0) {
+        float all[N * D], some[5 * D];
+        CHECK_EQ_INT(dist_rows_get_range(&r, 1, 0, N, all, &e), ERR_OK);
+        int bad = 0;
+        for (uint32_t v = 0; v < N; v++)
+            for (uint32_t c = 0; c < D; c++) bad += all[v * D + c] != (float)(perm[v] * 10 + c);
+        CHECK_MSG(bad == 0, "%d values of the store-order table differ", bad);
+        CHECK_EQ_INT(dist_rows_get(&r, 1, 1, 1, 5, some, &e), ERR_OK);
+        bad = 0;
+        for (uint32_t k = 1; k < 5; k++)
+            for (uint32_t c = 0; c < D; c++) bad += some[(k - 1) * D + c] != (float)(perm[list[k]] * 10 + c);
+        CHECK_MSG(bad == 0, "%d values of the listed rows differ", bad);
+        CHECK_EQ_INT(dist_rows_get(&r, 1, 0, 0, 8, all, &e), ERR_INTERNAL);   /* more than a block */
+        CHECK_EQ_INT(dist_rows_get(&r, 1, 0, 90, 97, all, &e), ERR_OK);        /* still served */
+        CHECK(all[0] == (float)(perm[90] * 10));
+        CHECK_EQ_INT(dist_rows_stop(&r, &e), ERR_OK);
+    } else {
+        CHECK_EQ_INT(dist_rows_serve(&r, &e), ERR_INTERNAL);
+        CHECK_MSG(r.bytes > 0, "rank %d sent no rows", d->rank);
+    }
+    dist_rows_destroy(&r);
+}
+
 int main(void)
 {
     dist_t d;
@@ -247,6 +300,7 @@ int main(void)
     test_share();
     test_rows_equal_eval(&d);
     test_halo(&d);
+    test_rows(&d);
     if (d.size > 1) printf("rank %d of %d: ", d.rank, d.size);
     int rc = check_report();
     dist_finalize(&d);
