@@ -86,6 +86,16 @@ static int join(const dist_t *d, job_files_t *f, const char *out, int sorted, fe
     return dist_agree(d, rc, e);
 }
 
+int dist_rank_feed_check(const dist_t *d, const feed_settings_t *s, err_t *e)
+{
+    if (d->size <= 1) return ERR_OK;
+    if (s->shards > 1)
+        return err_set(e, ERR_USAGE, "--shard splits the viewers in one process (under mpirun the ranks split them)");
+    if (!strcmp(s->candidates, "-"))
+        return err_set(e, ERR_USAGE, "under mpirun --candidates must name a file every rank can read");
+    return ERR_OK;
+}
+
 int dist_rank_feed(const dist_t *d, feed_job_t *j, const char *out, feed_report_t *r, err_t *e)
 {
     if (d->size <= 1) return feed_job_run(j, r, e);

@@ -25,5 +25,8 @@
  * (the bad lines and the names of unknown ids as rank 0 saw them: every rank
  * sees every bad line). */
 int dist_rank_feed(const dist_t *d, feed_job_t *j, const char *out, feed_report_t *r, err_t *e);
+/* ERR_USAGE when settings s cannot run on d's ranks: a --shard (the ranks
+ * split the viewers themselves) or candidates on stdin (rank 0's only). */
+int dist_rank_feed_check(const dist_t *d, const feed_settings_t *s, err_t *e);
 
 #endif

@@ -68,7 +68,8 @@ static void report(const feed_report_t *j, const char *out, double secs)
         fprintf(stderr, "gnnrec rank-feed: %u unknown viewers (%llu candidates, ranked by recency only):",
                 j->unk_viewers, (unsigned long long)j->unk_viewer_cands);
         uint32_t i = 0;   /* under mpirun rank 0's names only */
-        for (; i < j->unk_viewers && i < FEED_N_REPORT && j->unk_viewer_name[i]; i++) fprintf(stderr, " %s", j->unk_viewer_name[i]);
+        for (; i < j->unk_viewers && i < FEED_N_REPORT && j->unk_viewer_name[i]; i++)
+            fprintf(stderr, " %s", j->unk_viewer_name[i]);
         fprintf(stderr, "%s\n", j->unk_viewers > i ? " ..." : "");
     }
     if (j->unk_author_cands) {
@@ -183,10 +184,7 @@ int cmd_rank_feed(int argc, char **argv)
         (rc = cli_get_u32(o, "threads", 0, 0, 1024, &threads, e)) ||
         (rc = cli_get_bool(o, "progress", 0, &fs.progress, e)))
         goto out;
-    if (d.size > 1 && (cli_has(o, "shard") || !strcmp(fs.candidates, "-")) &&
-        (rc = err_set(e, ERR_USAGE, cli_has(o, "shard") ? "--shard splits the viewers in one process (under mpirun "
-                      "the ranks split them)" : "under mpirun --candidates must name a file every rank can read")))
-        goto out;
+    if ((rc = dist_rank_feed_check(&d, &fs, e))) goto out;
     if (d.rank != 0) fs.progress = 0;
     cli_set_threads((int)threads);
     double t0 = clock_now();
