@@ -57,19 +57,6 @@ a=$($g infer --store "$s" --model half --users all --k 5 --format tsv | md5sum)
 b=$($g infer --store "$s" --model community --users all --k 5 --format tsv | md5sum)
 check "community: the resumed model infers the same lists" test "$a" = "$b"
 
-# a final save that frees each table once the transaction has copied it (what
-# a save of 256 MiB or more does; GNNREC_SAVE_MOVE_MB=0 makes every save do it)
-GNNREC_SAVE_MOVE_MB=0 train moved community 6
-check "community, tables freed as they are saved: the same losses" \
-  test "$(losses "$tmp/moved.err")" = "$(losses "$tmp/community.err")"
-a=$($g export --store "$s" --model moved --out "$tmp/xm" >/dev/null 2>&1 && $g export --store "$s" --model community \
-    --out "$tmp/xc" >/dev/null 2>&1 && cat "$tmp/xm"/* | md5sum)
-check "community, tables freed as they are saved: the same saved model (export)" test "$a" = "$(cat "$tmp/xc"/* | md5sum)"
-GNNREC_SAVE_MOVE_MB=0 $g train "${common[@]}" --model moved --node-order community --epochs 8 --resume \
-  >/dev/null 2>"$tmp/moved2.err"
-check "a moved save resumes (--resume from epoch 6 to 8)" grep -q "resuming model 'moved' at epoch 6" "$tmp/moved2.err"
-check "... and trains on from it (2 epochs)" test "$(losses "$tmp/moved2.err" | wc -l)" -eq 2
-
 $g train "${common[@]}" --model bad --node-order sideways --epochs 1 >/dev/null 2>"$tmp/bad.err"
 check "an unknown order is a usage error (exit 2)" test $? -eq 2
 check "... naming the orders" grep -q "community" "$tmp/bad.err"
