@@ -47,7 +47,6 @@ typedef struct gnn_ws {
     uint16_t *e0h;
     uint64_t e0h_step;
     int e0h_ok;
-    int released_e0h;         /* gnn_model_release freed e0h: the next step allocates it */
     uint8_t *dist;            /* [n] hops from the batch (GNN_DIST_FAR beyond K-1) */
     uint32_t *lists;          /* [GNN_MAX_LAYERS x n]: level j = nodes with dist <= j, ascending */
     uint32_t list_n[GNN_MAX_LAYERS];

@@ -28,6 +28,12 @@ static void ws_free(gnn_ws_t *w)
     free(w);
 }
 
+/* Does the model gather E0 as float16 (the half path's e0h table)? */
+static int has_e0h(const gnn_hparams_t *hp)
+{
+    return hp->arch == GNN_ARCH_LIGHTGCN && hp->layers > 0 && !hp->fp32_tables;
+}
+
 /* The step's big scratch tables, in one list for release and regrow. */
 static void ws_tables(gnn_ws_t *w, void **t[4])
 {
@@ -47,7 +53,6 @@ void gnn_model_release(gnn_model_t *m, const float *keep)
         if (*t[k] && *t[k] != (const void *)keep) {
             free(*t[k]);
             *t[k] = NULL;
-            if (k == 3) w->released_e0h = 1;
         }
     w->e0h_ok = 0;
 }
@@ -62,10 +67,9 @@ static int ws_regrow(gnn_model_t *m, err_t *e)
     void **t[4];
     ws_tables(w, t);
     for (int k = 0; k < 4; k++) {
-        if (*t[k] || (k == 3 && !w->released_e0h)) continue;
+        if (*t[k] || (k == 3 && !has_e0h(&m->hp))) continue;
         if (!(*t[k] = mem_alloc_hot(k == 3 ? bytes / 2 : bytes)))
             return err_set(e, ERR_NOMEM, "out of memory for the training buffers (%zu MiB)", bytes >> 20);
-        if (k == 3) w->released_e0h = 0;
     }
     return ERR_OK;
 }
@@ -171,7 +175,7 @@ int gnn_model_init_nodes(gnn_model_t *m, const gnn_hparams_t *hp, uint32_t n_use
     w->frontier = malloc((size_t)n * sizeof(uint32_t));
     w->fill = malloc(((size_t)n + 1) * sizeof *w->fill);
     w->bpr.nrm = malloc((size_t)n * sizeof *w->bpr.nrm);   /* NULL: gnn_bpr_rows falls back */
-    if (a == GNN_ARCH_LIGHTGCN && K > 0 && !hp->fp32_tables && !(w->e0h = mem_alloc_hot((size_t)n * d * sizeof *w->e0h)))
+    if (has_e0h(&m->hp) && !(w->e0h = mem_alloc_hot((size_t)n * d * sizeof *w->e0h)))
         goto nomem;
     if (!w->g || !w->l2 || !w->buf[0] || !w->buf[1] || !w->dist || !w->lists || !w->frontier
         || !w->fill)
