@@ -1,0 +1,185 @@
+/* evalsave.c (dist/) - dist/evalsave.h: the evaluated users, rank 0's
+ * evaluation from the ranks' final rows, and the streamed save. Assumes
+ * every rank has the same list of evaluated users (dist_run_setup
+ * broadcasts it) and serves rows while rank 0 reads (with_rows). */
+#include "dist/evalsave.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "gnn/scorer.h"
+
+static uint32_t kmax_of(const gnn_trainer_opts_t *o)
+{
+    uint32_t k = 1;
+    for (uint32_t q = 0; q < o->n_k; q++) k = o->ks[q] > k ? o->ks[q] : k;
+    return k;
+}
+
+/* Collective: the rows reader, the evaluated users (rank 0 lists them
+ * from the test split, every rank gets the list), rank 0's evaluation
+ * blocks and metrics log. */
+int dist_run_setup(dist_run_t *r, err_t *e)
+{
+    dist_step_t *t = &r->t;
+    const dist_t *d = t->d;
+    const gnn_trainer_opts_t *o = t->o;
+    int rc = dist_rows_init(&r->rows, d, t->n, t->dim, t->owner, t->h.pos, r->perm, e);
+    uint32_t *sample = NULL, n_sample = 0, n_list = 0;
+    if (!rc && d->rank == 0) {
+        if (o->eval_users)
+            rc = gnn_eval_sample_users(&r->g.test, o->eval_users, o->hp.seed, &sample, &n_sample, e);
+        if (!rc) rc = gnn_eval_test_users(&r->g.test, sample, o->eval_users ? n_sample : 0, &r->eval_list, &n_list, e);
+        r->n_eval = n_list;
+        const uint32_t tile = GNN_TOPK_TILE_USERS;
+        r->eval_block = r->rows.block / tile * tile;
+        if (r->eval_block < tile) r->eval_block = tile;
+        if (!rc && (!(r->items = malloc(((size_t)t->ni + 1) * t->dim * sizeof *r->items)) ||
+                    !(r->q = malloc((size_t)r->eval_block * t->dim * sizeof *r->q)) ||
+                    !(r->ranked = malloc((size_t)r->eval_block * kmax_of(o) * sizeof *r->ranked))))
+            rc = err_set(e, ERR_NOMEM, "out of memory for the evaluation's blocks");
+        if (!rc && o->metrics_log && !(r->logf = fopen(o->metrics_log, "w")))
+            rc = err_set(e, ERR_USAGE, "--metrics-log %s: cannot write", o->metrics_log);
+    }
+    free(sample);
+    if ((rc = dist_agree(d, rc, e)) || (rc = dist_bcast(d, &r->n_eval, sizeof r->n_eval, e))) return rc;
+    if (d->rank != 0 && !(r->eval_list = malloc(((size_t)r->n_eval + 1) * sizeof *r->eval_list)))
+        rc = err_set(e, ERR_NOMEM, "out of memory for %llu users", (unsigned long long)r->n_eval);
+    if ((rc = dist_agree(d, rc, e)) || (rc = dist_bcast(d, r->eval_list, r->n_eval * sizeof *r->eval_list, e)))
+        return rc;
+    r->rows.list = r->eval_list;
+    r->rows.n_list = r->n_eval;
+    return ERR_OK;
+}
+
+enum { TAB_FINAL, TAB_E0, TAB_M, TAB_V };
+
+
+/* Rank 0: the metrics from the final rows the ranks hold, read in blocks:
+ * the items once, then the evaluated users in the runs gnn_eval_scorer
+ * ranks them in (gnn_eval_chunk), cut at multiples of the SGEMM tile, so
+ * every user's scores and the sums in user order are one process's bits
+ * (eval_users in gnn/eval.c: the same gnn_topk call per run of users). */
+static int eval_root(dist_run_t *r, gnn_metrics_t *out, err_t *e)
+{
+    dist_step_t *t = &r->t;
+    const gnn_trainer_opts_t *o = t->o;
+    const size_t dim = t->dim;
+    const uint32_t kmax = kmax_of(o);
+    memset(out, 0, sizeof *out);
+    out->n_k = (int)o->n_k;
+    for (uint32_t q = 0; q < o->n_k; q++) out->k[q] = o->ks[q];
+    if (r->n_eval == 0) return ERR_OK;
+    int rc = dist_rows_get_range(&r->rows, TAB_FINAL, t->nu, (uint64_t)t->nu + t->ni, r->items, e);
+    const uint64_t chunk = gnn_eval_chunk(kmax, (uint32_t)r->n_eval), B = r->rows.block;
+    const graph_csr_t *truth = &r->g.test;
+    for (uint64_t c0 = 0; c0 < r->n_eval && !rc; c0 += chunk) {
+        const uint64_t c1 = r->n_eval - c0 < chunk ? r->n_eval : c0 + chunk;
+        for (uint64_t b0 = c0; b0 < c1 && !rc; b0 += r->eval_block) {
+            const uint64_t b1 = c1 - b0 < r->eval_block ? c1 : b0 + r->eval_block;
+            for (uint64_t k = b0; k < b1 && !rc; k += B)
+                rc = dist_rows_get(&r->rows, TAB_FINAL, 1, k, b1 - k < B ? b1 : k + B, r->q + (k - b0) * dim, e);
+            const uint32_t n = (uint32_t)(b1 - b0), *users = r->eval_list + b0;
+            if (!rc)
+                rc = gnn_topk(r->q, n, r->items, t->ni, t->dim, &r->g.train, users, kmax, o->hp.threads, r->ranked,
+                              NULL, e);
+            for (uint32_t j = 0; j < n && !rc; j++) {
+                const uint32_t *tc = truth->col + truth->ptr[users[j]];
+                uint32_t nt = (uint32_t)(truth->ptr[users[j] + 1] - truth->ptr[users[j]]);
+                for (uint32_t ki = 0; ki < o->n_k; ki++)
+                    gnn_metrics_add_user(r->ranked + (size_t)j * kmax, kmax, tc, nt, o->ks[ki], (int)ki, out);
+            }
+            out->users_evaluated += n;
+        }
+    }
+    if (rc) {
+        err_prefix(e, "eval");
+        return rc;
+    }
+    for (uint32_t ki = 0; ki < o->n_k; ki++) {
+        out->recall[ki] /= out->users_evaluated;
+        out->precision[ki] /= out->users_evaluated;
+        out->ndcg[ki] /= out->users_evaluated;
+        out->hit[ki] /= out->users_evaluated;
+    }
+    return ERR_OK;
+}
+
+/* Collective: rank 0 runs fn(ctx) reading rows (dist/rows.h) while the
+ * other ranks serve them; the status agreed. */
+static int with_rows(dist_run_t *r, int (*fn)(dist_run_t *, void *, err_t *), void *ctx, err_t *e)
+{
+    const dist_t *d = r->t.d;
+    dist_step_t *t = &r->t;
+    r->rows.tab[TAB_FINAL] = t->zb;
+    r->rows.tab[TAB_E0] = t->emb0;
+    r->rows.tab[TAB_M] = t->am;
+    r->rows.tab[TAB_V] = t->av;
+    int rc;
+    if (d->rank == 0) {
+        err_t e2;
+        rc = fn(r, ctx, e);
+        int rc2 = dist_rows_stop(&r->rows, &e2);
+        if (!rc && rc2) {
+            rc = rc2;
+            *e = e2;
+        }
+    } else {
+        rc = dist_rows_serve(&r->rows, e);
+    }
+    return dist_agree(d, rc, e);
+}
+
+static int eval_fn(dist_run_t *r, void *ctx, err_t *e)
+{
+    return eval_root(r, ctx, e);
+}
+
+/* Collective: evaluate the current model (rank 0 computes the metrics);
+ * zb keeps the final rows (the save's "emb"). */
+int dist_run_eval(dist_run_t *r, gnn_metrics_t *met, err_t *e)
+{
+    int rc = dist_agree(r->t.d, dist_step_final(&r->t, e), e);
+    return rc ? rc : with_rows(r, eval_fn, met, e);
+}
+
+/* gnn_saved_fill_t: a table of the saved model, block by block from the
+ * ranks, straight into the blob LMDB reserved (store ids, node order). */
+static int fill_table(void *ctx, int table, float *dst, size_t n, err_t *e)
+{
+    dist_run_t *r = ctx;
+    static const int tab[4] = {[GNN_SAVED_TABLE_EMB] = TAB_FINAL, [GNN_SAVED_TABLE_PARAMS] = TAB_E0,
+                               [GNN_SAVED_TABLE_ADAM_M] = TAB_M, [GNN_SAVED_TABLE_ADAM_V] = TAB_V};
+    if (table < 0 || table > 3 || n != (size_t)r->t.n * r->t.dim)
+        return err_set(e, ERR_INTERNAL, "save: table %d of %zu floats", table, n);
+    return dist_rows_get_range(&r->rows, tab[table], 0, r->t.n, dst, e);
+}
+
+typedef struct save_ctx {
+    store_t *s;
+    const char *name;
+    uint32_t epoch;
+    double best, secs;
+} save_ctx_t;
+
+static int save_fn(dist_run_t *r, void *ctx, err_t *e)
+{
+    const save_ctx_t *c = ctx;
+    dist_step_t *t = &r->t;
+    char config[1024];
+    gnn_trainer_config_text(t->o, config, sizeof config);
+    gnn_trainer_data_t dd = {.n_users = t->nu, .n_items = t->ni};
+    gnn_saved_model_t sm = {.config = config, .metrics = r->log, .metrics_len = r->log_len,
+                            .n_params = (size_t)t->n * t->dim};
+    gnn_trainer_meta(t->o, &dd, t->step, c->epoch, c->epoch, c->best, c->secs, &sm.meta);
+    gnn_saved_fill_t f = {fill_table, r};
+    return gnn_saved_put_filled(c->s, c->name, &sm, &f, e);
+}
+
+/* Collective: rank 0 writes the model in one transaction, the tables
+ * streamed into it from the ranks' rows (E0, m, v; the final rows in zb). */
+int dist_run_save(dist_run_t *r, store_t *s, const char *name, uint32_t epoch, double best, double secs, err_t *e)
+{
+    save_ctx_t c = {s, name, epoch, best, secs};
+    return with_rows(r, save_fn, &c, e);
+}
