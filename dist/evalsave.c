@@ -6,8 +6,27 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gnn/scorer.h"
+
+int dist_run_log(dist_run_t *r, const char *line, size_t n, int to_file, err_t *e)
+{
+    if (r->log_len + n + 1 > r->log_cap) {
+        size_t c = r->log_cap ? 2 * r->log_cap : 4096;
+        while (c < r->log_len + n + 1) c *= 2;
+        char *p = realloc(r->log, c);
+        if (!p) return err_set(e, ERR_NOMEM, "out of memory");
+        r->log = p;
+        r->log_cap = c;
+    }
+    memcpy(r->log + r->log_len, line, n);
+    r->log[r->log_len + n] = 0;
+    r->log_len += n;
+    if (to_file && r->logf && (fputs(line, r->logf) == EOF || fflush(r->logf) == EOF))
+        return err_set(e, ERR_IO, "--metrics-log %s: write failed", r->t.o->metrics_log);
+    return ERR_OK;
+}
 
 static uint32_t kmax_of(const gnn_trainer_opts_t *o)
 {
@@ -38,7 +57,7 @@ int dist_run_setup(dist_run_t *r, err_t *e)
                     !(r->q = malloc((size_t)r->eval_block * t->dim * sizeof *r->q)) ||
                     !(r->ranked = malloc((size_t)r->eval_block * kmax_of(o) * sizeof *r->ranked))))
             rc = err_set(e, ERR_NOMEM, "out of memory for the evaluation's blocks");
-        if (!rc && o->metrics_log && !(r->logf = fopen(o->metrics_log, "w")))
+        if (!rc && o->metrics_log && !(r->logf = fopen(o->metrics_log, o->resume ? "a" : "w")))
             rc = err_set(e, ERR_USAGE, "--metrics-log %s: cannot write", o->metrics_log);
     }
     free(sample);
@@ -144,22 +163,35 @@ int dist_run_eval(dist_run_t *r, gnn_metrics_t *met, err_t *e)
 }
 
 /* gnn_saved_fill_t: a table of the saved model, block by block from the
- * ranks, straight into the blob LMDB reserved (store ids, node order). */
+ * ranks, straight into the blob LMDB reserved (store ids, node order):
+ * "emb" the final rows of users and items, "emb_entities" those of the
+ * entities after them, the others every node's E0, m or v. */
 static int fill_table(void *ctx, int table, float *dst, size_t n, err_t *e)
 {
     dist_run_t *r = ctx;
-    static const int tab[4] = {[GNN_SAVED_TABLE_EMB] = TAB_FINAL, [GNN_SAVED_TABLE_PARAMS] = TAB_E0,
-                               [GNN_SAVED_TABLE_ADAM_M] = TAB_M, [GNN_SAVED_TABLE_ADAM_V] = TAB_V};
-    if (table < 0 || table > 3 || n != (size_t)r->t.n * r->t.dim)
+    static const int tab[5] = {[GNN_SAVED_TABLE_EMB] = TAB_FINAL, [GNN_SAVED_TABLE_PARAMS] = TAB_E0,
+                               [GNN_SAVED_TABLE_ADAM_M] = TAB_M, [GNN_SAVED_TABLE_ADAM_V] = TAB_V,
+                               [GNN_SAVED_TABLE_EMB_ENTITIES] = TAB_FINAL};
+    const uint64_t ui = (uint64_t)r->t.nu + r->t.ni;
+    uint64_t a = 0, b = r->t.n;
+    if (table == GNN_SAVED_TABLE_EMB) b = ui;
+    else if (table == GNN_SAVED_TABLE_EMB_ENTITIES) a = ui;
+    if (table < 0 || table > 4 || n != (size_t)(b - a) * r->t.dim)
         return err_set(e, ERR_INTERNAL, "save: table %d of %zu floats", table, n);
-    return dist_rows_get_range(&r->rows, tab[table], 0, r->t.n, dst, e);
+    /* GNNREC_DIST_SAVE_DELAY_MS: the tests' hook that holds the write
+     * transaction open for that long per table (a rank is killed meanwhile) */
+    const char *hook = getenv("GNNREC_DIST_SAVE_DELAY_MS");
+    if (hook && atol(hook) > 0) {
+        const long ms = atol(hook);
+        nanosleep(&(struct timespec){.tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000L}, NULL);
+    }
+    return dist_rows_get_range(&r->rows, tab[table], a, b, dst, e);
 }
 
 typedef struct save_ctx {
     store_t *s;
     const char *name;
-    uint32_t epoch;
-    double best, secs;
+    const dist_save_t *v;
 } save_ctx_t;
 
 static int save_fn(dist_run_t *r, void *ctx, err_t *e)
@@ -168,18 +200,77 @@ static int save_fn(dist_run_t *r, void *ctx, err_t *e)
     dist_step_t *t = &r->t;
     char config[1024];
     gnn_trainer_config_text(t->o, config, sizeof config);
-    gnn_trainer_data_t dd = {.n_users = t->nu, .n_items = t->ni};
+    const int joint = t->o->edges.social || t->o->edges.knowledge;
+    gnn_trainer_data_t dd = {.n_users = t->nu, .n_items = t->ni, .typed = joint ? &t->h.counts : NULL};
     gnn_saved_model_t sm = {.config = config, .metrics = r->log, .metrics_len = r->log_len,
                             .n_params = (size_t)t->n * t->dim};
-    gnn_trainer_meta(t->o, &dd, t->step, c->epoch, c->epoch, c->best, c->secs, &sm.meta);
-    gnn_saved_fill_t f = {fill_table, r};
-    return gnn_saved_put_filled(c->s, c->name, &sm, &f, e);
+    gnn_trainer_meta(t->o, &dd, t->step, c->v->epoch, c->v->best_epoch, c->v->best, c->v->secs, &sm.meta);
+    /* a checkpoint keeps no embeddings, as one process's without a
+     * validation split: --resume does not read them */
+    gnn_saved_fill_t f = {fill_table, r, !c->v->final};
+    return c->v->final ? gnn_saved_put_filled(c->s, c->name, &sm, &f, e)
+                       : gnn_saved_stage_filled(c->s, c->name, &sm, &f, e);
 }
 
-/* Collective: rank 0 writes the model in one transaction, the tables
- * streamed into it from the ranks' rows (E0, m, v; the final rows in zb). */
-int dist_run_save(dist_run_t *r, store_t *s, const char *name, uint32_t epoch, double best, double secs, err_t *e)
+int dist_run_save(dist_run_t *r, store_t *s, const char *name, const dist_save_t *v, err_t *e)
 {
-    save_ctx_t c = {s, name, epoch, best, secs};
+    save_ctx_t c = {s, name, v};
     return with_rows(r, save_fn, &c, e);
+}
+
+static int write_unstage(store_txn_t *t, void *ctx, err_t *e) { return gnn_saved_unstage(t, ctx, e); }
+
+/* Rank 0: the checkpoint's scalars and log; its tables stay in the open
+ * transaction for the scatter. */
+static int resume_read(dist_run_t *r, store_txn_t *tx, const char *name, gnn_saved_checkpoint_t *c, dist_resume_t *v,
+                       err_t *e)
+{
+    dist_step_t *t = &r->t;
+    int rc = gnn_saved_checkpoint(tx, name, c, e);
+    if (!rc) rc = gnn_trainer_check_resume(t->o, name, t->nu, t->ni, &c->meta, e);
+    if (!rc && c->n_params != (size_t)t->n * t->dim)
+        rc = err_set(e, ERR_USAGE, "model '%s': checkpoint has %zu parameters, this configuration %zu", name,
+                     c->n_params, (size_t)t->n * t->dim);
+    if (!rc && c->metrics_len) rc = dist_run_log(r, c->metrics, c->metrics_len, 0, e);
+    if (rc) return rc;
+    *v = (dist_resume_t){.start = c->meta.epoch, .best_epoch = c->meta.best_epoch, .step = c->meta.step,
+                         .best = c->meta.best_metric, .secs = c->meta.train_seconds};
+    return ERR_OK;
+}
+
+int dist_run_begin(dist_run_t *r, store_t *s, const char *name, dist_resume_t *v, err_t *e)
+{
+    dist_step_t *t = &r->t;
+    const dist_t *d = t->d;
+    *v = (dist_resume_t){.best = -1.0};
+    int rc = ERR_OK;
+    if (!t->o->resume) {
+        /* a fresh run abandons the checkpoint of an interrupted one */
+        if (d->rank == 0) {
+            store_txn_t tx;
+            int staged = 0;
+            if (!(rc = store_read_begin(s, &tx, e))) {
+                staged = gnn_saved_staged(&tx, name);
+                store_read_end(&tx);
+            }
+            if (!rc && staged) rc = store_write(s, write_unstage, (void *)name, e);
+        }
+        return dist_agree(d, rc, e);
+    }
+    store_txn_t tx;
+    gnn_saved_checkpoint_t c = {0};
+    int open = 0;
+    if (d->rank == 0 && !(rc = store_read_begin(s, &tx, e))) {
+        open = 1;
+        rc = resume_read(r, &tx, name, &c, v, e);
+    }
+    rc = dist_agree(d, rc, e);
+    /* every rank its rows of E0 and the moments, from the checkpoint's store ids */
+    const float *src[3] = {c.params, c.adam_m, c.adam_v};
+    float *dst[3] = {t->emb0, t->am, t->av};
+    for (int k = 0; k < 3 && !rc; k++) rc = dist_rows_scatter(&r->rows, d->rank == 0 ? src[k] : NULL, dst[k], e);
+    if (open) store_read_end(&tx);
+    if (!rc) rc = dist_bcast(d, v, sizeof *v, e);
+    t->step = v->step;
+    return rc;
 }

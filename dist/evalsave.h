@@ -26,6 +26,8 @@
 typedef struct dist_run {
     dist_step_t t;
     graph_interactions_t g;
+    graph_typed_src_t src;        /* the joint graph's edge lists until the rows are built */
+    int have_src;
     graph_csr_t fit_o;
     uint32_t *perm;
     dist_rows_t rows;             /* rank 0's reads of the ranks' rows (its list: the evaluated users) */
@@ -42,13 +44,43 @@ typedef struct dist_run {
  * from the test split, every rank gets the list), rank 0's evaluation
  * blocks and metrics log (--metrics-log opened for writing). */
 int dist_run_setup(dist_run_t *r, err_t *e);
+/* Rank 0: append n bytes of line to the run's metrics log (kept for the
+ * saved model), and with to_file to --metrics-log. */
+int dist_run_log(dist_run_t *r, const char *line, size_t n, int to_file, err_t *e);
+
+/* Where a run starts: epoch 0, or the checkpoint --resume continues. */
+typedef struct dist_resume {
+    uint32_t start, best_epoch;   /* epochs done; the last evaluated */
+    uint64_t step;                /* Adam steps done */
+    double best, secs;            /* its metric (-1: none); training seconds so far */
+} dist_resume_t;
+
+/* Collective, after dist_run_setup and dist_step_init: with o->resume,
+ * rank 0 reads the checkpoint one process would continue
+ * (gnn_saved_checkpoint: the staging NAME~run, else the model; checked as
+ * one process checks it, gnn_trainer_check_resume) in one read
+ * transaction, and every rank gets its rows of E0 and the Adam moments
+ * from it (dist_rows_scatter; the checkpoint is in store ids, so any P, or
+ * one process, continues it), its log prepended to the run's. Else rank 0
+ * drops the staging of an interrupted run, as one process does. *v the
+ * start on every rank. */
+int dist_run_begin(dist_run_t *r, store_t *s, const char *name, dist_resume_t *v, err_t *e);
+
 /* Collective: the final embeddings (dist_step_final) and the metrics of
  * the current model, computed by rank 0 into *met; zb keeps the final rows
  * (the save's "emb"). */
 int dist_run_eval(dist_run_t *r, gnn_metrics_t *met, err_t *e);
-/* Collective: rank 0 writes model name in one transaction, the tables
- * streamed into it from the ranks' rows (E0, m, v; the final rows in zb):
- * epoch epochs done, best the last evaluation's metric, secs of training. */
-int dist_run_save(dist_run_t *r, store_t *s, const char *name, uint32_t epoch, double best, double secs, err_t *e);
+/* What a save records besides the tables. */
+typedef struct dist_save {
+    int final;                    /* 1: the finished model NAME; 0: a checkpoint (staging NAME~run) */
+    uint32_t epoch, best_epoch;   /* epochs done; the last evaluated */
+    double best, secs;            /* its metric (-1: none); training seconds of every run so far */
+} dist_save_t;
+
+/* Collective: rank 0 writes model name (or its checkpoint) in one
+ * transaction, the tables streamed into it from the ranks' rows (E0, m, v;
+ * for a final save the final rows in zb, which dist_run_eval left there):
+ * the format of one process's save and checkpoint, in store ids. */
+int dist_run_save(dist_run_t *r, store_t *s, const char *name, const dist_save_t *v, err_t *e);
 
 #endif

@@ -1,6 +1,7 @@
 /* halo.c (dist/) - dist/halo.h: a rank's rows of A_hat built from R, its
  * halo and send lists, and the exchange. Assumes every rank holds the same
- * R and owner array (each loaded its copy of the store). */
+ * R (and joint edge lists) and owner array (each loaded its copy of the
+ * store). */
 #include "dist/halo.h"
 
 #include <math.h>
@@ -92,12 +93,17 @@ static int owned_rows(dist_halo_t *h, const graph_csr_t *r, int me, err_t *e)
     return ERR_OK;
 }
 
-int dist_halo_init(dist_halo_t *h, const dist_t *d, const graph_csr_t *r, const uint32_t *owner, err_t *e)
+/* Collective in neither: the owned nodes (pos, own), then the rows of A_hat
+ * from R (joint NULL) or from the joint graph's edge lists, then the halo
+ * and the send lists from the rows' columns. */
+static int halo_init(dist_halo_t *h, const dist_t *d, const graph_csr_t *r, const graph_typed_edges_t *joint,
+                     const graph_typed_opts_t *jo, const uint32_t *owner, err_t *e)
 {
     memset(h, 0, sizeof *h);
     const int P = d->size, me = d->rank;
-    if ((uint64_t)r->n_rows + r->n_cols > UINT32_MAX) return err_set(e, ERR_USAGE, "too many nodes");
-    const uint32_t n = r->n_rows + r->n_cols;
+    const uint64_t n64 = (uint64_t)r->n_rows + r->n_cols + (joint && jo->knowledge ? joint->n_entities : 0);
+    if (n64 > UINT32_MAX) return err_set(e, ERR_USAGE, "too many nodes");
+    const uint32_t n = (uint32_t)n64;
     h->n_users = r->n_rows;
     h->n_nodes = n;
     h->owner = owner;
@@ -121,7 +127,13 @@ int dist_halo_init(dist_halo_t *h, const dist_t *d, const graph_csr_t *r, const 
     if (!(h->own = malloc(((size_t)h->n_own + 1) * sizeof *h->own))) goto nomem;
     for (uint32_t v = 0, q = 0; v < n; v++)
         if ((int)owner[v] == me) h->own[q++] = v;
-    if ((rc = owned_rows(h, r, me, e))) goto out;
+    if (joint) {
+        /* graph_typed_rows keeps A_hat's columns in global ids, as owned_rows */
+        if ((rc = graph_typed_rows(joint, jo, h->own, h->n_own, &h->a, NULL, &h->counts, e))) goto out;
+        h->a.n_cols = h->n_own;
+    } else if ((rc = owned_rows(h, r, me, e))) {
+        goto out;
+    }
     /* the halo: every column owned elsewhere, grouped by owner, ascending */
     if (!(hidx = malloc(((size_t)n + 1) * sizeof *hidx))) goto nomem;
     const uint32_t NONE = UINT32_MAX;
@@ -187,6 +199,17 @@ out:
     free(hidx);
     if (rc) dist_halo_destroy(h);
     return rc;
+}
+
+int dist_halo_init(dist_halo_t *h, const dist_t *d, const graph_csr_t *r, const uint32_t *owner, err_t *e)
+{
+    return halo_init(h, d, r, NULL, NULL, owner, e);
+}
+
+int dist_halo_init_joint(dist_halo_t *h, const dist_t *d, const graph_typed_edges_t *in, const graph_typed_opts_t *o,
+                         const uint32_t *owner, err_t *e)
+{
+    return halo_init(h, d, in->train, in, o, owner, e);
 }
 
 /* Rows per destination per round: the pack buffer is at most P x this

@@ -15,7 +15,11 @@
  *   - send lists made once: the owned rows each other rank's halo holds
  *     (A_hat is symmetric, so the owner knows them without asking).
  * The rows are built from R directly (one pass over its entries), never
- * from the whole A_hat. dist_halo_exchange fills the halo rows of a table
+ * from the whole A_hat. dist_halo_init_joint does the same for the joint
+ * graph of graph/typed.h (social and knowledge edges; entities are nodes
+ * U + I ..): its owned rows come from graph_typed_rows, so each row has
+ * graph_typed_build's columns and value bits, and the products are one
+ * process's over typed->adj. dist_halo_exchange fills the halo rows of a table
  * [(n_own + n_halo) x row_bytes] from their owners (dist_alltoallv in
  * rounds of at most 4 MiB of rows per destination, so the pack buffer stays
  * small) and counts the bytes this rank sent.
@@ -29,6 +33,7 @@
 #include "base/err.h"
 #include "dist/dist.h"
 #include "graph/csr.h"
+#include "graph/typed.h"
 
 typedef struct dist_halo {
     uint32_t n_users, n_nodes;        /* global: U and U + I */
@@ -47,12 +52,17 @@ typedef struct dist_halo {
     size_t buf_cap;
     uint64_t bytes;                   /* bytes this rank sent to other ranks in exchanges so far */
     uint64_t exchanges;
+    graph_typed_t counts;             /* joint: the whole graph's sizes and pair counts (no adjacency) */
 } dist_halo_t;
 
 /* Build rank d->rank's rows, halo and send lists. r: the training matrix
  * the whole job trains on (every rank the same); owner [U + I] < d->size,
  * borrowed, must outlive h. */
 int dist_halo_init(dist_halo_t *h, const dist_t *d, const graph_csr_t *r, const uint32_t *owner, err_t *e);
+/* The same over the joint graph built from in and o (every rank the same
+ * lists); owner [U + I + E]. */
+int dist_halo_init_joint(dist_halo_t *h, const dist_t *d, const graph_typed_edges_t *in, const graph_typed_opts_t *o,
+                         const uint32_t *owner, err_t *e);
 void dist_halo_destroy(dist_halo_t *h);
 
 /* Collective: the halo rows of table [(n_own + n_halo) x row_bytes] from

@@ -110,3 +110,45 @@ int dist_rows_serve(dist_rows_t *r, err_t *e)
         if ((rc = gather(r, q, NULL, e)) && !first) first = rc;
     }
 }
+
+int dist_rows_scatter(dist_rows_t *r, const float *src, float *dst, err_t *e)
+{
+    const dist_t *d = r->d;
+    const int me = d->rank, P = d->size;
+    const size_t dim = r->dim;
+    /* rank 0 packs into send and receives its own rows into recv; the
+     * others receive into a block of their own */
+    float *in = me == 0 ? r->recv : malloc((size_t)r->block * dim * sizeof *in);
+    int rc = in ? ERR_OK : err_set(e, ERR_NOMEM, "out of memory for a block of %u rows", r->block);
+    if ((rc = dist_agree(d, rc, e))) {
+        if (me != 0) free(in);
+        return rc;
+    }
+    for (uint64_t a = 0; a < r->n && !rc; a += r->block) {
+        const uint64_t b = r->n - a < r->block ? r->n : a + r->block;
+        int cnt[256] = {0}, dsp[256], sc[256] = {0}, rcn[256] = {0}, rd[256] = {0};
+        for (uint64_t v = a; v < b; v++) cnt[r->owner[r->perm ? r->perm[v] : v]]++;
+        for (int p = 0, s = 0; p < P; p++) {
+            dsp[p] = s;
+            s += cnt[p];
+        }
+        if (me == 0) {
+            int fill[256];
+            memcpy(fill, dsp, (size_t)P * sizeof *fill);
+            for (uint64_t v = a; v < b; v++)
+                memcpy(r->send + (size_t)fill[r->owner[r->perm ? r->perm[v] : v]]++ * dim, src + v * dim,
+                       dim * sizeof *src);
+            memcpy(sc, cnt, (size_t)P * sizeof *sc);
+        }
+        rcn[0] = cnt[me];
+        rc = dist_alltoallv(d, r->send, sc, me == 0 ? dsp : rd, in, rcn, rd, dim * sizeof(float), NULL, e);
+        /* this rank's rows arrive in store-id order */
+        uint64_t k = 0;
+        for (uint64_t v = a; v < b && !rc; v++) {
+            const uint32_t tv = r->perm ? r->perm[v] : v;
+            if ((int)r->owner[tv] == me) memcpy(dst + (size_t)r->pos[tv] * dim, in + k++ * dim, dim * sizeof *dst);
+        }
+    }
+    if (me != 0) free(in);
+    return rc;
+}

@@ -61,5 +61,11 @@ int dist_rows_get_range(dist_rows_t *r, int tab, uint64_t a, uint64_t b, float *
 int dist_rows_stop(dist_rows_t *r, err_t *e);
 /* Ranks > 0: answer rank 0's requests until dist_rows_stop. */
 int dist_rows_serve(dist_rows_t *r, err_t *e);
+/* Collective, the other way (not inside a serving loop): rank 0's table
+ * src [n x dim] in store ids (read on rank 0 only) to its owners, each
+ * rank's rows into dst [n_own x dim] at their pos: blocks of store ids, one
+ * Alltoallv each. What --resume of a distributed run restores E0 and the
+ * Adam moments with. */
+int dist_rows_scatter(dist_rows_t *r, const float *src, float *dst, err_t *e);
 
 #endif

@@ -69,7 +69,8 @@ void dist_step_free_work(dist_step_t *t)
  * it (stream 0 of the seed over every node in order; a rank keeps its rows). */
 int dist_step_init(dist_step_t *t, err_t *e)
 {
-    int rc = dist_halo_init(&t->h, t->d, t->fit, t->owner, e);
+    int rc = t->joint ? dist_halo_init_joint(&t->h, t->d, t->joint, &t->o->edges, t->owner, e)
+                      : dist_halo_init(&t->h, t->d, t->fit, t->owner, e);
     if (rc) return rc;
     const size_t dim = t->dim, no = t->h.n_own, nl = no + t->h.n_halo;
     t->emb0 = malloc((no + 1) * dim * sizeof *t->emb0);

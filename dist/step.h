@@ -45,6 +45,8 @@ typedef struct dist_step {
     const gnn_trainer_opts_t *o;
     gnn_hparams_t hp;             /* the model's (layers 0 for mf) */
     const graph_csr_t *fit;       /* R in training ids */
+    const graph_typed_edges_t *joint;   /* the joint graph's lists (o->edges), NULL: R's bipartite graph;
+                                         * read by dist_step_init only */
     uint32_t nu, ni, n, dim, K;
     int half;
     uint32_t *owner;              /* [n] rank of each training id */
@@ -69,8 +71,9 @@ typedef struct dist_step {
 
 /* The rank's state: its rows of A_hat and halo (dist/halo.h), the tables,
  * and E0 drawn as gnn_model_init_nodes draws it (stream 0 of the seed over
- * every node in order; a rank keeps its rows). Set d, o, hp, fit, nu, ni,
- * n, dim, K, half and owner first. Not collective. */
+ * every node in order; a rank keeps its rows). Set d, o, hp, fit, joint,
+ * nu, ni, n (users + items + entities), dim, K, half and owner first. Not
+ * collective. */
 int dist_step_init(dist_step_t *t, err_t *e);
 void dist_step_destroy(dist_step_t *t);
 /* After the last epoch: the step's tables go before the save (zb keeps

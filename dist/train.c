@@ -53,14 +53,14 @@ int dist_train_supported(const dist_t *d, const gnn_trainer_opts_t *o, err_t *e)
         why = a && a->kind == GNN_KIND_EMBED ? "this architecture" : "a model without BPR training";
     else if (o->hp.loss != GNN_LOSS_BPR) why = "--loss mse";
     else if (o->hp.head) why = "--head mlp";
-    else if (o->edges.social || o->edges.knowledge) why = "social or knowledge edges (the joint graph)";
-    else if (o->resume) why = "--resume";
+    else if (o->init_from) why = "--init-from";
     else if (o->valid_fraction > 0.0f || o->patience) why = "a validation split (--valid-fraction, --patience)";
     else if (o->time_limit > 0.0f) why = "--time-limit (each rank has its own clock)";
     else if (d->size > DIST_TRAIN_MAX_RANKS) why = "more than 64 ranks";
     if (!why) return ERR_OK;
     return err_set(e, ERR_USAGE, "distributed training (%d ranks) supports lightgcn and mf with --loss bpr on the "
-                   "interactions, without --resume or a validation split; not %s (%s): run it as one process",
+                   "interactions or the joint graph, without --init-from or a validation split; not %s (%s): run "
+                   "it as one process",
                    d->size, why, a ? a->name : "?");
 }
 
@@ -111,8 +111,14 @@ static int pick_owner(dist_step_t *t, store_t *s, const uint32_t *perm, dist_tra
                 free(inv);
                 r = &rs;
             }
-            if (!rc) rc = graph_norm_bipartite(r, &adj, e);
-            if (!rc) rc = graph_partition_metis(&adj, P, t->hp.seed, GRAPH_PART_BY_WORK, part, e);
+            graph_typed_t ty = {0};
+            if (!rc && t->joint) {   /* the joint graph the run trains on (no node order) */
+                if (!(rc = graph_typed_build(t->joint, &t->o->edges, &ty, e)))
+                    rc = graph_partition_metis(&ty.adj, P, t->hp.seed, GRAPH_PART_BY_WORK, part, e);
+            } else if (!rc && !(rc = graph_norm_bipartite(r, &adj, e))) {
+                rc = graph_partition_metis(&adj, P, t->hp.seed, GRAPH_PART_BY_WORK, part, e);
+            }
+            graph_typed_destroy(&ty);
             graph_csr_destroy(&adj);
             graph_csr_destroy(&rs);
         }
@@ -131,24 +137,6 @@ static int pick_owner(dist_step_t *t, store_t *s, const uint32_t *perm, dist_tra
     return rc;
 }
 
-static int log_add(dist_run_t *r, const char *line, err_t *e)
-{
-    size_t n = strlen(line);
-    if (r->log_len + n + 1 > r->log_cap) {
-        size_t c = r->log_cap ? 2 * r->log_cap : 4096;
-        while (c < r->log_len + n + 1) c *= 2;
-        char *p = realloc(r->log, c);
-        if (!p) return err_set(e, ERR_NOMEM, "out of memory");
-        r->log = p;
-        r->log_cap = c;
-    }
-    memcpy(r->log + r->log_len, line, n + 1);
-    r->log_len += n;
-    if (r->logf && (fputs(line, r->logf) == EOF || fflush(r->logf) == EOF))
-        return err_set(e, ERR_IO, "--metrics-log %s: write failed", r->t.o->metrics_log);
-    return ERR_OK;
-}
-
 static void note(const gnn_trainer_opts_t *o, const dist_t *d, const gnn_trainer_note_t *n)
 {
     if (d->rank == 0 && o->on_note) o->on_note(o->ctx, n);
@@ -162,6 +150,11 @@ static int run_load(dist_run_t *r, store_t *s, err_t *e)
     int rc = store_read_begin(s, &tx, e);
     if (rc) return rc;
     rc = graph_load_interactions(&tx, &r->g, e);
+    /* the joint graph's edge lists (every rank: each builds its own rows);
+     * no node order is made for a joint graph (gnn_trainer_order), so the
+     * lists are in the training ids already */
+    const int joint = o->edges.social || o->edges.knowledge;
+    if (!rc && joint && !(rc = graph_typed_src_load(&tx, &r->g.train, &o->edges, &r->src, e))) r->have_src = 1;
     store_read_end(&tx);
     if (rc) return rc;
     if (r->g.train.nnz == 0) return err_set(e, ERR_USAGE, "%s: the store has no training interactions", s->dir);
@@ -175,8 +168,10 @@ static int run_load(dist_run_t *r, store_t *s, err_t *e)
     t->fit = r->perm ? &r->fit_o : &r->g.train;
     t->nu = r->g.n_users;
     t->ni = r->g.n_items;
-    if ((uint64_t)t->nu + t->ni > UINT32_MAX) return err_set(e, ERR_USAGE, "too many nodes");
-    t->n = t->nu + t->ni;
+    const uint32_t ne = r->have_src && o->edges.knowledge ? r->src.in.n_entities : 0;
+    if ((uint64_t)t->nu + t->ni + ne > UINT32_MAX) return err_set(e, ERR_USAGE, "too many nodes");
+    t->n = t->nu + t->ni + ne;
+    t->joint = r->have_src ? &r->src.in : NULL;
     /* only rank 0 evaluates (test, and train in store ids as the exclusion) */
     if (t->d->rank != 0) {
         graph_csr_destroy(&r->g.test);
@@ -218,12 +213,28 @@ int dist_train_run(const dist_t *d, store_t *s, const char *name, const gnn_trai
     if ((rc = dist_agree(d, rc, e))) goto out;
     if ((rc = pick_owner(t, s, r->perm, st, e))) goto out;
     rc = dist_step_init(t, e);
+    /* the edge lists made this rank's rows: not needed past them */
+    if (r->have_src) graph_typed_src_destroy(&r->src);
+    r->have_src = 0;
+    t->joint = NULL;
     if ((rc = dist_agree(d, rc, e)) || (rc = dist_run_setup(r, e))) goto out;
+    if (o->edges.social || o->edges.knowledge) {
+        gnn_trainer_note_t nj = {.kind = GNN_NOTE_JOINT, .typed = &t->h.counts};
+        note(o, d, &nj);
+    }
+    dist_resume_t rs;
+    if ((rc = dist_run_begin(r, s, name, &rs, e))) goto out;
+    if (o->resume) {
+        gnn_trainer_note_t nr = {.kind = GNN_NOTE_RESUME, .start_epoch = rs.start, .best_epoch = rs.best_epoch,
+                                 .best_metric = rs.best, .watch = "test"};
+        note(o, d, &nr);
+    }
     gnn_trainer_note_t n = {.kind = GNN_NOTE_START, .n_users = t->nu, .n_items = t->ni, .n_train = t->fit->nnz};
     note(o, d, &n);
-    double t_run = clock_now(), best = -1.0;
-    uint32_t epoch;
-    for (epoch = 0; epoch < o->epochs; epoch++) {
+    double t_run = clock_now(), best = rs.best;
+    uint32_t epoch, best_epoch = rs.best_epoch;
+    out->start_epoch = rs.start;
+    for (epoch = rs.start; epoch < o->epochs; epoch++) {
         gnn_epoch_report_t rep = {.epoch = epoch + 1, .epochs = o->epochs, .watch = "test"};
         double t0 = clock_now();
         rc = dist_step_epoch(t, epoch, &rep.loss, e);
@@ -232,32 +243,45 @@ int dist_train_run(const dist_t *d, store_t *s, const char *name, const gnn_trai
         st->train_seconds += rep.seconds;
         const int last = epoch + 1 == o->epochs;
         rep.lr = gnn_lr_at(&t->hp, epoch + 1.0 - 1e-9);
-        rep.eta = (clock_now() - t_run) / (double)(epoch + 1) * (double)(o->epochs - epoch - 1);
+        rep.eta = (clock_now() - t_run) / (double)(epoch + 1 - rs.start) * (double)(o->epochs - epoch - 1);
         if ((o->eval_every && (epoch + 1) % o->eval_every == 0) || last) {
             double te = clock_now();
             if ((rc = dist_run_eval(r, &rep.metrics, e))) goto out;
             rep.eval_seconds = clock_now() - te;
             rep.evaluated = 1;
             best = rep.metrics.recall[0];
+            best_epoch = epoch + 1;
             out->test = rep.metrics;
         }
-        rep.best_epoch = epoch + 1;
+        rep.best_epoch = best_epoch;
         if (d->rank == 0) {
             char line[2048];
             gnn_trainer_log_line(&rep, line, sizeof line);
-            rc = log_add(r, line, e);
+            rc = dist_run_log(r, line, strlen(line), 1, e);
             if (!rc && o->on_epoch) o->on_epoch(o->ctx, &rep);
         }
         if ((rc = dist_agree(d, rc, e))) goto out;
+        /* a checkpoint as one process stages it (the last epoch saves the model) */
+        if (!last && o->checkpoint_every && (epoch + 1) % o->checkpoint_every == 0) {
+            dist_save_t cp = {.epoch = epoch + 1, .best_epoch = best_epoch, .best = best,
+                              .secs = rs.secs + clock_now() - t_run};
+            if ((rc = dist_run_save(r, s, name, &cp, e))) goto out;
+        }
     }
-    st->epochs = epoch;
+    st->epochs = epoch - rs.start;
     out->epoch = out->best_epoch = epoch;
-    out->seconds = clock_now() - t_run;
+    out->seconds = rs.secs + clock_now() - t_run;
+    if (epoch == rs.start) {   /* --resume of a run that has done its epochs: nothing saved */
+        out->nothing_to_do = 1;
+        out->best_epoch = rs.best_epoch;
+        goto out;
+    }
     dist_step_free_work(t);
-    if ((rc = dist_run_save(r, s, name, epoch, best, out->seconds, e))) goto out;
+    dist_save_t sv = {.final = 1, .epoch = epoch, .best_epoch = best_epoch, .best = best, .secs = out->seconds};
+    if ((rc = dist_run_save(r, s, name, &sv, e))) goto out;
     out->have_test = r->g.test.nnz > 0;
     /* the figures of every rank, to rank 0 */
-    const uint64_t E = epoch ? epoch : 1;
+    const uint64_t E = st->epochs ? st->epochs : 1;
     uint64_t mine[6] = {t->h.n_own, t->h.n_halo, t->h.bytes / E, t->batch_bytes / E, t->eval_bytes + r->rows.bytes,
                         dist_peak_rss_kb()};
     uint64_t *dst[6] = {st->own, st->halo, st->halo_bytes, st->batch_bytes, st->eval_bytes, st->rss_kb};
@@ -278,6 +302,7 @@ out:
     free(r->log);
     free(r->perm);
     graph_csr_destroy(&r->fit_o);
+    if (r->have_src) graph_typed_src_destroy(&r->src);
     if (have_g) graph_interactions_destroy(&r->g);
     free(r);
     return rc;

@@ -308,10 +308,12 @@ static int put_blobs(store_txn_t *t, const char *as, const char *meta_key, const
         (rc = put(t, as, GNN_SAVED_KEY_CONFIG, cfg, strlen(cfg), &tab, e)) ||
         (rc = put(t, as, GNN_SAVED_KEY_METRICS, m->metrics ? m->metrics : "", m->metrics_len, &tab, e)))
         return rc;
-    if ((m->emb || f) && (rc = put_table(t, as, GNN_SAVED_KEY_EMB, GNN_SAVED_TABLE_EMB, m->emb, emb_bytes, f, &tab, e)))
+    const int with_emb = f ? !f->no_emb : m->emb != NULL;
+    if (with_emb && (rc = put_table(t, as, GNN_SAVED_KEY_EMB, GNN_SAVED_TABLE_EMB, m->emb, emb_bytes, f, &tab, e)))
         return rc;
-    if (m->emb && !f && ent_bytes &&
-        (rc = put(t, as, GNN_SAVED_KEY_EMB_ENTITIES, (const char *)m->emb + emb_bytes, ent_bytes, &tab, e)))
+    if (with_emb && ent_bytes &&
+        (rc = put_table(t, as, GNN_SAVED_KEY_EMB_ENTITIES, GNN_SAVED_TABLE_EMB_ENTITIES,
+                        m->emb ? (const float *)((const char *)m->emb + emb_bytes) : NULL, ent_bytes, f, &tab, e)))
         return rc;
     if (m->emb && m->copied) m->copied(m->copied_ctx, m->emb);
     if (m->params || (f && m->n_params)) {
@@ -357,13 +359,19 @@ int gnn_saved_write(store_txn_t *t, const char *name, const gnn_saved_model_t *m
     return write_model(t, name, m, NULL, e);
 }
 
-int gnn_saved_stage(store_txn_t *t, const char *name, const gnn_saved_model_t *m, err_t *e)
+static int stage_model(store_txn_t *t, const char *name, const gnn_saved_model_t *m, const gnn_saved_fill_t *f,
+                       err_t *e)
 {
     char st[256];
     int rc;
     if ((rc = stage_name(name, st, sizeof st, e))) return ERR_USAGE;
     if ((rc = store_model_delete(t, st, e))) return rc;
-    return put_blobs(t, st, GNN_SAVED_KEY_RUN_META, m, NULL, e);
+    return put_blobs(t, st, GNN_SAVED_KEY_RUN_META, m, f, e);
+}
+
+int gnn_saved_stage(store_txn_t *t, const char *name, const gnn_saved_model_t *m, err_t *e)
+{
+    return stage_model(t, name, m, NULL, e);
 }
 
 int gnn_saved_write_pop(store_txn_t *t, const char *name, uint32_t n_users, uint32_t n_items, uint64_t seed,
@@ -718,6 +726,12 @@ static int put_model(store_txn_t *t, void *ctx, err_t *e)
     return write_model(t, p->name, p->m, p->f, e);
 }
 
+static int put_stage(store_txn_t *t, void *ctx, err_t *e)
+{
+    const put_ctx_t *p = ctx;
+    return stage_model(t, p->name, p->m, p->f, e);
+}
+
 int gnn_saved_put(store_t *s, const char *name, const gnn_saved_model_t *m, err_t *e)
 {
     put_ctx_t p = {name, m, NULL};
@@ -729,4 +743,11 @@ int gnn_saved_put_filled(store_t *s, const char *name, const gnn_saved_model_t *
 {
     put_ctx_t p = {name, m, f};
     return store_write(s, put_model, &p, e);
+}
+
+int gnn_saved_stage_filled(store_t *s, const char *name, const gnn_saved_model_t *m, const gnn_saved_fill_t *f,
+                           err_t *e)
+{
+    put_ctx_t p = {name, m, f};
+    return store_write(s, put_stage, &p, e);
 }

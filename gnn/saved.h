@@ -214,11 +214,12 @@ int gnn_saved_write(store_txn_t *t, const char *name, const gnn_saved_model_t *m
  * on failure, rerun when the map grows). */
 int gnn_saved_put(store_t *s, const char *name, const gnn_saved_model_t *m, err_t *e);
 /* gnn_saved_put with the tables written piece by piece: each of "emb"
- * ((n_users + n_items) x dim floats; no entity rows), "params", "adam_m"
- * and "adam_v" (m->n_params floats each) is reserved in the transaction
- * (store_blob_reserve) and f->fn(f->ctx, GNN_SAVED_TABLE_*, dst, n, e)
- * fills its n floats before the next blob is put; m's table pointers are
- * not read. fn runs again for every table when store_write reruns the
+ * ((n_users + n_items) x dim floats), "emb_entities" (meta.n_entities x
+ * dim, when not 0), "params", "adam_m" and "adam_v" (m->n_params floats
+ * each) is reserved in the transaction (store_blob_reserve) and
+ * f->fn(f->ctx, GNN_SAVED_TABLE_*, dst, n, e) fills its n floats before
+ * the next blob is put; m's table pointers are not read. f->no_emb: no
+ * embedding blobs (a checkpoint, which --resume does not read them from). fn runs again for every table when store_write reruns the
  * transaction (the map grew). The distributed trainer's save: rank 0
  * streams the ranks' rows into the blobs (dist/train.c) without holding a
  * whole table. */
@@ -226,12 +227,18 @@ int gnn_saved_put(store_t *s, const char *name, const gnn_saved_model_t *m, err_
 #define GNN_SAVED_TABLE_PARAMS 1
 #define GNN_SAVED_TABLE_ADAM_M 2
 #define GNN_SAVED_TABLE_ADAM_V 3
+#define GNN_SAVED_TABLE_EMB_ENTITIES 4
 typedef struct gnn_saved_fill {
     int (*fn)(void *ctx, int table, float *dst, size_t n, err_t *e);
     void *ctx;
+    int no_emb;
 } gnn_saved_fill_t;
 int gnn_saved_put_filled(store_t *s, const char *name, const gnn_saved_model_t *m, const gnn_saved_fill_t *f,
                          err_t *e);
+/* gnn_saved_stage the same way, in a write transaction of its own: the
+ * distributed trainer's checkpoint (staging NAME~run, model name untouched). */
+int gnn_saved_stage_filled(store_t *s, const char *name, const gnn_saved_model_t *m, const gnn_saved_fill_t *f,
+                           err_t *e);
 /* Save m as the checkpoint of a run in progress (staging NAME~run),
  * leaving model name untouched. ERR_USAGE when name is too long for a
  * staging name (more than GNN_SAVED_NAME_MAX - 4 bytes). */

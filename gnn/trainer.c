@@ -158,25 +158,24 @@ static void step_hook(void *ctx, uint64_t step, uint64_t steps)
     progress_update(&r->prog, step);
 }
 
-/* --resume must continue the same model on the same graph: architecture,
- * sizes, edge types, weights and normalization (the parameter count alone
- * does not tell a social graph from a plain one). Graph settings of models
- * saved before they were recorded (meta.edges == 0) are not checked. */
-static int check_resume(const run_t *r, const gnn_saved_meta_t *p, err_t *e)
+/* The parameter count alone does not tell a social graph from a plain
+ * one: hence the graph settings (trainer.h). */
+int gnn_trainer_check_resume(const gnn_trainer_opts_t *o, const char *name, uint32_t n_users, uint32_t n_items,
+                             const gnn_saved_meta_t *p, err_t *e)
 {
-    const gnn_hparams_t *h = &r->o->hp;
+    const gnn_hparams_t *h = &o->hp;
     const char *arch = gnn_arch_get(h->arch)->name;
     if (p->loss != (uint32_t)h->loss)
         return err_set(e, ERR_USAGE, "--resume: model '%s' was trained with --loss %s; this run asks --loss %s "
-                       "(--resume of a --loss mse run is not supported yet)", r->name,
+                       "(--resume of a --loss mse run is not supported yet)", name,
                        p->loss == GNN_LOSS_MSE ? "mse" : "bpr", h->loss == GNN_LOSS_MSE ? "mse" : "bpr");
-    if (strcmp(p->arch, arch) || p->dim != h->dim || p->layers != h->layers || p->n_users != r->d->n_users ||
-        p->n_items != r->d->n_items)
+    if (strcmp(p->arch, arch) || p->dim != h->dim || p->layers != h->layers || p->n_users != n_users ||
+        p->n_items != n_items)
         return err_set(e, ERR_USAGE, "--resume: model '%s' is %s dim %u layers %u on %u users x %u items; "
-                       "this run asks %s dim %u layers %u on %u x %u", r->name, p->arch, p->dim, p->layers,
-                       p->n_users, p->n_items, arch, h->dim, h->layers, r->d->n_users, r->d->n_items);
+                       "this run asks %s dim %u layers %u on %u x %u", name, p->arch, p->dim, p->layers,
+                       p->n_users, p->n_items, arch, h->dim, h->layers, n_users, n_items);
     if (!p->edges) return ERR_OK;
-    const graph_typed_opts_t *g = &r->o->edges;
+    const graph_typed_opts_t *g = &o->edges;
     char a[64], b[64];
     const char *key = NULL;
     if ((p->edges & GNN_SAVED_EDGE_SOCIAL) != (g->social ? GNN_SAVED_EDGE_SOCIAL : 0u) ||
@@ -199,9 +198,14 @@ static int check_resume(const run_t *r, const gnn_saved_meta_t *p, err_t *e)
         snprintf(b, sizeof b, "%s", g->per_type_norm ? "per-type" : "joint");
     }
     if (key)
-        return err_set(e, ERR_USAGE, "--resume: model '%s' was trained with %s: %s, this run asks %s: %s", r->name,
+        return err_set(e, ERR_USAGE, "--resume: model '%s' was trained with %s: %s, this run asks %s: %s", name,
                        key, a, key, b);
     return ERR_OK;
+}
+
+static int check_resume(const run_t *r, const gnn_saved_meta_t *p, err_t *e)
+{
+    return gnn_trainer_check_resume(r->o, r->name, r->d->n_users, r->d->n_items, p, e);
 }
 
 /* The node rows of parameters and Adam state into training ids (to_new)

@@ -163,8 +163,16 @@ int gnn_trainer_order(const gnn_trainer_opts_t *o, const graph_csr_t *fit, graph
 int gnn_trainer_fit(store_t *s, const char *name, const gnn_trainer_data_t *d, const gnn_trainer_opts_t *o,
                     gnn_trainer_result_t *out, err_t *e);
 
+/* --resume must continue the same model on the same graph: architecture,
+ * loss, sizes, edge types, weights and normalization of checkpoint meta p
+ * against options o on n_users x n_items (ERR_USAGE naming model name and
+ * the first difference). Graph settings of models saved before they were
+ * recorded (p->edges == 0) are not checked. */
+int gnn_trainer_check_resume(const gnn_trainer_opts_t *o, const char *name, uint32_t n_users, uint32_t n_items,
+                             const gnn_saved_meta_t *p, err_t *e);
+
 /* The saved model's meta record of a BPR run on d after `step` Adam steps
- * and `epoch` epochs (what gnn_trainer_fit saves; dist/train.c too). */
+ * and `epoch` epochs (what gnn_trainer_fit saves; dist/evalsave.c too). */
 void gnn_trainer_meta(const gnn_trainer_opts_t *o, const gnn_trainer_data_t *d, uint64_t step, uint32_t epoch,
                       uint32_t best_epoch, double best_metric, double seconds, gnn_saved_meta_t *meta);
 

@@ -84,6 +84,29 @@ int graph_typed_build(const graph_typed_edges_t *in, const graph_typed_opts_t *o
 int graph_typed_load(store_txn_t *t, const graph_csr_t *train, const graph_typed_opts_t *o,
                      graph_typed_t *g, err_t *e);
 
+/* The edge lists graph_typed_load builds from, loaded from the store (the
+ * ones o asks for), owned here; s->in points into them and at train. */
+typedef struct graph_typed_src {
+    graph_typed_edges_t in;
+    store_edge_list_t so, kg;
+    uint32_t *ioe;
+} graph_typed_src_t;
+int graph_typed_src_load(store_txn_t *t, const graph_csr_t *train, const graph_typed_opts_t *o, graph_typed_src_t *s,
+                         err_t *e);
+void graph_typed_src_destroy(graph_typed_src_t *s);
+
+/* Rows rows[0..n) of the joint graph graph_typed_build makes from in and o,
+ * without the whole graph (a distributed trainer's rank builds its own
+ * rows: dist/halo.h): out [n x N] in global column ids, each row's entries,
+ * values and (rel, may be NULL) relations the bits graph_typed_build gives
+ * that node's row. The degrees every value needs come from a first pass
+ * that makes every row once and keeps only its sums (memory: R^T, the
+ * social and knowledge lists, [N] degrees, one row). counts (may be NULL)
+ * gets the whole graph's sizes and pair counts (social_pairs, kg_pairs,
+ * items_aligned; no adjacency). A row >= N is ERR_USAGE. */
+int graph_typed_rows(const graph_typed_edges_t *in, const graph_typed_opts_t *o, const uint32_t *rows, uint32_t n,
+                     graph_csr_t *out, uint32_t **rel, graph_typed_t *counts, err_t *e);
+
 /* item_of_entity [n_entities] from the store: its item-entity map
  * (STORE_META_ITEM_ENTITY) when there is one, else entities whose external
  * id equals an item's (KGAT's convention). *aligned = entities mapped. */

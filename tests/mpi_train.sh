@@ -12,7 +12,7 @@
 #   * the "dist {...}" line: every rank's nodes, halo and bytes, the
 #     partition used;
 #   * refused under mpirun (exit 2, one message, store unchanged): gcn,
-#     social edges, --resume;
+#     kglightgcn, --init-from (the joint graph and --resume: mpi_joint.sh);
 #   * kill -9 of rank 1 mid-run: every rank gone, non-zero, within 10 s,
 #     the store's models unchanged (no half-saved model), a rerun succeeds.
 # usage: mpi_train.sh PATH/TO/gnnrec
@@ -98,7 +98,7 @@ check "... with the hash partition" grep -q '"partition":"recorded hash"' "$tmp/
 check "... infer reads it" test "$($g infer --store "$tmp/s4" --model m --users u1 --k 3 | wc -l)" = 3
 
 before=$(sha256sum "$tmp/s2/data.mdb")
-for bad in "--arch gcn" "--edges interaction,social" "--resume"; do
+for bad in "--arch gcn" "--arch kglightgcn --edges interaction,knowledge" "--init-from lg"; do
   # shellcheck disable=SC2086
   run 2 train --store "$tmp/s2" $LG $bad >"$tmp/bad.out" 2>"$tmp/bad.err"; rc=$?
   check "train $bad under -np 2: exit 2 ($rc)" test $rc -eq 2

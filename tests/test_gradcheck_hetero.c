@@ -142,8 +142,74 @@ static void same_as_lightgcn(const graph_typed_t *g)
     gnn_model_destroy(&b);
 }
 
+/* graph_typed_rows (a rank's rows, built row by row) against
+ * graph_typed_build (the whole graph): every chosen row, in the order
+ * asked, with the build's columns, value bits and relations, on a random
+ * graph with repeated ties, ties in both directions, self-loops, repeated
+ * and multi-relation triples, aligned entities; each edge-type mix, both
+ * normalizations and weights other than 1 (which make summation order
+ * matter for the degrees). */
+static void rows_match_build(void)
+{
+    enum { U = 40, I = 30, E = 25, R = 4, NT = 300, NS = 90, NK = 120 };
+    uint32_t tu[NT], ti[NT], su[NS], sv[NS], kh[NK], kr[NK], kt[NK], ioe[E];
+    uint64_t x = 12345;
+#define RND(n) ((uint32_t)((x = x * 6364136223846793005ull + 1442695040888963407ull) >> 33) % (n))
+    for (int k = 0; k < NT; k++) { tu[k] = RND(U); ti[k] = RND(I); }
+    for (int k = 0; k < NS; k++) { su[k] = RND(U); sv[k] = k % 9 == 0 ? su[k] : RND(U); }
+    for (int k = 0; k < NK; k++) { kh[k] = RND(E); kr[k] = RND(R); kt[k] = k % 11 == 0 ? kh[k] : RND(E); }
+    for (int k = 0; k < NS / 3; k++) { su[NS - 1 - k] = sv[k]; sv[NS - 1 - k] = su[k]; }   /* both directions */
+    for (int k = 0; k < 8; k++) { kh[NK - 1 - k] = kh[k]; kt[NK - 1 - k] = kt[k]; }        /* repeated pairs */
+    for (int k = 0; k < E; k++) ioe[k] = k < 6 ? (uint32_t)(3 * k) : GRAPH_NO_REL;
+#undef RND
+    graph_csr_t r;
+    err_t e = {0};
+    CHECK(graph_csr_from_pairs(&r, U, I, tu, ti, NT, &e) == 0);
+    graph_typed_edges_t in = {.n_users = U, .n_items = I, .n_entities = E, .n_relations = R, .train = &r,
+                              .n_social = NS, .su = su, .sv = sv, .n_kg = NK, .kh = kh, .kr = kr, .kt = kt,
+                              .item_of_entity = ioe};
+    for (int mix = 0; mix < 8; mix++) {
+        graph_typed_opts_t o = {.interaction = 1, .social = mix & 1, .knowledge = (mix >> 1) & 1,
+                                .w_social = 0.3f, .w_knowledge = 0.7f, .per_type_norm = (mix >> 2) & 1};
+        graph_typed_t g, cnt;
+        CHECK(graph_typed_build(&in, &o, &g, &e) == 0);
+        const uint32_t N = g.adj.n_rows;
+        uint32_t rows[U + I + E], n = 0;
+        for (uint32_t v = 0; v < N; v += 1 + v % 3) rows[n++] = N - 1 - v;   /* a subset, descending */
+        rows[n++] = 0;
+        graph_csr_t out;
+        uint32_t *rel = NULL;
+        CHECK(graph_typed_rows(&in, &o, rows, n, &out, &rel, &cnt, &e) == 0);
+        int same = out.n_rows == n && out.n_cols == N;
+        uint64_t entries = 0;
+        for (uint32_t k = 0; same && k < n; k++) {
+            const uint32_t v = rows[k];
+            const uint64_t a = g.adj.ptr[v], m = g.adj.ptr[v + 1] - a, b = out.ptr[k];
+            same = out.ptr[k + 1] - b == m && !memcmp(out.col + b, g.adj.col + a, m * sizeof *out.col) &&
+                   !memcmp(out.val + b, g.adj.val + a, m * sizeof *out.val) &&
+                   !memcmp(rel + b, g.rel + a, m * sizeof *rel);
+            entries += m;
+        }
+        CHECK_MSG(same, "edge mix %d: graph_typed_rows differs from graph_typed_build", mix);
+        CHECK_MSG(entries > (uint64_t)n, "edge mix %d: only %llu entries", mix, (unsigned long long)entries);
+        CHECK_EQ_INT(cnt.social_pairs, g.social_pairs);
+        CHECK_EQ_INT(cnt.kg_pairs, g.kg_pairs);
+        CHECK_EQ_INT(cnt.items_aligned, g.items_aligned);
+        CHECK_EQ_INT(cnt.n_entities, g.n_entities);
+        graph_csr_destroy(&out);
+        free(rel);
+        graph_typed_destroy(&g);
+    }
+    uint32_t bad = U + I + E;
+    graph_csr_t out;
+    graph_typed_opts_t o = {.interaction = 1, .knowledge = 1, .w_knowledge = 1.0f};
+    CHECK_EQ_INT(graph_typed_rows(&in, &o, &bad, 1, &out, NULL, NULL, &e), ERR_USAGE);
+    graph_csr_destroy(&r);
+}
+
 int main(void)
 {
+    rows_match_build();
     graph_csr_t r, ref;
     graph_typed_t g;
     err_t e = {0};
