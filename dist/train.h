@@ -31,11 +31,18 @@
  * The save: rank 0 writes the finished model in one transaction
  * (gnn_saved_put_filled), each table's blob reserved in LMDB and filled
  * block by block from the ranks' rows, so no rank holds a whole [N x dim]
- * table and eval/infer/rank-feed read it as today. No checkpoints are staged; a killed rank makes MPI stop the job
- * and nothing is written.
+ * table and eval/infer/rank-feed read it as today. Checkpoints
+ * (checkpoint_every) are staged the same way in one process's staging
+ * format, and --resume scatters a checkpoint's rows (store ids) to their
+ * owners, so any P or one process continues it (dist/evalsave.h). A
+ * killed rank makes MPI stop the job; an unfinished save commits nothing.
+ * The joint graph (social and knowledge edges): every rank builds only its
+ * rows of graph/typed.h's A_hat (dist_halo_init_joint).
+ * The step is dist/step.h; evaluation, save and resume dist/evalsave.h.
  * Supported: lightgcn and mf, --loss bpr, the papers' protocol
- * (valid_fraction 0), interactions only, no --resume, at most
- * DIST_TRAIN_MAX_RANKS ranks; anything else is ERR_USAGE before any work.
+ * (valid_fraction 0), the interactions or the joint graph, no
+ * --init-from, at most DIST_TRAIN_MAX_RANKS ranks; anything else is
+ * ERR_USAGE before any work.
  */
 #ifndef GNNREC_DIST_TRAIN_H
 #define GNNREC_DIST_TRAIN_H
