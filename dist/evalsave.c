@@ -244,6 +244,10 @@ int dist_run_begin(dist_run_t *r, store_t *s, const char *name, dist_resume_t *v
     const dist_t *d = t->d;
     *v = (dist_resume_t){.best = -1.0};
     int rc = ERR_OK;
+    /* refused before any epoch, as one process refuses it, not at the first checkpoint */
+    if (t->o->checkpoint_every && strlen(name) + strlen(GNN_SAVED_STAGE_SUFFIX) > GNN_SAVED_NAME_MAX)
+        return err_set(e, ERR_USAGE, "model name of %zu bytes: checkpoints need at most %zu (or --checkpoint-every 0)",
+                       strlen(name), (size_t)GNN_SAVED_NAME_MAX - strlen(GNN_SAVED_STAGE_SUFFIX));
     if (!t->o->resume) {
         /* a fresh run abandons the checkpoint of an interrupted one */
         if (d->rank == 0) {
