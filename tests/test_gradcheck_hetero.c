@@ -5,7 +5,9 @@
  * likewise; the joint graph with interactions only equals
  * graph_norm_bipartite; kglightgcn with every relation weight 1 gives
  * lightgcn's loss on the same graph; alignment puts an entity's facts on its
- * item; a cold item (no interaction) gets gradient through knowledge edges.
+ * item; a cold item (no interaction) gets gradient through knowledge edges;
+ * graph_typed_rows (a distributed rank's rows) gives graph_typed_build's
+ * rows bit for bit.
  *
  * Bounds as in test_gradcheck.c (1% relative + 2e-5 absolute, float loss,
  * h = 2e-3), and a 5% error in the analytic gradient must fail them.
