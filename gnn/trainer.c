@@ -167,8 +167,8 @@ static int check_resume(const run_t *r, const gnn_saved_meta_t *p, err_t *e)
     const gnn_hparams_t *h = &r->o->hp;
     const char *arch = gnn_arch_get(h->arch)->name;
     if (p->loss != (uint32_t)h->loss)
-        return err_set(e, ERR_USAGE, "--resume: model '%s' was trained with --loss %s; this run asks --loss %s "
-                       "(--resume of a --loss mse run is not supported yet)", r->name,
+        return err_set(e, ERR_USAGE, "--resume: model '%s' was trained with --loss %s; this run asks --loss %s",
+                       r->name,
                        p->loss == GNN_LOSS_MSE ? "mse" : "bpr", h->loss == GNN_LOSS_MSE ? "mse" : "bpr");
     if (strcmp(p->arch, arch) || p->dim != h->dim || p->layers != h->layers || p->n_users != r->d->n_users ||
         p->n_items != r->d->n_items)

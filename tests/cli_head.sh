@@ -16,14 +16,7 @@ quiet() { "$@" >/dev/null 2>&1; }
 status() { local want=$1; shift; "$@" >/dev/null 2>"$tmp/err"; [ $? -eq "$want" ]; }
 close() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; exit !(d < 2e-4 && d > -2e-4) }'; }
 
-# 60 users x 50 items, ratings 1..5 with a user and an item effect; a tenth as test
-awk 'BEGIN { for (u = 0; u < 60; u++) for (i = 0; i < 50; i++) if ((u * 7 + i * 3) % 4 == 0) {
-    r = 1 + int((u % 5 + i % 3 + (u * i) % 2) * 4 / 7); printf "u%d\ti%d\t%d\n", u, i, r } }' >"$tmp/all.tsv"
-awk 'NR % 10 == 0' "$tmp/all.tsv" >"$tmp/test.tsv"
-awk 'NR % 10 != 0' "$tmp/all.tsv" >"$tmp/train.tsv"
-s="$tmp/rated"; im="$tmp/implicit"
-quiet $g build-graph --store "$s" --delim tab --columns user,item,rating --interactions "$tmp/train.tsv" --test "$tmp/test.tsv"
-quiet $g build-graph --store "$im" --delim tab --columns user,item --interactions "$tmp/train.tsv" --test "$tmp/test.tsv"
+rated_stores   # $s (ratings) and $im (the same pairs, implicit); $tmp/train.tsv, test.tsv
 common="--dim 8 --epochs 10 --batch-size 64 --lr 0.01 --reg 0.05 --eval-every 0"
 
 out=$($g train --store "$s" --arch mf --loss mse --head mlp --mlp-layers 16,8 $common --threads 1 --model h1 2>/dev/null)
