@@ -5,6 +5,7 @@
 #include <string.h>
 #include <stdlib.h>
 
+#include <cblas.h>
 #include <omp.h>
 
 #include "feed/internal.h"
@@ -18,6 +19,10 @@ typedef struct feed_batch {
     uint8_t same_viewer[BATCH];    /* viewer string equal to the previous good line's */
     size_t line[BATCH];            /* chunk record of each batch line */
     uint32_t content[FEED_MAX_CONTENT];
+    /* an MLP head (feed.h): the batch's (viewer, item) pairs, scored together */
+    uint32_t pu[BATCH * FEED_MAX_CONTENT], pi[BATCH * FEED_MAX_CONTENT];  /* viewer's row of hA; item */
+    float ps[BATCH * FEED_MAX_CONTENT];
+    float *hA;                     /* [BATCH x w_1] the batch's viewers' first-layer halves */
 } feed_batch_t;
 
 static void lookup(const strmap_t *x, feed_tok_t *t)
@@ -28,6 +33,54 @@ static void lookup(const strmap_t *x, feed_tok_t *t)
 static void prefetch_row(const float *row, uint32_t dim)
 {
     for (uint32_t d = 0; d < dim; d += 16) __builtin_prefetch(row + d);
+}
+
+/* The content terms of a batch's lines through the model's MLP head: each
+ * line's known items against its viewer (gnn_head_score_pairs: a pair's
+ * bits do not depend on the batch, so the output does not depend on threads
+ * or on the input's order), the bias columns' dot added (gnn_head_pair's
+ * rule), the mean per line. A viewer's first-layer half is computed once
+ * per run of its lines in the batch. */
+static void head_content(const feed_job_t *j, feed_chunk_t *ck, feed_batch_t *bt, uint32_t nb)
+{
+    const feed_model_t *m = &j->m;
+    const gnn_head_t *h = m->head;
+    const uint32_t dim = m->dim, w1 = h->width[0];
+    uint32_t np = 0, na = 0, pv = FEED_NONE;
+    for (uint32_t b = 0; b < nb; b++) {
+        const feed_tok_t *t = bt->tok + bt->first[b];
+        const uint32_t n = bt->first[b + 1] - bt->first[b], v = t[0].id;
+        if (v == FEED_NONE || v >= m->n_users) continue;
+        if (v != pv || !na) {
+            gnn_head_user_part(h, m->head_w, m->users + (size_t)v * dim, dim, 1, bt->hA + (size_t)na * w1);
+            na++;
+            pv = v;
+        }
+        for (uint32_t k = 2; k < n; k++)
+            if (t[k].id != FEED_NONE && t[k].id < m->n_content) {
+                bt->pu[np] = na - 1;
+                bt->pi[np++] = t[k].id;
+            }
+    }
+    gnn_head_score_pairs(h, m->head_w, m->head_wt, bt->hA, bt->pu, m->head_items, bt->pi, np, bt->ps);
+    np = 0;
+    for (uint32_t b = 0; b < nb; b++) {
+        const feed_tok_t *t = bt->tok + bt->first[b];
+        const uint32_t n = bt->first[b + 1] - bt->first[b], v = t[0].id;
+        if (v == FEED_NONE || v >= m->n_users) continue;
+        const float *vr = m->users + (size_t)v * dim;
+        float s = 0.0f;
+        uint32_t known = 0;
+        for (uint32_t k = 2; k < n; k++) {
+            if (t[k].id == FEED_NONE || t[k].id >= m->n_content) continue;
+            const float *ir = m->content + (size_t)t[k].id * dim;
+            float x = bt->ps[np++];
+            for (uint32_t d = h->in; d < dim; d++) x += vr[d] * ir[d];   /* a rating model's bias columns */
+            s += x;
+            known++;
+        }
+        if (known) ck->cand[bt->line[b]].content = s / (float)known;
+    }
 }
 
 /* Score lines lo..hi of the chunk. Lines go through in batches, stage by
@@ -87,6 +140,9 @@ static void parse_range(const feed_job_t *j, feed_chunk_t *ck, size_t lo, size_t
                 if (t[k].id != FEED_NONE)
                     prefetch_row(k == 1 ? j->m.users + (size_t)t[1].id * dim
                                         : j->m.content + (size_t)t[k].id * dim, dim);
+            for (uint32_t k = 2; j->m.head && k < n; k++)
+                if (t[k].id != FEED_NONE && t[k].id < j->m.n_content)
+                    prefetch_row(j->m.head_items + (size_t)t[k].id * j->m.head->width[0], j->m.head->width[0]);
         }
         /* 2b: the first probe of each new viewer's tie search (its row start arrived in stage 2) */
         for (uint32_t b = 0; b < nb && j->m.ties; b++) {
@@ -118,6 +174,7 @@ static void parse_range(const feed_job_t *j, feed_chunk_t *ck, size_t lo, size_t
                 r->label = strmap_get(&j->labels, key, kl) != STRMAP_NONE;
             }
         }
+        if (j->m.head) head_content(j, ck, bt, nb);
     }
 }
 
@@ -173,9 +230,19 @@ int feed_scan_chunk(const feed_job_t *j, feed_chunk_t *ck, int eof, uint64_t lin
         feed_batch_t **b = realloc(ck->bt, (size_t)nt * sizeof *b);
         if (!b) return err_set(e, ERR_NOMEM, "out of memory");
         ck->bt = b;
-        for (; ck->nbt < nt; ck->nbt++)
-            if (!(ck->bt[ck->nbt] = malloc(sizeof **b))) return err_set(e, ERR_NOMEM, "out of memory");
+        for (; ck->nbt < nt; ck->nbt++) {
+            feed_batch_t *x = ck->bt[ck->nbt] = malloc(sizeof **b);
+            if (!x) return err_set(e, ERR_NOMEM, "out of memory");
+            x->hA = NULL;
+            if (j->m.head && !(x->hA = malloc((size_t)BATCH * j->m.head->width[0] * sizeof *x->hA))) {
+                ck->nbt++;   /* freed by feed_chunk_free */
+                return err_set(e, ERR_NOMEM, "out of memory for the mlp head's activations");
+            }
+        }
     }
+    /* an MLP head's viewer halves (SGEMM) run inside the threads below: OpenBLAS on one thread each */
+    int blas_saved = openblas_get_num_threads();
+    if (j->m.head) openblas_set_num_threads(1);
     size_t np = (size_t)nt * 8;
     size_t *bound = malloc((np + 1) * sizeof *bound), *first = malloc((np + 1) * sizeof *first),
            *too_long = calloc(np, sizeof *too_long);
@@ -221,6 +288,7 @@ int feed_scan_chunk(const feed_job_t *j, feed_chunk_t *ck, int eof, uint64_t lin
             if (!too_long[p]) parse_range(j, ck, first[p], first[p + 1], bt);
         }
     }
+    if (j->m.head) openblas_set_num_threads(blas_saved);
     int rc = failed ? err_set(e, ERR_NOMEM, "out of memory") : ERR_OK;
     for (size_t p = 0; p < np && !rc; p++)
         if (too_long[p])
@@ -247,7 +315,10 @@ void feed_chunk_free(feed_chunk_t *ck)
     free(ck->buf); free(ck->rec); free(ck->cand); free(ck->gstart); free(ck->gm);
     for (size_t p = 0; p < ck->nparts; p++) free(ck->parts[p].p);
     free(ck->parts);
-    for (int t = 0; t < ck->nbt; t++) free(ck->bt[t]);
+    for (int t = 0; t < ck->nbt; t++) {
+        free(ck->bt[t]->hA);
+        free(ck->bt[t]);
+    }
     free(ck->bt);
 }
 

@@ -69,9 +69,10 @@ void feed_terms(const feed_model_t *m, uint32_t viewer, uint32_t author,
         c->tie = (float)feed_tie(m, viewer, author);
     }
     if (known) {
-        /* mean of dots = dot with the mean embedding, without a temporary */
+        /* mean of dots = dot with the mean embedding, without a temporary;
+         * a head's scores come from the caller's batch (feed/chunk.c) */
         float s = 0.0f;
-        for (uint32_t i = 0; i < n_content; i++)
+        for (uint32_t i = 0; i < n_content && !m->head; i++)
             if (content[i] < m->n_content) s += dot(v, m->content + (size_t)content[i] * dim, dim);
         c->content = s / (float)known;
     } else if (known_author) {

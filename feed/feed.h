@@ -8,7 +8,10 @@
  * explained:
  *   content  = dot(viewer, c) where c is the mean embedding of the post's
  *              known items/entities, or the author's embedding when none is
- *              known (so a post never seen in training still gets a score)
+ *              known (so a post never seen in training still gets a score);
+ *              with an MLP head, the mean of the head's scores of
+ *              (viewer, item) over the known items (the author fallback
+ *              stays the dot product: the head scores user-item pairs)
  *   author   = dot(viewer, author)  (user-user affinity)
  *   tie      = 1 if the store has a social tie viewer-author, else 0
  *   recency  = 2^(-age / half_life), age = now - time clamped at 0; 0 when
@@ -32,6 +35,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "gnn/head.h"
 #include "graph/csr.h"
 
 #define FEED_NONE UINT32_MAX
@@ -51,6 +55,13 @@ typedef struct feed_model {
     const float *content;    /* [n_content x dim]: items, then entities */
     uint32_t n_users, n_content, dim;
     const graph_csr_t *ties; /* [n_users x n_users] symmetric, rows sorted; NULL: no social ties */
+    /* An MLP head (gnn/head.h; NULL: the dot product): the content term of
+     * (viewer, item) is then the model's score of the pair, gnn_head_pair of
+     * the two rows, as infer --pairs and eval score it, computed in batches
+     * by the caller (feed/chunk.c) from head_items [n_content x w_1], the
+     * item half of the first layer (gnn_head_item_part). */
+    const gnn_head_t *head;
+    const float *head_w, *head_items, *head_wt;   /* head_wt: gnn_head_upper_transpose */
 } feed_model_t;
 
 /* 1 if u and v are tied (binary search in u's row), else 0 (also for u
@@ -75,7 +86,8 @@ typedef struct feed_cand {
 /* Fill c->content, c->author, c->tie and the flags for viewer (or
  * FEED_NONE), author (or FEED_NONE) and the post's known content rows
  * content[0..n_content). recency, score, time, author_key and order are left
- * to the caller. */
+ * to the caller. With m->head, content is left 0 when some item is known
+ * (the caller scores the pairs through the head); the author fallback is set. */
 void feed_terms(const feed_model_t *m, uint32_t viewer, uint32_t author,
                     const uint32_t *content, uint32_t n_content, feed_cand_t *c);
 

@@ -38,6 +38,9 @@ struct feed_job {
     graph_csr_t ties;               /* [n_users x n_users] */
     double *popularity;             /* [n_users] author-popularity baseline */
     float *emb_copy;                /* the embeddings on huge pages, or NULL */
+    gnn_head_t head;                /* the model's MLP head (m.head points here), if it has one */
+    float *head_items;              /* [n_items x w_1] its first layer's item half (m.head_items) */
+    float *head_wt;                 /* its layers 2..L transposed (m.head_wt) */
     uint64_t *first_line;           /* [n_users] where each viewer's group began, 0 = not yet */
     strmap_t unk_viewers;           /* unknown viewers seen, for the grouping check */
     uint64_t *unk_first;            /* [unk_viewers.n] their first lines */

@@ -132,6 +132,24 @@ static int load_model(feed_job_t *j, store_txn_t *t, const char *name, err_t *e)
     j->m.n_users = meta.n_users;
     j->m.n_content = meta.n_items;
     j->m.dim = meta.dim;
+    /* an MLP head: the content term scores through it (feed.h); its first
+     * layer's item half once per job, as infer's scorer does (gnn/scorer.c) */
+    const float *hw;
+    rc = gnn_saved_head(t, name, &meta, &j->head, &hw, e);
+    if (rc == ERR_OK) {
+        size_t w1 = j->head.width[0];
+        if (!(j->head_items = malloc(((size_t)meta.n_items * w1 + 1) * sizeof *j->head_items)) ||
+            !(j->head_wt = malloc((gnn_head_upper_floats(&j->head) + 1) * sizeof *j->head_wt)))
+            return err_set(e, ERR_NOMEM, "out of memory for the mlp head's %u x %zu item table", meta.n_items, w1);
+        gnn_head_item_part(&j->head, hw, j->m.content, meta.dim, meta.n_items, j->head_items);
+        gnn_head_upper_transpose(&j->head, hw, j->head_wt);
+        j->m.head_wt = j->head_wt;
+        j->m.head = &j->head;
+        j->m.head_w = hw;
+        j->m.head_items = j->head_items;
+    } else if (rc != ERR_NOTFOUND) {
+        return rc;
+    }
     if ((rc = store_edges_load(t, STORE_SOCIAL, 0, &so, e))) return rc;
     if (so.n) {
         rc = graph_social_sym(&j->ties, meta.n_users, so.a, so.b, so.n, 0, e);
@@ -312,5 +330,6 @@ void feed_job_close(feed_job_t *j)
     if (j->have_labels) strmap_destroy(&j->labels);
     if (j->have_ties) graph_csr_destroy(&j->ties);
     free(j->popularity); free(j->first_line); free(j->unk_first); free(j->emb_copy); free(j->rank);
+    free(j->head_items); free(j->head_wt);
     free(j);
 }

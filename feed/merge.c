@@ -10,25 +10,35 @@
 
 #include "feed/sort.h"
 
-/* At least need bytes at s->buf + s->lo unless the file ends first. */
+#define ALIGN_UP(x) (((x) + FEED_SPILL_ALIGN - 1) / FEED_SPILL_ALIGN * FEED_SPILL_ALIGN)
+
+/* At least need bytes at s->buf + s->lo unless the records end first. The
+ * file is read in whole aligned blocks into aligned places (O_DIRECT, sort.c):
+ * the unread tail is moved to end where an aligned block begins. */
 static int refill(feed_src_t *s, size_t need, err_t *e)
 {
     if (s->hi - s->lo >= need) return ERR_OK;
-    memmove(s->buf, s->buf + s->lo, s->hi - s->lo);
-    s->hi -= s->lo;
-    s->lo = 0;
-    if (need > s->cap) {
-        char *b = realloc(s->buf, need);
-        if (!b) return err_set(e, ERR_NOMEM, "out of memory");
+    const size_t tail = s->hi - s->lo, at = ALIGN_UP(tail), cap = at + ALIGN_UP(need) + FEED_SPILL_ALIGN;
+    if (cap > s->cap) {
+        char *b;
+        if (posix_memalign((void **)&b, FEED_SPILL_ALIGN, cap)) return err_set(e, ERR_NOMEM, "out of memory");
+        memcpy(b + at - tail, s->buf + s->lo, tail);
+        free(s->buf);
         s->buf = b;
-        s->cap = need;
+        s->cap = cap;
+    } else {
+        memmove(s->buf + at - tail, s->buf + s->lo, tail);
     }
-    while (s->hi < need) {
-        ssize_t got = read(s->fd, s->buf + s->hi, s->cap - s->hi);
+    s->lo = at - tail;
+    s->hi = at;
+    while (s->hi - s->lo < need && s->left) {
+        ssize_t got = read(s->fd, s->buf + s->hi, (s->cap - s->hi) / FEED_SPILL_ALIGN * FEED_SPILL_ALIGN);
         if (got < 0 && errno == EINTR) continue;
         if (got < 0) return err_set(e, ERR_IO, "reading a spill file of the sort back: %s", strerror(errno));
         if (got == 0) break;
-        s->hi += (size_t)got;
+        const size_t use = (uint64_t)got < s->left ? (size_t)got : (size_t)s->left;   /* the padding is not read */
+        s->left -= use;
+        s->hi += use;
     }
     return ERR_OK;
 }
@@ -133,7 +143,9 @@ static int put_rec(const feed_job_t *j, feed_chunk_t *ck, const feed_src_t *s, e
         r->label = (h->bits & FEED_SREC_LABEL) != 0;
         c->content = h->content;
         c->author = h->author;
-        c->tie = (h->bits & FEED_SREC_TIE) ? 1.0f : 0.0f;
+        /* the tie, left out of pass 1 (sort.c): a known author's key is its id */
+        c->tie = (h->flags & (FEED_UNKNOWN_VIEWER | FEED_UNKNOWN_AUTHOR))
+                     ? 0.0f : (float)feed_tie(&j->m, h->viewer, (uint32_t)h->author_key);
         c->flags = h->flags;
         c->time = h->time;
         c->author_key = h->author_key;
@@ -155,8 +167,9 @@ int feed_sort_merge(feed_job_t *j, const feed_run_t *R, feed_src_t *sp, size_t n
         feed_src_t *s = &sp[r];
         if (s->fd >= 0) {
             if (lseek(s->fd, 0, SEEK_SET)) return err_set(e, ERR_IO, "reading a spill file of the sort back: %s", strerror(errno));
-            if (!(s->buf = malloc(vbuf))) return err_set(e, ERR_NOMEM, "out of memory");
+            if (posix_memalign((void **)&s->buf, FEED_SPILL_ALIGN, vbuf)) return err_set(e, ERR_NOMEM, "out of memory");
             s->cap = vbuf;
+            s->left = s->size;
         }
         if (!(rc = src_next(R, s, &done, e)) && !done) h[m++] = (uint32_t)r;
     }

@@ -5,7 +5,7 @@
  * candidates in file order.
  *
  * Pass 1 reads the input in chunks that are parsed and scored as in the
- * streaming path (chunk.c). Each line becomes a compact record (feed_srec_t:
+ * streaming path (chunk.c), but for the tie term, which the merge adds. Each line becomes a compact record (feed_srec_t:
  * the score terms, time, author key, line number and sort key, then the
  * post's and author's ids, and the viewer's only when the store does not
  * know it; a malformed line keeps its bytes, for rank.c to report it),
@@ -38,6 +38,9 @@
 
 #include "feed/sort.h"
 
+/* The spill write buffer: a full write plus the largest record, aligned. */
+#define WB_CAP (FEED_SPILL_WRITE + FEED_MAX_LINE + 2 * FEED_SPILL_ALIGN)
+
 /* Bytes a line costs in a run besides its record: key, offsets, order, scratch. */
 #define IDX_BYTES (3 * sizeof(uint32_t) + 2 * sizeof(uint64_t))
 
@@ -60,7 +63,7 @@ typedef struct sorter {
     feed_src_t *sp;                /* [FEED_MAX_RUNS + 1] */
     size_t ns;                /* spilled runs */
     char dir[4096], base[256];
-    io_buf_t wb;              /* spill writes go through here */
+    char *wb;                 /* [WB_CAP] aligned: spill writes go through here */
 } sorter_t;
 
 static int grow(void **p, size_t *cap, size_t need, size_t size)
@@ -142,7 +145,7 @@ static void encode(const sorter_t *S, const feed_chunk_t *ck, size_t i, char *d,
         h.viewer = r->viewer;
         h.unknown_content = r->unknown_content;
         h.flags = (uint8_t)c->flags;
-        h.bits = (uint8_t)((c->tie != 0 ? FEED_SREC_TIE : 0) | (r->label ? FEED_SREC_LABEL : 0));
+        h.bits = (uint8_t)(r->label ? FEED_SREC_LABEL : 0);
         h.vl = (uint16_t)(r->viewer == FEED_NONE ? r->f.vl : 0);
         h.pl = (uint16_t)r->f.pl;
         char *p = d + FEED_SREC_SIZE;
@@ -251,26 +254,39 @@ static int run_order(sorter_t *S, err_t *e)
     return ERR_OK;
 }
 
+/* A spill file, O_DIRECT when the file system takes it (tmpfs does not:
+ * then through the page cache as before). */
 static int spill_open(const sorter_t *S, int *fd, err_t *e)
 {
     *fd = -1;
 #ifdef O_TMPFILE
-    *fd = open(S->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    *fd = open(S->dir, O_TMPFILE | O_RDWR | O_CLOEXEC | O_DIRECT, 0600);
+    if (*fd < 0) *fd = open(S->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 #endif
     if (*fd < 0) {   /* a file system without O_TMPFILE: a name, removed at once */
         char p[4400];
         snprintf(p, sizeof p, "%s/%s.tmp.%ld.sortXXXXXX", S->dir, S->base, (long)getpid());
-        if ((*fd = mkstemp(p)) >= 0) unlink(p);
+        if ((*fd = mkstemp(p)) >= 0) {
+            unlink(p);
+            int fl = fcntl(*fd, F_GETFL);
+            if (fl >= 0) (void)fcntl(*fd, F_SETFL, fl | O_DIRECT);   /* refused: buffered */
+        }
     }
     if (*fd < 0) return err_set(e, ERR_IO, "cannot create a spill file for the sort in %s: %s", S->dir, strerror(errno));
     return ERR_OK;
 }
 
+/* n bytes (a multiple of FEED_SPILL_ALIGN) from the aligned p. A file that
+ * refuses an O_DIRECT write (EINVAL) goes on through the page cache. */
 static int write_all(int fd, const char *p, size_t n)
 {
     while (n) {
         ssize_t w = write(fd, p, n);
         if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && errno == EINVAL) {
+            int fl = fcntl(fd, F_GETFL);
+            if (fl >= 0 && (fl & O_DIRECT) && fcntl(fd, F_SETFL, fl & ~O_DIRECT) == 0) continue;
+        }
         if (w <= 0) return -1;
         p += w;
         n -= (size_t)w;
@@ -294,23 +310,35 @@ static int spill_run(sorter_t *S, err_t *e)
                        FEED_MAX_RUNS, (unsigned long long)S->j->s.sort_memory);
     int rc = run_order(S, e), fd;
     if (rc || (rc = spill_open(S, &fd, e))) return rc;
-    S->sp[S->ns++] = (feed_src_t){.fd = fd};
-    S->wb.n = 0;
-    for (size_t k = 0; k < R->n && !rc; k++) {
+    feed_src_t *src = &S->sp[S->ns++];
+    *src = (feed_src_t){.fd = fd};
+    size_t wn = 0;
+    for (size_t k = 0; k <= R->n && !rc; k++) {
         if (k + 16 < R->n) {   /* a gather in key order: fetch ahead */
             const char *q = R->arena + R->soff[k + 16];
             __builtin_prefetch(q);
             __builtin_prefetch(q + 64);
         }
-        const char *p = R->arena + R->soff[k];
-        io_buf_put(&S->wb, p, FEED_SREC_SIZE + len_at(p));
-        if (S->wb.oom) rc = err_set(e, ERR_NOMEM, "out of memory");
-        else if ((S->wb.n >= ((size_t)1 << 20) || k + 1 == R->n) && write_all(fd, S->wb.p, S->wb.n))
-            rc = err_set(e, ERR_IO, "cannot write a spill file of the sort in %s: %s", S->dir,
-                         strerror(errno ? errno : EIO));
-        else if (S->wb.n >= ((size_t)1 << 20)) S->wb.n = 0;
+        if (k < R->n) {
+            const char *p = R->arena + R->soff[k];
+            const size_t l = FEED_SREC_SIZE + len_at(p);
+            memcpy(S->wb + wn, p, l);
+            wn += l;
+            src->size += l;
+        } else {   /* the end: zeros up to the alignment (the merge reads size bytes) */
+            const size_t pad = (FEED_SPILL_ALIGN - wn % FEED_SPILL_ALIGN) % FEED_SPILL_ALIGN;
+            memset(S->wb + wn, 0, pad);
+            wn += pad;
+        }
+        while (!rc && (wn >= FEED_SPILL_WRITE || (k == R->n && wn))) {
+            const size_t w = wn >= FEED_SPILL_WRITE ? FEED_SPILL_WRITE : wn;
+            if (write_all(fd, S->wb, w))
+                rc = err_set(e, ERR_IO, "cannot write a spill file of the sort in %s: %s", S->dir,
+                             strerror(errno ? errno : EIO));
+            memmove(S->wb, S->wb + w, wn - w);
+            wn -= w;
+        }
     }
-    S->wb.n = 0;
     R->n = R->have = 0;
     return rc;
 }
@@ -333,9 +361,15 @@ int feed_sort_job(feed_job_t *j, feed_chunk_t *ck, int eof, io_writer_t *out, er
     uint64_t line0 = 0, budget = j->s.sort_memory;
     int rc = user_ranks(&S, e);
     spill_dir(&S, j->s.out);
-    if (!rc && (!(S.sp = calloc(FEED_MAX_RUNS + 1, sizeof *S.sp)) || io_buf_init(&S.wb, (size_t)1 << 21, e)))
+    if (!rc && (!(S.sp = calloc(FEED_MAX_RUNS + 1, sizeof *S.sp)) ||
+                posix_memalign((void **)&S.wb, FEED_SPILL_ALIGN, WB_CAP)))
         rc = err_set(e, ERR_NOMEM, "out of memory");
     if (ck->cap > budget / 4) ck->cap = ck->have > budget / 4 ? ck->have : budget / 4;   /* reads within the budget */
+    /* the tie term waits for the merge (merge.c), where a viewer's lines are
+     * together and its row of ties stays in cache: here every line has
+     * another viewer and the search in its row missed (docs/feed.md) */
+    const graph_csr_t *ties = j->m.ties;
+    j->m.ties = NULL;
     while (!rc) {
         size_t used = 0;
         if ((rc = feed_read_more(j, ck, &eof, e)) ||
@@ -356,6 +390,7 @@ int feed_sort_job(feed_job_t *j, feed_chunk_t *ck, int eof, io_writer_t *out, er
         if (last) break;
         if (S.run.have + S.run.n * IDX_BYTES >= budget && (rc = spill_run(&S, e))) break;
     }
+    j->m.ties = ties;
     j->r.sort_runs = (uint32_t)S.ns;
     size_t nsrc = S.ns;
     if (!rc && !(rc = run_order(&S, e))) {   /* the last run stays in memory: one more source */
@@ -369,6 +404,6 @@ int feed_sort_job(feed_job_t *j, feed_chunk_t *ck, int eof, io_writer_t *out, er
     feed_run_t *R = &S.run;
     free(R->arena); free(R->key); free(R->perm); free(R->tmp); free(R->off); free(R->soff);
     free(S.sp); free(S.line); free(S.unk); free(S.byrank);
-    io_buf_destroy(&S.wb);
+    free(S.wb);
     return rc;
 }

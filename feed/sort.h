@@ -11,6 +11,11 @@
 #include "feed/internal.h"
 
 #define FEED_MAX_RUNS 1000
+/* Spill files are written and read in blocks of this alignment, with
+ * O_DIRECT where the file system has it: on the machines measured, filling
+ * new page-cache pages cost more CPU than the whole sort (docs/feed.md) */
+#define FEED_SPILL_ALIGN 4096
+#define FEED_SPILL_WRITE ((size_t)1 << 20)   /* bytes a spill write takes (a multiple of the alignment) */
 
 /* A record: this fixed part (FEED_SREC_SIZE bytes, copied in and out with
  * memcpy: records are unaligned in runs and spill files), then len bytes:
@@ -27,7 +32,6 @@ typedef struct feed_srec {
 #define FEED_SREC_BAD 1u
 #define FEED_SREC_NUL 2u
 #define FEED_SREC_LABEL 4u
-#define FEED_SREC_TIE 8u
 
 static inline int feed_bytes_cmp(const char *a, uint32_t al, const char *b, uint32_t bl)
 {
@@ -46,7 +50,8 @@ typedef struct feed_run {
 
 typedef struct feed_src {          /* one input of the merge: a spill file, or the last run (fd -1) */
     int fd;
-    char *buf;                /* [cap] read from the file: bytes lo..hi not used yet */
+    uint64_t size, left;      /* bytes of records in the file (padded past them to FEED_SPILL_ALIGN); not read yet */
+    char *buf;                /* [cap] FEED_SPILL_ALIGN-aligned, read from the file: bytes lo..hi not used yet */
     size_t cap, lo, hi, cur;  /* cur: bytes of the current record at lo */
     size_t k;                 /* the last run: its next record in order */
     feed_srec_t h;                 /* the current record */

@@ -272,6 +272,24 @@ void gnn_head_item_part(const gnn_head_t *h, const float *w, const float *items,
                     (int)stride, W + h->in, (int)fi, 1.0f, B, (int)w1);
 }
 
+/* Layers 2..L and the output over z [n x w_1] (the first layer's
+ * activations), next [n x max_width] the other half of the scratch:
+ * out [n]. What the ranking and the pair kernels share. */
+static void upper_layers(const gnn_head_t *h, const float *w, float *z, float *next, uint32_t n, float *out)
+{
+    for (uint32_t l = 1; l < h->n_layers; l++) {   /* z [n x w_(l-1)] -> next [n x w_l] */
+        const size_t f = h->width[l - 1], wl = h->width[l];
+        const float *Wl = layer_w(h, w, l);
+        affine(z, Wl, Wl + wl * f, next, n, f, wl, 0);
+        relu(next, (size_t)n * wl);
+        float *t = z;   /* the two halves of scratch take turns */
+        z = next;
+        next = t;
+    }
+    const float *v = out_w(h, w);
+    affine(z, v, v + h->width[h->n_layers - 1], out, n, h->width[h->n_layers - 1], 1, 0);
+}
+
 void gnn_head_score_items(const gnn_head_t *h, const float *w, const float *eu, const float *B, uint32_t n_items,
                           float *scratch, float *out)
 {
@@ -283,23 +301,76 @@ void gnn_head_score_items(const gnn_head_t *h, const float *w, const float *eu, 
         for (uint32_t k = 0; k < h->in; k++) s += W[r * fi + k] * eu[k];
         a[r] = s;
     }
-    float *z = scratch, *next = scratch + (size_t)n_items * h->max_width;
+    float *z = scratch;
     for (uint32_t i = 0; i < n_items; i++)
         for (size_t r = 0; r < w1; r++) {
             const float s = B[i * w1 + r] + a[r];
             z[i * w1 + r] = s > 0.0f ? s : 0.0f;
         }
-    for (uint32_t l = 1; l < h->n_layers; l++) {   /* z [n_items x w_(l-1)] -> next [n_items x w_l] */
+    upper_layers(h, w, z, scratch + (size_t)n_items * h->max_width, n_items, out);
+}
+
+void gnn_head_user_part(const gnn_head_t *h, const float *w, const float *users, size_t stride, uint32_t n_users,
+                        float *A)
+{
+    const size_t fi = fan_in(h, 0), w1 = h->width[0];
+    if (n_users)   /* the user half: columns 0..in of W_1; c_1 is in the item half */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n_users, (int)w1, (int)h->in, 1.0f, users,
+                    (int)stride, layer_w(h, w, 0), (int)fi, 0.0f, A, (int)w1);
+}
+
+size_t gnn_head_upper_floats(const gnn_head_t *h)
+{
+    size_t n = 0;
+    for (uint32_t l = 1; l < h->n_layers; l++) n += (size_t)h->width[l] * h->width[l - 1];
+    return n;
+}
+
+void gnn_head_upper_transpose(const gnn_head_t *h, const float *w, float *wt)
+{
+    for (uint32_t l = 1; l < h->n_layers; l++) {   /* W_l [w_l x w_(l-1)] -> [w_(l-1) x w_l] */
         const size_t f = h->width[l - 1], wl = h->width[l];
-        const float *Wl = layer_w(h, w, l);
-        affine(z, Wl, Wl + wl * f, next, n_items, f, wl, 0);
-        relu(next, (size_t)n_items * wl);
-        float *t = z;   /* the two halves of scratch take turns */
-        z = next;
-        next = t;
+        const float *W = layer_w(h, w, l);
+        for (size_t r = 0; r < wl; r++)
+            for (size_t k = 0; k < f; k++) wt[k * wl + r] = W[r * f + k];
+        wt += f * wl;
     }
-    const float *v = out_w(h, w);
-    affine(z, v, v + h->width[h->n_layers - 1], out, n_items, h->width[h->n_layers - 1], 1, 0);
+}
+
+void gnn_head_score_pairs(const gnn_head_t *h, const float *w, const float *wt, const float *A, const uint32_t *ua,
+                          const float *B, const uint32_t *ib, uint32_t n, float *out)
+{
+    const size_t w1 = h->width[0];
+    float za[GNN_HEAD_MAX_WIDTH], zb[GNN_HEAD_MAX_WIDTH];
+    for (uint32_t t = 0; t < n; t++) {
+        const float *a = A + (size_t)ua[t] * w1, *b = B + (size_t)ib[t] * w1;
+        float *z = za, *next = zb;
+        for (size_t r = 0; r < w1; r++) {
+            const float s = a[r] + b[r];
+            z[r] = s > 0.0f ? s : 0.0f;
+        }
+        const float *T = wt;
+        for (uint32_t l = 1; l < h->n_layers; l++) {
+            /* next = c_l + sum_k z[k] W_l[., k]: each output summed in k order
+             * (gnn_head_score_ref's), the loop over outputs vectorizes */
+            const size_t f = h->width[l - 1], wl = h->width[l];
+            memcpy(next, layer_w(h, w, l) + wl * f, wl * sizeof *next);
+            for (size_t k = 0; k < f; k++) {
+                const float zk = z[k], *row = T + k * wl;
+                for (size_t r = 0; r < wl; r++) next[r] += zk * row[r];
+            }
+            relu(next, wl);
+            T += f * wl;
+            float *x = z;
+            z = next;
+            next = x;
+        }
+        const uint32_t wL = h->width[h->n_layers - 1];
+        const float *v = out_w(h, w);
+        float s = v[wL];
+        for (uint32_t k = 0; k < wL; k++) s += v[k] * z[k];
+        out[t] = s;
+    }
 }
 
 /* ---- the saved blob ---- */

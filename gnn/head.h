@@ -22,6 +22,10 @@
  *                      half B = E_items W_1i^T + c_1 [n_items x w_1] is
  *                      computed once per model (gnn_head_item_part); then
  *                      one SGEMM per further layer over the items
+ *   gnn_head_score_pairs  n arbitrary (user, item) pairs from the two
+ *                      halves of layer 1 (gnn_head_user_part,
+ *                      gnn_head_item_part), then plain vectorizable loops
+ *                      per pair (a pair's bits independent of the batch)
  * The saved form (blob "head" of a model, gnn/saved.h): 8 u32 words
  * {1, in, L, w_1, w_2, w_3, w_4, 0} (unused widths 0) then the n_params
  * floats. The head reads the first `in` columns of the saved embedding
@@ -89,6 +93,24 @@ void gnn_head_item_part(const gnn_head_t *h, const float *w, const float *items,
 /* out [n_items] = s(eu, item i) from B; scratch [2 x n_items x max_width]. */
 void gnn_head_score_items(const gnn_head_t *h, const float *w, const float *eu, const float *B, uint32_t n_items,
                           float *scratch, float *out);
+
+/* A [n_users x w_1] = the user half of layer 1 (no bias: B has c_1), for
+ * user rows users[u * stride .. + in). */
+void gnn_head_user_part(const gnn_head_t *h, const float *w, const float *users, size_t stride, uint32_t n_users,
+                        float *A);
+/* The weights of layers 2..L transposed, wt [gnn_head_upper_floats(h)]
+ * (what gnn_head_score_pairs reads). */
+size_t gnn_head_upper_floats(const gnn_head_t *h);
+void gnn_head_upper_transpose(const gnn_head_t *h, const float *w, float *wt);
+/* out [n] = s(pair t) for n pairs given as rows of the two halves: user
+ * half A[ua[t]] (gnn_head_user_part), item half B[ib[t]]
+ * (gnn_head_item_part), then layers 2..L pair by pair from wt in a fixed
+ * order, not by SGEMM: a pair's score does not depend on the other pairs
+ * of the call (SGEMM's rounding depends on a row's place in the block),
+ * so rank-feed's output is the same bytes whatever the batching, threads or
+ * input order. Reference twin: gnn_head_score_ref per pair. */
+void gnn_head_score_pairs(const gnn_head_t *h, const float *w, const float *wt, const float *A, const uint32_t *ua,
+                          const float *B, const uint32_t *ib, uint32_t n, float *out);
 
 /* The blob: GNN_HEAD_BLOB_WORDS words then the parameters. */
 size_t gnn_head_blob_bytes(const gnn_head_t *h);

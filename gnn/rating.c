@@ -375,10 +375,44 @@ static int load_train(store_txn_t *t, const char *dir, graph_ratings_t *tr, doub
     return ERR_OK;
 }
 
-static int save(store_t *s, const char *name, const gnn_trainer_opts_t *o, const gnn_rating_model_t *m,
-                const float *emb, float lo, float hi, uint32_t epoch, double secs, const char *log, size_t log_len,
-                err_t *e)
+/* A rating run: the model and what a checkpoint saves and --resume
+ * restores besides it (the epoch, the best evaluation, the log). */
+typedef struct rrun {
+    store_t *s;
+    const char *name;
+    const gnn_trainer_opts_t *o;
+    gnn_rating_model_t *m;
+    const graph_ratings_t *tr, *va, *te;   /* fit, validation (n 0: no split), test */
+    const graph_interactions_t *g;
+    const graph_csr_t *fit, *valid;        /* bpr with a split: the interactions trained on and held out */
+    float lo, hi;
+    size_t n_emb;                          /* (U + I) x (dim + 2) */
+    float *emb;                            /* [n_emb] the table as of the last embed */
+    float *best_emb, *best_hw;             /* split: the best evaluation's table and head weights */
+    char *log;
+    size_t log_len, log_cap;
+    uint32_t start, best_epoch, since_best;
+    double best_metric;                    /* split: the watched metric at best_epoch (-1: none yet) */
+    double secs_before;                    /* training seconds of the runs resumed */
+    int split;
+    FILE *mlog;                            /* --metrics-log: the log's lines also go there */
+} rrun_t;
+
+typedef struct stage { const char *name; const gnn_saved_model_t *m; } stage_t;
+static int write_stage(store_txn_t *t, void *ctx, err_t *e)
 {
+    const stage_t *st = ctx;
+    return gnn_saved_stage(t, st->name, st->m, e);
+}
+static int write_unstage(store_txn_t *t, void *ctx, err_t *e) { return gnn_saved_unstage(t, ctx, e); }
+
+/* The model (final: as name, the best evaluation's table with a split) or
+ * a checkpoint of the run in progress (staged as NAME~run: parameters, Adam
+ * state, the table and head weights a final save would write so far). */
+static int save(rrun_t *r, uint32_t epoch, double secs, int final, err_t *e)
+{
+    const gnn_trainer_opts_t *o = r->o;
+    const gnn_rating_model_t *m = r->m;
     const gnn_hparams_t *h = &o->hp;
     char config[1400];
     gnn_trainer_config_text(o, config, sizeof config - 200);
@@ -391,17 +425,21 @@ static int save(store_t *s, const char *name, const gnn_trainer_opts_t *o, const
         .meta = {.n_users = m->n_users, .n_items = m->n_items, .dim = m->dim + 2, .layers = m->layers,
                  .batch_size = h->batch_size,
                  .negatives = m->loss == GNN_LOSS_BPR, .lr = h->lr, .reg = h->reg, .seed = h->seed,
-                 .step = m->step, .epoch = epoch, .best_epoch = epoch, .best_metric = -1.0, .train_seconds = secs,
+                 .step = m->step, .epoch = epoch, .best_epoch = r->split ? r->best_epoch : epoch,
+                 .best_metric = r->split ? r->best_metric : -1.0, .train_seconds = secs,
                  .arch_id = (uint32_t)h->arch,
                  .edges = GNN_SAVED_EDGE_INTERACTION | (o->edges.social ? GNN_SAVED_EDGE_SOCIAL : 0u),
-                 .lr_warmup = h->lr_warmup,
+                 .lr_warmup = h->lr_warmup, .valid_fraction = o->valid_fraction,
                  .lr_min = h->lr_min, .lr_decay = (uint32_t)h->lr_decay, .lr_epochs = h->lr_epochs,
-                 .loss = (uint32_t)m->loss, .rating_mean = m->mu, .rating_min = lo, .rating_max = hi},
-        .config = config, .emb = emb, .metrics = log, .metrics_len = log_len, .params = m->params,
-        .adam_m = m->adam_m, .adam_v = m->adam_v, .n_params = m->n_params,
-        .head = m->head.n_layers ? &m->head : NULL, .head_w = m->hw};
+                 .loss = (uint32_t)m->loss, .rating_mean = m->mu, .rating_min = r->lo, .rating_max = r->hi},
+        .config = config, .emb = r->split ? r->best_emb : r->emb, .metrics = r->log ? r->log : "",
+        .metrics_len = r->log_len, .params = m->params, .adam_m = m->adam_m, .adam_v = m->adam_v,
+        .n_params = m->n_params, .head = m->head.n_layers ? &m->head : NULL,
+        .head_w = r->split ? r->best_hw : m->hw};
     snprintf(sm.meta.arch, sizeof sm.meta.arch, "%s", gnn_arch_get(h->arch)->name);
-    return gnn_saved_put(s, name, &sm, e);
+    if (final) return gnn_saved_put(r->s, r->name, &sm, e);
+    stage_t st = {r->name, &sm};
+    return store_write(r->s, write_stage, &st, e);
 }
 
 /* One JSON line of the metrics log into buf (grown). */
@@ -409,8 +447,13 @@ static int log_line(char **buf, size_t *len, size_t *cap, const gnn_epoch_report
 {
     char line[256];
     int n = snprintf(line, sizeof line, "{\"epoch\":%u,\"loss\":%.6f,\"seconds\":%.3f", r->epoch, r->loss, r->seconds);
+    if (r->valid_rated)
+        n += snprintf(line + n, sizeof line - n, ",\"valid_rmse\":%.6f,\"valid_mae\":%.6f", r->valid_rmse, r->valid_mae);
     if (r->rated) n += snprintf(line + n, sizeof line - n, ",\"test_rmse\":%.6f,\"test_mae\":%.6f", r->rmse, r->mae);
-    for (int k = 0; r->evaluated && k < r->metrics.n_k && n < 200; k++)
+    for (int k = 0; r->evaluated && r->watch[0] == 'v' && k < r->metrics.n_k && n < 200; k++)
+        n += snprintf(line + n, sizeof line - n, ",\"valid_recall@%u\":%.6f,\"valid_ndcg@%u\":%.6f", r->metrics.k[k],
+                      r->metrics.recall[k], r->metrics.k[k], r->metrics.ndcg[k]);
+    for (int k = 0; r->evaluated && r->watch[0] != 'v' && k < r->metrics.n_k && n < 200; k++)
         n += snprintf(line + n, sizeof line - n, ",\"test_recall@%u\":%.6f,\"test_ndcg@%u\":%.6f", r->metrics.k[k],
                       r->metrics.recall[k], r->metrics.k[k], r->metrics.ndcg[k]);
     n += snprintf(line + n, sizeof line - n, "}\n");
@@ -434,10 +477,9 @@ static int check_opts(const gnn_trainer_opts_t *o, err_t *e)
     if (!(a->caps & GNN_CAP_MSE))
         return err_set(e, ERR_USAGE, "%s: --arch mf (biased matrix factorization) and lightgcn train on ratings, "
                        "not %s", what, a->name);
-    if (o->resume) return err_set(e, ERR_USAGE, "%s: --resume is not supported yet (train from the start)", what);
     if (o->init_from) return err_set(e, ERR_USAGE, "%s: --init-from is not supported yet", what);
-    if (o->valid_fraction > 0.0f)
-        return err_set(e, ERR_USAGE, "%s: --valid-fraction is not supported yet (the test split is reported)", what);
+    if (o->resume && o->init_from)
+        return err_set(e, ERR_USAGE, "--init-from starts a new run; --resume continues one: pick one");
     if (o->edges.knowledge || (o->edges.social && o->hp.arch != GNN_ARCH_LIGHTGCN))
         return err_set(e, ERR_USAGE, "%s: %s", what, o->edges.knowledge
                        ? "knowledge edges are not supported (--edges interaction or interaction,social)"
@@ -445,103 +487,261 @@ static int check_opts(const gnn_trainer_opts_t *o, err_t *e)
     return ERR_OK;
 }
 
-/* Ranking metrics of the saved table emb on the test split: dot products,
- * or the head through its scorer (what eval and infer rank with). */
-static int rank_eval(const gnn_rating_model_t *m, const float *emb, const graph_interactions_t *g,
-                     const gnn_trainer_opts_t *o, gnn_metrics_t *out, err_t *e)
+/* Ranking metrics of the saved table emb on split `target` (test, or the
+ * validation split), items of `exclude` left out: dot products, or the head
+ * through its scorer (what eval and infer rank with). */
+static int rank_eval(const gnn_rating_model_t *m, const float *emb, const graph_csr_t *exclude,
+                     const graph_csr_t *target, const gnn_trainer_opts_t *o, gnn_metrics_t *out, err_t *e)
 {
     const uint32_t w = m->dim + 2;
     const float *items = emb + (size_t)m->n_users * w;
     if (!m->head.n_layers)
-        return gnn_eval_all_ranking(emb, items, w, &g->train, &g->test, o->ks, (int)o->n_k, o->hp.threads, out, e);
+        return gnn_eval_all_ranking(emb, items, w, exclude, target, o->ks, (int)o->n_k, o->hp.threads, out, e);
     gnn_scorer_t sc;
     int rc = gnn_scorer_head(&sc, "mlp", emb, m->n_users, items, m->n_items, w, &m->head, m->hw, e);
     if (rc) return rc;
-    rc = gnn_eval_scorer(&sc, &g->train, &g->train, &g->test, o->ks, (int)o->n_k, o->hp.threads, out, e);
+    rc = gnn_eval_scorer(&sc, exclude, exclude, target, o->ks, (int)o->n_k, o->hp.threads, out, e);
     gnn_scorer_destroy(&sc);
     return rc;
 }
 
-/* Test RMSE/MAE of the current model into rep. */
-static void eval_now(gnn_rating_model_t *m, float *emb, float lo, float hi, const graph_ratings_t *te,
-                     gnn_epoch_report_t *rep)
+/* RMSE/MAE of the current table emb (embedded by the caller) on rt. */
+static void rate_now(const rrun_t *r, const graph_ratings_t *rt, int *rated, double *rmse, double *mae)
 {
+    const gnn_rating_model_t *m = r->m;
     gnn_rating_metrics_t met;
-    gnn_rating_embed(m, emb);
-    gnn_rating_eval_head(emb, m->dim + 2, m->n_users, m->n_items, m->mu, lo, hi, &m->head, m->hw, te, &met);
-    rep->rated = met.n > 0;
-    rep->rmse = met.rmse;
-    rep->mae = met.mae;
+    gnn_rating_eval_head(r->emb, m->dim + 2, m->n_users, m->n_items, m->mu, r->lo, r->hi, &m->head, m->hw, rt, &met);
+    *rated = met.n > 0;
+    *rmse = met.rmse;
+    *mae = met.mae;
 }
 
-static int train_loop(store_t *s, const char *name, const gnn_trainer_opts_t *o, graph_ratings_t *tr,
-                      const graph_ratings_t *te, const graph_interactions_t *g, gnn_rating_model_t *m, float lo,
-                      float hi, gnn_trainer_result_t *out, err_t *e)
+/* --resume: the checkpoint (the staging of an interrupted run, else the
+ * finished model) must be this run's model on this data: loss, architecture,
+ * sizes, edges, head, mean and range of the ratings, validation split. Its
+ * parameters and Adam state, step, epoch, best evaluation and log are taken
+ * over; the epochs' batches and negatives are seeded by (seed, epoch), so
+ * the run goes on as if it had not stopped. */
+static int resume_load(rrun_t *r, err_t *e)
 {
-    const size_t n_emb = ((size_t)m->n_users + m->n_items) * (m->dim + 2);
-    float *emb = malloc((n_emb ? n_emb : 1) * sizeof *emb);
-    char *log = NULL;
-    size_t log_len = 0, log_cap = 0;
-    if (!emb) return err_set(e, ERR_NOMEM, "out of memory for the embeddings");
+    gnn_rating_model_t *m = r->m;
+    const gnn_hparams_t *h = &r->o->hp;
+    store_txn_t t;
+    gnn_saved_checkpoint_t c;
+    int rc = store_read_begin(r->s, &t, e);
+    if (rc) return rc;
+    if ((rc = gnn_saved_checkpoint(&t, r->name, &c, e))) goto out;
+    const gnn_saved_meta_t *p = &c.meta;
+    const char *arch = gnn_arch_get(h->arch)->name;
+    gnn_head_t ch = {0};
+    const float *cw = NULL;
+    err_t ignore;
+    const int head_ok = !m->head.n_layers ? !c.head
+                        : c.head && !gnn_head_blob_read(c.head, c.n_head, r->name, p->dim, &ch, &cw, &ignore) &&
+                              ch.n_layers == m->head.n_layers && !memcmp(ch.width, m->head.width, sizeof ch.width);
+    if (p->loss != (uint32_t)m->loss || strcmp(p->arch, arch) || p->dim != m->dim + 2 || p->layers != m->layers ||
+        p->n_users != m->n_users || p->n_items != m->n_items || !head_ok || c.n_params != m->n_params ||
+        ((p->edges & GNN_SAVED_EDGE_SOCIAL) != 0) != (r->o->edges.social != 0)) {
+        rc = err_set(e, ERR_USAGE, "--resume: model '%s' is %s dim %u layers %u --loss %s%s on %u users x %u items; "
+                     "this run asks %s dim %u layers %u --loss %s%s on %u x %u (or another head, or edges)", r->name,
+                     p->arch, p->dim - (p->loss == GNN_LOSS_MSE || c.head ? 2 : 0), p->layers,
+                     p->loss == GNN_LOSS_MSE ? "mse" : "bpr", c.head ? " --head mlp" : "", p->n_users, p->n_items, arch,
+                     m->dim, m->layers, m->loss == GNN_LOSS_MSE ? "mse" : "bpr", m->head.n_layers ? " --head mlp" : "",
+                     m->n_users, m->n_items);
+        goto out;
+    }
+    if (p->rating_mean != m->mu || p->rating_min != r->lo || p->rating_max != r->hi ||
+        p->valid_fraction != r->o->valid_fraction) {
+        rc = err_set(e, ERR_USAGE, "--resume: model '%s' was trained on ratings of mean %g in [%g, %g], validation "
+                     "fraction %g; this run has %g in [%g, %g], %g (the training data or --valid-fraction changed)",
+                     r->name, (double)p->rating_mean, (double)p->rating_min, (double)p->rating_max,
+                     (double)p->valid_fraction, (double)m->mu, (double)r->lo, (double)r->hi,
+                     (double)r->o->valid_fraction);
+        goto out;
+    }
+    memcpy(m->params, c.params, c.n_params * sizeof *m->params);
+    memcpy(m->adam_m, c.adam_m, c.n_params * sizeof *m->adam_m);
+    memcpy(m->adam_v, c.adam_v, c.n_params * sizeof *m->adam_v);
+    m->step = p->step;
+    r->start = p->epoch;
+    r->secs_before = p->train_seconds;
+    if (r->split && p->best_epoch && c.emb && c.n_emb == r->n_emb) {   /* the best evaluation so far */
+        memcpy(r->best_emb, c.emb, r->n_emb * sizeof *r->best_emb);
+        if (cw) memcpy(r->best_hw, cw, m->head.n_params * sizeof *r->best_hw);
+        r->best_epoch = p->best_epoch;
+        r->best_metric = p->best_metric;
+    }
+    if (c.metrics_len) {
+        if (!(r->log = malloc(c.metrics_len + 1))) {
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        memcpy(r->log, c.metrics, c.metrics_len);
+        r->log[c.metrics_len] = '\0';
+        r->log_len = c.metrics_len;
+        r->log_cap = c.metrics_len + 1;
+    }
+out:
+    store_read_end(&t);
+    return rc;
+}
+
+/* The evaluation of an epoch: test RMSE/MAE (mse), the watched split
+ * (validation RMSE for mse, validation ranking for bpr; the test ranking
+ * for bpr without a split) and, with a split, the best snapshot and the
+ * patience count. */
+static int evaluate(rrun_t *r, uint32_t epoch, gnn_epoch_report_t *rep, int last, err_t *e)
+{
+    gnn_rating_model_t *m = r->m;
+    const gnn_trainer_opts_t *o = r->o;
+    const double t1 = clock_now();
+    int rc = ERR_OK;
+    gnn_rating_embed(m, r->emb);
+    rate_now(r, r->te, &rep->rated, &rep->rmse, &rep->mae);
+    double metric = -1.0;
+    if (r->va->n) {
+        rate_now(r, r->va, &rep->valid_rated, &rep->valid_rmse, &rep->valid_mae);
+        metric = rep->valid_rmse;
+    }
+    if (m->loss == GNN_LOSS_BPR && r->split) {
+        if ((rc = rank_eval(m, r->emb, r->fit, r->valid, o, &rep->metrics, e))) return rc;
+        rep->evaluated = 1;
+        metric = rep->metrics.recall[0];
+    } else if (m->loss == GNN_LOSS_BPR && r->g->test.nnz && !(rc = rank_eval(m, r->emb, &r->g->train, &r->g->test, o,
+                                                                            &rep->metrics, e))) {
+        rep->evaluated = 1;
+    }
+    rep->eval_seconds = clock_now() - t1;
+    if (rc || !r->split) return rc;
+    /* lower RMSE, higher recall is better */
+    const int better = r->best_metric < 0.0 || (m->loss == GNN_LOSS_MSE ? metric < r->best_metric
+                                                                       : metric > r->best_metric);
+    if (better) {
+        r->best_metric = metric;
+        r->best_epoch = epoch;
+        r->since_best = 0;
+        memcpy(r->best_emb, r->emb, r->n_emb * sizeof *r->emb);
+        if (m->head.n_layers) memcpy(r->best_hw, m->hw, m->head.n_params * sizeof *m->hw);
+    } else if (o->patience && ++r->since_best >= o->patience && !last) {
+        rep->stop = GNN_STOP_PATIENCE;
+    }
+    return ERR_OK;
+}
+
+static int train_loop(rrun_t *r, gnn_trainer_result_t *out, err_t *e)
+{
+    gnn_rating_model_t *m = r->m;
+    const gnn_trainer_opts_t *o = r->o;
     const double t0 = clock_now();
-    int rc = ERR_OK, ranked_last = 0;   /* the last epoch's ranking is the final one (nothing changed) */
+    int rc = ERR_OK, ranked_last = 0;   /* the last epoch's test ranking is the final one (nothing changed) */
     gnn_metrics_t last = {0};
-    uint32_t epoch = 0;
+    uint32_t epoch = r->start;
     for (; epoch < o->epochs && !rc; epoch++) {
-        gnn_epoch_report_t rep = {.epoch = epoch + 1, .epochs = o->epochs, .watch = "test"};
+        gnn_epoch_report_t rep = {.epoch = epoch + 1, .epochs = o->epochs, .watch = r->split ? "valid" : "test"};
         const double te0 = clock_now();
-        if ((rc = gnn_rating_epoch(m, &o->hp, tr, epoch, &rep.loss, e))) break;
+        if ((rc = gnn_rating_epoch(m, &o->hp, r->tr, epoch, &rep.loss, e))) break;
         rep.seconds = clock_now() - te0;
         rep.lr = gnn_lr_at(&o->hp, epoch + 1.0 - 1e-9);
         rep.eta = rep.seconds * (o->epochs - epoch - 1);
         const int timed_out = o->time_limit > 0.0f && clock_now() - t0 >= o->time_limit;
         if (timed_out && epoch + 1 < o->epochs) rep.stop = GNN_STOP_TIME;
-        if ((o->eval_every && (epoch + 1) % o->eval_every == 0) || epoch + 1 == o->epochs || timed_out) {
-            const double t1 = clock_now();
-            eval_now(m, emb, lo, hi, te, &rep);
-            if (m->loss == GNN_LOSS_BPR && g->test.nnz && !(rc = rank_eval(m, emb, g, o, &rep.metrics, e)))
-                rep.evaluated = 1;
-            ranked_last = rep.evaluated && (epoch + 1 == o->epochs || timed_out);
+        const int is_last = epoch + 1 == o->epochs || timed_out;
+        if ((o->eval_every && (epoch + 1) % o->eval_every == 0) || is_last) {
+            if ((rc = evaluate(r, epoch + 1, &rep, is_last, e))) break;
+            ranked_last = rep.evaluated && !r->split && (is_last || rep.stop);
             last = rep.metrics;
-            rep.eval_seconds = clock_now() - t1;
-            if (rc) break;
         }
-        rep.best_epoch = epoch + 1;
-        if ((rc = log_line(&log, &log_len, &log_cap, &rep, e))) break;
+        rep.best_epoch = r->split ? r->best_epoch : epoch + 1;
+        const size_t at = r->log_len;
+        if ((rc = log_line(&r->log, &r->log_len, &r->log_cap, &rep, e))) break;
+        if (r->mlog && (fputs(r->log + at, r->mlog) == EOF || fflush(r->mlog))) {
+            rc = err_set(e, ERR_IO, "--metrics-log %s: write failed", o->metrics_log);
+            break;
+        }
         if (o->on_epoch) o->on_epoch(o->ctx, &rep);
-        if (timed_out) {
+        if (timed_out || rep.stop) {
             epoch++;
             break;
         }
+        if (o->checkpoint_every && (epoch + 1) % o->checkpoint_every == 0 && epoch + 1 < o->epochs &&
+            (rc = save(r, epoch + 1, r->secs_before + clock_now() - t0, 0, e)))
+            break;
     }
-    out->epoch = out->best_epoch = epoch;
-    out->seconds = clock_now() - t0;
-    gnn_rating_embed(m, emb);
+    out->start_epoch = r->start;
+    out->epoch = epoch;
+    out->best_epoch = r->split ? r->best_epoch : epoch;
+    out->seconds = r->secs_before + clock_now() - t0;
+    if (!rc && epoch == r->start) {
+        out->nothing_to_do = 1;
+        return ERR_OK;
+    }
+    gnn_rating_embed(m, r->emb);
+    const float *emb = r->split && r->best_epoch ? r->best_emb : r->emb;
+    const float *hw = r->split && r->best_epoch ? r->best_hw : m->hw;
+    if (!rc && r->split && !r->best_epoch) {   /* never evaluated (eval_every past the end): the last epoch */
+        memcpy(r->best_emb, r->emb, r->n_emb * sizeof *r->emb);
+        if (m->head.n_layers) memcpy(r->best_hw, m->hw, m->head.n_params * sizeof *m->hw);
+        r->best_epoch = epoch;
+    }
     if (!rc) {
         gnn_rating_metrics_t met;
-        gnn_rating_eval_head(emb, m->dim + 2, m->n_users, m->n_items, m->mu, lo, hi, &m->head, m->hw, te, &met);
+        gnn_rating_eval_head(emb, m->dim + 2, m->n_users, m->n_items, m->mu, r->lo, r->hi, &m->head, hw, r->te, &met);
         out->n_rated = met.n;
         out->rmse = met.rmse;
         out->mae = met.mae;
-        rc = save(s, name, o, m, emb, lo, hi, epoch, out->seconds, log ? log : "", log_len, e);
+        rc = save(r, epoch, out->seconds, 1, e);
     }
-    if (!rc && g->test.nnz) {
+    if (!rc && r->g->test.nnz) {
         if (ranked_last) out->test = last;
-        else rc = rank_eval(m, emb, g, o, &out->test, e);
+        else {
+            float *keep = NULL;   /* the head weights the saved table goes with */
+            if (hw != m->hw && m->head.n_layers) {
+                if (!(keep = malloc(m->head.n_params * sizeof *keep))) return err_set(e, ERR_NOMEM, "out of memory");
+                memcpy(keep, m->hw, m->head.n_params * sizeof *keep);
+                memcpy(m->hw, hw, m->head.n_params * sizeof *keep);
+            }
+            rc = rank_eval(m, emb, &r->g->train, &r->g->test, o, &out->test, e);
+            if (keep) memcpy(m->hw, keep, m->head.n_params * sizeof *keep);
+            free(keep);
+        }
         out->have_test = rc == 0;
     }
-    free(emb);
-    free(log);
     return rc;
+}
+
+/* A validation split of the training ratings: each goes to va with
+ * probability frac (a seeded stream of its own), the rest to fit. */
+static int ratings_holdout(const graph_ratings_t *tr, double frac, uint64_t seed, graph_ratings_t *fit,
+                           graph_ratings_t *va, err_t *e)
+{
+    graph_ratings_t *d[2] = {fit, va};
+    const size_t n = tr->n ? tr->n : 1;
+    for (int k = 0; k < 2; k++) {
+        d[k]->n = 0;
+        d[k]->user = malloc(n * sizeof *tr->user);
+        d[k]->item = malloc(n * sizeof *tr->item);
+        d[k]->rating = malloc(n * sizeof *tr->rating);
+        if (!d[k]->user || !d[k]->item || !d[k]->rating)
+            return err_set(e, ERR_NOMEM, "out of memory for the validation split");
+    }
+    rng_t g;
+    rng_seed_stream(&g, seed, 0x76616c6964ULL);   /* "valid" */
+    for (uint64_t k = 0; k < tr->n; k++) {
+        graph_ratings_t *x = d[rng_double(&g) < frac];
+        x->user[x->n] = tr->user[k];
+        x->item[x->n] = tr->item[k];
+        x->rating[x->n++] = tr->rating[k];
+    }
+    return ERR_OK;
 }
 
 int gnn_rating_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, gnn_trainer_result_t *out, err_t *e)
 {
-    graph_ratings_t tr = {0}, te = {0};
+    graph_ratings_t all = {0}, tr = {0}, va = {0}, te = {0};
     graph_interactions_t g;
     gnn_rating_model_t m = {0};
     graph_typed_t typed = {0};
-    graph_csr_t adj = {0};
+    graph_csr_t adj = {0}, fit = {0}, valid = {0};
     store_txn_t t;
     double mu = 0.0;
     float lo = 0.0f, hi = 0.0f;
@@ -551,14 +751,26 @@ int gnn_rating_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, gn
     int rc = check_opts(o, e);
     if (rc) return rc;
     if ((rc = store_read_begin(s, &t, e))) return rc;
-    const int bpr = o->hp.loss != GNN_LOSS_MSE;
+    const int bpr = o->hp.loss != GNN_LOSS_MSE, split = o->valid_fraction > 0.0f;
     if (!(rc = graph_load_interactions(&t, &g, e))) have_g = 1;
-    if (!rc) rc = bpr ? pairs_of(&g.train, &tr, e) : load_train(&t, s->dir, &tr, &mu, &lo, &hi, e);
+    /* bpr's split is graph_csr_holdout's, the BPR trainer's: the fit part is trained on */
+    if (!rc && bpr && split) rc = graph_csr_holdout(&g.train, o->valid_fraction, o->hp.seed, &fit, &valid, e);
+    if (!rc) rc = bpr ? pairs_of(split ? &fit : &g.train, &tr, e) : load_train(&t, s->dir, &all, &mu, &lo, &hi, e);
     if (!rc && !bpr) rc = graph_load_ratings(&t, STORE_TEST, &te, e);
     const uint32_t layers = gnn_arch_get(o->hp.arch)->caps & GNN_CAP_PROPAGATES ? o->hp.layers : 0;
     if (!rc && layers && o->edges.social) rc = graph_typed_load(&t, &g.train, &o->edges, &typed, e);
     else if (!rc && layers) rc = graph_norm_bipartite(&g.train, &adj, e);
     store_read_end(&t);
+    if (!rc && !bpr && split) {   /* mse: the mean of the ratings trained on */
+        if (!(rc = ratings_holdout(&all, o->valid_fraction, o->hp.seed, &tr, &va, e))) {
+            double sum = 0.0;
+            for (uint64_t k = 0; k < tr.n; k++) sum += tr.rating[k];
+            mu = tr.n ? sum / (double)tr.n : mu;
+        }
+    } else if (!rc && !bpr) {
+        tr = all;
+        all = (graph_ratings_t){0};
+    }
     gnn_head_t head = {0};
     static const uint32_t mlp_default[] = {64, 32};
     if (!rc && o->hp.head == GNN_HEAD_MLP)
@@ -566,18 +778,52 @@ int gnn_rating_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, gn
     if (!rc) rc = gnn_rating_init_head(&m, g.n_users, g.n_items, o->hp.dim, (float)mu, &head, o->hp.seed, e);
     if (!rc && bpr) {
         m.loss = GNN_LOSS_BPR;
-        m.train = &g.train;
+        m.train = split ? &fit : &g.train;
     }
     if (!rc && layers) rc = gnn_rating_graph(&m, o->edges.social ? &typed.adj : &adj, layers, e);
+    rrun_t r = {.s = s, .name = name, .o = o, .m = &m, .tr = &tr, .va = &va, .te = &te, .g = &g, .fit = &fit,
+                .valid = &valid, .lo = lo, .hi = hi, .best_metric = -1.0, .split = split};
     if (!rc) {
-        gnn_trainer_note_t n = {.kind = GNN_NOTE_START, .n_users = g.n_users, .n_items = g.n_items, .n_train = tr.n};
-        if (o->on_note) o->on_note(o->ctx, &n);
-        rc = train_loop(s, name, o, &tr, &te, &g, &m, lo, hi, out, e);
+        r.n_emb = ((size_t)m.n_users + m.n_items) * (m.dim + 2);
+        const size_t n = r.n_emb ? r.n_emb : 1;
+        if (!(r.emb = malloc(n * sizeof *r.emb)) || (split && !(r.best_emb = malloc(n * sizeof *r.best_emb))) ||
+            (split && !(r.best_hw = malloc((head.n_params + 1) * sizeof *r.best_hw))))
+            rc = err_set(e, ERR_NOMEM, "out of memory for the embeddings");
     }
+    if (!rc && o->checkpoint_every && strlen(name) + strlen(GNN_SAVED_STAGE_SUFFIX) > GNN_SAVED_NAME_MAX)
+        rc = err_set(e, ERR_USAGE, "model name of %zu bytes: checkpoints need at most %zu (or --checkpoint-every 0)",
+                     strlen(name), (size_t)GNN_SAVED_NAME_MAX - strlen(GNN_SAVED_STAGE_SUFFIX));
+    if (!rc && o->resume) {
+        if (!(rc = resume_load(&r, e))) {
+            gnn_trainer_note_t n = {.kind = GNN_NOTE_RESUME, .start_epoch = r.start, .best_epoch = r.best_epoch,
+                                    .best_metric = r.best_metric, .watch = split ? "valid" : "test"};
+            if (o->on_note) o->on_note(o->ctx, &n);
+        }
+    } else if (!rc) {   /* a fresh run abandons the checkpoint of an interrupted one */
+        if (!(rc = store_read_begin(s, &t, e))) {
+            const int staged = gnn_saved_staged(&t, name);
+            store_read_end(&t);
+            if (staged) rc = store_write(s, write_unstage, (void *)name, e);
+        }
+    }
+    if (!rc && o->metrics_log && !(r.mlog = fopen(o->metrics_log, o->resume ? "a" : "w")))
+        rc = err_set(e, ERR_USAGE, "--metrics-log %s: cannot write", o->metrics_log);
+    if (!rc) {
+        gnn_trainer_note_t n = {.kind = GNN_NOTE_START, .n_users = g.n_users, .n_items = g.n_items, .n_train = tr.n,
+                                .split = split};
+        if (o->on_note) o->on_note(o->ctx, &n);
+        rc = train_loop(&r, out, e);
+    }
+    free(r.emb); free(r.best_emb); free(r.best_hw); free(r.log);
+    if (r.mlog) fclose(r.mlog);
     gnn_rating_destroy(&m);
     graph_typed_destroy(&typed);
     graph_csr_destroy(&adj);
+    graph_csr_destroy(&fit);
+    graph_csr_destroy(&valid);
+    graph_ratings_destroy(&all);
     graph_ratings_destroy(&tr);
+    graph_ratings_destroy(&va);
     graph_ratings_destroy(&te);
     if (have_g) graph_interactions_destroy(&g);
     return rc;

@@ -152,8 +152,20 @@ int gnn_rating_eval_saved(store_txn_t *t, const char *name, gnn_rating_metrics_t
  * the training ratings (ERR_USAGE when the store has none, or some
  * training interactions have none), o->epochs epochs, test RMSE/MAE every
  * o->eval_every epochs when the test split has ratings, the ranking
- * metrics at the end, the model saved as name. No validation split and no
- * --resume yet (ERR_USAGE). */
+ * metrics at the end, the model saved as name.
+ * o->valid_fraction > 0: a validation split of the training data (mse:
+ * each rating held out with that probability, a seeded stream of its own,
+ * mu the mean of the rest; bpr: graph_csr_holdout, as the BPR trainer's)
+ * is evaluated every o->eval_every epochs instead of being trained on: the
+ * validation RMSE (mse; lower is better) or recall at the first k (bpr) is
+ * watched, the best evaluation's table and head weights are what is saved
+ * (meta.best_epoch, best_metric), and o->patience evaluations without
+ * improvement stop the run. o->checkpoint_every stages a checkpoint
+ * (NAME~run: parameters, Adam state, step, epoch, the best evaluation, the
+ * log); o->resume continues the staging of an interrupted run, else the
+ * saved model, up to o->epochs: batches and negatives are seeded by
+ * (seed, epoch), so N epochs and N/2 + --resume N/2 give the same bits
+ * (tests/cli_rating_resume.sh). --init-from: ERR_USAGE. */
 int gnn_rating_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, gnn_trainer_result_t *out, err_t *e);
 
 #endif

@@ -473,7 +473,8 @@ int gnn_saved_checkpoint(store_txn_t *t, const char *name, gnn_saved_checkpoint_
     c->adam_v = v[2];
     c->n_params = n[0];
     if ((rc = get_floats_opt(t, as, GNN_SAVED_KEY_EMB, &c->emb, &c->n_emb, e)) ||
-        (rc = get_floats_opt(t, as, GNN_SAVED_KEY_EMB_ENTITIES, &c->emb_entities, &c->n_emb_entities, e)))
+        (rc = get_floats_opt(t, as, GNN_SAVED_KEY_EMB_ENTITIES, &c->emb_entities, &c->n_emb_entities, e)) ||
+        (rc = get_floats_opt(t, as, GNN_SAVED_KEY_HEAD, &c->head, &c->n_head, e)))
         return rc;
     rc = gnn_saved_blob(t, as, GNN_SAVED_KEY_METRICS, &p, &len, e);
     if (rc == ERR_NOTFOUND) return ERR_OK;

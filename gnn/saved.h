@@ -263,6 +263,8 @@ typedef struct gnn_saved_checkpoint {
     size_t n_emb_entities;
     const char *metrics;      /* metrics log so far (not NUL-terminated) */
     size_t metrics_len;
+    const float *head;        /* [n_head] its MLP head's blob (gnn_head_blob_read), NULL if none */
+    size_t n_head;
 } gnn_saved_checkpoint_t;
 
 /* Read the checkpoint --resume continues: the staging of name if a run was

@@ -166,8 +166,8 @@ int gnn_trainer_check_resume(const gnn_trainer_opts_t *o, const char *name, uint
     const gnn_hparams_t *h = &o->hp;
     const char *arch = gnn_arch_get(h->arch)->name;
     if (p->loss != (uint32_t)h->loss)
-        return err_set(e, ERR_USAGE, "--resume: model '%s' was trained with --loss %s; this run asks --loss %s "
-                       "(--resume of a --loss mse run is not supported yet)", name,
+        return err_set(e, ERR_USAGE, "--resume: model '%s' was trained with --loss %s; this run asks --loss %s",
+                       name,
                        p->loss == GNN_LOSS_MSE ? "mse" : "bpr", h->loss == GNN_LOSS_MSE ? "mse" : "bpr");
     if (strcmp(p->arch, arch) || p->dim != h->dim || p->layers != h->layers || p->n_users != n_users ||
         p->n_items != n_items)

@@ -56,6 +56,8 @@ typedef struct gnn_epoch_report {
     gnn_metrics_t metrics;
     int rated;                /* --loss mse: rmse and mae below are the test ratings' */
     double rmse, mae;
+    int valid_rated;          /* --loss mse with --valid-fraction: the validation ratings' (what is watched) */
+    double valid_rmse, valid_mae;
     double eval_seconds;
     gnn_stop_t stop;          /* GNN_STOP_PATIENCE, _TIME: the run stops after this epoch */
     uint32_t best_epoch;      /* epoch of the saved embeddings so far */

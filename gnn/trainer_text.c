@@ -70,6 +70,7 @@ void gnn_trainer_epoch_text(const gnn_trainer_opts_t *o, const gnn_epoch_report_
     for (int k = 0; p->evaluated && k < p->metrics.n_k; k++)
         put(&t, "  %s recall@%u %.4f ndcg@%u %.4f", p->watch, p->metrics.k[k], p->metrics.recall[k], p->metrics.k[k],
             p->metrics.ndcg[k]);
+    if (p->valid_rated) put(&t, "  valid rmse %.4f mae %.4f", p->valid_rmse, p->valid_mae);
     if (p->rated) put(&t, "  test rmse %.4f mae %.4f", p->rmse, p->mae);
     if (p->stop == GNN_STOP_PATIENCE)
         put(&t, "  (no improvement in %u evaluations: stopping; best epoch %u)", o->patience, p->best_epoch);

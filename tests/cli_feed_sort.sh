@@ -39,6 +39,15 @@ check "--sort-memory 16384: several runs spilled ($runs)" test "${runs:-0}" -gt 
 check "... the same bytes" cmp -s "$tmp/g.tsv" "$tmp/s2.tsv"
 rf --candidates "$tmp/shuf.tsv" --out "$tmp/s3.tsv" --sort-memory 65536 --threads 1 --chunk-bytes 4096 2>/dev/null
 check "... with 1 thread and 4 KiB reads too" cmp -s "$tmp/g.tsv" "$tmp/s3.tsv"
+# spill files are O_DIRECT where the file system takes it (here, beside --out);
+# tmpfs does not: a spill in /dev/shm goes through the page cache, same bytes
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+  shm=$(mktemp -d /dev/shm/gnnrec-feed-sort.XXXXXX)
+  TMPDIR=$shm rf --candidates "$tmp/shuf.tsv" --out - --sort-memory 16384 --chunk-bytes 4096 2>"$tmp/err" >"$tmp/s4.tsv"
+  check "spilled on tmpfs (no O_DIRECT): the same bytes" \
+    sh -c "cmp -s '$tmp/g.tsv' '$tmp/s4.tsv' && grep -q 'runs spilled' '$tmp/err'"
+  rm -rf "$shm"
+fi
 rf --candidates "$tmp/grouped.tsv" --out "$tmp/g.jsonl" --format jsonl 2>/dev/null
 rf --candidates "$tmp/shuf.tsv" --out "$tmp/s.jsonl" --format jsonl --sort-memory 65536 2>/dev/null
 check "jsonl: shuffled = grouped" cmp -s "$tmp/g.jsonl" "$tmp/s.jsonl"

@@ -5,7 +5,8 @@
 # (eval ranks through the head's scorer, train through the same); the same
 # numbers on 1 and 2 threads; infer's top item of a user has the score
 # `infer --pairs` predicts for that pair (the ranking kernel and the pair
-# path agree); the model's config names the head; a head model is not a dot
+# path agree); rank-feed's content term is the head's score (the mean of
+# --pairs over a post's items), sorted or not; the model's config names the head; a head model is not a dot
 # model (different metrics); refusals (gcn, bad --mlp-layers, fold-in of
 # new users) exit 2 with a reason.
 # usage: cli_head.sh PATH/TO/gnnrec
@@ -15,14 +16,7 @@ quiet() { "$@" >/dev/null 2>&1; }
 status() { local want=$1; shift; "$@" >/dev/null 2>"$tmp/err"; [ $? -eq "$want" ]; }
 close() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; exit !(d < 2e-4 && d > -2e-4) }'; }
 
-# 60 users x 50 items, ratings 1..5 with a user and an item effect; a tenth as test
-awk 'BEGIN { for (u = 0; u < 60; u++) for (i = 0; i < 50; i++) if ((u * 7 + i * 3) % 4 == 0) {
-    r = 1 + int((u % 5 + i % 3 + (u * i) % 2) * 4 / 7); printf "u%d\ti%d\t%d\n", u, i, r } }' >"$tmp/all.tsv"
-awk 'NR % 10 == 0' "$tmp/all.tsv" >"$tmp/test.tsv"
-awk 'NR % 10 != 0' "$tmp/all.tsv" >"$tmp/train.tsv"
-s="$tmp/rated"; im="$tmp/implicit"
-quiet $g build-graph --store "$s" --delim tab --columns user,item,rating --interactions "$tmp/train.tsv" --test "$tmp/test.tsv"
-quiet $g build-graph --store "$im" --delim tab --columns user,item --interactions "$tmp/train.tsv" --test "$tmp/test.tsv"
+rated_stores   # $s (ratings) and $im (the same pairs, implicit); $tmp/train.tsv, test.tsv
 common="--dim 8 --epochs 10 --batch-size 64 --lr 0.01 --reg 0.05 --eval-every 0"
 
 out=$($g train --store "$s" --arch mf --loss mse --head mlp --mlp-layers 16,8 $common --threads 1 --model h1 2>/dev/null)
@@ -58,6 +52,32 @@ cut -f3 <<<"$top" >"$tmp/top"
 check "... none of them u5's training items" awk -F'\t' 'NR == FNR { if ($1 == "u5") seen[$2] = 1; next } seen[$1] { exit 1 }' "$tmp/train.tsv" "$tmp/top"
 quiet $g train --store "$im" --arch lightgcn --layers 2 --head mlp $common --threads 1 --model hl
 check "lightgcn --head mlp trains and evaluates" bash -c "$g eval --store $im --model hl --json | grep -q 'recall@20'"
+
+# rank-feed's content term through the head (not the dot product of the rows):
+# each post's term is the mean of `infer --pairs` over its items (bpr: the
+# pair's score itself); the ranking follows it; a shuffled file (the external
+# sort) and 1 or 2 threads give the same bytes
+awk 'BEGIN { for (v = 0; v < 6; v++) for (p = 0; p < 8; p++) {
+    printf "u%d\tp%d_%d\tu%d\ti%d%s\t\n", v * 3, v, p, (v + p) % 60, (v * 7 + p * 5) % 50, p % 3 ? "" : "|i" (p * 3) % 50 } }' |
+  LC_ALL=C sort -s -t"$(printf '\t')" -k1,1 >"$tmp/cands"   # viewers in byte order, as the sort puts them
+only_content="--weights.author 0 --weights.tie 0 --weights.recency 0 --top 8 --author-cap 0"
+$g rank-feed --store "$im" --model hb --candidates "$tmp/cands" --out "$tmp/feed1" $only_content --threads 1 2>/dev/null
+awk -F'\t' '{ n = split($4, it, "|"); for (k = 1; k <= n; k++) print $1, it[k] }' "$tmp/cands" | sort -u >"$tmp/fpairs"
+$g infer --store "$im" --model hb --pairs "$tmp/fpairs" >"$tmp/fpred"
+awk -F'\t' 'NR == FNR { pr[$1 " " $2] = $3; next }
+  FILENAME ~ /cands$/ { n = split($4, it, "|"); s = 0; for (k = 1; k <= n; k++) s += pr[$1 " " it[k]]; want[$2] = s / n; next }
+  { d = $6 - want[$3]; if (d < 0) d = -d; if (d > 2e-4 * (1 + (want[$3] < 0 ? -want[$3] : want[$3]))) bad++; rows++ }
+  END { exit !(rows == 48 && bad == 0) }' "$tmp/fpred" "$tmp/cands" "$tmp/feed1"
+check "rank-feed's content term with a head is the mean of infer --pairs over the post's items (48 rows)" test $? -eq 0
+check "... and each viewer's ranking follows it" awk -F'\t' '$1 == pv && $5 > ps + 1e-9 { exit 1 } { pv = $1; ps = $5 }' "$tmp/feed1"
+shuf --random-source="$tmp/cands" "$tmp/cands" >"$tmp/cands_shuf"
+$g rank-feed --store "$im" --model hb --candidates "$tmp/cands_shuf" --out "$tmp/feed2" $only_content --threads 2 2>/dev/null
+check "... the same bytes shuffled (the sort) on 2 threads" cmp -s "$tmp/feed1" "$tmp/feed2"
+echo "u3 i1" >"$tmp/pair1"; printf 'u3\tq1\tu4\ti1\t\n' >"$tmp/cand1"
+pm=$($g infer --store "$s" --model h1 --pairs "$tmp/pair1" | cut -f3)
+fm=$($g rank-feed --store "$s" --model h1 --candidates "$tmp/cand1" --out - $only_content 2>/dev/null | cut -f6)
+check "mse head: content term + mean is --pairs' prediction ($fm + $mu vs $pm)" \
+  close "$(awk -v a="$fm" -v b="$mu" 'BEGIN { v = a + b; print (v > 5 ? 5 : v < 1 ? 1 : v) }')" "$pm"
 
 check "--head mlp with gcn: exit 2" status 2 $g train --store "$im" --arch gcn --head mlp --epochs 1
 check "... naming mf and lightgcn" grep -q "head mlp: --arch mf .* and lightgcn" "$tmp/err"

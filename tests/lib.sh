@@ -12,6 +12,20 @@ check() {   # check "what" command...
   if "$@"; then echo "ok   $what"; else echo "FAIL $what"; failed=$((failed + 1)); fi
 }
 jget() { sed -n "s/.*\"$2\":\([0-9.e+-]*\).*/\1/p" <<<"$1"; }   # jget JSON key
+# rated_stores: the rating tests' fixture: 60 users x 50 items, ratings 1..5
+# with a user and an item effect, a tenth as test, in $tmp/{all,train,test}.tsv;
+# store $s keeps the ratings, store $im the same pairs implicit.
+rated_stores() {
+  awk 'BEGIN { for (u = 0; u < 60; u++) for (i = 0; i < 50; i++) if ((u * 7 + i * 3) % 4 == 0) {
+      r = 1 + int((u % 5 + i % 3 + (u * i) % 2) * 4 / 7); printf "u%d\ti%d\t%d\n", u, i, r } }' >"$tmp/all.tsv"
+  awk 'NR % 10 == 0' "$tmp/all.tsv" >"$tmp/test.tsv"
+  awk 'NR % 10 != 0' "$tmp/all.tsv" >"$tmp/train.tsv"
+  s="$tmp/rated"; im="$tmp/implicit"
+  "$g" build-graph --store "$s" --delim tab --columns user,item,rating --interactions "$tmp/train.tsv" \
+    --test "$tmp/test.tsv" >/dev/null 2>&1
+  "$g" build-graph --store "$im" --delim tab --columns user,item --interactions "$tmp/train.tsv" \
+    --test "$tmp/test.tsv" >/dev/null 2>&1
+}
 report() {
   echo "$n checks, $failed failed"
   [ "$failed" -eq 0 ]

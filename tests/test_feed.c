@@ -26,7 +26,7 @@ static void test_terms(void)
     uint32_t bad[] = {3};
     graph_csr_t none;
     CHECK(graph_social_sym(&none, 3, ta, bad, 1, 0, NULL) == ERR_STORE);   /* user 3 of 3 */
-    feed_model_t m = {users, content, 3, 2, 2, &ties};
+    feed_model_t m = {users, content, 3, 2, 2, &ties, NULL, NULL, NULL, NULL};
     CHECK(feed_tie(&m, 0, 2) && feed_tie(&m, 2, 0));
     CHECK(!feed_tie(&m, 1, 1) && !feed_tie(&m, 0, 1) && !feed_tie(&m, 7, 0));
 

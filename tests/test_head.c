@@ -92,6 +92,29 @@ static void twins(void)
     CHECK_MSG(worst < 1e-4, "ranking kernel off by %g", worst);
     gnn_scorer_destroy(&sc);
 
+    /* pairs from the two halves of layer 1 (rank-feed's kernel), users and
+     * items in any order and repeated, against the plain pair */
+    enum { NP = 37 };
+    const uint32_t w1 = h.width[0];
+    float A[NU * 16], B[NI * 16], ps[NP], ps1[NP], wt[16 * 16 * 3];
+    uint32_t pu[NP], pi[NP];
+    CHECK(w1 <= 16 && h.max_width <= 16);
+    gnn_head_user_part(&h, w, emb, W, NU, A);
+    gnn_head_item_part(&h, w, emb + NU * W, W, NI, B);
+    for (uint32_t t = 0; t < NP; t++) { pu[t] = (t * 5 + 1) % NU; pi[t] = (t * 11 + 3) % NI; }
+    CHECK(gnn_head_upper_floats(&h) <= sizeof wt / sizeof *wt);
+    gnn_head_upper_transpose(&h, w, wt);
+    gnn_head_score_pairs(&h, w, wt, A, pu, B, pi, NP, ps);
+    for (uint32_t t = 0; t < NP; t++) gnn_head_score_pairs(&h, w, wt, A, pu + t, B, pi + t, 1, ps1 + t);
+    CHECK(!memcmp(ps, ps1, sizeof ps));   /* a pair's bits do not depend on the batch */
+    worst = 0.0;
+    for (uint32_t t = 0; t < NP; t++) {
+        const double d = fabs(ps[t] - gnn_head_score_ref(&h, w, emb + pu[t] * W, emb + (NU + pi[t]) * W));
+        if (d > worst) worst = d;
+    }
+    CHECK_MSG(worst < 1e-4, "pair kernel off by %g", worst);
+    CHECK(ps[0] != ps[1]);   /* different pairs score differently: the check above can fail */
+
     /* the blob: round trip, and damage is refused */
     const size_t nb = gnn_head_blob_bytes(&h);
     float *blob = malloc(nb);
