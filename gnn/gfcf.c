@@ -125,6 +125,10 @@ int gnn_gfcf_init(gnn_gfcf_t *m, const graph_csr_t *r, const gnn_gfcf_params_t *
             return err_set(e, ERR_USAGE, "chebycf: order %u out of 1..%u", p->cheby_order, GNN_CHEBY_MAX_ORDER);
         }
         gnn_chebycf_coeffs(p->cheby_order, p->cheby_phi, m->coef);
+        if ((rc = gnn_chebycf_layout(m, e))) {
+            gnn_gfcf_destroy(m);
+            return rc;
+        }
     }
     return ERR_OK;
 }
@@ -148,6 +152,11 @@ void gnn_gfcf_destroy(gnn_gfcf_t *m)
     free(m->rev_ptr);
     free(m->rev_item);
     free(m->rev_w);
+    free(m->ch_inew);
+    free(m->ch_du_inv);
+    free(m->ch_di4);
+    graph_csr_destroy(&m->ch_r);
+    graph_csr_destroy(&m->ch_rt);
     free(m->v_own);
     free(m->s_own);
     memset(m, 0, sizeof *m);

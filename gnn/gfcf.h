@@ -83,6 +83,13 @@ typedef struct gnn_gfcf {
     float *di_pre, *di_post;  /* chebycf: [I] Di^-b, Di^b (0 for an empty column) */
     float *di_pre_is;         /* chebycf: [I] Di^-b-1/2 (s0 Di^-1/2, the first hop of s0 P) */
     double coef[GNN_CHEBY_MAX_ORDER + 1];   /* chebycf: c_0..c_K */
+    /* chebycf's scorer: R and R^T with items and users renumbered by
+     * descending degree (gnn_chebycf_layout, from gnn_gfcf_init), so the
+     * rows that most non-zeros read are contiguous in its buffers */
+    uint32_t *ch_inew;        /* [I] item -> its rank */
+    graph_csr_t ch_r, ch_rt;  /* [U x I], [I x U] in ranks */
+    float *ch_du_inv;         /* [U] 1/Du by user rank */
+    float *ch_di4;            /* [I] 4/Di by item rank (0 for an empty column) */
     /* itemknn: v [I x k] the similarities of each item's k neighbours, best
      * first, idx [I x k] their items (padding: weight 0); rev the reversed
      * lists: for item i, the (j, sim) with i among j's neighbours */
@@ -150,6 +157,9 @@ int gnn_chebycf_score(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32
                       err_t *e);
 int gnn_chebycf_score_ref(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32_t *rows, uint32_t n,
                           float *out, err_t *e);
+/* The renumbered copy of R that gnn_chebycf_score reads (ch_*; freed by
+ * gnn_gfcf_destroy). Needs rt and the degrees. */
+int gnn_chebycf_layout(gnn_gfcf_t *m, err_t *e);
 
 /* itemknn (gnn/itemknn.c): the neighbour tables of the fit (v_own, idx_own,
  * s_own = the mean similarity of the t-th neighbour), or saved tables
