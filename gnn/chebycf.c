@@ -132,17 +132,25 @@ static inline cheb_row_t row_sum(const cheb_row_t *src, const uint32_t *col, uin
     return s0 + s1;
 }
 
-/* One Chebyshev step on a block in the scaled basis u_k = Di^-1/2 T_k (item
- * ranks x CHEB_W queries): u2 <- 2 u1 - 4 Di^-1 (u1 R^T Du^-1) R - u2,
- * acc += c u2. With Di^-1/2 folded into the basis both gather passes are
- * plain sums of rows. tu [U] scratch. */
-static void cheb_step(const gnn_gfcf_t *m, const cheb_row_t *u1, cheb_row_t *u2, cheb_row_t *acc, cheb_row_t *tu,
-                      float c)
+/* The user half of y P in the scaled basis: tu[v] = Du^-1 sum over v's
+ * items of u[i]. */
+static void user_pass(const gnn_gfcf_t *m, const cheb_row_t *u, cheb_row_t *tu)
 {
-    const graph_csr_t *r = &m->ch_r, *rt = &m->ch_rt;
-    for (uint32_t v = 0; v < r->n_rows; v++) tu[v] = m->ch_du_inv[v] * row_sum(u1, r->col, r->ptr[v], r->ptr[v + 1]);
+    const graph_csr_t *r = &m->ch_r;
+    for (uint32_t v = 0; v < r->n_rows; v++) tu[v] = m->ch_du_inv[v] * row_sum(u, r->col, r->ptr[v], r->ptr[v + 1]);
+}
+
+/* The item half and the Chebyshev step, fused: with z[i] = sum over i's
+ * users of tu[v] (so 4 Di^-1 z = 4 Di^-1/2 (T P)),
+ * u2 <- a u1 - b 4 Di^-1 z - g u2 and acc += c u2. The recurrence
+ * T_k = 2 T_{k-1} L~ - T_{k-2} = 2 T_{k-1} - 4 T_{k-1} P - T_{k-2} is
+ * (a, b, g) = (2, 1, 1); T_1 = T_0 - 2 T_0 P is (1, 1/2, 0). */
+static void item_pass(const gnn_gfcf_t *m, const cheb_row_t *tu, const cheb_row_t *u1, cheb_row_t *u2,
+                      cheb_row_t *acc, float a, float b, float g, float c)
+{
+    const graph_csr_t *rt = &m->ch_rt;
     for (uint32_t i = 0; i < rt->n_rows; i++) {
-        u2[i] = 2.0f * u1[i] - m->ch_di4[i] * row_sum(tu, rt->col, rt->ptr[i], rt->ptr[i + 1]) - u2[i];
+        u2[i] = a * u1[i] - (b * m->ch_di4[i]) * row_sum(tu, rt->col, rt->ptr[i], rt->ptr[i + 1]) - g * u2[i];
         acc[i] += c * u2[i];
     }
 }
@@ -159,45 +167,43 @@ int gnn_chebycf_score(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32
     float *tb = aligned_alloc(sizeof(cheb_row_t), blk * sizeof *tb);
     float *acc = aligned_alloc(sizeof(cheb_row_t), blk * sizeof *acc);
     float *tu = aligned_alloc(sizeof(cheb_row_t), ((size_t)nu + 1) * sizeof(cheb_row_t));
-    float *w = calloc((size_t)nu + 1, sizeof *w), *y = calloc((size_t)ni + 1, sizeof *y);
-    uint32_t *touched = malloc(((size_t)nu + 1) * sizeof *touched);
     int rc = ERR_OK;
-    if (!x || !ta || !tb || !acc || !tu || !w || !y || !touched) {
+    if (!x || !ta || !tb || !acc || !tu) {
         rc = err_set(e, ERR_NOMEM, "chebycf: out of memory for %u queries", n);
         goto done;
     }
     /* ideal term: out = s0 V V^T (weighted and normalized below) */
     gnn_gfcf_ideal(m, m->di_pre, hist, rows, n, x, out);
+    const float c0 = (float)m->coef[0];
     for (uint32_t q0 = 0; q0 < n; q0 += CHEB_W) {
         const uint32_t nb = n - q0 < CHEB_W ? n - q0 : CHEB_W;
-        memset(ta, 0, blk * sizeof *ta);
-        memset(tb, 0, blk * sizeof *tb);   /* unused columns stay 0 */
-        /* u_0 = Di^-1/2 s0 (ta); u_1 = Di^-1/2 (s0 - 2 s0 P) = u_0 - 2 Di^-1 y
-         * with y = (s0 Di^-1/2) R^T Du^-1 R (tb, from the sparse two-hop product) */
+        memset(ta, 0, blk * sizeof *ta);   /* unused columns stay 0 */
+        memset(tb, 0, blk * sizeof *tb);
+        memset(tu, 0, (size_t)nu * sizeof(cheb_row_t));
+        /* u_0 = Di^-1/2 s0 (ta), sparse: its user half is a scatter from
+         * the history's items alone */
         for (uint32_t q = 0; q < nb; q++) {
             const uint32_t u = rows[q0 + q];
-            const uint32_t *items = hist->col + hist->ptr[u];
-            const uint64_t n_it = hist->ptr[u + 1] - hist->ptr[u];
-            for (uint64_t c = 0; c < n_it; c++) ta[(size_t)inew[items[c]] * CHEB_W + q] = m->di_pre_is[items[c]];
-            gnn_gfcf_sparse_rp(m, m->di_pre_is, items, n_it, w, touched, y);
-            for (uint32_t j = 0; j < ni; j++) {
-                const uint32_t r = inew[j];
-                tb[(size_t)r * CHEB_W + q] = -0.5f * m->ch_di4[r] * y[j];
-                y[j] = 0.0f;
+            for (uint64_t c = hist->ptr[u]; c < hist->ptr[u + 1]; c++) {
+                const uint32_t it = hist->col[c], r = inew[it];
+                const float val = m->di_pre_is[it];
+                ta[(size_t)r * CHEB_W + q] = val;
+                for (uint64_t b = m->ch_rt.ptr[r]; b < m->ch_rt.ptr[r + 1]; b++)
+                    tu[(size_t)m->ch_rt.col[b] * CHEB_W + q] += val;
             }
         }
-        const float c0 = (float)m->coef[0], c1 = (float)m->coef[1];
-        for (size_t c = 0; c < blk; c++) {
-            tb[c] += ta[c];
-            acc[c] = c0 * ta[c] + c1 * tb[c];
-        }
-        /* u_k = 2 u_{k-1} L~ - u_{k-2}: ta holds u_{k-2} and becomes u_k */
+        cheb_row_t *ra = (cheb_row_t *)ta, *rb = (cheb_row_t *)tb, *racc = (cheb_row_t *)acc, *rtu = (cheb_row_t *)tu;
+        for (uint32_t v = 0; v < nu; v++) rtu[v] *= m->ch_du_inv[v];
+        for (uint32_t i = 0; i < ni; i++) racc[i] = c0 * ra[i];
+        /* u_1 (tb) */
+        item_pass(m, rtu, ra, rb, racc, 1.0f, 0.5f, 0.0f, (float)m->coef[1]);
+        /* u_k = 2 u_{k-1} L~ - u_{k-2}: ra holds u_{k-2} and becomes u_k */
         for (uint32_t kk = 2; kk <= order; kk++) {
-            cheb_step(m, (const cheb_row_t *)tb, (cheb_row_t *)ta, (cheb_row_t *)acc, (cheb_row_t *)tu,
-                      (float)m->coef[kk]);
-            float *sw = ta;
-            ta = tb;
-            tb = sw;
+            user_pass(m, rb, rtu);
+            item_pass(m, rtu, rb, ra, racc, 2.0f, 1.0f, 1.0f, (float)m->coef[kk]);
+            cheb_row_t *sw = ra;
+            ra = rb;
+            rb = sw;
         }
         /* s = (alpha ideal + Di^1/2 acc) Di^b */
         const float al = m->p.alpha;
@@ -208,7 +214,7 @@ int gnn_chebycf_score(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32
         }
     }
 done:
-    free(x); free(ta); free(tb); free(acc); free(tu); free(w); free(y); free(touched);
+    free(x); free(ta); free(tb); free(acc); free(tu);
     return rc;
 }
 
