@@ -671,7 +671,8 @@ int gnn_saved_check(store_txn_t *t, const char *name, store_check_t *c, err_t *e
     if (!a) {
         store_check_problem(c, "model '%s': unknown architecture '%s' in its meta", name, m.arch);
     } else if (a->kind == GNN_KIND_FILTER) {
-        if (seen_len(&b, GNN_SAVED_KEY_GFCF) != GNN_GFCF_V1_SIZE)   /* version 1 records stay readable */
+        const size_t gl = seen_len(&b, GNN_SAVED_KEY_GFCF);
+        if (gl != GNN_GFCF_V1_SIZE && gl != GNN_GFCF_V2_SIZE)   /* version 1 and 2 records stay readable */
             want_len(&b, GNN_SAVED_KEY_GFCF, sizeof(gnn_gfcf_params_t), 0);
         want_len(&b, GNN_SAVED_KEY_GFCF_V, (size_t)m.n_items * m.dim * f, 0);
         want_len(&b, GNN_SAVED_KEY_GFCF_S, (size_t)m.dim * f, 0);

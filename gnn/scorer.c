@@ -37,6 +37,9 @@ static int open_gfcf(store_txn_t *t, const char *model, const gnn_saved_meta_t *
     if (nv != (size_t)p.n_items * meta->dim)
         return err_set(e, ERR_USAGE, "model '%s': singular vectors of %zu floats, expected %u x %u; retrain it",
                        model, nv, p.n_items, meta->dim);
+    if (p.variant == GNN_GFCF_EASE && meta->dim != p.n_items)
+        return err_set(e, ERR_USAGE, "model '%s': an ease matrix of %u columns for %u items; retrain it", model,
+                       meta->dim, p.n_items);
     gnn_gfcf_t *m = malloc(sizeof *m);
     if (!m) return err_set(e, ERR_NOMEM, "out of memory");
     if ((rc = gnn_gfcf_init(m, &g->train, &p, e))) {
