@@ -21,12 +21,12 @@
 #include <string.h>
 
 /* Queries per dense pass. Each non-zero of R costs one CHEB_W-wide row
- * read from a [I x CHEB_W] or [U x CHEB_W] buffer. Measured on gowalla
- * (order 4, 64 queries, one thread, load ~20; CPU seconds per query and
- * step): 1.6 ms at 4, 1.4 ms at 8, 2.6 ms at 16, 4.3 ms at 32. At 8 the
- * randomly read buffers are 1.3 MB and 0.95 MB, about the 1 MB private L2;
- * wider ones live in the shared L3, which the other jobs on the machine
- * keep evicting. */
+ * read from a [I x CHEB_W] or [U x CHEB_W] buffer. First measured on
+ * gowalla with the old scorer (order 4, 64 queries, one thread, load ~20;
+ * CPU seconds per query and step): 1.6 ms at 4, 1.4 ms at 8, 2.6 ms at 16,
+ * 4.3 ms at 32. With the scaled, degree-ordered scorer 8 and 16 were within
+ * the noise (docs/frontier.md); 8 keeps the randomly read buffers (1.3 MB
+ * of items, 0.95 MB of users) near the 1 MB private L2. */
 #ifndef CHEB_W
 #define CHEB_W 8u
 #endif
