@@ -16,6 +16,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +25,39 @@
  * gfortran's hidden length of the character argument. */
 void spotrf_(const char *uplo, const int *n, float *a, const int *lda, int *info, size_t uplo_len);
 void spotri_(const char *uplo, const int *n, float *a, const int *lda, int *info, size_t uplo_len);
+
+uint32_t gnn_ease_chunk_rows(uint32_t n_items)
+{
+    const size_t cap = ((size_t)1 << 31) - ((size_t)1 << 20), row = (size_t)(n_items ? n_items : 1) * sizeof(float);
+    return (uint32_t)(cap / row);
+}
+
+uint32_t gnn_ease_chunks(uint32_t n_items)
+{
+    const uint32_t r = gnn_ease_chunk_rows(n_items);
+    return (uint32_t)(((uint64_t)n_items + r - 1) / r);
+}
+
+const char *gnn_ease_chunk_key(uint32_t c, char *buf)
+{
+    if (c == 0) return strcpy(buf, "gfcf_v");
+    snprintf(buf, 24, "gfcf_v%u", c);
+    return buf;
+}
+
+int gnn_ease_set(gnn_gfcf_t *m, const float *const *chunks, err_t *e)
+{
+    const uint32_t nc = gnn_ease_chunks(m->n_items);
+    free(m->ease_b);
+    m->ease_b = malloc(((size_t)nc + 1) * sizeof *m->ease_b);
+    if (!m->ease_b) return err_set(e, ERR_NOMEM, "ease: out of memory");
+    for (uint32_t c = 0; c < nc; c++) m->ease_b[c] = chunks[c];
+    m->ease_rows = gnn_ease_chunk_rows(m->n_items);
+    m->ease_chunks = nc;
+    m->v = nc ? chunks[0] : NULL;
+    m->k = m->n_items;
+    return ERR_OK;
+}
 
 /* Half of the machine's memory: the other half is left to the saved copy
  * (the store's pages) and everything else. */
@@ -40,6 +74,8 @@ int gnn_ease_fit(gnn_gfcf_t *m, int threads, size_t budget, err_t *e)
     if (!budget) budget = default_budget();
     free(m->v_own);
     free(m->s_own);
+    free(m->ease_b);
+    m->ease_b = NULL;
     m->v_own = m->s_own = NULL;
     m->v = NULL;
     m->k = 0;
@@ -100,9 +136,13 @@ int gnn_ease_fit(gnn_gfcf_t *m, int threads, size_t budget, err_t *e)
     }
     m->v_own = g;
     m->s_own = d;
-    m->v = g;
-    m->k = ni;
-    return ERR_OK;
+    const uint32_t nc = gnn_ease_chunks(ni), rows = gnn_ease_chunk_rows(ni);
+    const float **ch = malloc(((size_t)nc + 1) * sizeof *ch);
+    if (!ch) return err_set(e, ERR_NOMEM, "ease: out of memory");
+    for (uint32_t c = 0; c < nc; c++) ch[c] = g + (size_t)c * rows * ni;
+    const int rc = gnn_ease_set(m, ch, e);
+    free(ch);
+    return rc;
 }
 
 int gnn_ease_score(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32_t *rows, uint32_t n, float *out,
@@ -110,13 +150,13 @@ int gnn_ease_score(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32_t 
 {
     const uint32_t ni = m->n_items;
     memset(out, 0, (size_t)n * ni * sizeof *out);
-    if (m->k != ni) return err_set(e, ERR_USAGE, "ease: a matrix of %u columns for %u items", m->k, ni);
+    if (m->k != ni || !m->ease_b) return err_set(e, ERR_USAGE, "ease: no matrix of %u x %u", ni, ni);
     for (uint32_t q = 0; q < n; q++) {
         float *o = out + (size_t)q * ni;
         for (uint64_t c = hist->ptr[rows[q]]; c < hist->ptr[rows[q] + 1]; c++) {
             const uint32_t i = hist->col[c];
             if (i >= ni) continue;
-            const float *b = m->v + (size_t)i * ni;
+            const float *b = m->ease_b[i / m->ease_rows] + (size_t)(i % m->ease_rows) * ni;
             for (uint32_t j = 0; j < ni; j++) o[j] += b[j];
         }
     }

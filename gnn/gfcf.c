@@ -154,6 +154,7 @@ void gnn_gfcf_destroy(gnn_gfcf_t *m)
     free(m->rev_ptr);
     free(m->rev_item);
     free(m->rev_w);
+    free(m->ease_b);
     free(m->ch_inew);
     free(m->ch_du_inv);
     free(m->ch_di4);

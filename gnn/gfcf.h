@@ -103,6 +103,11 @@ typedef struct gnn_gfcf {
     uint64_t *rev_ptr;        /* [I + 1] */
     uint32_t *rev_item;
     float *rev_w;
+    /* ease: B's rows in chunks of ease_rows rows (one value of the store
+     * holds less than 2 GiB): row i at ease_b[i / ease_rows] +
+     * (i % ease_rows) * I; the chunk array owned, the rows borrowed or v_own */
+    const float **ease_b;
+    uint32_t ease_rows, ease_chunks;
 } gnn_gfcf_t;
 
 /* Defaults above into p (variant gf-cf). */
@@ -187,6 +192,16 @@ int gnn_itemknn_score_ref(const gnn_gfcf_t *m, const graph_csr_t *hist, const ui
  * item), ERR_USAGE and nothing fitted. The reference inverts in double
  * (Gauss-Jordan). */
 int gnn_ease_fit(gnn_gfcf_t *m, int threads, size_t budget, err_t *e);
+/* How B is saved: chunk c of gnn_ease_chunks(I) holds the rows
+ * [c r, min((c + 1) r, I)) with r = gnn_ease_chunk_rows(I) (under 2 GiB a
+ * chunk: a larger value fails the store's write), under the key
+ * gnn_ease_chunk_key(c) ("gfcf_v", "gfcf_v1", ...; buf of 24). */
+uint32_t gnn_ease_chunk_rows(uint32_t n_items);
+uint32_t gnn_ease_chunks(uint32_t n_items);
+const char *gnn_ease_chunk_key(uint32_t c, char *buf);
+/* Score from saved chunks (borrowed, gnn_ease_chunks(I) of them, each
+ * checked by the caller to hold its rows); the pointer array is copied. */
+int gnn_ease_set(gnn_gfcf_t *m, const float *const *chunks, err_t *e);
 int gnn_ease_score(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32_t *rows, uint32_t n, float *out,
                    err_t *e);
 int gnn_ease_score_ref(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32_t *rows, uint32_t n, float *out,

@@ -392,6 +392,14 @@ int main(void)
     check_itemknn(100, 2.0f);   /* k > items: every candidate kept */
     check_ease(5.0f);
     check_ease(500.0f);
+    /* B's chunks: each under 2 GiB, together every row once (amazon-book's
+     * 24,915 items: 2 chunks; LAPACK's 46,340: at most 5) */
+    CHECK((uint64_t)gnn_ease_chunk_rows(24915) * 24915 * 4 < (1ull << 31));
+    CHECK_EQ_INT(gnn_ease_chunks(24915), 2);
+    CHECK((uint64_t)gnn_ease_chunks(24915) * gnn_ease_chunk_rows(24915) >= 24915);
+    CHECK(gnn_ease_chunks(46340) <= 5 && gnn_ease_chunks(30) == 1);
+    char key[24];
+    CHECK(!strcmp(gnn_ease_chunk_key(0, key), "gfcf_v") && !strcmp(gnn_ease_chunk_key(2, key), "gfcf_v2"));
     check_cheby_coeffs();
     check_params_read();
     check_scores(2, 1, 0);    /* chebycf order 1: only the sparse T_1 */
