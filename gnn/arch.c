@@ -15,10 +15,11 @@ static const gnn_arch_t table[GNN_ARCH_N] = {
     {GNN_ARCH_BSPM, "bspm", GNN_KIND_FILTER, GNN_CAP_FOLDIN, 0},
     {GNN_ARCH_CHEBYCF, "chebycf", GNN_KIND_FILTER, GNN_CAP_FOLDIN, 0},
     {GNN_ARCH_ITEMKNN, "itemknn", GNN_KIND_FILTER, GNN_CAP_FOLDIN, 0},
+    {GNN_ARCH_EASE, "ease", GNN_KIND_FILTER, GNN_CAP_FOLDIN, 0},
 };
 
 static const char *const names[GNN_ARCH_N + 1] = {"lightgcn", "mf", "gcn", "pop", "kglightgcn", "gf-cf", "bspm",
-                                                  "chebycf", "itemknn", NULL};
+                                                  "chebycf", "itemknn", "ease", NULL};
 
 const gnn_arch_t *gnn_arch_get(gnn_arch_id_t id)
 {
@@ -36,7 +37,7 @@ int gnn_arch_lookup(const char *name, const gnn_arch_t **out, err_t *e)
 {
     *out = gnn_arch_find(name);
     if (*out) return ERR_OK;
-    return err_set(e, ERR_USAGE, "unknown architecture '%s' (lightgcn, mf, gcn, pop, kglightgcn, gf-cf, bspm, chebycf, itemknn)",
+    return err_set(e, ERR_USAGE, "unknown architecture '%s' (lightgcn, mf, gcn, pop, kglightgcn, gf-cf, bspm, chebycf, itemknn, ease)",
                  name);
 }
 

@@ -28,6 +28,7 @@ typedef enum gnn_arch_id {
     GNN_ARCH_BSPM,
     GNN_ARCH_CHEBYCF,
     GNN_ARCH_ITEMKNN,
+    GNN_ARCH_EASE,
     GNN_ARCH_N            /* the number of architectures; not one */
 } gnn_arch_id_t;
 

@@ -1,14 +1,18 @@
 /* chebycf.c - ChebyCF (Kim et al., SIGIR 2025; gfcf.h, docs/gfcf.md): the
  * Chebyshev interpolation coefficients, the blocked scorer and its dense
  * reference. Shares gnn_gfcf_t (degrees, R^T, the SVD factor V) with
- * GF-CF and BSPM; assumes gnn_gfcf_init filled di_pre/di_post and coef.
+ * GF-CF and BSPM; assumes gnn_gfcf_init filled di_pre/di_post, coef and the
+ * scorer's layout (gnn_chebycf_layout).
  *
  * The scorer never forms P = R~^T R~: T_1 = s0 L~ comes from the sparse
  * two-hop product (s0 is sparse), every later term from a dense y P on a
- * transposed [I x CHEB_W] block of queries, two gather passes over R:
- * t[v] = Du^-1 sum over v's items of (Di^-1/2 y)[i], then
- * z[i] = Di^-1/2 sum over i's users of t[v], with the Chebyshev step and
- * the weighted sum fused into the second pass.
+ * transposed [I x CHEB_W] block of queries, two gather passes over R. It
+ * works in the scaled basis u_k = Di^-1/2 T_k, so both passes are plain
+ * sums of gathered rows: t[v] = Du^-1 sum over v's items of u[i], then
+ * z[i] = sum over i's users of t[v], with the Chebyshev step and the
+ * weighted sum fused into the second pass. Items and users are numbered by
+ * descending degree inside the scorer (its own copy of R and R^T), so the
+ * rows most gathers hit are packed together in the buffers.
  */
 #include "gnn/gfcf.h"
 
@@ -17,12 +21,12 @@
 #include <string.h>
 
 /* Queries per dense pass. Each non-zero of R costs one CHEB_W-wide row
- * read from a [I x CHEB_W] or [U x CHEB_W] buffer. Measured on gowalla
- * (order 4, 64 queries, one thread, load ~20; CPU seconds per query and
- * step): 1.6 ms at 4, 1.4 ms at 8, 2.6 ms at 16, 4.3 ms at 32. At 8 the
- * randomly read buffers are 1.3 MB and 0.95 MB, about the 1 MB private L2;
- * wider ones live in the shared L3, which the other jobs on the machine
- * keep evicting. */
+ * read from a [I x CHEB_W] or [U x CHEB_W] buffer. First measured on
+ * gowalla with the old scorer (order 4, 64 queries, one thread, load ~20;
+ * CPU seconds per query and step): 1.6 ms at 4, 1.4 ms at 8, 2.6 ms at 16,
+ * 4.3 ms at 32. With the scaled, degree-ordered scorer 8 and 16 were within
+ * the noise (docs/frontier.md); 8 keeps the randomly read buffers (1.3 MB
+ * of items, 0.95 MB of users) near the 1 MB private L2. */
 #ifndef CHEB_W
 #define CHEB_W 8u
 #endif
@@ -50,36 +54,104 @@ void gnn_chebycf_coeffs(uint32_t order, double phi, double *c)
     c[0] /= 2.0;
 }
 
-/* One Chebyshev step on a block: tk2 <- 2 tk1 L~ - tk2 = 2 tk1 - 4 tk1 P - tk2,
- * acc += c tk2. tu [U x CHEB_W] scratch. */
-static void cheb_step(const gnn_gfcf_t *m, const float *tk1, float *tk2, float *acc, float *tu, float c)
+/* ---- the degree-ordered layout ---- */
+
+typedef struct { uint64_t deg; uint32_t id; } by_deg_t;
+
+static int cmp_by_deg(const void *a, const void *b)
 {
-    const graph_csr_t *r = m->r, *rt = &m->rt;
-    for (uint32_t v = 0; v < m->n_users; v++) {
-        float t[CHEB_W] = {0};
-        for (uint64_t b = r->ptr[v]; b < r->ptr[v + 1]; b++) {
-            const uint32_t i = r->col[b];
-            const float w = m->di_is[i];
-            const float *y = tk1 + (size_t)i * CHEB_W;
-            for (uint32_t q = 0; q < CHEB_W; q++) t[q] += w * y[q];
-        }
-        float *o = tu + (size_t)v * CHEB_W;
-        const float d = m->du_inv[v];
-        for (uint32_t q = 0; q < CHEB_W; q++) o[q] = d * t[q];
+    const by_deg_t *x = a, *y = b;
+    if (x->deg != y->deg) return x->deg > y->deg ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* rank[old] for the rows of ptr [n + 1] by descending length, ties by index */
+static int rank_rows(const uint64_t *ptr, uint32_t n, uint32_t *rank)
+{
+    by_deg_t *o = malloc(((size_t)n + 1) * sizeof *o);
+    if (!o) return 1;
+    for (uint32_t i = 0; i < n; i++) o[i] = (by_deg_t){ptr[i + 1] - ptr[i], i};
+    qsort(o, n, sizeof *o, cmp_by_deg);
+    for (uint32_t r = 0; r < n; r++) rank[o[r].id] = r;
+    free(o);
+    return 0;
+}
+
+int gnn_chebycf_layout(gnn_gfcf_t *m, err_t *e)
+{
+    const uint32_t nu = m->n_users, ni = m->n_items;
+    const graph_csr_t *rt = &m->rt;
+    uint32_t *unew = malloc(((size_t)nu + 1) * sizeof *unew);
+    m->ch_inew = malloc(((size_t)ni + 1) * sizeof *m->ch_inew);
+    m->ch_du_inv = malloc(((size_t)nu + 1) * sizeof *m->ch_du_inv);
+    m->ch_di4 = malloc(((size_t)ni + 1) * sizeof *m->ch_di4);
+    graph_csr_t a = {0};
+    int rc = ERR_OK;
+    if (!unew || !m->ch_inew || !m->ch_du_inv || !m->ch_di4 || rank_rows(m->r->ptr, nu, unew) ||
+        rank_rows(rt->ptr, ni, m->ch_inew)) {
+        rc = err_set(e, ERR_NOMEM, "chebycf: out of memory for the scorer's layout");
+        goto done;
     }
-    for (uint32_t i = 0; i < m->n_items; i++) {
-        float z[CHEB_W] = {0};
-        for (uint64_t b = rt->ptr[i]; b < rt->ptr[i + 1]; b++) {
-            const float *t = tu + (size_t)rt->col[b] * CHEB_W;
-            for (uint32_t q = 0; q < CHEB_W; q++) z[q] += t[q];
-        }
-        const float d = 4.0f * m->di_is[i];
-        const float *y1 = tk1 + (size_t)i * CHEB_W;
-        float *y2 = tk2 + (size_t)i * CHEB_W, *a = acc + (size_t)i * CHEB_W;
-        for (uint32_t q = 0; q < CHEB_W; q++) {
-            y2[q] = 2.0f * y1[q] - d * z[q] - y2[q];
-            a[q] += c * y2[q];
-        }
+    for (uint32_t u = 0; u < nu; u++) m->ch_du_inv[unew[u]] = m->du_inv[u];
+    for (uint32_t i = 0; i < ni; i++) m->ch_di4[m->ch_inew[i]] = 4.0f * m->di_is[i] * m->di_is[i];
+    /* R^T with both sides renumbered, rows unsorted; two transposes give
+     * R and R^T with every row ascending (so a row's gathers walk up) */
+    if ((rc = graph_csr_init(&a, ni, nu, rt->nnz, 0, e))) goto done;
+    for (uint32_t i = 0; i < ni; i++) a.ptr[m->ch_inew[i] + 1] = rt->ptr[i + 1] - rt->ptr[i];
+    for (uint32_t r = 0; r < ni; r++) a.ptr[r + 1] += a.ptr[r];
+    for (uint32_t i = 0; i < ni; i++) {
+        uint64_t o = a.ptr[m->ch_inew[i]];
+        for (uint64_t b = rt->ptr[i]; b < rt->ptr[i + 1]; b++) a.col[o++] = unew[rt->col[b]];
+    }
+    if ((rc = graph_csr_transpose(&a, &m->ch_r, e)) || (rc = graph_csr_transpose(&m->ch_r, &m->ch_rt, e)))
+        goto done;
+done:
+    graph_csr_destroy(&a);
+    free(unew);
+    return rc;
+}
+
+/* ---- the scorer ---- */
+
+/* One row of a block: CHEB_W floats as one GCC/Clang vector (a __m256 at
+ * width 8), so each gathered row is one load and one add whatever the
+ * compiler makes of the loops; the buffers are allocated aligned to it. */
+typedef float cheb_row_t __attribute__((vector_size(CHEB_W * sizeof(float))));
+
+/* The sum of the rows src[col[b]] for b in [b0, b1), with two accumulators
+ * so consecutive gathers do not wait on one chain of adds. */
+static inline cheb_row_t row_sum(const cheb_row_t *src, const uint32_t *col, uint64_t b0, uint64_t b1)
+{
+    cheb_row_t s0 = {0}, s1 = {0};
+    uint64_t b = b0;
+    for (; b + 1 < b1; b += 2) {
+        s0 += src[col[b]];
+        s1 += src[col[b + 1]];
+    }
+    if (b < b1) s0 += src[col[b]];
+    return s0 + s1;
+}
+
+/* The user half of y P in the scaled basis: tu[v] = Du^-1 sum over v's
+ * items of u[i]. */
+static void user_pass(const gnn_gfcf_t *m, const cheb_row_t *u, cheb_row_t *tu)
+{
+    const graph_csr_t *r = &m->ch_r;
+    for (uint32_t v = 0; v < r->n_rows; v++) tu[v] = m->ch_du_inv[v] * row_sum(u, r->col, r->ptr[v], r->ptr[v + 1]);
+}
+
+/* The item half and the Chebyshev step, fused: with z[i] = sum over i's
+ * users of tu[v] (so 4 Di^-1 z = 4 Di^-1/2 (T P)),
+ * u2 <- a u1 - b 4 Di^-1 z - g u2 and acc += c u2. The recurrence
+ * T_k = 2 T_{k-1} L~ - T_{k-2} = 2 T_{k-1} - 4 T_{k-1} P - T_{k-2} is
+ * (a, b, g) = (2, 1, 1); T_1 = T_0 - 2 T_0 P is (1, 1/2, 0). */
+static void item_pass(const gnn_gfcf_t *m, const cheb_row_t *tu, const cheb_row_t *u1, cheb_row_t *u2,
+                      cheb_row_t *acc, float a, float b, float g, float c)
+{
+    const graph_csr_t *rt = &m->ch_rt;
+    for (uint32_t i = 0; i < rt->n_rows; i++) {
+        u2[i] = a * u1[i] - (b * m->ch_di4[i]) * row_sum(tu, rt->col, rt->ptr[i], rt->ptr[i + 1]) - g * u2[i];
+        acc[i] += c * u2[i];
     }
 }
 
@@ -87,56 +159,62 @@ int gnn_chebycf_score(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32
                       err_t *e)
 {
     const uint32_t ni = m->n_items, nu = m->n_users, k = m->k, order = m->p.cheby_order;
+    const uint32_t *inew = m->ch_inew;
     const size_t blk = (size_t)ni * CHEB_W;
     float *x = calloc((size_t)n * (k ? k : 1), sizeof *x);
-    float *ta = malloc(blk * sizeof *ta), *tb = malloc(blk * sizeof *tb), *acc = malloc(blk * sizeof *acc);
-    float *tu = malloc(((size_t)nu + 1) * CHEB_W * sizeof *tu);
-    float *w = calloc((size_t)nu + 1, sizeof *w), *y = calloc((size_t)ni + 1, sizeof *y);
-    uint32_t *touched = malloc(((size_t)nu + 1) * sizeof *touched);
+    /* sizes are multiples of the row, as aligned_alloc wants */
+    float *ta = aligned_alloc(sizeof(cheb_row_t), blk * sizeof *ta);
+    float *tb = aligned_alloc(sizeof(cheb_row_t), blk * sizeof *tb);
+    float *acc = aligned_alloc(sizeof(cheb_row_t), blk * sizeof *acc);
+    float *tu = aligned_alloc(sizeof(cheb_row_t), ((size_t)nu + 1) * sizeof(cheb_row_t));
     int rc = ERR_OK;
-    if (!x || !ta || !tb || !acc || !tu || !w || !y || !touched) {
+    if (!x || !ta || !tb || !acc || !tu) {
         rc = err_set(e, ERR_NOMEM, "chebycf: out of memory for %u queries", n);
         goto done;
     }
     /* ideal term: out = s0 V V^T (weighted and normalized below) */
     gnn_gfcf_ideal(m, m->di_pre, hist, rows, n, x, out);
+    const float c0 = (float)m->coef[0];
     for (uint32_t q0 = 0; q0 < n; q0 += CHEB_W) {
         const uint32_t nb = n - q0 < CHEB_W ? n - q0 : CHEB_W;
-        memset(ta, 0, blk * sizeof *ta);
-        /* T_0 = s0 (ta), T_1 = s0 - 2 s0 P (tb, from the sparse two-hop product) */
+        memset(ta, 0, blk * sizeof *ta);   /* unused columns stay 0 */
+        memset(tb, 0, blk * sizeof *tb);
+        memset(tu, 0, (size_t)nu * sizeof(cheb_row_t));
+        /* u_0 = Di^-1/2 s0 (ta), sparse: its user half is a scatter from
+         * the history's items alone */
         for (uint32_t q = 0; q < nb; q++) {
             const uint32_t u = rows[q0 + q];
-            const uint32_t *items = hist->col + hist->ptr[u];
-            const uint64_t n_it = hist->ptr[u + 1] - hist->ptr[u];
-            for (uint64_t c = 0; c < n_it; c++) ta[(size_t)items[c] * CHEB_W + q] = m->di_pre[items[c]];
-            gnn_gfcf_sparse_rp(m, m->di_pre_is, items, n_it, w, touched, y);
-            for (uint32_t j = 0; j < ni; j++) {
-                tb[(size_t)j * CHEB_W + q] = -2.0f * m->di_is[j] * y[j];
-                y[j] = 0.0f;
+            for (uint64_t c = hist->ptr[u]; c < hist->ptr[u + 1]; c++) {
+                const uint32_t it = hist->col[c], r = inew[it];
+                const float val = m->di_pre_is[it];
+                ta[(size_t)r * CHEB_W + q] = val;
+                for (uint64_t b = m->ch_rt.ptr[r]; b < m->ch_rt.ptr[r + 1]; b++)
+                    tu[(size_t)m->ch_rt.col[b] * CHEB_W + q] += val;
             }
         }
-        for (size_t c = nb; c < CHEB_W; c++)   /* unused columns stay 0 */
-            for (uint32_t j = 0; j < ni; j++) tb[(size_t)j * CHEB_W + c] = 0.0f;
-        const float c0 = (float)m->coef[0], c1 = (float)m->coef[1];
-        for (size_t c = 0; c < blk; c++) {
-            tb[c] += ta[c];
-            acc[c] = c0 * ta[c] + c1 * tb[c];
-        }
-        /* T_k = 2 T_{k-1} L~ - T_{k-2}: ta holds T_{k-2} and becomes T_k */
+        cheb_row_t *ra = (cheb_row_t *)ta, *rb = (cheb_row_t *)tb, *racc = (cheb_row_t *)acc, *rtu = (cheb_row_t *)tu;
+        for (uint32_t v = 0; v < nu; v++) rtu[v] *= m->ch_du_inv[v];
+        for (uint32_t i = 0; i < ni; i++) racc[i] = c0 * ra[i];
+        /* u_1 (tb) */
+        item_pass(m, rtu, ra, rb, racc, 1.0f, 0.5f, 0.0f, (float)m->coef[1]);
+        /* u_k = 2 u_{k-1} L~ - u_{k-2}: ra holds u_{k-2} and becomes u_k */
         for (uint32_t kk = 2; kk <= order; kk++) {
-            cheb_step(m, tb, ta, acc, tu, (float)m->coef[kk]);
-            float *sw = ta;
-            ta = tb;
-            tb = sw;
+            user_pass(m, rb, rtu);
+            item_pass(m, rtu, rb, ra, racc, 2.0f, 1.0f, 1.0f, (float)m->coef[kk]);
+            cheb_row_t *sw = ra;
+            ra = rb;
+            rb = sw;
         }
+        /* s = (alpha ideal + Di^1/2 acc) Di^b */
         const float al = m->p.alpha;
         for (uint32_t q = 0; q < nb; q++) {
             float *o = out + (size_t)(q0 + q) * ni;
-            for (uint32_t j = 0; j < ni; j++) o[j] = m->di_post[j] * (al * o[j] + acc[(size_t)j * CHEB_W + q]);
+            for (uint32_t j = 0; j < ni; j++)
+                o[j] = m->di_post[j] * (al * o[j] + m->di_s[j] * acc[(size_t)inew[j] * CHEB_W + q]);
         }
     }
 done:
-    free(x); free(ta); free(tb); free(acc); free(tu); free(w); free(y); free(touched);
+    free(x); free(ta); free(tb); free(acc); free(tu);
     return rc;
 }
 

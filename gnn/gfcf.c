@@ -37,7 +37,7 @@ void gnn_gfcf_defaults(gnn_gfcf_params_t *p)
     /* gf-cf's alpha and k, BSPM's ODE (beta, T_s, K_s, RK4), ChebyCF's order, plateau and degree exponent */
     *p = (gnn_gfcf_params_t){.version = GNN_GFCF_VERSION, .alpha = 0.3f, .svd_k = 256, .svd_oversample = 64,
                              .svd_iters = 8, .seed = 2020, .beta = 0.2f, .t_s = 2.5f, .k_s = 1, .rk4 = 1,
-                             .cheby_order = 8, .cheby_phi = 1.5f, .cheby_beta = 0.4f};
+                             .cheby_order = 8, .cheby_phi = 1.5f, .cheby_beta = 0.4f, .ease_lambda = 500.0f};
 }
 
 void gnn_gfcf_defaults_variant(gnn_gfcf_params_t *p, uint32_t variant)
@@ -54,32 +54,34 @@ void gnn_gfcf_defaults_variant(gnn_gfcf_params_t *p, uint32_t variant)
     }
 }
 
-static const char *const variant_names[] = {"gf-cf", "bspm", "chebycf", "itemknn"};
+static const char *const variant_names[] = {"gf-cf", "bspm", "chebycf", "itemknn", "ease"};
 
 int gnn_gfcf_variant_of(const char *arch)
 {
-    for (int v = 0; v <= GNN_GFCF_ITEMKNN; v++)
+    for (int v = 0; v <= GNN_GFCF_EASE; v++)
         if (!strcmp(arch, variant_names[v])) return v;
     return -1;
 }
 
 const char *gnn_gfcf_variant_name(uint32_t variant)
 {
-    return variant <= GNN_GFCF_ITEMKNN ? variant_names[variant] : "gf-cf";
+    return variant <= GNN_GFCF_EASE ? variant_names[variant] : "gf-cf";
 }
 
 int gnn_gfcf_params_read(const void *blob, size_t len, const char *model, gnn_gfcf_params_t *p, err_t *e)
 {
     uint32_t version = 0;
     if (len >= sizeof version) memcpy(&version, blob, sizeof version);
-    /* version 1 is version 2's prefix: its models are gf-cf or bspm */
-    if (!(version == GNN_GFCF_VERSION && len == sizeof *p) && !(version == 1 && len == GNN_GFCF_V1_SIZE))
+    /* versions 1 and 2 are version 3's prefixes: their models are gf-cf or
+     * bspm (1), and not ease (2) */
+    if (!(version == GNN_GFCF_VERSION && len == sizeof *p) && !(version == 2 && len == GNN_GFCF_V2_SIZE) &&
+        !(version == 1 && len == GNN_GFCF_V1_SIZE))
         return err_set(e, ERR_USAGE, "model '%s': graph-filter parameters of %zu bytes (version %u); retrain it",
                        model, len, version);
     gnn_gfcf_defaults(p);
     memcpy(p, blob, len);
-    if (p->variant > GNN_GFCF_ITEMKNN || (p->variant == GNN_GFCF_CHEBYCF &&
-                                          (p->cheby_order < 1 || p->cheby_order > GNN_CHEBY_MAX_ORDER)))
+    if (p->variant > GNN_GFCF_EASE || (p->variant == GNN_GFCF_EASE && version < 3) ||
+        (p->variant == GNN_GFCF_CHEBYCF && (p->cheby_order < 1 || p->cheby_order > GNN_CHEBY_MAX_ORDER)))
         return err_set(e, ERR_USAGE, "model '%s': bad graph-filter parameters; retrain it", model);
     p->version = GNN_GFCF_VERSION;
     return ERR_OK;
@@ -125,6 +127,10 @@ int gnn_gfcf_init(gnn_gfcf_t *m, const graph_csr_t *r, const gnn_gfcf_params_t *
             return err_set(e, ERR_USAGE, "chebycf: order %u out of 1..%u", p->cheby_order, GNN_CHEBY_MAX_ORDER);
         }
         gnn_chebycf_coeffs(p->cheby_order, p->cheby_phi, m->coef);
+        if ((rc = gnn_chebycf_layout(m, e))) {
+            gnn_gfcf_destroy(m);
+            return rc;
+        }
     }
     return ERR_OK;
 }
@@ -148,6 +154,12 @@ void gnn_gfcf_destroy(gnn_gfcf_t *m)
     free(m->rev_ptr);
     free(m->rev_item);
     free(m->rev_w);
+    free(m->ease_b);
+    free(m->ch_inew);
+    free(m->ch_du_inv);
+    free(m->ch_di4);
+    graph_csr_destroy(&m->ch_r);
+    graph_csr_destroy(&m->ch_rt);
     free(m->v_own);
     free(m->s_own);
     memset(m, 0, sizeof *m);
@@ -418,6 +430,7 @@ int gnn_gfcf_score(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32_t 
 {
     if (m->p.variant == GNN_GFCF_CHEBYCF) return gnn_chebycf_score(m, hist, rows, n, out, e);
     if (m->p.variant == GNN_GFCF_ITEMKNN) return gnn_itemknn_score(m, hist, rows, n, out, e);
+    if (m->p.variant == GNN_GFCF_EASE) return gnn_ease_score(m, hist, rows, n, out, e);
     uint32_t ni = m->n_items, nu = m->n_users, k = m->k;
     int bspm = m->p.variant == GNN_GFCF_BSPM, rc = ERR_OK;
     uint32_t sw = n < SHARP_W ? n : SHARP_W;
@@ -531,6 +544,7 @@ int gnn_gfcf_score_ref(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint3
 {
     if (m->p.variant == GNN_GFCF_CHEBYCF) return gnn_chebycf_score_ref(m, hist, rows, n, out, e);
     if (m->p.variant == GNN_GFCF_ITEMKNN) return gnn_itemknn_score_ref(m, hist, rows, n, out, e);
+    if (m->p.variant == GNN_GFCF_EASE) return gnn_ease_score_ref(m, hist, rows, n, out, e);
     uint32_t ni = m->n_items, k = m->k;
     double *p = calloc((size_t)ni * ni + 1, sizeof *p);
     double *r = malloc(((size_t)ni + 1) * sizeof *r), *y = malloc(((size_t)ni + 1) * sizeof *y);

@@ -33,7 +33,8 @@
  * Saved models (gnn/saved.h conventions): meta (arch "gf-cf" or "bspm",
  * dim = svd_k), config (YAML text), gfcf (gnn_gfcf_params_t), gfcf_v
  * float32 [n_items x svd_k], gfcf_s float32 [svd_k] (singular values).
- * chebycf saves the same records (arch "chebycf").
+ * chebycf saves the same records (arch "chebycf"); ease too, with
+ * dim = I, gfcf_v = B [I x I] and gfcf_s = diag(P) [I].
  */
 #ifndef GNNREC_GNN_GFCF_H
 #define GNNREC_GNN_GFCF_H
@@ -43,12 +44,13 @@
 #include "base/err.h"
 #include "graph/csr.h"
 
-#define GNN_GFCF_VERSION 2u      /* 1: the same record without the cheby_* fields (64 bytes) */
+#define GNN_GFCF_VERSION 3u      /* 1: without the cheby_* fields (64 bytes); 2: without ease_lambda (80) */
 #define GNN_GFCF_V1_SIZE 64u
+#define GNN_GFCF_V2_SIZE 80u
 #define GNN_CHEBY_MAX_ORDER 32u
 
 /* gnn_gfcf_params_t.variant */
-enum { GNN_GFCF_PLAIN = 0, GNN_GFCF_BSPM = 1, GNN_GFCF_CHEBYCF = 2, GNN_GFCF_ITEMKNN = 3 };
+enum { GNN_GFCF_PLAIN = 0, GNN_GFCF_BSPM = 1, GNN_GFCF_CHEBYCF = 2, GNN_GFCF_ITEMKNN = 3, GNN_GFCF_EASE = 4 };
 
 typedef struct gnn_gfcf_params {
     uint32_t version;
@@ -69,6 +71,9 @@ typedef struct gnn_gfcf_params {
     float cheby_phi;          /* chebycf: flatness of the plateau (1.5) */
     float cheby_beta;         /* chebycf: exponent of the degree normalization (0.4) */
     float knn_shrink;         /* itemknn: shrinkage of the cosine (10); svd_k is its k (100) */
+    /* version 3 */
+    float ease_lambda;        /* ease: the L2 weight lambda of X^T X + lambda I (500) */
+    uint32_t reserved;        /* 0 (no padding bytes of unknown value in the saved record) */
 } gnn_gfcf_params_t;
 
 typedef struct gnn_gfcf {
@@ -83,6 +88,13 @@ typedef struct gnn_gfcf {
     float *di_pre, *di_post;  /* chebycf: [I] Di^-b, Di^b (0 for an empty column) */
     float *di_pre_is;         /* chebycf: [I] Di^-b-1/2 (s0 Di^-1/2, the first hop of s0 P) */
     double coef[GNN_CHEBY_MAX_ORDER + 1];   /* chebycf: c_0..c_K */
+    /* chebycf's scorer: R and R^T with items and users renumbered by
+     * descending degree (gnn_chebycf_layout, from gnn_gfcf_init), so the
+     * rows that most non-zeros read are contiguous in its buffers */
+    uint32_t *ch_inew;        /* [I] item -> its rank */
+    graph_csr_t ch_r, ch_rt;  /* [U x I], [I x U] in ranks */
+    float *ch_du_inv;         /* [U] 1/Du by user rank */
+    float *ch_di4;            /* [I] 4/Di by item rank (0 for an empty column) */
     /* itemknn: v [I x k] the similarities of each item's k neighbours, best
      * first, idx [I x k] their items (padding: weight 0); rev the reversed
      * lists: for item i, the (j, sim) with i among j's neighbours */
@@ -91,6 +103,11 @@ typedef struct gnn_gfcf {
     uint64_t *rev_ptr;        /* [I + 1] */
     uint32_t *rev_item;
     float *rev_w;
+    /* ease: B's rows in chunks of ease_rows rows (one value of the store
+     * holds less than 2 GiB): row i at ease_b[i / ease_rows] +
+     * (i % ease_rows) * I; the chunk array owned, the rows borrowed or v_own */
+    const float **ease_b;
+    uint32_t ease_rows, ease_chunks;
 } gnn_gfcf_t;
 
 /* Defaults above into p (variant gf-cf). */
@@ -150,6 +167,9 @@ int gnn_chebycf_score(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32
                       err_t *e);
 int gnn_chebycf_score_ref(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32_t *rows, uint32_t n,
                           float *out, err_t *e);
+/* The renumbered copy of R that gnn_chebycf_score reads (ch_*; freed by
+ * gnn_gfcf_destroy). Needs rt and the degrees. */
+int gnn_chebycf_layout(gnn_gfcf_t *m, err_t *e);
 
 /* itemknn (gnn/itemknn.c): the neighbour tables of the fit (v_own, idx_own,
  * s_own = the mean similarity of the t-th neighbour), or saved tables
@@ -163,7 +183,31 @@ int gnn_itemknn_score(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32
 int gnn_itemknn_score_ref(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32_t *rows, uint32_t n,
                           float *out, err_t *e);
 
-/* The variant of an architecture name (gf-cf, bspm, chebycf, itemknn; -1
+/* ease (gnn/ease.c; Steck 2019): B = I - P diag(1/diag(P)) with
+ * P = (X^T X + lambda I)^-1, X = R, fitted densely (OpenBLAS spotrf +
+ * spotri, I^3 flops) into v_own = B [I x I] (k = I) and s_own = diag(P)
+ * [I]; the score of a history row r is r B. budget: the bytes the I x I
+ * matrix may take (0 = half of the machine's memory): past it, and when
+ * X^T X + lambda I is not positive definite (lambda 0 with an empty
+ * item), ERR_USAGE and nothing fitted. The reference inverts in double
+ * (Gauss-Jordan). */
+int gnn_ease_fit(gnn_gfcf_t *m, int threads, size_t budget, err_t *e);
+/* How B is saved: chunk c of gnn_ease_chunks(I) holds the rows
+ * [c r, min((c + 1) r, I)) with r = gnn_ease_chunk_rows(I) (under 2 GiB a
+ * chunk: a larger value fails the store's write), under the key
+ * gnn_ease_chunk_key(c) ("gfcf_v", "gfcf_v1", ...; buf of 24). */
+uint32_t gnn_ease_chunk_rows(uint32_t n_items);
+uint32_t gnn_ease_chunks(uint32_t n_items);
+const char *gnn_ease_chunk_key(uint32_t c, char *buf);
+/* Score from saved chunks (borrowed, gnn_ease_chunks(I) of them, each
+ * checked by the caller to hold its rows); the pointer array is copied. */
+int gnn_ease_set(gnn_gfcf_t *m, const float *const *chunks, err_t *e);
+int gnn_ease_score(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32_t *rows, uint32_t n, float *out,
+                   err_t *e);
+int gnn_ease_score_ref(const gnn_gfcf_t *m, const graph_csr_t *hist, const uint32_t *rows, uint32_t n, float *out,
+                       err_t *e);
+
+/* The variant of an architecture name (gf-cf, bspm, chebycf, itemknn, ease; -1
  * for any other) and back. */
 int gnn_gfcf_variant_of(const char *arch);
 const char *gnn_gfcf_variant_name(uint32_t variant);

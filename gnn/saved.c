@@ -385,6 +385,20 @@ int gnn_saved_write_pop(store_txn_t *t, const char *name, uint32_t n_users, uint
     return gnn_saved_write(t, name, &m, e);
 }
 
+/* V [I x k], or ease's B in its chunks of rows (gfcf.h) */
+static int put_gfcf_v(store_txn_t *t, const char *name, const gnn_gfcf_t *m, crc_table_t *tab, err_t *e)
+{
+    const size_t ni = m->n_items;
+    if (m->p.variant != GNN_GFCF_EASE) return put(t, name, GNN_SAVED_KEY_GFCF_V, m->v, ni * m->k * sizeof(float), tab, e);
+    char key[24];
+    int rc = ERR_OK;
+    for (uint32_t c = 0; c < m->ease_chunks && !rc; c++) {
+        const size_t r0 = (size_t)c * m->ease_rows, r1 = r0 + m->ease_rows < ni ? r0 + m->ease_rows : ni;
+        rc = put(t, name, gnn_ease_chunk_key(c, key), m->ease_b[c], (r1 - r0) * ni * sizeof(float), tab, e);
+    }
+    return rc;
+}
+
 int gnn_gfcf_save(store_txn_t *t, const char *name, const gnn_gfcf_t *m, const char *config,
                   double fit_seconds, err_t *e)
 {
@@ -403,7 +417,7 @@ int gnn_gfcf_save(store_txn_t *t, const char *name, const gnn_gfcf_t *m, const c
         (rc = put(t, name, GNN_SAVED_KEY_META, &meta, sizeof meta, &tab, e)) ||
         (rc = put(t, name, GNN_SAVED_KEY_CONFIG, config, strlen(config), &tab, e)) ||
         (rc = put(t, name, GNN_SAVED_KEY_GFCF, &p, sizeof p, &tab, e)) ||
-        (rc = put(t, name, GNN_SAVED_KEY_GFCF_V, m->v, (size_t)m->n_items * m->k * sizeof(float), &tab, e)) ||
+        (rc = put_gfcf_v(t, name, m, &tab, e)) ||
         (rc = put(t, name, GNN_SAVED_KEY_GFCF_S, m->s_own, (size_t)m->k * sizeof(float), &tab, e)) ||
         (m->idx && (rc = put(t, name, GNN_SAVED_KEY_KNN_IDX, m->idx, (size_t)m->n_items * m->k * 4, &tab, e))) ||
         (rc = put(t, name, GNN_SAVED_KEY_METRICS, "", 0, &tab, e)))
@@ -680,9 +694,19 @@ int gnn_saved_check(store_txn_t *t, const char *name, store_check_t *c, err_t *e
     if (!a) {
         store_check_problem(c, "model '%s': unknown architecture '%s' in its meta", name, m.arch);
     } else if (a->kind == GNN_KIND_FILTER) {
-        if (seen_len(&b, GNN_SAVED_KEY_GFCF) != GNN_GFCF_V1_SIZE)   /* version 1 records stay readable */
+        const size_t gl = seen_len(&b, GNN_SAVED_KEY_GFCF);
+        if (gl != GNN_GFCF_V1_SIZE && gl != GNN_GFCF_V2_SIZE)   /* version 1 and 2 records stay readable */
             want_len(&b, GNN_SAVED_KEY_GFCF, sizeof(gnn_gfcf_params_t), 0);
-        want_len(&b, GNN_SAVED_KEY_GFCF_V, (size_t)m.n_items * m.dim * f, 0);
+        if (a->id == GNN_ARCH_EASE) {   /* B [I x I] in chunks of rows */
+            char key[24];
+            const uint32_t rows = gnn_ease_chunk_rows(m.n_items);
+            for (uint32_t ch = 0; ch < gnn_ease_chunks(m.n_items); ch++) {
+                const size_t r0 = (size_t)ch * rows, r1 = r0 + rows < m.n_items ? r0 + rows : m.n_items;
+                want_len(&b, gnn_ease_chunk_key(ch, key), (r1 - r0) * m.n_items * f, 0);
+            }
+        } else {
+            want_len(&b, GNN_SAVED_KEY_GFCF_V, (size_t)m.n_items * m.dim * f, 0);
+        }
         want_len(&b, GNN_SAVED_KEY_GFCF_S, (size_t)m.dim * f, 0);
         if (a->id == GNN_ARCH_ITEMKNN) want_len(&b, GNN_SAVED_KEY_KNN_IDX, (size_t)m.n_items * m.dim * 4, 0);
     } else {

@@ -19,7 +19,8 @@
  *             which --resume continues from
  *   gfcf, gfcf_v, gfcf_s     gf-cf/bspm/chebycf: gnn_gfcf_params_t, V [I x k], s [k];
  *             itemknn: the same record, gfcf_v = the similarities [I x k],
- *             gfcf_s = the mean similarity of the t-th neighbour [k], and
+ *             gfcf_s = the mean similarity of the t-th neighbour [k];
+ *             ease: gfcf_v = B [I x I] (dim = I), gfcf_s = diag(P) [I]; and
  *   knn_idx   itemknn: u32 [I x k], each item's neighbours, best first
  *   ivf       the model's approximate top-K index (`gnnrec index`, gnn/ivf.h),
  *             one blob of 32-bit words: u32 [4] (1, nlist, dim, n_items),

@@ -17,6 +17,28 @@ static void gfcf_destroy(gnn_scorer_t *s)
     free(s->ctx);
 }
 
+/* ease's B [I x I] from its chunks of rows (gnn_ease_chunk_key), each
+ * checked to hold its rows; ch [8] (46,340 items, LAPACK's limit, make 5) */
+static int ease_chunks(store_txn_t *t, const char *model, const gnn_gfcf_params_t *p, const gnn_saved_meta_t *meta,
+                       const float **ch, err_t *e)
+{
+    const uint32_t ni = p->n_items, rows = gnn_ease_chunk_rows(ni), nc = gnn_ease_chunks(ni);
+    if (meta->dim != ni || nc > 8)
+        return err_set(e, ERR_USAGE, "model '%s': an ease matrix of %u columns for %u items; retrain it", model,
+                       meta->dim, ni);
+    char key[24];
+    for (uint32_t c = 0; c < nc; c++) {
+        size_t nv;
+        const size_t r0 = (size_t)c * rows, r1 = r0 + rows < ni ? r0 + rows : ni;
+        int rc = gnn_saved_floats(t, model, gnn_ease_chunk_key(c, key), &ch[c], &nv, e);
+        if (rc) return rc;
+        if (nv != (r1 - r0) * ni)
+            return err_set(e, ERR_USAGE, "model '%s': %s of %zu floats, expected %zu x %u; retrain it", model, key,
+                           nv, r1 - r0, ni);
+    }
+    return ERR_OK;
+}
+
 static int open_gfcf(store_txn_t *t, const char *model, const gnn_saved_meta_t *meta,
                      const graph_interactions_t *g, gnn_scorer_t *out, err_t *e)
 {
@@ -31,12 +53,17 @@ static int open_gfcf(store_txn_t *t, const char *model, const gnn_saved_meta_t *
                        "model '%s' was fitted on %u users, %u items, %llu interactions; the store now has "
                        "%u, %u, %llu: retrain it", model, p.n_users, p.n_items, (unsigned long long)p.nnz,
                        g->n_users, g->n_items, (unsigned long long)g->train.nnz);
-    const float *v;
+    const float *v, *ch[8];
     size_t nv;
-    if ((rc = gnn_saved_floats(t, model, GNN_SAVED_KEY_GFCF_V, &v, &nv, e))) return rc;
-    if (nv != (size_t)p.n_items * meta->dim)
-        return err_set(e, ERR_USAGE, "model '%s': singular vectors of %zu floats, expected %u x %u; retrain it",
-                       model, nv, p.n_items, meta->dim);
+    if (p.variant == GNN_GFCF_EASE) {
+        if ((rc = ease_chunks(t, model, &p, meta, ch, e))) return rc;
+        v = ch[0];
+    } else {
+        if ((rc = gnn_saved_floats(t, model, GNN_SAVED_KEY_GFCF_V, &v, &nv, e))) return rc;
+        if (nv != (size_t)p.n_items * meta->dim)
+            return err_set(e, ERR_USAGE, "model '%s': singular vectors of %zu floats, expected %u x %u; retrain it",
+                           model, nv, p.n_items, meta->dim);
+    }
     gnn_gfcf_t *m = malloc(sizeof *m);
     if (!m) return err_set(e, ERR_NOMEM, "out of memory");
     if ((rc = gnn_gfcf_init(m, &g->train, &p, e))) {
@@ -46,11 +73,12 @@ static int open_gfcf(store_txn_t *t, const char *model, const gnn_saved_meta_t *
     gnn_gfcf_set_v(m, v, meta->dim);
     const float *idx = NULL;   /* u32 words: the aligned view of the blob */
     size_t ni = 0;
-    if (p.variant == GNN_GFCF_ITEMKNN &&
-        ((rc = gnn_saved_floats(t, model, GNN_SAVED_KEY_KNN_IDX, &idx, &ni, e)) ||
+    if ((p.variant == GNN_GFCF_ITEMKNN &&
+         ((rc = gnn_saved_floats(t, model, GNN_SAVED_KEY_KNN_IDX, &idx, &ni, e)) ||
          (ni != (size_t)p.n_items * meta->dim &&
           (rc = err_set(e, ERR_USAGE, "model '%s': neighbour table of %zu bytes; retrain it", model, ni))) ||
-         (rc = gnn_itemknn_set(m, v, (const void *)idx, meta->dim, e)))) {
+         (rc = gnn_itemknn_set(m, v, (const void *)idx, meta->dim, e)))) ||
+        (p.variant == GNN_GFCF_EASE && (rc = gnn_ease_set(m, ch, e)))) {
         gnn_gfcf_destroy(m);
         free(m);
         return rc;

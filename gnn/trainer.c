@@ -41,6 +41,10 @@ static void gfcf_config(const gnn_trainer_opts_t *o, uint32_t k, char *buf, size
                  (unsigned long long)g->seed);
         return;
     }
+    if (o->hp.arch == GNN_ARCH_EASE) {
+        snprintf(buf, n, "model: ease\nease_lambda: %g\n", (double)g->ease_lambda);
+        return;
+    }
     snprintf(buf, n,
              "model: %s\nalpha: %g\nsvd_k: %u\nsvd_oversample: %u\nsvd_iters: %u\nseed: %llu\n"
              "bspm_beta: %g\nbspm_t_s: %g\nbspm_k_s: %u\nbspm_solver: %s\n"
@@ -670,7 +674,9 @@ static int run_gfcf(store_t *s, const char *name, const gnn_trainer_opts_t *o, c
     double t0 = clock_now();
     int rc = gnn_gfcf_init(&m, fit, &p, e);
     if (rc) return rc;
-    if ((rc = p.variant == GNN_GFCF_ITEMKNN ? gnn_itemknn_fit(&m, o->hp.threads, e) : gnn_gfcf_fit(&m, o->hp.threads, e)))
+    if ((rc = p.variant == GNN_GFCF_ITEMKNN ? gnn_itemknn_fit(&m, o->hp.threads, e)
+              : p.variant == GNN_GFCF_EASE  ? gnn_ease_fit(&m, o->hp.threads, 0, e)
+                                            : gnn_gfcf_fit(&m, o->hp.threads, e)))
         goto out;
     out->seconds = clock_now() - t0;
     char cfg[512];

@@ -58,7 +58,8 @@ void gnn_trainer_note_text(const gnn_trainer_opts_t *o, const char *name, const 
         put(&t, "node order: %s (%.2fs)\n", graph_order_info(n->order)->name, n->seconds);
     else if (n->kind == GNN_NOTE_FITTED)
         put(&t, "%s: %u users, %u items, %s %u fitted in %.2fs\n", arch, n->n_users, n->n_items,
-            h->arch == GNN_ARCH_ITEMKNN ? "neighbours" : "SVD k", n->svd_k, n->seconds);
+            h->arch == GNN_ARCH_ITEMKNN ? "neighbours" : h->arch == GNN_ARCH_EASE ? "item rows" : "SVD k",
+            n->svd_k, n->seconds);
 }
 
 void gnn_trainer_epoch_text(const gnn_trainer_opts_t *o, const gnn_epoch_report_t *p, char *buf, size_t cap)

@@ -43,9 +43,9 @@ check "gf-cf: new users from a file are ranked (exit 0, 10 rows each)" sh -c "te
 check "gf-cf: an empty new user gets the popularity ranking, said on stderr" grep -q popularity "$tmp/err"
 $g infer --store "$s" --model gf --friends >/dev/null 2>&1
 check "infer --friends on gf-cf is refused (exit 2)" test $? -eq 2
-# chebycf and itemknn (docs/frontier.md): same path; eval reproduces train, they beat popularity,
+# chebycf, itemknn and ease (docs/frontier.md): same path; eval reproduces train, they beat popularity,
 # new users are ranked from their items, `check` accepts their blobs, bad settings exit 2
-for a in chebycf itemknn; do
+for a in chebycf itemknn ease; do
     $g train --store "$s" --arch $a --model $a --svd-k 32 >"$tmp/$a.out" 2>/dev/null
     check "train $a" test $? -eq 0
     ea=$($g eval --store "$s" --model $a --json)
@@ -55,11 +55,13 @@ for a in chebycf itemknn; do
     $g infer --store "$s" --model $a --k 10 --include-seen --new-user-items "$tmp/new.txt" >"$tmp/$a.tsv" 2>/dev/null
     check "$a: new users ranked (10 rows each)" test "$(wc -l <"$tmp/$a.tsv")" -eq 20
 done
-check "check accepts the chebycf and itemknn models" quiet $g check --store "$s"
+check "check accepts the chebycf, itemknn and ease models" quiet $g check --store "$s"
 $g train --store "$s" --arch chebycf --model x --cheby-order 0 >/dev/null 2>&1
 check "--cheby-order 0 exits 2" test $? -eq 2
 $g train --store "$s" --arch itemknn --model x --knn-shrink -1 >/dev/null 2>&1
 check "--knn-shrink -1 exits 2" test $? -eq 2
+$g train --store "$s" --arch ease --model x --ease-lambda -1 >/dev/null 2>&1
+check "--ease-lambda -1 exits 2" test $? -eq 2
 $g train --store "$s" --arch gf-cf --model gf2 --svd-k 32 --alpha 0.3 >/dev/null 2>&1
 check "same seed, same metrics" test "$(jget "$eg" 'ndcg@20')" = "$(jget "$($g eval --store "$s" --model gf2 --json)" 'ndcg@20')"
 check "eval with several cut-offs" quiet $g eval --store "$s" --model bs --k 5,10,20

@@ -282,6 +282,66 @@ static void check_params_read(void)
     p.cheby_order = 4; p.variant = GNN_GFCF_CHEBYCF;
     CHECK(gnn_gfcf_params_read(&p, sizeof p, "m", &q, &e) == 0 && q.cheby_order == 4);
     CHECK(gnn_gfcf_params_read(&p, 10, "m", &q, &e) == ERR_USAGE);
+    /* version 2 (80 bytes, no ease_lambda) reads with the default lambda; an
+     * ease model cannot be version 2 */
+    p.version = 2; p.ease_lambda = 7.0f;
+    CHECK(gnn_gfcf_params_read(&p, GNN_GFCF_V2_SIZE, "m", &q, &e) == 0 && q.cheby_order == 4);
+    CHECK(q.version == GNN_GFCF_VERSION && q.ease_lambda == 500.0f);
+    p.variant = GNN_GFCF_EASE;
+    CHECK(gnn_gfcf_params_read(&p, GNN_GFCF_V2_SIZE, "m", &q, &e) == ERR_USAGE);
+    p.version = GNN_GFCF_VERSION;
+    CHECK(gnn_gfcf_params_read(&p, sizeof p, "m", &q, &e) == 0 && q.ease_lambda == 7.0f);
+}
+
+/* Relative error of the scorer against its reference on two new-user rows
+ * over the 30 items of the tests below: {2, 7} and {7, 29} (29: no users);
+ * the scorer's [2 x I] scores in a. */
+static double new_users_err(const gnn_gfcf_t *m, float *a)
+{
+    const uint32_t ni = m->n_items, hr[4] = {0, 0, 1, 1}, hc[4] = {2, 7, 7, 29}, two[2] = {0, 1};
+    float *b = malloc((size_t)2 * ni * sizeof *b);
+    graph_csr_t h;
+    err_t e = {0};
+    double err = 1.0;
+    CHECK(graph_csr_from_pairs(&h, 2, ni, hr, hc, 4, &e) == 0);
+    if (gnn_gfcf_score(m, &h, two, 2, a, &e) == 0 && gnn_gfcf_score_ref(m, &h, two, 2, b, &e) == 0)
+        err = rel_err(a, b, (size_t)2 * ni);
+    free(b);
+    graph_csr_destroy(&h);
+    return err;
+}
+
+/* EASE^R: the scorer against the reference (G inverted by Gauss-Jordan in
+ * double), diag(B) = 0, new-user rows, and the refusals: over the memory
+ * budget, and lambda 0 with an empty item (G singular) */
+static void check_ease(float lambda)
+{
+    uint32_t nu = 40, ni = 30;
+    graph_csr_t r;
+    make_r(&r, nu, ni, 0.2, 57);
+    gnn_gfcf_params_t p;
+    gnn_gfcf_defaults_variant(&p, GNN_GFCF_EASE);
+    p.ease_lambda = lambda;
+    gnn_gfcf_t m;
+    err_t e = {0};
+    CHECK(gnn_gfcf_init(&m, &r, &p, &e) == 0);
+    CHECK(gnn_ease_fit(&m, 2, (size_t)ni * ni * sizeof(float) - 1, &e) == ERR_USAGE);   /* one byte short */
+    CHECK(m.v == NULL);
+    CHECK(gnn_ease_fit(&m, 2, 0, &e) == 0);
+    CHECK_EQ_INT(m.k, ni);
+    for (uint32_t i = 0; i < ni; i++) CHECK(m.v[(size_t)i * ni + i] == 0.0f);
+    double err = all_rows_err(&m, &r);
+    CHECK_MSG(err < 1e-4, "ease lambda %g vs reference: relative error %g", (double)lambda, err);
+    float *a = malloc((size_t)2 * ni * sizeof *a);
+    CHECK(new_users_err(&m, a) < 1e-4);
+    /* row 1 = items 7 and 29 (no users): 7 does not recommend itself, 29
+     * nothing (its row of P is 0 off the diagonal), 7 recommends 2 */
+    CHECK(a[ni + 7] == 0.0f && a[ni + 2] != 0.0f);
+    m.p.ease_lambda = 0.0f;   /* item ni - 1 has no users: X^T X is singular */
+    CHECK(gnn_ease_fit(&m, 1, 0, &e) == ERR_USAGE);
+    free(a);
+    gnn_gfcf_destroy(&m);
+    graph_csr_destroy(&r);
 }
 
 /* ItemKNN: the scorer against the brute-force reference (dense counts, a
@@ -311,24 +371,17 @@ static void check_itemknn(uint32_t k, float shrink)
     CHECK(m.v[(size_t)(ni - 1) * m.k] == 0.0f);   /* the empty item has no neighbours */
     double err = all_rows_err(&m, &r);
     CHECK_MSG(err < 1e-5, "itemknn k %u shrink %g vs brute force: relative error %g", k, (double)shrink, err);
-    float *a = malloc((size_t)nu * ni * sizeof *a), *b = malloc((size_t)nu * ni * sizeof *b);
-    uint32_t hr[4] = {0, 0, 1, 1}, hc[4] = {2, 7, 7, 29};
-    graph_csr_t h;
-    CHECK(graph_csr_from_pairs(&h, 2, ni, hr, hc, 4, &e) == 0);
-    const uint32_t two[2] = {0, 1};
-    CHECK(gnn_gfcf_score(&m, &h, two, 2, a, &e) == 0);
-    CHECK(gnn_gfcf_score_ref(&m, &h, two, 2, b, &e) == 0);
-    CHECK(rel_err(a, b, (size_t)2 * ni) < 1e-5);
+    float *a = malloc((size_t)2 * ni * sizeof *a);
+    CHECK(new_users_err(&m, a) < 1e-5);
     uint32_t *idx = malloc((size_t)ni * m.k * sizeof *idx);
     memcpy(idx, m.idx, (size_t)ni * m.k * sizeof *idx);
     idx[5] = ni;   /* out of range */
     gnn_gfcf_t m2;
     CHECK(gnn_gfcf_init(&m2, &r, &p, &e) == 0);
     CHECK(gnn_itemknn_set(&m2, m.v, idx, m.k, &e) == ERR_USAGE);
-    free(idx); free(a); free(b);
+    free(idx); free(a);
     gnn_gfcf_destroy(&m2);
     gnn_gfcf_destroy(&m);
-    graph_csr_destroy(&h);
     graph_csr_destroy(&r);
 }
 
@@ -337,6 +390,16 @@ int main(void)
     check_itemknn(3, 0.0f);
     check_itemknn(5, 10.0f);
     check_itemknn(100, 2.0f);   /* k > items: every candidate kept */
+    check_ease(5.0f);
+    check_ease(500.0f);
+    /* B's chunks: each under 2 GiB, together every row once (amazon-book's
+     * 24,915 items: 2 chunks; LAPACK's 46,340: at most 5) */
+    CHECK((uint64_t)gnn_ease_chunk_rows(24915) * 24915 * 4 < (1ull << 31));
+    CHECK_EQ_INT(gnn_ease_chunks(24915), 2);
+    CHECK((uint64_t)gnn_ease_chunks(24915) * gnn_ease_chunk_rows(24915) >= 24915);
+    CHECK(gnn_ease_chunks(46340) <= 5 && gnn_ease_chunks(30) == 1);
+    char key[24];
+    CHECK(!strcmp(gnn_ease_chunk_key(0, key), "gfcf_v") && !strcmp(gnn_ease_chunk_key(2, key), "gfcf_v2"));
     check_cheby_coeffs();
     check_params_read();
     check_scores(2, 1, 0);    /* chebycf order 1: only the sparse T_1 */

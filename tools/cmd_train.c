@@ -26,7 +26,8 @@ static const char usage_text[] =
     "                       --bspm-beta X (0.2), --bspm-t-s X (2.5), --bspm-k-s N (1),\n"
     "                       --bspm-solver rk4|euler (rk4); chebycf: --cheby-order K (8), --cheby-phi X\n"
     "                       (1.5), --cheby-beta X (0.4), --alpha (0.2), --svd-k = eta (512); itemknn =\n"
-    "                       item cosine, top --knn-k N (100) neighbours, --knn-shrink X (10)\n"
+    "                       item cosine, top --knn-k N (100) neighbours, --knn-shrink X (10); ease =\n"
+    "                       EASE^R, --ease-lambda X (500; refused when I x I floats pass half the memory)\n"
     "                       kglightgcn = lightgcn with a learned weight per knowledge relation\n"
     "  --loss L             bpr (default): implicit feedback; mse: squared error of the ratings\n"
     "                       (mf only: biased MF, mean + user bias + item bias + dot; the store\n"
@@ -83,7 +84,7 @@ static const char *const known[] = {
     "checkpoint_every", "metrics_log", "resume", "init_from", "help", "progress", "head", "mlp_layers",
     "edges", "weight_social", "weight_knowledge", "edge_norm", "node_order",
     "alpha", "svd_k", "svd_oversample", "svd_iters", "bspm_beta", "bspm_t_s", "bspm_k_s", "bspm_solver",
-    "cheby_order", "cheby_phi", "cheby_beta", "knn_k", "knn_shrink", NULL};
+    "cheby_order", "cheby_phi", "cheby_beta", "knn_k", "knn_shrink", "ease_lambda", NULL};
 
 typedef struct run {
     gnn_trainer_opts_t t;
@@ -141,7 +142,8 @@ static int read_gfcf_settings(cli_opts_t *o, run_t *r, err_t *e)
         (rc = cli_get_float(o, "cheby_phi", p->cheby_phi, 0.0, 100.0, &p->cheby_phi, e)) ||
         (rc = cli_get_float(o, "cheby_beta", p->cheby_beta, -2.0, 2.0, &p->cheby_beta, e)) ||
         (rc = cli_get_u32(o, "knn_k", p->svd_k, 1, 100000, &p->svd_k, e)) ||
-        (rc = cli_get_float(o, "knn_shrink", p->knn_shrink, 0.0, 1e9, &p->knn_shrink, e)))
+        (rc = cli_get_float(o, "knn_shrink", p->knn_shrink, 0.0, 1e9, &p->knn_shrink, e)) ||
+        (rc = cli_get_float(o, "ease_lambda", p->ease_lambda, 0.0, 1e12, &p->ease_lambda, e)))
         return rc;
     p->rk4 = (uint32_t)solver;
     p->seed = r->t.hp.seed;
