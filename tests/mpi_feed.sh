@@ -86,7 +86,7 @@ check "--shard under -np 2: exit 2" test $? -eq 2 -a "$(grep -c "shard" "$tmp/er
 check "... FILE still untouched" test "$(cat "$tmp/out.tsv")" = keep
 
 # a rank killed mid-job: a shuffled job big enough to be still running
-awk 'BEGIN { srand(11); for (n = 0; n < 1500000; n++)
+awk 'BEGIN { srand(11); for (n = 0; n < 4000000; n++)
   printf "u%d\tp%d\tu%d\ti%d|i%d\t%d\n", int(rand() * 200), n, int(rand() * 200), int(rand() * 150), int(rand() * 150),
     1600000000 + n }' >"$tmp/big.tsv"
 mpirun --oversubscribe -np 2 "$g" rank-feed --store "$s" --model m --threads 1 --candidates "$tmp/big.tsv" \
