@@ -310,8 +310,7 @@ typedef struct rowsrc {
     const graph_typed_opts_t *o;
     uint32_t U, I, N;
     int inter, social, kg;
-    uint64_t *tptr;           /* [I + 1] R^T */
-    uint32_t *tcol;
+    graph_csr_t rt;           /* [I x U] R^T, without values */
     graph_csr_t s;            /* [U x U] social ties */
     uint64_t *kptr;           /* [N + 1] knowledge pairs of each node */
     uint32_t *kcol, *krel;
@@ -321,7 +320,8 @@ typedef struct rowsrc {
 
 static void rowsrc_destroy(rowsrc_t *x)
 {
-    free(x->tptr); free(x->tcol); free(x->kptr); free(x->kcol); free(x->krel); free(x->buf);
+    free(x->kptr); free(x->kcol); free(x->krel); free(x->buf);
+    graph_csr_destroy(&x->rt);
     graph_csr_destroy(&x->s);
 }
 
@@ -336,17 +336,9 @@ static int rowsrc_init(rowsrc_t *x, const graph_typed_edges_t *in, const graph_t
     x->social = o->social && o->w_social > 0.0f;
     x->kg = o->knowledge && o->w_knowledge > 0.0f;
     if (x->inter) {
-        x->tptr = calloc((size_t)x->I + 1, sizeof *x->tptr);
-        x->tcol = malloc((R->nnz ? R->nnz : 1) * sizeof *x->tcol);
-        if (!x->tptr || !x->tcol) return err_set(e, ERR_NOMEM, "out of memory for the joint graph's rows");
-        for (uint64_t k = 0; k < R->nnz; k++) x->tptr[R->col[k] + 1]++;
-        for (uint32_t i = 0; i < x->I; i++) x->tptr[i + 1] += x->tptr[i];
-        uint64_t *fill = malloc(((size_t)x->I + 1) * sizeof *fill);
-        if (!fill) return err_set(e, ERR_NOMEM, "out of memory for the joint graph's rows");
-        memcpy(fill, x->tptr, ((size_t)x->I + 1) * sizeof *fill);
-        for (uint32_t u = 0; u < x->U; u++)
-            for (uint64_t k = R->ptr[u]; k < R->ptr[u + 1]; k++) x->tcol[fill[R->col[k]]++] = u;
-        free(fill);
+        graph_csr_t pattern = *R;   /* R's entries only: ratings are not edge weights here */
+        pattern.val = NULL;
+        if ((rc = graph_csr_transpose(&pattern, &x->rt, e))) return rc;
     }
     if (x->social && (rc = graph_social_sym(&x->s, x->U, in->su, in->sv, in->n_social, 0, e))) return rc;
     if (x->kg) {
@@ -379,7 +371,7 @@ static int rowsrc_init(rowsrc_t *x, const graph_typed_edges_t *in, const graph_t
     }
     for (uint32_t v = 0; v < x->N; v++) {
         uint64_t c = 0;
-        if (x->inter) c += v < x->U ? R->ptr[v + 1] - R->ptr[v] : v < x->U + x->I ? x->tptr[v - x->U + 1] - x->tptr[v - x->U] : 0;
+        if (x->inter) c += v < x->U ? R->ptr[v + 1] - R->ptr[v] : v < x->U + x->I ? x->rt.ptr[v - x->U + 1] - x->rt.ptr[v - x->U] : 0;
         if (x->social && v < x->U) c += x->s.ptr[v + 1] - x->s.ptr[v];
         if (x->kg) c += x->kptr[v + 1] - x->kptr[v];
         x->most = c > x->most ? c : x->most;
@@ -399,7 +391,7 @@ static uint64_t rowsrc_row(rowsrc_t *x, uint32_t v)
     if (x->inter && v < x->U)
         for (uint64_t k = R->ptr[v]; k < R->ptr[v + 1]; k++) b[n++] = (ent_t){v, x->U + R->col[k], GRAPH_NO_REL, 1.0f};
     else if (x->inter && v < x->U + x->I)
-        for (uint64_t k = x->tptr[v - x->U]; k < x->tptr[v - x->U + 1]; k++) b[n++] = (ent_t){v, x->tcol[k], GRAPH_NO_REL, 1.0f};
+        for (uint64_t k = x->rt.ptr[v - x->U]; k < x->rt.ptr[v - x->U + 1]; k++) b[n++] = (ent_t){v, x->rt.col[k], GRAPH_NO_REL, 1.0f};
     if (x->social && v < x->U)
         for (uint64_t k = x->s.ptr[v]; k < x->s.ptr[v + 1]; k++) b[n++] = (ent_t){v, x->s.col[k], GRAPH_NO_REL, x->o->w_social};
     if (x->kg)
