@@ -218,7 +218,6 @@ int dist_run_save(dist_run_t *r, store_t *s, const char *name, const dist_save_t
     return with_rows(r, save_fn, &c, e);
 }
 
-static int write_unstage(store_txn_t *t, void *ctx, err_t *e) { return gnn_saved_unstage(t, ctx, e); }
 
 /* Rank 0: the checkpoint's scalars and log; its tables stay in the open
  * transaction for the scatter. */
@@ -245,20 +244,10 @@ int dist_run_begin(dist_run_t *r, store_t *s, const char *name, dist_resume_t *v
     *v = (dist_resume_t){.best = -1.0};
     int rc = ERR_OK;
     /* refused before any epoch, as one process refuses it, not at the first checkpoint */
-    if (t->o->checkpoint_every && strlen(name) + strlen(GNN_SAVED_STAGE_SUFFIX) > GNN_SAVED_NAME_MAX)
-        return err_set(e, ERR_USAGE, "model name of %zu bytes: checkpoints need at most %zu (or --checkpoint-every 0)",
-                       strlen(name), (size_t)GNN_SAVED_NAME_MAX - strlen(GNN_SAVED_STAGE_SUFFIX));
+    if ((rc = gnn_saved_check_stage_name(name, t->o->checkpoint_every, e))) return rc;
     if (!t->o->resume) {
         /* a fresh run abandons the checkpoint of an interrupted one */
-        if (d->rank == 0) {
-            store_txn_t tx;
-            int staged = 0;
-            if (!(rc = store_read_begin(s, &tx, e))) {
-                staged = gnn_saved_staged(&tx, name);
-                store_read_end(&tx);
-            }
-            if (!rc && staged) rc = store_write(s, write_unstage, (void *)name, e);
-        }
+        if (d->rank == 0) rc = gnn_saved_abandon(s, name, e);
         return dist_agree(d, rc, e);
     }
     store_txn_t tx;

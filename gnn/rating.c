@@ -398,14 +398,6 @@ typedef struct rrun {
     FILE *mlog;                            /* --metrics-log: the log's lines also go there */
 } rrun_t;
 
-typedef struct stage { const char *name; const gnn_saved_model_t *m; } stage_t;
-static int write_stage(store_txn_t *t, void *ctx, err_t *e)
-{
-    const stage_t *st = ctx;
-    return gnn_saved_stage(t, st->name, st->m, e);
-}
-static int write_unstage(store_txn_t *t, void *ctx, err_t *e) { return gnn_saved_unstage(t, ctx, e); }
-
 /* The model (final: as name, the best evaluation's table with a split) or
  * a checkpoint of the run in progress (staged as NAME~run: parameters, Adam
  * state, the table and head weights a final save would write so far). */
@@ -437,9 +429,7 @@ static int save(rrun_t *r, uint32_t epoch, double secs, int final, err_t *e)
         .n_params = m->n_params, .head = m->head.n_layers ? &m->head : NULL,
         .head_w = r->split ? r->best_hw : m->hw};
     snprintf(sm.meta.arch, sizeof sm.meta.arch, "%s", gnn_arch_get(h->arch)->name);
-    if (final) return gnn_saved_put(r->s, r->name, &sm, e);
-    stage_t st = {r->name, &sm};
-    return store_write(r->s, write_stage, &st, e);
+    return final ? gnn_saved_put(r->s, r->name, &sm, e) : gnn_saved_stage_filled(r->s, r->name, &sm, NULL, e);
 }
 
 /* One JSON line of the metrics log into buf (grown). */
@@ -478,8 +468,6 @@ static int check_opts(const gnn_trainer_opts_t *o, err_t *e)
         return err_set(e, ERR_USAGE, "%s: --arch mf (biased matrix factorization) and lightgcn train on ratings, "
                        "not %s", what, a->name);
     if (o->init_from) return err_set(e, ERR_USAGE, "%s: --init-from is not supported yet", what);
-    if (o->resume && o->init_from)
-        return err_set(e, ERR_USAGE, "--init-from starts a new run; --resume continues one: pick one");
     if (o->edges.knowledge || (o->edges.social && o->hp.arch != GNN_ARCH_LIGHTGCN))
         return err_set(e, ERR_USAGE, "%s: %s", what, o->edges.knowledge
                        ? "knowledge edges are not supported (--edges interaction or interaction,social)"
@@ -790,9 +778,7 @@ int gnn_rating_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, gn
             (split && !(r.best_hw = malloc((head.n_params + 1) * sizeof *r.best_hw))))
             rc = err_set(e, ERR_NOMEM, "out of memory for the embeddings");
     }
-    if (!rc && o->checkpoint_every && strlen(name) + strlen(GNN_SAVED_STAGE_SUFFIX) > GNN_SAVED_NAME_MAX)
-        rc = err_set(e, ERR_USAGE, "model name of %zu bytes: checkpoints need at most %zu (or --checkpoint-every 0)",
-                     strlen(name), (size_t)GNN_SAVED_NAME_MAX - strlen(GNN_SAVED_STAGE_SUFFIX));
+    if (!rc) rc = gnn_saved_check_stage_name(name, o->checkpoint_every, e);
     if (!rc && o->resume) {
         if (!(rc = resume_load(&r, e))) {
             gnn_trainer_note_t n = {.kind = GNN_NOTE_RESUME, .start_epoch = r.start, .best_epoch = r.best_epoch,
@@ -800,11 +786,7 @@ int gnn_rating_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, gn
             if (o->on_note) o->on_note(o->ctx, &n);
         }
     } else if (!rc) {   /* a fresh run abandons the checkpoint of an interrupted one */
-        if (!(rc = store_read_begin(s, &t, e))) {
-            const int staged = gnn_saved_staged(&t, name);
-            store_read_end(&t);
-            if (staged) rc = store_write(s, write_unstage, (void *)name, e);
-        }
+        rc = gnn_saved_abandon(s, name, e);
     }
     if (!rc && o->metrics_log && !(r.mlog = fopen(o->metrics_log, o->resume ? "a" : "w")))
         rc = err_set(e, ERR_USAGE, "--metrics-log %s: cannot write", o->metrics_log);

@@ -450,6 +450,27 @@ int gnn_saved_staged(store_txn_t *t, const char *name)
            store_blob_get(t, st, GNN_SAVED_KEY_RUN_META, &p, &len, &ignore) == ERR_OK;
 }
 
+static int unstage_txn(store_txn_t *t, void *ctx, err_t *e) { return gnn_saved_unstage(t, ctx, e); }
+
+int gnn_saved_abandon(store_t *s, const char *name, err_t *e)
+{
+    store_txn_t t;
+    int rc = store_read_begin(s, &t, e);
+    if (rc) return rc;
+    const int staged = gnn_saved_staged(&t, name);
+    store_read_end(&t);
+    return staged ? store_write(s, unstage_txn, (void *)name, e) : ERR_OK;
+}
+
+int gnn_saved_check_stage_name(const char *name, uint32_t every, err_t *e)
+{
+    const size_t most = (size_t)GNN_SAVED_NAME_MAX - strlen(GNN_SAVED_STAGE_SUFFIX);
+    if (every && strlen(name) > most)
+        return err_set(e, ERR_USAGE, "model name of %zu bytes: checkpoints need at most %zu (or --checkpoint-every 0)",
+                       strlen(name), most);
+    return ERR_OK;
+}
+
 int gnn_saved_stage_meta(store_txn_t *t, const char *name, gnn_saved_meta_t *meta, err_t *e)
 {
     char st[256];

@@ -237,7 +237,8 @@ typedef struct gnn_saved_fill {
 int gnn_saved_put_filled(store_t *s, const char *name, const gnn_saved_model_t *m, const gnn_saved_fill_t *f,
                          err_t *e);
 /* gnn_saved_stage the same way, in a write transaction of its own: the
- * distributed trainer's checkpoint (staging NAME~run, model name untouched). */
+ * distributed trainer's checkpoint (staging NAME~run, model name untouched).
+ * f may be NULL: m's tables are written (the rating trainer's checkpoint). */
 int gnn_saved_stage_filled(store_t *s, const char *name, const gnn_saved_model_t *m, const gnn_saved_fill_t *f,
                            err_t *e);
 /* Save m as the checkpoint of a run in progress (staging NAME~run),
@@ -246,6 +247,13 @@ int gnn_saved_stage_filled(store_t *s, const char *name, const gnn_saved_model_t
 int gnn_saved_stage(store_txn_t *t, const char *name, const gnn_saved_model_t *m, err_t *e);
 /* Drop the staging of name, if any (a fresh run abandons an old one). */
 int gnn_saved_unstage(store_txn_t *t, const char *name, err_t *e);
+/* A fresh run's start (the BPR, rating and distributed trainers): drops the
+ * staging of an interrupted run of name, if there is one, in a write
+ * transaction of its own; writes nothing when there is none. */
+int gnn_saved_abandon(store_t *s, const char *name, err_t *e);
+/* A run that checkpoints (every > 0) must fit NAME~run in a model name:
+ * ERR_USAGE naming both lengths, before any epoch; ERR_OK otherwise. */
+int gnn_saved_check_stage_name(const char *name, uint32_t every, err_t *e);
 
 /* Is there a staged checkpoint of name (an interrupted run)? */
 int gnn_saved_staged(store_txn_t *t, const char *name);

@@ -481,8 +481,6 @@ static int run_epoch(run_t *r, uint32_t epoch, int *stop, err_t *e)
     return ERR_OK;
 }
 
-static int write_unstage(store_txn_t *t, void *ctx, err_t *e) { return gnn_saved_unstage(t, ctx, e); }
-
 /* Set up the run: model, buffers, resume or a fresh start, the log file. */
 static int run_init(run_t *r, err_t *e)
 {
@@ -518,18 +516,11 @@ static int run_init(run_t *r, err_t *e)
         gnn_trainer_note_t n = {.kind = GNN_NOTE_RESUME, .start_epoch = r->start, .best_epoch = r->best_epoch,
                                 .best_metric = r->best_metric, .watch = r->watch};
         note(o, &n);
-    } else if (r->s) {
-        store_txn_t t;
-        if ((rc = store_read_begin(r->s, &t, e))) return rc;
-        int staged = gnn_saved_staged(&t, r->name);
-        store_read_end(&t);
-        /* a fresh run abandons the checkpoint of an interrupted one */
-        if (staged && (rc = store_write(r->s, write_unstage, (void *)r->name, e))) return rc;
+    } else if (r->s && (rc = gnn_saved_abandon(r->s, r->name, e))) {   /* a fresh run */
+        return rc;
     }
     if (r->s && o->init_from && (rc = warm_load(r, e))) return rc;
-    if (r->s && o->checkpoint_every && strlen(r->name) + strlen(GNN_SAVED_STAGE_SUFFIX) > GNN_SAVED_NAME_MAX)
-        return err_set(e, ERR_USAGE, "model name of %zu bytes: checkpoints need at most %zu (or --checkpoint-every 0)",
-                       strlen(r->name), (size_t)GNN_SAVED_NAME_MAX - strlen(GNN_SAVED_STAGE_SUFFIX));
+    if (r->s && (rc = gnn_saved_check_stage_name(r->name, o->checkpoint_every, e))) return rc;
     r->log.path = o->metrics_log;
     if (o->metrics_log && !(r->log.f = fopen(o->metrics_log, o->resume ? "a" : "w")))
         return err_set(e, ERR_USAGE, "--metrics-log %s: cannot write", o->metrics_log);
