@@ -74,9 +74,7 @@ static void head_content(const feed_job_t *j, feed_chunk_t *ck, feed_batch_t *bt
         for (uint32_t k = 2; k < n; k++) {
             if (t[k].id == FEED_NONE || t[k].id >= m->n_content) continue;
             const float *ir = m->content + (size_t)t[k].id * dim;
-            float x = bt->ps[np++];
-            for (uint32_t d = h->in; d < dim; d++) x += vr[d] * ir[d];   /* a rating model's bias columns */
-            s += x;
+            s += gnn_head_add_extra(h, bt->ps[np++], vr, ir, dim);   /* a rating model's bias columns */
             known++;
         }
         if (known) ck->cand[bt->line[b]].content = s / (float)known;

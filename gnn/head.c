@@ -256,7 +256,11 @@ float gnn_head_score_ref(const gnn_head_t *h, const float *w, const float *eu, c
 
 float gnn_head_pair(const gnn_head_t *h, const float *w, const float *urow, const float *irow, uint32_t width)
 {
-    float s = gnn_head_score_ref(h, w, urow, irow);
+    return gnn_head_add_extra(h, gnn_head_score_ref(h, w, urow, irow), urow, irow, width);
+}
+
+float gnn_head_add_extra(const gnn_head_t *h, float s, const float *urow, const float *irow, uint32_t width)
+{
     for (uint32_t k = h->in; k < width; k++) s += urow[k] * irow[k];
     return s;
 }

@@ -85,6 +85,10 @@ float gnn_head_score_ref(const gnn_head_t *h, const float *w, const float *eu, c
 /* A saved model's prediction for one pair of rows of width `width` >= in:
  * s(first in columns) + the dot product of the rest. */
 float gnn_head_pair(const gnn_head_t *h, const float *w, const float *urow, const float *irow, uint32_t width);
+/* s plus the dot product of the rows' columns past in (a rating model's
+ * biases), added to s one column at a time: gnn_head_pair's rule for a head
+ * score s computed elsewhere (rank-feed's batches), with the same bits. */
+float gnn_head_add_extra(const gnn_head_t *h, float s, const float *urow, const float *irow, uint32_t width);
 
 /* B [n_items x w_1] = the item half of layer 1 plus c_1, for item rows
  * items[i * stride .. + in). */
