@@ -38,6 +38,12 @@ uint32_t gnn_ease_chunks(uint32_t n_items)
     return (uint32_t)(((uint64_t)n_items + r - 1) / r);
 }
 
+uint32_t gnn_ease_chunk_len(uint32_t n_items, uint32_t c)
+{
+    const uint64_t r = gnn_ease_chunk_rows(n_items), r0 = (uint64_t)c * r;
+    return r0 >= n_items ? 0 : (uint32_t)(r0 + r < n_items ? r : n_items - r0);
+}
+
 const char *gnn_ease_chunk_key(uint32_t c, char *buf)
 {
     if (c == 0) return strcpy(buf, "gfcf_v");

@@ -198,6 +198,9 @@ int gnn_ease_fit(gnn_gfcf_t *m, int threads, size_t budget, err_t *e);
  * gnn_ease_chunk_key(c) ("gfcf_v", "gfcf_v1", ...; buf of 24). */
 uint32_t gnn_ease_chunk_rows(uint32_t n_items);
 uint32_t gnn_ease_chunks(uint32_t n_items);
+/* The rows chunk c holds (c < gnn_ease_chunks(n_items)): r, or what is
+ * left for the last one. */
+uint32_t gnn_ease_chunk_len(uint32_t n_items, uint32_t c);
 const char *gnn_ease_chunk_key(uint32_t c, char *buf);
 /* Score from saved chunks (borrowed, gnn_ease_chunks(I) of them, each
  * checked by the caller to hold its rows); the pointer array is copied. */

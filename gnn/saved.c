@@ -393,8 +393,8 @@ static int put_gfcf_v(store_txn_t *t, const char *name, const gnn_gfcf_t *m, crc
     char key[24];
     int rc = ERR_OK;
     for (uint32_t c = 0; c < m->ease_chunks && !rc; c++) {
-        const size_t r0 = (size_t)c * m->ease_rows, r1 = r0 + m->ease_rows < ni ? r0 + m->ease_rows : ni;
-        rc = put(t, name, gnn_ease_chunk_key(c, key), m->ease_b[c], (r1 - r0) * ni * sizeof(float), tab, e);
+        const size_t len = gnn_ease_chunk_len(m->n_items, c);
+        rc = put(t, name, gnn_ease_chunk_key(c, key), m->ease_b[c], len * ni * sizeof(float), tab, e);
     }
     return rc;
 }
@@ -720,10 +720,8 @@ int gnn_saved_check(store_txn_t *t, const char *name, store_check_t *c, err_t *e
             want_len(&b, GNN_SAVED_KEY_GFCF, sizeof(gnn_gfcf_params_t), 0);
         if (a->id == GNN_ARCH_EASE) {   /* B [I x I] in chunks of rows */
             char key[24];
-            const uint32_t rows = gnn_ease_chunk_rows(m.n_items);
             for (uint32_t ch = 0; ch < gnn_ease_chunks(m.n_items); ch++) {
-                const size_t r0 = (size_t)ch * rows, r1 = r0 + rows < m.n_items ? r0 + rows : m.n_items;
-                want_len(&b, gnn_ease_chunk_key(ch, key), (r1 - r0) * m.n_items * f, 0);
+                want_len(&b, gnn_ease_chunk_key(ch, key), (size_t)gnn_ease_chunk_len(m.n_items, ch) * m.n_items * f, 0);
             }
         } else {
             want_len(&b, GNN_SAVED_KEY_GFCF_V, (size_t)m.n_items * m.dim * f, 0);

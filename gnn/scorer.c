@@ -22,19 +22,19 @@ static void gfcf_destroy(gnn_scorer_t *s)
 static int ease_chunks(store_txn_t *t, const char *model, const gnn_gfcf_params_t *p, const gnn_saved_meta_t *meta,
                        const float **ch, err_t *e)
 {
-    const uint32_t ni = p->n_items, rows = gnn_ease_chunk_rows(ni), nc = gnn_ease_chunks(ni);
+    const uint32_t ni = p->n_items, nc = gnn_ease_chunks(ni);
     if (meta->dim != ni || nc > 8)
         return err_set(e, ERR_USAGE, "model '%s': an ease matrix of %u columns for %u items; retrain it", model,
                        meta->dim, ni);
     char key[24];
     for (uint32_t c = 0; c < nc; c++) {
         size_t nv;
-        const size_t r0 = (size_t)c * rows, r1 = r0 + rows < ni ? r0 + rows : ni;
+        const size_t len = gnn_ease_chunk_len(ni, c);
         int rc = gnn_saved_floats(t, model, gnn_ease_chunk_key(c, key), &ch[c], &nv, e);
         if (rc) return rc;
-        if (nv != (r1 - r0) * ni)
+        if (nv != len * ni)
             return err_set(e, ERR_USAGE, "model '%s': %s of %zu floats, expected %zu x %u; retrain it", model, key,
-                           nv, r1 - r0, ni);
+                           nv, len, ni);
     }
     return ERR_OK;
 }

@@ -398,6 +398,10 @@ int main(void)
     CHECK_EQ_INT(gnn_ease_chunks(24915), 2);
     CHECK((uint64_t)gnn_ease_chunks(24915) * gnn_ease_chunk_rows(24915) >= 24915);
     CHECK(gnn_ease_chunks(46340) <= 5 && gnn_ease_chunks(30) == 1);
+    CHECK_EQ_INT(gnn_ease_chunk_len(24915, 0), gnn_ease_chunk_rows(24915));
+    CHECK_EQ_INT(gnn_ease_chunk_len(24915, 0) + gnn_ease_chunk_len(24915, 1), 24915);
+    CHECK_EQ_INT(gnn_ease_chunk_len(30, 0), 30);
+    CHECK_EQ_INT(gnn_ease_chunk_len(24915, 2), 0);
     char key[24];
     CHECK(!strcmp(gnn_ease_chunk_key(0, key), "gfcf_v") && !strcmp(gnn_ease_chunk_key(2, key), "gfcf_v2"));
     check_cheby_coeffs();
