@@ -6,6 +6,7 @@
  * loop, which keeps the numbers independent of --threads. */
 #include "gnn/rating.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -797,7 +798,8 @@ int gnn_rating_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, gn
         rc = train_loop(&r, out, e);
     }
     free(r.emb); free(r.best_emb); free(r.best_hw); free(r.log);
-    if (r.mlog) fclose(r.mlog);
+    if (r.mlog && fclose(r.mlog) == EOF && !rc)   /* the lines were flushed; the close can still fail */
+        rc = err_set(e, ERR_IO, "--metrics-log %s: %s", o->metrics_log, strerror(errno));
     gnn_rating_destroy(&m);
     graph_typed_destroy(&typed);
     graph_csr_destroy(&adj);
