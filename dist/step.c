@@ -45,10 +45,10 @@ void dist_step_destroy(dist_step_t *t)
 {
     dist_halo_destroy(&t->h);
     free(t->owner);
-    free(t->emb0); free(t->am); free(t->av); free(t->buf[0]);
+    free(t->emb0); free(t->am); free(t->av); free(t->tab);
     free(t->zb); free(t->g); free(t->l2); free(t->e0h); free(t->nrm);
     free(t->ws.active); free(t->ws.tu); free(t->ws.ti); free(t->ws.tj);
-    free(t->smask); free(t->need); free(t->bidx);
+    free(t->smask); free(t->need); free(t->bidx); free(t->nlist);
     free(t->slist); free(t->snrm); free(t->sbuf);
 }
 
@@ -56,13 +56,14 @@ void dist_step_destroy(dist_step_t *t)
  * the final rows the save writes). */
 void dist_step_free_work(dist_step_t *t)
 {
-    free(t->buf[0]); free(t->g); free(t->l2); free(t->e0h); free(t->nrm); free(t->h.buf);
-    free(t->slist); free(t->snrm); free(t->sbuf);
+    free(t->tab); free(t->g); free(t->l2); free(t->e0h); free(t->nrm); free(t->h.buf);
+    free(t->slist); free(t->snrm); free(t->sbuf); free(t->nlist);
     free(t->ws.tu); free(t->ws.ti); free(t->ws.tj);
-    t->buf[0] = t->buf[1] = t->g = t->l2 = NULL;
+    t->tab = NULL; t->g = t->l2 = NULL;
     t->e0h = NULL; t->nrm = NULL; t->h.buf = NULL; t->slist = NULL; t->snrm = NULL; t->sbuf = NULL;
+    t->nlist = NULL;
     t->ws.tu = t->ws.ti = t->ws.tj = NULL;
-    t->g_rows = t->slist_cap = t->snrm_cap = t->sbuf_cap = t->h.buf_cap = t->ws.cap_triples = 0;
+    t->g_rows = t->slist_cap = t->snrm_cap = t->sbuf_cap = t->h.buf_cap = t->ws.cap_triples = t->nlist_cap = 0;
 }
 
 /* The rank's state: local rows, and E0 drawn as gnn_model_init_nodes draws
@@ -76,16 +77,12 @@ int dist_step_init(dist_step_t *t, err_t *e)
     t->emb0 = malloc((no + 1) * dim * sizeof *t->emb0);
     t->am = calloc((no + 1) * dim, sizeof *t->am);
     t->av = calloc((no + 1) * dim, sizeof *t->av);
-    if (t->K > 0) {   /* two tables of float16 or float32 rows in one block */
-        const size_t tb = (nl + 1) * dim * (t->half ? 2 : 4);
-        t->buf[0] = malloc(2 * tb);
-        t->buf[1] = t->buf[0] ? (float *)((char *)t->buf[0] + tb) : NULL;
-    }
+    if (t->K > 0) t->tab = malloc((nl + 1) * dim * sizeof(float));
     t->smask = malloc((no + 1) * sizeof *t->smask);
-    t->need = malloc(t->n);
+    t->need = calloc(t->n, 1);
     t->bidx = malloc((size_t)t->n * sizeof *t->bidx);
-    if (t->half) t->e0h = malloc((nl + 1) * dim * sizeof *t->e0h);
-    if (!t->emb0 || !t->am || !t->av || (t->K > 0 && !t->buf[0]) || !t->smask || !t->need || !t->bidx ||
+    if (t->half) t->e0h = malloc((no + 1) * dim * sizeof *t->e0h);
+    if (!t->emb0 || !t->am || !t->av || (t->K > 0 && !t->tab) || !t->smask || !t->need || !t->bidx ||
         (t->half && !t->e0h))
         return err_set(e, ERR_NOMEM, "out of memory for a rank's tables (%zu rows x %zu)", nl, dim);
     /* 4 MiB of rows per destination per round of batch rows (the tests'
@@ -94,7 +91,15 @@ int dist_step_init(dist_step_t *t, err_t *e)
     const char *env = getenv("GNNREC_DIST_BLOCK_ROWS");
     if (env && atol(env) > 0) rr = (uint64_t)atol(env);
     t->round = (uint32_t)(rr ? rr : 1);
-    if ((rc = grow_rows(t, no + 1, nl + 1, e))) return rc;
+    /* a step's triples in pieces of at least 65,536 and about a third of
+     * an average part's nodes: a piece fetches at most 2 rows a triple, so
+     * zb and g stay under ~1.7 x the owned rows whatever the batch (the
+     * tests' GNNREC_DIST_PIECE_TRIPLES makes pieces small) */
+    uint64_t pc = (uint64_t)t->n / (3u * (uint32_t)t->d->size) + 1;
+    if (pc < 65536) pc = 65536;
+    if ((env = getenv("GNNREC_DIST_PIECE_TRIPLES")) && atol(env) > 0) pc = (uint64_t)atol(env);
+    t->piece = (uint32_t)(pc > UINT32_MAX ? UINT32_MAX : pc);
+    if ((rc = grow_rows(t, no + 1, no + 1, e))) return rc;
     memset(t->g, 0, t->g_rows * dim * sizeof *t->g);
     memset(t->l2, 0, t->g_rows * sizeof *t->l2);
     rng_t r;
@@ -115,30 +120,31 @@ static int xchg(dist_step_t *t, void *table, size_t elem, err_t *e)
     return dist_halo_exchange(&t->h, t->d, table, t->dim * elem, e);
 }
 
-/* Forward: Z_K on the owned rows into zb (mf: E0's rows copied there). */
+/* Forward: Z_K on the owned rows into zb (mf: E0's rows copied there).
+ * One table tab holds the input of each product with its halo rows (E0,
+ * then Z_1 .. Z_{K-1}); each product writes the owned rows into zb (free
+ * until Z_K lands there), which are copied into tab before the exchange
+ * fills its halo: one [n_loc x dim] table instead of two. */
 static int forward(dist_step_t *t, err_t *e)
 {
     const uint32_t K = t->K, dim = t->dim;
+    const size_t elt = t->half ? 2 : 4, own = (size_t)t->h.n_own * dim * elt;
     if (K == 0) {
         memcpy(t->zb, t->emb0, (size_t)t->h.n_own * dim * sizeof *t->zb);
         return ERR_OK;
     }
-    /* float32 tables: E0 with its halo rows in buf[1], which Z_2 overwrites
-     * only after Z_1 (in buf[0]) has read it */
-    if (!t->half) memcpy(t->buf[1], t->emb0, (size_t)t->h.n_own * dim * sizeof *t->emb0);
-    int rc = t->half ? xchg(t, t->e0h, 2, e) : xchg(t, t->buf[1], 4, e);
-    const void *prev = t->half ? (const void *)t->e0h : (const void *)t->buf[1];
+    memcpy(t->tab, t->half ? (const void *)t->e0h : (const void *)t->emb0, own);
+    int rc = xchg(t, t->tab, elt, e);
     for (uint32_t j = 1; j <= K && !rc; j++) {
         gnn_spmm_t s = {.a = &t->h.a, .add = t->emb0, .fma = (uint8_t)t->half, .dim = dim};
-        if (t->half) s.x16 = prev;
-        else s.x32 = prev;
-        void *out = t->buf[(j - 1) & 1];
-        if (j == K) s.y32 = t->zb;
-        else if (t->half) s.y16 = out;
-        else s.y32 = out;
+        if (t->half) s.x16 = t->tab;
+        else s.x32 = t->tab;
+        if (j == K || !t->half) s.y32 = t->zb;
+        else s.y16 = (uint16_t *)t->zb;
         gnn_spmm(&s, t->hp.threads);
-        if (j < K) rc = xchg(t, out, t->half ? 2 : 4, e);
-        prev = out;
+        if (j == K) break;
+        memcpy(t->tab, t->zb, own);
+        rc = xchg(t, t->tab, elt, e);
     }
     return rc;
 }
@@ -211,50 +217,67 @@ static int fetch_rows(dist_step_t *t, const int *sc, const int *sd, const int *r
     return rc;
 }
 
-/* The step's batch: fetch the rows of Z_K (and layer-0 norms) that the
- * triples touching this rank need from their owners, rewrite the triples
- * in place as zb rows, run gnn_bpr (its gradient on the owned rows is
- * complete and in triple order), and sum this rank's part of the loss. */
-static int batch_bpr(dist_step_t *t, uint32_t *u, uint32_t *ii, uint32_t *jj, uint32_t T, double lsum[2], err_t *e)
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* One piece of the step's batch, triples [0, T) of it (of T_all in the
+ * batch): fetch the rows of Z_K (and layer-0 norms) that its triples
+ * touching this rank need from their owners, rewrite those triples in
+ * place as zb rows, run gnn_bpr_part (the piece's gradient on the owned
+ * rows, in triple order, scaled by the batch's 1/T_all) and add this
+ * rank's part of the loss to L and N. Every rank runs every piece
+ * (collective). The needed nodes are listed as they are met and sorted by
+ * (owner, node), the order their owners send them in: no pass over every
+ * node, since a step has ~3 P x T / n pieces. */
+static int batch_piece(dist_step_t *t, uint32_t *u, uint32_t *ii, uint32_t *jj, uint32_t T, uint32_t T_all,
+                       double *L, double *N, err_t *e)
 {
     const dist_t *d = t->d;
     const int me = d->rank, P = d->size;
     const uint32_t nu = t->nu, dim = t->dim, no = t->h.n_own, *owner = t->owner, *pos = t->h.pos;
+    int rc = grow((void **)&t->nlist, &t->nlist_cap, 2 * (size_t)T + 1, sizeof *t->nlist, e);
+    if (rc) return rc;
     memset(t->smask, 0, (size_t)no * sizeof *t->smask);
-    memset(t->need, 0, t->n);
+    size_t nr = 0;
     for (uint32_t k = 0; k < T; k++) {
         const uint32_t x[3] = {u[k], nu + ii[k], nu + jj[k]};
         const uint64_t R = (1ull << owner[x[0]]) | (1ull << owner[x[1]]) | (1ull << owner[x[2]]);
         if (!(R >> me & 1)) continue;
         for (int q = 0; q < 3; q++) {
             if ((int)owner[x[q]] == me) t->smask[pos[x[q]]] |= R & ~(1ull << me);
-            else t->need[x[q]] = 1;
+            else if (!t->need[x[q]]) {
+                t->need[x[q]] = 1;
+                t->nlist[nr++] = (uint64_t)owner[x[q]] << 32 | x[q];
+            }
         }
     }
+    qsort(t->nlist, nr, sizeof *t->nlist, cmp_u64);
     int sc[DIST_TRAIN_MAX_RANKS] = {0}, sd[DIST_TRAIN_MAX_RANKS], rcn[DIST_TRAIN_MAX_RANKS] = {0},
         rd[DIST_TRAIN_MAX_RANKS];
     for (uint32_t r = 0; r < no; r++)
         for (uint64_t m = t->smask[r]; m; m &= m - 1) sc[__builtin_ctzll(m)]++;
-    for (uint32_t v = 0; v < t->n; v++)
-        if (t->need[v]) rcn[owner[v]]++;
-    size_t ns = 0, nr = 0;
+    for (size_t k = 0; k < nr; k++) {
+        const uint32_t v = (uint32_t)t->nlist[k];
+        rcn[t->nlist[k] >> 32]++;
+        t->need[v] = 0;
+        t->bidx[v] = no + (uint32_t)k;   /* (owner, node) order: the owners' sending order */
+    }
+    size_t ns = 0, nrr = 0;
     for (int q = 0; q < P; q++) {
         sd[q] = (int)ns;
-        rd[q] = (int)nr;
+        rd[q] = (int)nrr;
         ns += (size_t)sc[q];
-        nr += (size_t)rcn[q];
+        nrr += (size_t)rcn[q];
     }
-    int rc = grow_rows(t, no + nr + 1, no + nr + 1, e);
+    rc = grow_rows(t, no + nr + 1, no + nr + 1, e);
     if (!rc) rc = fetch_rows(t, sc, sd, rcn, rd, ns, e);
     if (rc) return rc;
-    int fill[DIST_TRAIN_MAX_RANKS];
-    memcpy(fill, rd, (size_t)P * sizeof *fill);
-    for (uint32_t v = 0; v < t->n; v++)
-        if (t->need[v]) t->bidx[v] = no + (uint32_t)fill[owner[v]]++;
     const uint32_t dummy = no + (uint32_t)nr;
     memset(t->zb + (size_t)dummy * dim, 0, (size_t)dim * sizeof *t->zb);
     const float zs = 1.0f / (float)(t->K + 1), s2 = zs * zs;
-    double L = 0.0, N = 0.0;
     for (uint32_t k = 0; k < T; k++) {
         const uint32_t x[3] = {u[k], nu + ii[k], nu + jj[k]};
         uint32_t row[3];
@@ -274,23 +297,41 @@ static int batch_bpr(dist_step_t *t, uint32_t *u, uint32_t *ii, uint32_t *jj, ui
         const float *zu = t->zb + (size_t)row[0] * dim, *zi = t->zb + (size_t)row[1] * dim,
                     *zj = t->zb + (size_t)row[2] * dim;
         float xv = s2 * (dotf(zu, zi, dim) - dotf(zu, zj, dim));
-        L += (xv > 0 ? 0.0 : -(double)xv) + log1p(exp(-fabs((double)xv)));
+        *L += (xv > 0 ? 0.0 : -(double)xv) + log1p(exp(-fabs((double)xv)));
         for (int q = 0; q < 3; q++)
-            N += (int)owner[x[q]] == me ? sqd(t->emb0 + (size_t)pos[x[q]] * dim, dim) : t->nrm[row[q]];
+            *N += (int)owner[x[q]] == me ? sqd(t->emb0 + (size_t)pos[x[q]] * dim, dim) : t->nrm[row[q]];
     }
     memset(t->g + (size_t)no * dim, 0, (size_t)(nr + 1) * dim * sizeof *t->g);
     memset(t->l2 + no, 0, (nr + 1) * sizeof *t->l2);
     /* emb0 only feeds gnn_bpr's own loss value, which is not used */
-    (void)gnn_bpr(t->zb, zs, t->zb, dim, 0, u, ii, jj, T, t->hp.reg, t->g, t->l2, t->hp.threads);
-    lsum[0] = L;
-    lsum[1] = N;
+    (void)gnn_bpr_part(t->zb, zs, t->zb, dim, 0, u, ii, jj, T, T_all, t->hp.reg, t->g, t->l2, t->hp.threads);
     return ERR_OK;
 }
 
-/* Backward from G (owned rows of g) and Adam, as gnn_lgcn_backward. */
+/* The step's batch in pieces of t->piece triples (the same pieces on every
+ * rank): each owned gradient row gets every contribution, in triple order,
+ * as in one process's gnn_bpr over the whole batch; lsum = this rank's
+ * loss terms and L2 norms. */
+static int batch_bpr(dist_step_t *t, uint32_t *u, uint32_t *ii, uint32_t *jj, uint32_t T, double lsum[2], err_t *e)
+{
+    double L = 0.0, N = 0.0;
+    int rc = ERR_OK;
+    for (uint32_t k0 = 0; k0 < T && !rc; k0 += t->piece) {
+        uint32_t n = T - k0 < t->piece ? T - k0 : t->piece;
+        rc = batch_piece(t, u + k0, ii + k0, jj + k0, n, T, &L, &N, e);
+    }
+    lsum[0] = L;
+    lsum[1] = N;
+    return rc;
+}
+
+/* Backward from G (owned rows of g) and Adam, as gnn_lgcn_backward: G
+ * with its halo in tab (float32), then Y_1 .. Y_{K-1} there (float16 or
+ * float32), each product's owned rows through zb as in forward. */
 static int backward(dist_step_t *t, const gnn_adam_t *ad, uint32_t T, err_t *e)
 {
     const uint32_t K = t->K, dim = t->dim, no = t->h.n_own;
+    const size_t elt = t->half ? 2 : 4;
     float gmul = 0.0f;
     if (t->half) {
         int ex;
@@ -299,24 +340,24 @@ static int backward(dist_step_t *t, const gnn_adam_t *ad, uint32_t T, err_t *e)
         for (size_t k = 0; k < (size_t)no * dim; k++) t->g[k] *= gmul;
     }
     int rc = ERR_OK;
-    const void *prev = NULL;
-    if (K > 0) rc = xchg(t, t->g, 4, e);
+    if (K > 0) {
+        memcpy(t->tab, t->g, (size_t)no * dim * sizeof *t->g);
+        rc = xchg(t, t->tab, 4, e);
+    }
     for (uint32_t j = 1; j <= K && !rc; j++) {
         gnn_spmm_t s = {.a = &t->h.a, .add = t->g, .fma = (uint8_t)t->half, .dim = dim};
-        if (j == 1) s.x32 = t->g;
-        else if (t->half) s.x16 = prev;
-        else s.x32 = prev;
+        if (j == 1 || !t->half) s.x32 = t->tab;
+        else s.x16 = t->tab;
         if (j == K) {
             float scale = t->half ? 1.0f / ((float)(K + 1) * gmul) : 1.0f / (float)(K + 1);
             gnn_spmm_adam(&s, scale, t->l2, t->emb0, t->am, t->av, t->half ? t->e0h : NULL, ad, t->hp.threads);
             break;
         }
-        void *out = t->buf[(j - 1) & 1];
-        if (t->half) s.y16 = out;
-        else s.y32 = out;
+        if (t->half) s.y16 = (uint16_t *)t->zb;
+        else s.y32 = t->zb;
         gnn_spmm(&s, t->hp.threads);
-        rc = xchg(t, out, t->half ? 2 : 4, e);
-        prev = out;
+        memcpy(t->tab, t->zb, (size_t)no * dim * elt);
+        rc = xchg(t, t->tab, elt, e);
     }
     if (!rc && K == 0) {
         gnn_spmm_t s = {.a = &t->h.a, .add = t->g, .dim = dim};
@@ -370,32 +411,29 @@ int dist_step_epoch(dist_step_t *t, uint32_t epoch, double *loss, err_t *e)
 }
 
 /* Collective: the final embeddings (gnn_lgcn_embed_all's products, in
- * float32) on the owned rows, into zb (mf: E0's rows). The products run
- * through A = buf's block as one float32 table (E0 with its halo first)
- * and B = buf[1] (float32 runs) or g (float16 runs, whose g is then
- * cleared again: its owned rows are zero between steps). */
+ * float32) on the owned rows, into zb (mf: E0's rows). Each product reads
+ * tab (E0, then Z_j, with their halo rows, as one float32 table) and
+ * writes the owned rows into zb, copied back into tab for the next. */
 int dist_step_final(dist_step_t *t, err_t *e)
 {
     const uint32_t K = t->K, dim = t->dim, no = t->h.n_own;
+    const size_t own = (size_t)no * dim * sizeof(float);
     if (K == 0) {
-        memcpy(t->zb, t->emb0, (size_t)no * dim * sizeof *t->zb);
+        memcpy(t->zb, t->emb0, own);
         return ERR_OK;
     }
     uint64_t b0 = t->h.bytes;
-    float *prev = t->buf[0], *other = t->half ? t->g : t->buf[1];
-    memcpy(prev, t->emb0, (size_t)no * dim * sizeof *prev);
-    int rc = xchg(t, prev, 4, e);
+    memcpy(t->tab, t->emb0, own);
+    int rc = xchg(t, t->tab, 4, e);
     for (uint32_t j = 1; j <= K && !rc; j++) {
-        float *o = j == K ? t->zb : other;
-        gnn_spmm(&(gnn_spmm_t){.a = &t->h.a, .x32 = prev, .add = t->emb0, .y32 = o, .dim = dim}, t->hp.threads);
+        gnn_spmm(&(gnn_spmm_t){.a = &t->h.a, .x32 = t->tab, .add = t->emb0, .y32 = t->zb, .dim = dim},
+                 t->hp.threads);
         if (j == K) break;
-        rc = xchg(t, o, 4, e);
-        other = prev;
-        prev = o;
+        memcpy(t->tab, t->zb, own);
+        rc = xchg(t, t->tab, 4, e);
     }
     const float s = 1.0f / (float)(K + 1);
     for (size_t k = 0; k < (size_t)no * dim; k++) t->zb[k] *= s;
-    if (t->half) memset(t->g, 0, (size_t)no * dim * sizeof *t->g);
     t->eval_bytes += t->h.bytes - b0;
     t->h.bytes = b0;
     return rc;

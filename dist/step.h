@@ -4,19 +4,23 @@
  *
  * A rank's tables, in local ids (dist/halo.h: owned rows, then the halo):
  *   emb0, am, av [n_own x dim]  layer-0 rows and Adam moments
- *   e0h [n_loc x dim]    E0 as float16 (lightgcn, K >= 1, float16 tables)
- *   buf[2] [n_loc x dim] the forward and backward Horner tables, float16
- *                        or float32 as the products' tables, one block
- *                        (lightgcn only); in float32 runs buf[1] first
- *                        holds E0 with its halo rows for the first product
- *   zb [zb_rows x dim]   Z_K on the owned rows, then the step's fetched
+ *   e0h [n_own x dim]    E0 as float16 (lightgcn, K >= 1, float16 tables)
+ *   tab [n_loc x dim]    the one table a product gathers from, with its
+ *                        halo rows: float16 or float32 rows as the
+ *                        products' tables (E0, Z_j; Y_j in the backward),
+ *                        float32 for G and for dist_step_final's products
+ *                        (lightgcn only)
+ *   zb [zb_rows x dim]   Z_K on the owned rows, then a piece's fetched
  *                        batch rows, then one zero row (non-touching
- *                        triples); after dist_step_final, the final
- *                        embeddings on the owned rows (what the save writes)
+ *                        triples); the products' owned rows pass through
+ *                        it on their way into tab; after dist_step_final,
+ *                        the final embeddings on the owned rows (what the
+ *                        save writes)
  *   g [g_rows x dim], l2 [g_rows]  G and the L2 coefficients (owned rows
  *                        zero between steps; rows past n_own are scratch)
- * dist_step_final propagates in float32 through buf's block (as one
- * [n_loc x dim] float32 table) and buf[1] or, in float16 runs, g.
+ * A step's triples run in pieces (t->piece triples, the same on every
+ * rank), so zb and g hold the owned rows plus one piece's fetched rows,
+ * not every row a large step names.
  * Assumes every rank loaded the same store (same R, same partition) and
  * got the same options. Uses the training engine's sampler and BPR kernel
  * (gnn/internal.h) unchanged, so a step's arithmetic is one process's.
@@ -51,14 +55,18 @@ typedef struct dist_step {
     int half;
     uint32_t *owner;              /* [n] rank of each training id */
     dist_halo_t h;
-    float *emb0, *am, *av, *buf[2], *zb, *g, *l2;   /* buf[1] points into buf[0]'s block */
+    float *emb0, *am, *av, *zb, *g, *l2;
+    void *tab;                    /* [(n_loc + 1) x dim] float32 bytes */
     uint16_t *e0h;
     size_t zb_rows, g_rows;
     gnn_ws_t ws;                  /* the sampler's part only */
     uint64_t step;
     /* the step's batch exchange */
     uint64_t *smask;              /* [n_own] ranks that need an owned row this step */
-    uint8_t *need;                /* [n] a remote row this rank needs */
+    uint8_t *need;                /* [n] a remote row this piece needs (zero between pieces) */
+    uint64_t *nlist;              /* [nlist_cap] the piece's needed nodes, owner << 32 | node */
+    size_t nlist_cap;
+    uint32_t piece;               /* triples per piece of a step */
     uint32_t *bidx;               /* [n] its row in zb */
     double *nrm;                  /* [zb_rows] squared norm of the layer-0 row (the loss's L2 term) */
     uint32_t *slist;              /* [n_send] owned rows to send, grouped by destination */

@@ -126,7 +126,14 @@ double gnn_bpr(const float *z, float zscale, const float *emb0, uint32_t dim, ui
                const uint32_t *u, const uint32_t *i, const uint32_t *j, uint32_t t, float reg,
                float *g, float *l2, int threads)
 {
-    const float inv_t = 1.0f / (float)t, s2 = zscale * zscale;
+    return gnn_bpr_part(z, zscale, emb0, dim, n_users, u, i, j, t, t, reg, g, l2, threads);
+}
+
+double gnn_bpr_part(const float *z, float zscale, const float *emb0, uint32_t dim, uint32_t n_users,
+                    const uint32_t *u, const uint32_t *i, const uint32_t *j, uint32_t t, uint32_t t_all, float reg,
+                    float *g, float *l2, int threads)
+{
+    const float inv_t = 1.0f / (float)t_all, s2 = zscale * zscale;
     const float l2c = reg * inv_t;
     /* per triple: cz = dL/dx * zscale, and its loss and squared norms */
     float *cz = malloc((size_t)t * sizeof *cz);
@@ -158,7 +165,7 @@ double gnn_bpr(const float *z, float zscale, const float *emb0, uint32_t dim, ui
         for (uint32_t k = 0; k < t; k++) { loss += lk[2 * k]; norms += lk[2 * k + 1]; }
     free(cz);
     free(lk);
-    return (loss + 0.5 * reg * norms) / t;
+    return (loss + 0.5 * reg * norms) / t_all;
 }
 
 /* nrm[r] = sq(emb0 row r) for the listed rows, four rows interleaved: four

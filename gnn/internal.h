@@ -107,6 +107,15 @@ void gnn_prop_clear(gnn_ws_t *w, uint32_t dim);
 double gnn_bpr(const float *z, float zscale, const float *emb0, uint32_t dim, uint32_t n_users,
                const uint32_t *u, const uint32_t *i, const uint32_t *j, uint32_t t, float reg,
                float *g, float *l2, int threads);
+/* The same for t triples that are a piece of a batch of t_all (t <= t_all):
+ * every coefficient and L2 term is scaled by 1/t_all, so the pieces of a
+ * batch, run in order into the same g and l2, add each row's terms in the
+ * batch's order and give gnn_bpr's bits on the whole batch (dist/step.c
+ * runs a large step in pieces to bound its fetched rows); returns the
+ * piece's terms / t_all. gnn_bpr is gnn_bpr_part with t_all = t. */
+double gnn_bpr_part(const float *z, float zscale, const float *emb0, uint32_t dim, uint32_t n_users,
+                    const uint32_t *u, const uint32_t *i, const uint32_t *j, uint32_t t, uint32_t t_all, float reg,
+                    float *g, float *l2, int threads);
 
 /* The same from a batch whose distinct nodes are rows[0..n_rows) ascending
  * (prop's level 0), with scratch kept between steps (s->nrm [n] is the
