@@ -26,6 +26,21 @@ rated_stores() {
   "$g" build-graph --store "$im" --delim tab --columns user,item --interactions "$tmp/train.tsv" \
     --test "$tmp/test.tsv" >/dev/null 2>&1
 }
+# same_rows A B: two TSV outputs of ranked rows (id columns, then a score
+# last) are the same rows: every column but the last equal, the scores
+# within one unit of their 6th printed digit (1.1e-5 relative, or 1e-7
+# absolute). OpenBLAS picks its SGEMM kernel by CPU (AVX2, AVX-512), and
+# kernels (and the blocking of a user among others) round a dot product
+# differently in its last bit, which can turn the 6th printed digit of a
+# score; never, in these tests' models, a rank or an item.
+same_rows() {
+  awk -F'\t' 'NR == FNR { a[FNR] = $0; n = FNR; next }
+    { m = FNR; k = split(a[FNR], x, "\t"); if (k != NF) exit 1
+      for (c = 1; c < NF; c++) if (x[c] != $c) exit 1
+      d = x[NF] - $NF; if (d < 0) d = -d; s = ($NF < 0 ? -$NF : $NF)
+      if (d > 1e-7 && d > 1.1e-5 * s) exit 1 }
+    END { if (m != n) exit 1 }' "$1" "$2"
+}
 report() {
   echo "$n checks, $failed failed"
   [ "$failed" -eq 0 ]
