@@ -21,11 +21,12 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem, err_t *e)
 }
 
 /* A [rows x dim] float table and its [rows] side array of elem bytes, grown
- * to at least need rows (a quarter more, so a step's growth is rare). */
+ * to at least need rows (a sixteenth more, so a piece's growth is rare:
+ * the pieces of a step need about as many rows each). */
 static int grow_pair(float **tab, void **side, size_t elem, size_t *rows, size_t need, size_t dim, err_t *e)
 {
     if (need <= *rows) return ERR_OK;
-    size_t c = need + need / 4;
+    size_t c = need + need / 16;
     float *p = realloc(*tab, c * dim * sizeof *p);
     if (p) *tab = p;
     void *q = p ? realloc(*side, c * elem) : NULL;
@@ -227,7 +228,7 @@ static int cmp_u64(const void *a, const void *b)
  * batch): fetch the rows of Z_K (and layer-0 norms) that its triples
  * touching this rank need from their owners, rewrite those triples in
  * place as zb rows, run gnn_bpr_part (the piece's gradient on the owned
- * rows, in triple order, scaled by the batch's 1/T_all) and add this
+ * rows only, in triple order, scaled by the batch's 1/T_all) and add this
  * rank's part of the loss to L and N. Every rank runs every piece
  * (collective). The needed nodes are listed as they are met and sorted by
  * (owner, node), the order their owners send them in: no pass over every
@@ -272,7 +273,7 @@ static int batch_piece(dist_step_t *t, uint32_t *u, uint32_t *ii, uint32_t *jj, 
         ns += (size_t)sc[q];
         nrr += (size_t)rcn[q];
     }
-    rc = grow_rows(t, no + nr + 1, no + nr + 1, e);
+    rc = grow_rows(t, no + nr + 1, no + 1, e);
     if (!rc) rc = fetch_rows(t, sc, sd, rcn, rd, ns, e);
     if (rc) return rc;
     const uint32_t dummy = no + (uint32_t)nr;
@@ -301,10 +302,9 @@ static int batch_piece(dist_step_t *t, uint32_t *u, uint32_t *ii, uint32_t *jj, 
         for (int q = 0; q < 3; q++)
             *N += (int)owner[x[q]] == me ? sqd(t->emb0 + (size_t)pos[x[q]] * dim, dim) : t->nrm[row[q]];
     }
-    memset(t->g + (size_t)no * dim, 0, (size_t)(nr + 1) * dim * sizeof *t->g);
-    memset(t->l2 + no, 0, (nr + 1) * sizeof *t->l2);
-    /* emb0 only feeds gnn_bpr's own loss value, which is not used */
-    (void)gnn_bpr_part(t->zb, zs, t->zb, dim, 0, u, ii, jj, T, T_all, t->hp.reg, t->g, t->l2, t->hp.threads);
+    /* emb0 only feeds gnn_bpr's own loss value, which is not used; G only
+     * on the owned rows (the fetched ones and the dummy come after them) */
+    (void)gnn_bpr_part(t->zb, zs, t->zb, dim, 0, u, ii, jj, T, T_all, t->hp.reg, t->g, t->l2, no, t->hp.threads);
     return ERR_OK;
 }
 

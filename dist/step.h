@@ -16,11 +16,12 @@
  *                        it on their way into tab; after dist_step_final,
  *                        the final embeddings on the owned rows (what the
  *                        save writes)
- *   g [g_rows x dim], l2 [g_rows]  G and the L2 coefficients (owned rows
- *                        zero between steps; rows past n_own are scratch)
+ *   g [g_rows x dim], l2 [g_rows]  G and the L2 coefficients of the owned
+ *                        rows (zero between steps; gnn_bpr_part writes no
+ *                        gradient for fetched rows)
  * A step's triples run in pieces (t->piece triples, the same on every
- * rank), so zb and g hold the owned rows plus one piece's fetched rows,
- * not every row a large step names.
+ * rank), so zb holds the owned rows plus one piece's fetched rows, not
+ * every row a large step names.
  * Assumes every rank loaded the same store (same R, same partition) and
  * got the same options. Uses the training engine's sampler and BPR kernel
  * (gnn/internal.h) unchanged, so a step's arithmetic is one process's.

@@ -73,23 +73,24 @@ static inline void fetch_owned(const float *z, const float *g, size_t ru, size_t
     }
 }
 
-/* Triple k's gradient on the rows that thread `me` of T owns (node % T),
- * and its L2 occurrence: G_u += c (z_i - z_j), G_i += c z_u, G_j -= c z_u. */
+/* Triple k's gradient on the rows below lim that thread `me` of T owns
+ * (node % T), and its L2 occurrence: G_u += c (z_i - z_j), G_i += c z_u,
+ * G_j -= c z_u. Rows from lim on have no G (gnn_bpr_part's g_rows). */
 static inline void scatter(const float *z, float *g, float *l2, size_t ru, size_t ri, size_t rj, float c,
-                           float l2c, uint32_t dim, size_t T, size_t me)
+                           float l2c, uint32_t dim, size_t T, size_t me, size_t lim)
 {
     const float *zu = z + ru * dim, *zi = z + ri * dim, *zj = z + rj * dim;
-    if (ru % T == me) {
+    if (ru % T == me && ru < lim) {
         float *gu = g + ru * dim;
         for (uint32_t d = 0; d < dim; d++) gu[d] += c * (zi[d] - zj[d]);
         l2[ru] += l2c;
     }
-    if (ri % T == me) {
+    if (ri % T == me && ri < lim) {
         float *gi = g + ri * dim;
         for (uint32_t d = 0; d < dim; d++) gi[d] += c * zu[d];
         l2[ri] += l2c;
     }
-    if (rj % T == me) {
+    if (rj % T == me && rj < lim) {
         float *gj = g + rj * dim;
         for (uint32_t d = 0; d < dim; d++) gj[d] -= c * zu[d];
         l2[rj] += l2c;
@@ -109,16 +110,17 @@ static inline float coef(const float *z, size_t ru, size_t ri, size_t rj, uint32
     return -inv_t / (1.0f + expf(x)) * zscale;
 }
 
-/* The scatter pass of thread id of tn: every triple in order, its owned rows. */
+/* The scatter pass of thread id of tn: every triple in order, its owned
+ * rows below lim. */
 static void scatter_pass(const float *z, float *g, float *l2, const uint32_t *u, const uint32_t *i,
                          const uint32_t *j, uint32_t t, uint32_t n_users, const float *cz, float l2c,
-                         uint32_t dim, size_t tn, size_t id)
+                         uint32_t dim, size_t tn, size_t id, size_t lim)
 {
     for (uint32_t k = 0; k < t; k++) {
         if (k + SCATTER_PF < t)
             fetch_owned(z, g, u[k + SCATTER_PF], (size_t)n_users + i[k + SCATTER_PF],
                         (size_t)n_users + j[k + SCATTER_PF], dim, tn, id);
-        scatter(z, g, l2, u[k], (size_t)n_users + i[k], (size_t)n_users + j[k], cz[k], l2c, dim, tn, id);
+        scatter(z, g, l2, u[k], (size_t)n_users + i[k], (size_t)n_users + j[k], cz[k], l2c, dim, tn, id, lim);
     }
 }
 
@@ -126,12 +128,12 @@ double gnn_bpr(const float *z, float zscale, const float *emb0, uint32_t dim, ui
                const uint32_t *u, const uint32_t *i, const uint32_t *j, uint32_t t, float reg,
                float *g, float *l2, int threads)
 {
-    return gnn_bpr_part(z, zscale, emb0, dim, n_users, u, i, j, t, t, reg, g, l2, threads);
+    return gnn_bpr_part(z, zscale, emb0, dim, n_users, u, i, j, t, t, reg, g, l2, SIZE_MAX, threads);
 }
 
 double gnn_bpr_part(const float *z, float zscale, const float *emb0, uint32_t dim, uint32_t n_users,
                     const uint32_t *u, const uint32_t *i, const uint32_t *j, uint32_t t, uint32_t t_all, float reg,
-                    float *g, float *l2, int threads)
+                    float *g, float *l2, size_t g_rows, int threads)
 {
     const float inv_t = 1.0f / (float)t_all, s2 = zscale * zscale;
     const float l2c = reg * inv_t;
@@ -156,10 +158,10 @@ double gnn_bpr_part(const float *z, float zscale, const float *emb0, uint32_t di
             /* no scratch: one thread does everything in order */
             loss += lx;
             norms += nk;
-            scatter(z, g, l2, ru, ri, rj, c, l2c, dim, 1, 0);
+            scatter(z, g, l2, ru, ri, rj, c, l2c, dim, 1, 0, g_rows);
         }
         if (cz)   /* after the loop's implicit barrier: every cz is set */
-            scatter_pass(z, g, l2, u, i, j, t, n_users, cz, l2c, dim, (size_t)tn, (size_t)id);
+            scatter_pass(z, g, l2, u, i, j, t, n_users, cz, l2c, dim, (size_t)tn, (size_t)id, g_rows);
     }
     if (cz)
         for (uint32_t k = 0; k < t; k++) { loss += lk[2 * k]; norms += lk[2 * k + 1]; }
@@ -241,7 +243,7 @@ double gnn_bpr_rows(const float *z, float zscale, const float *emb0, uint32_t di
             cz[k] = coef(z, ru, ri, rj, dim, s2, inv_t, zscale, &lk[2 * k]);
             lk[2 * k + 1] = nrm[ru] + nrm[ri] + nrm[rj];   /* sq(u) + sq(i) + sq(j), as gnn_bpr */
         }
-        scatter_pass(z, g, l2, u, i, j, t, n_users, cz, l2c, dim, (size_t)tn, (size_t)id);
+        scatter_pass(z, g, l2, u, i, j, t, n_users, cz, l2c, dim, (size_t)tn, (size_t)id, SIZE_MAX);
     }
     double loss = 0.0, norms = 0.0;
     for (uint32_t k = 0; k < t; k++) { loss += lk[2 * k]; norms += lk[2 * k + 1]; }

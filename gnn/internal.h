@@ -112,10 +112,13 @@ double gnn_bpr(const float *z, float zscale, const float *emb0, uint32_t dim, ui
  * batch, run in order into the same g and l2, add each row's terms in the
  * batch's order and give gnn_bpr's bits on the whole batch (dist/step.c
  * runs a large step in pieces to bound its fetched rows); returns the
- * piece's terms / t_all. gnn_bpr is gnn_bpr_part with t_all = t. */
+ * piece's terms / t_all. Only rows below g_rows of g and l2 are written
+ * (SIZE_MAX: all), so a caller whose z has rows it wants no gradient for
+ * (a rank's fetched rows) puts them last and needs no G for them. gnn_bpr
+ * is gnn_bpr_part with t_all = t and every row. */
 double gnn_bpr_part(const float *z, float zscale, const float *emb0, uint32_t dim, uint32_t n_users,
                     const uint32_t *u, const uint32_t *i, const uint32_t *j, uint32_t t, uint32_t t_all, float reg,
-                    float *g, float *l2, int threads);
+                    float *g, float *l2, size_t g_rows, int threads);
 
 /* The same from a batch whose distinct nodes are rows[0..n_rows) ascending
  * (prop's level 0), with scratch kept between steps (s->nrm [n] is the

@@ -493,8 +493,9 @@ static void check_final(const char *arch)
     gnn_model_destroy(&ref);
 }
 
-/* gnn_bpr_rows (norms once per distinct row, kept scratch) against its
- * reference twin gnn_bpr: the same loss, G and L2 coefficients to the bit,
+/* gnn_bpr_rows (norms once per distinct row, kept scratch) and
+ * gnn_bpr_part (a batch in pieces) against their reference twin gnn_bpr:
+ * the same loss, G and L2 coefficients to the bit,
  * at every thread count, with repeated nodes (users drawn from a small range
  * on half the triples) and widths that are and are not multiples of 8;
  * 136 x 4,000 rows is enough work for two threads in every pass. */
@@ -538,6 +539,27 @@ static void check_bpr_rows(void)
             CHECK_MSG(!memcmp(ga, gb, sz * sizeof *ga), "bpr_rows G differs (dim %u, %d threads)", d, th);
             CHECK_MSG(!memcmp(la, lb, n * sizeof *la), "bpr_rows l2 differs (dim %u, %d threads)", d, th);
             gnn_bpr_ws_free(&ws);
+            /* gnn_bpr_part: the batch in pieces of 701 triples, in order,
+             * into one G, gives the whole batch's bits; with g_rows = 2,500
+             * the rows below are those bits and the rest are never written */
+            for (int lim = 0; lim < 2; lim++) {
+                const size_t gr = lim ? 2500 : SIZE_MAX;
+                for (size_t q = 0; q < sz; q++) gb[q] = lim && q >= (size_t)2500 * d ? 7.0f : 0.0f;
+                for (uint32_t q = 0; q < n; q++) lb[q] = lim && q >= 2500 ? 7.0f : 0.0f;
+                for (uint32_t k0 = 0; k0 < t; k0 += 701) {
+                    uint32_t m = t - k0 < 701 ? t - k0 : 701;
+                    (void)gnn_bpr_part(z, 0.25f, e0, d, nu, u + k0, i + k0, j + k0, m, t, 1e-4f, gb, lb, gr, th);
+                }
+                const size_t below = lim ? 2500 : n;
+                CHECK_MSG(!memcmp(ga, gb, below * d * sizeof *ga), "bpr_part G differs (dim %u, %d threads, lim %d)",
+                          d, th, lim);
+                CHECK_MSG(!memcmp(la, lb, below * sizeof *la), "bpr_part l2 differs (dim %u, %d threads, lim %d)", d,
+                          th, lim);
+                int untouched = 1;
+                for (size_t q = below * d; q < sz; q++) untouched &= gb[q] == 7.0f;
+                for (size_t q = below; q < n; q++) untouched &= lb[q] == 7.0f;
+                CHECK_MSG(untouched, "bpr_part wrote rows past g_rows (dim %u, %d threads)", d, th);
+            }
         }
         free(z); free(e0); free(ga); free(gb); free(la); free(lb);
     }
