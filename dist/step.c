@@ -47,7 +47,7 @@ void dist_step_destroy(dist_step_t *t)
     dist_halo_destroy(&t->h);
     free(t->owner);
     free(t->emb0); free(t->am); free(t->av); free(t->tab);
-    free(t->zb); free(t->g); free(t->l2); free(t->e0h); free(t->nrm);
+    free(t->zb); free(t->g); free(t->l2); free(t->nrm);
     free(t->ws.active); free(t->ws.tu); free(t->ws.ti); free(t->ws.tj);
     free(t->smask); free(t->need); free(t->bidx); free(t->nlist);
     free(t->slist); free(t->snrm); free(t->sbuf);
@@ -57,11 +57,11 @@ void dist_step_destroy(dist_step_t *t)
  * the final rows the save writes). */
 void dist_step_free_work(dist_step_t *t)
 {
-    free(t->tab); free(t->g); free(t->l2); free(t->e0h); free(t->nrm); free(t->h.buf);
+    free(t->tab); free(t->g); free(t->l2); free(t->nrm); free(t->h.buf);
     free(t->slist); free(t->snrm); free(t->sbuf); free(t->nlist);
     free(t->ws.tu); free(t->ws.ti); free(t->ws.tj);
     t->tab = NULL; t->g = t->l2 = NULL;
-    t->e0h = NULL; t->nrm = NULL; t->h.buf = NULL; t->slist = NULL; t->snrm = NULL; t->sbuf = NULL;
+    t->nrm = NULL; t->h.buf = NULL; t->slist = NULL; t->snrm = NULL; t->sbuf = NULL;
     t->nlist = NULL;
     t->ws.tu = t->ws.ti = t->ws.tj = NULL;
     t->g_rows = t->slist_cap = t->snrm_cap = t->sbuf_cap = t->h.buf_cap = t->ws.cap_triples = t->nlist_cap = 0;
@@ -82,9 +82,7 @@ int dist_step_init(dist_step_t *t, err_t *e)
     t->smask = malloc((no + 1) * sizeof *t->smask);
     t->need = calloc(t->n, 1);
     t->bidx = malloc((size_t)t->n * sizeof *t->bidx);
-    if (t->half) t->e0h = malloc((no + 1) * dim * sizeof *t->e0h);
-    if (!t->emb0 || !t->am || !t->av || (t->K > 0 && !t->tab) || !t->smask || !t->need || !t->bidx ||
-        (t->half && !t->e0h))
+    if (!t->emb0 || !t->am || !t->av || (t->K > 0 && !t->tab) || !t->smask || !t->need || !t->bidx)
         return err_set(e, ERR_NOMEM, "out of memory for a rank's tables (%zu rows x %zu)", nl, dim);
     /* 4 MiB of rows per destination per round of batch rows (the tests'
      * GNNREC_DIST_BLOCK_ROWS makes it small, so a step takes several) */
@@ -134,7 +132,10 @@ static int forward(dist_step_t *t, err_t *e)
         memcpy(t->zb, t->emb0, (size_t)t->h.n_own * dim * sizeof *t->zb);
         return ERR_OK;
     }
-    memcpy(t->tab, t->half ? (const void *)t->e0h : (const void *)t->emb0, own);
+    /* E0 as float16 rows: gnn_f2h of emb0, the bits one process keeps in
+     * its e0h (gnn_spmm_adam writes gnn_f2h of each updated row) */
+    if (t->half) gnn_f2h_table(t->tab, t->emb0, (size_t)t->h.n_own * dim, t->hp.threads);
+    else memcpy(t->tab, t->emb0, own);
     int rc = xchg(t, t->tab, elt, e);
     for (uint32_t j = 1; j <= K && !rc; j++) {
         gnn_spmm_t s = {.a = &t->h.a, .add = t->emb0, .fma = (uint8_t)t->half, .dim = dim};
@@ -308,17 +309,26 @@ static int batch_piece(dist_step_t *t, uint32_t *u, uint32_t *ii, uint32_t *jj, 
     return ERR_OK;
 }
 
-/* The step's batch in pieces of t->piece triples (the same pieces on every
- * rank): each owned gradient row gets every contribution, in triple order,
- * as in one process's gnn_bpr over the whole batch; lsum = this rank's
- * loss terms and L2 norms. */
-static int batch_bpr(dist_step_t *t, uint32_t *u, uint32_t *ii, uint32_t *jj, uint32_t T, double lsum[2], err_t *e)
+/* The step's batch, positives [b, b + cnt) of the epoch, in pieces of
+ * t->piece triples (the same pieces on every rank), each drawn by the
+ * sampler when its turn comes (gnn_sample_range gives a range the triples
+ * the whole epoch holds there), so only a piece's triples are in memory:
+ * each owned gradient row gets every contribution, in triple order, as in
+ * one process's gnn_bpr over the whole batch; lsum = this rank's loss
+ * terms and L2 norms. */
+static int batch_bpr(dist_step_t *t, uint32_t epoch, uint64_t b, uint64_t cnt, double lsum[2], err_t *e)
 {
+    const uint32_t neg = t->hp.negatives, T = (uint32_t)(cnt * neg);
+    const uint64_t pp = t->piece / neg ? t->piece / neg : 1;   /* positives a piece */
     double L = 0.0, N = 0.0;
     int rc = ERR_OK;
-    for (uint32_t k0 = 0; k0 < T && !rc; k0 += t->piece) {
-        uint32_t n = T - k0 < t->piece ? T - k0 : t->piece;
-        rc = batch_piece(t, u + k0, ii + k0, jj + k0, n, T, &L, &N, e);
+    for (uint64_t p0 = b; p0 < b + cnt && !rc; p0 += pp) {
+        const uint64_t p1 = b + cnt - p0 < pp ? b + cnt : p0 + pp;
+        size_t off;
+        rc = gnn_sample_range(&t->ws, t->fit, t->hp.seed, epoch, neg, p0, p1, t->hp.threads, &off, e);
+        if (!rc)
+            rc = batch_piece(t, t->ws.tu + off, t->ws.ti + off, t->ws.tj + off, (uint32_t)((p1 - p0) * neg), T, &L,
+                             &N, e);
     }
     lsum[0] = L;
     lsum[1] = N;
@@ -350,7 +360,7 @@ static int backward(dist_step_t *t, const gnn_adam_t *ad, uint32_t T, err_t *e)
         else s.x16 = t->tab;
         if (j == K) {
             float scale = t->half ? 1.0f / ((float)(K + 1) * gmul) : 1.0f / (float)(K + 1);
-            gnn_spmm_adam(&s, scale, t->l2, t->emb0, t->am, t->av, t->half ? t->e0h : NULL, ad, t->hp.threads);
+            gnn_spmm_adam(&s, scale, t->l2, t->emb0, t->am, t->av, NULL, ad, t->hp.threads);
             break;
         }
         if (t->half) s.y16 = (uint16_t *)t->zb;
@@ -368,12 +378,13 @@ static int backward(dist_step_t *t, const gnn_adam_t *ad, uint32_t T, err_t *e)
     return rc;
 }
 
-static int step(dist_step_t *t, uint32_t *u, uint32_t *i, uint32_t *j, uint32_t T, float lr, double *loss, err_t *e)
+static int step(dist_step_t *t, uint32_t epoch, uint64_t b, uint64_t cnt, float lr, double *loss, err_t *e)
 {
     gnn_adam_t ad;
     double ls[2] = {0, 0};
+    const uint32_t T = (uint32_t)(cnt * t->hp.negatives);
     int rc = forward(t, e);
-    if (!rc) rc = batch_bpr(t, u, i, j, T, ls, e);
+    if (!rc) rc = batch_bpr(t, epoch, b, cnt, ls, e);
     if (!rc) rc = dist_sum_doubles(t->d, ls, 2, e);
     if (rc) return rc;
     *loss = (ls[0] + 0.5 * t->hp.reg * ls[1]) / T;
@@ -390,20 +401,14 @@ int dist_step_epoch(dist_step_t *t, uint32_t epoch, double *loss, err_t *e)
     const graph_csr_t *train = t->fit;
     int rc = gnn_sampler_active(&t->ws, train, e);
     if (rc) return rc;
-    if (t->half) gnn_f2h_table(t->e0h, t->emb0, (size_t)t->h.n_own * t->dim, t->hp.threads);
-    const uint32_t neg = t->hp.negatives;
     const uint64_t n_pos = train->nnz, bs = gnn_batch_positives(&t->hp, n_pos);
     double sum = 0.0;
     uint64_t steps = 0;
     for (uint64_t b = 0; b < n_pos; b += bs, steps++) {
         uint64_t cnt = n_pos - b < bs ? n_pos - b : bs;
-        size_t off;
         double l;
-        if ((rc = gnn_sample_range(&t->ws, train, t->hp.seed, epoch, neg, b, b + cnt, t->hp.threads, &off, e)))
-            return rc;
         float lr = gnn_lr_at(&t->hp, epoch + (double)b / (double)n_pos);
-        if ((rc = step(t, t->ws.tu + off, t->ws.ti + off, t->ws.tj + off, (uint32_t)(cnt * neg), lr, &l, e)))
-            return rc;
+        if ((rc = step(t, epoch, b, cnt, lr, &l, e))) return rc;
         sum += l;
     }
     *loss = sum / (double)steps;

@@ -4,10 +4,11 @@
  *
  * A rank's tables, in local ids (dist/halo.h: owned rows, then the halo):
  *   emb0, am, av [n_own x dim]  layer-0 rows and Adam moments
- *   e0h [n_own x dim]    E0 as float16 (lightgcn, K >= 1, float16 tables)
  *   tab [n_loc x dim]    the one table a product gathers from, with its
  *                        halo rows: float16 or float32 rows as the
- *                        products' tables (E0, Z_j; Y_j in the backward),
+ *                        products' tables (E0, Z_j; Y_j in the backward;
+ *                        E0's float16 rows are gnn_f2h of emb0 each step,
+ *                        the bits one process keeps in a table of its own),
  *                        float32 for G and for dist_step_final's products
  *                        (lightgcn only)
  *   zb [zb_rows x dim]   Z_K on the owned rows, then a piece's fetched
@@ -20,8 +21,9 @@
  *                        rows (zero between steps; gnn_bpr_part writes no
  *                        gradient for fetched rows)
  * A step's triples run in pieces (t->piece triples, the same on every
- * rank), so zb holds the owned rows plus one piece's fetched rows, not
- * every row a large step names.
+ * rank), each drawn by the sampler in its turn, so the triples in memory
+ * are a piece's and zb holds the owned rows plus one piece's fetched rows,
+ * not every row a large step names.
  * Assumes every rank loaded the same store (same R, same partition) and
  * got the same options. Uses the training engine's sampler and BPR kernel
  * (gnn/internal.h) unchanged, so a step's arithmetic is one process's.
@@ -58,7 +60,6 @@ typedef struct dist_step {
     dist_halo_t h;
     float *emb0, *am, *av, *zb, *g, *l2;
     void *tab;                    /* [(n_loc + 1) x dim] float32 bytes */
-    uint16_t *e0h;
     size_t zb_rows, g_rows;
     gnn_ws_t ws;                  /* the sampler's part only */
     uint64_t step;

@@ -157,6 +157,9 @@ static int run_load(dist_run_t *r, store_t *s, err_t *e)
     if (!rc && joint && !(rc = graph_typed_src_load(&tx, &r->g.train, &o->edges, &r->src, e))) r->have_src = 1;
     store_read_end(&tx);
     if (rc) return rc;
+    /* the load read every edge record once: its map pages leave this
+     * rank's resident set, as in the one-process trainer */
+    store_drop_pages(s);
     if (r->g.train.nnz == 0) return err_set(e, ERR_USAGE, "%s: the store has no training interactions", s->dir);
     graph_order_id_t how;
     double t0 = clock_now();
