@@ -53,10 +53,6 @@ int dist_run_setup(dist_run_t *r, err_t *e)
         const uint32_t tile = GNN_TOPK_TILE_USERS;
         r->eval_block = r->rows.block / tile * tile;
         if (r->eval_block < tile) r->eval_block = tile;
-        if (!rc && (!(r->items = malloc(((size_t)t->ni + 1) * t->dim * sizeof *r->items)) ||
-                    !(r->q = malloc((size_t)r->eval_block * t->dim * sizeof *r->q)) ||
-                    !(r->ranked = malloc((size_t)r->eval_block * kmax_of(o) * sizeof *r->ranked))))
-            rc = err_set(e, ERR_NOMEM, "out of memory for the evaluation's blocks");
         if (!rc && o->metrics_log && !(r->logf = fopen(o->metrics_log, o->resume ? "a" : "w")))
             rc = err_set(e, ERR_USAGE, "--metrics-log %s: cannot write", o->metrics_log);
     }
@@ -89,7 +85,28 @@ static int eval_root(dist_run_t *r, gnn_metrics_t *out, err_t *e)
     out->n_k = (int)o->n_k;
     for (uint32_t q = 0; q < o->n_k; q++) out->k[q] = o->ks[q];
     if (r->n_eval == 0) return ERR_OK;
-    int rc = dist_rows_get_range(&r->rows, TAB_FINAL, t->nu, (uint64_t)t->nu + t->ni, r->items, e);
+    /* the evaluation's own memory, only while it runs: the item rows, a
+     * block of users, and the training rows in store ids (the exclusion),
+     * which a relabelled run rebuilds from R in training ids rather than
+     * keep a second R through the training */
+    graph_csr_t back = {0};
+    const graph_csr_t *train = t->fit;
+    int rc = ERR_OK;
+    if (r->perm) {
+        const uint32_t nu = t->nu, ni = t->ni;
+        uint32_t *inv = malloc(((size_t)nu + ni) * sizeof *inv);
+        if (!inv) return err_set(e, ERR_NOMEM, "out of memory for the evaluation");
+        for (uint32_t u = 0; u < nu; u++) inv[r->perm[u]] = u;
+        for (uint32_t i = 0; i < ni; i++) inv[r->perm[nu + i]] = i;   /* perm: item node ids */
+        rc = graph_csr_relabel(t->fit, inv, inv + nu, &back, e);
+        free(inv);
+        train = &back;
+    }
+    if (!rc && (!(r->items = malloc(((size_t)t->ni + 1) * dim * sizeof *r->items)) ||
+                !(r->q = malloc((size_t)r->eval_block * dim * sizeof *r->q)) ||
+                !(r->ranked = malloc((size_t)r->eval_block * kmax * sizeof *r->ranked))))
+        rc = err_set(e, ERR_NOMEM, "out of memory for the evaluation's blocks");
+    if (!rc) rc = dist_rows_get_range(&r->rows, TAB_FINAL, t->nu, (uint64_t)t->nu + t->ni, r->items, e);
     const uint64_t chunk = gnn_eval_chunk(kmax, (uint32_t)r->n_eval), B = r->rows.block;
     const graph_csr_t *truth = &r->g.test;
     for (uint64_t c0 = 0; c0 < r->n_eval && !rc; c0 += chunk) {
@@ -100,8 +117,8 @@ static int eval_root(dist_run_t *r, gnn_metrics_t *out, err_t *e)
                 rc = dist_rows_get(&r->rows, TAB_FINAL, 1, k, b1 - k < B ? b1 : k + B, r->q + (k - b0) * dim, e);
             const uint32_t n = (uint32_t)(b1 - b0), *users = r->eval_list + b0;
             if (!rc)
-                rc = gnn_topk(r->q, n, r->items, t->ni, t->dim, &r->g.train, users, kmax, o->hp.threads, r->ranked,
-                              NULL, e);
+                rc = gnn_topk(r->q, n, r->items, t->ni, t->dim, train, users, kmax, o->hp.threads, r->ranked, NULL,
+                              e);
             for (uint32_t j = 0; j < n && !rc; j++) {
                 const uint32_t *tc = truth->col + truth->ptr[users[j]];
                 uint32_t nt = (uint32_t)(truth->ptr[users[j] + 1] - truth->ptr[users[j]]);
@@ -111,6 +128,10 @@ static int eval_root(dist_run_t *r, gnn_metrics_t *out, err_t *e)
             out->users_evaluated += n;
         }
     }
+    graph_csr_destroy(&back);
+    free(r->items); free(r->q); free(r->ranked);
+    r->items = r->q = NULL;
+    r->ranked = NULL;
     if (rc) {
         err_prefix(e, "eval");
         return rc;
@@ -155,10 +176,13 @@ static int eval_fn(dist_run_t *r, void *ctx, err_t *e)
 }
 
 /* Collective: evaluate the current model (rank 0 computes the metrics);
- * zb keeps the final rows (the save's "emb"). */
-int dist_run_eval(dist_run_t *r, gnn_metrics_t *met, err_t *e)
+ * zb keeps the final rows (the save's "emb"). last: the run's last
+ * evaluation, so the step's tables go once the final rows are made
+ * (dist_step_free_work): they do not add to the evaluation's memory. */
+int dist_run_eval(dist_run_t *r, gnn_metrics_t *met, int last, err_t *e)
 {
     int rc = dist_agree(r->t.d, dist_step_final(&r->t, e), e);
+    if (!rc && last) dist_step_free_work(&r->t);
     return rc ? rc : with_rows(r, eval_fn, met, e);
 }
 

@@ -33,16 +33,17 @@ typedef struct dist_run {
     dist_rows_t rows;             /* rank 0's reads of the ranks' rows (its list: the evaluated users) */
     uint32_t *eval_list;          /* [n_eval] the evaluated users (store ids, with test items), every rank */
     uint64_t n_eval;
-    float *items, *q;             /* rank 0: [n_items x dim] final item rows, [eval_block x dim] users' */
-    uint32_t *ranked, eval_block; /* rank 0: [eval_block x kmax] */
+    float *items, *q;             /* rank 0, while it evaluates: [n_items x dim] final item rows,
+                                   * [eval_block x dim] users' */
+    uint32_t *ranked, eval_block; /* rank 0, while it evaluates: [eval_block x kmax] */
     char *log;
     size_t log_len, log_cap;
     FILE *logf;
 } dist_run_t;
 
 /* Collective: the rows reader, the evaluated users (rank 0 lists them
- * from the test split, every rank gets the list), rank 0's evaluation
- * blocks and metrics log (--metrics-log opened for writing). */
+ * from the test split, every rank gets the list) and rank 0's metrics log
+ * (--metrics-log opened for writing). */
 int dist_run_setup(dist_run_t *r, err_t *e);
 /* Rank 0: append n bytes of line to the run's metrics log (kept for the
  * saved model), and with to_file to --metrics-log. */
@@ -68,8 +69,10 @@ int dist_run_begin(dist_run_t *r, store_t *s, const char *name, dist_resume_t *v
 
 /* Collective: the final embeddings (dist_step_final) and the metrics of
  * the current model, computed by rank 0 into *met; zb keeps the final rows
- * (the save's "emb"). */
-int dist_run_eval(dist_run_t *r, gnn_metrics_t *met, err_t *e);
+ * (the save's "emb"). last: the run's last evaluation: the step's work
+ * tables (dist_step_free_work) and rank 0's evaluation buffers are freed,
+ * so they do not add to the evaluation's or the save's memory. */
+int dist_run_eval(dist_run_t *r, gnn_metrics_t *met, int last, err_t *e);
 /* What a save records besides the tables. */
 typedef struct dist_save {
     int final;                    /* 1: the finished model NAME; 0: a checkpoint (staging NAME~run) */

@@ -175,11 +175,10 @@ static int run_load(dist_run_t *r, store_t *s, err_t *e)
     if ((uint64_t)t->nu + t->ni + ne > UINT32_MAX) return err_set(e, ERR_USAGE, "too many nodes");
     t->n = t->nu + t->ni + ne;
     t->joint = r->have_src ? &r->src.in : NULL;
-    /* only rank 0 evaluates (test, and train in store ids as the exclusion) */
-    if (t->d->rank != 0) {
-        graph_csr_destroy(&r->g.test);
-        if (r->perm) graph_csr_destroy(&r->g.train);
-    }
+    /* only rank 0 evaluates, from the test split; the exclusion's R in
+     * store ids it rebuilds from t->fit when it evaluates (eval_root) */
+    if (t->d->rank != 0) graph_csr_destroy(&r->g.test);
+    if (r->perm) graph_csr_destroy(&r->g.train);
     return ERR_OK;
 }
 
@@ -249,7 +248,7 @@ int dist_train_run(const dist_t *d, store_t *s, const char *name, const gnn_trai
         rep.eta = (clock_now() - t_run) / (double)(epoch + 1 - rs.start) * (double)(o->epochs - epoch - 1);
         if ((o->eval_every && (epoch + 1) % o->eval_every == 0) || last) {
             double te = clock_now();
-            if ((rc = dist_run_eval(r, &rep.metrics, e))) goto out;
+            if ((rc = dist_run_eval(r, &rep.metrics, last, e))) goto out;
             rep.eval_seconds = clock_now() - te;
             rep.evaluated = 1;
             best = rep.metrics.recall[0];
@@ -279,10 +278,13 @@ int dist_train_run(const dist_t *d, store_t *s, const char *name, const gnn_trai
         out->best_epoch = rs.best_epoch;
         goto out;
     }
-    dist_step_free_work(t);
+    dist_step_free_work(t);   /* (done by the last evaluation already) */
+    /* rank 0's test split is not the save's: freed before it, as the
+     * other ranks freed it at the load */
+    out->have_test = r->g.test.nnz > 0;
+    graph_csr_destroy(&r->g.test);
     dist_save_t sv = {.final = 1, .epoch = epoch, .best_epoch = best_epoch, .best = best, .secs = out->seconds};
     if ((rc = dist_run_save(r, s, name, &sv, e))) goto out;
-    out->have_test = r->g.test.nnz > 0;
     /* the figures of every rank, to rank 0 */
     const uint64_t E = st->epochs ? st->epochs : 1;
     uint64_t mine[6] = {t->h.n_own, t->h.n_halo, t->h.bytes / E, t->batch_bytes / E, t->eval_bytes + r->rows.bytes,
