@@ -28,14 +28,16 @@ uint64_t dist_peak_rss_kb(void)
 
 void dist_train_stats_json(const dist_train_stats_t *st, char *buf, size_t n)
 {
-    const uint64_t *rows[6] = {st->own, st->halo, st->halo_bytes, st->batch_bytes, st->eval_bytes, st->rss_kb};
-    static const char *const keys[6] = {"own_nodes", "halo_nodes", "halo_bytes_per_epoch", "batch_bytes_per_epoch",
-                                        "eval_save_bytes", "peak_rss_kb"};
+    const uint64_t *rows[DIST_TRAIN_FIGURES] = {st->own,         st->halo,       st->halo_bytes, st->batch_bytes,
+                                                st->eval_bytes,  st->rss_kb,     st->train_rss_kb};
+    static const char *const keys[DIST_TRAIN_FIGURES] = {"own_nodes",       "halo_nodes",  "halo_bytes_per_epoch",
+                                                         "batch_bytes_per_epoch", "eval_save_bytes", "peak_rss_kb",
+                                                         "train_peak_rss_kb"};
     size_t o = 0;
 #define PUT(...) (o += (size_t)snprintf(buf + (o < n ? o : n), o < n ? n - o : 0, __VA_ARGS__))
     PUT("{\"ranks\":%d,\"partition\":\"%s\",\"edge_cut\":%llu,\"epochs\":%u,\"train_seconds\":%.2f", st->ranks,
         st->partition, (unsigned long long)st->edge_cut, st->epochs, st->train_seconds);
-    for (int k = 0; k < 6; k++) {
+    for (int k = 0; k < DIST_TRAIN_FIGURES; k++) {
         PUT(",\"%s\":[", keys[k]);
         for (int q = 0; q < st->ranks && q < DIST_TRAIN_MAX_RANKS; q++)
             PUT("%s%llu", q ? "," : "", (unsigned long long)rows[k][q]);
@@ -283,14 +285,16 @@ int dist_train_run(const dist_t *d, store_t *s, const char *name, const gnn_trai
      * other ranks freed it at the load */
     out->have_test = r->g.test.nnz > 0;
     graph_csr_destroy(&r->g.test);
+    const uint64_t train_kb = dist_peak_rss_kb();   /* the peak before the save */
     dist_save_t sv = {.final = 1, .epoch = epoch, .best_epoch = best_epoch, .best = best, .secs = out->seconds};
     if ((rc = dist_run_save(r, s, name, &sv, e))) goto out;
     /* the figures of every rank, to rank 0 */
     const uint64_t E = st->epochs ? st->epochs : 1;
-    uint64_t mine[6] = {t->h.n_own, t->h.n_halo, t->h.bytes / E, t->batch_bytes / E, t->eval_bytes + r->rows.bytes,
-                        dist_peak_rss_kb()};
-    uint64_t *dst[6] = {st->own, st->halo, st->halo_bytes, st->batch_bytes, st->eval_bytes, st->rss_kb};
-    for (int k = 0; k < 6 && !rc; k++) rc = dist_gather_u64(d, mine[k], dst[k], e);
+    uint64_t mine[DIST_TRAIN_FIGURES] = {t->h.n_own,        t->h.n_halo,        t->h.bytes / E, t->batch_bytes / E,
+                                         t->eval_bytes + r->rows.bytes, dist_peak_rss_kb(), train_kb};
+    uint64_t *dst[DIST_TRAIN_FIGURES] = {st->own,        st->halo,   st->halo_bytes,  st->batch_bytes,
+                                         st->eval_bytes, st->rss_kb, st->train_rss_kb};
+    for (int k = 0; k < DIST_TRAIN_FIGURES && !rc; k++) rc = dist_gather_u64(d, mine[k], dst[k], e);
     uint64_t cut2 = 0, cut = 0;
     for (uint32_t q = 0; q < t->h.n_own; q++)
         for (uint64_t k = t->h.a.ptr[q]; k < t->h.a.ptr[q + 1]; k++) cut2 += t->h.a.col[k] >= t->h.n_own;

@@ -55,6 +55,7 @@
 #include "store/store.h"
 
 #define DIST_TRAIN_MAX_RANKS 64
+#define DIST_TRAIN_FIGURES 7       /* the per-rank arrays of the dist line */
 
 /* What the job measured, per rank (rank 0 holds every rank's figures). */
 typedef struct dist_train_stats {
@@ -67,6 +68,7 @@ typedef struct dist_train_stats {
     uint64_t batch_bytes[DIST_TRAIN_MAX_RANKS];   /* sent by the steps' batch-row fetches, per epoch */
     uint64_t eval_bytes[DIST_TRAIN_MAX_RANKS];    /* sent for evaluations and the save, whole run */
     uint64_t rss_kb[DIST_TRAIN_MAX_RANKS];        /* peak resident set (VmHWM) at the end */
+    uint64_t train_rss_kb[DIST_TRAIN_MAX_RANKS];  /* the same before the final save (the training's) */
     double train_seconds;         /* the epochs' training time (no evaluation) */
 } dist_train_stats_t;
 
@@ -83,7 +85,8 @@ int dist_train_run(const dist_t *d, store_t *s, const char *name, const gnn_trai
 /* st as one JSON object (no newline) into buf [n]: ranks, partition,
  * edge_cut, epochs, train_seconds and the per-rank arrays own_nodes,
  * halo_nodes, halo_bytes_per_epoch, batch_bytes_per_epoch,
- * eval_save_bytes, peak_rss_kb. Truncated to fit n. */
+ * eval_save_bytes, peak_rss_kb, train_peak_rss_kb (the peak before the final
+ * save). Truncated to fit n. */
 void dist_train_stats_json(const dist_train_stats_t *st, char *buf, size_t n);
 
 /* This process's peak resident set in kB (VmHWM of /proc/self/status), 0

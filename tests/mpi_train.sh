@@ -89,6 +89,10 @@ check "-np 3 made one (none recorded for 3 parts)" grep -q '"partition":"[a-z]* 
 dist=$(grep '^dist ' "$tmp/np2.err")
 check "-np 2: halo bytes counted on both ranks" \
   test -n "$(sed -n 's/.*"halo_bytes_per_epoch":\[\([1-9][0-9]*\),\([1-9][0-9]*\)\].*/\1/p' <<<"$dist")"
+arr() { sed -n "s/.*\"$1\":\[\([0-9,]*\)\].*/\1/p" <<<"$dist" | tr ',' ' '; }
+read -r -a pk <<<"$(arr peak_rss_kb)"; read -r -a tk <<<"$(arr train_peak_rss_kb)"
+check "-np 2: peak RSS before the save (${tk[*]} kB) at most the whole run's (${pk[*]} kB), both non-zero" \
+  test "${#tk[@]}" = 2 -a "${tk[0]:-0}" -gt 0 -a "${tk[0]:-0}" -le "${pk[0]:-0}" -a "${tk[1]:-0}" -gt 0 -a "${tk[1]:-0}" -le "${pk[1]:-0}"
 check "... nodes owned add up to users + items (950)" \
   test "$(( $(sed -n 's/.*"own_nodes":\[\([0-9]*\),\([0-9]*\)\].*/\1 + \2/p' <<<"$dist") ))" = 950
 # shellcheck disable=SC2086
