@@ -92,8 +92,9 @@ int dist_step_init(dist_step_t *t, err_t *e)
     t->round = (uint32_t)(rr ? rr : 1);
     /* a step's triples in pieces of at least 65,536 and about a third of
      * an average part's nodes: a piece fetches at most 2 rows a triple, so
-     * zb and g stay under ~1.7 x the owned rows whatever the batch (the
-     * tests' GNNREC_DIST_PIECE_TRIPLES makes pieces small) */
+     * zb stays under ~1.7 x the owned rows whatever the batch, up to
+     * DIST_STEP_PIECES pieces a step (batch_bpr); GNNREC_DIST_PIECE_TRIPLES
+     * sets the piece exactly (the tests make pieces small) */
     uint64_t pc = (uint64_t)t->n / (3u * (uint32_t)t->d->size) + 1;
     if (pc < 65536) pc = 65536;
     if ((env = getenv("GNNREC_DIST_PIECE_TRIPLES")) && atol(env) > 0) pc = (uint64_t)atol(env);
@@ -319,7 +320,12 @@ static int batch_piece(dist_step_t *t, uint32_t *u, uint32_t *ii, uint32_t *jj, 
 static int batch_bpr(dist_step_t *t, uint32_t epoch, uint64_t b, uint64_t cnt, double lsum[2], err_t *e)
 {
     const uint32_t neg = t->hp.negatives, T = (uint32_t)(cnt * neg);
-    const uint64_t pp = t->piece / neg ? t->piece / neg : 1;   /* positives a piece */
+    /* at most DIST_STEP_PIECES pieces a step: each costs three collectives,
+     * whose latency at many ranks would otherwise grow with P (the piece
+     * shrinks as N / 3P while a step's triples do not) */
+    uint64_t pc = t->piece, least = ((uint64_t)T + DIST_STEP_PIECES - 1) / DIST_STEP_PIECES;
+    if (pc < least && !getenv("GNNREC_DIST_PIECE_TRIPLES")) pc = least;
+    const uint64_t pp = pc / neg ? pc / neg : 1;   /* positives a piece */
     double L = 0.0, N = 0.0;
     int rc = ERR_OK;
     for (uint64_t p0 = b; p0 < b + cnt && !rc; p0 += pp) {

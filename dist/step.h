@@ -47,6 +47,8 @@
 #include "gnn/internal.h"
 #include "gnn/trainer.h"
 
+#define DIST_STEP_PIECES 16   /* most pieces a step is cut into (dist_step_t.piece is raised to fit) */
+
 typedef struct dist_step {
     const dist_t *d;
     const gnn_trainer_opts_t *o;
