@@ -10,24 +10,6 @@
 
 #include "gnn/scorer.h"
 
-int dist_run_log(dist_run_t *r, const char *line, size_t n, int to_file, err_t *e)
-{
-    if (r->log_len + n + 1 > r->log_cap) {
-        size_t c = r->log_cap ? 2 * r->log_cap : 4096;
-        while (c < r->log_len + n + 1) c *= 2;
-        char *p = realloc(r->log, c);
-        if (!p) return err_set(e, ERR_NOMEM, "out of memory");
-        r->log = p;
-        r->log_cap = c;
-    }
-    memcpy(r->log + r->log_len, line, n);
-    r->log[r->log_len + n] = 0;
-    r->log_len += n;
-    if (to_file && r->logf && (fputs(line, r->logf) == EOF || fflush(r->logf) == EOF))
-        return err_set(e, ERR_IO, "--metrics-log %s: write failed", r->t.o->metrics_log);
-    return ERR_OK;
-}
-
 static uint32_t kmax_of(const gnn_trainer_opts_t *o)
 {
     uint32_t k = 1;
@@ -53,8 +35,7 @@ int dist_run_setup(dist_run_t *r, err_t *e)
         const uint32_t tile = GNN_TOPK_TILE_USERS;
         r->eval_block = r->rows.block / tile * tile;
         if (r->eval_block < tile) r->eval_block = tile;
-        if (!rc && o->metrics_log && !(r->logf = fopen(o->metrics_log, o->resume ? "a" : "w")))
-            rc = err_set(e, ERR_USAGE, "--metrics-log %s: cannot write", o->metrics_log);
+        if (!rc) rc = gnn_mlog_open(&r->log, o->metrics_log, o->resume, e);
     }
     free(sample);
     if ((rc = dist_agree(d, rc, e)) || (rc = dist_bcast(d, &r->n_eval, sizeof r->n_eval, e))) return rc;
@@ -226,7 +207,7 @@ static int save_fn(dist_run_t *r, void *ctx, err_t *e)
     gnn_trainer_config_text(t->o, config, sizeof config);
     const int joint = t->o->edges.social || t->o->edges.knowledge;
     gnn_trainer_data_t dd = {.n_users = t->nu, .n_items = t->ni, .typed = joint ? &t->h.counts : NULL};
-    gnn_saved_model_t sm = {.config = config, .metrics = r->log, .metrics_len = r->log_len,
+    gnn_saved_model_t sm = {.config = config, .metrics = r->log.buf ? r->log.buf : "", .metrics_len = r->log.len,
                             .n_params = (size_t)t->n * t->dim};
     gnn_trainer_meta(t->o, &dd, t->step, c->v->epoch, c->v->best_epoch, c->v->best, c->v->secs, &sm.meta);
     /* a checkpoint keeps no embeddings, as one process's without a
@@ -254,7 +235,7 @@ static int resume_read(dist_run_t *r, store_txn_t *tx, const char *name, gnn_sav
     if (!rc && c->n_params != (size_t)t->n * t->dim)
         rc = err_set(e, ERR_USAGE, "model '%s': checkpoint has %zu parameters, this configuration %zu", name,
                      c->n_params, (size_t)t->n * t->dim);
-    if (!rc && c->metrics_len) rc = dist_run_log(r, c->metrics, c->metrics_len, 0, e);
+    if (!rc && c->metrics_len) rc = gnn_mlog_add(&r->log, c->metrics, c->metrics_len, e);
     if (rc) return rc;
     *v = (dist_resume_t){.start = c->meta.epoch, .best_epoch = c->meta.best_epoch, .step = c->meta.step,
                          .best = c->meta.best_metric, .secs = c->meta.train_seconds};

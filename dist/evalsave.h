@@ -20,6 +20,7 @@
 
 #include "dist/rows.h"
 #include "dist/step.h"
+#include "gnn/mlog.h"
 #include "graph/load.h"
 #include "store/store.h"
 
@@ -36,18 +37,13 @@ typedef struct dist_run {
     float *items, *q;             /* rank 0, while it evaluates: [n_items x dim] final item rows,
                                    * [eval_block x dim] users' */
     uint32_t *ranked, eval_block; /* rank 0, while it evaluates: [eval_block x kmax] */
-    char *log;
-    size_t log_len, log_cap;
-    FILE *logf;
+    gnn_mlog_t log;               /* rank 0: the metrics log and its --metrics-log file */
 } dist_run_t;
 
 /* Collective: the rows reader, the evaluated users (rank 0 lists them
  * from the test split, every rank gets the list) and rank 0's metrics log
  * (--metrics-log opened for writing). */
 int dist_run_setup(dist_run_t *r, err_t *e);
-/* Rank 0: append n bytes of line to the run's metrics log (kept for the
- * saved model), and with to_file to --metrics-log. */
-int dist_run_log(dist_run_t *r, const char *line, size_t n, int to_file, err_t *e);
 
 /* Where a run starts: epoch 0, or the checkpoint --resume continues. */
 typedef struct dist_resume {

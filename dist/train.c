@@ -261,7 +261,7 @@ int dist_train_run(const dist_t *d, store_t *s, const char *name, const gnn_trai
         if (d->rank == 0) {
             char line[2048];
             gnn_trainer_log_line(&rep, line, sizeof line);
-            rc = dist_run_log(r, line, strlen(line), 1, e);
+            rc = gnn_mlog_line(&r->log, line, e);
             if (!rc && o->on_epoch) o->on_epoch(o->ctx, &rep);
         }
         if ((rc = dist_agree(d, rc, e))) goto out;
@@ -301,14 +301,15 @@ int dist_train_run(const dist_t *d, store_t *s, const char *name, const gnn_trai
     if (!rc) rc = dist_sum_u64(d, cut2, &cut, e);
     st->edge_cut = cut / 2;
 out:
-    if (r->logf && fclose(r->logf) == EOF && !rc) rc = err_set(e, ERR_IO, "--metrics-log: write failed");
+    err_t e2;   /* a failed close does not hide the first error */
+    int rc2 = gnn_mlog_close(&r->log, rc ? &e2 : e);   /* rank 0's --metrics-log: its close checked */
+    if (!rc) rc = rc2;
     dist_step_destroy(t);
     dist_rows_destroy(&r->rows);
     free(r->eval_list);
     free(r->items);
     free(r->q);
     free(r->ranked);
-    free(r->log);
     free(r->perm);
     graph_csr_destroy(&r->fit_o);
     if (r->have_src) graph_typed_src_destroy(&r->src);

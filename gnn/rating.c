@@ -14,6 +14,7 @@
 
 #include "base/clock.h"
 #include "base/rng.h"
+#include "gnn/mlog.h"
 #include "gnn/saved.h"
 #include "gnn/scorer.h"
 #include "gnn/spmm.h"
@@ -390,13 +391,11 @@ typedef struct rrun {
     size_t n_emb;                          /* (U + I) x (dim + 2) */
     float *emb;                            /* [n_emb] the table as of the last embed */
     float *best_emb, *best_hw;             /* split: the best evaluation's table and head weights */
-    char *log;
-    size_t log_len, log_cap;
+    gnn_mlog_t log;                        /* the metrics log (and its --metrics-log file) */
     uint32_t start, best_epoch, since_best;
     double best_metric;                    /* split: the watched metric at best_epoch (-1: none yet) */
     double secs_before;                    /* training seconds of the runs resumed */
     int split;
-    FILE *mlog;                            /* --metrics-log: the log's lines also go there */
 } rrun_t;
 
 /* The model (final: as name, the best evaluation's table with a split) or
@@ -425,40 +424,28 @@ static int save(rrun_t *r, uint32_t epoch, double secs, int final, err_t *e)
                  .lr_warmup = h->lr_warmup, .valid_fraction = o->valid_fraction,
                  .lr_min = h->lr_min, .lr_decay = (uint32_t)h->lr_decay, .lr_epochs = h->lr_epochs,
                  .loss = (uint32_t)m->loss, .rating_mean = m->mu, .rating_min = r->lo, .rating_max = r->hi},
-        .config = config, .emb = r->split ? r->best_emb : r->emb, .metrics = r->log ? r->log : "",
-        .metrics_len = r->log_len, .params = m->params, .adam_m = m->adam_m, .adam_v = m->adam_v,
+        .config = config, .emb = r->split ? r->best_emb : r->emb, .metrics = r->log.buf ? r->log.buf : "",
+        .metrics_len = r->log.len, .params = m->params, .adam_m = m->adam_m, .adam_v = m->adam_v,
         .n_params = m->n_params, .head = m->head.n_layers ? &m->head : NULL,
         .head_w = r->split ? r->best_hw : m->hw};
     snprintf(sm.meta.arch, sizeof sm.meta.arch, "%s", gnn_arch_get(h->arch)->name);
     return final ? gnn_saved_put(r->s, r->name, &sm, e) : gnn_saved_stage_filled(r->s, r->name, &sm, NULL, e);
 }
 
-/* One JSON line of the metrics log into buf (grown). */
-static int log_line(char **buf, size_t *len, size_t *cap, const gnn_epoch_report_t *r, err_t *e)
+/* One JSON line of the metrics log into line (cap bytes: 256 hold any). */
+static void log_line(const gnn_epoch_report_t *r, char *line, size_t cap)
 {
-    char line[256];
-    int n = snprintf(line, sizeof line, "{\"epoch\":%u,\"loss\":%.6f,\"seconds\":%.3f", r->epoch, r->loss, r->seconds);
+    int n = snprintf(line, cap, "{\"epoch\":%u,\"loss\":%.6f,\"seconds\":%.3f", r->epoch, r->loss, r->seconds);
     if (r->valid_rated)
-        n += snprintf(line + n, sizeof line - n, ",\"valid_rmse\":%.6f,\"valid_mae\":%.6f", r->valid_rmse, r->valid_mae);
-    if (r->rated) n += snprintf(line + n, sizeof line - n, ",\"test_rmse\":%.6f,\"test_mae\":%.6f", r->rmse, r->mae);
+        n += snprintf(line + n, cap - n, ",\"valid_rmse\":%.6f,\"valid_mae\":%.6f", r->valid_rmse, r->valid_mae);
+    if (r->rated) n += snprintf(line + n, cap - n, ",\"test_rmse\":%.6f,\"test_mae\":%.6f", r->rmse, r->mae);
     for (int k = 0; r->evaluated && r->watch[0] == 'v' && k < r->metrics.n_k && n < 200; k++)
-        n += snprintf(line + n, sizeof line - n, ",\"valid_recall@%u\":%.6f,\"valid_ndcg@%u\":%.6f", r->metrics.k[k],
+        n += snprintf(line + n, cap - n, ",\"valid_recall@%u\":%.6f,\"valid_ndcg@%u\":%.6f", r->metrics.k[k],
                       r->metrics.recall[k], r->metrics.k[k], r->metrics.ndcg[k]);
     for (int k = 0; r->evaluated && r->watch[0] != 'v' && k < r->metrics.n_k && n < 200; k++)
-        n += snprintf(line + n, sizeof line - n, ",\"test_recall@%u\":%.6f,\"test_ndcg@%u\":%.6f", r->metrics.k[k],
+        n += snprintf(line + n, cap - n, ",\"test_recall@%u\":%.6f,\"test_ndcg@%u\":%.6f", r->metrics.k[k],
                       r->metrics.recall[k], r->metrics.k[k], r->metrics.ndcg[k]);
-    n += snprintf(line + n, sizeof line - n, "}\n");
-    if (*len + (size_t)n + 1 > *cap) {
-        size_t c = *cap ? *cap * 2 : 4096;
-        while (c < *len + (size_t)n + 1) c *= 2;
-        char *p = realloc(*buf, c);
-        if (!p) return err_set(e, ERR_NOMEM, "out of memory");
-        *buf = p;
-        *cap = c;
-    }
-    memcpy(*buf + *len, line, (size_t)n + 1);
-    *len += (size_t)n;
-    return ERR_OK;
+    snprintf(line + n, cap - n, "}\n");
 }
 
 static int check_opts(const gnn_trainer_opts_t *o, err_t *e)
@@ -560,16 +547,7 @@ static int resume_load(rrun_t *r, err_t *e)
         r->best_epoch = p->best_epoch;
         r->best_metric = p->best_metric;
     }
-    if (c.metrics_len) {
-        if (!(r->log = malloc(c.metrics_len + 1))) {
-            rc = err_set(e, ERR_NOMEM, "out of memory");
-            goto out;
-        }
-        memcpy(r->log, c.metrics, c.metrics_len);
-        r->log[c.metrics_len] = '\0';
-        r->log_len = c.metrics_len;
-        r->log_cap = c.metrics_len + 1;
-    }
+    if (c.metrics_len) rc = gnn_mlog_add(&r->log, c.metrics, c.metrics_len, e);
 out:
     store_read_end(&t);
     return rc;
@@ -641,12 +619,9 @@ static int train_loop(rrun_t *r, gnn_trainer_result_t *out, err_t *e)
             last = rep.metrics;
         }
         rep.best_epoch = r->split ? r->best_epoch : epoch + 1;
-        const size_t at = r->log_len;
-        if ((rc = log_line(&r->log, &r->log_len, &r->log_cap, &rep, e))) break;
-        if (r->mlog && (fputs(r->log + at, r->mlog) == EOF || fflush(r->mlog))) {
-            rc = err_set(e, ERR_IO, "--metrics-log %s: write failed", o->metrics_log);
-            break;
-        }
+        char line[256];
+        log_line(&rep, line, sizeof line);
+        if ((rc = gnn_mlog_line(&r->log, line, e))) break;
         if (o->on_epoch) o->on_epoch(o->ctx, &rep);
         if (timed_out || rep.stop) {
             epoch++;
@@ -789,17 +764,17 @@ int gnn_rating_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, gn
     } else if (!rc) {   /* a fresh run abandons the checkpoint of an interrupted one */
         rc = gnn_saved_abandon(s, name, e);
     }
-    if (!rc && o->metrics_log && !(r.mlog = fopen(o->metrics_log, o->resume ? "a" : "w")))
-        rc = err_set(e, ERR_USAGE, "--metrics-log %s: cannot write", o->metrics_log);
+    if (!rc) rc = gnn_mlog_open(&r.log, o->metrics_log, o->resume, e);
     if (!rc) {
         gnn_trainer_note_t n = {.kind = GNN_NOTE_START, .n_users = g.n_users, .n_items = g.n_items, .n_train = tr.n,
                                 .split = split};
         if (o->on_note) o->on_note(o->ctx, &n);
         rc = train_loop(&r, out, e);
     }
-    free(r.emb); free(r.best_emb); free(r.best_hw); free(r.log);
-    if (r.mlog && fclose(r.mlog) == EOF && !rc)   /* the lines were flushed; the close can still fail */
-        rc = err_set(e, ERR_IO, "--metrics-log %s: %s", o->metrics_log, strerror(errno));
+    free(r.emb); free(r.best_emb); free(r.best_hw);
+    err_t e2;   /* a failed close does not hide the first error */
+    int rc2 = gnn_mlog_close(&r.log, rc ? &e2 : e);   /* the lines were flushed; the close can still fail */
+    if (!rc) rc = rc2;
     gnn_rating_destroy(&m);
     graph_typed_destroy(&typed);
     graph_csr_destroy(&adj);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "gnn/mlog.h"
 #include "gnn/rating.h"
 #include "gnn/saved.h"
 #include "gnn/scorer.h"
@@ -79,52 +80,6 @@ static void note(const gnn_trainer_opts_t *o, const gnn_trainer_note_t *n)
     if (o->on_note) o->on_note(o->ctx, n);
 }
 
-/* ---- the metrics log: JSON lines kept for the model, mirrored to a file ---- */
-
-typedef struct mlog {
-    char *buf;
-    size_t len, cap;
-    FILE *f;
-    const char *path;
-} mlog_t;
-
-static int mlog_add(mlog_t *l, const char *line, size_t n, err_t *e)
-{
-    if (l->len + n + 1 > l->cap) {
-        size_t c = l->cap ? l->cap * 2 : 4096;
-        while (c < l->len + n + 1) c *= 2;
-        char *p = realloc(l->buf, c);
-        if (!p) return err_set(e, ERR_NOMEM, "out of memory");
-        l->buf = p;
-        l->cap = c;
-    }
-    memcpy(l->buf + l->len, line, n);
-    l->len += n;
-    l->buf[l->len] = 0;
-    return ERR_OK;
-}
-
-/* Append one line; the file copy is flushed per line, so a full disk is
- * noticed at the epoch it happens. */
-static int mlog_line(mlog_t *l, const char *line, err_t *e)
-{
-    int rc = mlog_add(l, line, strlen(line), e);
-    if (rc || !l->f) return rc;
-    if (fputs(line, l->f) == EOF || fflush(l->f) == EOF)
-        return err_set(e, ERR_IO, "--metrics-log %s: %s", l->path, strerror(errno));
-    return ERR_OK;
-}
-
-static int mlog_close(mlog_t *l, err_t *e)
-{
-    int rc = ERR_OK;
-    if (l->f && fclose(l->f) == EOF) rc = err_set(e, ERR_IO, "--metrics-log %s: %s", l->path, strerror(errno));
-    l->f = NULL;
-    free(l->buf);
-    l->buf = NULL;
-    return rc;
-}
-
 /* ---- the BPR run ---- */
 
 typedef struct run {
@@ -144,7 +99,7 @@ typedef struct run {
     uint8_t *perm_seen;       /* [U + I] scratch of graph_permute_rows (d->perm only) */
     float *perm_row;          /* [dim] */
     size_t n_emb, n_all;      /* (U + I) x dim, and with the entity rows */
-    mlog_t log;
+    gnn_mlog_t log;
     uint32_t start, best_epoch, since_best;
     gnn_metrics_t best_metrics; /* the watched split's metrics at best_epoch (this run's evaluations) */
     int have_best_metrics;
@@ -247,7 +202,7 @@ static int resume_load(run_t *r, err_t *e)
     if (r->best_own && c.emb && c.n_emb == r->n_emb) memcpy(r->best, c.emb, r->n_emb * sizeof(float));
     if (r->best_own && c.emb_entities && c.n_emb_entities == r->n_all - r->n_emb)
         memcpy(r->best + r->n_emb, c.emb_entities, c.n_emb_entities * sizeof(float));
-    if (c.metrics_len && (rc = mlog_add(&r->log, c.metrics, c.metrics_len, e))) goto out;
+    if (c.metrics_len && (rc = gnn_mlog_add(&r->log, c.metrics, c.metrics_len, e))) goto out;
     r->m.step = c.meta.step;
     r->start = c.meta.epoch;
     r->best_epoch = c.meta.best_epoch;
@@ -472,7 +427,7 @@ static int run_epoch(run_t *r, uint32_t epoch, int *stop, err_t *e)
     rep.best_epoch = r->best_epoch;
     char line[2048];
     gnn_trainer_log_line(&rep, line, sizeof line);
-    if ((rc = mlog_line(&r->log, line, e))) return rc;
+    if ((rc = gnn_mlog_line(&r->log, line, e))) return rc;
     if (o->on_epoch) o->on_epoch(o->ctx, &rep);
     *stop = last || rep.stop != GNN_STOP_NONE;
     if (!r->s) return ERR_OK;
@@ -521,10 +476,7 @@ static int run_init(run_t *r, err_t *e)
     }
     if (r->s && o->init_from && (rc = warm_load(r, e))) return rc;
     if (r->s && (rc = gnn_saved_check_stage_name(r->name, o->checkpoint_every, e))) return rc;
-    r->log.path = o->metrics_log;
-    if (o->metrics_log && !(r->log.f = fopen(o->metrics_log, o->resume ? "a" : "w")))
-        return err_set(e, ERR_USAGE, "--metrics-log %s: cannot write", o->metrics_log);
-    return ERR_OK;
+    return gnn_mlog_open(&r->log, o->metrics_log, o->resume, e);
 }
 
 int gnn_trainer_fit(store_t *s, const char *name, const gnn_trainer_data_t *d, const gnn_trainer_opts_t *o,
@@ -569,7 +521,8 @@ int gnn_trainer_fit(store_t *s, const char *name, const gnn_trainer_data_t *d, c
     }
     out->seconds = r->secs_before + clock_now() - r->t_run;
 out:;
-    int rc2 = mlog_close(&r->log, e);
+    err_t e2;   /* a failed close does not hide the first error */
+    int rc2 = gnn_mlog_close(&r->log, rc ? &e2 : e);
     if (!rc) rc = rc2;
     free(r->best_own);
     free(r->watch_users);

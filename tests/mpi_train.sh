@@ -118,6 +118,15 @@ check "... the metrics of every epoch ($(epochs "$tmp/ord2.err"))" \
 check "... and the final ones" test "$(metrics "$tmp/ord1.out")" = "$(metrics "$tmp/ord2.out")" -a -s "$tmp/ord2.out"
 check "... its saved embeddings, byte for byte" same_model "$tmp/s1" "$tmp/s6" ord
 
+# rank 0's metrics log (gnn/mlog.h): one line an epoch; a write that fails
+# (/dev/full) fails the job, naming the file
+# shellcheck disable=SC2086
+run 2 train --store "$tmp/s6" $LG --model ml --metrics-log "$tmp/ml.jsonl" >/dev/null 2>&1
+check "-np 2 --metrics-log: one line an epoch (3)" test "$(grep -c '^{"epoch":[1-3],' "$tmp/ml.jsonl")" = 3
+# shellcheck disable=SC2086
+run 2 train --store "$tmp/s6" $LG --model ml2 --metrics-log /dev/full >/dev/null 2>"$tmp/full.err"
+check "-np 2 --metrics-log /dev/full: exit 1, naming it" test $? -eq 1 -a "$(grep -c 'metrics-log /dev/full' "$tmp/full.err")" -ge 1
+
 before=$(sha256sum "$tmp/s2/data.mdb")
 for bad in "--arch gcn" "--arch kglightgcn --edges interaction,knowledge" "--init-from lg"; do
   # shellcheck disable=SC2086
