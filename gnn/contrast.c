@@ -229,20 +229,17 @@ nomem:
     return err_set(e, ERR_NOMEM, "out of memory for the contrastive term's tables");
 }
 
-/* U then I: the distinct users and positive items in batch order, at most
- * lim each (0: all), as node ids. */
-static void pick_rows(gnn_cl_ws_t *c, uint32_t n_users, const uint32_t *u, const uint32_t *i, uint32_t t,
-                      uint32_t lim)
+/* U then I: the distinct users and positive items in batch order, as node ids. */
+static void pick_rows(gnn_cl_ws_t *c, uint32_t n_users, const uint32_t *u, const uint32_t *i, uint32_t t)
 {
     if (++c->stamp == 0) {   /* wrapped: no stamp may match an old one */
         memset(c->seen, 0, (size_t)c->n * sizeof *c->seen);
         c->stamp = 1;
     }
-    const uint32_t cap = c->cap / 2 < lim || !lim ? c->cap / 2 : lim;
     c->nu = c->ni = 0;
-    for (uint32_t k = 0; k < t && c->nu < cap; k++)
+    for (uint32_t k = 0; k < t; k++)
         if (c->seen[u[k]] != c->stamp) { c->seen[u[k]] = c->stamp; c->rows[c->nu++] = u[k]; }
-    for (uint32_t k = 0; k < t && c->ni < cap; k++) {
+    for (uint32_t k = 0; k < t; k++) {
         const uint32_t r = n_users + i[k];
         if (c->seen[r] != c->stamp) { c->seen[r] = c->stamp; c->rows[c->nu + c->ni++] = r; }
     }
@@ -280,15 +277,12 @@ int gnn_cl_forward(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *u, co
                    int half, const float **z, float *zscale, err_t *e)
 {
     gnn_ws_t *w = m->ws;
-    const uint32_t K = m->hp.layers, dim = m->hp.dim, lim = m->hp.cl_batch;
-    /* per set: at most lim, and never more than the batch or the nodes of its kind */
-    uint32_t L = t, most = m->n_users > m->n_items ? m->n_users : m->n_items;
-    if (lim && lim < L) L = lim;
-    if (most < L) L = most;
-    int rc = cl_alloc(w, dim, 2 * L, e);
+    const uint32_t K = m->hp.layers, dim = m->hp.dim;
+    /* distinct users <= min(t, users), items <= min(t, items) */
+    int rc = cl_alloc(w, dim, (t < m->n_users ? t : m->n_users) + (t < m->n_items ? t : m->n_items), e);
     if (rc) return rc;
     gnn_cl_ws_t *c = w->cl;
-    pick_rows(c, m->n_users, u, i, t, lim);
+    pick_rows(c, m->n_users, u, i, t);
     const uint32_t n0 = w->list_n[0], *l0 = w->lists;
     float *acc = c->acc;
     #pragma omp parallel for schedule(static) num_threads(gnn_team(m->hp.threads, (double)n0 * dim))
@@ -322,27 +316,34 @@ int gnn_cl_loss(gnn_model_t *m, const float *z, float zscale, double *loss, err_
 {
     gnn_ws_t *w = m->ws;
     gnn_cl_ws_t *c = w->cl;
-    const uint32_t dim = m->hp.dim, nb = c->nu > c->ni ? c->nu : c->ni;
-    if (c->scratch_n < gnn_cl_scratch(nb, dim)) {
+    const uint32_t dim = m->hp.dim, most = c->nu > c->ni ? c->nu : c->ni;
+    const uint32_t chunk = m->hp.cl_batch && m->hp.cl_batch < most ? m->hp.cl_batch : most;
+    if (c->scratch_n < gnn_cl_scratch(chunk, dim)) {
         free(c->scratch);
-        c->scratch_n = gnn_cl_scratch(nb, dim);
+        c->scratch_n = gnn_cl_scratch(chunk, dim);
         if (!(c->scratch = malloc(c->scratch_n * sizeof *c->scratch))) {
             c->scratch_n = 0;
-            return err_set(e, ERR_NOMEM, "out of memory for the contrastive term (%u nodes)", nb);
+            return err_set(e, ERR_NOMEM, "out of memory for the contrastive term (%u nodes)", chunk);
         }
     }
     for (uint32_t q = 0; q < c->nu + c->ni; q++) {
         const float *zr = z + (size_t)c->rows[q] * dim;
         for (uint32_t d = 0; d < dim; d++) c->x1[(size_t)q * dim + d] = zscale * zr[d];
     }
+    /* each set in chunks of at most `chunk` anchors (batch order: random
+     * subsets), each chunk's InfoNCE weighted by its share of the set: the
+     * mean over all the set's anchors, each against its chunk's candidates */
     *loss = 0.0;
     const uint32_t off[2] = {0, c->nu}, cnt[2] = {c->nu, c->ni};
-    for (int s = 0; s < 2; s++) {
-        if (cnt[s] == 0) continue;
-        const size_t o = (size_t)off[s] * dim;
-        *loss += gnn_cl_infonce(c->x1 + o, c->x2 + o, cnt[s], dim, m->hp.cl_temp, m->hp.cl_weight, c->g1 + o,
-                                c->g2 + o, c->scratch, m->hp.threads);
-    }
+    for (int s = 0; s < 2; s++)
+        for (uint32_t a = 0; a < cnt[s]; a += chunk) {
+            const uint32_t n = cnt[s] - a < chunk ? cnt[s] - a : chunk;
+            const size_t o = (size_t)(off[s] + a) * dim;
+            *loss += gnn_cl_infonce(c->x1 + o, c->x2 + o, n, dim, m->hp.cl_temp,
+                                    m->hp.cl_weight * (float)n / (float)cnt[s], c->g1 + o, c->g2 + o, c->scratch,
+                                    m->hp.threads);
+        }
+    if (!isfinite(*loss)) return err_set(e, ERR_NOMEM, "out of memory for the contrastive term");
     /* F' = zscale z: dL/dF' joins BPR's G on the same rows */
     for (uint32_t q = 0; q < c->nu + c->ni; q++) {
         float *gr = w->g + (size_t)c->rows[q] * dim;

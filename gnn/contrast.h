@@ -10,7 +10,10 @@
  * the perturbed embeddings; evaluation uses the clean ones), and the loss adds
  *   cl_weight * (InfoNCE(F'[U], e'_l[U]) + InfoNCE(F'[I], e'_l[I]))
  * with l = hp.cl_layer, U the step's distinct users, I its distinct positive
- * items (each the first hp.cl_batch in batch order when cl_batch > 0), and
+ * items (with hp.cl_batch > 0 each set is cut, in batch order, into chunks of
+ * at most cl_batch, and an anchor's candidates are its chunk's: the cost of
+ * the n x n logits falls to n x cl_batch; the loss stays the mean over the
+ * set's anchors), and
  *   InfoNCE(X1, X2) = (1/n) sum_a [ log sum_b exp(s_ab / tau) - s_aa / tau ],
  * s_ab = cos(X1_a, X2_b), tau = hp.cl_temp (SELFRec's, one direction).
  * The sign is a constant of the step, so F' = P E0 + const and e'_l = A^l E0

@@ -98,7 +98,8 @@ typedef struct gnn_hparams {
     float cl_eps;          /* the noise's norm per layer */
     float cl_temp;         /* tau */
     uint32_t cl_layer;     /* l in 1..layers: the layer contrasted with the final view */
-    uint32_t cl_batch;     /* at most this many distinct users (and items) per step; 0 = all */
+    uint32_t cl_batch;     /* InfoNCE in chunks of at most this many of the step's distinct
+                            * users (items), batch order; 0 = one chunk: cost ~ n x chunk */
 } gnn_hparams_t;
 
 enum { GNN_LR_CONSTANT, GNN_LR_COSINE, GNN_LR_LINEAR };

@@ -41,12 +41,15 @@ static int close_enough(double num, double ana, double scale_err)
     return fabs(num - ana * scale_err) <= 0.01 * fabs(num) + 2e-5;
 }
 
-/* cl: the contrastive term's weight (0: BPR + L2 alone), with eps 0.1, tau 0.5 and layer cl_layer */
-static void check_arch_cl(const char *arch, uint32_t layers, float cl, uint32_t cl_layer, const graph_csr_t *adj)
+/* cl: the contrastive term's weight (0: BPR + L2 alone), with eps 0.1, tau 0.5, layer cl_layer and
+ * chunks of cl_batch */
+static void check_arch_cl(const char *arch, uint32_t layers, float cl, uint32_t cl_layer, uint32_t cl_batch,
+                          const graph_csr_t *adj)
 {
     gnn_hparams_t hp = {.dim = 6, .layers = layers, .batch_size = 8, .negatives = 1,
                         .lr = 0.01f, .reg = 0.05f, .seed = 7, .threads = 1,
-                        .cl_weight = cl, .cl_eps = 0.1f, .cl_temp = 0.5f, .cl_layer = cl_layer};
+                        .cl_weight = cl, .cl_eps = 0.1f, .cl_temp = 0.5f, .cl_layer = cl_layer,
+                        .cl_batch = cl_batch};
     hp.arch = gnn_arch_find(arch)->id;
     gnn_model_t m;
     err_t e = {0};
@@ -100,8 +103,8 @@ static void check_arch_cl(const char *arch, uint32_t layers, float cl, uint32_t 
         double d = fabs(num - ana[k]);
         if (d > worst) worst = d;
     }
-    printf("%-8s K=%u cl %g/%u: %zu params (%d at a sign flip), %d with |grad| > 2e-3, worst abs diff %.3g, "
-           "loss %.6f\n", arch, m.hp.layers, (double)cl, cl_layer, m.n_params, kinks, nonzero, worst, loss);
+    printf("%-8s K=%u cl %g/%u/%u: %zu params (%d at a sign flip), %d with |grad| > 2e-3, worst abs diff %.3g, "
+           "loss %.6f\n", arch, m.hp.layers, (double)cl, cl_layer, cl_batch, m.n_params, kinks, nonzero, worst, loss);
     CHECK_MSG(bad == 0, "%s: %d coordinates disagree", arch, bad);
     CHECK_MSG(kinks <= 4, "%s: %d coordinates at a sign flip", arch, kinks);
     CHECK_MSG(nonzero > 20, "%s: too few informative coordinates (%d)", arch, nonzero);
@@ -122,7 +125,7 @@ static void check_arch_cl(const char *arch, uint32_t layers, float cl, uint32_t 
 
 static void check_arch(const char *arch, uint32_t layers, const graph_csr_t *adj)
 {
-    check_arch_cl(arch, layers, 0.0f, 0, adj);
+    check_arch_cl(arch, layers, 0.0f, 0, 0, adj);
 }
 
 /* The InfoNCE kernel against its plain twin, and the term's value: with
@@ -198,11 +201,13 @@ int main(void)
     check_arch("gcn", 2, &adj);
     check_infonce();
     /* the contrastive term, contrasting the final view with layer 1 (the
-     * injection into backward stage K-1), with layer K (stage 0), K = 1 */
-    check_arch_cl("lightgcn", 3, 0.8f, 1, &adj);
-    check_arch_cl("lightgcn", 3, 0.8f, 3, &adj);
-    check_arch_cl("lightgcn", 2, 0.8f, 1, &adj);
-    check_arch_cl("lightgcn", 1, 0.8f, 1, &adj);
+     * injection into backward stage K-1), with layer K (stage 0), K = 1;
+     * and the batch's 5 users and 5 items in chunks of 2, 2 and 1 */
+    check_arch_cl("lightgcn", 3, 0.8f, 1, 0, &adj);
+    check_arch_cl("lightgcn", 3, 0.8f, 3, 0, &adj);
+    check_arch_cl("lightgcn", 2, 0.8f, 1, 0, &adj);
+    check_arch_cl("lightgcn", 1, 0.8f, 1, 0, &adj);
+    check_arch_cl("lightgcn", 3, 0.8f, 1, 2, &adj);
 
     /* bad hyper-parameters are usage errors, not crashes */
     gnn_hparams_t hp = {.arch = GNN_ARCH_N, .dim = 8, .layers = 1, .batch_size = 4,

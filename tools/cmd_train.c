@@ -55,7 +55,7 @@ static const char usage_text[] =
     "                       early and --resume it on the same schedule)\n"
     "  --reg X              L2 on the batch's layer-0 embeddings (1e-4)\n"
     "  --cl-weight X        XSimGCL's contrastive term (lightgcn; 0 = off, the default): --cl-eps X\n"
-    "                       (0.2), --cl-temp X (0.15), --cl-layer L (1), --cl-batch N (0 = all)\n"
+    "                       (0.2), --cl-temp X (0.15), --cl-layer L (1), --cl-batch N (chunk; 0 = all)\n"
     "  --negatives N        negatives per positive (1)\n"
     "  --seed N             seed of initialisation, sampling and the validation split (2020)\n"
     "  --threads N          threads (0 = all cores)\n"
