@@ -152,23 +152,17 @@ static void share(uint32_t n, int id, int tn, uint32_t *a0, uint32_t *a1)
     *a1 = (uint32_t)((uint64_t)n * (id + 1) / tn);
 }
 
-double gnn_cl_infonce(const float *x1, const float *x2, uint32_t n, uint32_t dim, float tau, float weight,
-                      float *g1, float *g2, float *scratch, int threads)
+/* gnn_cl_infonce with OpenBLAS already on one thread, on nt OpenMP threads. */
+static double infonce(const float *x1, const float *x2, uint32_t n, uint32_t dim, float tau, float weight,
+                      float *g1, float *g2, float *S, int nt)
 {
-    float *own = scratch ? NULL : malloc(gnn_cl_scratch(n, dim) * sizeof *own);
-    float *S = scratch ? scratch : own;
-    if (!S) return NAN;
     float *v1 = S + (size_t)n * n, *v2 = v1 + (size_t)n * dim, *d1 = v2 + (size_t)n * dim;
     float *d2 = d1 + (size_t)n * dim, *n1 = d2 + (size_t)n * dim, *n2 = n1 + n;
     double *lr = malloc(n * sizeof *lr);
-    if (!lr) { free(own); return NAN; }
+    if (!lr) return NAN;
     const float coef = weight / ((float)n * tau);
     const int d = (int)dim, ld = (int)n;
-    /* OpenBLAS on one thread inside each OpenMP thread's share of the rows:
-     * its own threads would fight OpenMP's spinning ones for the cores */
-    const int blas_threads = openblas_get_num_threads();
-    openblas_set_num_threads(1);
-    #pragma omp parallel num_threads(gnn_team(threads, 6.0 * n * n * dim))
+    #pragma omp parallel num_threads(nt)
     {
         uint32_t a0, a1;
         share(n, omp_get_thread_num(), omp_get_num_threads(), &a0, &a1);
@@ -192,14 +186,28 @@ double gnn_cl_infonce(const float *x1, const float *x2, uint32_t n, uint32_t dim
         unit_back(v1 + (size_t)a0 * dim, n1 + a0, a1 - a0, dim, d1 + (size_t)a0 * dim);
         unit_back(v2 + (size_t)a0 * dim, n2 + a0, a1 - a0, dim, d2 + (size_t)a0 * dim);
     }
-    openblas_set_num_threads(blas_threads);
     double loss = 0.0;
     for (uint32_t a = 0; a < n; a++) loss += lr[a];   /* in row order, as the twin */
     memcpy(g1, d1, (size_t)n * dim * sizeof *g1);
     memcpy(g2, d2, (size_t)n * dim * sizeof *g2);
     free(lr);
-    free(own);
     return weight * loss / n;
+}
+
+double gnn_cl_infonce(const float *x1, const float *x2, uint32_t n, uint32_t dim, float tau, float weight,
+                      float *g1, float *g2, float *scratch, int threads)
+{
+    float *own = scratch ? NULL : malloc(gnn_cl_scratch(n, dim) * sizeof *own);
+    if (!scratch && !own) return NAN;
+    /* OpenBLAS on one thread inside each OpenMP thread's share of the rows:
+     * its own threads would fight OpenMP's spinning ones for the cores */
+    const int blas_threads = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    double loss = infonce(x1, x2, n, dim, tau, weight, g1, g2, scratch ? scratch : own,
+                          gnn_team(threads, 6.0 * n * n * dim));
+    openblas_set_num_threads(blas_threads);
+    free(own);
+    return loss;
 }
 
 /* ---- the step ------------------------------------------------------------ */
@@ -318,9 +326,18 @@ int gnn_cl_loss(gnn_model_t *m, const float *z, float zscale, double *loss, err_
     gnn_cl_ws_t *c = w->cl;
     const uint32_t dim = m->hp.dim, most = c->nu > c->ni ? c->nu : c->ni;
     const uint32_t chunk = m->hp.cl_batch && m->hp.cl_batch < most ? m->hp.cl_batch : most;
-    if (c->scratch_n < gnn_cl_scratch(chunk, dim)) {
+    /* each set in chunks of at most `chunk` anchors (batch order: random
+     * subsets), each chunk's InfoNCE weighted by its share of the set: the
+     * mean over all the set's anchors, each against its chunk's candidates.
+     * Several chunks: one thread per chunk (a parallel region per chunk
+     * costs its barriers, ruinous on a loaded machine); one: its rows split */
+    const uint32_t off[2] = {0, c->nu}, cnt[2] = {c->nu, c->ni};
+    const uint32_t nj[2] = {(c->nu + chunk - 1) / chunk, (c->ni + chunk - 1) / chunk}, jobs = nj[0] + nj[1];
+    const int nt = jobs > 1 ? gnn_team(m->hp.threads, 6.0 * (c->nu + c->ni) * chunk * dim) : 1;
+    const size_t per = (gnn_cl_scratch(chunk, dim) + 1) & ~(size_t)1;   /* even: the doubles after it align */
+    if (c->scratch_n < per * (size_t)nt + 2 * (size_t)jobs) {
         free(c->scratch);
-        c->scratch_n = gnn_cl_scratch(chunk, dim);
+        c->scratch_n = per * (size_t)nt + 2 * (size_t)jobs;
         if (!(c->scratch = malloc(c->scratch_n * sizeof *c->scratch))) {
             c->scratch_n = 0;
             return err_set(e, ERR_NOMEM, "out of memory for the contrastive term (%u nodes)", chunk);
@@ -330,19 +347,21 @@ int gnn_cl_loss(gnn_model_t *m, const float *z, float zscale, double *loss, err_
         const float *zr = z + (size_t)c->rows[q] * dim;
         for (uint32_t d = 0; d < dim; d++) c->x1[(size_t)q * dim + d] = zscale * zr[d];
     }
-    /* each set in chunks of at most `chunk` anchors (batch order: random
-     * subsets), each chunk's InfoNCE weighted by its share of the set: the
-     * mean over all the set's anchors, each against its chunk's candidates */
+    double *lj = (double *)(c->scratch + per * (size_t)nt);   /* per chunk, summed in chunk order */
+    const int blas_threads = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+    for (uint32_t j = 0; j < jobs; j++) {
+        const int s = j >= nj[0];
+        const uint32_t a = (j - (s ? nj[0] : 0)) * chunk, n = cnt[s] - a < chunk ? cnt[s] - a : chunk;
+        const size_t o = (size_t)(off[s] + a) * dim;
+        lj[j] = infonce(c->x1 + o, c->x2 + o, n, dim, m->hp.cl_temp, m->hp.cl_weight * (float)n / (float)cnt[s],
+                        c->g1 + o, c->g2 + o, c->scratch + per * (size_t)omp_get_thread_num(),
+                        nt > 1 || jobs > 1 ? 1 : gnn_team(m->hp.threads, 6.0 * n * n * dim));
+    }
+    openblas_set_num_threads(blas_threads);
     *loss = 0.0;
-    const uint32_t off[2] = {0, c->nu}, cnt[2] = {c->nu, c->ni};
-    for (int s = 0; s < 2; s++)
-        for (uint32_t a = 0; a < cnt[s]; a += chunk) {
-            const uint32_t n = cnt[s] - a < chunk ? cnt[s] - a : chunk;
-            const size_t o = (size_t)(off[s] + a) * dim;
-            *loss += gnn_cl_infonce(c->x1 + o, c->x2 + o, n, dim, m->hp.cl_temp,
-                                    m->hp.cl_weight * (float)n / (float)cnt[s], c->g1 + o, c->g2 + o, c->scratch,
-                                    m->hp.threads);
-        }
+    for (uint32_t j = 0; j < jobs; j++) *loss += lj[j];
     if (!isfinite(*loss)) return err_set(e, ERR_NOMEM, "out of memory for the contrastive term");
     /* F' = zscale z: dL/dF' joins BPR's G on the same rows */
     for (uint32_t q = 0; q < c->nu + c->ni; q++) {

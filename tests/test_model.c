@@ -359,7 +359,7 @@ static void check_contrast(void)
     CHECK_MSG(same_params(&m1, &m2), "cl_weight 0 with cl settings differs from lightgcn");
     gnn_model_destroy(&m2);
     /* on: a different run that still learns (as check_learns), the same bits on 1, 2 and 3 threads */
-    b.cl_weight = 0.2f; b.cl_eps = 0.1f; b.cl_temp = 0.2f; b.cl_layer = 1; b.cl_batch = 0;
+    b.cl_weight = 0.2f; b.cl_eps = 0.1f; b.cl_temp = 0.2f; b.cl_layer = 1; b.cl_batch = 64;   /* ~3 chunks a set */
     train_n(&m2, &b, 3);
     CHECK_MSG(!same_params(&m1, &m2), "the contrastive term changed nothing");
     for (int th = 1; th <= 3; th += 2) {
