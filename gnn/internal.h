@@ -35,6 +35,8 @@ typedef struct gnn_bpr_ws {
     size_t cap;
 } gnn_bpr_ws_t;
 
+typedef struct gnn_cl_ws gnn_cl_ws_t;   /* contrast.c's */
+
 typedef struct gnn_ws {
     uint32_t n;               /* nodes = n_users + n_items */
     float *g;                 /* [n x dim] dL/dF; zero outside the batch's nodes between steps */
@@ -80,6 +82,13 @@ typedef struct gnn_ws {
     float *gcn_dt;            /* [n x dim] scratch gradients */
     float *gcn_dp;            /* [n x dim] */
     float *gcn_de;            /* [n x dim] */
+    /* the contrastive term (hp.cl_weight > 0, contrast.c), NULL until its first step */
+    gnn_cl_ws_t *cl;
+    /* set by gnn_cl_inject for one backward pass, else NULL: the add table of
+     * Horner stage inj_stage (G plus the e'_l gradient, on level 0), or, at
+     * stage 0, what Y_1 gathers instead of G */
+    const float *inj;
+    uint32_t inj_stage;
 } gnn_ws_t;
 
 /* prop.c */
@@ -88,6 +97,8 @@ typedef struct gnn_ws {
 int gnn_prop_field(gnn_ws_t *w, const graph_csr_t *adj, uint32_t n_users,
                    const uint32_t *u, const uint32_t *i, const uint32_t *j, uint32_t t,
                    uint32_t levels, int with_bcols, int threads, err_t *e);
+/* The rows of level l for a product, NULL when it holds every row. */
+const uint32_t *gnn_prop_rows(const gnn_ws_t *w, uint32_t l);
 /* Forward over the field: returns z with F[r] = zscale * z[r] valid on level 0.
  * half: intermediate tables as float16 (needs w->e0h current), else float32. */
 const float *gnn_lgcn_forward(gnn_model_t *m, const graph_csr_t *adj, int half, float *zscale);
@@ -129,6 +140,18 @@ double gnn_bpr_rows(const float *z, float zscale, const float *emb0, uint32_t di
                     const uint32_t *u, const uint32_t *i, const uint32_t *j, uint32_t t, float reg,
                     const uint32_t *rows, uint32_t n_rows, gnn_bpr_ws_t *s, float *g, float *l2, int threads);
 void gnn_bpr_ws_free(gnn_bpr_ws_t *s);
+
+/* contrast.c (gnn/contrast.h says what it computes) */
+/* The perturbed propagation over the field: *z with F' = zscale * z valid on
+ * level 0 (half: gathers float16 tables, w->e0h current); picks the step's U and I and keeps their e'_l rows. */
+int gnn_cl_forward(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *u, const uint32_t *i, uint32_t t,
+                   int half, const float **z, float *zscale, err_t *e);
+/* InfoNCE of U and I from z (after BPR or before: adds to w->g); *loss its value. */
+int gnn_cl_loss(gnn_model_t *m, const float *z, float zscale, double *loss, err_t *e);
+/* Before a backward pass, after G is final (scaled by gmul): sets w->inj when
+ * the step has a contrastive gradient. */
+void gnn_cl_inject(gnn_model_t *m, float gmul);
+void gnn_cl_free(gnn_ws_t *w);
 
 /* sampler.c */
 /* Users with >= 1 training item and >= 1 item outside their row. */

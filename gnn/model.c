@@ -25,6 +25,7 @@ static void ws_free(gnn_ws_t *w)
     gnn_bpr_ws_free(&w->bpr);
     free(w->gcn_t); free(w->gcn_p); free(w->gcn_e); free(w->gcn_f);
     free(w->gcn_dt); free(w->gcn_dp); free(w->gcn_de);
+    gnn_cl_free(w);
     free(w);
 }
 
@@ -55,6 +56,7 @@ void gnn_model_release(gnn_model_t *m, const float *keep)
             *t[k] = NULL;
         }
     w->e0h_ok = 0;
+    gnn_cl_free(w);   /* a [n x dim] table too; rebuilt by the next step */
 }
 
 /* Allocate again what gnn_model_release freed (zeroed, as at init: G must
@@ -78,6 +80,21 @@ float *gnn_model_spare(gnn_model_t *m, const float *out)
 {
     gnn_ws_t *w = m->ws;
     return out == w->buf[0] || out == w->buf[1] ? (float *)out : w->buf[0];
+}
+
+static int check_cl(const gnn_hparams_t *hp, err_t *e)
+{
+    if (!(hp->cl_weight > 0.0f) || !isfinite(hp->cl_weight))
+        return err_set(e, ERR_USAGE, "cl_weight must be >= 0, got %g", (double)hp->cl_weight);
+    if (hp->arch != GNN_ARCH_LIGHTGCN || hp->layers < 1)
+        return err_set(e, ERR_USAGE, "the contrastive term (cl_weight > 0) needs lightgcn with layers >= 1");
+    if (!(hp->cl_eps >= 0.0f) || !isfinite(hp->cl_eps))
+        return err_set(e, ERR_USAGE, "cl_eps must be >= 0, got %g", (double)hp->cl_eps);
+    if (!(hp->cl_temp > 0.0f) || !isfinite(hp->cl_temp))
+        return err_set(e, ERR_USAGE, "cl_temp must be > 0, got %g", (double)hp->cl_temp);
+    if (hp->cl_layer < 1 || hp->cl_layer > hp->layers)
+        return err_set(e, ERR_USAGE, "cl_layer must be in 1..layers (%u), got %u", hp->layers, hp->cl_layer);
+    return ERR_OK;
 }
 
 static int check_hparams(const gnn_hparams_t *hp, err_t *e)
@@ -106,7 +123,7 @@ static int check_hparams(const gnn_hparams_t *hp, err_t *e)
         return err_set(e, ERR_USAGE, "unknown lr_decay %d", hp->lr_decay);
     if (!(hp->lr_min >= 0.0f && hp->lr_min <= 1.0f))
         return err_set(e, ERR_USAGE, "lr_min must be in [0, 1] (a fraction of lr), got %g", (double)hp->lr_min);
-    return ERR_OK;
+    return hp->cl_weight == 0.0f ? ERR_OK : check_cl(hp, e);
 }
 
 float gnn_lr_at(const gnn_hparams_t *hp, double t)
@@ -254,9 +271,19 @@ static int forward_loss(gnn_model_t *m, const graph_csr_t *adj, const uint32_t *
         return ERR_OK;
     }
     float zs;
-    const float *z = gnn_lgcn_forward(m, adj, half, &zs);
+    const float *z;
+    if (m->hp.cl_weight > 0.0f) {
+        if ((rc = gnn_cl_forward(m, adj, u, i, t, half, &z, &zs, e))) return rc;
+    } else {
+        z = gnn_lgcn_forward(m, adj, half, &zs);
+    }
     *loss = gnn_bpr_rows(z, zs, m->emb0, d, m->n_users, u, i, j, t, m->hp.reg, w->lists, w->list_n[0], &w->bpr,
                          w->g, w->l2, m->hp.threads);
+    if (m->hp.cl_weight > 0.0f) {
+        double lc;
+        if ((rc = gnn_cl_loss(m, z, zs, &lc, e))) return rc;
+        *loss += lc;
+    }
     return ERR_OK;
 }
 

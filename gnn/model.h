@@ -25,6 +25,10 @@
  * interacted with in training). Optimizer: dense Adam (beta1 0.9, beta2
  * 0.999, eps 1e-8, PyTorch's bias correction) over every parameter.
  *
+ * With hp.cl_weight > 0 lightgcn adds XSimGCL's contrastive term
+ * (gnn/contrast.h): BPR then scores a noisy propagation of E0, and the
+ * loss adds cl_weight x InfoNCE between its final and layer-l views.
+ *
  * How a lightgcn/mf step is computed (docs/training.md): only the batch's
  * receptive field is propagated (F = P E0 with P = mean of A^0..A^K, by
  * Horner's rule), the gradient P G is propagated from the batch's rows
@@ -88,6 +92,14 @@ typedef struct gnn_hparams {
     int head;              /* GNN_HEAD_DOT (default) or GNN_HEAD_MLP (gnn/head.h; trained by gnn/rating.h) */
     uint32_t mlp[4];       /* the MLP head's layer widths (GNN_HEAD_MAX_LAYERS) */
     uint32_t n_mlp;        /* how many; 0 with GNN_HEAD_MLP: 64,32 */
+    /* XSimGCL's contrastive term (gnn/contrast.h; lightgcn, layers >= 1). cl_weight 0
+     * (default): off, and the other four are not read */
+    float cl_weight;       /* lambda, the InfoNCE terms' weight */
+    float cl_eps;          /* the noise's norm per layer */
+    float cl_temp;         /* tau */
+    uint32_t cl_layer;     /* l in 1..layers: the layer contrasted with the final view */
+    uint32_t cl_batch;     /* InfoNCE in chunks of at most this many of the step's distinct
+                            * users (items), batch order; 0 = one chunk: cost ~ n x chunk */
 } gnn_hparams_t;
 
 enum { GNN_LR_CONSTANT, GNN_LR_COSINE, GNN_LR_LINEAR };

@@ -234,7 +234,7 @@ int gnn_prop_field(gnn_ws_t *w, const graph_csr_t *adj, uint32_t n_users,
  * the whole graph: a full list in node order is the identity, and without
  * it the kernels skip the list's reads and the binary searches that cut it
  * into work units. */
-static const uint32_t *level_rows(const gnn_ws_t *w, uint32_t l)
+const uint32_t *gnn_prop_rows(const gnn_ws_t *w, uint32_t l)
 {
     return w->list_n[l] == w->n ? NULL : w->lists + (size_t)l * w->n;
 }
@@ -253,7 +253,7 @@ const float *gnn_lgcn_forward(gnn_model_t *m, const graph_csr_t *adj, int half, 
         for (uint32_t j = 1; j <= K; j++) {
             uint32_t lev = K - j;
             float *out = w->buf[(j - 1) & 1];
-            gnn_spmm_t s = {.a = adj, .rows = level_rows(w, lev), .n_rows = w->list_n[lev],
+            gnn_spmm_t s = {.a = adj, .rows = gnn_prop_rows(w, lev), .n_rows = w->list_n[lev],
                             .x16 = prev, .add = m->emb0, .fma = 1, .dim = dim};
             if (j == K) s.y32 = out;
             else s.y16 = (uint16_t *)out;
@@ -269,7 +269,7 @@ const float *gnn_lgcn_forward(gnn_model_t *m, const graph_csr_t *adj, int half, 
         uint32_t lev = K - j;
         float *out = w->buf[(j - 1) & 1];
         double t0 = clock_now();
-        gnn_spmm(&(gnn_spmm_t){.a = adj, .rows = level_rows(w, lev), .n_rows = w->list_n[lev],
+        gnn_spmm(&(gnn_spmm_t){.a = adj, .rows = gnn_prop_rows(w, lev), .n_rows = w->list_n[lev],
                                .x32 = prev, .add = m->emb0, .y32 = out, .dim = dim}, m->hp.threads);
         w->prof[j - 1] += clock_now() - t0;
         prev = out;
@@ -304,6 +304,13 @@ static uint8_t y1_lim(const gnn_ws_t *w, const graph_csr_t *adj)
     return w->y1 == adj ? 1 : GNN_GATHER_ALL;
 }
 
+/* Backward stage j's add table, and what Y_1 gathers (j = 0): G, or the
+ * table gnn_cl_inject left for the contrastive term's stage. */
+static const float *stage_g(const gnn_ws_t *w, uint32_t j)
+{
+    return w->inj && w->inj_stage == j ? w->inj : w->g;
+}
+
 /* The half path: G is multiplied by gmul (a power of two, so exactly) before
  * it is stored as halves: dL/dF is ~1/T per occurrence and would otherwise
  * fall into float16's subnormals; the product is linear, so the last,
@@ -318,23 +325,24 @@ static void backward_half(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam
         float *gr = w->g + (size_t)w->lists[q] * dim;
         for (uint32_t d = 0; d < dim; d++) gr[d] *= gmul;
     }
+    gnn_cl_inject(m, gmul);
     uint16_t *prev = NULL;   /* Y_{j-1} as halves; Y_0 = G is float32 */
     for (uint32_t j = 1; j < K; j++) {
         uint16_t *out = (uint16_t *)w->buf[(j - 1) & 1];
         double t0 = clock_now();
         /* bcols holds only the batch's columns: nothing to skip */
         const uint8_t lim = j == 1 ? y1_lim(w, adj) : widen_support(prev, w, (uint8_t)j, dim, m->hp.threads);
-        gnn_spmm_t s = {.a = j == 1 ? w->y1 : adj, .rows = level_rows(w, j),
-                        .n_rows = w->list_n[j], .x32 = j == 1 ? w->g : NULL, .x16 = prev,
-                        .add = w->g, .mask = w->dist, .lim = lim, .fma = 1, .y16 = out, .dim = dim};
+        gnn_spmm_t s = {.a = j == 1 ? w->y1 : adj, .rows = gnn_prop_rows(w, j),
+                        .n_rows = w->list_n[j], .x32 = j == 1 ? stage_g(w, 0) : NULL, .x16 = prev,
+                        .add = stage_g(w, j), .mask = w->dist, .lim = lim, .fma = 1, .y16 = out, .dim = dim};
         gnn_spmm(&s, m->hp.threads);
         w->prof[GNN_MAX_LAYERS + j - 1] += clock_now() - t0;
         prev = out;
     }
     double t0 = clock_now();
     const uint8_t lim = K == 1 ? y1_lim(w, adj) : widen_support(prev, w, (uint8_t)K, dim, m->hp.threads);
-    const gnn_spmm_t s = {.a = K == 1 ? w->y1 : adj, .x32 = K == 1 ? w->g : NULL, .x16 = prev,
-                          .add = w->g, .mask = w->dist, .lim = lim, .fma = 1, .dim = dim};
+    const gnn_spmm_t s = {.a = K == 1 ? w->y1 : adj, .x32 = K == 1 ? stage_g(w, 0) : NULL, .x16 = prev,
+                          .add = stage_g(w, K), .mask = w->dist, .lim = lim, .fma = 1, .dim = dim};
     gnn_spmm_adam(&s, 1.0f / ((float)(K + 1) * gmul), w->l2, m->emb0, m->adam_m, m->adam_v, w->e0h,
                   adam, m->hp.threads);
     w->prof[GNN_MAX_LAYERS + K - 1] += clock_now() - t0;
@@ -348,12 +356,13 @@ void gnn_lgcn_backward(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam_t 
         backward_half(m, adj, adam, gmul);
         return;
     }
-    const float *prev = w->g;
+    gnn_cl_inject(m, 1.0f);
+    const float *prev = stage_g(w, 0);
     for (uint32_t j = 1; j < K; j++) {
         float *out = w->buf[(j - 1) & 1];
         double t0 = clock_now();
-        gnn_spmm(&(gnn_spmm_t){.a = j == 1 ? w->y1 : adj, .rows = level_rows(w, j), .n_rows = w->list_n[j],
-                               .x32 = prev, .add = w->g, .mask = w->dist,
+        gnn_spmm(&(gnn_spmm_t){.a = j == 1 ? w->y1 : adj, .rows = gnn_prop_rows(w, j), .n_rows = w->list_n[j],
+                               .x32 = prev, .add = stage_g(w, j), .mask = w->dist,
                                .lim = j == 1 ? y1_lim(w, adj) : (uint8_t)j, .y32 = out, .dim = dim},
                  m->hp.threads);
         w->prof[GNN_MAX_LAYERS + j - 1] += clock_now() - t0;
@@ -364,7 +373,7 @@ void gnn_lgcn_backward(gnn_model_t *m, const graph_csr_t *adj, const gnn_adam_t 
     /* the usual case on a dense-ish graph: Y_{K-1} lives everywhere, so the
      * last product need not test its neighbours */
     const uint8_t lim = K && w->list_n[K - 1] == w->n ? GNN_GATHER_ALL : (uint8_t)K;
-    gnn_spmm_t s = {.a = K == 1 ? w->y1 : adj, .x32 = x, .add = w->g, .mask = w->dist, .lim = lim,
+    gnn_spmm_t s = {.a = K == 1 ? w->y1 : adj, .x32 = x, .add = stage_g(w, K), .mask = w->dist, .lim = lim,
                     .dim = dim};
     if (adam) {
         double t0 = clock_now();
@@ -402,6 +411,7 @@ void gnn_lgcn_embed_all(const gnn_model_t *m, const graph_csr_t *adj, float *out
 
 void gnn_prop_clear(gnn_ws_t *w, uint32_t dim)
 {
+    w->inj = NULL;
     const uint32_t *l0 = w->lists;
     for (uint32_t k = 0; k < w->list_n[0]; k++) {
         uint32_t r = l0[k];

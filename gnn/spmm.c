@@ -142,6 +142,16 @@ uint16_t gnn_f2h(float f)
     return (uint16_t)(s | h);
 }
 
+void gnn_f2h_row(uint16_t *dst, const float *src, size_t n)
+{
+    size_t k = 0;
+#ifdef __F16C__
+    for (; k + 8 <= n; k += 8)
+        _mm_storeu_si128((__m128i *)(dst + k), _mm256_cvtps_ph(_mm256_loadu_ps(src + k), _MM_FROUND_TO_NEAREST_INT));
+#endif
+    for (; k < n; k++) dst[k] = gnn_f2h(src[k]);
+}
+
 void gnn_f2h_table(uint16_t *dst, const float *src, size_t n, int threads)
 {
     const size_t chunk = 1 << 14;
@@ -149,12 +159,7 @@ void gnn_f2h_table(uint16_t *dst, const float *src, size_t n, int threads)
     #pragma omp parallel for schedule(static) num_threads(gnn_team(threads, (double)n))
     for (size_t c = 0; c < nchunks; c++) {
         size_t k = c * chunk, hi = k + chunk < n ? k + chunk : n;
-#ifdef __F16C__
-        for (; k + 8 <= hi; k += 8)
-            _mm_storeu_si128((__m128i *)(dst + k),
-                             _mm256_cvtps_ph(_mm256_loadu_ps(src + k), _MM_FROUND_TO_NEAREST_INT));
-#endif
-        for (; k < hi; k++) dst[k] = gnn_f2h(src[k]);
+        gnn_f2h_row(dst + k, src + k, hi - k);
     }
 }
 

@@ -82,6 +82,8 @@ void gnn_adam(float *p, float *m, float *v, const float *g, size_t n, const gnn_
 /* Round to nearest even, subnormals and infinities as IEEE (what F16C does). */
 uint16_t gnn_f2h(float f);
 float gnn_h2f(uint16_t h);
+/* dst[k] = f2h(src[k]) for k < n, one thread (F16C where the machine has it: the same bits). */
+void gnn_f2h_row(uint16_t *dst, const float *src, size_t n);
 /* dst[k] = f2h(src[k]), OpenMP-parallel (a table's refresh). */
 void gnn_f2h_table(uint16_t *dst, const float *src, size_t n, int threads);
 

@@ -73,6 +73,10 @@ void gnn_trainer_config_text(const gnn_trainer_opts_t *o, char *buf, size_t n)
              (double)o->valid_fraction, o->patience, o->edges.social ? ", social" : "",
              o->edges.knowledge ? ", knowledge" : "", (double)o->edges.w_social, (double)o->edges.w_knowledge,
              o->edges.per_type_norm ? "per-type" : "joint", graph_order_info(o->order)->name);
+    size_t len = strlen(buf);
+    if (h->cl_weight > 0.0f && len < n)   /* only then: a plain run's saved text stays what it was */
+        snprintf(buf + len, n - len, "cl_weight: %g\ncl_eps: %g\ncl_temp: %g\ncl_layer: %u\ncl_batch: %u\n",
+                 (double)h->cl_weight, (double)h->cl_eps, (double)h->cl_temp, h->cl_layer, h->cl_batch);
 }
 
 static void note(const gnn_trainer_opts_t *o, const gnn_trainer_note_t *n)

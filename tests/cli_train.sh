@@ -34,6 +34,15 @@ check "same seed, same metrics" test "$(jget "$ea" 'ndcg@20')" = "$(jget "$eb" '
 check "another seed, other metrics" test "$(jget "$ea" 'ndcg@20')" != "$(jget "$ec" 'ndcg@20')"
 check "same seed, same recommendations" cmp -s <($g infer --store "$s" --model a --k 10) <($g infer --store "$s" --model b --k 10)
 
+# XSimGCL's contrastive term (gnn/contrast.h): --cl-weight 0 is the plain run whatever the other cl keys
+$g train "${common[@]}" --model a0 --seed 7 --cl-weight 0 --cl-temp 0.3 --cl-layer 2 >/dev/null 2>&1
+check "--cl-weight 0: the plain run's metrics" test "$(jget "$($g eval --store "$s" --model a0 --json)" 'ndcg@20')" = "$(jget "$ea" 'ndcg@20')"
+$g train "${common[@]}" --model cl --seed 7 --cl-weight 0.1 --cl-temp 0.5 >/dev/null 2>&1
+check "--cl-weight 0.1: another model" test "$(jget "$($g eval --store "$s" --model cl --json)" 'ndcg@20')" != "$(jget "$ea" 'ndcg@20')"
+$g train "${common[@]}" --model clbad --cl-weight 0.1 --cl-layer 3 >/dev/null 2>"$tmp/err"
+check "--cl-layer above --layers exits 2" test $? -eq 2
+check "... naming the key" grep -q "cl_layer must be in 1..layers (2)" "$tmp/err"
+
 # --resume: 3 epochs, then 3 more, equals 6 at once (model a)
 $g train "${common[@]}" --model r --seed 7 --epochs 3 >/dev/null 2>&1
 $g train "${common[@]}" --model r --seed 7 --resume >/dev/null 2>&1

@@ -1,5 +1,7 @@
 /* test_gradcheck.c - the analytic gradient of the full loss (BPR + L2) of
- * lightgcn, mf and gcn against central finite differences, on a tiny graph
+ * lightgcn, mf and gcn, and of lightgcn with XSimGCL's contrastive term
+ * (gnn/contrast.h; its noise is a constant of the step, so finite
+ * differences see a smooth loss), against central finite differences, on a tiny graph
  * with two components (so some parameters must get exactly zero gradient)
  * and a fixed batch with repeated nodes, through gnn_loss_grad.
  *
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "base/rng.h"
+#include "gnn/contrast.h"
 #include "gnn/model.h"
 #include "graph/csr.h"
 #include "tests/check.h"
@@ -38,10 +41,15 @@ static int close_enough(double num, double ana, double scale_err)
     return fabs(num - ana * scale_err) <= 0.01 * fabs(num) + 2e-5;
 }
 
-static void check_arch(const char *arch, uint32_t layers, const graph_csr_t *adj)
+/* cl: the contrastive term's weight (0: BPR + L2 alone), with eps 0.1, tau 0.5, layer cl_layer and
+ * chunks of cl_batch */
+static void check_arch_cl(const char *arch, uint32_t layers, float cl, uint32_t cl_layer, uint32_t cl_batch,
+                          const graph_csr_t *adj)
 {
     gnn_hparams_t hp = {.dim = 6, .layers = layers, .batch_size = 8, .negatives = 1,
-                        .lr = 0.01f, .reg = 0.05f, .seed = 7, .threads = 1};
+                        .lr = 0.01f, .reg = 0.05f, .seed = 7, .threads = 1,
+                        .cl_weight = cl, .cl_eps = 0.1f, .cl_temp = 0.5f, .cl_layer = cl_layer,
+                        .cl_batch = cl_batch};
     hp.arch = gnn_arch_find(arch)->id;
     gnn_model_t m;
     err_t e = {0};
@@ -62,7 +70,7 @@ static void check_arch(const char *arch, uint32_t layers, const graph_csr_t *adj
 
     /* every coordinate on this tiny model (a few hundred), in double */
     const double h = 2e-3;
-    int bad = 0, bad_scaled = 0, nonzero = 0;
+    int bad = 0, bad_scaled = 0, nonzero = 0, kinks = 0;
     double worst = 0;
     for (size_t k = 0; k < m.n_params; k++) {
         float keep = m.params[k];
@@ -74,6 +82,15 @@ static void check_arch(const char *arch, uint32_t layers, const graph_csr_t *adj
         m.params[k] = keep;
         /* divide by the step actually taken after float rounding */
         double num = (lp - lm) / ((double)(float)(keep + h) - (double)(float)(keep - h));
+        /* the noise's sign is a constant of the step for the gradient; where a
+         * step of h flips the sign of a propagated entry (near 0) the loss
+         * jumps by ~eps: the one-sided quotients then disagree. Skipped,
+         * counted, and few (a wrong gradient is smooth: it is not skipped) */
+        const double fw = (lp - loss) / h, bw = (loss - lm) / h;
+        if (cl > 0.0f && fabs(fw - bw) > 0.05 * fmax(fabs(fw), fabs(bw)) + 1e-3) {
+            kinks++;
+            continue;
+        }
         if (!close_enough(num, ana[k], 1.0)) {
             if (bad < 5)
                 fprintf(stderr, "%s: param %zu: numeric %.6g analytic %.6g\n", arch, k, num, (double)ana[k]);
@@ -86,9 +103,10 @@ static void check_arch(const char *arch, uint32_t layers, const graph_csr_t *adj
         double d = fabs(num - ana[k]);
         if (d > worst) worst = d;
     }
-    printf("%-8s K=%u: %zu params, %d with |grad| > 2e-3, worst abs diff %.3g, loss %.6f\n",
-           arch, m.hp.layers, m.n_params, nonzero, worst, loss);
+    printf("%-8s K=%u cl %g/%u/%u: %zu params (%d at a sign flip), %d with |grad| > 2e-3, worst abs diff %.3g, "
+           "loss %.6f\n", arch, m.hp.layers, (double)cl, cl_layer, cl_batch, m.n_params, kinks, nonzero, worst, loss);
     CHECK_MSG(bad == 0, "%s: %d coordinates disagree", arch, bad);
+    CHECK_MSG(kinks <= 4, "%s: %d coordinates at a sign flip", arch, kinks);
     CHECK_MSG(nonzero > 20, "%s: too few informative coordinates (%d)", arch, nonzero);
     CHECK_MSG(bad_scaled > nonzero / 2, "%s: the bound would not catch a 5%% error", arch);
 
@@ -103,6 +121,50 @@ static void check_arch(const char *arch, uint32_t layers, const graph_csr_t *adj
     }
     free(ana);
     gnn_model_destroy(&m);
+}
+
+static void check_arch(const char *arch, uint32_t layers, const graph_csr_t *adj)
+{
+    check_arch_cl(arch, layers, 0.0f, 0, 0, adj);
+}
+
+/* The InfoNCE kernel against its plain twin, and the term's value: with
+ * x2 = x1 the positive pair is the largest logit, and a sharper tau lowers
+ * the loss; weight scales loss and gradients. */
+static void check_infonce(void)
+{
+    enum { N = 37, D = 10 };
+    float x1[N * D], x2[N * D], g1[N * D], g2[N * D], r1[N * D], r2[N * D];
+    rng_t r;
+    rng_seed(&r, 11);
+    for (int k = 0; k < N * D; k++) { x1[k] = rng_normal(&r); x2[k] = x1[k] + 0.3f * rng_normal(&r); }
+    double lo = gnn_cl_infonce(x1, x2, N, D, 0.2f, 0.7f, g1, g2, NULL, 2);
+    double lr = gnn_cl_infonce_ref(x1, x2, N, D, 0.2f, 0.7f, r1, r2);
+    CHECK_NEAR(lo, lr, 1e-5 * fabs(lr));
+    double worst = 0.0, big = 0.0;
+    for (int k = 0; k < N * D; k++) {
+        worst = fmax(worst, fmax(fabs(g1[k] - r1[k]), fabs(g2[k] - r2[k])));
+        big = fmax(big, fabs(r1[k]));
+    }
+    CHECK_MSG(worst <= 1e-5 * big && big > 1e-3, "infonce twin: worst diff %g of %g", worst, big);
+    /* log N is the loss of indistinct views; aligned ones are far below it */
+    CHECK(lr > 0.0 && lr < 0.7 * log((double)N));
+    double sharp = gnn_cl_infonce_ref(x1, x2, N, D, 0.1f, 0.7f, r1, r2);
+    CHECK(sharp < lr);
+    double heavy = gnn_cl_infonce_ref(x1, x2, N, D, 0.2f, 1.4f, r1, r2);
+    CHECK_NEAR(heavy, 2.0 * lr, 1e-9 * lr);
+    /* one anchor: its only candidate is its own, softmax 1: loss 0, no gradient */
+    CHECK_NEAR(gnn_cl_infonce_ref(x1, x2, 1, D, 0.2f, 1.0f, r1, r2), 0.0, 1e-7);
+    /* the noise: unit rows, reproducible, different per layer, node and step */
+    float a[D], b[D], c[D];
+    gnn_cl_noise(5, 3, 1, 9, D, a);
+    gnn_cl_noise(5, 3, 1, 9, D, b);
+    double s = 0.0;
+    for (int d = 0; d < D; d++) { s += (double)a[d] * a[d]; CHECK(a[d] >= 0.0f && a[d] == b[d]); }
+    CHECK_NEAR(s, 1.0, 1e-6);
+    gnn_cl_noise(5, 3, 2, 9, D, b);
+    gnn_cl_noise(5, 4, 1, 9, D, c);
+    CHECK(memcmp(a, b, sizeof a) != 0 && memcmp(a, c, sizeof a) != 0);
 }
 
 /* A hand-computed value: mf, one triple, dim 1, so the loss is a formula. */
@@ -137,6 +199,15 @@ int main(void)
     check_arch("lightgcn", 1, &adj);
     check_arch("mf", 0, &adj);
     check_arch("gcn", 2, &adj);
+    check_infonce();
+    /* the contrastive term, contrasting the final view with layer 1 (the
+     * injection into backward stage K-1), with layer K (stage 0), K = 1;
+     * and the batch's 5 users and 5 items in chunks of 2, 2 and 1 */
+    check_arch_cl("lightgcn", 3, 0.8f, 1, 0, &adj);
+    check_arch_cl("lightgcn", 3, 0.8f, 3, 0, &adj);
+    check_arch_cl("lightgcn", 2, 0.8f, 1, 0, &adj);
+    check_arch_cl("lightgcn", 1, 0.8f, 1, 0, &adj);
+    check_arch_cl("lightgcn", 3, 0.8f, 1, 2, &adj);
 
     /* bad hyper-parameters are usage errors, not crashes */
     gnn_hparams_t hp = {.arch = GNN_ARCH_N, .dim = 8, .layers = 1, .batch_size = 4,

@@ -3,7 +3,10 @@
  * the loss goes down and the ranking beats random for lightgcn, mf and gcn;
  * same seed -> bit-identical parameters (lightgcn also across thread
  * counts), different seed -> different; the fused step equals loss_grad +
- * plain Adam; embeddings are the mean of propagated layers.
+ * plain Adam; embeddings are the mean of propagated layers. The contrastive
+ * term (gnn/contrast.h): off at cl_weight 0 whatever its other settings (the
+ * same bits as before it existed), on it learns, is deterministic across
+ * threads, and its fused float16 step stays close to the float32 one.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -148,10 +151,11 @@ static void check_determinism(const char *arch, int fp32_tables)
 
 /* gnn_train_step (fused for lightgcn/mf) against gnn_loss_grad + gnn_adam_ref,
  * with float32 tables: the same arithmetic up to rounding. */
-static void check_fused_step(const char *arch)
+static void check_fused_step(const char *arch, float cl)
 {
     gnn_hparams_t hp = hparams(arch, 3, 0);
     hp.fp32_tables = 1;
+    hp.cl_weight = cl; hp.cl_eps = 0.1f; hp.cl_temp = 0.2f; hp.cl_layer = 1;
     gnn_model_t a, b;
     err_t e = {0};
     CHECK(gnn_model_init(&a, &hp, NU, NI, &e) == 0);
@@ -336,6 +340,84 @@ static void check_determinism_parallel(void)
     }
     free(ref);
     graph_csr_destroy(&tr); graph_csr_destroy(&a);
+}
+
+static int same_params(const gnn_model_t *a, const gnn_model_t *b)
+{
+    return !memcmp(a->params, b->params, a->n_params * sizeof(float)) &&
+           !memcmp(a->adam_v, b->adam_v, a->n_params * sizeof(float));
+}
+
+static void check_contrast(void)
+{
+    /* cl_weight 0: the other keys are not read, the run is plain lightgcn */
+    gnn_hparams_t a = hparams("lightgcn", 4, 2), b = a;
+    b.cl_eps = 0.3f; b.cl_temp = 0.1f; b.cl_layer = 2; b.cl_batch = 7;
+    gnn_model_t m1, m2, m3;
+    train_n(&m1, &a, 3);
+    train_n(&m2, &b, 3);
+    CHECK_MSG(same_params(&m1, &m2), "cl_weight 0 with cl settings differs from lightgcn");
+    gnn_model_destroy(&m2);
+    /* on: a different run that still learns (as check_learns), the same bits on 1, 2 and 3 threads */
+    b.cl_weight = 0.2f; b.cl_eps = 0.1f; b.cl_temp = 0.2f; b.cl_layer = 1; b.cl_batch = 64;   /* ~3 chunks a set */
+    train_n(&m2, &b, 3);
+    CHECK_MSG(!same_params(&m1, &m2), "the contrastive term changed nothing");
+    for (int th = 1; th <= 3; th += 2) {
+        b.threads = th;
+        train_n(&m3, &b, 3);
+        CHECK_MSG(same_params(&m2, &m3), "contrastive run: %d and 2 threads differ", th);
+        gnn_model_destroy(&m3);
+    }
+    gnn_model_destroy(&m1);
+    gnn_model_destroy(&m2);
+    err_t e = {0};
+    b.threads = 2;
+    b.lr = 0.01f;
+    /* tau 0.5: at 0.2 InfoNCE's push to tell apart every user of a community
+     * from the rest outweighs BPR on a graph this small (recall ~0.03) */
+    b.cl_temp = 0.5f;
+    CHECK(gnn_model_init(&m1, &b, NU, NI, &e) == 0);
+    float *emb = malloc((size_t)(NU + NI) * b.dim * sizeof *emb);
+    double first = 0, last = 0;
+    for (int ep = 0; ep < 30; ep++) {
+        CHECK(gnn_train_epoch(&m1, &train, &adj, (uint32_t)ep, &last, &e) == 0);
+        if (ep == 0) first = last;
+    }
+    CHECK(gnn_model_embed(&m1, &adj, emb, &e) == 0);
+    double r1 = recall10(emb, b.dim);
+    printf("lightgcn+cl loss %.4f -> %.4f, recall@10 %.3f (random ~%.3f)\n", first, last, r1,
+           10.0 / (NI - PER_USER));
+    CHECK_MSG(last < 0.8 * first, "contrastive: loss %g -> %g", first, last);
+    CHECK_MSG(r1 > 3 * 10.0 / (NI - PER_USER), "contrastive: recall@10 %g", r1);
+    free(emb);
+    gnn_model_destroy(&m1);
+    /* the float16 step against the float32 one (as check_half_tables),
+     * without noise: with it, rounding flips the sign of a few near-zero
+     * entries, and their noise with it (a jump of 2 eps, not a rounding) */
+    gnn_hparams_t h = b, q = b;
+    h.cl_eps = q.cl_eps = 0.0f;
+    q.fp32_tables = 1;
+    CHECK(gnn_model_init(&m1, &h, NU, NI, &e) == 0);
+    CHECK(gnn_model_init(&m2, &q, NU, NI, &e) == 0);
+    double la = 0, lb = 0;
+    for (int ep = 0; ep < 3; ep++) {
+        CHECK(gnn_train_epoch(&m1, &train, &adj, (uint32_t)ep, &la, &e) == 0);
+        CHECK(gnn_train_epoch(&m2, &train, &adj, (uint32_t)ep, &lb, &e) == 0);
+        CHECK_MSG(fabs(la - lb) < 1e-3 * lb, "contrastive float16 loss %g, float32 %g", la, lb);
+    }
+    double sum = 0;
+    for (size_t k = 0; k < m1.n_params; k++) sum += fabs((double)m1.params[k] - m2.params[k]);
+    CHECK_MSG(sum / m1.n_params < 0.05 * h.lr, "contrastive float16 params differ by %g", sum / m1.n_params);
+    gnn_model_destroy(&m1);
+    gnn_model_destroy(&m2);
+    /* the settings are checked when the term is on */
+    q.cl_layer = 3;   /* > layers */
+    CHECK_EQ_INT(gnn_model_init(&m1, &q, NU, NI, &e), ERR_USAGE);
+    q.cl_layer = 1; q.cl_temp = 0.0f;
+    CHECK_EQ_INT(gnn_model_init(&m1, &q, NU, NI, &e), ERR_USAGE);
+    q = hparams("mf", 4, 2);
+    q.cl_weight = 0.1f; q.cl_temp = 0.2f; q.cl_layer = 1;
+    CHECK_EQ_INT(gnn_model_init(&m1, &q, NU, NI, &e), ERR_USAGE);
 }
 
 /* The schedule's shape at its landmarks, computed by hand. */
@@ -576,9 +658,11 @@ int main(void)
     check_determinism("lightgcn", 1);
     check_determinism("mf", 0);
     check_determinism("gcn", 0);
-    check_fused_step("lightgcn");
-    check_fused_step("mf");
-    check_fused_step("gcn");
+    check_fused_step("lightgcn", 0.0f);
+    check_fused_step("lightgcn", 0.5f);
+    check_fused_step("mf", 0.0f);
+    check_fused_step("gcn", 0.0f);
+    check_contrast();
     check_half_tables();
     check_embed();
     check_lr_schedule();

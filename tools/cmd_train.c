@@ -54,6 +54,8 @@ static const char usage_text[] =
     "  --lr-decay-epochs N  the epoch where the decay ends (= --epochs; set it to stop a run\n"
     "                       early and --resume it on the same schedule)\n"
     "  --reg X              L2 on the batch's layer-0 embeddings (1e-4)\n"
+    "  --cl-weight X        XSimGCL's contrastive term (lightgcn; 0 = off, the default): --cl-eps X\n"
+    "                       (0.2), --cl-temp X (0.15), --cl-layer L (1), --cl-batch N (chunk; 0 = all)\n"
     "  --negatives N        negatives per positive (1)\n"
     "  --seed N             seed of initialisation, sampling and the validation split (2020)\n"
     "  --threads N          threads (0 = all cores)\n"
@@ -84,7 +86,8 @@ static const char *const known[] = {
     "checkpoint_every", "metrics_log", "resume", "init_from", "help", "progress", "head", "mlp_layers",
     "edges", "weight_social", "weight_knowledge", "edge_norm", "node_order",
     "alpha", "svd_k", "svd_oversample", "svd_iters", "bspm_beta", "bspm_t_s", "bspm_k_s", "bspm_solver",
-    "cheby_order", "cheby_phi", "cheby_beta", "knn_k", "knn_shrink", "ease_lambda", NULL};
+    "cheby_order", "cheby_phi", "cheby_beta", "knn_k", "knn_shrink", "ease_lambda",
+    "cl_weight", "cl_eps", "cl_temp", "cl_layer", "cl_batch", NULL};
 
 typedef struct run {
     gnn_trainer_opts_t t;
@@ -173,6 +176,9 @@ static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
         (rc = cli_get_choice(o, "lr_decay", gnn_trainer_decay_names(), GNN_LR_CONSTANT, &h->lr_decay, e)) ||
         (rc = cli_get_float(o, "lr_min", 0.01f, 0.0, 1.0, &h->lr_min, e)) ||
         (rc = cli_get_float(o, "reg", 1e-4f, 0.0, 1e3, &h->reg, e)) ||
+        (rc = cli_get_float(o, "cl_weight", 0.0f, 0.0, 1e6, &h->cl_weight, e)) || (rc = cli_get_float(o, "cl_eps",
+         0.2f, 0.0, 1e3, &h->cl_eps, e)) || (rc = cli_get_float(o, "cl_temp", 0.15f, 1e-6, 1e3, &h->cl_temp, e)) ||
+        (rc = cli_get_u32(o, "cl_layer", 1, 1, 8, &h->cl_layer, e)) || (rc = cli_get_u32(o, "cl_batch", 0, 0, 1u << 24, &h->cl_batch, e)) ||
         (rc = cli_get_u32(o, "negatives", 1, 1, 64, &h->negatives, e)) ||
         (rc = cli_get_u64(o, "seed", 2020, 0, UINT64_MAX, &seed, e)) ||
         (rc = cli_get_u32(o, "threads", 0, 0, 1024, &threads, e)) ||
