@@ -176,9 +176,11 @@ static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
         (rc = cli_get_choice(o, "lr_decay", gnn_trainer_decay_names(), GNN_LR_CONSTANT, &h->lr_decay, e)) ||
         (rc = cli_get_float(o, "lr_min", 0.01f, 0.0, 1.0, &h->lr_min, e)) ||
         (rc = cli_get_float(o, "reg", 1e-4f, 0.0, 1e3, &h->reg, e)) ||
-        (rc = cli_get_float(o, "cl_weight", 0.0f, 0.0, 1e6, &h->cl_weight, e)) || (rc = cli_get_float(o, "cl_eps",
-         0.2f, 0.0, 1e3, &h->cl_eps, e)) || (rc = cli_get_float(o, "cl_temp", 0.15f, 1e-6, 1e3, &h->cl_temp, e)) ||
-        (rc = cli_get_u32(o, "cl_layer", 1, 1, 8, &h->cl_layer, e)) || (rc = cli_get_u32(o, "cl_batch", 0, 0, 1u << 24, &h->cl_batch, e)) ||
+        (rc = cli_get_float(o, "cl_weight", 0.0f, 0.0, 1e6, &h->cl_weight, e)) ||
+        (rc = cli_get_float(o, "cl_eps", 0.2f, 0.0, 1e3, &h->cl_eps, e)) ||
+        (rc = cli_get_float(o, "cl_temp", 0.15f, 1e-6, 1e3, &h->cl_temp, e)) ||
+        (rc = cli_get_u32(o, "cl_layer", 1, 1, 8, &h->cl_layer, e)) ||
+        (rc = cli_get_u32(o, "cl_batch", 0, 0, 1u << 24, &h->cl_batch, e)) ||
         (rc = cli_get_u32(o, "negatives", 1, 1, 64, &h->negatives, e)) ||
         (rc = cli_get_u64(o, "seed", 2020, 0, UINT64_MAX, &seed, e)) ||
         (rc = cli_get_u32(o, "threads", 0, 0, 1024, &threads, e)) ||
