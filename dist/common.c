@@ -1,12 +1,16 @@
 /* common.c - what dist.h needs in both builds (with MPI and the one-rank
  * stub): the launcher's environment, the contiguous split, a file streamed
- * to rank 0. */
+ * to rank 0, the check that every rank reads the same store version. */
 #include "dist/dist.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ranks whose versions rank 0 gathers to name the first that differs */
+#define DIST_MAX_RANKS_CHECKED 1024
 
 /* A positive decimal integer from the environment, or -1. */
 static long env_long(const char *name)
@@ -66,4 +70,35 @@ int dist_stream_file_to_root(const dist_t *d, const char *path, dist_write_fn wr
     int rs = dist_stream_to_root(d, read_chunk, &fr, wr, wctx, e);
     if (fr.f) fclose(fr.f);
     return rc ? rc : rs;
+}
+
+int dist_agree_store(const dist_t *d, int rc, const store_txn_t *t, err_t *e)
+{
+    /* agreed first: a rank that failed may have no transaction to read */
+    if ((rc = dist_agree(d, rc, e)) || d->size < 2) return rc;
+    return dist_agree_version(d, ERR_OK, store_txn_version(t), e);
+}
+
+int dist_agree_version(const dist_t *d, int rc, uint64_t mine, err_t *e)
+{
+    if ((rc = dist_agree(d, rc, e)) || d->size < 2) return rc;
+    uint64_t all[DIST_MAX_RANKS_CHECKED] = {0};
+    uint64_t hi = 0, lo = 0;
+    if ((rc = dist_max_u64(d, mine, &hi, e)) || (rc = dist_max_u64(d, UINT64_MAX - mine, &lo, e))) return rc;
+    if (hi == UINT64_MAX - lo) return ERR_OK;   /* every rank the same version */
+    if (d->size <= DIST_MAX_RANKS_CHECKED && (rc = dist_gather_u64(d, mine, all, e))) return rc;
+    if (d->rank == 0) {
+        int r = 1;
+        while (r < d->size && r < DIST_MAX_RANKS_CHECKED && all[r] == all[0]) r++;
+        if (r < d->size && r < DIST_MAX_RANKS_CHECKED)
+            rc = err_set(e, ERR_USAGE, "rank %d's copy of the store is not rank 0's (version %llu, rank 0's %llu): "
+                         "a distributed train writes rank 0's copy only; copy rank 0's store directory to every "
+                         "machine again (docs/distributed.md)", r, (unsigned long long)all[r],
+                         (unsigned long long)all[0]);
+        else
+            rc = err_set(e, ERR_USAGE, "the ranks' copies of the store differ (versions %llu to %llu): copy rank 0's "
+                         "store directory to every machine again (docs/distributed.md)",
+                         (unsigned long long)(UINT64_MAX - lo), (unsigned long long)hi);
+    }
+    return dist_agree(d, rc, e);
 }

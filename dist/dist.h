@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "store/store.h"
 
 typedef struct dist {
     int rank, size;
@@ -60,6 +61,14 @@ void dist_finalize(dist_t *d);
  * when none), with that rank's message in e on every rank ("rank R: ..."
  * prefixed when R != 0). */
 int dist_agree(const dist_t *d, int rc, err_t *e);
+/* dist_agree, then (all ranks well) that every rank's store copy is rank
+ * 0's: the version read transaction t sees (store_txn_version) is the same
+ * on every rank, else ERR_USAGE naming the first rank whose copy differs
+ * (its copy is older or newer than rank 0's: a distributed train writes
+ * rank 0's copy only). Where a distributed job agrees its load went well. */
+int dist_agree_store(const dist_t *d, int rc, const store_txn_t *t, err_t *e);
+/* The same with the version already read (store_txn_version). */
+int dist_agree_version(const dist_t *d, int rc, uint64_t version, err_t *e);
 
 /* Collective: sums [width] = the rows of every rank added one after the
  * other in rank order, rank 0's first: rows [n x width] of this rank, each

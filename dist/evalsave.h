@@ -29,6 +29,7 @@ typedef struct dist_run {
     graph_interactions_t g;
     graph_typed_src_t src;        /* the joint graph's edge lists until the rows are built */
     int have_src;
+    uint64_t version;             /* the store version the load read (store_txn_version) */
     graph_csr_t fit_o;
     uint32_t *perm;
     dist_rows_t rows;             /* rank 0's reads of the ranks' rows (its list: the evaluated users) */

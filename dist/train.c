@@ -157,6 +157,7 @@ static int run_load(dist_run_t *r, store_t *s, err_t *e)
      * lists are in the training ids already */
     const int joint = o->edges.social || o->edges.knowledge;
     if (!rc && joint && !(rc = graph_typed_src_load(&tx, &r->g.train, &o->edges, &r->src, e))) r->have_src = 1;
+    r->version = store_txn_version(&tx);
     store_read_end(&tx);
     if (rc) return rc;
     /* the load read every edge record once: its map pages leave this
@@ -214,7 +215,8 @@ int dist_train_run(const dist_t *d, store_t *s, const char *name, const gnn_trai
     }
     if (!rc && t->hp.dim > GNN_MAX_DIM) rc = err_set(e, ERR_USAGE, "dim %u > %d", t->hp.dim, GNN_MAX_DIM);
     if (!rc && !(t->owner = malloc(((size_t)t->n + 1) * sizeof *t->owner))) rc = err_set(e, ERR_NOMEM, "out of memory");
-    if ((rc = dist_agree(d, rc, e))) goto out;
+    /* agreed, and every rank's copy of the store rank 0's */
+    if ((rc = dist_agree_version(d, rc, r->version, e))) goto out;
     if ((rc = pick_owner(t, s, r->perm, st, e))) goto out;
     rc = dist_step_init(t, e);
     /* the edge lists made this rank's rows: not needed past them */

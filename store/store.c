@@ -325,6 +325,11 @@ int store_read_begin(store_t *s, store_txn_t *t, err_t *e)
     return ERR_OK;
 }
 
+uint64_t store_txn_version(const store_txn_t *t)
+{
+    return t->txn ? (uint64_t)mdb_txn_id(t->txn) : 0;
+}
+
 void store_read_end(store_txn_t *t)
 {
     if (t->txn) mdb_txn_abort(t->txn);

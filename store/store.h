@@ -149,6 +149,11 @@ int store_create_commit(store_t *s, err_t *e);
 
 int store_read_begin(store_t *s, store_txn_t *t, err_t *e);
 void store_read_end(store_txn_t *t);
+/* The version of the store a transaction sees: LMDB's id of the last
+ * transaction committed before it began (mdb_txn_id of a read). Two copies
+ * of one store (rsync of the directory) see the same version until one of
+ * them is written; what distributed jobs compare across ranks. */
+uint64_t store_txn_version(const store_txn_t *t);
 
 typedef int (*store_write_fn)(store_txn_t *t, void *ctx, err_t *e);
 int store_write(store_t *s, store_write_fn fn, void *ctx, err_t *e);

@@ -67,4 +67,22 @@ check "partition under mpirun -np 2 refuses too" test $? -eq 2
 check "... and the store is as it was" test "$(sha256sum "$s/data.mdb")" = "$before"
 one=$($g eval --store "$s" --model lg | strip)
 check "eval -np 1 under mpirun is the one process" test "$one" = "$(run 1 eval --store "$s" --model lg | strip)"
+
+# every rank's copy of the store must be rank 0's (dist_agree_store): two
+# ranks, each on its own copy (Open MPI's MPMD launch A : B); a copy made
+# before a write is stale once the original is written (a distributed
+# train writes rank 0's copy only)
+cp -r "$s" "$tmp/copy"
+mpirun --oversubscribe -np 1 "$g" eval --store "$s" --model lg : -np 1 "$g" eval --store "$tmp/copy" --model lg \
+  >"$tmp/out" 2>"$tmp/err"
+check "two ranks on two equal copies: exit 0, one process's figures" test $? -eq 0 -a "$(strip <"$tmp/out")" = "$one"
+$g train --store "$s" --model other --arch mf --epochs 1 --eval-every 0 >/dev/null 2>&1
+for cmd in "eval --model lg" "infer --model lg --users all --k 3" "train --model mf2 --arch mf --epochs 1"; do
+  # shellcheck disable=SC2086
+  mpirun --oversubscribe -np 1 "$g" $cmd --store "$s" : -np 1 "$g" $cmd --store "$tmp/copy" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  check "${cmd%% *} with rank 1's copy older than rank 0's: exit 2 ($rc)" test $rc -eq 2
+  check "... saying rank 1's copy is not rank 0's, once" test "$(grep -c "rank 1's copy of the store is not rank 0's" "$tmp/err")" = 1
+done
+check "... and rank 0's store has no model mf2" test -z "$($g models --store "$s" | grep -w mf2)"
 report

@@ -78,7 +78,7 @@ int cmd_eval(int argc, char **argv)
     if (!rc && meta.loss == GNN_LOSS_MSE) rc = gnn_rating_eval_saved(&j.t, name, &rm, e);
     if (!rc && g.test.nnz == 0)
         rc = err_set(e, ERR_USAGE, "%s: the store has no test interactions (build-graph --test or --split)", j.dir);
-    if ((rc = dist_agree(&d, rc, e))) goto out;
+    if ((rc = dist_agree_store(&d, rc, &j.t, e))) goto out;
     gnn_metrics_t met;
     double t0 = clock_now();
     if (n_sample) rc = gnn_eval_sample_users(&g.test, n_sample, seed, &sample, &n_drawn, e);

@@ -143,7 +143,7 @@ int cmd_infer(int argc, char **argv)
     if (!(rc = store_open(&s, dir, STORE_RDONLY, &e))) opened = 1;
     if (!rc && !(rc = store_read_begin(&s, &t, &e)) && !(rc = gnn_ranker_pick_model(&t, given, name, sizeof name, &e)))
         rc = gnn_ranker_open(&r, &t, name, &e);
-    if ((rc = dist_agree(&d, rc, &e))) goto out;
+    if ((rc = dist_agree_store(&d, rc, &t, &e))) goto out;
     if (!new_items && !similar && !friends && d.size <= 1 && shards > 1) {
         if ((rc = io_writer_open(&w, out_path, 0, &e))) goto out;
         have_w = 1;

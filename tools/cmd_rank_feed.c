@@ -190,7 +190,7 @@ int cmd_rank_feed(int argc, char **argv)
     double t0 = clock_now();
     if (!(rc = feed_job_open(&j, &fs, e)) && !(rc = cli_job_model(&c, STORE_RDONLY, given, 1, name, sizeof name)))
         rc = feed_job_load(j, &c.t, name, e);
-    if ((rc = dist_agree(&d, rc, e))) goto out;
+    if ((rc = dist_agree_store(&d, rc, &c.t, e))) goto out;
     double t1 = clock_now();
     rc = dist_rank_feed(&d, j, fs.out, &r, e);
     if (d.rank != 0) goto out;   /* rank 0 reports the job */
