@@ -74,9 +74,9 @@ int dist_stream_file_to_root(const dist_t *d, const char *path, dist_write_fn wr
 
 int dist_agree_store(const dist_t *d, int rc, const store_txn_t *t, err_t *e)
 {
-    /* agreed first: a rank that failed may have no transaction to read */
-    if ((rc = dist_agree(d, rc, e)) || d->size < 2) return rc;
-    return dist_agree_version(d, ERR_OK, store_txn_version(t), e);
+    /* a rank that failed may have no transaction to read: its version is
+     * never compared, since dist_agree_version stops at the failure */
+    return dist_agree_version(d, rc, rc ? 0 : store_txn_version(t), e);
 }
 
 int dist_agree_version(const dist_t *d, int rc, uint64_t mine, err_t *e)

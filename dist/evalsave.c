@@ -83,11 +83,13 @@ static int eval_root(dist_run_t *r, gnn_metrics_t *out, err_t *e)
         free(inv);
         train = &back;
     }
-    if (!rc && (!(r->items = malloc(((size_t)t->ni + 1) * dim * sizeof *r->items)) ||
-                !(r->q = malloc((size_t)r->eval_block * dim * sizeof *r->q)) ||
-                !(r->ranked = malloc((size_t)r->eval_block * kmax * sizeof *r->ranked))))
+    float *items = NULL, *q = NULL;   /* [n_items x dim] final item rows, [eval_block x dim] users' */
+    uint32_t *ranked = NULL;          /* [eval_block x kmax] */
+    if (!rc && (!(items = malloc(((size_t)t->ni + 1) * dim * sizeof *items)) ||
+                !(q = malloc((size_t)r->eval_block * dim * sizeof *q)) ||
+                !(ranked = malloc((size_t)r->eval_block * kmax * sizeof *ranked))))
         rc = err_set(e, ERR_NOMEM, "out of memory for the evaluation's blocks");
-    if (!rc) rc = dist_rows_get_range(&r->rows, TAB_FINAL, t->nu, (uint64_t)t->nu + t->ni, r->items, e);
+    if (!rc) rc = dist_rows_get_range(&r->rows, TAB_FINAL, t->nu, (uint64_t)t->nu + t->ni, items, e);
     const uint64_t chunk = gnn_eval_chunk(kmax, (uint32_t)r->n_eval), B = r->rows.block;
     const graph_csr_t *truth = &r->g.test;
     for (uint64_t c0 = 0; c0 < r->n_eval && !rc; c0 += chunk) {
@@ -95,24 +97,21 @@ static int eval_root(dist_run_t *r, gnn_metrics_t *out, err_t *e)
         for (uint64_t b0 = c0; b0 < c1 && !rc; b0 += r->eval_block) {
             const uint64_t b1 = c1 - b0 < r->eval_block ? c1 : b0 + r->eval_block;
             for (uint64_t k = b0; k < b1 && !rc; k += B)
-                rc = dist_rows_get(&r->rows, TAB_FINAL, 1, k, b1 - k < B ? b1 : k + B, r->q + (k - b0) * dim, e);
+                rc = dist_rows_get(&r->rows, TAB_FINAL, 1, k, b1 - k < B ? b1 : k + B, q + (k - b0) * dim, e);
             const uint32_t n = (uint32_t)(b1 - b0), *users = r->eval_list + b0;
             if (!rc)
-                rc = gnn_topk(r->q, n, r->items, t->ni, t->dim, train, users, kmax, o->hp.threads, r->ranked, NULL,
-                              e);
+                rc = gnn_topk(q, n, items, t->ni, t->dim, train, users, kmax, o->hp.threads, ranked, NULL, e);
             for (uint32_t j = 0; j < n && !rc; j++) {
                 const uint32_t *tc = truth->col + truth->ptr[users[j]];
                 uint32_t nt = (uint32_t)(truth->ptr[users[j] + 1] - truth->ptr[users[j]]);
                 for (uint32_t ki = 0; ki < o->n_k; ki++)
-                    gnn_metrics_add_user(r->ranked + (size_t)j * kmax, kmax, tc, nt, o->ks[ki], (int)ki, out);
+                    gnn_metrics_add_user(ranked + (size_t)j * kmax, kmax, tc, nt, o->ks[ki], (int)ki, out);
             }
             out->users_evaluated += n;
         }
     }
     graph_csr_destroy(&back);
-    free(r->items); free(r->q); free(r->ranked);
-    r->items = r->q = NULL;
-    r->ranked = NULL;
+    free(items); free(q); free(ranked);
     if (rc) {
         err_prefix(e, "eval");
         return rc;

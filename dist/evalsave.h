@@ -35,9 +35,7 @@ typedef struct dist_run {
     dist_rows_t rows;             /* rank 0's reads of the ranks' rows (its list: the evaluated users) */
     uint32_t *eval_list;          /* [n_eval] the evaluated users (store ids, with test items), every rank */
     uint64_t n_eval;
-    float *items, *q;             /* rank 0, while it evaluates: [n_items x dim] final item rows,
-                                   * [eval_block x dim] users' */
-    uint32_t *ranked, eval_block; /* rank 0, while it evaluates: [eval_block x kmax] */
+    uint32_t eval_block;          /* rank 0: users per block of an evaluation (a multiple of the SGEMM tile) */
     gnn_mlog_t log;               /* rank 0: the metrics log and its --metrics-log file */
 } dist_run_t;
 

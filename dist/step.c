@@ -97,7 +97,10 @@ int dist_step_init(dist_step_t *t, err_t *e)
      * sets the piece exactly (the tests make pieces small) */
     uint64_t pc = (uint64_t)t->n / (3u * (uint32_t)t->d->size) + 1;
     if (pc < 65536) pc = 65536;
-    if ((env = getenv("GNNREC_DIST_PIECE_TRIPLES")) && atol(env) > 0) pc = (uint64_t)atol(env);
+    if ((env = getenv("GNNREC_DIST_PIECE_TRIPLES")) && atol(env) > 0) {
+        pc = (uint64_t)atol(env);
+        t->piece_exact = 1;
+    }
     t->piece = (uint32_t)(pc > UINT32_MAX ? UINT32_MAX : pc);
     if ((rc = grow_rows(t, no + 1, no + 1, e))) return rc;
     memset(t->g, 0, t->g_rows * dim * sizeof *t->g);
@@ -118,6 +121,14 @@ int dist_step_init(dist_step_t *t, err_t *e)
 static int xchg(dist_step_t *t, void *table, size_t elem, err_t *e)
 {
     return dist_halo_exchange(&t->h, t->d, table, t->dim * elem, e);
+}
+
+/* The owned rows a product wrote into zb (elem bytes a value) become the
+ * next product's input: copied into tab, whose halo the exchange fills. */
+static int zb_to_tab(dist_step_t *t, size_t elem, err_t *e)
+{
+    memcpy(t->tab, t->zb, (size_t)t->h.n_own * t->dim * elem);
+    return xchg(t, t->tab, elem, e);
 }
 
 /* Forward: Z_K on the owned rows into zb (mf: E0's rows copied there).
@@ -146,8 +157,7 @@ static int forward(dist_step_t *t, err_t *e)
         else s.y16 = (uint16_t *)t->zb;
         gnn_spmm(&s, t->hp.threads);
         if (j == K) break;
-        memcpy(t->tab, t->zb, own);
-        rc = xchg(t, t->tab, elt, e);
+        rc = zb_to_tab(t, elt, e);
     }
     return rc;
 }
@@ -234,7 +244,7 @@ static int cmp_u64(const void *a, const void *b)
  * rank's part of the loss to L and N. Every rank runs every piece
  * (collective). The needed nodes are listed as they are met and sorted by
  * (owner, node), the order their owners send them in: no pass over every
- * node, since a step has ~3 P x T / n pieces. */
+ * node, which up to DIST_STEP_PIECES pieces a step would repeat. */
 static int batch_piece(dist_step_t *t, uint32_t *u, uint32_t *ii, uint32_t *jj, uint32_t T, uint32_t T_all,
                        double *L, double *N, err_t *e)
 {
@@ -324,7 +334,7 @@ static int batch_bpr(dist_step_t *t, uint32_t epoch, uint64_t b, uint64_t cnt, d
      * whose latency at many ranks would otherwise grow with P (the piece
      * shrinks as N / 3P while a step's triples do not) */
     uint64_t pc = t->piece, least = ((uint64_t)T + DIST_STEP_PIECES - 1) / DIST_STEP_PIECES;
-    if (pc < least && !getenv("GNNREC_DIST_PIECE_TRIPLES")) pc = least;
+    if (pc < least && !t->piece_exact) pc = least;
     const uint64_t pp = pc / neg ? pc / neg : 1;   /* positives a piece */
     double L = 0.0, N = 0.0;
     int rc = ERR_OK;
@@ -372,8 +382,7 @@ static int backward(dist_step_t *t, const gnn_adam_t *ad, uint32_t T, err_t *e)
         if (t->half) s.y16 = (uint16_t *)t->zb;
         else s.y32 = t->zb;
         gnn_spmm(&s, t->hp.threads);
-        memcpy(t->tab, t->zb, (size_t)no * dim * elt);
-        rc = xchg(t, t->tab, elt, e);
+        rc = zb_to_tab(t, elt, e);
     }
     if (!rc && K == 0) {
         gnn_spmm_t s = {.a = &t->h.a, .add = t->g, .dim = dim};
@@ -440,8 +449,7 @@ int dist_step_final(dist_step_t *t, err_t *e)
         gnn_spmm(&(gnn_spmm_t){.a = &t->h.a, .x32 = t->tab, .add = t->emb0, .y32 = t->zb, .dim = dim},
                  t->hp.threads);
         if (j == K) break;
-        memcpy(t->tab, t->zb, own);
-        rc = xchg(t, t->tab, 4, e);
+        rc = zb_to_tab(t, 4, e);
     }
     const float s = 1.0f / (float)(K + 1);
     for (size_t k = 0; k < (size_t)no * dim; k++) t->zb[k] *= s;

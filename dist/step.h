@@ -70,7 +70,8 @@ typedef struct dist_step {
     uint8_t *need;                /* [n] a remote row this piece needs (zero between pieces) */
     uint64_t *nlist;              /* [nlist_cap] the piece's needed nodes, owner << 32 | node */
     size_t nlist_cap;
-    uint32_t piece;               /* triples per piece of a step */
+    uint32_t piece;               /* triples per piece of a step (raised to fit DIST_STEP_PIECES) */
+    int piece_exact;              /* GNNREC_DIST_PIECE_TRIPLES set it: never raised */
     uint32_t *bidx;               /* [n] its row in zb */
     double *nrm;                  /* [zb_rows] squared norm of the layer-0 row (the loss's L2 term) */
     uint32_t *slist;              /* [n_send] owned rows to send, grouped by destination */

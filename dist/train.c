@@ -282,8 +282,7 @@ int dist_train_run(const dist_t *d, store_t *s, const char *name, const gnn_trai
         out->best_epoch = rs.best_epoch;
         goto out;
     }
-    dist_step_free_work(t);   /* (done by the last evaluation already) */
-    /* rank 0's test split is not the save's: freed before it, as the
+    /* the step's tables went at the last evaluation (dist_run_eval); rank 0's test split is not the save's: freed before it, as the
      * other ranks freed it at the load */
     out->have_test = r->g.test.nnz > 0;
     graph_csr_destroy(&r->g.test);
@@ -303,15 +302,10 @@ int dist_train_run(const dist_t *d, store_t *s, const char *name, const gnn_trai
     if (!rc) rc = dist_sum_u64(d, cut2, &cut, e);
     st->edge_cut = cut / 2;
 out:
-    err_t e2;   /* a failed close does not hide the first error */
-    int rc2 = gnn_mlog_close(&r->log, rc ? &e2 : e);   /* rank 0's --metrics-log: its close checked */
-    if (!rc) rc = rc2;
+    rc = gnn_mlog_close(&r->log, rc, e);   /* rank 0's --metrics-log: its close checked */
     dist_step_destroy(t);
     dist_rows_destroy(&r->rows);
     free(r->eval_list);
-    free(r->items);
-    free(r->q);
-    free(r->ranked);
     free(r->perm);
     graph_csr_destroy(&r->fit_o);
     if (r->have_src) graph_typed_src_destroy(&r->src);

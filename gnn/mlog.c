@@ -39,10 +39,10 @@ int gnn_mlog_line(gnn_mlog_t *l, const char *line, err_t *e)
     return ERR_OK;
 }
 
-int gnn_mlog_close(gnn_mlog_t *l, err_t *e)
+int gnn_mlog_close(gnn_mlog_t *l, int rc, err_t *e)
 {
-    int rc = ERR_OK;
-    if (l->f && fclose(l->f) == EOF) rc = err_set(e, ERR_IO, "--metrics-log %s: %s", l->path, strerror(errno));
+    if (l->f && fclose(l->f) == EOF && !rc)
+        rc = err_set(e, ERR_IO, "--metrics-log %s: %s", l->path, strerror(errno));
     free(l->buf);
     *l = (gnn_mlog_t){0};
     return rc;

@@ -9,7 +9,7 @@
  *   gnn_mlog_add(&l, old, n, e);     // a checkpoint's lines: memory only
  *   gnn_mlog_line(&l, line, e);      // an epoch's line: memory and file
  *   ... l.buf, l.len into the model ...
- *   gnn_mlog_close(&l, e);           // the file's close checked; frees buf
+ *   rc = gnn_mlog_close(&l, rc, e);  // the file's close checked; frees buf
  *
  * Errors: ERR_USAGE "--metrics-log PATH: cannot write" (open), ERR_IO
  * "--metrics-log PATH: REASON" (a write, flush or close that failed: a full
@@ -36,7 +36,9 @@ int gnn_mlog_open(gnn_mlog_t *l, const char *path, int append, err_t *e);
 int gnn_mlog_add(gnn_mlog_t *l, const char *text, size_t n, err_t *e);
 /* Keep one NUL-terminated line and write it to the file, flushed. */
 int gnn_mlog_line(gnn_mlog_t *l, const char *line, err_t *e);
-/* Close the file (checked) and free the lines; *l is empty after. */
-int gnn_mlog_close(gnn_mlog_t *l, err_t *e);
+/* Close the file and free the lines; *l is empty after. Returns rc, the
+ * run's status, when it is an error (e keeps its message: a failed close
+ * does not hide it), else the close's status. */
+int gnn_mlog_close(gnn_mlog_t *l, int rc, err_t *e);
 
 #endif

@@ -772,9 +772,7 @@ int gnn_rating_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, gn
         rc = train_loop(&r, out, e);
     }
     free(r.emb); free(r.best_emb); free(r.best_hw);
-    err_t e2;   /* a failed close does not hide the first error */
-    int rc2 = gnn_mlog_close(&r.log, rc ? &e2 : e);   /* the lines were flushed; the close can still fail */
-    if (!rc) rc = rc2;
+    rc = gnn_mlog_close(&r.log, rc, e);   /* the lines were flushed; the close can still fail */
     gnn_rating_destroy(&m);
     graph_typed_destroy(&typed);
     graph_csr_destroy(&adj);

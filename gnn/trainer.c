@@ -525,9 +525,7 @@ int gnn_trainer_fit(store_t *s, const char *name, const gnn_trainer_data_t *d, c
     }
     out->seconds = r->secs_before + clock_now() - r->t_run;
 out:;
-    err_t e2;   /* a failed close does not hide the first error */
-    int rc2 = gnn_mlog_close(&r->log, rc ? &e2 : e);
-    if (!rc) rc = rc2;
+    rc = gnn_mlog_close(&r->log, rc, e);
     free(r->best_own);
     free(r->watch_users);
     free(r->perm_seen);
