@@ -33,6 +33,7 @@
 #include <sys/resource.h>
 
 #include "base/clock.h"
+#include "base/mem.h"
 #include "bench/adj_file.h"
 #include "gnn/eval.h"
 #include "gnn/internal.h"
@@ -156,8 +157,10 @@ static double spmm_unit(const graph_csr_t *adj, uint32_t dim, float *x, float *y
 static void spmm_figures(const graph_csr_t *adj, uint32_t dim)
 {
     const uint32_t n = adj->n_rows;
-    float *x = malloc((size_t)n * dim * 4), *y = malloc((size_t)n * dim * 4);
-    uint16_t *xh = malloc((size_t)n * dim * 2);
+    /* huge pages as the trainer's tables have (base/mem.h): with 4 KiB pages
+     * a big graph's gathers miss the TLB, and that is not the product's cost */
+    float *x = mem_alloc_hot((size_t)n * dim * 4), *y = mem_alloc_hot((size_t)n * dim * 4);
+    uint16_t *xh = mem_alloc_hot((size_t)n * dim * 2);
     for (size_t k = 0; k < (size_t)n * dim; k++) x[k] = (float)(k % 97) * 0.01f;
     gnn_f2h_table(xh, x, (size_t)n * dim, 0);
     double bytes = (double)adj->nnz * (dim * 4 + 8) + (double)n * (dim * 4 + 8);

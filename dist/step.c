@@ -410,24 +410,18 @@ static int step(dist_step_t *t, uint32_t epoch, uint64_t b, uint64_t cnt, float 
     return ERR_OK;
 }
 
-/* One epoch, as gnn_train_epoch: the same steps and triples. */
+static int walk_step(void *ctx, uint32_t epoch, uint64_t b, uint64_t cnt, float lr, double *loss, err_t *e)
+{
+    return step(ctx, epoch, b, cnt, lr, loss, e);
+}
+
+/* One epoch, as gnn_train_epoch: the same walk (gnn_epoch_walk), steps
+ * and triples. */
 int dist_step_epoch(dist_step_t *t, uint32_t epoch, double *loss, err_t *e)
 {
-    const graph_csr_t *train = t->fit;
-    int rc = gnn_sampler_active(&t->ws, train, e);
+    int rc = gnn_sampler_active(&t->ws, t->fit, e);
     if (rc) return rc;
-    const uint64_t n_pos = train->nnz, bs = gnn_batch_positives(&t->hp, n_pos);
-    double sum = 0.0;
-    uint64_t steps = 0;
-    for (uint64_t b = 0; b < n_pos; b += bs, steps++) {
-        uint64_t cnt = n_pos - b < bs ? n_pos - b : bs;
-        double l;
-        float lr = gnn_lr_at(&t->hp, epoch + (double)b / (double)n_pos);
-        if ((rc = step(t, epoch, b, cnt, lr, &l, e))) return rc;
-        sum += l;
-    }
-    *loss = sum / (double)steps;
-    return ERR_OK;
+    return gnn_epoch_walk(&t->hp, epoch, t->fit->nnz, walk_step, t, NULL, NULL, loss, e);
 }
 
 /* Collective: the final embeddings (gnn_lgcn_embed_all's products, in

@@ -355,6 +355,44 @@ uint64_t gnn_batch_positives(const gnn_hparams_t *hp, uint64_t n_train)
     return (n_train + hp->steps_per_epoch - 1) / hp->steps_per_epoch;
 }
 
+int gnn_epoch_walk(const gnn_hparams_t *hp, uint32_t epoch, uint64_t n_pos, gnn_step_fn_t fn, void *ctx,
+                   gnn_step_hook_t hook, void *hook_ctx, double *loss, err_t *e)
+{
+    if (n_pos == 0) return err_set(e, ERR_INPUT, "no training interactions");
+    const uint64_t bs = gnn_batch_positives(hp, n_pos), n_steps = (n_pos + bs - 1) / bs;
+    double sum = 0.0;
+    uint64_t steps = 0;
+    for (uint64_t b = 0; b < n_pos; b += bs, steps++) {
+        uint64_t cnt = n_pos - b < bs ? n_pos - b : bs;
+        double l;
+        float lr = gnn_lr_at(hp, epoch + (double)b / (double)n_pos);
+        int rc = fn(ctx, epoch, b, cnt, lr, &l, e);
+        if (rc) return rc;
+        sum += l;
+        if (hook) hook(hook_ctx, steps + 1, n_steps);
+    }
+    *loss = sum / (double)steps;
+    return ERR_OK;
+}
+
+typedef struct {
+    gnn_model_t *m;
+    const graph_csr_t *train, *adj;
+} epoch_ctx_t;
+
+/* One step of gnn_train_epoch: the batch's triples, then the update. */
+static int epoch_step(void *ctx, uint32_t epoch, uint64_t b, uint64_t cnt, float lr, double *loss, err_t *e)
+{
+    epoch_ctx_t *c = ctx;
+    gnn_model_t *m = c->m;
+    gnn_ws_t *w = m->ws;
+    const uint32_t neg = m->hp.negatives;
+    size_t o;
+    int rc = gnn_sample_range(w, c->train, m->hp.seed, epoch, neg, b, b + cnt, m->hp.threads, &o, e);
+    if (rc) return rc;
+    return train_step(m, c->adj, w->tu + o, w->ti + o, w->tj + o, (uint32_t)(cnt * neg), lr, loss, e);
+}
+
 int gnn_train_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_csr_t *adj,
                     uint32_t epoch, double *loss, err_t *e)
 {
@@ -363,30 +401,13 @@ int gnn_train_epoch(gnn_model_t *m, const graph_csr_t *train, const graph_csr_t 
     if (train->n_rows != m->n_users || train->n_cols != m->n_items)
         return err_set(e, ERR_USAGE, "train matrix is %u x %u, the model has %u users x %u items",
                        train->n_rows, train->n_cols, m->n_users, m->n_items);
-    gnn_ws_t *w = m->ws;
-    const uint32_t neg = m->hp.negatives;
     if (train->nnz == 0) return err_set(e, ERR_INPUT, "no training interactions");
     /* recomputed every epoch: microseconds, and never stale */
+    gnn_ws_t *w = m->ws;
     if ((rc = gnn_sampler_active(w, train, e))) return rc;
     w->e0h_ok = 0;   /* params may have been written since the last step */
-    const uint64_t n_pos = train->nnz, bs = gnn_batch_positives(&m->hp, n_pos);
-    const uint64_t n_steps = (n_pos + bs - 1) / bs;
-    double sum = 0.0;
-    uint64_t steps = 0;
-    for (uint64_t b = 0; b < n_pos; b += bs, steps++) {
-        uint64_t cnt = n_pos - b < bs ? n_pos - b : bs;
-        size_t o;
-        double l;
-        if ((rc = gnn_sample_range(w, train, m->hp.seed, epoch, neg, b, b + cnt, m->hp.threads, &o, e)))
-            return rc;
-        float lr = gnn_lr_at(&m->hp, epoch + (double)b / (double)n_pos);
-        rc = train_step(m, adj, w->tu + o, w->ti + o, w->tj + o, (uint32_t)(cnt * neg), lr, &l, e);
-        if (rc) return rc;
-        sum += l;
-        if (m->step_hook) m->step_hook(m->step_ctx, steps + 1, n_steps);
-    }
-    *loss = sum / (double)steps;
-    return ERR_OK;
+    epoch_ctx_t c = {.m = m, .train = train, .adj = adj};
+    return gnn_epoch_walk(&m->hp, epoch, train->nnz, epoch_step, &c, m->step_hook, m->step_ctx, loss, e);
 }
 
 int gnn_model_final(gnn_model_t *m, const graph_csr_t *adj, const float **out, err_t *e)

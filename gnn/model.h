@@ -156,6 +156,18 @@ void gnn_model_destroy(gnn_model_t *m);
  * interactions: hp.batch_size, or ceil(n_train / hp.steps_per_epoch). */
 uint64_t gnn_batch_positives(const gnn_hparams_t *hp, uint64_t n_train);
 
+/* The walk of one epoch's steps, shared by gnn_train_epoch and the
+ * distributed trainer (dist/step.c) so both take the same batches at the
+ * same learning rates: positives [b, b + cnt) of 0..n_pos-1 in batches of
+ * gnn_batch_positives, lr = gnn_lr_at at the step's fraction of the epoch.
+ * fn runs one step and sets its loss; hook (NULL: none) is told after each
+ * (steps done, steps in the epoch). *loss = the steps' mean loss. The
+ * first error stops the walk and is returned. */
+typedef int (*gnn_step_fn_t)(void *ctx, uint32_t epoch, uint64_t b, uint64_t cnt, float lr, double *loss,
+                             err_t *e);
+int gnn_epoch_walk(const gnn_hparams_t *hp, uint32_t epoch, uint64_t n_pos, gnn_step_fn_t fn, void *ctx,
+                   gnn_step_hook_t hook, void *hook_ctx, double *loss, err_t *e);
+
 /* One epoch of BPR training: ceil(n_train/batch) steps (n_train = train->nnz,
  * batch = gnn_batch_positives),
  * positives drawn as LightGCN does (a random user, then one of its items),
