@@ -11,7 +11,7 @@
 #include "fuzz/fuzz_common.h"
 #include "io/ingest.h"
 #include "io/split.h"
-#include "tools/cli.h"
+#include "io/cli.h"
 
 #define MAX_ARGS 64
 

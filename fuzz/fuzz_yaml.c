@@ -7,7 +7,7 @@
 #include <math.h>
 
 #include "fuzz/fuzz_common.h"
-#include "tools/cli.h"
+#include "io/cli.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

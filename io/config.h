@@ -9,7 +9,7 @@
  *   - a list of scalars (flow `[a, b]` or block `- a`) as "a,b", so lists
  *     look like `--edges interaction,social` on a command line.
  * Key meaning (normalisation, duplicates, precedence) is the caller's
- * business (tools/cli.h); this module owns only the syntax and its limits.
+ * business (io/cli.h); this module owns only the syntax and its limits.
  *
  * Errors (int status, err_t filled, nothing printed): an unreadable file is
  * ERR_IO; a file over max_bytes, a binary file (NUL bytes; UTF-16 with a BOM

@@ -1,7 +1,7 @@
 /* file.h - small whole-file and path helpers for outside files: a bounded
  * read of a whole file into memory (configs), and whether a path really
  * lies inside a directory (symlinks resolved), for the rule that a config
- * names output files only below its own directory (tools/cli.h). */
+ * names output files only below its own directory (io/cli.h). */
 #ifndef GNNREC_IO_FILE_H
 #define GNNREC_IO_FILE_H
 

@@ -1,4 +1,4 @@
-/* test_cli.c - options and YAML configs (tools/cli.h): argv forms, flags,
+/* test_cli.c - options and YAML configs (io/cli.h): argv forms, flags,
  * the override rule, list and nested-key flattening, the model->arch rename,
  * every getter on good and bad values, and the file:line of every error.
  *
@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "tests/check.h"
-#include "tools/cli.h"
+#include "io/cli.h"
 
 static char fixdir[1024];
 static char tmpdir[64];

@@ -1,4 +1,4 @@
-/* test_config.c - io/config.h, the flat YAML walk, without tools/cli: the
+/* test_config.c - io/config.h, the flat YAML walk, without io/cli: the
  * leaves in file order with dotted names, values and key lines; a null as
  * val NULL; lists joined with commas; no key meaning at this layer (model is
  * not renamed, a repeated key is handed over twice); a callback's status

@@ -26,7 +26,7 @@
 #include "io/split.h"
 #include "store/ingest.h"
 #include "store/store.h"
-#include "tools/cli.h"
+#include "io/cli.h"
 #include "tools/commands.h"
 
 static const char usage_text[] =

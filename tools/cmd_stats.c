@@ -5,7 +5,7 @@
 
 #include "graph/partition.h"
 #include "graph/stats.h"
-#include "tools/cli.h"
+#include "io/cli.h"
 #include "tools/commands.h"
 #include "tools/common.h"
 

@@ -10,7 +10,7 @@
 #include "dist/train.h"
 #include "gnn/rating.h"
 #include "gnn/trainer.h"
-#include "tools/cli.h"
+#include "io/cli.h"
 #include "tools/commands.h"
 #include "tools/common.h"
 

@@ -9,7 +9,7 @@
 #include "base/err.h"
 #include "dist/dist.h"
 #include "store/store.h"
-#include "tools/cli.h"
+#include "io/cli.h"
 
 /* What a command over one store holds, with its one cleanup: the options,
  * the error, the store (--store, required) once opened, and a read

@@ -7,7 +7,7 @@
  * keys); loading a YAML file checks duplicates through a hash map, so even a
  * file of 200,000 keys loads in linear time.
  */
-#include "tools/cli.h"
+#include "io/cli.h"
 
 #include <ctype.h>
 #include <errno.h>
