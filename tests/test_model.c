@@ -460,6 +460,59 @@ static void check_lr_schedule(void)
     CHECK_EQ_INT(gnn_model_init(&m, &bad, 3, 3, &e), ERR_USAGE);
 }
 
+/* gnn_epoch_walk, the step walk gnn_train_epoch and the distributed
+ * trainer share: the batches tile 0..n_pos-1 in order, each step's lr is
+ * the schedule at its start, the loss is the steps' mean, the hook counts
+ * the steps, and an error stops the walk at once. */
+typedef struct {
+    uint64_t next, steps, fail_at;
+    int bad, hooked;
+    gnn_hparams_t hp;
+} walk_t;
+
+static int walk_fn(void *ctx, uint32_t epoch, uint64_t b, uint64_t cnt, float lr, double *loss, err_t *e)
+{
+    walk_t *w = ctx;
+    w->bad |= b != w->next || cnt == 0 || lr != gnn_lr_at(&w->hp, epoch + (double)b / 1000.0);
+    w->next = b + cnt;
+    if (++w->steps == w->fail_at) return err_set(e, ERR_INTERNAL, "step %llu fails", (unsigned long long)w->steps);
+    *loss = (double)w->steps;   /* 1, 2, ..., n: the mean is (n + 1) / 2 */
+    return ERR_OK;
+}
+
+static void walk_hook(void *ctx, uint64_t step, uint64_t steps)
+{
+    walk_t *w = ctx;
+    w->bad |= step != w->steps || steps != 4;
+    w->hooked++;
+}
+
+static void check_epoch_walk(void)
+{
+    walk_t w = {.hp = {.lr = 0.02f, .lr_warmup = 2.0f, .steps_per_epoch = 4}};
+    err_t e = {0};
+    double loss = -1;
+    /* 1000 positives in 4 steps: batches of 250 */
+    CHECK_EQ_INT(gnn_epoch_walk(&w.hp, 1, 1000, walk_fn, &w, walk_hook, &w, &loss, &e), ERR_OK);
+    CHECK(!w.bad);
+    CHECK_EQ_INT((int)w.next, 1000);
+    CHECK_EQ_INT((int)w.steps, 4);
+    CHECK_EQ_INT(w.hooked, 4);
+    CHECK_NEAR(loss, 2.5, 1e-12);
+    /* a fixed batch that does not divide: 1000 = 3 x 300 + 100 */
+    walk_t v = {.hp = {.lr = 0.01f, .batch_size = 300}};
+    CHECK_EQ_INT(gnn_epoch_walk(&v.hp, 0, 1000, walk_fn, &v, NULL, NULL, &loss, &e), ERR_OK);
+    CHECK(!v.bad);
+    CHECK_EQ_INT((int)v.steps, 4);
+    /* the second step fails: the walk stops there with its error */
+    walk_t f = {.hp = {.lr = 0.01f, .batch_size = 300}, .fail_at = 2};
+    loss = -1;
+    CHECK_EQ_INT(gnn_epoch_walk(&f.hp, 0, 1000, walk_fn, &f, NULL, NULL, &loss, &e), ERR_INTERNAL);
+    CHECK_EQ_INT((int)f.steps, 2);
+    CHECK_NEAR(loss, -1, 0);
+    CHECK_EQ_INT(gnn_epoch_walk(&f.hp, 0, 0, walk_fn, &f, NULL, NULL, &loss, &e), ERR_INPUT);
+}
+
 /* gnn_train_epoch draws each step's triples on its own (gnn_sample_range):
  * the epoch must equal steps over the whole epoch's triples drawn up front,
  * bit for bit, also when a step's range starts inside a sampler chunk
@@ -666,6 +719,7 @@ int main(void)
     check_half_tables();
     check_embed();
     check_lr_schedule();
+    check_epoch_walk();
     check_partial_field();
     check_determinism_parallel();
     check_step_sampling(3, 2048);
