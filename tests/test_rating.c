@@ -4,7 +4,8 @@
  * table's dot products against the model's predictions, RMSE/MAE on a
  * hand-computed case (with clipping and an id past the table), the same
  * gradient check through LightGCN's propagation (layers 2, rating_graph.c)
- * with its threaded products equal to the reference's bits, and an
+ * with its threaded products equal to the reference's bits, the same for
+ * SVD++ (its y rows, a prediction by hand, the folded saved rows), and an
  * epoch giving the same bits on 1 and 2 threads.
  *
  * Finite differences: the reference loss is summed in double from float
@@ -33,15 +34,21 @@ static const float br[] = {4, 2, 5, 1, 3, 3.5f, 4};
 
 /* layers 0: biased MF; layers 2: propagated through the normalized graph
  * of the pairs below (LightGCN with ratings): the analytic gradient of
- * rating_graph.c's products against differences of the reference twin. */
-static void gradcheck(uint32_t layers)
+ * rating_graph.c's products against differences of the reference twin.
+ * svdpp (layers 0): SVD++ with N(u) the rows of that graph (rating_svdpp.c):
+ * N(0) = {1, 3}, N(1) = {0, 1}, N(2) = {0, 4}, N(3) = {2, 4}. */
+static void gradcheck(uint32_t layers, int svdpp)
 {
     gnn_rating_model_t m;
     err_t e = {0};
     const float reg = 0.07f;
     graph_csr_t r = {0}, adj = {0};
     static const uint32_t gu[] = {0, 0, 1, 2, 2, 3, 3, 1}, gi[] = {1, 3, 1, 0, 4, 2, 4, 0};
-    CHECK(gnn_rating_init(&m, NU, NI, DIM, 3.2f, 11, &e) == 0);
+    if (svdpp) {
+        CHECK(graph_csr_from_pairs(&r, NU, NI, gu, gi, 8, &e) == 0);
+        CHECK(gnn_rating_init_implicit(&m, NU, NI, DIM, 3.2f, &r, 11, &e) == 0);
+        CHECK_EQ_INT(m.n_params, (NU + NI) * (DIM + 1) + NI * DIM);
+    } else CHECK(gnn_rating_init(&m, NU, NI, DIM, 3.2f, 11, &e) == 0);
     if (layers) {
         CHECK(graph_csr_from_pairs(&r, NU, NI, gu, gi, 8, &e) == 0);
         CHECK(graph_norm_bipartite(&r, &adj, &e) == 0);
@@ -60,11 +67,22 @@ static void gradcheck(uint32_t layers)
     int zero_ok = 1;
     for (size_t k = 0; k < m.n_params; k++)
         if (fabs(num[k]) < 1e-9 && ana[k] != 0.0f) zero_ok = 0;
-    free(num);
     CHECK_MSG(c.bad == 0, "%d of %zu coordinates off", c.bad, m.n_params);
     CHECK(c.informative > 20);
     CHECK_MSG(c.bad_scaled > c.informative / 2, "a 0.95-scaled gradient passed on %d of %d",
               c.informative - c.bad_scaled, c.informative);
+    if (svdpp) {   /* the y rows are checked too: some informative; item 2 is only in N(3), not in the batch */
+        const size_t y0 = (size_t)(NU + NI) * (DIM + 1);
+        int informative_y = 0;
+        for (size_t k = y0; k < m.n_params; k++) informative_y += fabs(num[k]) > 1e-2;
+        CHECK_MSG(informative_y >= 6, "%d informative y coordinates", informative_y);
+        for (uint32_t j = 0; j < DIM; j++) CHECK(ana[y0 + 2 * DIM + j] == 0.0f);
+        /* r^(0, 2) by hand: mu + b_0 + b_2 + q_2 . (p_0 + (y_1 + y_3) / sqrt 2) */
+        double want = m.mu + m.bu[0] + m.bi[2];
+        for (uint32_t j = 0; j < DIM; j++)
+            want += (double)m.Q[2 * DIM + j] * (m.P[j] + (m.Y[1 * DIM + j] + m.Y[3 * DIM + j]) / sqrt(2.0));
+        CHECK_NEAR(gnn_rating_predict(&m, 0, 2), want, 1e-5);
+    }
     /* user 3 and items 2 are in no rating of the batch: exactly zero in MF
      * (propagated, their rows reach the batch's through the graph) */
     if (!layers) {
@@ -73,6 +91,7 @@ static void gradcheck(uint32_t layers)
     } else CHECK_MSG(ana[(size_t)3 * DIM] != 0.0f, "user 3's row reaches the batch through item 4");
     CHECK(ana[(size_t)(NU + NI) * DIM + 3] == 0.0f);   /* bu[3] */
     free(ana);
+    free(num);
 
     /* the saved table's dot products are the predictions minus mu */
     float *emb = malloc((size_t)(NU + NI) * (DIM + 2) * sizeof *emb);
@@ -151,8 +170,9 @@ static void epoch_threads(const gnn_head_t *h)
 
 int main(void)
 {
-    gradcheck(0);
-    gradcheck(2);
+    gradcheck(0, 0);
+    gradcheck(2, 0);
+    gradcheck(0, 1);
     rmse_mae();
     epoch_threads(NULL);
     gnn_head_t h;
