@@ -469,7 +469,8 @@ static int check_opts(const gnn_trainer_opts_t *o, err_t *e)
     if ((a->caps & GNN_CAP_IMPLICIT) && (o->hp.loss != GNN_LOSS_MSE || o->hp.head == GNN_HEAD_MLP))
         return err_set(e, ERR_USAGE, "--arch %s trains on ratings with the dot product: --loss mse, not --head mlp",
                        a->name);
-    if (o->init_from) return err_set(e, ERR_USAGE, "%s: --init-from is not supported yet", what);
+    if (o->resume && o->init_from)
+        return err_set(e, ERR_USAGE, "--init-from starts a new run; --resume continues one: pick one");
     if (o->edges.knowledge || (o->edges.social && o->hp.arch != GNN_ARCH_LIGHTGCN))
         return err_set(e, ERR_USAGE, "%s: %s", what, o->edges.knowledge
                        ? "knowledge edges are not supported (--edges interaction or interaction,social)"
@@ -713,6 +714,21 @@ static int ratings_holdout(const graph_ratings_t *tr, double frac, uint64_t seed
     return ERR_OK;
 }
 
+/* --init-from: the saved model's rows, biases, y rows and head weights
+ * (gnn/warm.h); R the ratings (or interactions) trained on, store ids. */
+static int warm_load(store_t *s, const gnn_trainer_opts_t *o, gnn_rating_model_t *m, const graph_csr_t *R, err_t *e)
+{
+    store_txn_t t;
+    gnn_warm_report_t w;
+    int rc = store_read_begin(s, &t, e);
+    if (rc) return rc;
+    rc = gnn_warm_start_rating(&t, o->init_from, &o->hp, R, m, &w, e);
+    store_read_end(&t);
+    gnn_trainer_note_t n = {.kind = GNN_NOTE_WARM, .warm = &w, .from = o->init_from};
+    if (!rc && o->on_note) o->on_note(o->ctx, &n);
+    return rc;
+}
+
 int gnn_rating_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, gnn_trainer_result_t *out, err_t *e)
 {
     graph_ratings_t all = {0}, tr = {0}, va = {0}, te = {0};
@@ -754,7 +770,8 @@ int gnn_rating_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, gn
     if (!rc && o->hp.head == GNN_HEAD_MLP)
         rc = gnn_head_setup(&head, o->hp.dim, o->hp.n_mlp ? o->hp.mlp : mlp_default, o->hp.n_mlp ? o->hp.n_mlp : 2, e);
     const int implicit = (gnn_arch_get(o->hp.arch)->caps & GNN_CAP_IMPLICIT) != 0;
-    if (!rc && implicit) rc = graph_csr_from_pairs(&rated, g.n_users, g.n_items, tr.user, tr.item, tr.n, e);
+    if (!rc && !bpr && (implicit || o->init_from))
+        rc = graph_csr_from_pairs(&rated, g.n_users, g.n_items, tr.user, tr.item, tr.n, e);
     if (!rc && implicit)
         rc = gnn_rating_init_implicit(&m, g.n_users, g.n_items, o->hp.dim, (float)mu, &rated, o->hp.seed, e);
     else if (!rc) rc = gnn_rating_init_head(&m, g.n_users, g.n_items, o->hp.dim, (float)mu, &head, o->hp.seed, e);
@@ -762,6 +779,7 @@ int gnn_rating_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, gn
         m.loss = GNN_LOSS_BPR;
         m.train = split ? &fit : &g.train;
     }
+    if (!rc && o->init_from) rc = warm_load(s, o, &m, bpr ? m.train : &rated, e);
     if (!rc && layers) rc = gnn_rating_graph(&m, o->edges.social ? &typed.adj : &adj, layers, e);
     rrun_t r = {.s = s, .name = name, .o = o, .m = &m, .tr = &tr, .va = &va, .te = &te, .g = &g, .fit = &fit,
                 .valid = &valid, .lo = lo, .hi = hi, .best_metric = -1.0, .split = split};

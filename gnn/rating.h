@@ -192,7 +192,9 @@ int gnn_rating_eval_saved(store_txn_t *t, const char *name, gnn_rating_metrics_t
  * log); o->resume continues the staging of an interrupted run, else the
  * saved model, up to o->epochs: batches and negatives are seeded by
  * (seed, epoch), so N epochs and N/2 + --resume N/2 give the same bits
- * (tests/cli_rating_resume.sh). --init-from: ERR_USAGE. */
+ * (tests/cli_rating_resume.sh). o->init_from: a warm start
+ * (gnn_warm_start_rating: the model's parameters, new nodes placed; R the
+ * ratings trained on, or bpr's interactions). */
 int gnn_rating_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, gnn_trainer_result_t *out, err_t *e);
 
 #endif
