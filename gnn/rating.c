@@ -432,6 +432,8 @@ static int save(rrun_t *r, uint32_t epoch, double secs, int final, err_t *e)
                  .best_metric = r->split ? r->best_metric : -1.0, .train_seconds = secs,
                  .arch_id = (uint32_t)h->arch,
                  .edges = GNN_SAVED_EDGE_INTERACTION | (o->edges.social ? GNN_SAVED_EDGE_SOCIAL : 0u),
+                 .w_social = o->edges.w_social, .w_knowledge = o->edges.w_knowledge,
+                 .edge_norm = (uint32_t)o->edges.per_type_norm,
                  .lr_warmup = h->lr_warmup, .valid_fraction = o->valid_fraction,
                  .lr_min = h->lr_min, .lr_decay = (uint32_t)h->lr_decay, .lr_epochs = h->lr_epochs,
                  .loss = (uint32_t)m->loss, .rating_mean = m->mu, .rating_min = r->lo, .rating_max = r->hi},
@@ -509,36 +511,31 @@ static void rate_now(const rrun_t *r, const graph_ratings_t *rt, int *rated, dou
 
 /* --resume: the checkpoint (the staging of an interrupted run, else the
  * finished model) must be this run's model on this data: loss, architecture,
- * sizes, edges, head, mean and range of the ratings, validation split. Its
+ * sizes, edges and their weights (gnn_trainer_check_resume, the BPR
+ * trainer's check), head, mean and range of the ratings, validation split. Its
  * parameters and Adam state, step, epoch, best evaluation and log are taken
  * over; the epochs' batches and negatives are seeded by (seed, epoch), so
  * the run goes on as if it had not stopped. */
 static int resume_load(rrun_t *r, err_t *e)
 {
     gnn_rating_model_t *m = r->m;
-    const gnn_hparams_t *h = &r->o->hp;
     store_txn_t t;
     gnn_saved_checkpoint_t c;
     int rc = store_read_begin(r->s, &t, e);
     if (rc) return rc;
     if ((rc = gnn_saved_checkpoint(&t, r->name, &c, e))) goto out;
     const gnn_saved_meta_t *p = &c.meta;
-    const char *arch = gnn_arch_get(h->arch)->name;
     gnn_head_t ch = {0};
     const float *cw = NULL;
     err_t ignore;
     const int head_ok = !m->head.n_layers ? !c.head
                         : c.head && !gnn_head_blob_read(c.head, c.n_head, r->name, p->dim, &ch, &cw, &ignore) &&
                               ch.n_layers == m->head.n_layers && !memcmp(ch.width, m->head.width, sizeof ch.width);
-    if (p->loss != (uint32_t)m->loss || strcmp(p->arch, arch) || p->dim != m->dim + 2 || p->layers != m->layers ||
-        p->n_users != m->n_users || p->n_items != m->n_items || !head_ok || c.n_params != m->n_params ||
-        ((p->edges & GNN_SAVED_EDGE_SOCIAL) != 0) != (r->o->edges.social != 0)) {
-        rc = err_set(e, ERR_USAGE, "--resume: model '%s' is %s dim %u layers %u --loss %s%s on %u users x %u items; "
-                     "this run asks %s dim %u layers %u --loss %s%s on %u x %u (or another head, or edges)", r->name,
-                     p->arch, p->dim - (p->loss == GNN_LOSS_MSE || c.head ? 2 : 0), p->layers,
-                     p->loss == GNN_LOSS_MSE ? "mse" : "bpr", c.head ? " --head mlp" : "", p->n_users, p->n_items, arch,
-                     m->dim, m->layers, m->loss == GNN_LOSS_MSE ? "mse" : "bpr", m->head.n_layers ? " --head mlp" : "",
-                     m->n_users, m->n_items);
+    if ((rc = gnn_trainer_check_resume(r->o, r->name, m->n_users, m->n_items, p, e))) goto out;
+    if (!head_ok || c.n_params != m->n_params) {
+        rc = err_set(e, ERR_USAGE, "--resume: model '%s' has %s head and %zu parameters; this run asks %s and %zu",
+                     r->name, c.head ? "an mlp" : "no", c.n_params, m->head.n_layers ? "an mlp head" : "none",
+                     m->n_params);
         goto out;
     }
     if (p->rating_mean != m->mu || p->rating_min != r->lo || p->rating_max != r->hi ||
