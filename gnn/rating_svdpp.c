@@ -108,12 +108,16 @@ void gnn_rating_dot_grad(gnn_rating_model_t *m, const uint32_t *u, const uint32_
     for (uint32_t k = 0; k < n_users; k++) {   /* the y rows, user by user in order of first pair */
         const uint32_t a = users[k];
         const float su = scale_of(R, a), cr = c * reg * (float)cnt[a], *ga = gz + (size_t)a * d;
-        s += (double)reg * cnt[a] * y_sq(m, a);
+        double ysq = 0.0;   /* y_sq(m, a), in the same order, in the same pass */
         for (uint64_t e = R->ptr[a]; e < R->ptr[a + 1]; e++) {
             const float *y = m->Y + (size_t)R->col[e] * d;
             float *gy = gY + (size_t)R->col[e] * d;
-            for (uint32_t j = 0; j < d; j++) gy[j] += su * ga[j] + cr * y[j];
+            for (uint32_t j = 0; j < d; j++) {
+                gy[j] += su * ga[j] + cr * y[j];
+                ysq += (double)y[j] * y[j];
+            }
         }
+        s += (double)reg * cnt[a] * ysq;
         cnt[a] = 0;
     }
     *loss = n ? s / n : 0.0;
