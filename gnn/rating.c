@@ -206,7 +206,7 @@ void gnn_rating_loss_grad(gnn_rating_model_t *m, const uint32_t *u, const uint32
         loss_grad_graph(m, u, i, r, n, reg, threads, loss);
         return;
     }
-    gnn_rating_dot_grad(m, u, i, r, n, reg, loss);
+    gnn_rating_dot_grad(m, u, i, r, n, reg, threads, loss);
 }
 
 /* bpr: a uniform item the user has no training interaction with (a few

@@ -109,7 +109,7 @@ void gnn_rating_user_row(const gnn_rating_model_t *m, uint32_t u, float *z);
  * gnn_rating_loss_grad dispatches to), and svdpp's reference loss (what
  * gnn_rating_loss_ref returns for svdpp). */
 void gnn_rating_dot_grad(gnn_rating_model_t *m, const uint32_t *u, const uint32_t *i, const float *r, uint32_t n,
-                         float reg, double *loss);
+                         float reg, int threads, double *loss);
 double gnn_rating_svdpp_loss_ref(const gnn_rating_model_t *m, const uint32_t *u, const uint32_t *i, const float *r,
                                  uint32_t n, float reg);
 

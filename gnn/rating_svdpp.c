@@ -11,12 +11,15 @@
  * of the batch (its first pair), the pairs add c e_t q_i into g_u, then each
  * of the batch's users adds s_u g_u + c reg cnt_u y_j to its N(u)'s rows
  * (cnt_u its pairs in the batch). What costs is |N(u)| x dim per user of a
- * batch, twice; one thread in batch order, so a seed gives the same bits
- * whatever --threads (as biased MF in rating.c). */
+ * batch, twice; both passes are shared by --threads without changing a
+ * bit: the z rows one per user, the spreading by pieces of 16 columns (a
+ * coordinate's terms in batch order whatever the team); the pairs' loop is
+ * one thread's in batch order (as biased MF in rating.c). */
 #include <math.h>
 #include <string.h>
 
 #include "gnn/rating.h"
+#include "gnn/spmm.h"
 
 static float scale_of(const graph_csr_t *r, uint32_t u)
 {
@@ -67,23 +70,56 @@ double gnn_rating_svdpp_loss_ref(const gnn_rating_model_t *m, const uint32_t *u,
     return n ? s / n : 0.0;
 }
 
+/* The y rows' gradient and the sum of cnt_u |y_j|^2, over the columns
+ * [j0, j1) only: a coordinate's terms in the serial order whatever splits
+ * the columns. */
+static double spread(gnn_rating_model_t *m, const uint32_t *users, uint32_t n_users, float c, float reg, uint32_t j0,
+                     uint32_t j1)
+{
+    const uint32_t d = m->dim;
+    const graph_csr_t *R = m->implicit;
+    const float *gz = m->zs + (size_t)m->n_users * d;
+    float *gY = m->grads + ((size_t)m->n_users + m->n_items) * (d + 1);
+    double s = 0.0;
+    for (uint32_t k = 0; k < n_users; k++) {   /* user by user in order of first pair */
+        const uint32_t a = users[k];
+        const float su = scale_of(R, a), cr = c * reg * (float)m->ucnt[a], *ga = gz + (size_t)a * d;
+        double ysq = 0.0;
+        for (uint64_t e = R->ptr[a]; e < R->ptr[a + 1]; e++) {
+            const float *y = m->Y + (size_t)R->col[e] * d;
+            float *gy = gY + (size_t)R->col[e] * d;
+            for (uint32_t j = j0; j < j1; j++) {
+                gy[j] += su * ga[j] + cr * y[j];
+                ysq += (double)y[j] * y[j];
+            }
+        }
+        s += (double)m->ucnt[a] * ysq;
+    }
+    return s;
+}
+
+enum { SPREAD_COLS = 16 };   /* columns a piece of the spreading: fixed, so the loss does not depend on threads */
+
 void gnn_rating_dot_grad(gnn_rating_model_t *m, const uint32_t *u, const uint32_t *i, const float *r, uint32_t n,
-                         float reg, double *loss)
+                         float reg, int threads, double *loss)
 {
     const uint32_t d = m->dim, nu = m->n_users;
     const graph_csr_t *R = m->implicit;
-    float *gP = m->grads, *gQ = gP + (size_t)nu * d, *gbu = gQ + (size_t)m->n_items * d, *gbi = gbu + nu,
-          *gY = gbi + m->n_items;
+    float *gP = m->grads, *gQ = gP + (size_t)nu * d, *gbu = gQ + (size_t)m->n_items * d, *gbi = gbu + nu;
     float *z = m->zs, *gz = m->Y ? m->zs + (size_t)nu * d : NULL;   /* rows of the batch's users only */
     uint32_t *cnt = m->ucnt, *users = m->Y ? m->ucnt + nu : NULL, n_users = 0;
     memset(m->grads, 0, m->n_params * sizeof(float));
     const float c = n ? 2.0f / (float)n : 0.0f;
     for (uint32_t t = 0; m->Y && t < n; t++)
-        if (!cnt[u[t]]++) {
-            users[n_users++] = u[t];
-            gnn_rating_user_row(m, u[t], z + (size_t)u[t] * d);
-            memset(gz + (size_t)u[t] * d, 0, d * sizeof *gz);
-        }
+        if (!cnt[u[t]]++) users[n_users++] = u[t];
+    uint64_t work = 0;   /* y rows read per pass */
+    for (uint32_t k = 0; k < n_users; k++) work += R->ptr[users[k] + 1] - R->ptr[users[k]];
+    const int team = gnn_team(threads, (double)work * d);
+#pragma omp parallel for schedule(dynamic, 8) num_threads(team)
+    for (uint32_t k = 0; k < n_users; k++) {   /* a row each: the same bits on any team */
+        gnn_rating_user_row(m, users[k], z + (size_t)users[k] * d);
+        memset(gz + (size_t)users[k] * d, 0, d * sizeof *gz);
+    }
     double s = 0.0;
     for (uint32_t t = 0; t < n; t++) {
         const uint32_t a = u[t], b = i[t];
@@ -105,20 +141,15 @@ void gnn_rating_dot_grad(gnn_rating_model_t *m, const uint32_t *u, const uint32_
         gbu[a] += c * (err + reg * m->bu[a]);
         gbi[b] += c * (err + reg * m->bi[b]);
     }
-    for (uint32_t k = 0; k < n_users; k++) {   /* the y rows, user by user in order of first pair */
-        const uint32_t a = users[k];
-        const float su = scale_of(R, a), cr = c * reg * (float)cnt[a], *ga = gz + (size_t)a * d;
-        double ysq = 0.0;   /* y_sq(m, a), in the same order, in the same pass */
-        for (uint64_t e = R->ptr[a]; e < R->ptr[a + 1]; e++) {
-            const float *y = m->Y + (size_t)R->col[e] * d;
-            float *gy = gY + (size_t)R->col[e] * d;
-            for (uint32_t j = 0; j < d; j++) {
-                gy[j] += su * ga[j] + cr * y[j];
-                ysq += (double)y[j] * y[j];
-            }
-        }
-        s += (double)reg * cnt[a] * ysq;
-        cnt[a] = 0;
+    if (n_users) {   /* svdpp: the y rows, the columns in fixed pieces shared by the team */
+        const uint32_t pieces = (d + SPREAD_COLS - 1) / SPREAD_COLS;
+        double part[1024 / SPREAD_COLS];
+#pragma omp parallel for schedule(static) num_threads(team)
+        for (uint32_t q = 0; q < pieces; q++)
+            part[q] = spread(m, users, n_users, c, reg, q * SPREAD_COLS,
+                             q * SPREAD_COLS + SPREAD_COLS < d ? q * SPREAD_COLS + SPREAD_COLS : d);
+        for (uint32_t q = 0; q < pieces; q++) s += (double)reg * part[q];
+        for (uint32_t k = 0; k < n_users; k++) cnt[users[k]] = 0;
     }
     *loss = n ? s / n : 0.0;
 }
