@@ -10,6 +10,7 @@
 # (fold i tests lines 20000(i-1)+1..20000i, trains on the rest, both sorted
 # by user, item), into a temporary directory; fold 1 is checked against
 # u1.base/u1.test when those exist.
+# SVD++ the same way: EXTRA="--arch svdpp" (docs/ratings.md has both rows).
 # Usage: bench/ml100k_mse.sh PATH/TO/gnnrec [DATA_DIR]   (default ../shared/data)
 #   CONFIG=configs/mf-ml100k-mse.yaml, THREADS=1, FOLDS="1 2 3 4 5", EXTRA="" (train flags)
 set -u

@@ -5,8 +5,9 @@
 #include <string.h>
 
 static const gnn_arch_t table[GNN_ARCH_N] = {
-    {GNN_ARCH_LIGHTGCN, "lightgcn", GNN_KIND_EMBED, GNN_CAP_BPR | GNN_CAP_FOLDIN | GNN_CAP_JOINT | GNN_CAP_PROPAGATES | GNN_CAP_MSE, 3},
-    {GNN_ARCH_MF, "mf", GNN_KIND_EMBED, GNN_CAP_BPR | GNN_CAP_FOLDIN | GNN_CAP_MSE, 0},
+    {GNN_ARCH_LIGHTGCN, "lightgcn", GNN_KIND_EMBED,
+     GNN_CAP_BPR | GNN_CAP_FOLDIN | GNN_CAP_JOINT | GNN_CAP_PROPAGATES | GNN_CAP_MSE | GNN_CAP_WARM, 3},
+    {GNN_ARCH_MF, "mf", GNN_KIND_EMBED, GNN_CAP_BPR | GNN_CAP_FOLDIN | GNN_CAP_MSE | GNN_CAP_WARM, 0},
     {GNN_ARCH_GCN, "gcn", GNN_KIND_EMBED, GNN_CAP_BPR | GNN_CAP_JOINT | GNN_CAP_PROPAGATES, 3},
     {GNN_ARCH_POP, "pop", GNN_KIND_COUNT, GNN_CAP_FOLDIN, 0},
     {GNN_ARCH_KGLIGHTGCN, "kglightgcn", GNN_KIND_EMBED,
@@ -16,10 +17,12 @@ static const gnn_arch_t table[GNN_ARCH_N] = {
     {GNN_ARCH_CHEBYCF, "chebycf", GNN_KIND_FILTER, GNN_CAP_FOLDIN, 0},
     {GNN_ARCH_ITEMKNN, "itemknn", GNN_KIND_FILTER, GNN_CAP_FOLDIN, 0},
     {GNN_ARCH_EASE, "ease", GNN_KIND_FILTER, GNN_CAP_FOLDIN, 0},
+    /* no fold-in: a new user's row would need the y rows, which are not served */
+    {GNN_ARCH_SVDPP, "svdpp", GNN_KIND_EMBED, GNN_CAP_MSE | GNN_CAP_IMPLICIT | GNN_CAP_WARM, 0},
 };
 
 static const char *const names[GNN_ARCH_N + 1] = {"lightgcn", "mf", "gcn", "pop", "kglightgcn", "gf-cf", "bspm",
-                                                  "chebycf", "itemknn", "ease", NULL};
+                                                  "chebycf", "itemknn", "ease", "svdpp", NULL};
 
 const gnn_arch_t *gnn_arch_get(gnn_arch_id_t id)
 {
@@ -37,7 +40,7 @@ int gnn_arch_lookup(const char *name, const gnn_arch_t **out, err_t *e)
 {
     *out = gnn_arch_find(name);
     if (*out) return ERR_OK;
-    return err_set(e, ERR_USAGE, "unknown architecture '%s' (lightgcn, mf, gcn, pop, kglightgcn, gf-cf, bspm, chebycf, itemknn, ease)",
+    return err_set(e, ERR_USAGE, "unknown architecture '%s' (lightgcn, mf, gcn, pop, kglightgcn, gf-cf, bspm, chebycf, itemknn, ease, svdpp)",
                  name);
 }
 

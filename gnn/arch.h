@@ -4,8 +4,9 @@
  * architecture names; adding an architecture is adding a row to arch.c.
  *
  * Kinds:
- *   GNN_KIND_EMBED   trained embeddings (gnn_model_t, BPR); scored by dot
- *                    products of the saved final embeddings
+ *   GNN_KIND_EMBED   trained embeddings (gnn_model_t with BPR, or gnn/rating.h's
+ *                    models on ratings); scored by dot products of the saved
+ *                    final embeddings
  *   GNN_KIND_COUNT   no training: popularity counts saved as 1-dim embeddings
  *   GNN_KIND_FILTER  training-free graph filters (gnn/gfcf.h); scored from
  *                    the training graph and a saved SVD factor (itemknn: a
@@ -29,6 +30,7 @@ typedef enum gnn_arch_id {
     GNN_ARCH_CHEBYCF,
     GNN_ARCH_ITEMKNN,
     GNN_ARCH_EASE,
+    GNN_ARCH_SVDPP,       /* appended: saved models keep their arch_id */
     GNN_ARCH_N            /* the number of architectures; not one */
 } gnn_arch_id_t;
 
@@ -42,6 +44,10 @@ enum {
     GNN_CAP_NEEDS_KG = 1u << 3,   /* needs knowledge edges in its graph */
     GNN_CAP_PROPAGATES = 1u << 4, /* final embeddings are propagated layer-0 rows (layers > 0) */
     GNN_CAP_MSE = 1u << 5,        /* trains on explicit ratings with --loss mse (gnn/rating.h) */
+    GNN_CAP_IMPLICIT = 1u << 6,   /* SVD++'s implicit term: user row p_u + |N(u)|^-1/2 sum_N(u) y_j
+                                   * (gnn/rating.h; ratings only, no --head mlp) */
+    GNN_CAP_WARM = 1u << 7,       /* parameters a warm start can take over: node rows (and a rating
+                                   * model's biases, y rows, head), nothing else (gnn/warm.h) */
 };
 
 typedef struct gnn_arch {

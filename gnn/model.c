@@ -101,8 +101,9 @@ static int check_hparams(const gnn_hparams_t *hp, err_t *e)
 {
     const gnn_arch_t *a = gnn_arch_get(hp->arch);
     if (!a || !(a->caps & GNN_CAP_BPR))
-        return err_set(e, ERR_USAGE, "architecture %s is not trained by BPR (lightgcn, mf, gcn, kglightgcn)",
-                       a ? a->name : "(unknown)");
+        return err_set(e, ERR_USAGE, "architecture %s is not trained by BPR (lightgcn, mf, gcn, kglightgcn)%s",
+                       a ? a->name : "(unknown)",
+                       a && (a->caps & GNN_CAP_MSE) ? ": it trains on ratings, --loss mse" : "");
     if (hp->dim < 1 || hp->dim > GNN_MAX_DIM)
         return err_set(e, ERR_USAGE, "dim must be in 1..%d, got %u", GNN_MAX_DIM, hp->dim);
     if (hp->arch != GNN_ARCH_MF && hp->layers > GNN_MAX_LAYERS)

@@ -28,7 +28,7 @@ const char *const *gnn_loss_names(void) { return loss_names; }
 void gnn_rating_destroy(gnn_rating_model_t *m)
 {
     if (!m) return;
-    free(m->params); free(m->grads); free(m->adam_m); free(m->adam_v); free(m->F);
+    free(m->params); free(m->grads); free(m->adam_m); free(m->adam_v); free(m->F); free(m->zs); free(m->ucnt);
     memset(m, 0, sizeof *m);
 }
 
@@ -38,27 +38,36 @@ int gnn_rating_init(gnn_rating_model_t *m, uint32_t n_users, uint32_t n_items, u
     return gnn_rating_init_head(m, n_users, n_items, dim, mu, NULL, seed, e);
 }
 
-int gnn_rating_init_head(gnn_rating_model_t *m, uint32_t n_users, uint32_t n_items, uint32_t dim, float mu,
-                         const gnn_head_t *head, uint64_t seed, err_t *e)
+/* Either variant: a head (n_layers 0: none) or N(u) (NULL: none). */
+static int init_model(gnn_rating_model_t *m, uint32_t n_users, uint32_t n_items, uint32_t dim, float mu,
+                      const gnn_head_t *head, const graph_csr_t *implicit, uint64_t seed, err_t *e)
 {
     memset(m, 0, sizeof *m);
     if (dim < 1 || dim > 1024) return err_set(e, ERR_USAGE, "dim %u: must be 1..1024", dim);
     if (head && head->n_layers && head->in != dim)
         return err_set(e, ERR_USAGE, "mlp head over %u columns on a model of dim %u", head->in, dim);
+    if (implicit && (implicit->n_rows != n_users || implicit->n_cols != n_items))
+        return err_set(e, ERR_INTERNAL, "svdpp: N(u) of %u x %u for %u x %u", implicit->n_rows, implicit->n_cols,
+                       n_users, n_items);
     m->n_users = n_users;
     m->n_items = n_items;
     m->dim = dim;
     m->mu = mu;
     m->loss = GNN_LOSS_MSE;
     if (head) m->head = *head;
-    const size_t n_rows = ((size_t)n_users + n_items) * ((size_t)dim + 1);
+    const size_t n_y = implicit ? (size_t)n_items * dim : 0;
+    const size_t n_rows = ((size_t)n_users + n_items) * ((size_t)dim + 1) + n_y;
     m->n_params = n_rows + m->head.n_params;
     size_t b = (m->n_params ? m->n_params : 1) * sizeof(float);
     m->params = malloc(b);
     m->grads = calloc(1, b);
     m->adam_m = calloc(1, b);
     m->adam_v = calloc(1, b);
-    if (!m->params || !m->grads || !m->adam_m || !m->adam_v) {
+    if (implicit) {
+        m->zs = malloc(((size_t)n_users * dim * 2 + 1) * sizeof *m->zs);
+        m->ucnt = calloc((size_t)n_users * 2 + 1, sizeof *m->ucnt);
+    }
+    if (!m->params || !m->grads || !m->adam_m || !m->adam_v || (implicit && (!m->zs || !m->ucnt))) {
         gnn_rating_destroy(m);
         return err_set(e, ERR_NOMEM, "out of memory for a %u x %u rating model", n_users, n_items);
     }
@@ -67,13 +76,28 @@ int gnn_rating_init_head(gnn_rating_model_t *m, uint32_t n_users, uint32_t n_ite
     m->bu = m->Q + (size_t)n_items * dim;
     m->bi = m->bu + n_users;
     m->hw = m->params + n_rows;
+    m->implicit = implicit;
+    if (implicit) m->Y = m->bi + n_items;
     rng_t r;
     rng_seed(&r, seed);
     const size_t nf = ((size_t)n_users + n_items) * dim;
     for (size_t k = 0; k < nf; k++) m->params[k] = 0.1f * rng_normal(&r);
+    for (size_t k = 0; k < n_y; k++) m->Y[k] = 0.1f * rng_normal(&r);
     memset(m->bu, 0, ((size_t)n_users + n_items) * sizeof(float));
     if (m->head.n_layers) gnn_head_init(&m->head, m->hw, seed + 1);
     return ERR_OK;
+}
+
+int gnn_rating_init_head(gnn_rating_model_t *m, uint32_t n_users, uint32_t n_items, uint32_t dim, float mu,
+                         const gnn_head_t *head, uint64_t seed, err_t *e)
+{
+    return init_model(m, n_users, n_items, dim, mu, head, NULL, seed, e);
+}
+
+int gnn_rating_init_implicit(gnn_rating_model_t *m, uint32_t n_users, uint32_t n_items, uint32_t dim, float mu,
+                             const graph_csr_t *implicit, uint64_t seed, err_t *e)
+{
+    return init_model(m, n_users, n_items, dim, mu, NULL, implicit, seed, e);
 }
 
 /* r^ with the user and item rows of table f ([P; Q] or F). */
@@ -92,6 +116,15 @@ float gnn_rating_predict(const gnn_rating_model_t *m, uint32_t u, uint32_t i)
     const float *p = m->P + (size_t)u * m->dim, *q = m->Q + (size_t)i * m->dim;
     float d = 0.0f;
     for (uint32_t k = 0; k < m->dim; k++) d += p[k] * q[k];
+    if (m->Y && m->implicit->ptr[u + 1] > m->implicit->ptr[u]) {   /* q_i . (s_u sum y_j), without a buffer */
+        const uint64_t a = m->implicit->ptr[u], b = m->implicit->ptr[u + 1];
+        float y = 0.0f;
+        for (uint64_t k = a; k < b; k++) {
+            const float *yj = m->Y + (size_t)m->implicit->col[k] * m->dim;
+            for (uint32_t j = 0; j < m->dim; j++) y += q[j] * yj[j];
+        }
+        d += y / sqrtf((float)(b - a));
+    }
     return m->mu + m->bu[u] + m->bi[i] + d;
 }
 
@@ -106,6 +139,7 @@ double gnn_rating_loss_ref(const gnn_rating_model_t *m, const uint32_t *u, const
                            uint32_t n, float reg)
 {
     if (m->head.n_layers) return gnn_rating_head_loss_ref(m, u, i, r, n, reg);
+    if (m->Y) return gnn_rating_svdpp_loss_ref(m, u, i, r, n, reg);
     float *f = m->layers ? gnn_rating_propagate_ref(m) : NULL;
     if (m->layers && !f) return NAN;
     double s = 0.0;
@@ -172,31 +206,7 @@ void gnn_rating_loss_grad(gnn_rating_model_t *m, const uint32_t *u, const uint32
         loss_grad_graph(m, u, i, r, n, reg, threads, loss);
         return;
     }
-    const uint32_t d = m->dim;
-    float *gP = m->grads, *gQ = gP + (size_t)m->n_users * d, *gbu = gQ + (size_t)m->n_items * d,
-          *gbi = gbu + m->n_users;
-    memset(m->grads, 0, m->n_params * sizeof(float));
-    const float c = n ? 2.0f / (float)n : 0.0f;
-    double s = 0.0;
-    for (uint32_t t = 0; t < n; t++) {
-        const uint32_t a = u[t], b = i[t];
-        const float *p = m->P + (size_t)a * d, *q = m->Q + (size_t)b * d;
-        float *gp = gP + (size_t)a * d, *gq = gQ + (size_t)b * d;
-        float dot = 0.0f, l2 = m->bu[a] * m->bu[a] + m->bi[b] * m->bi[b];
-        for (uint32_t k = 0; k < d; k++) {
-            dot += p[k] * q[k];
-            l2 += p[k] * p[k] + q[k] * q[k];
-        }
-        const float err = m->mu + m->bu[a] + m->bi[b] + dot - r[t];
-        s += (double)err * err + (double)reg * l2;
-        for (uint32_t k = 0; k < d; k++) {
-            gp[k] += c * (err * q[k] + reg * p[k]);
-            gq[k] += c * (err * p[k] + reg * q[k]);
-        }
-        gbu[a] += c * (err + reg * m->bu[a]);
-        gbi[b] += c * (err + reg * m->bi[b]);
-    }
-    *loss = n ? s / n : 0.0;
+    gnn_rating_dot_grad(m, u, i, r, n, reg, threads, loss);
 }
 
 /* bpr: a uniform item the user has no training interaction with (a few
@@ -266,7 +276,8 @@ void gnn_rating_embed(gnn_rating_model_t *m, float *emb)
     const float *P = m->layers ? m->F : m->P, *Q = P + (size_t)m->n_users * d;
     for (uint32_t u = 0; u < m->n_users; u++) {
         float *row = emb + (size_t)u * w;
-        memcpy(row, P + (size_t)u * d, d * sizeof *row);
+        if (m->Y) gnn_rating_user_row(m, u, row);   /* the implicit term folded in: served as biased MF */
+        else memcpy(row, P + (size_t)u * d, d * sizeof *row);
         row[d] = m->bu[u];
         row[d + 1] = 1.0f;
     }
@@ -421,6 +432,8 @@ static int save(rrun_t *r, uint32_t epoch, double secs, int final, err_t *e)
                  .best_metric = r->split ? r->best_metric : -1.0, .train_seconds = secs,
                  .arch_id = (uint32_t)h->arch,
                  .edges = GNN_SAVED_EDGE_INTERACTION | (o->edges.social ? GNN_SAVED_EDGE_SOCIAL : 0u),
+                 .w_social = o->edges.w_social, .w_knowledge = o->edges.w_knowledge,
+                 .edge_norm = (uint32_t)o->edges.per_type_norm,
                  .lr_warmup = h->lr_warmup, .valid_fraction = o->valid_fraction,
                  .lr_min = h->lr_min, .lr_decay = (uint32_t)h->lr_decay, .lr_epochs = h->lr_epochs,
                  .loss = (uint32_t)m->loss, .rating_mean = m->mu, .rating_min = r->lo, .rating_max = r->hi},
@@ -453,9 +466,13 @@ static int check_opts(const gnn_trainer_opts_t *o, err_t *e)
     const gnn_arch_t *a = gnn_arch_get(o->hp.arch);
     const char *what = o->hp.loss == GNN_LOSS_MSE ? "--loss mse" : "--head mlp";
     if (!(a->caps & GNN_CAP_MSE))
-        return err_set(e, ERR_USAGE, "%s: --arch mf (biased matrix factorization) and lightgcn train on ratings, "
-                       "not %s", what, a->name);
-    if (o->init_from) return err_set(e, ERR_USAGE, "%s: --init-from is not supported yet", what);
+        return err_set(e, ERR_USAGE, "%s: --arch mf (biased matrix factorization), svdpp and lightgcn train on "
+                       "ratings, not %s", what, a->name);
+    if ((a->caps & GNN_CAP_IMPLICIT) && (o->hp.loss != GNN_LOSS_MSE || o->hp.head == GNN_HEAD_MLP))
+        return err_set(e, ERR_USAGE, "--arch %s trains on ratings with the dot product: --loss mse, not --head mlp",
+                       a->name);
+    if (o->resume && o->init_from)
+        return err_set(e, ERR_USAGE, "--init-from starts a new run; --resume continues one: pick one");
     if (o->edges.knowledge || (o->edges.social && o->hp.arch != GNN_ARCH_LIGHTGCN))
         return err_set(e, ERR_USAGE, "%s: %s", what, o->edges.knowledge
                        ? "knowledge edges are not supported (--edges interaction or interaction,social)"
@@ -494,36 +511,31 @@ static void rate_now(const rrun_t *r, const graph_ratings_t *rt, int *rated, dou
 
 /* --resume: the checkpoint (the staging of an interrupted run, else the
  * finished model) must be this run's model on this data: loss, architecture,
- * sizes, edges, head, mean and range of the ratings, validation split. Its
+ * sizes, edges and their weights (gnn_trainer_check_resume, the BPR
+ * trainer's check), head, mean and range of the ratings, validation split. Its
  * parameters and Adam state, step, epoch, best evaluation and log are taken
  * over; the epochs' batches and negatives are seeded by (seed, epoch), so
  * the run goes on as if it had not stopped. */
 static int resume_load(rrun_t *r, err_t *e)
 {
     gnn_rating_model_t *m = r->m;
-    const gnn_hparams_t *h = &r->o->hp;
     store_txn_t t;
     gnn_saved_checkpoint_t c;
     int rc = store_read_begin(r->s, &t, e);
     if (rc) return rc;
     if ((rc = gnn_saved_checkpoint(&t, r->name, &c, e))) goto out;
     const gnn_saved_meta_t *p = &c.meta;
-    const char *arch = gnn_arch_get(h->arch)->name;
     gnn_head_t ch = {0};
     const float *cw = NULL;
     err_t ignore;
     const int head_ok = !m->head.n_layers ? !c.head
                         : c.head && !gnn_head_blob_read(c.head, c.n_head, r->name, p->dim, &ch, &cw, &ignore) &&
                               ch.n_layers == m->head.n_layers && !memcmp(ch.width, m->head.width, sizeof ch.width);
-    if (p->loss != (uint32_t)m->loss || strcmp(p->arch, arch) || p->dim != m->dim + 2 || p->layers != m->layers ||
-        p->n_users != m->n_users || p->n_items != m->n_items || !head_ok || c.n_params != m->n_params ||
-        ((p->edges & GNN_SAVED_EDGE_SOCIAL) != 0) != (r->o->edges.social != 0)) {
-        rc = err_set(e, ERR_USAGE, "--resume: model '%s' is %s dim %u layers %u --loss %s%s on %u users x %u items; "
-                     "this run asks %s dim %u layers %u --loss %s%s on %u x %u (or another head, or edges)", r->name,
-                     p->arch, p->dim - (p->loss == GNN_LOSS_MSE || c.head ? 2 : 0), p->layers,
-                     p->loss == GNN_LOSS_MSE ? "mse" : "bpr", c.head ? " --head mlp" : "", p->n_users, p->n_items, arch,
-                     m->dim, m->layers, m->loss == GNN_LOSS_MSE ? "mse" : "bpr", m->head.n_layers ? " --head mlp" : "",
-                     m->n_users, m->n_items);
+    if ((rc = gnn_trainer_check_resume(r->o, r->name, m->n_users, m->n_items, p, e))) goto out;
+    if (!head_ok || c.n_params != m->n_params) {
+        rc = err_set(e, ERR_USAGE, "--resume: model '%s' has %s head and %zu parameters; this run asks %s and %zu",
+                     r->name, c.head ? "an mlp" : "no", c.n_params, m->head.n_layers ? "an mlp head" : "none",
+                     m->n_params);
         goto out;
     }
     if (p->rating_mean != m->mu || p->rating_min != r->lo || p->rating_max != r->hi ||
@@ -699,13 +711,28 @@ static int ratings_holdout(const graph_ratings_t *tr, double frac, uint64_t seed
     return ERR_OK;
 }
 
+/* --init-from: the saved model's rows, biases, y rows and head weights
+ * (gnn/warm.h); R the ratings (or interactions) trained on, store ids. */
+static int warm_load(store_t *s, const gnn_trainer_opts_t *o, gnn_rating_model_t *m, const graph_csr_t *R, err_t *e)
+{
+    store_txn_t t;
+    gnn_warm_report_t w;
+    int rc = store_read_begin(s, &t, e);
+    if (rc) return rc;
+    rc = gnn_warm_start_rating(&t, o->init_from, &o->hp, R, m, &w, e);
+    store_read_end(&t);
+    gnn_trainer_note_t n = {.kind = GNN_NOTE_WARM, .warm = &w, .from = o->init_from};
+    if (!rc && o->on_note) o->on_note(o->ctx, &n);
+    return rc;
+}
+
 int gnn_rating_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, gnn_trainer_result_t *out, err_t *e)
 {
     graph_ratings_t all = {0}, tr = {0}, va = {0}, te = {0};
     graph_interactions_t g;
     gnn_rating_model_t m = {0};
     graph_typed_t typed = {0};
-    graph_csr_t adj = {0}, fit = {0}, valid = {0};
+    graph_csr_t adj = {0}, fit = {0}, valid = {0}, rated = {0};   /* rated: R of tr (svdpp's N(u)) */
     store_txn_t t;
     double mu = 0.0;
     float lo = 0.0f, hi = 0.0f;
@@ -739,11 +766,17 @@ int gnn_rating_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, gn
     static const uint32_t mlp_default[] = {64, 32};
     if (!rc && o->hp.head == GNN_HEAD_MLP)
         rc = gnn_head_setup(&head, o->hp.dim, o->hp.n_mlp ? o->hp.mlp : mlp_default, o->hp.n_mlp ? o->hp.n_mlp : 2, e);
-    if (!rc) rc = gnn_rating_init_head(&m, g.n_users, g.n_items, o->hp.dim, (float)mu, &head, o->hp.seed, e);
+    const int implicit = (gnn_arch_get(o->hp.arch)->caps & GNN_CAP_IMPLICIT) != 0;
+    if (!rc && !bpr && (implicit || o->init_from))
+        rc = graph_csr_from_pairs(&rated, g.n_users, g.n_items, tr.user, tr.item, tr.n, e);
+    if (!rc && implicit)
+        rc = gnn_rating_init_implicit(&m, g.n_users, g.n_items, o->hp.dim, (float)mu, &rated, o->hp.seed, e);
+    else if (!rc) rc = gnn_rating_init_head(&m, g.n_users, g.n_items, o->hp.dim, (float)mu, &head, o->hp.seed, e);
     if (!rc && bpr) {
         m.loss = GNN_LOSS_BPR;
         m.train = split ? &fit : &g.train;
     }
+    if (!rc && o->init_from) rc = warm_load(s, o, &m, bpr ? m.train : &rated, e);
     if (!rc && layers) rc = gnn_rating_graph(&m, o->edges.social ? &typed.adj : &adj, layers, e);
     rrun_t r = {.s = s, .name = name, .o = o, .m = &m, .tr = &tr, .va = &va, .te = &te, .g = &g, .fit = &fit,
                 .valid = &valid, .lo = lo, .hi = hi, .best_metric = -1.0, .split = split};
@@ -778,6 +811,7 @@ int gnn_rating_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, gn
     graph_csr_destroy(&adj);
     graph_csr_destroy(&fit);
     graph_csr_destroy(&valid);
+    graph_csr_destroy(&rated);
     graph_ratings_destroy(&all);
     graph_ratings_destroy(&tr);
     graph_ratings_destroy(&va);

@@ -21,8 +21,16 @@
  * Reproducibility: the gradient is summed by one thread in batch order and
  * Adam is element-wise, so a seed gives the same numbers whatever --threads.
  *
+ * SVD++ (`--arch svdpp`, GNN_CAP_IMPLICIT; rating_svdpp.c, Koren 2008 and
+ * Surprise's SVDpp): p_u becomes z_u = p_u + |N(u)|^-1/2 sum_{j in N(u)} y_j,
+ * N(u) the items of u's ratings trained on (m->implicit; none: z_u = p_u),
+ * y_j a second row per item; the L2 term of a pair adds sum_{j in N(u)}
+ * |y_j|^2 (Surprise's per-rating update of every y_j). No head, no layers.
+ * The saved user row is [z_u, b_u, 1]: served as biased MF is.
+ *
  * Memory layout (one allocation per tensor):
- *   params [n_params] = P [n_users x dim], Q [n_items x dim], bu [n_users], bi [n_items]
+ *   params [n_params] = P [n_users x dim], Q [n_items x dim], bu [n_users], bi [n_items],
+ *                       (svdpp) Y [n_items x dim], (head) the head's weights
  *   grads, adam_m, adam_v [n_params] side by side
  * Saved (gnn/saved.h): "emb" [(n_users + n_items) x (dim + 2)] with user
  * rows [p_u, b_u, 1] and item rows [q_i, 1, b_i], so the dot product of two
@@ -53,7 +61,7 @@
 
 typedef struct gnn_rating_model {
     uint32_t n_users, n_items, dim;
-    size_t n_params;          /* (n_users + n_items) x (dim + 1) + head.n_params */
+    size_t n_params;          /* (n_users + n_items) x (dim + 1) (+ n_items x dim: svdpp) + head.n_params */
     float mu;
     int loss;                 /* GNN_LOSS_MSE, or GNN_LOSS_BPR (an MLP head only) */
     gnn_head_t head;          /* head.n_layers 0: the dot product */
@@ -66,6 +74,10 @@ typedef struct gnn_rating_model {
     uint32_t layers;          /* 0: biased MF; K > 0: propagated (gnn_rating_graph) */
     const graph_csr_t *adj;   /* [(U + I) x (U + I)] normalized adjacency, borrowed; layers > 0 only */
     float *F;                 /* [3 x (U + I) x dim]: F, then two scratch tables; layers > 0 only */
+    float *Y;                 /* svdpp: view into params, [n_items x dim]; NULL otherwise */
+    const graph_csr_t *implicit;   /* svdpp: N(u), R [n_users x n_items] (borrowed) */
+    float *zs;                /* svdpp: scratch [2 x n_users x dim], the batch's z_u and dL/d(sum y) */
+    uint32_t *ucnt;           /* svdpp: scratch [2 x n_users], a user's pairs in the batch, the batch's users */
 } gnn_rating_model_t;
 
 /* Error of predictions against ratings: n pairs scored. */
@@ -85,6 +97,21 @@ void gnn_rating_destroy(gnn_rating_model_t *m);
  * its weights initialised by gnn_head_init from seed + 1. */
 int gnn_rating_init_head(gnn_rating_model_t *m, uint32_t n_users, uint32_t n_items, uint32_t dim, float mu,
                          const gnn_head_t *head, uint64_t seed, err_t *e);
+
+/* The same with SVD++'s y rows (seeded after P and Q: P and Q are biased
+ * MF's of the same seed, Y std 0.1 too) and N(u) = the rows of implicit
+ * (borrowed, [n_users x n_items]). */
+int gnn_rating_init_implicit(gnn_rating_model_t *m, uint32_t n_users, uint32_t n_items, uint32_t dim, float mu,
+                             const graph_csr_t *implicit, uint64_t seed, err_t *e);
+/* (rating_svdpp.c) z_u into z [dim]: p_u + |N(u)|^-1/2 sum y_j (p_u without Y). */
+void gnn_rating_user_row(const gnn_rating_model_t *m, uint32_t u, float *z);
+/* The loss and gradient of biased MF and svdpp (layers 0, no head: what
+ * gnn_rating_loss_grad dispatches to), and svdpp's reference loss (what
+ * gnn_rating_loss_ref returns for svdpp). */
+void gnn_rating_dot_grad(gnn_rating_model_t *m, const uint32_t *u, const uint32_t *i, const float *r, uint32_t n,
+                         float reg, int threads, double *loss);
+double gnn_rating_svdpp_loss_ref(const gnn_rating_model_t *m, const uint32_t *u, const uint32_t *i, const float *r,
+                                 uint32_t n, float reg);
 
 /* Propagate through adj (borrowed, kept by the caller) with `layers` >= 1
  * products: from now on predictions use F. ERR_NOMEM. (rating_graph.c) */
@@ -165,7 +192,9 @@ int gnn_rating_eval_saved(store_txn_t *t, const char *name, gnn_rating_metrics_t
  * log); o->resume continues the staging of an interrupted run, else the
  * saved model, up to o->epochs: batches and negatives are seeded by
  * (seed, epoch), so N epochs and N/2 + --resume N/2 give the same bits
- * (tests/cli_rating_resume.sh). --init-from: ERR_USAGE. */
+ * (tests/cli_rating_resume.sh). o->init_from: a warm start
+ * (gnn_warm_start_rating: the model's parameters, new nodes placed; R the
+ * ratings trained on, or bpr's interactions). */
 int gnn_rating_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, gnn_trainer_result_t *out, err_t *e);
 
 #endif

@@ -128,15 +128,18 @@ int gnn_trainer_check_resume(const gnn_trainer_opts_t *o, const char *name, uint
 {
     const gnn_hparams_t *h = &o->hp;
     const char *arch = gnn_arch_get(h->arch)->name;
+    /* a rating model's (gnn/rating.h) saved rows have 2 bias columns more */
+    const uint32_t bias = h->loss == GNN_LOSS_MSE || h->head == GNN_HEAD_MLP ? 2 : 0;
     if (p->loss != (uint32_t)h->loss)
         return err_set(e, ERR_USAGE, "--resume: model '%s' was trained with --loss %s; this run asks --loss %s",
                        name,
                        p->loss == GNN_LOSS_MSE ? "mse" : "bpr", h->loss == GNN_LOSS_MSE ? "mse" : "bpr");
-    if (strcmp(p->arch, arch) || p->dim != h->dim || p->layers != h->layers || p->n_users != n_users ||
+    if (strcmp(p->arch, arch) || p->dim != h->dim + bias || p->layers != h->layers || p->n_users != n_users ||
         p->n_items != n_items)
         return err_set(e, ERR_USAGE, "--resume: model '%s' is %s dim %u layers %u on %u users x %u items; "
-                       "this run asks %s dim %u layers %u on %u x %u", name, p->arch, p->dim, p->layers,
-                       p->n_users, p->n_items, arch, h->dim, h->layers, n_users, n_items);
+                       "this run asks %s dim %u layers %u on %u x %u", name, p->arch,
+                       p->dim >= bias ? p->dim - bias : p->dim, p->layers, p->n_users, p->n_items, arch, h->dim,
+                       h->layers, n_users, n_items);
     if (!p->edges) return ERR_OK;
     const graph_typed_opts_t *g = &o->edges;
     char a[64], b[64];

@@ -169,7 +169,9 @@ int gnn_trainer_fit(store_t *s, const char *name, const gnn_trainer_data_t *d, c
  * loss, sizes, edge types, weights and normalization of checkpoint meta p
  * against options o on n_users x n_items (ERR_USAGE naming model name and
  * the first difference). Graph settings of models saved before they were
- * recorded (p->edges == 0) are not checked. */
+ * recorded (p->edges == 0) are not checked. The BPR trainer's and the
+ * rating loop's (gnn/rating.h: rows of dim + 2; it checks its head and
+ * ratings after this). */
 int gnn_trainer_check_resume(const gnn_trainer_opts_t *o, const char *name, uint32_t n_users, uint32_t n_items,
                              const gnn_saved_meta_t *p, err_t *e);
 

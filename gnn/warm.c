@@ -3,52 +3,85 @@
  * whatever the threads). */
 #include "gnn/warm.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gnn/arch.h"
+#include "gnn/rating.h"
 #include "gnn/saved.h"
 
-static int check_model(const char *from, const gnn_saved_meta_t *m, const gnn_hparams_t *hp, uint32_t nu,
-                       uint32_t ni, err_t *e)
+/* "--head dot", "--head mlp 64,32" */
+static void head_text(const gnn_head_t *h, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap, "--head %s", h->n_layers ? "mlp " : "dot");
+    for (uint32_t l = 0; l < h->n_layers && n > 0 && (size_t)n < cap; l++)
+        n += snprintf(buf + n, cap - n, "%s%u", l ? "," : "", h->width[l]);
+}
+
+/* The model must be this run's but for its size: architecture, loss, head
+ * (none for a BPR run: head NULL) and dim of the node rows (a rating
+ * model's saved rows have 2 bias columns more). */
+static int check_model(const char *from, const gnn_saved_meta_t *m, const gnn_head_t *mh, const gnn_hparams_t *hp,
+                       const gnn_head_t *head, uint32_t nu, uint32_t ni, err_t *e)
 {
     const gnn_arch_t *a = gnn_arch_get(hp->arch);
-    if (hp->arch != GNN_ARCH_LIGHTGCN && hp->arch != GNN_ARCH_MF)
+    const char *const loss[] = {"bpr", "mse"};
+    static const gnn_head_t dot = {0};
+    if (!(a->caps & GNN_CAP_WARM))
         return err_set(e, ERR_USAGE, "--init-from: --arch %s has parameters other than node rows; "
-                       "warm starts are for lightgcn and mf", a->name);
-    if (strcmp(m->arch, "lightgcn") && strcmp(m->arch, "mf"))
-        return err_set(e, ERR_USAGE, "--init-from %s: a %s model has no node rows to start from (lightgcn or mf)",
+                       "warm starts are for lightgcn, mf and svdpp", a->name);
+    if (!gnn_arch_can(m->arch, GNN_CAP_WARM))
+        return err_set(e, ERR_USAGE, "--init-from %s: a %s model has no node rows to start from (lightgcn, mf or svdpp)",
                        from, m->arch);
     if (strcmp(m->arch, a->name))
         return err_set(e, ERR_USAGE, "--init-from %s: the model is --arch %s, this run --arch %s", from, m->arch,
                        a->name);
-    if (m->dim != hp->dim)
-        return err_set(e, ERR_USAGE, "--init-from %s: the model has dim %u, this run dim %u", from, m->dim, hp->dim);
     if (m->loss != (uint32_t)hp->loss)
-        return err_set(e, ERR_USAGE, "--init-from %s: the model was trained with --loss %s", from,
-                       m->loss == GNN_LOSS_MSE ? "mse" : "bpr");
+        return err_set(e, ERR_USAGE, "--init-from %s: the model was trained with --loss %s, this run --loss %s", from,
+                       loss[m->loss == GNN_LOSS_MSE], loss[hp->loss == GNN_LOSS_MSE]);
+    if (!head) head = &dot;
+    if (mh->n_layers != head->n_layers || memcmp(mh->width, head->width, head->n_layers * sizeof *head->width)) {
+        char x[64], y[64];
+        head_text(mh, x, sizeof x);
+        head_text(head, y, sizeof y);
+        return err_set(e, ERR_USAGE, "--init-from %s: the model has %s, this run %s", from, x, y);
+    }
+    const int rating = m->loss == GNN_LOSS_MSE || mh->n_layers;   /* rows [p, b, 1] (rating.h) */
+    const uint32_t dim = m->dim - (rating && m->dim >= 2 ? 2 : 0);
+    if (dim != hp->dim)
+        return err_set(e, ERR_USAGE, "--init-from %s: the model has dim %u, this run dim %u", from, dim, hp->dim);
     if (m->n_users > nu || m->n_items > ni)
         return err_set(e, ERR_USAGE, "--init-from %s: the model has %u users x %u items, the store %u x %u "
                        "(a model of another store?)", from, m->n_users, m->n_items, nu, ni);
     return ERR_OK;
 }
 
-int gnn_warm_start(store_txn_t *t, const char *from, const gnn_hparams_t *hp, const graph_csr_t *train,
-                   float *emb0, gnn_warm_report_t *rep, err_t *e)
+/* The model's meta, checked against this run (head: NULL for a BPR run),
+ * and its parameters (*p, *n floats: the saved state's, rows first). */
+static int open_model(store_txn_t *t, const char *from, const gnn_hparams_t *hp, const gnn_head_t *head,
+                      const graph_csr_t *train, gnn_saved_meta_t *m, const float **p, size_t *n, err_t *e)
 {
-    memset(rep, 0, sizeof *rep);
-    gnn_saved_meta_t m;
-    const float *p;
-    size_t n;
-    const uint32_t nu = train->n_rows, ni = train->n_cols, d = hp->dim;
-    int rc = gnn_saved_meta(t, from, &m, e);
-    if (!rc) rc = check_model(from, &m, hp, nu, ni, e);
-    if (!rc) rc = gnn_saved_floats(t, from, GNN_SAVED_KEY_PARAMS, &p, &n, e);
-    if (rc) return rc;
-    if (n != ((size_t)m.n_users + m.n_items) * m.dim)
-        return err_set(e, ERR_STORE, "--init-from %s: %zu parameters, expected %zu", from, n,
-                       ((size_t)m.n_users + m.n_items) * m.dim);
-    const uint32_t u0 = m.n_users, i0 = m.n_items;
+    gnn_head_t mh = {0};
+    const float *w;
+    int rc = gnn_saved_meta(t, from, m, e);
+    if (!rc && (rc = gnn_saved_head(t, from, m, &mh, &w, e)) == ERR_NOTFOUND) rc = ERR_OK;
+    if (!rc) rc = check_model(from, m, &mh, hp, head, train->n_rows, train->n_cols, e);
+    if (!rc) rc = gnn_saved_floats(t, from, GNN_SAVED_KEY_PARAMS, p, n, e);
+    return rc;
+}
+
+static int wrong_size(const char *from, size_t n, size_t want, err_t *e)
+{
+    return err_set(e, ERR_STORE, "--init-from %s: %zu parameters, expected %zu", from, n, want);
+}
+
+/* The saved node rows p [(U0 + I0) x d] into emb0 [(nu + ni) x d], the
+ * new nodes placed (warm.h). */
+static int place_rows(const float *p, uint32_t u0, uint32_t i0, const graph_csr_t *train, uint32_t d, float *emb0,
+                      gnn_warm_report_t *rep, err_t *e)
+{
+    const uint32_t nu = train->n_rows, ni = train->n_cols;
     memcpy(emb0, p, (size_t)u0 * d * sizeof *emb0);
     memcpy(emb0 + (size_t)nu * d, p + (size_t)u0 * d, (size_t)i0 * d * sizeof *emb0);
     rep->users_copied = u0;
@@ -93,5 +126,43 @@ int gnn_warm_start(store_txn_t *t, const char *from, const gnn_hparams_t *hp, co
         for (uint32_t j = 0; j < d; j++) row[j] *= inv;
         rep->users_placed++;
     }
+    return ERR_OK;
+}
+
+int gnn_warm_start(store_txn_t *t, const char *from, const gnn_hparams_t *hp, const graph_csr_t *train,
+                   float *emb0, gnn_warm_report_t *rep, err_t *e)
+{
+    memset(rep, 0, sizeof *rep);
+    gnn_saved_meta_t m;
+    const float *p;
+    size_t n;
+    int rc = open_model(t, from, hp, NULL, train, &m, &p, &n, e);
+    if (rc) return rc;
+    const size_t want = ((size_t)m.n_users + m.n_items) * hp->dim;
+    if (n != want) return wrong_size(from, n, want, e);
+    return place_rows(p, m.n_users, m.n_items, train, hp->dim, emb0, rep, e);
+}
+
+/* After the node rows of a rating model: bu [U0], bi [I0], svdpp's Y
+ * [I0 x dim], the head's weights (rating.h's layout). The known nodes'
+ * biases and y rows are copied; new nodes keep the run's (0, seeded). */
+int gnn_warm_start_rating(store_txn_t *t, const char *from, const gnn_hparams_t *hp, const graph_csr_t *train,
+                          struct gnn_rating_model *r, gnn_warm_report_t *rep, err_t *e)
+{
+    memset(rep, 0, sizeof *rep);
+    gnn_saved_meta_t m;
+    const float *p;
+    size_t n;
+    int rc = open_model(t, from, hp, &r->head, train, &m, &p, &n, e);
+    if (rc) return rc;
+    const uint32_t u0 = m.n_users, i0 = m.n_items, d = hp->dim;
+    const size_t rows = ((size_t)u0 + i0) * d, n_y = r->Y ? (size_t)i0 * d : 0;
+    const size_t want = rows + u0 + i0 + n_y + r->head.n_params;
+    if (n != want) return wrong_size(from, n, want, e);
+    if ((rc = place_rows(p, u0, i0, train, d, r->params, rep, e))) return rc;
+    memcpy(r->bu, p + rows, u0 * sizeof *r->bu);
+    memcpy(r->bi, p + rows + u0, i0 * sizeof *r->bi);
+    if (n_y) memcpy(r->Y, p + rows + u0 + i0, n_y * sizeof *r->Y);
+    if (r->head.n_params) memcpy(r->hw, p + rows + u0 + i0 + n_y, r->head.n_params * sizeof *r->hw);
     return ERR_OK;
 }

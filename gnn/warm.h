@@ -15,11 +15,17 @@
  * moments and the step count start from zero, the epochs from 1: it is a
  * new run that starts near the old optimum, not a --resume.
  *
+ * A rating model (gnn/rating.h: --loss mse, --head mlp; the rating loop's
+ * warm start) also takes the known nodes' biases, svdpp's y rows of the
+ * known items and the head's weights, all as of the model's last epoch
+ * (its saved parameters, not the best evaluation's table); new nodes'
+ * biases are 0 and their y rows the run's seeded ones.
+ *
  * Refused (ERR_USAGE, naming the model and both values): another
- * architecture or dim; a model trained with another --loss; a model with
- * more users or items than the store has now; architectures with other
- * parameters than node rows (gcn's weights, kglightgcn's relation weights),
- * graph filters and pop.
+ * architecture, dim or head (mlp widths); a model trained with another
+ * --loss; a model with more users or items than the store has now;
+ * architectures without GNN_CAP_WARM (gcn's weights, kglightgcn's relation
+ * weights, graph filters and pop).
  */
 #ifndef GNNREC_GNN_WARM_H
 #define GNNREC_GNN_WARM_H
@@ -42,5 +48,12 @@ typedef struct gnn_warm_report {
  * train: R [n_users x n_items] in store ids. */
 int gnn_warm_start(store_txn_t *t, const char *from, const gnn_hparams_t *hp, const graph_csr_t *train,
                    float *emb0, gnn_warm_report_t *rep, err_t *e);
+
+/* The same for rating model r (initialised for this run: its head and Y
+ * say what the model must have; hp its arch, loss and dim): r's parameters
+ * as above, Adam's state left as it is. train: R in store ids. */
+struct gnn_rating_model;
+int gnn_warm_start_rating(store_txn_t *t, const char *from, const gnn_hparams_t *hp, const graph_csr_t *train,
+                          struct gnn_rating_model *r, gnn_warm_report_t *rep, err_t *e);
 
 #endif

@@ -3,12 +3,12 @@
 # runs gnn/rating.c trains (`--loss mse`, `--head mlp` with either loss):
 # N epochs equal N/2 then --resume to N (the saved embeddings to the last
 # bit, the head's predictions for every test pair), for biased MF, the head
-# over MF with mse and with bpr, and LightGCN with mse and a validation
-# split; a run killed with SIGKILL resumes from its staged checkpoint and
+# over MF with mse and with bpr, LightGCN with mse and a validation split,
+# and SVD++; a run killed with SIGKILL resumes from its staged checkpoint and
 # equals an uninterrupted one; --valid-fraction with --patience stops early,
 # saves the epoch of the lowest validation RMSE (from the metrics log), and
-# eval's test RMSE is that epoch's; --resume on another head or data is
-# refused (exit 2).
+# eval's test RMSE is that epoch's; --resume on another dim, arch, head or
+# data is refused (exit 2).
 # usage: cli_rating_resume.sh PATH/TO/gnnrec
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -41,8 +41,9 @@ rated|biased MF (mse)|--arch mf --loss mse --eval-every 0
 rated|the head over MF, mse|--arch mf --loss mse --head mlp --mlp-layers 16,8 --eval-every 2
 implicit|the head over MF, bpr|--arch mf --head mlp --mlp-layers 16,8 --eval-every 0
 rated|LightGCN mse with a validation split|--arch lightgcn --layers 2 --loss mse --valid-fraction 0.2 --eval-every 1
+rated|SVD++ (mse)|--arch svdpp --loss mse --eval-every 0
 CASES
-check "the four cases ran" test "$n_case" -eq 4
+check "the five cases ran" test "$n_case" -eq 5
 
 # killed with SIGKILL mid-run: the staged checkpoint (NAME~run) is resumed
 $g train --store "$s" $common --arch mf --loss mse --head mlp --mlp-layers 16,8 --eval-every 0 --checkpoint-every 1 \
@@ -77,6 +78,11 @@ check "eval's test rmse is the best epoch's ($got vs $want)" \
   awk -v a="$got" -v b="$want" 'BEGIN { d = a - b; exit !(d < 1e-6 && d > -1e-6) }'
 
 # refusals
+$g train --store "$s" --dim 4 --threads 1 --arch mf --loss mse --epochs 9 --model half1 --resume >/dev/null 2>"$tmp/err"
+check "--resume with another dim: exit 2" test $? -eq 2
+check "... naming both dims (the BPR trainer's check)" grep -q "model 'half1' is mf dim 8 layers 0 .* this run asks mf dim 4" "$tmp/err"
+$g train --store "$s" $common --arch svdpp --loss mse --epochs 9 --model half1 --resume >/dev/null 2>"$tmp/err"
+check "--resume of mf as svdpp: exit 2" test $? -eq 2
 $g train --store "$s" $common --arch mf --loss mse --head mlp --mlp-layers 8 --epochs 9 --model half2 --resume >/dev/null 2>"$tmp/err"
 check "--resume with another head: exit 2" test $? -eq 2
 check "... saying what differs" grep -q "resume: model 'half2'" "$tmp/err"

@@ -2,7 +2,8 @@
 # cli_ratings.sh - explicit ratings end to end (issue 17): build-graph keeps
 # the rating column of train and test interactions (stats' counts per value
 # against the file's, after --test and --split), a store without ratings
-# reports none and refuses --loss mse (exit 2), mse needs --arch mf, a
+# reports none and refuses --loss mse (exit 2), mse needs --arch mf (svdpp,
+# lightgcn), svdpp's saved rows serve its predictions, a
 # trained mse model's eval RMSE/MAE equal train's and do not depend on
 # --threads; then on ../shared/data/ml-100k u1.base/u1.test (skipped, 77,
 # when absent): biased MF's test RMSE below 1.0 and well under the global
@@ -43,7 +44,7 @@ check "stats: no ratings key without a rating column" bash -c "! $g stats --stor
 check "an implicit store refuses --loss mse (exit 2)" status 2 $g train --store "$im" --arch mf --loss mse --epochs 1
 check "... saying why" grep -q "needs ratings.*--columns user,item,rating" "$tmp/err"
 check "--loss mse with gcn: exit 2" status 2 $g train --store "$s" --arch gcn --loss mse --epochs 1
-check "... naming mf and lightgcn" grep -q "arch mf (biased matrix factorization) and lightgcn train on ratings, not gcn" "$tmp/err"
+check "... naming mf, svdpp and lightgcn" grep -q "arch mf (biased matrix factorization), svdpp and lightgcn train on ratings, not gcn" "$tmp/err"
 check "--loss mse with social edges and mf: exit 2" status 2 $g train --store "$s" --arch mf --loss mse --edges interaction,social --epochs 1
 check "--loss xyz: exit 2" status 2 $g train --store "$s" --arch mf --loss xyz --epochs 1
 check "bpr still trains on the implicit store" quiet $g train --store "$im" --arch mf --epochs 2
@@ -70,6 +71,21 @@ quiet $g train --store "$s" --arch lightgcn --layers 2 --loss mse --dim 8 --epoc
 e4=$($g eval --store "$s" --model lg2 --json --threads 2)
 check "lightgcn --loss mse: the same numbers on 2 threads" test "$(jget "$e3" rmse)" = "$(jget "$e4" rmse)"
 check "lightgcn --loss mse is not mf's model ($(jget "$e3" rmse) vs $(jget "$e1" rmse))" test "$(jget "$e3" rmse)" != "$(jget "$e1" rmse)"
+# svdpp: the implicit term folded into the saved user rows (rating_svdpp.c)
+out=$($g train --store "$s" --arch svdpp --loss mse --dim 8 --epochs 15 --batch-size 64 --lr 0.01 --reg 0.05 --threads 1 --model sp1 2>/dev/null)
+e5=$($g eval --store "$s" --model sp1 --json --threads 1)
+check "svdpp: eval's rmse is train's" test "$(printf '%.4f' "$(jget "$e5" rmse)")" = "$(sed -n 's/.*test rmse \([0-9.]*\).*/\1/p' <<<"$out")"
+check "svdpp beats the global mean ($(jget "$e5" rmse) < $base)" lt "$(jget "$e5" rmse)" "$base"
+check "svdpp is not mf's model ($(jget "$e5" rmse) vs $(jget "$e1" rmse))" test "$(jget "$e5" rmse)" != "$(jget "$e1" rmse)"
+quiet $g train --store "$s" --arch svdpp --loss mse --dim 8 --epochs 15 --batch-size 64 --lr 0.01 --reg 0.05 --threads 2 --model sp2
+check "svdpp: the same numbers on 2 threads" test "$(jget "$e5" rmse)" = "$($g eval --store "$s" --model sp2 --json | sed 's/.*"rmse":\([0-9.]*\).*/\1/')"
+cut -f1,2 "$tmp/test.tsv" | tr '\t' ' ' >"$tmp/pairs"
+pr=$($g infer --store "$s" --model sp1 --pairs "$tmp/pairs" 2>/dev/null | paste - "$tmp/test.tsv" |
+  awk -F'\t' '{ d = $3 - $6; s += d * d } END { printf "%.4f", sqrt(s / NR) }')
+check "svdpp: infer --pairs serves the folded rows (RMSE $pr, eval's)" test "$pr" = "$(printf '%.4f' "$(jget "$e5" rmse)")"
+check "svdpp without --loss mse: exit 2" status 2 $g train --store "$s" --arch svdpp --epochs 1 --model x
+check "... saying it trains on ratings" grep -q "svdpp is not trained by BPR.*--loss mse" "$tmp/err"
+check "svdpp with --head mlp: exit 2" status 2 $g train --store "$s" --arch svdpp --loss mse --head mlp --epochs 1 --model x
 check "eval of a bpr model has no rmse" bash -c "! $g eval --store $im --model mf --json | grep -q rmse"
 
 # infer --pairs: the test pairs' predictions give eval's RMSE; unknown ids

@@ -17,8 +17,10 @@ int main(void)
         CHECK_EQ_INT(a->id, k);
         CHECK_MSG(names[k] && !strcmp(names[k], a->name), "names[%d] is not row %d's name %s", k, k, a->name);
         CHECK(gnn_arch_find(a->name) == a);
-        /* a filter or a count is never trained by BPR; an embedding model always is */
-        CHECK_EQ_INT(!!(a->caps & GNN_CAP_BPR), a->kind == GNN_KIND_EMBED);
+        /* a filter or a count is never trained; an embedding model is, by BPR or on ratings */
+        CHECK_EQ_INT(!!(a->caps & (GNN_CAP_BPR | GNN_CAP_MSE)), a->kind == GNN_KIND_EMBED);
+        /* the implicit term is a rating model's, without propagation */
+        if (a->caps & GNN_CAP_IMPLICIT) CHECK((a->caps & GNN_CAP_MSE) && !(a->caps & GNN_CAP_PROPAGATES));
     }
     CHECK(names[GNN_ARCH_N] == NULL);
     CHECK(gnn_arch_get(GNN_ARCH_N) == NULL);
@@ -37,6 +39,9 @@ int main(void)
     CHECK(!gnn_arch_can("mf", GNN_CAP_PROPAGATES));
     CHECK_EQ_INT(gnn_arch_find("mf")->default_layers, 0);
     CHECK_EQ_INT(gnn_arch_find("lightgcn")->default_layers, 3);
+    CHECK(gnn_arch_can("svdpp", GNN_CAP_MSE | GNN_CAP_IMPLICIT | GNN_CAP_WARM));
+    CHECK(!gnn_arch_can("svdpp", GNN_CAP_BPR) && !gnn_arch_can("svdpp", GNN_CAP_FOLDIN));
+    CHECK(!gnn_arch_can("gcn", GNN_CAP_WARM) && !gnn_arch_can("kglightgcn", GNN_CAP_WARM));
     CHECK(!gnn_arch_can("unknown", 0));
     return check_report();
 }

@@ -28,10 +28,11 @@ static const char usage_text[] =
     "                       (1.5), --cheby-beta X (0.4), --alpha (0.2), --svd-k = eta (512); itemknn =\n"
     "                       item cosine, top --knn-k N (100) neighbours, --knn-shrink X (10); ease =\n"
     "                       EASE^R, --ease-lambda X (500; refused when I x I floats pass half the memory)\n"
-    "                       kglightgcn = lightgcn with a learned weight per knowledge relation\n"
+    "                       kglightgcn = lightgcn with a learned weight per knowledge relation;\n"
+    "                       svdpp = SVD++ on ratings (--loss mse; biased MF plus |N(u)|^-1/2 sum y_j)\n"
     "  --loss L             bpr (default): implicit feedback; mse: squared error of the ratings\n"
-    "                       (mf only: biased MF, mean + user bias + item bias + dot; the store\n"
-    "                       needs ratings: build-graph --columns user,item,rating)\n"
+    "                       (mf: biased MF, mean + user bias + item bias + dot; svdpp; lightgcn; the\n"
+    "                       store needs ratings: build-graph --columns user,item,rating)\n"
     "  --head H             dot (default) or mlp: the user's and item's embeddings through ReLU\n"
     "                       layers of --mlp-layers widths (64,32) to the score (mf, lightgcn; bpr, mse)\n"
     "  --edges LIST         edge types in the training graph: interaction (default), social,\n"
@@ -199,7 +200,8 @@ static int read_settings(cli_opts_t *o, run_t *r, err_t *e)
     t->progress = progress ? 1 : 0;
     r->arch = gnn_arch_get((gnn_arch_id_t)arch);
     h->arch = r->arch->id;
-    if (r->arch->id == GNN_ARCH_MF) h->layers = 0;   /* mf is lightgcn without propagation, whatever a config says */
+    if (r->arch->kind == GNN_KIND_EMBED && !(r->arch->caps & GNN_CAP_PROPAGATES))
+        h->layers = 0;   /* mf (lightgcn without propagation), svdpp: whatever a config says */
     h->seed = seed;
     h->threads = (int)threads;
     if ((rc = cli_get_u32(o, "lr_decay_epochs", t->epochs, 0, 1000000, &h->lr_epochs, e))) return rc;
