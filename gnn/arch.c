@@ -2,6 +2,7 @@
  * order of gnn_arch_id_t (checked by tests/test_arch.c). */
 #include "gnn/arch.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const gnn_arch_t table[GNN_ARCH_N] = {
@@ -40,8 +41,12 @@ int gnn_arch_lookup(const char *name, const gnn_arch_t **out, err_t *e)
 {
     *out = gnn_arch_find(name);
     if (*out) return ERR_OK;
-    return err_set(e, ERR_USAGE, "unknown architecture '%s' (lightgcn, mf, gcn, pop, kglightgcn, gf-cf, bspm, chebycf, itemknn, ease, svdpp)",
-                 name);
+    char list[256];   /* the names, from the table: a new row is listed without another edit */
+    size_t n = 0;
+    list[0] = 0;
+    for (int k = 0; k < GNN_ARCH_N && n < sizeof list; k++)
+        n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", k ? ", " : "", names[k]);
+    return err_set(e, ERR_USAGE, "unknown architecture '%s' (%s)", name, list);
 }
 
 const char *const *gnn_arch_names(void) { return names; }

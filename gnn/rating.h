@@ -59,6 +59,18 @@
 #include "graph/load.h"
 #include "store/store.h"
 
+/* The saved rows' columns past dim: [b_u, 1] on a user row, [1, b_i] on an
+ * item row (above). */
+#define GNN_RATING_BIAS_COLS 2u
+
+/* Whether a run (or a saved model: its loss, and whether it has a head) is
+ * the rating loop's, with GNN_RATING_BIAS_COLS in its saved rows: --loss mse
+ * or --head mlp; otherwise the BPR trainer's. */
+static inline int gnn_rating_applies(int loss, int has_head)
+{
+    return loss == GNN_LOSS_MSE || has_head;
+}
+
 typedef struct gnn_rating_model {
     uint32_t n_users, n_items, dim;
     size_t n_params;          /* (n_users + n_items) x (dim + 1) (+ n_items x dim: svdpp) + head.n_params */

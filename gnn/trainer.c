@@ -128,8 +128,8 @@ int gnn_trainer_check_resume(const gnn_trainer_opts_t *o, const char *name, uint
 {
     const gnn_hparams_t *h = &o->hp;
     const char *arch = gnn_arch_get(h->arch)->name;
-    /* a rating model's (gnn/rating.h) saved rows have 2 bias columns more */
-    const uint32_t bias = h->loss == GNN_LOSS_MSE || h->head == GNN_HEAD_MLP ? 2 : 0;
+    /* a rating model's (gnn/rating.h) saved rows have bias columns more */
+    const uint32_t bias = gnn_rating_applies(h->loss, h->head == GNN_HEAD_MLP) ? GNN_RATING_BIAS_COLS : 0;
     if (p->loss != (uint32_t)h->loss)
         return err_set(e, ERR_USAGE, "--resume: model '%s' was trained with --loss %s; this run asks --loss %s",
                        name,
@@ -740,7 +740,7 @@ int gnn_trainer_run(store_t *s, const char *name, const gnn_trainer_opts_t *o, g
     graph_csr_t fit = {0}, valid = {0};
     store_txn_t t;
     const gnn_arch_t *a = gnn_arch_get(o->hp.arch);
-    if (o->hp.loss == GNN_LOSS_MSE || o->hp.head == GNN_HEAD_MLP) return gnn_rating_run(s, name, o, out, e);
+    if (gnn_rating_applies(o->hp.loss, o->hp.head == GNN_HEAD_MLP)) return gnn_rating_run(s, name, o, out, e);
     memset(out, 0, sizeof *out);
     out->kind = a->kind;
     int rc = store_read_begin(s, &t, e);

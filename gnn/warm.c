@@ -47,8 +47,8 @@ static int check_model(const char *from, const gnn_saved_meta_t *m, const gnn_he
         head_text(head, y, sizeof y);
         return err_set(e, ERR_USAGE, "--init-from %s: the model has %s, this run %s", from, x, y);
     }
-    const int rating = m->loss == GNN_LOSS_MSE || mh->n_layers;   /* rows [p, b, 1] (rating.h) */
-    const uint32_t dim = m->dim - (rating && m->dim >= 2 ? 2 : 0);
+    const uint32_t extra = gnn_rating_applies((int)m->loss, mh->n_layers != 0) ? GNN_RATING_BIAS_COLS : 0;
+    const uint32_t dim = m->dim - (m->dim >= extra ? extra : 0);   /* rows [p, b, 1] (rating.h) */
     if (dim != hp->dim)
         return err_set(e, ERR_USAGE, "--init-from %s: the model has dim %u, this run dim %u", from, dim, hp->dim);
     if (m->n_users > nu || m->n_items > ni)

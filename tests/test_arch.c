@@ -29,6 +29,8 @@ int main(void)
     err_t e = {0};
     CHECK_EQ_INT(gnn_arch_lookup("nope", &a, &e), ERR_USAGE);
     CHECK(a == NULL && strstr(e.msg, "unknown architecture 'nope'"));
+    for (const char *const *nm = gnn_arch_names(); *nm; nm++) CHECK(strstr(e.msg, *nm) != NULL);   /* every row listed */
+    CHECK(strstr(e.msg, "ease, svdpp)") != NULL);
     CHECK_EQ_INT(gnn_arch_lookup("bspm", &a, &e), ERR_OK);
     CHECK(a && a->id == GNN_ARCH_BSPM && a->kind == GNN_KIND_FILTER);
     /* what the commands decide from the table */
