@@ -161,6 +161,11 @@ static void spmm_figures(const graph_csr_t *adj, uint32_t dim)
      * a big graph's gathers miss the TLB, and that is not the product's cost */
     float *x = mem_alloc_hot((size_t)n * dim * 4), *y = mem_alloc_hot((size_t)n * dim * 4);
     uint16_t *xh = mem_alloc_hot((size_t)n * dim * 2);
+    if (!x || !y || !xh) {
+        fprintf(stderr, "bench_train: no memory for the product's tables (%u x %u)\n", n, dim);
+        free(x); free(y); free(xh);
+        return;
+    }
     for (size_t k = 0; k < (size_t)n * dim; k++) x[k] = (float)(k % 97) * 0.01f;
     gnn_f2h_table(xh, x, (size_t)n * dim, 0);
     double bytes = (double)adj->nnz * (dim * 4 + 8) + (double)n * (dim * 4 + 8);

@@ -25,6 +25,8 @@ for s in "$@"; do
         # "SpMM A_hat x [N x D]: ..." then "SpMM per non-zero (NNZ): reference X ns, optimized Y ns,
         # half table Z ns (W ms); tables A MiB float32, B MiB half"
         n=$(echo "$out" | sed -n 's/^SpMM A_hat x \[\([0-9]*\) x.*/\1/p')
+        echo "$out" | grep -q '^SpMM per non-zero' || {
+            echo "FAILED: no per-non-zero line from $BT --store $s --node-order $o" >&2; exit 1; }
         echo "$out" | sed -n 's/^SpMM per non-zero (\([0-9]*\)): reference \([0-9.]*\) ns, optimized \([0-9.]*\) ns, half table \([0-9.]*\) ns (\([0-9.]*\) ms); tables [0-9]* MiB float32, \([0-9]*\) MiB half$/\1 \2 \3 \4 \5 \6/p' |
             while read -r nnz r op h ms hm; do
                 printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(basename "$s")" "$o" "$n" "$nnz" "$hm" "$r" "$op" "$h" "$ms"
